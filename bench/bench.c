@@ -1,0 +1,74 @@
+#include "bench.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../ui/cli.h"
+
+double bench_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double bench_median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double bench_sgemm_gflops(int reps) {
+    const int n = 2048;
+    float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n),
+          *c = malloc(sizeof(float) * n * n);
+    if (!a || !b || !c) {
+        free(a), free(b), free(c);
+        return 0;
+    }
+    for (long i = 0; i < (long)n * n; i++) a[i] = b[i] = (float)(i % 17) * 0.01f;
+    double t[16];
+    if (reps > 16) reps = 16;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+    for (int r = 0; r < reps; r++) {
+        double t0 = bench_now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        t[r] = bench_now() - t0;
+    }
+    free(a), free(b), free(c);
+    return 2.0 * n * n * n / bench_median(t, reps) / 1e9;
+}
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} bench_entry;
+
+static const bench_entry benches[] = {
+    {"sgemm", NULL, "2048^3 cblas_sgemm GFLOP/s (the peak the others are measured against)"},
+    {0, 0, 0},
+};
+
+static int bench_sgemm_only(void) {
+    printf("{\"sgemm_gflops\":%.2f}\n", bench_sgemm_gflops(5));
+    return 0;
+}
+
+int cli_bench(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        printf("usage: bertbench bench NAME [OPTIONS]\n\nBenchmarks (one JSON line each):\n");
+        for (const bench_entry *b = benches; b->name; b++) printf("  %-10s %s\n", b->name, b->summary);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "sgemm") == 0) return bench_sgemm_only();
+    for (const bench_entry *b = benches; b->name; b++)
+        if (b->run && strcmp(argv[1], b->name) == 0) return b->run(argc - 1, argv + 1);
+    return cli_usage_error("bench", "unknown benchmark '%s'", argv[1]);
+}

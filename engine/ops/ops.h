@@ -1,0 +1,110 @@
+/* ops.h — the numerical building blocks of a BERT encoder, as forward/backward pairs over plain
+ * float arrays (the llm.c convention).
+ *
+ * Dimension letters: B batch, T sequence length, C hidden channels, OC output channels,
+ * NH attention heads, HS head size (C / NH), V vocabulary, N = number of rows (usually B*T).
+ * Arrays are row-major and contiguous unless a stride is given.
+ *
+ * Contract:
+ *  - Outputs first, then inputs, then sizes. Output buffers belong to the caller.
+ *  - A forward stores what its backward needs in caller buffers (layernorm mean/rstd, softmax probs).
+ *  - A backward ADDS into its gradient outputs (so shared weights and residual branches accumulate);
+ *    the caller zeroes gradients. A NULL gradient pointer means "not wanted" (frozen weights,
+ *    the input of the first layer) and is skipped.
+ *  - Fast paths use OpenBLAS cblas_sgemm; every fast op has a naive reference (`*_naive`) kept for
+ *    tests.
+ */
+#ifndef BB_OPS_H
+#define BB_OPS_H
+
+#include <stdint.h>
+
+#include "bb_rng.h"
+
+typedef enum {
+    BB_ACT_GELU,      /* exact: 0.5 x (1 + erf(x / sqrt 2))           ("gelu") */
+    BB_ACT_GELU_TANH, /* tanh approximation  ("gelu_new", "gelu_pytorch_tanh", "gelu_fast") */
+    BB_ACT_RELU,
+} bb_act;
+
+/* out (N,OC) = inp (N,C) @ weight(OC,C)^T + bias(OC); bias may be NULL. */
+void linear_forward(float *out, const float *inp, const float *weight, const float *bias,
+                    int N, int C, int OC);
+void linear_forward_naive(float *out, const float *inp, const float *weight, const float *bias,
+                          int N, int C, int OC);
+/* dinp (N,C) += dout @ weight; dweight (OC,C) += dout^T @ inp; dbias (OC) += sum_n dout. */
+void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, int N, int C, int OC);
+
+/* LayerNorm over the last dim: out = (inp - mean) * rstd * weight + bias; mean, rstd (N). */
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                       const float *weight, const float *bias, int N, int C, float eps);
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int N, int C);
+
+/* Elementwise activation over n values; out may alias inp in forward. */
+void act_forward(float *out, const float *inp, long n, bb_act act);
+/* dinp += act'(inp) * dout */
+void act_backward(float *dinp, const float *inp, const float *dout, long n, bb_act act);
+
+/* out = a + b over n values (out may alias a or b). */
+void residual_forward(float *out, const float *a, const float *b, long n);
+/* da += dout; db += dout */
+void residual_backward(float *da, float *db, const float *dout, long n);
+
+/* BERT embeddings (before LayerNorm):
+ * out (B,T,C) = wte[ids[b,t]] + wpe[t + pos_offset] + wtt[type_ids[b,t]].
+ * ids, type_ids (B,T); type_ids may be NULL (all 0). The caller has range-checked the ids. */
+void embeddings_forward(float *out, const int32_t *ids, const int32_t *type_ids,
+                        const float *wte, const float *wpe, const float *wtt,
+                        int B, int T, int C, int pos_offset);
+/* dwte/dwpe/dwtt += the matching rows of dout; any may be NULL. */
+void embeddings_backward(float *dwte, float *dwpe, float *dwtt, const float *dout,
+                         const int32_t *ids, const int32_t *type_ids,
+                         int B, int T, int C, int pos_offset);
+
+/* Multi-head self-attention core (after the fused Q,K,V projection, before the output projection).
+ * qkv (B,T,3C): per token [q(C) | k(C) | v(C)], head h uses channels h*HS..h*HS+HS of each.
+ * mask (B,T): 1 = real token, 0 = padding key (those keys get probability 0, as HF's additive
+ *   finfo.min mask gives); NULL means no padding.
+ * probs (B,NH,T,T): softmax(q k^T / sqrt(HS)) — always written (attention capture uses it).
+ * probs_drop (B,NH,T,T): probs after dropout with probability p_drop (scaled by 1/(1-p_drop));
+ *   used only when p_drop > 0 (then it must be non-NULL and rng non-NULL), otherwise may be NULL.
+ * out (B,T,C): heads concatenated.
+ * scratch: at least T*T floats (one head's scores) — the caller provides it so no op allocates. */
+void attention_forward(float *out, float *probs, float *probs_drop, const float *qkv,
+                       const float *mask, int B, int T, int C, int NH, float p_drop,
+                       bb_rng *rng, float *scratch);
+void attention_forward_naive(float *out, float *probs, const float *qkv, const float *mask,
+                             int B, int T, int C, int NH);
+/* dqkv (B,T,3C) += gradient. probs_drop as in forward (NULL when p_drop was 0).
+ * scratch: at least 2*T*T floats. */
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
+                        const float *probs_drop, int B, int T, int C, int NH, float p_drop,
+                        float *scratch);
+
+/* Inverted dropout: out = inp * keep / (1-p), keep ~ Bernoulli(1-p); keep (n bytes) records the
+ * mask for backward. p == 0 copies. out may alias inp. */
+void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float p, bb_rng *rng);
+/* dinp += dout * keep / (1-p) */
+void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, long n, float p);
+
+/* Row softmax: probs (N,V) = softmax(logits) (max-subtracted). */
+void softmax_forward(float *probs, const float *logits, int N, int V);
+
+/* Cross-entropy per row: losses[n] = -log softmax(logits[n])[targets[n]]; rows whose target is
+ * -100 (ignore index) get loss 0. probs (N,V) receives the softmax (kept for backward).
+ * Returns the number of non-ignored rows. */
+int crossentropy_forward(float *losses, float *probs, const float *logits, const int32_t *targets,
+                         int N, int V);
+/* dlogits (N,V) += (probs - onehot(target)) * dloss_scale for non-ignored rows
+ * (dloss_scale is 1/count for a mean loss). */
+void crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
+                           int N, int V, float dloss_scale);
+
+/* tanh in place helpers used by the pooler: out = tanh(inp); dinp += (1 - out^2) * dout. */
+void tanh_forward(float *out, const float *inp, long n);
+void tanh_backward(float *dinp, const float *out, const float *dout, long n);
+
+#endif

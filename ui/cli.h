@@ -1,0 +1,23 @@
+/* cli.h — scripted subcommands. Each prints JSON on stdout; on error one line on stderr naming the
+ * file or argument and the problem; returns the process exit status (0 ok, 1 error, 2 usage). */
+#ifndef BB_CLI_H
+#define BB_CLI_H
+
+#include <stdio.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+    const char *summary;
+} cli_cmd;
+
+/* The subcommand table (terminated by a zero entry). */
+extern const cli_cmd cli_commands[];
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "bertbench CMD: message" on stderr and returns 1. */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int cli_bench(int argc, char **argv);
+
+#endif
