@@ -1,0 +1,566 @@
+#include "st.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bb_err.h"
+#include "atomic_file.h"
+
+typedef struct {
+    char *path;
+    void *map;
+    size_t size;
+} st_map;
+
+struct st_file {
+    st_map *maps;
+    int nmaps;
+    st_tensor *tensors;
+    int ntensors;
+    char **names; /* owned storage for tensor names and paths */
+    int nnames;
+};
+
+static const struct {
+    const char *name;
+    st_dtype dtype;
+    size_t size;
+} dtypes[] = {
+    {"F32", ST_F32, 4}, {"F16", ST_F16, 2}, {"BF16", ST_BF16, 2}, {"F64", ST_F64, 8},
+    {"I64", ST_I64, 8}, {"I32", ST_I32, 4}, {"I16", ST_I16, 2},  {"I8", ST_I8, 1},
+    {"U8", ST_U8, 1},   {"BOOL", ST_BOOL, 1},
+};
+
+const char *st_dtype_name(st_dtype d) {
+    for (size_t i = 0; i < sizeof dtypes / sizeof *dtypes; i++)
+        if (dtypes[i].dtype == d) return dtypes[i].name;
+    return "?";
+}
+
+size_t st_dtype_size(st_dtype d) {
+    for (size_t i = 0; i < sizeof dtypes / sizeof *dtypes; i++)
+        if (dtypes[i].dtype == d) return dtypes[i].size;
+    return 0;
+}
+
+static int dtype_parse(const char *s, st_dtype *out) {
+    for (size_t i = 0; i < sizeof dtypes / sizeof *dtypes; i++)
+        if (strcmp(dtypes[i].name, s) == 0) {
+            *out = dtypes[i].dtype;
+            return 1;
+        }
+    return 0;
+}
+
+static char *keep_string(st_file *f, const char *s) {
+    char **grown = realloc(f->names, sizeof(char *) * (size_t)(f->nnames + 1));
+    if (!grown) return NULL;
+    f->names = grown;
+    char *copy = strdup(s);
+    if (!copy) return NULL;
+    f->names[f->nnames++] = copy;
+    return copy;
+}
+
+void st_close(st_file *f) {
+    if (!f) return;
+    for (int i = 0; i < f->nmaps; i++) {
+        if (f->maps[i].map && f->maps[i].size) munmap(f->maps[i].map, f->maps[i].size);
+        free(f->maps[i].path);
+    }
+    for (int i = 0; i < f->nnames; i++) free(f->names[i]);
+    free(f->names);
+    free(f->maps);
+    free(f->tensors);
+    free(f);
+}
+
+static int map_file(st_map *m, const char *path, char *err, size_t errlen) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return bb_err(err, errlen, BB_EIO, "%s: not a regular file", path);
+    }
+    m->size = (size_t)sb.st_size;
+    m->map = NULL;
+    if (m->size > 0) {
+        m->map = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m->map == MAP_FAILED) {
+            m->map = NULL;
+            m->size = 0;
+            close(fd);
+            return bb_err(err, errlen, BB_EIO, "%s: mmap failed: %s", path, strerror(errno));
+        }
+    }
+    close(fd);
+    return BB_OK;
+}
+
+typedef struct {
+    uint64_t begin, end;
+    int index;
+} span;
+
+static int span_cmp(const void *a, const void *b) {
+    const span *x = a, *y = b;
+    return (x->begin > y->begin) - (x->begin < y->begin);
+}
+
+/* Parses and validates the header of map m, appending its tensors to f. When only is non-NULL, the
+ * file must contain (at least) the tensors the shard index assigns to it; others are kept too. */
+static int parse_header(st_file *f, st_map *m, char *err, size_t errlen) {
+    const char *path = m->path;
+    if (m->size < 8) return bb_err(err, errlen, BB_EFORMAT, "%s: file too short for a safetensors header (%zu bytes)", path, m->size);
+    const unsigned char *p = m->map;
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | p[i];
+    if (hlen > ST_MAX_HEADER)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: header claims %llu bytes (limit %u)", path,
+                      (unsigned long long)hlen, ST_MAX_HEADER);
+    if (hlen > m->size - 8)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: header claims %llu bytes but the file has %zu", path,
+                      (unsigned long long)hlen, m->size - 8);
+    const char *hdr = (const char *)p + 8;
+    uint64_t data_size = m->size - 8 - hlen;
+    const unsigned char *data = p + 8 + hlen;
+
+    cJSON *root = cJSON_ParseWithLength(hdr, (size_t)hlen);
+    if (!root) return bb_err(err, errlen, BB_EFORMAT, "%s: header is not valid JSON", path);
+    int rc = BB_OK;
+    span *spans = NULL;
+    if (!cJSON_IsObject(root)) {
+        rc = bb_err(err, errlen, BB_EFORMAT, "%s: header is not a JSON object", path);
+        goto done;
+    }
+    int n = cJSON_GetArraySize(root);
+    spans = calloc((size_t)n + 1, sizeof *spans);
+    st_tensor *grown = realloc(f->tensors, sizeof(st_tensor) * (size_t)(f->ntensors + n + 1));
+    if (!spans || !grown) {
+        rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory reading header", path);
+        goto done;
+    }
+    f->tensors = grown;
+    int nspans = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, root) {
+        const char *name = e->string;
+        if (strcmp(name, "__metadata__") == 0) continue;
+        if (!cJSON_IsObject(e)) {
+            rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' is not an object", path, name);
+            goto done;
+        }
+        const cJSON *jd = cJSON_GetObjectItemCaseSensitive(e, "dtype");
+        const cJSON *js = cJSON_GetObjectItemCaseSensitive(e, "shape");
+        const cJSON *jo = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+        st_tensor t = {0};
+        if (!cJSON_IsString(jd) || !dtype_parse(jd->valuestring, &t.dtype)) {
+            rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' has unsupported or missing dtype %s", path,
+                        name, cJSON_IsString(jd) ? jd->valuestring : "(none)");
+            goto done;
+        }
+        if (!cJSON_IsArray(js) || cJSON_GetArraySize(js) > ST_MAX_DIMS) {
+            rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' has a missing or invalid shape", path, name);
+            goto done;
+        }
+        uint64_t numel = 1;
+        const cJSON *d;
+        cJSON_ArrayForEach(d, js) {
+            if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 9.0e15 ||
+                d->valuedouble != (double)(int64_t)d->valuedouble) {
+                rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' has an invalid dimension", path, name);
+                goto done;
+            }
+            uint64_t dim = (uint64_t)d->valuedouble;
+            if (dim && numel > UINT64_MAX / dim) {
+                rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' shape product overflows", path, name);
+                goto done;
+            }
+            numel *= dim;
+            t.shape[t.ndim++] = (int64_t)dim;
+        }
+        size_t esz = st_dtype_size(t.dtype);
+        if (numel > UINT64_MAX / esz || numel > (uint64_t)INT64_MAX / esz) {
+            rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' size overflows", path, name);
+            goto done;
+        }
+        if (!cJSON_IsArray(jo) || cJSON_GetArraySize(jo) != 2 || !cJSON_IsNumber(jo->child) ||
+            !cJSON_IsNumber(jo->child->next) || jo->child->valuedouble < 0 ||
+            jo->child->next->valuedouble < jo->child->valuedouble || jo->child->next->valuedouble > 1.8e19) {
+            rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' has invalid data_offsets", path, name);
+            goto done;
+        }
+        uint64_t b = (uint64_t)jo->child->valuedouble, en = (uint64_t)jo->child->next->valuedouble;
+        if (en - b != numel * esz) {
+            rc = bb_err(err, errlen, BB_EFORMAT,
+                        "%s: tensor '%s': data_offsets span %llu bytes but dtype %s and its shape need %llu",
+                        path, name, (unsigned long long)(en - b), jd->valuestring,
+                        (unsigned long long)(numel * esz));
+            goto done;
+        }
+        if (en > data_size) {
+            rc = bb_err(err, errlen, BB_EFORMAT,
+                        "%s: tensor '%s' ends at byte %llu, past the end of the data (%llu bytes)", path, name,
+                        (unsigned long long)en, (unsigned long long)data_size);
+            goto done;
+        }
+        if (st_find(f, name)) {
+            rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' appears twice", path, name);
+            goto done;
+        }
+        t.name = keep_string(f, name);
+        if (!t.name) {
+            rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+            goto done;
+        }
+        t.numel = (int64_t)numel;
+        t.nbytes = (size_t)(en - b);
+        t.data = data + b;
+        t.path = path;
+        spans[nspans].begin = b;
+        spans[nspans].end = en;
+        spans[nspans].index = f->ntensors;
+        nspans++;
+        f->tensors[f->ntensors++] = t;
+    }
+    qsort(spans, (size_t)nspans, sizeof *spans, span_cmp);
+    for (int i = 1; i < nspans; i++)
+        if (spans[i].begin < spans[i - 1].end && spans[i].end > spans[i].begin) {
+            rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensors '%s' and '%s' overlap in the data area", path,
+                        f->tensors[spans[i - 1].index].name, f->tensors[spans[i].index].name);
+            goto done;
+        }
+done:
+    free(spans);
+    cJSON_Delete(root);
+    return rc;
+}
+
+static int add_file(st_file *f, const char *path, char *err, size_t errlen) {
+    st_map *grown = realloc(f->maps, sizeof(st_map) * (size_t)(f->nmaps + 1));
+    if (!grown) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    f->maps = grown;
+    st_map *m = &f->maps[f->nmaps];
+    memset(m, 0, sizeof *m);
+    m->path = strdup(path);
+    if (!m->path) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    f->nmaps++;
+    int rc = map_file(m, path, err, errlen);
+    if (rc != BB_OK) return rc;
+    return parse_header(f, m, err, errlen);
+}
+
+int st_open(st_file **out, const char *path, char *err, size_t errlen) {
+    *out = NULL;
+    st_file *f = calloc(1, sizeof *f);
+    if (!f) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    int rc = add_file(f, path, err, errlen);
+    if (rc != BB_OK) {
+        st_close(f);
+        return rc;
+    }
+    *out = f;
+    return BB_OK;
+}
+
+static char *read_small_file(const char *path, size_t limit, size_t *len, char *err, size_t errlen, int *rc) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        *rc = bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 65536 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            if (cap > limit + 65536) {
+                *rc = bb_err(err, errlen, BB_EFORMAT, "%s: larger than %zu bytes", path, limit);
+                goto fail;
+            }
+            char *g = realloc(buf, cap + 1);
+            if (!g) {
+                *rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+                goto fail;
+            }
+            buf = g;
+        }
+        size_t r = fread(buf + n, 1, cap - n, fp);
+        n += r;
+        if (r == 0) break;
+    }
+    if (ferror(fp)) {
+        *rc = bb_err(err, errlen, BB_EIO, "%s: read error", path);
+        goto fail;
+    }
+    fclose(fp);
+    buf[n] = 0;
+    *len = n;
+    *rc = BB_OK;
+    return buf;
+fail:
+    fclose(fp);
+    free(buf);
+    return NULL;
+}
+
+int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen) {
+    *out = NULL;
+    char path[4096];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (stat(path, &sb) == 0) return st_open(out, path, err, errlen);
+    snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
+    if (stat(path, &sb) != 0) {
+        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            return bb_err(err, errlen, BB_EIO, "%s: not a readable model directory", dir);
+        return bb_err(err, errlen, BB_EIO, "%s: no model.safetensors or model.safetensors.index.json", dir);
+    }
+    int rc;
+    size_t len;
+    char *text = read_small_file(path, 64u << 20, &len, err, errlen, &rc);
+    if (!text) return rc;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    st_file *f = calloc(1, sizeof *f);
+    if (!root || !f) {
+        rc = bb_err(err, errlen, root ? BB_ENOMEM : BB_EFORMAT, "%s: %s", path,
+                    root ? "out of memory" : "not valid JSON");
+        goto fail;
+    }
+    const cJSON *wm = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
+    if (!cJSON_IsObject(wm)) {
+        rc = bb_err(err, errlen, BB_EFORMAT, "%s: no \"weight_map\" object", path);
+        goto fail;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, wm) {
+        if (!cJSON_IsString(e) || strchr(e->valuestring, '/') || strcmp(e->valuestring, "..") == 0) {
+            rc = bb_err(err, errlen, BB_EFORMAT, "%s: weight_map entry '%s' is not a file name in %s", path,
+                        e->string, dir);
+            goto fail;
+        }
+        char shard[4096];
+        snprintf(shard, sizeof shard, "%s/%s", dir, e->valuestring);
+        int seen = 0;
+        for (int i = 0; i < f->nmaps && !seen; i++) seen = strcmp(f->maps[i].path, shard) == 0;
+        if (!seen && (rc = add_file(f, shard, err, errlen)) != BB_OK) goto fail;
+    }
+    cJSON_ArrayForEach(e, wm) {
+        const st_tensor *t = st_find(f, e->string);
+        char shard[4096];
+        snprintf(shard, sizeof shard, "%s/%s", dir, e->valuestring);
+        if (!t || strcmp(t->path, shard) != 0) {
+            rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' is not in %s as the index says", path,
+                        e->string, e->valuestring);
+            goto fail;
+        }
+    }
+    cJSON_Delete(root);
+    *out = f;
+    return BB_OK;
+fail:
+    cJSON_Delete(root);
+    st_close(f);
+    return rc;
+}
+
+int st_count(const st_file *f) { return f->ntensors; }
+
+const st_tensor *st_at(const st_file *f, int i) { return i >= 0 && i < f->ntensors ? &f->tensors[i] : NULL; }
+
+const st_tensor *st_find(const st_file *f, const char *name) {
+    for (int i = 0; i < f->ntensors; i++)
+        if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
+    return NULL;
+}
+
+float st_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else { /* subnormal: normalise */
+            exp = 127 - 15 + 1;
+            while (!(man & 0x400)) {
+                man <<= 1;
+                exp--;
+            }
+            bits = sign | (exp << 23) | ((man & 0x3ff) << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp - 15 + 127) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+float st_bf16_to_f32(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+uint16_t st_f32_to_f16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000, exp = (x >> 23) & 0xff, man = x & 0x7fffff;
+    if (exp == 0xff) return (uint16_t)(sign | 0x7c00 | (man ? 0x200 : 0));
+    int e = (int)exp - 127 + 15;
+    if (e >= 31) return (uint16_t)(sign | 0x7c00);
+    if (e <= 0) {
+        if (e < -10) return (uint16_t)sign;
+        man |= 0x800000;
+        int shift = 14 - e;
+        uint32_t half = man >> shift, rem = man & ((1u << shift) - 1), mid = 1u << (shift - 1);
+        if (rem > mid || (rem == mid && (half & 1))) half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = sign | ((uint32_t)e << 10) | (man >> 13), rem = man & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (half & 1))) half++; /* round to nearest even */
+    return (uint16_t)half;
+}
+
+int st_read_f32(const st_tensor *t, float *dst, int64_t n, char *err, size_t errlen) {
+    if (n != t->numel)
+        return bb_err(err, errlen, BB_ESHAPE, "%s: tensor '%s' has %lld elements, expected %lld", t->path,
+                      t->name, (long long)t->numel, (long long)n);
+    const unsigned char *s = t->data;
+    switch (t->dtype) {
+    case ST_F32: memcpy(dst, s, (size_t)n * 4); break;
+    case ST_F16:
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, s + 2 * i, 2);
+            dst[i] = st_f16_to_f32(h);
+        }
+        break;
+    case ST_BF16:
+        for (int64_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, s + 2 * i, 2);
+            dst[i] = st_bf16_to_f32(h);
+        }
+        break;
+    case ST_F64:
+        for (int64_t i = 0; i < n; i++) {
+            double d;
+            memcpy(&d, s + 8 * i, 8);
+            dst[i] = (float)d;
+        }
+        break;
+    default:
+        return bb_err(err, errlen, BB_ESHAPE, "%s: tensor '%s' has dtype %s, expected a float type", t->path,
+                      t->name, st_dtype_name(t->dtype));
+    }
+    return BB_OK;
+}
+
+int st_read_i32(const st_tensor *t, int32_t *dst, int64_t n, char *err, size_t errlen) {
+    if (n != t->numel)
+        return bb_err(err, errlen, BB_ESHAPE, "%s: tensor '%s' has %lld elements, expected %lld", t->path,
+                      t->name, (long long)t->numel, (long long)n);
+    const unsigned char *s = t->data;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t v;
+        switch (t->dtype) {
+        case ST_I64: memcpy(&v, s + 8 * i, 8); break;
+        case ST_I32: {
+            int32_t x;
+            memcpy(&x, s + 4 * i, 4);
+            v = x;
+            break;
+        }
+        case ST_I16: {
+            int16_t x;
+            memcpy(&x, s + 2 * i, 2);
+            v = x;
+            break;
+        }
+        case ST_I8: v = (int8_t)s[i]; break;
+        case ST_U8:
+        case ST_BOOL: v = s[i]; break;
+        default:
+            return bb_err(err, errlen, BB_ESHAPE, "%s: tensor '%s' has dtype %s, expected an integer type",
+                          t->path, t->name, st_dtype_name(t->dtype));
+        }
+        if (v < INT32_MIN || v > INT32_MAX)
+            return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' value %lld out of int32 range",
+                          t->path, t->name, (long long)v);
+        dst[i] = (int32_t)v;
+    }
+    return BB_OK;
+}
+
+const float *st_f32_inplace(const st_tensor *t) {
+    if (t->dtype != ST_F32 || ((uintptr_t)t->data & 3u)) return NULL;
+    return t->data;
+}
+
+static int write_all(FILE *fp, const void *p, size_t n) { return fwrite(p, 1, n, fp) == n ? 0 : -1; }
+
+int st_write(const char *path, const st_entry *entries, int n, char *err, size_t errlen) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *meta = cJSON_AddObjectToObject(root, "__metadata__");
+    if (!root || !meta || !cJSON_AddStringToObject(meta, "format", "pt")) {
+        cJSON_Delete(root);
+        return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    }
+    uint64_t off = 0;
+    for (int i = 0; i < n; i++) {
+        const st_entry *e = &entries[i];
+        uint64_t numel = 1;
+        cJSON *t = cJSON_AddObjectToObject(root, e->name);
+        cJSON *shape = cJSON_CreateArray(), *offs = cJSON_CreateArray();
+        if (!t || !shape || !offs) {
+            cJSON_Delete(shape);
+            cJSON_Delete(offs);
+            cJSON_Delete(root);
+            return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+        }
+        for (int d = 0; d < e->ndim; d++) {
+            numel *= (uint64_t)e->shape[d];
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)e->shape[d]));
+        }
+        cJSON_AddStringToObject(t, "dtype", "F32");
+        cJSON_AddItemToObject(t, "shape", shape);
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
+        off += numel * 4;
+        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
+        cJSON_AddItemToObject(t, "data_offsets", offs);
+    }
+    char *hdr = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!hdr) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    size_t hlen = strlen(hdr), padded = (hlen + 7) & ~(size_t)7; /* keep the data 8-byte aligned */
+    bb_atomic_file af;
+    int rc = bb_atomic_open(&af, path, err, errlen);
+    if (rc != BB_OK) {
+        free(hdr);
+        return rc;
+    }
+    unsigned char len8[8];
+    for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)padded >> (8 * i));
+    int bad = write_all(af.fp, len8, 8) || write_all(af.fp, hdr, hlen);
+    for (size_t i = hlen; i < padded && !bad; i++) bad = fputc(' ', af.fp) == EOF;
+    free(hdr);
+    for (int i = 0; i < n && !bad; i++) {
+        uint64_t numel = 1;
+        for (int d = 0; d < entries[i].ndim; d++) numel *= (uint64_t)entries[i].shape[d];
+        bad = write_all(af.fp, entries[i].data, (size_t)numel * 4);
+    }
+    return bb_atomic_commit(&af, bad, err, errlen);
+}
