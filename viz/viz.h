@@ -1,0 +1,87 @@
+/* viz.h — renderers: plain data (arrays of tokens, float matrices, rankings) -> a viz_canvas.
+ *
+ * Each renderer draws inside a rectangle of the canvas and never outside it, takes its scroll
+ * position and cursor from the caller, and picks Unicode or ASCII glyphs from c->ascii. They know
+ * nothing about the engine's structs, so the UI, the exporters and the tests feed them the same way:
+ *
+ *     viz_tokens t = {.n = 3, .tokens = toks, .ids = ids, .word_ids = wids, .unk_id = 100,
+ *                     .cont_prefix = "##"};
+ *     viz_token_chips(&canvas, (viz_rect){0, 0, 80, 4}, &t, 0, 0);
+ *
+ * Colours are xterm-256 indices; the UI maps them down to 8 colours or to attributes only.
+ */
+#ifndef BB_VIZ_H
+#define BB_VIZ_H
+
+#include "viz_canvas.h"
+
+/* ---- glyphs ---- */
+/* Shade for a fraction in [0,1]: " ░▒▓█" (" .:-=+*#%@" in ASCII). */
+uint32_t viz_shade_glyph(const viz_canvas *c, float frac);
+/* A colour from the heat ramp (dark -> bright) for a fraction in [0,1]. */
+int viz_heat_colour(float frac);
+/* Draws a box border around r with an optional title in the top edge. */
+void viz_box(viz_canvas *c, viz_rect r, const char *title, viz_style st);
+
+/* ---- tokens ---- */
+typedef struct {
+    int n;                        /* number of tokens */
+    const char *const *tokens;    /* (n) UTF-8 token strings */
+    const int *ids;               /* (n) vocabulary ids */
+    const int *starts, *ends;     /* (n) offsets [start, end) in code points; NULL: not shown */
+    const int *word_ids;          /* (n) word index, -1 for special tokens; NULL: one word each */
+    const int *type_ids;          /* (n) segment 0 (A) or 1 (B); NULL: all A */
+    const unsigned char *special; /* (n) 1 for special tokens; NULL: none */
+    int unk_id;                   /* the [UNK] id, flagged; -1: none */
+    const char *cont_prefix;      /* "##" for WordPiece: drawn dim; NULL: none */
+} viz_tokens;
+
+enum { VIZ_TOK_WHITESPACE = 1 }; /* draw ' ' '\t' '\n' in tokens as ⋅ → ↵ */
+
+/* The style of token i's chip: alternating per word, shaded per piece, segment B in another hue,
+ * special tokens purple, [UNK] red. */
+viz_style viz_token_style(const viz_tokens *t, int i);
+/* Chips: the tokens in reading order, wrapped to r.w; pieces of one word joined without a gap.
+ * Skips the first `scroll` lines. Returns the number of lines the whole chip text needs. */
+int viz_token_chips(viz_canvas *c, viz_rect r, const viz_tokens *t, int flags, int scroll);
+/* Table: index, token, id, offsets, word, type; header row, then rows from `scroll`; row `sel`
+ * (or -1) reversed. Returns the number of data rows (t->n). */
+int viz_token_table(viz_canvas *c, viz_rect r, const viz_tokens *t, int flags, int scroll, int sel);
+/* Copies src into dst (cap bytes, NUL-terminated) with whitespace made visible when flags has
+ * VIZ_TOK_WHITESPACE; returns dst. */
+char *viz_visible_ws(char *dst, size_t cap, const char *src, int flags, int ascii);
+/* Words as a row of chips separated by a gap (the pre-tokenizer's output). Returns lines used. */
+int viz_word_chips(viz_canvas *c, viz_rect r, const char *const *words, int n, int flags);
+
+/* ---- heatmap ---- */
+typedef struct {
+    int rows, cols;
+    const float *v;                       /* (rows, cols) row-major */
+    const char *const *row_labels;        /* (rows) or NULL */
+    const char *const *col_labels;        /* (cols) or NULL */
+    float vmax;                           /* value drawn full; <= 0: the matrix's max */
+    int cur_r, cur_c;                     /* cursor cell, -1 for none */
+    int row0, col0;                       /* first visible row/col; updated to keep the cursor visible */
+    int cellw;                            /* columns per cell (1 or 2) */
+} viz_heatmap;
+
+/* Draws labels, an index ruler, the cells and a footer line with the cursor's exact value. */
+void viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h);
+/* A small picture of a matrix (max-pooled to fit r); `selected` draws it highlighted. */
+void viz_heat_thumb(viz_canvas *c, viz_rect r, const float *v, int rows, int cols, float vmax,
+                    int selected);
+
+/* ---- ranking bars ---- */
+typedef struct {
+    int n;
+    const char *const *labels; /* (n) */
+    const float *values;       /* (n), >= 0 */
+    float vmax;                /* value of a full bar; <= 0: the largest value */
+    int highlight;             /* row drawn bold, -1 none */
+    int percent;               /* 1: values printed as percentages, 0: as %.4f */
+} viz_bars;
+
+/* One row per entry: label, bar (eighth blocks, '#' in ASCII), value. Returns rows drawn. */
+int viz_bars_draw(viz_canvas *c, viz_rect r, const viz_bars *b, int scroll);
+
+#endif

@@ -1,0 +1,209 @@
+/* Glyphs, boxes, heatmaps and ranking bars. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "viz.h"
+
+uint32_t viz_shade_glyph(const viz_canvas *c, float frac) {
+    static const uint32_t uni[5] = {' ', 0x2591, 0x2592, 0x2593, 0x2588};
+    static const char asc[] = " .:-=+*#%@";
+    if (!(frac > 0)) frac = 0;
+    if (frac > 1) frac = 1;
+    if (c->ascii) {
+        int k = (int)lrintf(frac * 9.0f);
+        return (uint32_t)asc[k];
+    }
+    /* Anything visibly non-zero gets at least the lightest shade. */
+    int k = frac < 0.02f ? 0 : 1 + (int)(frac * 3.999f);
+    return uni[k];
+}
+
+int viz_heat_colour(float frac) {
+    /* A perceptually ordered 256-colour ramp from dark blue-grey through teal to yellow. */
+    static const int ramp[10] = {238, 60, 61, 67, 31, 37, 72, 107, 149, 226};
+    if (!(frac > 0)) frac = 0;
+    if (frac > 1) frac = 1;
+    return ramp[(int)(frac * 9.999f)];
+}
+
+void viz_box(viz_canvas *c, viz_rect r, const char *title, viz_style st) {
+    if (r.w < 2 || r.h < 2) return;
+    uint32_t h = c->ascii ? '-' : 0x2500, v = c->ascii ? '|' : 0x2502;
+    uint32_t tl = c->ascii ? '+' : 0x250c, tr = c->ascii ? '+' : 0x2510;
+    uint32_t bl = c->ascii ? '+' : 0x2514, br = c->ascii ? '+' : 0x2518;
+    for (int x = r.x + 1; x < r.x + r.w - 1; x++) {
+        viz_putc(c, x, r.y, h, st);
+        viz_putc(c, x, r.y + r.h - 1, h, st);
+    }
+    for (int y = r.y + 1; y < r.y + r.h - 1; y++) {
+        viz_putc(c, r.x, y, v, st);
+        viz_putc(c, r.x + r.w - 1, y, v, st);
+    }
+    viz_putc(c, r.x, r.y, tl, st);
+    viz_putc(c, r.x + r.w - 1, r.y, tr, st);
+    viz_putc(c, r.x, r.y + r.h - 1, bl, st);
+    viz_putc(c, r.x + r.w - 1, r.y + r.h - 1, br, st);
+    if (title && *title && r.w > 6) {
+        viz_putc(c, r.x + 1, r.y, ' ', st);
+        int k = viz_put(c, r.x + 2, r.y, r.w - 5, title, st);
+        viz_putc(c, r.x + 2 + k, r.y, ' ', st);
+    }
+}
+
+/* ---- heatmap ---------------------------------------------------------------------------------- */
+
+static float mat_max(const float *v, long n) {
+    float m = 0;
+    for (long i = 0; i < n; i++)
+        if (v[i] > m) m = v[i];
+    return m > 0 ? m : 1;
+}
+
+/* Labels are at most this many columns; longer ones are cut. */
+enum { LABEL_MAX = 12 };
+
+void viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h) {
+    if (r.w < 8 || r.h < 4 || h->rows <= 0 || h->cols <= 0) return;
+    int cellw = h->cellw == 2 ? 2 : 1;
+    float vmax = h->vmax > 0 ? h->vmax : mat_max(h->v, (long)h->rows * h->cols);
+    int labw = 0;
+    if (h->row_labels)
+        for (int i = 0; i < h->rows; i++) {
+            int w = viz_text_width(h->row_labels[i], -1);
+            if (w > labw) labw = w;
+        }
+    if (labw > LABEL_MAX) labw = LABEL_MAX;
+    int idxw = h->rows > 99 ? 3 : h->rows > 9 ? 2 : 1;
+    int left = idxw + 1 + (labw ? labw + 1 : 0);
+    if (left > r.w / 2) left = r.w / 2;
+    int vis_c = (r.w - left) / cellw, vis_r = r.h - 2; /* one ruler line on top, footer below */
+    if (vis_c < 1 || vis_r < 1) return;
+    /* Keep the cursor on screen, and never scroll past the end. */
+    if (h->cur_r >= 0) {
+        if (h->cur_r < h->row0) h->row0 = h->cur_r;
+        if (h->cur_r >= h->row0 + vis_r) h->row0 = h->cur_r - vis_r + 1;
+    }
+    if (h->cur_c >= 0) {
+        if (h->cur_c < h->col0) h->col0 = h->cur_c;
+        if (h->cur_c >= h->col0 + vis_c) h->col0 = h->cur_c - vis_c + 1;
+    }
+    if (h->row0 > h->rows - vis_r) h->row0 = h->rows - vis_r;
+    if (h->col0 > h->cols - vis_c) h->col0 = h->cols - vis_c;
+    if (h->row0 < 0) h->row0 = 0;
+    if (h->col0 < 0) h->col0 = 0;
+
+    viz_style dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM};
+    /* Ruler: key indices every 5 columns (every 2 when cells are 2 wide enough to hold them). */
+    int step = cellw == 2 ? 2 : 5;
+    for (int j = h->col0; j < h->cols && j < h->col0 + vis_c; j++) {
+        int x = r.x + left + (j - h->col0) * cellw;
+        viz_style st = j == h->cur_c ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : dim;
+        if (j % step == 0 || j == h->cur_c) {
+            char num[12];
+            snprintf(num, sizeof num, "%d", j);
+            int room = r.x + r.w - x;
+            viz_put(c, x, r.y, room, num, st);
+        }
+    }
+    for (int i = h->row0; i < h->rows && i < h->row0 + vis_r; i++) {
+        int y = r.y + 1 + i - h->row0;
+        viz_style ls = i == h->cur_r ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : dim;
+        viz_printf(c, r.x, y, idxw, ls, "%*d", idxw, i);
+        if (labw && h->row_labels)
+            viz_put(c, r.x + idxw + 1, y, left - idxw - 2, h->row_labels[i],
+                    i == h->cur_r ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : VIZ_PLAIN);
+        for (int j = h->col0; j < h->cols && j < h->col0 + vis_c; j++) {
+            float f = h->v[(long)i * h->cols + j] / vmax;
+            viz_style st = {(int16_t)viz_heat_colour(f), VIZ_DEFAULT, 0};
+            uint32_t g = viz_shade_glyph(c, f);
+            if (i == h->cur_r && j == h->cur_c) {
+                st.attr = VIZ_REVERSE | VIZ_BOLD;
+                if (g == ' ') g = c->ascii ? '.' : 0x00b7;
+            }
+            int x = r.x + left + (j - h->col0) * cellw;
+            for (int k = 0; k < cellw; k++) viz_putc(c, x + k, y, g, st);
+        }
+    }
+    if (h->cur_r >= 0 && h->cur_c >= 0 && h->cur_r < h->rows && h->cur_c < h->cols) {
+        const char *ql = h->row_labels ? h->row_labels[h->cur_r] : "";
+        const char *kl = h->col_labels ? h->col_labels[h->cur_c] : "";
+        viz_printf(c, r.x, r.y + r.h - 1, r.w, VIZ_PLAIN, "q%d %s %s k%d %s = %.4f", h->cur_r, ql,
+                   c->ascii ? "->" : "\xe2\x86\x92", h->cur_c, kl,
+                   (double)h->v[(long)h->cur_r * h->cols + h->cur_c]);
+    }
+}
+
+void viz_heat_thumb(viz_canvas *c, viz_rect r, const float *v, int rows, int cols, float vmax,
+                    int selected) {
+    if (r.w <= 0 || r.h <= 0 || rows <= 0 || cols <= 0) return;
+    if (vmax <= 0) vmax = mat_max(v, (long)rows * cols);
+    for (int y = 0; y < r.h; y++) {
+        int i0 = (int)((long)y * rows / r.h), i1 = (int)((long)(y + 1) * rows / r.h);
+        if (i1 <= i0) i1 = i0 + 1;
+        for (int x = 0; x < r.w; x++) {
+            int j0 = (int)((long)x * cols / r.w), j1 = (int)((long)(x + 1) * cols / r.w);
+            if (j1 <= j0) j1 = j0 + 1;
+            float m = 0;
+            for (int i = i0; i < i1 && i < rows; i++)
+                for (int j = j0; j < j1 && j < cols; j++)
+                    if (v[(long)i * cols + j] > m) m = v[(long)i * cols + j];
+            float f = m / vmax;
+            viz_style st = {(int16_t)viz_heat_colour(f), selected ? 236 : VIZ_DEFAULT,
+                            selected ? VIZ_BOLD : 0};
+            viz_putc(c, r.x + x, r.y + y, viz_shade_glyph(c, f), st);
+        }
+    }
+}
+
+/* ---- bars ------------------------------------------------------------------------------------- */
+
+int viz_bars_draw(viz_canvas *c, viz_rect r, const viz_bars *b, int scroll) {
+    static const uint32_t eighths[9] = {' ', 0x258f, 0x258e, 0x258d, 0x258c, 0x258b, 0x258a, 0x2589,
+                                        0x2588};
+    if (r.w < 10 || r.h < 1) return 0;
+    float vmax = b->vmax;
+    if (vmax <= 0)
+        for (int i = 0; i < b->n; i++)
+            if (b->values[i] > vmax) vmax = b->values[i];
+    if (vmax <= 0) vmax = 1;
+    int labw = 0;
+    for (int i = 0; i < b->n; i++) {
+        int w = viz_text_width(b->labels[i], -1);
+        if (w > labw) labw = w;
+    }
+    if (labw > 16) labw = 16;
+    if (labw > r.w / 3) labw = r.w / 3;
+    const int valw = 8;
+    int barw = r.w - labw - valw - 2;
+    if (barw < 1) barw = 1;
+    int drawn = 0;
+    for (int i = scroll; i < b->n && drawn < r.h; i++, drawn++) {
+        int y = r.y + drawn;
+        viz_style ls = i == b->highlight ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD | VIZ_REVERSE}
+                                         : VIZ_PLAIN;
+        int lw = viz_text_width(b->labels[i], -1);
+        int pad = lw < labw ? labw - lw : 0;
+        viz_put(c, r.x + pad, y, labw, b->labels[i], ls);
+        float f = b->values[i] / vmax;
+        if (!(f > 0)) f = 0;
+        if (f > 1) f = 1;
+        viz_style bs = {i == b->highlight ? 214 : 39, VIZ_DEFAULT, 0};
+        int x = r.x + labw + 1;
+        if (c->ascii) {
+            int full = (int)lrintf(f * (float)barw);
+            for (int k = 0; k < full; k++) viz_putc(c, x + k, y, '#', bs);
+        } else {
+            int e = (int)lrintf(f * (float)barw * 8.0f);
+            for (int k = 0; k < e / 8; k++) viz_putc(c, x + k, y, eighths[8], bs);
+            if (e % 8) viz_putc(c, x + e / 8, y, eighths[e % 8], bs);
+        }
+        char val[32];
+        if (b->percent)
+            snprintf(val, sizeof val, "%6.2f%%", 100.0 * (double)b->values[i]);
+        else
+            snprintf(val, sizeof val, "%.4f", (double)b->values[i]);
+        viz_put(c, r.x + labw + 2 + barw, y, valw, val, VIZ_PLAIN);
+    }
+    return drawn;
+}

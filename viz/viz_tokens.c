@@ -1,0 +1,141 @@
+/* Token chips and the token table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "viz.h"
+
+static int word_of(const viz_tokens *t, int i) { return t->word_ids ? t->word_ids[i] : i; }
+static int is_special(const viz_tokens *t, int i) { return t->special && t->special[i]; }
+
+/* Token i continues the word of token i-1 (a "##" piece, or a BPE piece inside a word). */
+static int continues(const viz_tokens *t, int i) {
+    if (i == 0 || !t->word_ids || is_special(t, i) || is_special(t, i - 1)) return 0;
+    return t->word_ids[i] >= 0 && t->word_ids[i] == t->word_ids[i - 1] &&
+           (!t->type_ids || t->type_ids[i] == t->type_ids[i - 1]);
+}
+
+viz_style viz_token_style(const viz_tokens *t, int i) {
+    /* (segment, word parity, piece parity) -> background */
+    static const int16_t bg[2][2][2] = {{{24, 31}, {29, 36}}, {{94, 136}, {130, 172}}};
+    if (t->unk_id >= 0 && t->ids && t->ids[i] == t->unk_id) return (viz_style){231, 160, VIZ_BOLD};
+    if (is_special(t, i)) return (viz_style){231, 90, VIZ_BOLD};
+    int seg = t->type_ids && t->type_ids[i] ? 1 : 0;
+    int w = word_of(t, i);
+    int piece = 0;
+    for (int k = i; k > 0 && continues(t, k); k--) piece++;
+    return (viz_style){231, bg[seg][(w < 0 ? 0 : w) & 1][piece & 1], 0};
+}
+
+char *viz_visible_ws(char *dst, size_t cap, const char *src, int flags, int ascii) {
+    if (cap == 0) return dst;
+    size_t o = 0;
+    for (const char *s = src; *s; s++) {
+        const char *rep = NULL;
+        if (flags & VIZ_TOK_WHITESPACE) {
+            if (*s == ' ') rep = ascii ? "." : "\xe2\x8b\x85";       /* ⋅ */
+            else if (*s == '\t') rep = ascii ? ">" : "\xe2\x86\x92"; /* → */
+            else if (*s == '\n') rep = "\\n";
+            else if (*s == '\r') rep = "\\r";
+        }
+        char one[2] = {*s, 0};
+        if (!rep) rep = one;
+        size_t k = strlen(rep);
+        if (o + k + 1 > cap) break;
+        memcpy(dst + o, rep, k);
+        o += k;
+    }
+    dst[o] = 0;
+    return dst;
+}
+
+/* Moves (*x, *y) to where a chip `width` columns wide goes after a gap of `gap` columns, wrapping
+ * to the next line of r when it does not fit. */
+static void place(viz_rect r, int *x, int *y, int width, int gap) {
+    if (*x > 0 && *x + gap + width > r.w) {
+        *x = 0;
+        (*y)++;
+    } else if (*x > 0) {
+        *x += gap;
+    }
+}
+
+int viz_token_chips(viz_canvas *c, viz_rect r, const viz_tokens *t, int flags, int scroll) {
+    int x = 0, y = 0;
+    size_t plen = t->cont_prefix ? strlen(t->cont_prefix) : 0;
+    for (int i = 0; i < t->n; i++) {
+        char vis[256];
+        viz_visible_ws(vis, sizeof vis, t->tokens[i], flags, c->ascii);
+        int w = viz_text_width(vis, -1);
+        if (w > r.w) w = r.w;
+        place(r, &x, &y, w, continues(t, i) ? 0 : 1);
+        int row = y - scroll;
+        if (row >= 0 && row < r.h) {
+            viz_style st = viz_token_style(t, i);
+            const char *s = vis;
+            int col = r.x + x;
+            if (plen && strncmp(s, t->cont_prefix, plen) == 0 && !is_special(t, i)) {
+                viz_style ps = st;
+                ps.attr |= VIZ_DIM;
+                char pre[16];
+                snprintf(pre, sizeof pre, "%.*s", (int)plen, s);
+                col += viz_put(c, col, r.y + row, w, pre, ps);
+                s += plen;
+            }
+            viz_put(c, col, r.y + row, r.x + x + w - col, s, st);
+        }
+        x += w;
+    }
+    return t->n ? y + 1 : 0;
+}
+
+int viz_word_chips(viz_canvas *c, viz_rect r, const char *const *words, int n, int flags) {
+    int x = 0, y = 0;
+    for (int i = 0; i < n; i++) {
+        char vis[256];
+        viz_visible_ws(vis, sizeof vis, words[i], flags, c->ascii);
+        int w = viz_text_width(vis, -1);
+        if (w > r.w) w = r.w;
+        place(r, &x, &y, w, 1);
+        if (y < r.h) viz_put(c, r.x + x, r.y + y, w, vis, (viz_style){231, i & 1 ? 240 : 238, 0});
+        x += w;
+    }
+    return n ? y + 1 : 0;
+}
+
+int viz_token_table(viz_canvas *c, viz_rect r, const viz_tokens *t, int flags, int scroll, int sel) {
+    if (r.h < 1 || r.w < 20) return t->n;
+    int tokw = 5;
+    for (int i = 0; i < t->n; i++) {
+        char vis[256];
+        int w = viz_text_width(viz_visible_ws(vis, sizeof vis, t->tokens[i], flags, c->ascii), -1);
+        if (w > tokw) tokw = w;
+    }
+    if (tokw > 24) tokw = 24;
+    viz_style hs = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD | VIZ_UNDERLINE};
+    char head[160];
+    snprintf(head, sizeof head, "%4s  %-*s %6s  %-11s %4s %4s", "#", tokw, "token", "id", "offsets", "word",
+             "type");
+    viz_put(c, r.x, r.y, r.w, head, hs);
+    for (int i = scroll, row = 1; i < t->n && row < r.h; i++, row++) {
+        int y = r.y + row;
+        viz_style rs = i == sel ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_REVERSE} : VIZ_PLAIN;
+        if (i == sel) viz_fill(c, (viz_rect){r.x, y, r.w, 1}, ' ', rs);
+        int x = r.x + viz_printf(c, r.x, y, r.w, rs, "%4d  ", i);
+        char vis[256];
+        viz_visible_ws(vis, sizeof vis, t->tokens[i], flags, c->ascii);
+        viz_style ts = viz_token_style(t, i);
+        if (i == sel) ts.attr |= VIZ_REVERSE;
+        int tw = viz_put(c, x, y, tokw, vis, ts);
+        x += tw;
+        viz_fill(c, (viz_rect){x, y, tokw - tw + 1, 1}, ' ', rs);
+        x += tokw - tw + 1;
+        char off[24] = "";
+        if (t->starts && t->ends) snprintf(off, sizeof off, "[%d,%d)", t->starts[i], t->ends[i]);
+        char word[12] = "-";
+        if (t->word_ids && t->word_ids[i] >= 0) snprintf(word, sizeof word, "%d", t->word_ids[i]);
+        viz_printf(c, x, y, r.x + r.w - x, rs, "%6d  %-11s %4s %4d%s", t->ids ? t->ids[i] : -1, off,
+                   word, t->type_ids ? t->type_ids[i] : 0,
+                   t->unk_id >= 0 && t->ids && t->ids[i] == t->unk_id ? "  unknown" : "");
+    }
+    return t->n;
+}
