@@ -1,0 +1,259 @@
+#include "bert.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "bb_err.h"
+#include "bert_names.h"
+#include "st.h"
+
+static const char *const field_names[BERT_NPARAMS] = {
+    "wte", "wpe", "wtt", "emb_lnw", "emb_lnb", "qkvw", "qkvb", "attprojw", "attprojb", "ln1w",
+    "ln1b", "fcw", "fcb", "fcprojw", "fcprojb", "ln2w", "ln2b", "poolw", "poolb", "mlmw",
+    "mlmb", "mlm_lnw", "mlm_lnb", "mlm_bias", "mlm_dec", "nspw", "nspb", "clsw", "clsb",
+};
+
+const char *bert_param_field_name(int i) { return i >= 0 && i < BERT_NPARAMS ? field_names[i] : NULL; }
+
+void bert_param_sizes(size_t *s, const bert_config *cfg, int has_pooler, int has_mlm, int has_nsp,
+                      int tied_decoder, int num_labels) {
+    size_t V = (size_t)cfg->vocab_size, C = (size_t)cfg->hidden_size, L = (size_t)cfg->num_layers,
+           I = (size_t)cfg->intermediate_size, P = (size_t)cfg->max_position,
+           TV = (size_t)(cfg->type_vocab_size > 0 ? cfg->type_vocab_size : 1);
+    size_t sizes[BERT_NPARAMS] = {
+        V * C, P * C, TV * C, C, C,              /* embeddings */
+        L * 3 * C * C, L * 3 * C, L * C * C, L * C, L * C, L * C, /* attention */
+        L * I * C, L * I, L * C * I, L * C, L * C, L * C,         /* feed-forward */
+        has_pooler ? C * C : 0, has_pooler ? C : 0,
+        has_mlm ? C * C : 0, has_mlm ? C : 0, has_mlm ? C : 0, has_mlm ? C : 0, has_mlm ? V : 0,
+        has_mlm && !tied_decoder ? V * C : 0,
+        has_nsp ? 2 * C : 0, has_nsp ? 2 : 0,
+        (size_t)num_labels * C, (size_t)num_labels,
+    };
+    memcpy(s, sizes, sizeof sizes);
+}
+
+void bert_params_point(bert_params *p, float *memory, const size_t *sizes) {
+    float **ptrs = (float **)p;
+    for (int i = 0; i < BERT_NPARAMS; i++) {
+        ptrs[i] = sizes[i] ? memory : NULL;
+        memory += sizes[i];
+    }
+}
+
+size_t bert_encoder_param_count(const bert_config *cfg, int with_pooler) {
+    size_t s[BERT_NPARAMS], n = 0;
+    bert_param_sizes(s, cfg, with_pooler, 0, 0, 1, 0);
+    for (int i = 0; i < BERT_NPARAMS; i++) n += s[i];
+    if (cfg->type_vocab_size == 0) n -= (size_t)cfg->hidden_size; /* the zero row DistilBERT does not have */
+    return n;
+}
+
+/* Allocates the flat parameter buffer for the current flags and points the fields into it. */
+static int alloc_params(bert_model *m, int num_labels, char *err, size_t errlen) {
+    bert_param_sizes(m->param_sizes, &m->cfg, m->has_pooler, m->has_mlm, m->has_nsp, m->tied_decoder, num_labels);
+    size_t n = 0;
+    for (int i = 0; i < BERT_NPARAMS; i++) {
+        if (m->param_sizes[i] > SIZE_MAX / sizeof(float) - n) return bb_err(err, errlen, BB_ENOMEM, "model too large");
+        n += m->param_sizes[i];
+    }
+    float *mem = calloc(n ? n : 1, sizeof(float));
+    if (!mem)
+        return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory for %zu parameters (%.1f GB)",
+                      m->dir[0] ? m->dir : "model", n, (double)n * 4 / 1e9);
+    free(m->params_memory);
+    m->params_memory = mem;
+    m->num_params = n;
+    bert_params_point(&m->params, mem, m->param_sizes);
+    return BB_OK;
+}
+
+void bert_free(bert_model *m) {
+    if (!m) return;
+    free(m->params_memory);
+    bert_config_free(&m->cfg);
+    free(m);
+}
+
+static const char *family_prefix(bert_family f) {
+    return f == BERT_FAMILY_ROBERTA ? "roberta." : f == BERT_FAMILY_DISTILBERT ? "distilbert." : "bert.";
+}
+
+/* Finds the first existing spelling of a tensor name. */
+static const st_tensor *find_name(const st_file *f, const bert_tensor_name *tn, const char *prefix, int layer,
+                                  char *name, size_t n) {
+    for (int v = 0; v < 3 && tn->fmt[v]; v++) {
+        if (tn->per_layer)
+            snprintf(name, n, tn->fmt[v], prefix, layer);
+        else
+            snprintf(name, n, tn->fmt[v], prefix);
+        const st_tensor *t = st_find(f, name);
+        if (t) return t;
+    }
+    if (tn->per_layer)
+        snprintf(name, n, tn->fmt[0], prefix, layer);
+    else
+        snprintf(name, n, tn->fmt[0], prefix);
+    return NULL;
+}
+
+static int load_tensor(bert_model *m, const st_file *f, const bert_tensor_name *tn, const char *prefix, int layer,
+                       char *err, size_t errlen) {
+    char name[256];
+    const st_tensor *t = find_name(f, tn, prefix, layer, name, sizeof name);
+    int64_t rows, cols;
+    bert_tensor_shape(m, tn->field, &rows, &cols);
+    if (!t) return bb_err(err, errlen, BB_ESHAPE, "%s: tensor '%s' is missing", m->dir, name);
+    int ok = cols ? t->ndim == 2 && t->shape[0] == rows && t->shape[1] == cols : t->ndim == 1 && t->shape[0] == rows;
+    if (!ok) {
+        char got[96] = "", want[48];
+        size_t k = 0;
+        for (int d = 0; d < t->ndim && k < sizeof got - 24; d++)
+            k += (size_t)snprintf(got + k, sizeof got - k, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
+        if (cols)
+            snprintf(want, sizeof want, "%lld, %lld", (long long)rows, (long long)cols);
+        else
+            snprintf(want, sizeof want, "%lld", (long long)rows);
+        return bb_err(err, errlen, BB_ESHAPE, "%s: tensor '%s' has shape [%s], expected [%s]", t->path, name, got,
+                      want);
+    }
+    return st_read_f32(t, bert_tensor_slot(m, tn, layer), t->numel, err, errlen);
+}
+
+/* Detects the encoder prefix ("bert.", "" ...) from the word embeddings' name. */
+static const char *detect_prefix(const st_file *f, bert_family fam) {
+    static const char *const bare = "";
+    const char *pre = family_prefix(fam);
+    char name[128];
+    snprintf(name, sizeof name, "%sembeddings.word_embeddings.weight", pre);
+    if (st_find(f, name)) return pre;
+    if (st_find(f, "embeddings.word_embeddings.weight")) return bare;
+    return NULL;
+}
+
+static int has_any(const st_file *f, const bert_tensor_name *names, int n, int field, const char *prefix) {
+    char name[256];
+    for (int i = 0; i < n; i++)
+        if (names[i].field == field && find_name(f, &names[i], prefix, 0, name, sizeof name)) return 1;
+    return 0;
+}
+
+static bert_head head_from_architectures(const bert_config *cfg) {
+    const cJSON *arch = cfg->json ? cJSON_GetObjectItemCaseSensitive((const cJSON *)cfg->json, "architectures") : NULL;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, arch) if (cJSON_IsString(a) && strstr(a->valuestring, "TokenClassification")) return BERT_HEAD_TOKCLS;
+    return BERT_HEAD_SEQCLS;
+}
+
+int bert_load(bert_model **out, const char *dir, char *err, size_t errlen) {
+    *out = NULL;
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return bb_err(err, errlen, BB_EIO, "%s: not a readable model directory%s%s", dir, errno ? ": " : "",
+                      errno ? strerror(errno) : "");
+    bert_model *m = calloc(1, sizeof *m);
+    if (!m) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", dir);
+    snprintf(m->dir, sizeof m->dir, "%s", dir);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    st_file *f = NULL;
+    int rc = bert_config_load(&m->cfg, path, err, errlen);
+    if (rc != BB_OK) goto fail;
+    if ((rc = st_open_dir(&f, dir, err, errlen)) != BB_OK) goto fail;
+    const char *prefix = detect_prefix(f, m->cfg.family);
+    if (!prefix) {
+        rc = bb_err(err, errlen, BB_ESHAPE, "%s: no '%sembeddings.word_embeddings.weight' tensor (not a %s checkpoint?)",
+                    dir, family_prefix(m->cfg.family), m->cfg.family == BERT_FAMILY_BERT ? "BERT" : "BERT-family");
+        goto fail;
+    }
+    int n;
+    const bert_tensor_name *names = bert_names(m->cfg.family, &n);
+    m->has_pooler = has_any(f, names, n, BERT_P_POOLW, prefix);
+    m->has_mlm = has_any(f, names, n, BERT_P_MLMW, prefix);
+    m->has_nsp = has_any(f, names, n, BERT_P_NSPW, prefix);
+    m->tied_decoder = !has_any(f, names, n, BERT_P_MLM_DEC, prefix);
+    int has_cls = has_any(f, names, n, BERT_P_CLSW, prefix);
+    m->head = has_cls ? head_from_architectures(&m->cfg) : BERT_HEAD_NONE;
+    if ((rc = alloc_params(m, has_cls ? m->cfg.num_labels : 0, err, errlen)) != BB_OK) goto fail;
+    for (int i = 0; i < n; i++) {
+        int field = names[i].field, need = m->param_sizes[field] > 0;
+        if (!need) continue;
+        int layers = names[i].per_layer ? m->cfg.num_layers : 1;
+        for (int l = 0; l < layers; l++)
+            if ((rc = load_tensor(m, f, &names[i], prefix, l, err, errlen)) != BB_OK) goto fail;
+    }
+    if (m->cfg.type_vocab_size == 0) m->cfg.type_vocab_size = 1; /* DistilBERT: one zero row */
+    st_close(f);
+    *out = m;
+    return BB_OK;
+fail:
+    st_close(f);
+    bert_free(m);
+    return rc;
+}
+
+static void init_normal(float *p, size_t n, float std, bb_rng *rng) {
+    for (size_t i = 0; i < n; i++) p[i] = std * bb_rng_normal(rng);
+}
+
+int bert_set_head(bert_model *m, bert_head kind, int num_labels, bb_rng *rng, char *err, size_t errlen) {
+    if (num_labels < 1) return bb_err(err, errlen, BB_EINVAL, "num_labels must be >= 1 (got %d)", num_labels);
+    if (kind == BERT_HEAD_SEQCLS && !m->has_pooler)
+        return bb_err(err, errlen, BB_EINVAL, "%s: sequence classification needs a pooler, which this checkpoint lacks",
+                      m->dir[0] ? m->dir : "model");
+    bert_model copy = *m;
+    copy.params_memory = NULL;
+    int rc = alloc_params(&copy, kind == BERT_HEAD_NONE ? 0 : num_labels, err, errlen);
+    if (rc != BB_OK) return rc;
+    /* Everything before the classifier keeps its place in field order; copy it over. */
+    size_t before = 0;
+    for (int i = 0; i < BERT_NPARAMS - 2; i++) before += m->param_sizes[i];
+    memcpy(copy.params_memory, m->params_memory, before * sizeof(float));
+    if (kind != BERT_HEAD_NONE) init_normal(copy.params.clsw, copy.param_sizes[BERT_P_CLSW], m->cfg.initializer_range, rng);
+    free(m->params_memory);
+    *m = copy;
+    m->head = kind;
+    if (kind != BERT_HEAD_NONE) m->cfg.num_labels = num_labels;
+    return BB_OK;
+}
+
+int bert_create(bert_model **out, const bert_config *cfg, uint64_t seed, char *err, size_t errlen) {
+    *out = NULL;
+    bert_model *m = calloc(1, sizeof *m);
+    if (!m) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    m->cfg = *cfg;
+    m->cfg.json = cfg->json ? cJSON_Duplicate(cfg->json, 1) : NULL;
+    m->cfg.id2label = NULL;
+    int rc = BB_OK;
+    if (cfg->id2label &&
+        (rc = bert_config_set_labels(&m->cfg, cfg->num_labels, (const char *const *)cfg->id2label, err, errlen)))
+        goto fail;
+    m->has_pooler = m->has_mlm = m->has_nsp = m->tied_decoder = 1;
+    if ((rc = alloc_params(m, 0, err, errlen)) != BB_OK) goto fail;
+    bb_rng rng;
+    bb_rng_seed(&rng, seed);
+    float std = cfg->initializer_range;
+    bert_params *p = &m->params;
+    float **ptrs = (float **)p;
+    /* HF _init_weights: Linear/Embedding weights ~ N(0, std), biases 0, LayerNorm weight 1 bias 0;
+     * the embedding row of pad_token_id is zeroed. */
+    const int weights[] = {BERT_P_WTE, BERT_P_WPE, BERT_P_WTT, BERT_P_QKVW, BERT_P_ATTPROJW, BERT_P_FCW,
+                           BERT_P_FCPROJW, BERT_P_POOLW, BERT_P_MLMW, BERT_P_NSPW};
+    for (size_t i = 0; i < sizeof weights / sizeof *weights; i++)
+        init_normal(ptrs[weights[i]], m->param_sizes[weights[i]], std, &rng);
+    const int ones[] = {BERT_P_EMB_LNW, BERT_P_LN1W, BERT_P_LN2W, BERT_P_MLM_LNW};
+    for (size_t i = 0; i < sizeof ones / sizeof *ones; i++)
+        for (size_t j = 0; j < m->param_sizes[ones[i]]; j++) ptrs[ones[i]][j] = 1.0f;
+    memset(p->wte + (size_t)cfg->pad_token_id * cfg->hidden_size, 0, sizeof(float) * (size_t)cfg->hidden_size);
+    *out = m;
+    return BB_OK;
+fail:
+    bert_free(m);
+    return rc;
+}
