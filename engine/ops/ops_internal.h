@@ -1,0 +1,86 @@
+/* ops_internal.h — helpers shared by the op files (not part of the public API).
+ *
+ * The elementwise kernels (GELU, softmax, layernorm) must vectorise: libm's erff/expf are scalar
+ * calls and would cost more than the matrix products around them. So exp and erfc are written here
+ * as branch-free polynomials that the compiler turns into SIMD code (meson builds these files with
+ * -fno-trapping-math so the clamps if-convert, and -fopenmp-simd for the reductions).
+ * OPS_HOT compiles a loop twice, for x86-64-v3 (AVX2+FMA) and the baseline, and picks at load time.
+ */
+#ifndef BB_OPS_INTERNAL_H
+#define BB_OPS_INTERNAL_H
+
+#include <stdint.h>
+
+#include "bb_rng.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define OPS_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define OPS_HOT
+#endif
+
+#define OPS_INLINE static inline __attribute__((always_inline))
+
+typedef union { float f; uint32_t u; } ops_fbits;
+
+/* exp(x) in float, max relative error ~1e-7 (Cephes expf polynomial with a Cody-Waite reduction).
+ * Below about -103.3 the result is exactly 0 (so HF's finfo.min-masked keys get probability 0),
+ * above 88.7 it is +inf; the scale 2^n is applied in two halves so that every n in range stays a
+ * normal float. */
+OPS_INLINE float ops_expf(float x) {
+    x = x < -104.0f ? -104.0f : x;
+    x = x > 89.0f ? 89.0f : x;
+    /* round(x / ln 2) by the 1.5 * 2^23 trick (no libm call, vectorises) */
+    float t = x * 1.44269504088896341f + 12582912.0f;
+    float nf = t - 12582912.0f;
+    int32_t n = (int32_t)nf;
+    float r = x - nf * 0.693359375f;
+    r = r - nf * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t n1 = n / 2, n2 = n - n1;
+    /* unsigned, so a NaN input (n garbage) gives NaN out rather than a signed overflow */
+    ops_fbits s1 = {.u = (uint32_t)(n1 + 127) << 23}, s2 = {.u = (uint32_t)(n2 + 127) << 23};
+    return p * s1.f * s2.f;
+}
+
+/* Standard normal CDF Phi(x) = 0.5 erfc(-x / sqrt 2), from the Numerical Recipes erfc
+ * (Chebyshev fit, fractional error < 1.2e-7 for every argument), so both tails keep their relative
+ * accuracy: GELU error stays below 4e-7 absolute and ~1e-7 relative where |GELU(x)| > 1e-2. */
+OPS_INLINE float ops_normcdf(float x) {
+    float z = x * 0.70710678118654752f;
+    float a = z < 0.0f ? -z : z;
+    float t = 1.0f / (1.0f + 0.5f * a);
+    float q = 0.17087277f;
+    q = q * t - 0.82215223f;
+    q = q * t + 1.48851587f;
+    q = q * t - 1.13520398f;
+    q = q * t + 0.27886807f;
+    q = q * t - 0.18628806f;
+    q = q * t + 0.09678418f;
+    q = q * t + 0.37409196f;
+    q = q * t + 1.00002368f;
+    q = q * t - 1.26551223f;
+    float half_erfc = 0.5f * t * ops_expf(q - a * a); /* 0.5 erfc(|z|) */
+    return z >= 0.0f ? 1.0f - half_erfc : half_erfc;
+}
+
+/* Dropout decisions: keep when a uniform 32-bit draw is >= p * 2^32 (each 64-bit draw gives two). */
+static inline uint32_t ops_dropout_threshold(float p) {
+    double t = (double)p * 4294967296.0;
+    return t >= 4294967295.0 ? 4294967295u : (uint32_t)t;
+}
+
+/* keep[i] = 1 with probability 1 - p, for i < n. */
+void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *rng);
+
+/* p (V) = softmax(x), max-subtracted as torch.softmax; p may be x. Stores max(x) in *max (when
+ * non-NULL) and returns sum(exp(x - max)), from which cross-entropy takes its log-sum-exp. */
+float ops_softmax_row(float *p, const float *x, int V, float *max);
+
+#endif
