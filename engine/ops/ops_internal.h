@@ -81,6 +81,6 @@ void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *rng);
 
 /* p (V) = softmax(x), max-subtracted as torch.softmax; p may be x. Stores max(x) in *max (when
  * non-NULL) and returns sum(exp(x - max)), from which cross-entropy takes its log-sum-exp. */
-float ops_softmax_row(float *p, const float *x, int V, float *max);
+double ops_softmax_row(float *p, const float *x, int V, float *max);
 
 #endif
