@@ -4,19 +4,49 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ui_app.h"
 
 static void print_help(FILE *f) {
     fprintf(f, "usage: bertbench [SUBCOMMAND] [OPTIONS]\n\n"
                "A terminal workbench for BERT-style encoders. Subcommands print JSON on stdout:\n\n");
     for (const cli_cmd *c = cli_commands; c->name; c++) fprintf(f, "  %-16s %s\n", c->name, c->summary);
-    fprintf(f, "\n'bertbench SUBCOMMAND --help' describes its options.\n");
+    fprintf(f, "\n'bertbench SUBCOMMAND --help' describes its options.\n"
+               "\nWith no subcommand: the workbench.\n"
+               "  bertbench [--model DIR] [--vocab FILE]\n"
+               "    --model DIR   a Hugging Face model directory (config.json, model.safetensors, tokenizer)\n"
+               "    --vocab FILE  tokenizer override: vocab.txt, tokenizer.json or a directory\n");
+}
+
+/* `bertbench [--model DIR] [--vocab FILE]`: the full-screen workbench. */
+static int workbench(int argc, char **argv) {
+    const char *model = NULL, *vocab = NULL;
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--model") == 0 || strcmp(argv[i], "--vocab") == 0) && i + 1 < argc) {
+            *(argv[i][2] == 'm' ? &model : &vocab) = argv[i + 1];
+            i++;
+        } else {
+            fprintf(stderr, "bertbench: unknown option '%s' (try 'bertbench --help')\n", argv[i]);
+            return 2;
+        }
+    }
+    ui_app app;
+    char err[512];
+    if (ui_app_init(&app, model, vocab, err, sizeof err) != BB_OK) {
+        fprintf(stderr, "bertbench: %s\n", err);
+        ui_app_free(&app);
+        return 1;
+    }
+    int rc = ui_app_run(&app);
+    ui_app_free(&app);
+    return rc;
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         print_help(stdout);
         return 0;
     }
+    if (argc < 2 || argv[1][0] == '-') return workbench(argc, argv);
     for (const cli_cmd *c = cli_commands; c->name; c++)
         if (strcmp(argv[1], c->name) == 0) return c->run(argc - 1, argv + 1);
     fprintf(stderr, "bertbench: unknown subcommand '%s' (try 'bertbench --help')\n", argv[1]);

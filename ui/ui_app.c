@@ -1,0 +1,563 @@
+#define NCURSES_WIDECHAR 1
+#include "ui_app.h"
+
+#include <curses.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ui_rl.h"
+#include "ui_term.h"
+#include "ui_worker.h"
+
+/* ---- panes and layout ------------------------------------------------------------------------- */
+
+int ui_app_add_pane(ui_app *app, const ui_pane *p) {
+    if (app->n_panes >= UI_MAX_PANES) return BB_EINVAL;
+    app->panes[app->n_panes++] = *p;
+    return BB_OK;
+}
+
+ui_pane *ui_app_pane(ui_app *app, const char *name) {
+    for (int i = 0; i < app->n_panes; i++)
+        if (strcmp(app->panes[i].name, name) == 0) return &app->panes[i];
+    /* unique prefix ("attn" is an alias users type) */
+    ui_pane *hit = NULL;
+    size_t n = strlen(name);
+    for (int i = 0; i < app->n_panes; i++)
+        if (n && strncmp(app->panes[i].name, name, n) == 0) {
+            if (hit) return NULL;
+            hit = &app->panes[i];
+        }
+    if (!hit && strcmp(name, "attn") == 0) return ui_app_pane(app, "attention");
+    if (!hit && strcmp(name, "mask") == 0) return ui_app_pane(app, "fill-mask");
+    return hit;
+}
+
+static int slots_used(int layout) {
+    switch (layout) {
+    case UI_LAYOUT_SINGLE: return 1;
+    case UI_LAYOUT_VSPLIT:
+    case UI_LAYOUT_HSPLIT: return 2;
+    default: return 4;
+    }
+}
+
+const char *ui_layout_name(int layout) {
+    static const char *names[] = {"single", "vsplit", "hsplit", "grid"};
+    return layout >= 0 && layout < UI_LAYOUT_COUNT ? names[layout] : "?";
+}
+
+ui_pane *ui_app_focused(ui_app *app) { return &app->panes[app->slots[app->focus]]; }
+
+void ui_app_show(ui_app *app, ui_pane *p) {
+    int idx = (int)(p - app->panes);
+    int used = app->zoom ? 1 : slots_used(app->layout);
+    for (int s = 0; s < used; s++) {
+        int slot = app->zoom ? app->focus : s;
+        if (app->slots[slot] == idx) {
+            app->focus = slot;
+            app->dirty = 1;
+            return;
+        }
+    }
+    /* Not visible: swap it with the pane in the focused slot, so every pane keeps one slot. */
+    for (int s = 0; s < 4; s++)
+        if (app->slots[s] == idx) app->slots[s] = app->slots[app->focus];
+    app->slots[app->focus] = idx;
+    app->dirty = 1;
+}
+
+int ui_app_layout_rects(const ui_app *app, int w, int h, viz_rect *rects, int *panes) {
+    viz_rect area = {0, 1, w, h - 3};
+    int layout = app->zoom ? UI_LAYOUT_SINGLE : app->layout;
+    int n = slots_used(layout);
+    int hw = area.w / 2, hh = area.h / 2;
+    switch (layout) {
+    case UI_LAYOUT_SINGLE: rects[0] = area; break;
+    case UI_LAYOUT_VSPLIT:
+        rects[0] = (viz_rect){0, area.y, hw, area.h};
+        rects[1] = (viz_rect){hw, area.y, area.w - hw, area.h};
+        break;
+    case UI_LAYOUT_HSPLIT:
+        rects[0] = (viz_rect){0, area.y, area.w, hh};
+        rects[1] = (viz_rect){0, area.y + hh, area.w, area.h - hh};
+        break;
+    default:
+        rects[0] = (viz_rect){0, area.y, hw, hh};
+        rects[1] = (viz_rect){hw, area.y, area.w - hw, hh};
+        rects[2] = (viz_rect){0, area.y + hh, hw, area.h - hh};
+        rects[3] = (viz_rect){hw, area.y + hh, area.w - hw, area.h - hh};
+    }
+    for (int i = 0; i < n; i++) panes[i] = app->slots[app->zoom ? app->focus : i];
+    return n;
+}
+
+void ui_app_message(ui_app *app, int error, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(app->msg, sizeof app->msg, fmt, ap);
+    va_end(ap);
+    app->msg_error = error;
+    app->dirty = 1;
+}
+
+/* ---- drawing ---------------------------------------------------------------------------------- */
+
+enum { MIN_W = 80, MIN_H = 24 };
+
+static void draw_too_small(viz_canvas *c) {
+    const char *l1 = "The terminal is too small for bertbench.";
+    char l2[80];
+    snprintf(l2, sizeof l2, "It needs at least %dx%d; this one is %dx%d.", MIN_W, MIN_H, c->w, c->h);
+    const char *l3 = "Enlarge the window (F10 quits).";
+    int y = c->h / 2 - 1;
+    const char *ls[3] = {l1, l2, l3};
+    for (int i = 0; i < 3; i++) {
+        int w = viz_text_width(ls[i], -1);
+        viz_put(c, w < c->w ? (c->w - w) / 2 : 0, y + i, c->w, ls[i],
+                (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, i == 0 ? VIZ_BOLD : 0});
+    }
+}
+
+static void draw_tabs(ui_app *app, viz_canvas *c) {
+    viz_fill(c, (viz_rect){0, 0, c->w, 1}, ' ', (viz_style){252, 236, 0});
+    int x = viz_put(c, 0, 0, c->w, " bertbench ", (viz_style){231, 24, VIZ_BOLD});
+    viz_rect rects[4];
+    int vis[4], n = ui_app_layout_rects(app, c->w, c->h, rects, vis);
+    for (int i = 0; i < app->n_panes; i++) {
+        int shown = 0;
+        for (int k = 0; k < n; k++) shown |= vis[k] == i;
+        int focused = app->slots[app->focus] == i;
+        viz_style st = focused ? (viz_style){16, 214, VIZ_BOLD} : (viz_style){shown ? 231 : 246, 236, shown ? VIZ_BOLD : 0};
+        char label[48];
+        snprintf(label, sizeof label, " %s%s ", focused ? "*" : "", app->panes[i].name);
+        x += 1;
+        x += viz_put(c, x, 0, c->w - x, label, st);
+    }
+    char right[64];
+    snprintf(right, sizeof right, " %s%s  F1 help ", ui_layout_name(app->layout), app->zoom ? " (zoom)" : "");
+    int rw = viz_text_width(right, -1);
+    if (x + rw < c->w) viz_put(c, c->w - rw, 0, rw, right, (viz_style){250, 236, 0});
+}
+
+static void draw_status(ui_app *app, viz_canvas *c, int y) {
+    static const char *spin_u[] = {"\xe2\xa0\x8b", "\xe2\xa0\x99", "\xe2\xa0\xb9", "\xe2\xa0\xb8",
+                                   "\xe2\xa0\xbc", "\xe2\xa0\xb4", "\xe2\xa0\xa6", "\xe2\xa0\xa7"};
+    static const char *spin_a[] = {"|", "/", "-", "\\"};
+    viz_fill(c, (viz_rect){0, y, c->w, 1}, ' ', (viz_style){252, 236, 0});
+    int x = 0;
+    if (app->pane_mode) x += viz_put(c, 0, y, c->w, " PANE ", (viz_style){16, 214, VIZ_BOLD}) + 1;
+    if (app->running) {
+        char s[96];
+        snprintf(s, sizeof s, " %s %s... ", c->ascii ? spin_a[app->spin % 4] : spin_u[app->spin % 8],
+                 app->running->what);
+        x += viz_put(c, x, y, c->w - x, s, (viz_style){16, 79, VIZ_BOLD}) + 1;
+    }
+    const char *m = ui_rl_matches();
+    if (m)
+        viz_put(c, x, y, c->w - x, m, (viz_style){229, 236, 0});
+    else
+        viz_put(c, x, y, c->w - x, app->msg,
+                app->msg_error ? (viz_style){231, 124, VIZ_BOLD} : (viz_style){252, 236, 0});
+}
+
+int ui_app_draw(ui_app *app, viz_canvas *c) {
+    viz_canvas_clear(c);
+    if (c->w < MIN_W || c->h < MIN_H) {
+        draw_too_small(c);
+        return -1;
+    }
+    draw_tabs(app, c);
+    viz_rect rects[4];
+    int vis[4], n = ui_app_layout_rects(app, c->w, c->h, rects, vis);
+    for (int i = 0; i < n; i++) {
+        ui_pane *p = &app->panes[vis[i]];
+        int focused = app->slots[app->focus] == vis[i];
+        viz_style bs = focused ? (viz_style){214, VIZ_DEFAULT, VIZ_BOLD} : (viz_style){242, VIZ_DEFAULT, 0};
+        viz_box(c, rects[i], p->name, bs);
+        viz_rect in = {rects[i].x + 1, rects[i].y + 1, rects[i].w - 2, rects[i].h - 2};
+        if (in.w > 0 && in.h > 0) p->draw(app, p, c, in);
+    }
+    draw_status(app, c, c->h - 2);
+    return ui_rl_draw(c, c->h - 1);
+}
+
+/* ---- jobs ------------------------------------------------------------------------------------- */
+
+int ui_app_submit(ui_app *app, ui_job *j) {
+    if (app->n_queued >= UI_MAX_JOBS) {
+        char err[64];
+        j->done(app, j, bb_err(err, sizeof err, BB_EINVAL, "too much queued work"), "too much queued work");
+        return BB_EINVAL;
+    }
+    app->queue[app->n_queued++] = j;
+    ui_app_poll_jobs(app);
+    return BB_OK;
+}
+
+static void start_next(ui_app *app) {
+    if (app->running || !app->n_queued) return;
+    ui_job *j = app->queue[0];
+    memmove(app->queue, app->queue + 1, sizeof *app->queue * (size_t)--app->n_queued);
+    j->model = app->model;
+    j->tk = app->tk;
+    j->cx = app->cx;
+    app->running = j;
+    ui_worker_start_job(app->worker, j);
+}
+
+static int finish(ui_app *app, int block) {
+    if (!app->running) return 0;
+    int st = 0;
+    char err[512] = "";
+    ui_job *j = ui_worker_take_done(app->worker, block, &st, err, sizeof err);
+    if (!j) return 0;
+    app->running = NULL;
+    j->done(app, j, st, err);
+    app->dirty = 1;
+    return 1;
+}
+
+int ui_app_poll_jobs(ui_app *app) {
+    int changed = finish(app, 0);
+    if (!app->running && app->n_queued) {
+        start_next(app);
+        changed = 1;
+    }
+    return changed;
+}
+
+void ui_app_wait_jobs(ui_app *app) {
+    while (app->running || app->n_queued) {
+        start_next(app);
+        finish(app, 1);
+    }
+}
+
+static void cancel_jobs(ui_app *app) {
+    for (int i = 0; i < app->n_queued; i++) {
+        app->queue[i]->cancel = 1;
+        app->queue[i]->done(app, app->queue[i], BB_ECANCEL, "cancelled");
+    }
+    app->n_queued = 0;
+    if (app->running) app->running->cancel = 1;
+}
+
+/* ---- loading ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    ui_job job;
+    char dir[1024];
+    char vocab[1024];
+    bert_model *model;
+    tok_tokenizer *tk;
+    int model_st, tk_st;
+    char model_err[512], tk_err[512];
+} load_job;
+
+static int is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t errlen) {
+    if (is_dir(path)) return tok_load_dir(tk, path, TOK_CASE_AUTO, err, errlen);
+    size_t n = strlen(path);
+    if (n >= 5 && strcmp(path + n - 5, ".json") == 0) return tok_load_json(tk, path, err, errlen);
+    return tok_load_vocab(tk, path, 1, err, errlen);
+}
+
+static int load_run(ui_job *j, char *err, size_t errlen) {
+    load_job *l = (load_job *)j;
+    l->tk_st = load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : l->dir, l->tk_err, sizeof l->tk_err);
+    l->model_st = is_dir(l->dir) ? bert_load(&l->model, l->dir, l->model_err, sizeof l->model_err)
+                                 : bb_err(l->model_err, sizeof l->model_err, BB_EINVAL, "%s: not a directory", l->dir);
+    if (l->model_st != BB_OK && l->tk_st != BB_OK)
+        return bb_err(err, errlen, l->model_st, "%s; %s", l->model_err, l->tk_err);
+    return BB_OK;
+}
+
+static void drop_ctx(ui_app *app) {
+    if (app->cx) infer_close(app->cx);
+    app->cx = NULL;
+}
+
+/* After the model or tokenizer changed (drop_ctx was called before either was freed). */
+static void reload_panes(ui_app *app) {
+    char err[256];
+    if (app->model && app->tk && infer_wrap(&app->cx, app->model, app->tk, err, sizeof err) != BB_OK)
+        ui_app_message(app, 1, "%s", err);
+    for (int i = 0; i < app->n_panes; i++)
+        if (app->panes[i].reload) app->panes[i].reload(app, &app->panes[i]);
+}
+
+static void load_done(ui_app *app, ui_job *j, int status, const char *err) {
+    load_job *l = (load_job *)j;
+    if (status != BB_OK) {
+        ui_app_message(app, 1, "load: %s", err);
+    } else {
+        drop_ctx(app);
+        if (l->model) {
+            bert_free(app->model);
+            app->model = l->model;
+            snprintf(app->model_dir, sizeof app->model_dir, "%s", l->dir);
+        }
+        if (l->tk) {
+            tok_free(app->tk);
+            app->tk = l->tk;
+        }
+        if (l->model && l->tk)
+            ui_app_message(app, 0, "loaded %s: %d layers x %d heads, hidden %d, vocab %d", l->dir,
+                           app->model->cfg.num_layers, app->model->cfg.num_heads, app->model->cfg.hidden_size,
+                           tok_vocab_size(app->tk));
+        else if (l->model)
+            ui_app_message(app, 1, "loaded the model of %s, but no tokenizer: %s (give one with `vocab FILE`)",
+                           l->dir, l->tk_err);
+        else
+            ui_app_message(app, 1, "loaded a tokenizer only: %s", l->model_err);
+        reload_panes(app);
+    }
+    free(l);
+}
+
+int ui_app_load(ui_app *app, const char *dir, char *err, size_t errlen) {
+    load_job *l = calloc(1, sizeof *l);
+    if (!l) return bb_err(err, errlen, BB_ENOMEM, "load: out of memory");
+    snprintf(l->dir, sizeof l->dir, "%s", dir);
+    snprintf(l->vocab, sizeof l->vocab, "%s", app->vocab_path);
+    l->job.what = "loading model";
+    l->job.run = load_run;
+    l->job.done = load_done;
+    return ui_app_submit(app, &l->job);
+}
+
+int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen) {
+    if (app->running || app->n_queued)
+        return bb_err(err, errlen, BB_EINVAL, "vocab: wait for the running work to finish (or Ctrl-C)");
+    tok_tokenizer *tk;
+    int st = load_tokenizer(&tk, path, err, errlen);
+    if (st != BB_OK) return st;
+    drop_ctx(app);
+    tok_free(app->tk);
+    app->tk = tk;
+    snprintf(app->vocab_path, sizeof app->vocab_path, "%s", path);
+    reload_panes(app);
+    ui_app_message(app, 0, "tokenizer %s: %s, vocab %d", path, tok_kind(tk) == TOK_MODEL_BPE ? "byte-level BPE" : "WordPiece",
+                   tok_vocab_size(tk));
+    return BB_OK;
+}
+
+/* ---- init ------------------------------------------------------------------------------------- */
+
+int ui_app_init(ui_app *app, const char *model_dir, const char *vocab, char *err, size_t errlen) {
+    memset(app, 0, sizeof *app);
+    ui_pane ps[4] = {ui_pane_tokens(), ui_pane_attention(), ui_pane_fillmask(), ui_pane_info()};
+    for (int i = 0; i < 4; i++) ui_app_add_pane(app, &ps[i]);
+    for (int i = 0; i < 4; i++) app->slots[i] = i;
+    app->layout = UI_LAYOUT_SINGLE;
+    app->worker = ui_worker_new();
+    if (!app->worker) return bb_err(err, errlen, BB_ENOMEM, "cannot start the worker thread");
+    app->dirty = 1;
+    if (vocab && *vocab) {
+        int st = ui_app_load_vocab(app, vocab, err, errlen);
+        if (st != BB_OK) return st;
+    }
+    if (model_dir && *model_dir) return ui_app_load(app, model_dir, err, errlen);
+    if (!app->tk)
+        ui_app_message(app, 0, "No model loaded: type `load DIR` (a Hugging Face model directory). F1 help.");
+    return BB_OK;
+}
+
+void ui_app_free(ui_app *app) {
+    cancel_jobs(app);
+    ui_app_wait_jobs(app);
+    ui_worker_free(app->worker);
+    for (int i = 0; i < app->n_panes; i++)
+        if (app->panes[i].free) app->panes[i].free(&app->panes[i]);
+    drop_ctx(app);
+    bert_free(app->model);
+    tok_free(app->tk);
+    memset(app, 0, sizeof *app);
+}
+
+/* ---- event loop ------------------------------------------------------------------------------- */
+
+static void on_line(char *line, void *user) {
+    ui_app *app = user;
+    if (!line) {
+        app->quit = 1;
+        return;
+    }
+    ui_rl_clear_matches();
+    ui_cmd_run(app, line);
+    free(line);
+    app->dirty = 1;
+}
+
+static void focus_next(ui_app *app) {
+    if (app->zoom || app->layout == UI_LAYOUT_SINGLE) {
+        /* one pane on screen: cycle through all panes */
+        int cur = app->slots[app->focus];
+        ui_app_show(app, &app->panes[(cur + 1) % app->n_panes]);
+    } else {
+        app->focus = (app->focus + 1) % slots_used(app->layout);
+    }
+    app->dirty = 1;
+}
+
+static int pane_key(ui_app *app, int key) {
+    ui_pane *p = ui_app_focused(app);
+    return p->key ? p->key(app, p, key) : UI_IGNORED;
+}
+
+static void handle_key(ui_app *app, int ch, int is_key) {
+    app->dirty = 1;
+    if (is_key) {
+        switch (ch) {
+        case KEY_RESIZE: return;
+        case KEY_F(10): app->quit = 1; return;
+        case KEY_F(1): ui_cmd_run(app, "help"); return;
+        case KEY_F(2): focus_next(app); return;
+        case KEY_F(3):
+            app->layout = (app->layout + 1) % UI_LAYOUT_COUNT;
+            app->zoom = 0;
+            if (app->focus >= slots_used(app->layout)) app->focus = 0;
+            return;
+        case KEY_F(4): app->zoom = !app->zoom; return;
+        case KEY_F(5): app->show_ws = !app->show_ws; return;
+        case KEY_PPAGE:
+        case KEY_NPAGE: pane_key(app, UI_KEY(ch)); return;
+        default: break;
+        }
+        if (app->pane_mode) {
+            if (pane_key(app, UI_KEY(ch)) == UI_IGNORED && ch == KEY_BTAB) focus_next(app);
+        } else {
+            ui_rl_feed(ch, 1);
+        }
+        return;
+    }
+    switch (ch) {
+    case 3: /* Ctrl-C: stop work, or clear the line */
+        if (app->running || app->n_queued) {
+            cancel_jobs(app);
+            ui_app_message(app, 0, "cancelling...");
+        } else {
+            ui_rl_set_line("");
+        }
+        return;
+    case 12: clearok(curscr, TRUE); return; /* Ctrl-L */
+    case 15: focus_next(app); return;        /* Ctrl-O */
+    default: break;
+    }
+    if (app->pane_mode) {
+        if (ch == 27 || ch == 'i' || ch == ':') {
+            app->pane_mode = 0;
+            return;
+        }
+        if (ch == '\t') {
+            focus_next(app);
+            return;
+        }
+        if (pane_key(app, ch) == UI_IGNORED && ch == 'q') app->pane_mode = 0;
+        return;
+    }
+    if (ch == 27) {
+        /* Esc alone enters pane mode; Esc followed at once by a key is Alt+key for readline. */
+        wint_t next;
+        nodelay(stdscr, TRUE);
+        int r = get_wch(&next);
+        nodelay(stdscr, FALSE);
+        if (r == ERR) {
+            app->pane_mode = 1;
+            ui_app_message(app, 0, "pane keys for %s (Esc, i or : returns to the input line)", ui_app_focused(app)->name);
+            return;
+        }
+        ui_rl_feed(27, 0);
+        ui_rl_feed((int)next, r == KEY_CODE_YES);
+        return;
+    }
+    ui_rl_feed(ch, 0);
+}
+
+/* Re-tokenizes the live text when the input line changed. */
+static void live_update(ui_app *app) {
+    const char *line = ui_rl_line();
+    if (strcmp(line, app->input) == 0) return;
+    snprintf(app->input, sizeof app->input, "%s", line);
+    const char *live = ui_cmd_live_text(app, app->input);
+    ui_pane *tp = ui_app_pane(app, "tokens");
+    if (live && tp && app->tk) {
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%s", live);
+        char *pair = ui_split_pair(buf);
+        ui_tokens_set(app, tp, buf, pair, NULL, 0);
+    }
+    app->dirty = 1;
+}
+
+static void history_path(char *out, size_t n) {
+    const char *e = getenv("BERTBENCH_HISTORY"), *home = getenv("HOME");
+    if (e && *e)
+        snprintf(out, n, "%s", e);
+    else if (home && *home)
+        snprintf(out, n, "%s/.bertbench_history", home);
+    else
+        out[0] = 0;
+}
+
+int ui_app_run(ui_app *app) {
+    char err[512];
+    int utf8 = 0;
+    if (ui_term_init(&utf8, err, sizeof err) != BB_OK) {
+        fprintf(stderr, "bertbench: %s\n", err);
+        return 1;
+    }
+    char hist[1024];
+    history_path(hist, sizeof hist);
+    ui_rl_init("> ", on_line, ui_cmd_complete, app, hist);
+    viz_canvas c;
+    if (viz_canvas_init(&c, COLS, LINES, err, sizeof err) != BB_OK) {
+        ui_rl_end();
+        ui_term_end();
+        fprintf(stderr, "bertbench: %s\n", err);
+        return 1;
+    }
+    c.ascii = !utf8;
+    while (!app->quit) {
+        live_update(app);
+        if (app->dirty) {
+            if (c.w != COLS || c.h != LINES) {
+                if (viz_canvas_resize(&c, COLS, LINES, err, sizeof err) != BB_OK) break;
+                erase();
+            }
+            int cx = ui_app_draw(app, &c);
+            ui_term_blit(&c, cx, cx >= 0 ? c.h - 1 : -1);
+            app->dirty = 0;
+        }
+        int busy = app->running || app->n_queued;
+        timeout(busy ? 80 : 500);
+        wint_t ch;
+        int r = get_wch(&ch);
+        if (r == ERR) {
+            if (busy) {
+                app->spin++;
+                app->dirty = 1;
+            }
+        } else {
+            /* Handle every key already typed before drawing once: a paste or fast typing costs one
+             * re-tokenization and one redraw, not one per key. */
+            timeout(0);
+            do {
+                handle_key(app, (int)ch, r == KEY_CODE_YES);
+            } while (!app->quit && (r = get_wch(&ch)) != ERR);
+        }
+        ui_app_poll_jobs(app);
+    }
+    viz_canvas_free(&c);
+    ui_rl_end();
+    ui_term_end();
+    return 0;
+}

@@ -1,0 +1,372 @@
+/* The workbench's commands: a table of {name, alias, args, help, fn}; fn(app, args, err, errlen)
+ * returns a status and its message goes to the message line. Nothing here touches curses. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui_app.h"
+
+static const char *skip_ws(const char *s) {
+    while (*s && isspace((unsigned char)*s)) s++;
+    return s;
+}
+
+/* Copies the first word of s into w (cap bytes) and returns the rest after its spaces. */
+static const char *first_word(const char *s, char *w, size_t cap) {
+    s = skip_ws(s);
+    size_t n = 0;
+    while (s[n] && !isspace((unsigned char)s[n])) n++;
+    snprintf(w, cap, "%.*s", (int)n, s);
+    return skip_ws(s + n);
+}
+
+char *ui_split_pair(char *s) {
+    char *sep = strstr(s, "|||");
+    if (!sep) return NULL;
+    char *b = sep + 3;
+    while (sep > s && sep[-1] == ' ') sep--;
+    *sep = 0;
+    while (*b == ' ') b++;
+    return b;
+}
+
+static int need_text(const char *args, const char *cmd, char *err, size_t errlen) {
+    if (!*args) return bb_err(err, errlen, BB_EINVAL, "%s: give a text, e.g. `%s The cat sat on the mat.`", cmd, cmd);
+    return BB_OK;
+}
+
+static int cmd_tokenize(ui_app *app, const char *args, char *err, size_t errlen) {
+    if (need_text(args, "tokenize", err, errlen)) return BB_EINVAL;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", args);
+    char *pair = ui_split_pair(buf);
+    ui_pane *p = ui_app_pane(app, "tokens");
+    ui_app_show(app, p);
+    return ui_tokens_set(app, p, buf, pair, err, errlen);
+}
+
+static int cmd_attention(ui_app *app, const char *args, char *err, size_t errlen) {
+    if (need_text(args, "attention", err, errlen)) return BB_EINVAL;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", args);
+    char *pair = ui_split_pair(buf);
+    ui_pane *p = ui_app_pane(app, "attention");
+    ui_app_show(app, p);
+    return ui_attention_set(app, p, buf, pair, err, errlen);
+}
+
+static int cmd_mask(ui_app *app, const char *args, char *err, size_t errlen) {
+    if (need_text(args, "mask", err, errlen)) return BB_EINVAL;
+    ui_pane *p = ui_app_pane(app, "fill-mask");
+    ui_app_show(app, p);
+    return ui_fillmask_set(app, p, args, NULL, err, errlen);
+}
+
+static int cmd_rank(ui_app *app, const char *args, char *err, size_t errlen) {
+    char w[128];
+    first_word(args, w, sizeof w);
+    if (!*w) return bb_err(err, errlen, BB_EINVAL, "rank: give a word, e.g. `rank paris`");
+    ui_pane *p = ui_app_pane(app, "fill-mask");
+    ui_app_show(app, p);
+    return ui_fillmask_set(app, p, NULL, w, err, errlen);
+}
+
+static int cmd_load(ui_app *app, const char *args, char *err, size_t errlen) {
+    if (!*args) return bb_err(err, errlen, BB_EINVAL, "load: give a model directory (config.json + model.safetensors)");
+    return ui_app_load(app, args, err, errlen);
+}
+
+static int cmd_vocab(ui_app *app, const char *args, char *err, size_t errlen) {
+    if (!*args) return bb_err(err, errlen, BB_EINVAL, "vocab: give a vocab.txt, tokenizer.json or model directory");
+    return ui_app_load_vocab(app, args, err, errlen);
+}
+
+static void fmt_count(char *out, size_t n, size_t v) {
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%zu", v);
+    size_t len = strlen(tmp), o = 0;
+    for (size_t i = 0; i < len && o + 2 < n; i++) {
+        if (i && (len - i) % 3 == 0) out[o++] = ',';
+        out[o++] = tmp[i];
+    }
+    out[o] = 0;
+}
+
+static int cmd_model(ui_app *app, const char *args, char *err, size_t errlen) {
+    char text[4096];
+    size_t o = 0;
+#define ADD(...) o += (size_t)snprintf(text + o, o < sizeof text ? sizeof text - o : 0, __VA_ARGS__)
+    if (app->model) {
+        const bert_model *m = app->model;
+        const bert_config *c = &m->cfg;
+        ADD("directory      %s\n", app->model_dir);
+        ADD("layers %d, heads %d (head size %d), hidden %d, intermediate %d, activation %s\n", c->num_layers,
+            c->num_heads, c->hidden_size / c->num_heads, c->hidden_size, c->intermediate_size, bert_act_name(c->act));
+        ADD("max positions %d, type vocabulary %d, vocabulary %d\n\n", c->max_position, c->type_vocab_size,
+            c->vocab_size);
+        size_t cC = (size_t)c->hidden_size, I = (size_t)c->intermediate_size, L = (size_t)c->num_layers;
+        size_t emb = ((size_t)c->vocab_size + (size_t)c->max_position + (size_t)c->type_vocab_size) * cC + 2 * cC;
+        char a[32], b[32], d[32], e[32];
+        fmt_count(a, sizeof a, emb);
+        /* q, k, v, attention output (C x C + C each), two LayerNorms (2C each), FFN in and out */
+        size_t per_layer = 4 * cC * cC + 4 * cC + 2 * I * cC + I + cC + 4 * cC;
+        fmt_count(b, sizeof b, per_layer * L);
+        fmt_count(d, sizeof d, m->has_pooler ? cC * cC + cC : 0);
+        fmt_count(e, sizeof e, bert_encoder_param_count(c, m->has_pooler));
+        ADD("parameters     embeddings %s\n", a);
+        ADD("               encoder    %s (%d layers)\n", b, c->num_layers);
+        ADD("               pooler     %s\n", d);
+        ADD("               total      %s (encoder%s)\n", e, m->has_pooler ? " with pooler" : "");
+        fmt_count(a, sizeof a, m->num_params);
+        ADD("               with heads %s (MLM %s, NSP %s)\n\n", a, m->has_mlm ? "yes" : "no", m->has_nsp ? "yes" : "no");
+    } else {
+        ADD("No model loaded. `load DIR` loads a Hugging Face model directory.\n\n");
+    }
+    if (app->tk) {
+        tok_special_ids s = tok_specials(app->tk);
+        ADD("tokenizer      %s, vocabulary %d, %s, max length %d\n",
+            tok_kind(app->tk) == TOK_MODEL_BPE ? "byte-level BPE" : "WordPiece", tok_vocab_size(app->tk),
+            tok_lowercase(app->tk) ? "lowercase" : "cased", tok_model_max_length(app->tk));
+        const char *names[5] = {"cls", "sep", "pad", "mask", "unk"};
+        int32_t ids[5] = {s.cls, s.sep, s.pad, s.mask, s.unk};
+        ADD("special tokens");
+        for (int i = 0; i < 5; i++) {
+            const char *t = ids[i] >= 0 ? tok_id_to_token(app->tk, ids[i]) : NULL;
+            ADD(" %s=%s(%d)", names[i], t ? t : "-", ids[i]);
+        }
+        ADD("\n");
+    } else {
+        ADD("No tokenizer loaded.\n");
+    }
+#undef ADD
+    ui_pane *p = ui_app_pane(app, "info");
+    ui_info_set(p, "model", text);
+    ui_app_show(app, p);
+    return BB_OK;
+}
+
+static int cmd_layout(ui_app *app, const char *args, char *err, size_t errlen) {
+    char w[32];
+    first_word(args, w, sizeof w);
+    if (!*w) {
+        app->layout = (app->layout + 1) % UI_LAYOUT_COUNT;
+    } else {
+        int k = -1;
+        for (int i = 0; i < UI_LAYOUT_COUNT; i++)
+            if (strcmp(w, ui_layout_name(i)) == 0) k = i;
+        if (k < 0) return bb_err(err, errlen, BB_EINVAL, "layout: unknown layout '%s' (single, vsplit, hsplit, grid)", w);
+        app->layout = k;
+    }
+    app->zoom = 0;
+    app->focus = 0;
+    app->dirty = 1;
+    ui_app_message(app, 0, "layout %s (F3 cycles, F4 zooms, F2 moves the focus)", ui_layout_name(app->layout));
+    return BB_OK;
+}
+
+static int cmd_pane(ui_app *app, const char *args, char *err, size_t errlen) {
+    char w[64];
+    first_word(args, w, sizeof w);
+    ui_pane *p = ui_app_pane(app, w);
+    if (!p) return bb_err(err, errlen, BB_EINVAL, "pane: unknown pane '%s'", w);
+    ui_app_show(app, p);
+    return BB_OK;
+}
+
+static int cmd_export(ui_app *app, const char *args, char *err, size_t errlen) {
+    char name[64], path[1024];
+    const char *rest = first_word(args, name, sizeof name);
+    first_word(rest, path, sizeof path);
+    ui_pane *p = ui_app_pane(app, name);
+    if (!p || !*path)
+        return bb_err(err, errlen, BB_EINVAL, "export: usage `export PANE FILE.svg|FILE.txt|FILE.ansi`%s%s",
+                      p || !*name ? "" : "; unknown pane ", p ? "" : name);
+    /* The pane as it would be drawn zoomed on a 100x40 screen, without the frame. */
+    viz_canvas c;
+    int st = viz_canvas_init(&c, 100, 38, err, errlen);
+    if (st != BB_OK) return st;
+    p->draw(app, p, &c, (viz_rect){0, 0, c.w, c.h});
+    /* trim blank rows at the bottom */
+    char *txt = viz_canvas_text_dup(&c);
+    int rows = c.h;
+    if (txt) {
+        size_t n = strlen(txt);
+        while (rows > 1 && n >= 2 && txt[n - 1] == '\n' && txt[n - 2] == '\n') n--, rows--;
+        free(txt);
+    }
+    viz_canvas out;
+    st = viz_canvas_init(&out, c.w, rows, err, errlen);
+    if (st == BB_OK) {
+        memcpy(out.cells, c.cells, sizeof *c.cells * (size_t)c.w * (size_t)rows);
+        st = viz_canvas_save(&out, path, err, errlen);
+        viz_canvas_free(&out);
+    }
+    viz_canvas_free(&c);
+    if (st == BB_OK) ui_app_message(app, 0, "exported %s to %s", p->name, path);
+    return st;
+}
+
+static int cmd_ws(ui_app *app, const char *args, char *err, size_t errlen) {
+    app->show_ws = !app->show_ws;
+    ui_app_message(app, 0, "whitespace %s", app->show_ws ? "shown (\xe2\x8b\x85 \xe2\x86\x92 \\n)" : "hidden");
+    return BB_OK;
+}
+
+static int cmd_quit(ui_app *app, const char *args, char *err, size_t errlen) {
+    app->quit = 1;
+    return BB_OK;
+}
+
+static int cmd_help(ui_app *app, const char *args, char *err, size_t errlen);
+
+const ui_cmd ui_commands[] = {
+    {"tokenize", "tok", "TEXT [||| PAIR]", "tokens, stages and offsets of TEXT (live while you type)", cmd_tokenize},
+    {"attention", "attn", "TEXT [||| PAIR]", "attention heatmaps of every layer and head", cmd_attention},
+    {"mask", "fill-mask", "TEXT", "rank the vocabulary at each [MASK]", cmd_mask},
+    {"rank", NULL, "WORD", "rank and probability of WORD at each [MASK] of the last text", cmd_rank},
+    {"load", NULL, "DIR", "load a Hugging Face model directory (on the worker thread)", cmd_load},
+    {"vocab", NULL, "FILE", "use vocab.txt / tokenizer.json / a model directory as the tokenizer", cmd_vocab},
+    {"model", NULL, "", "config, parameter counts, vocabulary and special tokens", cmd_model},
+    {"layout", NULL, "[single|vsplit|hsplit|grid]", "arrange the panes (F3 cycles, F4 zooms)", cmd_layout},
+    {"pane", NULL, "NAME", "show and focus a pane (F2 / Ctrl-O cycles)", cmd_pane},
+    {"export", NULL, "PANE FILE", "write a pane as .svg, .ansi or plain .txt", cmd_export},
+    {"ws", NULL, "", "show whitespace in token views (F5)", cmd_ws},
+    {"help", "?", "[COMMAND]", "this help, or one command's", cmd_help},
+    {"quit", "q", "", "leave (F10, Ctrl-D)", cmd_quit},
+    {0, 0, 0, 0, 0},
+};
+
+const ui_cmd *ui_cmd_find(const char *word) {
+    for (const ui_cmd *c = ui_commands; c->name; c++)
+        if (strcmp(word, c->name) == 0 || (c->alias && strcmp(word, c->alias) == 0)) return c;
+    if (strcmp(word, "exit") == 0) return ui_cmd_find("quit");
+    return NULL;
+}
+
+static int cmd_help(ui_app *app, const char *args, char *err, size_t errlen) {
+    char w[64], text[6144];
+    first_word(args, w, sizeof w);
+    size_t o = 0;
+#define ADD(...) o += (size_t)snprintf(text + o, o < sizeof text ? sizeof text - o : 0, __VA_ARGS__)
+    if (*w) {
+        const ui_cmd *c = ui_cmd_find(w);
+        if (!c) return bb_err(err, errlen, BB_EINVAL, "help: no command '%s'", w);
+        ui_app_message(app, 0, "%s%s%s %s — %s", c->name, c->alias ? "/" : "", c->alias ? c->alias : "", c->args,
+                       c->help);
+        return BB_OK;
+    }
+    ADD("Commands (plain text runs the focused pane's action: tokens tokenize, attention attention,\n"
+        "fill-mask mask):\n");
+    for (const ui_cmd *c = ui_commands; c->name; c++) {
+        char head[64];
+        snprintf(head, sizeof head, "%s%s%s %s", c->name, c->alias ? "/" : "", c->alias ? c->alias : "", c->args);
+        ADD("  %-34s %s\n", head, c->help);
+    }
+    ADD("\nKeys: F1 help  F2/Ctrl-O next pane  F3 layout  F4 zoom  F5 whitespace  F10 quit\n"
+        "      Esc: pane keys (arrows move, PgUp/PgDn scroll; Esc, i or : back to the input line)\n"
+        "      Tab completes commands, pane names and paths; Ctrl-C stops running work\n"
+        "\nPanes:\n");
+    for (int i = 0; i < app->n_panes; i++) ADD("  %-10s %s\n", app->panes[i].name, app->panes[i].help);
+#undef ADD
+    ui_pane *p = ui_app_pane(app, "info");
+    ui_info_set(p, "help", text);
+    ui_app_show(app, p);
+    return BB_OK;
+}
+
+int ui_cmd_run(ui_app *app, const char *line) {
+    char w[64], err[512] = "";
+    const char *args = first_word(line, w, sizeof w);
+    if (!*w) return BB_OK;
+    const ui_cmd *c = ui_cmd_find(w);
+    int st;
+    if (c) {
+        st = c->fn(app, args, err, sizeof err);
+    } else {
+        ui_pane *p = ui_app_focused(app);
+        if (p->text)
+            st = p->text(app, p, skip_ws(line), err, sizeof err);
+        else
+            st = bb_err(err, sizeof err, BB_EINVAL, "unknown command '%s' (F1 lists them)", w);
+    }
+    if (st != BB_OK) ui_app_message(app, 1, "%s", err[0] ? err : bb_strerror(st));
+    app->dirty = 1;
+    return st;
+}
+
+const char *ui_cmd_live_text(const ui_app *app, const char *line) {
+    char w[64];
+    const char *args = first_word(line, w, sizeof w);
+    if (!*w) return NULL;
+    const ui_cmd *c = ui_cmd_find(w);
+    if (c) return c->fn == cmd_tokenize && *args ? args : NULL;
+    const ui_pane *p = &app->panes[app->slots[app->focus]];
+    return strcmp(p->name, "tokens") == 0 ? skip_ws(line) : NULL;
+}
+
+/* ---- completion ------------------------------------------------------------------------------- */
+
+static char **matches_new(void) { return calloc(UI_MAX_PANES + 64, sizeof(char *)); }
+
+static void add_match(char **m, int *n, const char *s, const char *prefix) {
+    if (*n >= UI_MAX_PANES + 62 || strncmp(s, prefix, strlen(prefix)) != 0) return;
+    m[(*n)++] = strdup(s);
+}
+
+/* readline wants m[0] to be the common prefix of the matches (the substitution), then the matches. */
+static char **finish_matches(char **m, int n) {
+    if (n == 0) {
+        free(m);
+        return NULL;
+    }
+    memmove(m + 1, m, sizeof *m * (size_t)n);
+    if (n == 1) {
+        m[0] = strdup(m[1]);
+        free(m[1]);
+        m[1] = NULL;
+        return m;
+    }
+    size_t k = strlen(m[1]);
+    for (int i = 2; i <= n; i++) {
+        size_t j = 0;
+        while (j < k && m[i][j] == m[1][j]) j++;
+        k = j;
+    }
+    m[0] = strndup(m[1], k);
+    return m;
+}
+
+char **ui_cmd_complete(const char *line, int start, int end, const char *text, void *user) {
+    ui_app *app = user;
+    char w[64];
+    first_word(line, w, sizeof w);
+    /* which word is being completed: 0 the command, 1 its first argument, ... */
+    int argi = 0;
+    for (int i = 0; i < start; i++)
+        if (!isspace((unsigned char)line[i]) && (i + 1 == start || isspace((unsigned char)line[i + 1]))) argi++;
+    (void)end;
+    char **m = matches_new();
+    if (!m) return NULL;
+    int n = 0;
+    if (argi == 0) {
+        for (const ui_cmd *c = ui_commands; c->name; c++) add_match(m, &n, c->name, text);
+        return finish_matches(m, n);
+    }
+    const ui_cmd *c = ui_cmd_find(w);
+    if (c && argi == 1 && (c->fn == cmd_pane || c->fn == cmd_export)) {
+        for (int i = 0; i < app->n_panes; i++) add_match(m, &n, app->panes[i].name, text);
+        return finish_matches(m, n);
+    }
+    if (c && argi == 1 && c->fn == cmd_layout) {
+        for (int i = 0; i < UI_LAYOUT_COUNT; i++) add_match(m, &n, ui_layout_name(i), text);
+        return finish_matches(m, n);
+    }
+    if (c && argi == 1 && c->fn == cmd_help) {
+        for (const ui_cmd *k = ui_commands; k->name; k++) add_match(m, &n, k->name, text);
+        return finish_matches(m, n);
+    }
+    free(m);
+    return NULL; /* file names (load, vocab, export's file, stats) */
+}

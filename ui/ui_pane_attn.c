@@ -1,0 +1,441 @@
+/* The attention pane: one layer/head (or the mean over heads, or rollout) as a heatmap, all
+ * layers x heads as thumbnails, the cursor token's attention as bars, per-head summaries, the neuron
+ * view and the logit lens. The forward pass, the neuron view and the lens run on the worker; the
+ * filters (pair, hide [CLS]/[SEP]) and head toggles are applied here on the UI thread (T x T work).
+ * Layers and heads are numbered from 0, as in Hugging Face and BertViz. */
+#define NCURSES_WIDECHAR 1
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui_app.h"
+
+enum { MODE_HEAD, MODE_MEAN, MODE_ROLLOUT, MODE_COUNT };
+enum { VIEW_HEAT, VIEW_MODEL, VIEW_BARS, VIEW_SUMMARY, VIEW_NEURON, VIEW_LENS, VIEW_COUNT };
+static const char *mode_names[] = {"head", "mean of heads", "rollout"};
+static const char *view_names[] = {"heatmap", "model", "head bars", "summary", "neuron", "logit lens"};
+static const char *filter_names[] = {"all", "A->A", "B->B", "A->B", "B->A"};
+
+typedef struct {
+    char text[4096], pair[4096];
+    int has_pair, has_text;
+    infer_attn at;
+    int have;
+    int busy; /* a job for this pane is queued or running */
+    int layer, head, mode, view, filter, hide_special;
+    unsigned char off[64]; /* heads left out of the mean (toggle/solo) */
+    viz_heatmap hm;
+    float *mat;    /* (T, T) what the heatmap shows */
+    char **labels; /* (T) token labels */
+    infer_neuron nv;
+    int have_nv, nv_key[3];
+    infer_lens lens;
+    int have_lens, lens_pos;
+    char err[512];
+} attn_state;
+
+/* ---- jobs ---- */
+
+typedef struct {
+    ui_job job;
+    ui_pane *pane;
+    char text[4096], pair[4096];
+    int has_pair;
+    int kind; /* 0 attention, 1 neuron view, 2 logit lens */
+    int layer, head, q;
+    const infer_attn *at;
+    infer_attn out_at;
+    infer_neuron out_nv;
+    infer_lens out_lens;
+} attn_job;
+
+static int attn_run(ui_job *j, char *err, size_t errlen) {
+    attn_job *a = (attn_job *)j;
+    if (!j->cx) return bb_err(err, errlen, BB_EINVAL, "attention: load a model first (`load DIR`)");
+    switch (a->kind) {
+    case 0: return infer_attention(j->cx, a->text, a->has_pair ? a->pair : NULL, &a->out_at, err, errlen);
+    case 1: return infer_neuron_view(j->cx, a->at, a->layer, a->head, a->q, &a->out_nv, err, errlen);
+    default: return infer_logit_lens(j->cx, a->text, a->q, 5, &a->out_lens, err, errlen);
+    }
+}
+
+static void free_labels(attn_state *s) {
+    if (s->labels)
+        for (int i = 0; i < s->at.T; i++) free(s->labels[i]);
+    free(s->labels);
+    s->labels = NULL;
+}
+
+static void drop_aux(attn_state *s) {
+    if (s->have_nv) infer_neuron_free(&s->nv);
+    if (s->have_lens) infer_lens_free(&s->lens);
+    s->have_nv = s->have_lens = 0;
+}
+
+static void attn_done(ui_app *app, ui_job *j, int status, const char *err) {
+    attn_job *a = (attn_job *)j;
+    attn_state *s = a->pane->state;
+    s->busy = 0;
+    if (status != BB_OK) {
+        snprintf(s->err, sizeof s->err, "%s", err);
+        if (status != BB_ECANCEL) ui_app_message(app, 1, "%s", err);
+    } else if (a->kind == 0) {
+        s->err[0] = 0;
+        drop_aux(s);
+        free_labels(s);
+        if (s->have) infer_attn_free(&s->at);
+        s->at = a->out_at;
+        s->have = 1;
+        int T = s->at.T;
+        float *m = realloc(s->mat, sizeof(float) * (size_t)T * (size_t)T);
+        s->labels = calloc((size_t)T, sizeof(char *));
+        if (m) s->mat = m;
+        if (!m || !s->labels) {
+            infer_attn_free(&s->at);
+            s->have = 0;
+            ui_app_message(app, 1, "attention: out of memory");
+        } else {
+            for (int i = 0; i < T; i++) s->labels[i] = strdup(s->at.enc->tokens[i]);
+            if (s->layer >= s->at.L) s->layer = 0;
+            if (s->head >= s->at.NH) s->head = 0;
+            if (s->hm.cur_r >= T) s->hm.cur_r = 0;
+            if (s->hm.cur_c >= T) s->hm.cur_c = 0;
+            if (s->at.truncated) ui_app_message(app, 0, "attention: text truncated to %d tokens", T);
+        }
+    } else if (a->kind == 1) {
+        if (s->have_nv) infer_neuron_free(&s->nv);
+        s->nv = a->out_nv;
+        s->have_nv = 1;
+        s->nv_key[0] = a->layer, s->nv_key[1] = a->head, s->nv_key[2] = a->q;
+    } else {
+        if (s->have_lens) infer_lens_free(&s->lens);
+        s->lens = a->out_lens;
+        s->have_lens = 1;
+        s->lens_pos = a->q;
+    }
+    free(a);
+    app->dirty = 1;
+}
+
+static int submit(ui_app *app, ui_pane *p, int kind, char *err, size_t errlen) {
+    attn_state *s = p->state;
+    attn_job *a = calloc(1, sizeof *a);
+    if (!a) return bb_err(err, errlen, BB_ENOMEM, "attention: out of memory");
+    a->pane = p;
+    a->kind = kind;
+    memcpy(a->text, s->text, sizeof a->text);
+    memcpy(a->pair, s->pair, sizeof a->pair);
+    a->has_pair = s->has_pair;
+    a->layer = s->layer, a->head = s->head, a->q = s->hm.cur_r;
+    a->at = &s->at;
+    a->job.what = kind == 0 ? "attention" : kind == 1 ? "neuron view" : "logit lens";
+    a->job.run = attn_run;
+    a->job.done = attn_done;
+    s->busy = 1;
+    return ui_app_submit(app, &a->job);
+}
+
+int ui_attention_set(ui_app *app, ui_pane *p, const char *text, const char *pair, char *err, size_t errlen) {
+    attn_state *s = p->state;
+    if (!app->model || !app->tk)
+        return bb_err(err, errlen, BB_EINVAL, "attention: load a model and tokenizer first (`load DIR`)");
+    snprintf(s->text, sizeof s->text, "%s", text);
+    snprintf(s->pair, sizeof s->pair, "%s", pair ? pair : "");
+    s->has_pair = pair != NULL;
+    s->has_text = 1;
+    return submit(app, p, 0, err, errlen);
+}
+
+static int attn_text(ui_app *app, ui_pane *p, const char *text, char *err, size_t errlen) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", text);
+    char *pair = ui_split_pair(buf);
+    return ui_attention_set(app, p, buf, pair, err, errlen);
+}
+
+static void attn_reload(ui_app *app, ui_pane *p) {
+    attn_state *s = p->state;
+    if (s->has_text && app->cx) submit(app, p, 0, NULL, 0);
+}
+
+/* ---- the matrix on screen ---- */
+
+static void build_matrix(attn_state *s) {
+    const infer_attn *a = &s->at;
+    int T = a->T;
+    size_t TT = (size_t)T * T;
+    const float *src;
+    if (s->mode == MODE_HEAD) {
+        src = infer_attn_head(a, s->layer, s->head);
+    } else if (s->mode == MODE_ROLLOUT) {
+        src = a->rollout + (size_t)s->layer * TT;
+    } else {
+        int n = 0;
+        for (int h = 0; h < a->NH; h++) n += !s->off[h];
+        if (n == a->NH) {
+            src = a->mean_heads + (size_t)s->layer * TT;
+        } else {
+            /* mean over the heads left on (toggle/solo) */
+            memset(s->mat, 0, sizeof(float) * TT);
+            for (int h = 0; h < a->NH; h++)
+                if (!s->off[h]) {
+                    const float *p = infer_attn_head(a, s->layer, h);
+                    for (size_t i = 0; i < TT; i++) s->mat[i] += p[i] / (float)(n ? n : 1);
+                }
+            src = s->mat;
+        }
+    }
+    if (src != s->mat) memcpy(s->mat, src, sizeof(float) * TT);
+    if (s->filter != INFER_PAIR_ALL || s->hide_special) {
+        float *tmp = malloc(sizeof(float) * TT);
+        if (tmp) {
+            infer_attn_filter(tmp, s->mat, a->enc, (infer_pair_filter)s->filter, s->hide_special);
+            memcpy(s->mat, tmp, sizeof(float) * TT);
+            free(tmp);
+        }
+    }
+}
+
+static void header(ui_app *app, attn_state *s, viz_canvas *c, viz_rect r) {
+    const infer_attn *a = &s->at;
+    char h[256];
+    int nh_on = 0;
+    for (int i = 0; i < a->NH; i++) nh_on += !s->off[i];
+    snprintf(h, sizeof h, "layer %d/%d  head %d/%d  %s%s  filter %s%s  view %s", s->layer, a->L - 1, s->head, a->NH - 1,
+             mode_names[s->mode], s->mode == MODE_MEAN && nh_on < a->NH ? " (some heads off)" : "",
+             filter_names[s->filter], s->hide_special ? "  [CLS]/[SEP] hidden" : "", view_names[s->view]);
+    viz_put(c, r.x, r.y, r.w, h, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
+    viz_put(c, r.x, r.y + 1, r.w,
+            app->pane_mode ? "arrows move  [ ] layer  , . head  m mode  v view  f filter  c [CLS]/[SEP]  z zoom  t/o head off/solo  x mask"
+                           : "Esc for pane keys (layers/heads numbered from 0, as HF and BertViz; exBERT counts from 1)",
+            (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM});
+}
+
+static void draw_model(attn_state *s, viz_canvas *c, viz_rect r) {
+    const infer_attn *a = &s->at;
+    int lab = 4;
+    int tw = (r.w - lab) / a->NH - 1;
+    if (tw > 16) tw = 16;
+    if (tw < 2) tw = 2;
+    int th = (r.h - 1) / a->L - 1;
+    if (th > tw / 2) th = tw / 2;
+    if (th < 1) th = 1;
+    for (int h = 0; h < a->NH; h++) viz_printf(c, r.x + lab + h * (tw + 1), r.y, tw, VIZ_PLAIN, "h%d", h);
+    for (int l = 0; l < a->L; l++) {
+        int y = r.y + 1 + l * (th + 1);
+        if (y + th > r.y + r.h) break;
+        viz_printf(c, r.x, y, lab, VIZ_PLAIN, "L%d", l);
+        for (int h = 0; h < a->NH; h++) {
+            int sel = l == s->layer && h == s->head;
+            viz_heat_thumb(c, (viz_rect){r.x + lab + h * (tw + 1), y, tw, th}, infer_attn_head(a, l, h), a->T, a->T,
+                           1.0f, sel);
+            if (sel) viz_restyle(c, (viz_rect){r.x + lab + h * (tw + 1), y, tw, th}, (viz_style){214, 236, VIZ_BOLD}, 0);
+        }
+    }
+}
+
+static void draw_summary(attn_state *s, viz_canvas *c, viz_rect r) {
+    const infer_attn *a = &s->at;
+    viz_put(c, r.x, r.y, r.w, "layer head  entropy  ->[CLS]  ->[SEP]  ->self  ->prev  ->next",
+            (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD | VIZ_UNDERLINE});
+    int sel = s->layer * a->NH + s->head, rows = r.h - 1;
+    int first = sel >= rows ? sel - rows + 1 : 0;
+    for (int i = first, y = r.y + 1; i < a->L * a->NH && y < r.y + r.h; i++, y++) {
+        const infer_head_summary *h = &a->summary[i];
+        viz_style st = i == sel ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_REVERSE} : VIZ_PLAIN;
+        viz_printf(c, r.x, y, r.w, st, "%5d %4d  %7.3f  %7.3f  %7.3f  %6.3f  %6.3f  %6.3f", i / a->NH, i % a->NH,
+                   (double)h->entropy, (double)h->to_cls, (double)h->to_sep, (double)h->to_self, (double)h->to_prev,
+                   (double)h->to_next);
+    }
+}
+
+static void draw_neuron(attn_state *s, viz_canvas *c, viz_rect r) {
+    if (!s->have_nv || s->nv_key[0] != s->layer || s->nv_key[1] != s->head || s->nv_key[2] != s->hm.cur_r) {
+        viz_put(c, r.x, r.y, r.w, s->busy ? "computing the neuron view..." : "press n to compute the neuron view",
+                VIZ_PLAIN);
+        return;
+    }
+    const infer_neuron *n = &s->nv;
+    float qmax = 1e-6f;
+    for (int i = 0; i < n->T * n->HS; i++) qmax = fmaxf(qmax, fabsf(n->qk[i]));
+    int barw = r.w - 36;
+    if (barw > n->HS) barw = n->HS;
+    viz_printf(c, r.x, r.y, r.w, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD}, "query %d %s: key, q.k/sqrt(d), softmax, q*k",
+               s->nv_key[2], s->labels[s->nv_key[2]]);
+    for (int t = 0; t < n->T && 1 + t < r.h; t++) {
+        int y = r.y + 1 + t;
+        viz_printf(c, r.x, y, 34, VIZ_PLAIN, "%3d %-10.10s %8.3f %6.3f", t, s->labels[t], (double)n->scores[t],
+                   (double)n->probs[t]);
+        for (int d = 0; d < barw; d++) {
+            float v = n->qk[(size_t)t * n->HS + d] / qmax;
+            viz_putc(c, r.x + 35 + d, y, viz_shade_glyph(c, fabsf(v)),
+                     (viz_style){v >= 0 ? 39 : 203, VIZ_DEFAULT, 0});
+        }
+    }
+}
+
+static void draw_lens(ui_app *app, attn_state *s, viz_canvas *c, viz_rect r) {
+    if (!s->have_lens || s->lens_pos != s->hm.cur_r) {
+        viz_put(c, r.x, r.y, r.w, s->busy ? "computing the logit lens..." : "press l for the logit lens of the cursor's token",
+                VIZ_PLAIN);
+        return;
+    }
+    const infer_lens *l = &s->lens;
+    viz_printf(c, r.x, r.y, r.w, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD},
+               "token %d %s: the MLM head's top %d read from each layer", s->lens_pos, s->labels[s->lens_pos], l->k);
+    for (int i = 0; i < l->L1 && 1 + i < r.h; i++) {
+        int y = r.y + 1 + i;
+        int x = r.x + viz_printf(c, r.x, y, r.w, VIZ_PLAIN, "%-6s", i == 0 ? "emb" : "");
+        if (i > 0) viz_printf(c, r.x, y, 6, VIZ_PLAIN, "L%d", i - 1);
+        for (int k = 0; k < l->k && x < r.x + r.w; k++) {
+            const char *t = tok_id_to_token(app->tk, l->ids[(size_t)i * l->k + k]);
+            char cell[64];
+            snprintf(cell, sizeof cell, "%s %.2f", t ? t : "?", (double)l->probs[(size_t)i * l->k + k]);
+            x += viz_put(c, x, y, r.x + r.w - x, cell, k == 0 ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : VIZ_PLAIN) + 2;
+        }
+    }
+}
+
+static void attn_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
+    attn_state *s = p->state;
+    if (!s->have) {
+        const char *m = !app->model ? "No model loaded: `load DIR`, then `attention TEXT` (or `attn TEXT`)."
+                        : s->busy   ? "computing attention..."
+                                    : "`attention TEXT` (or `attn TEXT`, or plain text here) draws every layer and head.";
+        viz_put(c, r.x, r.y, r.w, m, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
+        if (s->err[0]) viz_put(c, r.x, r.y + 1, r.w, s->err, (viz_style){196, VIZ_DEFAULT, 0});
+        return;
+    }
+    header(app, s, c, r);
+    viz_rect body = {r.x, r.y + 2, r.w, r.h - 2};
+    if (body.h < 3) return;
+    build_matrix(s);
+    int T = s->at.T;
+    switch (s->view) {
+    case VIEW_HEAT:
+        s->hm.rows = s->hm.cols = T;
+        s->hm.v = s->mat;
+        s->hm.row_labels = (const char *const *)s->labels;
+        s->hm.col_labels = (const char *const *)s->labels;
+        s->hm.vmax = 1;
+        viz_heatmap_draw(c, body, &s->hm);
+        break;
+    case VIEW_MODEL: draw_model(s, c, body); break;
+    case VIEW_BARS: {
+        viz_printf(c, body.x, body.y, body.w, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD},
+                   "attention from query %d %s to every key", s->hm.cur_r, s->labels[s->hm.cur_r]);
+        viz_bars b = {.n = T, .labels = (const char *const *)s->labels, .values = s->mat + (size_t)s->hm.cur_r * T,
+                      .vmax = 0, .highlight = s->hm.cur_c, .percent = 1};
+        int scroll = s->hm.cur_c >= body.h - 1 ? s->hm.cur_c - body.h + 2 : 0;
+        viz_bars_draw(c, (viz_rect){body.x, body.y + 1, body.w, body.h - 1}, &b, scroll);
+        break;
+    }
+    case VIEW_SUMMARY: draw_summary(s, c, body); break;
+    case VIEW_NEURON: draw_neuron(s, c, body); break;
+    default: draw_lens(app, s, c, body);
+    }
+}
+
+/* Replaces the token under the cursor with [MASK] in the text and recomputes attention and the
+ * fill-mask ranking (exBERT's "mask a token and watch"). */
+static void mask_token(ui_app *app, ui_pane *p) {
+    attn_state *s = p->state;
+    const tok_encoding *e = s->at.enc;
+    int i = s->hm.cur_r;
+    char err[512] = "";
+    if (e->special[i] != TOK_TEXT || e->seq[i] != 0) {
+        ui_app_message(app, 1, "x masks a token of the first text, not a special token");
+        return;
+    }
+    tok_special_ids sp = tok_specials(app->tk);
+    const char *mask = sp.mask >= 0 ? tok_id_to_token(app->tk, sp.mask) : NULL;
+    if (!mask) {
+        ui_app_message(app, 1, "this tokenizer has no mask token");
+        return;
+    }
+    char buf[4096];
+    int b0 = e->byte_offsets[2 * i], b1 = e->byte_offsets[2 * i + 1];
+    snprintf(buf, sizeof buf, "%.*s%s%s", b0, s->text, mask, s->text + b1);
+    snprintf(s->text, sizeof s->text, "%s", buf);
+    if (submit(app, p, 0, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
+    ui_pane *fm = ui_app_pane(app, "fill-mask");
+    if (fm && ui_fillmask_set(app, fm, s->text, NULL, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
+    ui_app_message(app, 0, "masked token %d: %s", i, s->text);
+}
+
+static int attn_key(ui_app *app, ui_pane *p, int key) {
+    attn_state *s = p->state;
+    if (!s->have) return UI_IGNORED;
+    int T = s->at.T, L = s->at.L, NH = s->at.NH;
+    int page = 10;
+    char err[512] = "";
+    switch (key) {
+    case UI_KEY(KEY_UP): case 'k': s->hm.cur_r--; break;
+    case UI_KEY(KEY_DOWN): case 'j': s->hm.cur_r++; break;
+    case UI_KEY(KEY_LEFT): case 'h': s->hm.cur_c--; break;
+    case UI_KEY(KEY_RIGHT): case 'l':
+        if (key == 'l' && s->view == VIEW_LENS) {
+            if (!s->busy && submit(app, p, 2, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
+            break;
+        }
+        s->hm.cur_c++;
+        break;
+    case UI_KEY(KEY_PPAGE): s->hm.cur_r -= page; break;
+    case UI_KEY(KEY_NPAGE): s->hm.cur_r += page; break;
+    case '[': s->layer = (s->layer + L - 1) % L; break;
+    case ']': s->layer = (s->layer + 1) % L; break;
+    case ',': case '<': s->head = (s->head + NH - 1) % NH; break;
+    case '.': case '>': s->head = (s->head + 1) % NH; break;
+    case 'm': s->mode = (s->mode + 1) % MODE_COUNT; break;
+    case 'v': s->view = (s->view + 1) % VIEW_COUNT; break;
+    case 'f': s->filter = (s->filter + 1) % 5; break;
+    case 'c': s->hide_special = !s->hide_special; break;
+    case 'z': s->hm.cellw = s->hm.cellw == 2 ? 1 : 2; break;
+    case 't': if (s->head < 64) s->off[s->head] = !s->off[s->head]; s->mode = MODE_MEAN; break;
+    case 'o': {
+        int solo = 1;
+        for (int h = 0; h < NH && h < 64; h++) solo &= (h == s->head) == !s->off[h];
+        for (int h = 0; h < NH && h < 64; h++) s->off[h] = solo ? 0 : h != s->head;
+        s->mode = MODE_MEAN;
+        break;
+    }
+    case 'n':
+        s->view = VIEW_NEURON;
+        if (!s->busy && submit(app, p, 1, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
+        break;
+    case 'x': mask_token(app, p); break;
+    default: return UI_IGNORED;
+    }
+    if (s->hm.cur_r < 0) s->hm.cur_r = 0;
+    if (s->hm.cur_r >= T) s->hm.cur_r = T - 1;
+    if (s->hm.cur_c < 0) s->hm.cur_c = 0;
+    if (s->hm.cur_c >= T) s->hm.cur_c = T - 1;
+    app->dirty = 1;
+    return UI_HANDLED;
+}
+
+static void attn_free(ui_pane *p) {
+    attn_state *s = p->state;
+    if (!s) return;
+    drop_aux(s);
+    free_labels(s);
+    if (s->have) infer_attn_free(&s->at);
+    free(s->mat);
+    free(s);
+    p->state = NULL;
+}
+
+ui_pane ui_pane_attention(void) {
+    attn_state *s = calloc(1, sizeof *s);
+    if (s) s->hm = (viz_heatmap){.cur_r = 0, .cur_c = 0, .cellw = 2};
+    return (ui_pane){.name = "attention",
+                     .help = "`attention TEXT [||| PAIR]`; Esc, then [ ] layer, , . head, v view, m mode",
+                     .state = s,
+                     .draw = attn_draw,
+                     .key = attn_key,
+                     .text = attn_text,
+                     .reload = attn_reload,
+                     .free = attn_free};
+}

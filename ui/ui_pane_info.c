@@ -1,0 +1,69 @@
+/* The info pane: free text (help, the model summary) that scrolls. It is the free slot of the
+ * default layout; a training pane is added beside it with ui_app_add_pane. */
+#define NCURSES_WIDECHAR 1
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui_app.h"
+
+typedef struct {
+    char title[64];
+    char *text;
+} info_state;
+
+void ui_info_set(ui_pane *p, const char *title, const char *text) {
+    info_state *s = p->state;
+    snprintf(s->title, sizeof s->title, "%s", title);
+    free(s->text);
+    s->text = strdup(text);
+    p->scroll = 0;
+}
+
+static void info_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
+    info_state *s = p->state;
+    const char *t = s->text ? s->text
+                            : "bertbench workbench. F1 or `help` lists commands; `model` describes the loaded model.";
+    int line = 0;
+    for (const char *q = t; *q && line - p->scroll < r.h;) {
+        const char *e = strchr(q, '\n');
+        size_t n = e ? (size_t)(e - q) : strlen(q);
+        if (line >= p->scroll) {
+            char buf[1024];
+            snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), q);
+            viz_put(c, r.x, r.y + line - p->scroll, r.w, buf, VIZ_PLAIN);
+        }
+        line++;
+        q += n + (e ? 1 : 0);
+    }
+}
+
+static int info_key(ui_app *app, ui_pane *p, int key) {
+    switch (key) {
+    case UI_KEY(KEY_UP): case 'k': p->scroll--; break;
+    case UI_KEY(KEY_DOWN): case 'j': p->scroll++; break;
+    case UI_KEY(KEY_PPAGE): p->scroll -= 10; break;
+    case UI_KEY(KEY_NPAGE): p->scroll += 10; break;
+    default: return UI_IGNORED;
+    }
+    if (p->scroll < 0) p->scroll = 0;
+    app->dirty = 1;
+    return UI_HANDLED;
+}
+
+static void info_free(ui_pane *p) {
+    info_state *s = p->state;
+    if (s) free(s->text);
+    free(s);
+    p->state = NULL;
+}
+
+ui_pane ui_pane_info(void) {
+    return (ui_pane){.name = "info",
+                     .help = "help and `model` output; up/down scroll",
+                     .state = calloc(1, sizeof(info_state)),
+                     .draw = info_draw,
+                     .key = info_key,
+                     .free = info_free};
+}

@@ -1,0 +1,130 @@
+#define NCURSES_WIDECHAR 1
+#include "ui_term.h"
+
+#include <curses.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <wchar.h>
+
+#include "bb_err.h"
+
+static int term_active;
+static int term_mode = UI_MONO;
+
+int ui_term_pick_mode(int has_colors, int colors, const char *no_color, const char *override) {
+    if (override && *override) {
+        if (strcmp(override, "mono") == 0) return UI_MONO;
+        if (strcmp(override, "8") == 0) return has_colors ? UI_COLOR8 : UI_MONO;
+        if (strcmp(override, "256") == 0) return has_colors && colors >= 256 ? UI_COLOR256 : UI_COLOR8;
+    }
+    if (no_color && *no_color) return UI_MONO; /* https://no-color.org: any non-empty value */
+    if (!has_colors || colors < 8) return UI_MONO;
+    return colors >= 256 ? UI_COLOR256 : UI_COLOR8;
+}
+
+int ui_term_nearest8(int idx) {
+    if (idx < 0) return -1;
+    if (idx < 16) return idx & 7;
+    uint32_t rgb = viz_rgb(idx, 0);
+    int r = (int)(rgb >> 16), g = (int)(rgb >> 8 & 255), b = (int)(rgb & 255);
+    /* Colour when one channel stands out, else black/white by brightness. */
+    int mx = r > g ? (r > b ? r : b) : (g > b ? g : b), mn = r < g ? (r < b ? r : b) : (g < b ? g : b);
+    if (mx - mn < 48) return (r + g + b) / 3 > 110 ? COLOR_WHITE : COLOR_BLACK;
+    int t = (mx + mn) / 2;
+    return (r > t ? COLOR_RED : 0) | (g > t ? COLOR_GREEN : 0) | (b > t ? COLOR_BLUE : 0);
+}
+
+void ui_term_end(void) {
+    if (!term_active) return;
+    term_active = 0;
+    curs_set(1);
+    endwin();
+}
+
+/* A crash must not leave the terminal raw: restore it, then die of the same signal. */
+static void on_fatal(int sig) {
+    ui_term_end();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+int ui_term_init(int *utf8, char *err, size_t errlen) {
+    setlocale(LC_ALL, "");
+    const char *cs = nl_langinfo(CODESET);
+    *utf8 = cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
+    if (!newterm(NULL, stdout, stdin)) {
+        const char *t = getenv("TERM");
+        return bb_err(err, errlen, BB_EINVAL, "cannot open the terminal (TERM=%s)", t ? t : "(unset)");
+    }
+    term_active = 1;
+    atexit(ui_term_end);
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGHUP, SIGQUIT};
+    for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++) signal(fatal[i], on_fatal);
+    raw(); /* Ctrl-C cancels work instead of killing the program */
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    set_escdelay(25);
+    term_mode = ui_term_pick_mode(has_colors(), has_colors() ? COLORS : 0, getenv("NO_COLOR"),
+                                  getenv("BERTBENCH_COLORS"));
+    if (term_mode != UI_MONO) {
+        start_color();
+        use_default_colors();
+    }
+    return BB_OK;
+}
+
+int ui_term_colors(void) { return term_mode; }
+
+static attr_t to_attr(uint8_t a) {
+    attr_t r = 0;
+    if (a & VIZ_BOLD) r |= WA_BOLD;
+    if (a & VIZ_DIM) r |= WA_DIM;
+    if (a & VIZ_UNDERLINE) r |= WA_UNDERLINE;
+    if (a & VIZ_REVERSE) r |= WA_REVERSE;
+    return r;
+}
+
+static int pair_for(int fg, int bg) {
+    if (term_mode == UI_MONO) return 0;
+    if (term_mode == UI_COLOR8) fg = ui_term_nearest8(fg), bg = ui_term_nearest8(bg);
+    if (fg < 0 && bg < 0) return 0;
+    /* alloc_pair keeps its own table; the last pair is cached because runs of one style are common */
+    static int last_fg = -2, last_bg = -2, last_pair;
+    if (fg == last_fg && bg == last_bg) return last_pair;
+    int p = alloc_pair(fg, bg);
+    if (p < 0) p = 0;
+    last_fg = fg, last_bg = bg, last_pair = p;
+    return p;
+}
+
+void ui_term_blit(const viz_canvas *c, int cx, int cy) {
+    int h = c->h < LINES ? c->h : LINES, w = c->w < COLS ? c->w : COLS;
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            const viz_cell *p = viz_cell_at(c, x, y);
+            if (p->width == 0) continue;
+            if (p->width == 2 && x + 1 >= w) break;
+            wchar_t wc[3] = {(wchar_t)p->cp, (wchar_t)p->mark, 0};
+            if (!p->mark) wc[1] = 0;
+            int pair = pair_for(p->fg, p->bg);
+            attr_t a = to_attr(p->attr);
+            /* Monochrome: a background colour marks something (a chip, a selection); keep it visible. */
+            if (term_mode == UI_MONO && p->bg >= 0 && !(p->attr & VIZ_REVERSE)) a |= WA_UNDERLINE;
+            cchar_t cc;
+            setcchar(&cc, wc, a, (short)0, &pair);
+            mvadd_wch(y, x, &cc);
+        }
+    }
+    if (cy >= 0) {
+        curs_set(1);
+        move(cy, cx);
+    } else {
+        curs_set(0);
+    }
+    refresh();
+}

@@ -1,0 +1,28 @@
+/* ui_term.h — the one place that owns the terminal (htop's CRT): curses init and teardown, the
+ * colour mode, and copying a viz_canvas onto the screen.
+ *
+ * Colour modes: 256 colours when the terminal has them, 8 otherwise (canvas colours mapped to the
+ * nearest of the eight), and monochrome (attributes only) when NO_COLOR is set or the terminal has no
+ * colour. BERTBENCH_COLORS=256|8|mono overrides the choice. Every exit path (normal, fatal signal,
+ * exit()) restores the terminal.
+ */
+#ifndef BB_UI_TERM_H
+#define BB_UI_TERM_H
+
+#include "viz_canvas.h"
+
+enum { UI_MONO = 0, UI_COLOR8 = 8, UI_COLOR256 = 256 };
+
+/* Starts curses; returns 0 or -1 with a message in err. *utf8 tells whether the locale is UTF-8. */
+int ui_term_init(int *utf8, char *err, size_t errlen);
+/* Restores the terminal; safe to call more than once. */
+void ui_term_end(void);
+int ui_term_colors(void);
+/* Copies c to the screen, puts the cursor at (cx, cy) (cy < 0 hides it) and refreshes. */
+void ui_term_blit(const viz_canvas *c, int cx, int cy);
+/* The colour mode for a terminal that offers `colors` colours, given NO_COLOR and the override. */
+int ui_term_pick_mode(int has_colors, int colors, const char *no_color, const char *override);
+/* The nearest of the 8 basic colours for an xterm-256 index. */
+int ui_term_nearest8(int idx);
+
+#endif
