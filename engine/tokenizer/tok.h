@@ -161,6 +161,8 @@ int tok_count(const tok_tokenizer *tk, const char *text, long len, tok_encoding 
 /* ids -> text through the tokenizer's decoder; the caller frees the result. skip_special drops
  * special tokens. Unknown ids are skipped. NULL only when out of memory. */
 char *tok_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special);
+/* Same, with the length in bytes in *len (the text may hold NUL characters). */
+char *tok_decode_len_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special, size_t *len);
 
 /* ---- stage-by-stage inspection ---------------------------------------------------------------- */
 

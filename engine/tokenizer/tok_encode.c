@@ -809,7 +809,7 @@ static void put_lossy(sbuf *b, const unsigned char *s, size_t n) {
     }
 }
 
-char *tok_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special) {
+char *tok_decode_len_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special, size_t *len) {
     sbuf b = {0};
     sb_put(&b, "", 0);
     unsigned char *bytes = NULL;
@@ -880,7 +880,12 @@ char *tok_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int ski
         free(b.p);
         return NULL;
     }
+    if (len) *len = b.n;
     return b.p;
+}
+
+char *tok_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special) {
+    return tok_decode_len_dup(tk, ids, n, skip_special, NULL);
 }
 
 /* ---- inspection ------------------------------------------------------------------------------------------ */
