@@ -272,11 +272,17 @@ static int load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_
 
 static int load_run(ui_job *j, char *err, size_t errlen) {
     load_job *l = (load_job *)j;
+    struct stat st;
+    if (stat(l->dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
     l->tk_st = load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : l->dir, l->tk_err, sizeof l->tk_err);
-    l->model_st = is_dir(l->dir) ? bert_load(&l->model, l->dir, l->model_err, sizeof l->model_err)
-                                 : bb_err(l->model_err, sizeof l->model_err, BB_EINVAL, "%s: not a directory", l->dir);
-    if (l->model_st != BB_OK && l->tk_st != BB_OK)
-        return bb_err(err, errlen, l->model_st, "%s; %s", l->model_err, l->tk_err);
+    l->model_st = S_ISDIR(st.st_mode) ? bert_load(&l->model, l->dir, l->model_err, sizeof l->model_err)
+                                      : bb_err(l->model_err, sizeof l->model_err, BB_EINVAL, "%s: not a directory", l->dir);
+    /* A tokenizer alone is a useful load only when it came from the path itself (vocab.txt, tokenizer.json). */
+    if (l->model_st != BB_OK && (l->tk_st != BB_OK || l->vocab[0])) {
+        tok_free(l->tk);
+        l->tk = NULL;
+        return bb_err(err, errlen, l->model_st, "%s", l->model_err);
+    }
     return BB_OK;
 }
 
@@ -467,9 +473,8 @@ static void handle_key(ui_app *app, int ch, int is_key) {
     if (ch == 27) {
         /* Esc alone enters pane mode; Esc followed at once by a key is Alt+key for readline. */
         wint_t next;
-        nodelay(stdscr, TRUE);
+        timeout(0); /* the caller's key loop drains without waiting, too */
         int r = get_wch(&next);
-        nodelay(stdscr, FALSE);
         if (r == ERR) {
             app->pane_mode = 1;
             ui_app_message(app, 0, "pane keys for %s (Esc, i or : returns to the input line)", ui_app_focused(app)->name);

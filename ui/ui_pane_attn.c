@@ -230,7 +230,7 @@ static void draw_model(attn_state *s, viz_canvas *c, viz_rect r) {
         for (int h = 0; h < a->NH; h++) {
             int sel = l == s->layer && h == s->head;
             viz_heat_thumb(c, (viz_rect){r.x + lab + h * (tw + 1), y, tw, th}, infer_attn_head(a, l, h), a->T, a->T,
-                           1.0f, sel);
+                           0, sel);
             if (sel) viz_restyle(c, (viz_rect){r.x + lab + h * (tw + 1), y, tw, th}, (viz_style){214, 236, VIZ_BOLD}, 0);
         }
     }
@@ -319,7 +319,7 @@ static void attn_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
         s->hm.v = s->mat;
         s->hm.row_labels = (const char *const *)s->labels;
         s->hm.col_labels = (const char *const *)s->labels;
-        s->hm.vmax = 1;
+        s->hm.vmax = 0; /* shade relative to the matrix's largest probability */
         viz_heatmap_draw(c, body, &s->hm);
         break;
     case VIEW_MODEL: draw_model(s, c, body); break;

@@ -136,7 +136,7 @@ static void mask_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
             labels[i] = mk->preds[i].token_str;
             vals[i] = mk->preds[i].score;
         }
-        viz_bars b = {.n = k, .labels = labels, .values = vals, .vmax = 1, .highlight = -1, .percent = 1};
+        viz_bars b = {.n = k, .labels = labels, .values = vals, .vmax = 0, .highlight = -1, .percent = 1};
         int top = y < r.y ? r.y - y : 0;
         int rows = r.y + r.h - (y + top);
         if (rows > 0 && top < k) viz_bars_draw(c, (viz_rect){r.x, y + top, r.w < 70 ? r.w : 70, rows}, &b, top);

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Drives the real bertbench workbench in tmux (100x30, TERM=xterm-256color): types commands with
+# send-keys and checks capture-pane screens — token chips and table (live while typing), an
+# attention heatmap after layer/head keys, a fill-mask ranking, resize to 80x24 / below / back,
+# export, history, quit; then again under LANG=C for the ASCII fallback.
+# Usage: test_workbench.sh BERTBENCH FIXTURES_DIR. Exit 77 (skip) without tmux or fixtures.
+set -u
+bb=${1:?bertbench path}
+fx=${BERTBENCH_FIXTURES:-${2:?fixtures dir}}
+if ! command -v tmux >/dev/null; then
+    echo "SKIP: tmux not installed"
+    exit 77
+fi
+if [ ! -d "$fx/bert_tiny_a" ]; then
+    [ "${CI:-}" = true ] && { echo "FAIL: fixtures missing at $fx (required under CI=true)"; exit 1; }
+    echo "SKIP: fixtures not found at $fx"
+    exit 77
+fi
+model=$fx/bert_tiny_a
+vocab=$fx/vocab/bert-base-uncased-vocab.txt
+tmp=$(mktemp -d)
+sock=bbtest$$
+T() { tmux -L "$sock" -f /dev/null "$@"; }
+cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+fails=0
+checks=0
+
+screen() { T capture-pane -t w -p; }
+# wait_for PATTERN [SECONDS]: polls the screen until grep -E matches.
+wait_for() {
+    local pat=$1 secs=${2:-10} i
+    for ((i = 0; i < secs * 20; i++)); do
+        screen | grep -qE -- "$pat" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+check() { # check NAME PATTERN [SECONDS]
+    checks=$((checks + 1))
+    if ! wait_for "$2" "${3:-10}"; then
+        fails=$((fails + 1))
+        echo "FAIL: $1: no match for /$2/ on screen:"
+        screen | sed 's/^/    | /'
+    fi
+}
+check_not() { # check_not NAME PATTERN (after the screen settled)
+    checks=$((checks + 1))
+    sleep 0.3
+    if screen | grep -qE -- "$2"; then
+        fails=$((fails + 1))
+        echo "FAIL: $1: unexpected /$2/ on screen:"
+        screen | sed 's/^/    | /'
+    fi
+}
+type_line() { T send-keys -t w -l -- "$1"; T send-keys -t w Enter; }
+start() { # start LANG
+    T new-session -d -s w -x 100 -y 30 \
+        "env -u NO_COLOR LANG=$1 LC_ALL=$1 TERM=xterm-256color HOME=$tmp '$bb' --model '$model' --vocab '$vocab'; echo EXITED \$?; sleep 30"
+    T set-option -t w window-size manual >/dev/null 2>&1
+}
+
+# ---- UTF-8 run ----
+start C.UTF-8
+check "model loads on the worker" "loaded .*bert_tiny_a: 2 layers x 4 heads"
+type_line "tokenize Tokenization is the process of splitting sequence to tokens"
+check "token chips join ## pieces" "tokens +\[CLS\] token##ization is the process of splitting sequence to token##s \[SEP\]"
+check "token count" "13 tokens \(2 special"
+check "table row ##ization" "2  ##ization +3989  \[5,12\) +0 +0"
+check "table row ##s" "11  ##s +2015  \[58,59\) +8 +0"
+check "stage view" "normalized tokenization is the process"
+
+# live update while typing, one key at a time, no Enter
+for ch in t o k " " t h e " " c a t; do T send-keys -t w -l -- "$ch"; done
+check "live: 'tok the cat'" "4 tokens \(2 special"
+for ch in " " s a t; do T send-keys -t w -l -- "$ch"; done
+check "live: one more word" "5 tokens \(2 special"
+check "live: table follows" "3  sat +2938"
+T send-keys -t w C-u
+
+# a sentence pair shows type ids 1 for segment B
+type_line "tok the cat ||| a dog"
+check "pair: segment B type id" "a +1037  \[0,1\) +0 +1"
+
+# attention: heatmap, then layer/head keys and the cursor
+type_line "attn The cat sat on the mat."
+check "attention heatmap" "layer 0/1  head 0/3"
+check "heatmap rows" "2 cat +[░▒▓█]+"
+T send-keys -t w Escape
+check "pane mode" "PANE"
+T send-keys -t w -l "].."
+T send-keys -t w Down Down Right
+check "layer/head keys" "layer 1/1  head 2/3"
+check "cursor value" "q2 cat → k1 the = 0\.[0-9]{4}"
+T send-keys -t w -l "v"
+check "model view thumbnails" "L1 +[░▒▓█ ]+"
+T send-keys -t w -l "vv"
+check "summary view" "layer head  entropy"
+T send-keys -t w -l "i"
+check_not "back to the input line" "^ PANE "
+
+# fill-mask ranking and a word's rank
+type_line "mask The capital of France is [MASK]."
+check "fill-mask" "\[MASK\] #0 \(token 6\): the capital of france is"
+check "ranking bars" "[▏▎▍▌▋▊▉█]+ +[0-9]+\.[0-9]{2}%"
+type_line "rank paris"
+check "word rank" "'paris': rank [0-9]+, p = "
+
+# layout and focus keys
+T send-keys -t w F3
+check "vsplit layout" "vsplit  F1 help"
+T send-keys -t w F4
+check "zoom" "\(zoom\)"
+T send-keys -t w F4
+
+# resize: 80x24 works, smaller is refused politely, back to 100x30
+T resize-window -t w -x 80 -y 24
+check "80x24 redraw" "^ bertbench .* F1 help *$"
+checks=$((checks + 1))
+w=$(screen | head -1 | awk '{ print length($0) }')
+[ "$(screen | wc -l)" -eq 24 ] || { fails=$((fails + 1)); echo "FAIL: 80x24 has $(screen | wc -l) rows"; }
+T resize-window -t w -x 70 -y 20
+check "too small message" "needs at least 80x24; this one is 70x20"
+T resize-window -t w -x 100 -y 30
+check "back to 100x30" "layout|vsplit  F1 help"
+
+# errors go to the message line and nothing dies
+type_line "load /nonexistent/model"
+check "load error shown" "load: .*nonexistent"
+type_line "frobnicate"
+check "unknown input handled" "unknown command|tokens|attention"
+
+# tab completion of a command
+T send-keys -t w -l "lay"
+T send-keys -t w Tab
+check "completion" "^> layout"
+T send-keys -t w C-u
+
+# export a pane to SVG and text
+type_line "export tokens $tmp/tokens.svg"
+check "export message" "exported tokens to"
+type_line "export attention $tmp/attn.txt"
+checks=$((checks + 2))
+grep -q "<svg" "$tmp/tokens.svg" 2>/dev/null || { fails=$((fails + 1)); echo "FAIL: no SVG written"; }
+grep -q "layer 1/1" "$tmp/attn.txt" 2>/dev/null || { fails=$((fails + 1)); echo "FAIL: attention text export"; }
+
+type_line "quit"
+check "quit exits 0" "EXITED 0"
+checks=$((checks + 1))
+grep -q "mask The capital of France" "$tmp/.bertbench_history" 2>/dev/null ||
+    { fails=$((fails + 1)); echo "FAIL: history not saved"; }
+T kill-session -t w
+
+# ---- LANG=C: ASCII glyphs ----
+start C
+check "ascii: loaded" "loaded .*bert_tiny_a"
+check "ascii: box" "^\+ tokens -+\+$"
+type_line "tokenize Tokenization is the process"
+check "ascii: chips" "\[CLS\] token##ization is the process \[SEP\]"
+type_line "attn the cat sat"
+check "ascii: heatmap glyphs" "^\| *2 cat +[ .:=+*#%@-]+"
+check_not "ascii: no box drawing" "[─│┌┐└┘░▒▓█]"
+type_line "quit"
+check "ascii: quit" "EXITED 0"
+
+echo "$checks checks, $fails failed"
+[ "$fails" -eq 0 ]
