@@ -12,5 +12,7 @@ double bench_median(double *v, int n);
 
 int bench_forward(int argc, char **argv);
 int bench_tokenize(int argc, char **argv);
+/* ui/ui_bench.c: workbench redraw after a keystroke. */
+int bench_redraw(int argc, char **argv);
 
 #endif

@@ -516,7 +516,7 @@ static void history_path(char *out, size_t n) {
 int ui_app_run(ui_app *app) {
     char err[512];
     int utf8 = 0;
-    if (ui_term_init(&utf8, err, sizeof err) != BB_OK) {
+    if (ui_term_init(stdout, stdin, &utf8, err, sizeof err) != BB_OK) {
         fprintf(stderr, "bertbench: %s\n", err);
         return 1;
     }

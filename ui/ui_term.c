@@ -52,11 +52,11 @@ static void on_fatal(int sig) {
     raise(sig);
 }
 
-int ui_term_init(int *utf8, char *err, size_t errlen) {
+int ui_term_init(FILE *out, FILE *in, int *utf8, char *err, size_t errlen) {
     setlocale(LC_ALL, "");
     const char *cs = nl_langinfo(CODESET);
     *utf8 = cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
-    if (!newterm(NULL, stdout, stdin)) {
+    if (!newterm(NULL, out, in)) {
         const char *t = getenv("TERM");
         return bb_err(err, errlen, BB_EINVAL, "cannot open the terminal (TERM=%s)", t ? t : "(unset)");
     }

@@ -9,12 +9,15 @@
 #ifndef BB_UI_TERM_H
 #define BB_UI_TERM_H
 
+#include <stdio.h>
+
 #include "viz_canvas.h"
 
 enum { UI_MONO = 0, UI_COLOR8 = 8, UI_COLOR256 = 256 };
 
-/* Starts curses; returns 0 or -1 with a message in err. *utf8 tells whether the locale is UTF-8. */
-int ui_term_init(int *utf8, char *err, size_t errlen);
+/* Starts curses on out/in (the terminal: stdout, stdin); returns BB_OK or an error with a message
+ * in err. *utf8 tells whether the locale is UTF-8. */
+int ui_term_init(FILE *out, FILE *in, int *utf8, char *err, size_t errlen);
 /* Restores the terminal; safe to call more than once. */
 void ui_term_end(void);
 int ui_term_colors(void);
