@@ -11,6 +11,8 @@ double bench_sgemm_gflops(int reps);
 double bench_median(double *v, int n);
 
 int bench_forward(int argc, char **argv);
+/* FLOPs of the encoder layers' matrix products and attention at a shape. */
+double bench_forward_flops(int L, int C, int I, int B, int T);
 int bench_tokenize(int argc, char **argv);
 /* ui/ui_bench.c: workbench redraw after a keystroke. */
 int bench_redraw(int argc, char **argv);

@@ -2,6 +2,10 @@
 #include "cli.h"
 
 const cli_cmd cli_commands[] = {
+    {"fill-mask", cli_fill_mask, "top-k predictions for every [MASK] (HF fill-mask)"},
+    {"attention", cli_attention, "attention probabilities per layer/head with summaries"},
+    {"embed", cli_embed, "sentence embeddings and cosine similarities"},
+    {"perplexity", cli_perplexity, "pseudo-perplexity and per-token surprisal"},
     {"bench", cli_bench, "benchmarks: forward, tokenize, train (JSON line)"},
     {0, 0, 0},
 };
