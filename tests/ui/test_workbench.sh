@@ -60,6 +60,9 @@ start() { # start LANG
     T set-option -t w window-size manual >/dev/null 2>&1
 }
 
+# A session that outlives the test's ones, so the server does not exit between the two runs.
+T new-session -d -s keep "sleep 600"
+
 # ---- UTF-8 run ----
 start C.UTF-8
 check "model loads on the worker" "loaded .*bert_tiny_a: 2 layers x 4 heads"
