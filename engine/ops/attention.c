@@ -31,7 +31,7 @@ void attention_forward(float *out, float *probs, float *probs_drop, const float 
     BB_ASSERT(C % NH == 0 && p_drop >= 0.0f && p_drop < 1.0f);
     BB_ASSERT(p_drop == 0.0f || (probs_drop && rng));
     int HS = C / NH, C3 = 3 * C;
-    float scale = 1.0f / sqrtf((float)HS);
+    float scale = (float)(1.0 / sqrt((double)HS)); /* HF's head_dim ** -0.5, rounded once */
     long TT = (long)T * T;
     for (int b = 0; b < B; b++) {
         float *madd = scratch; /* (T) additive mask of this sequence, shared by its heads */
@@ -129,7 +129,7 @@ void attention_backward(float *dqkv, const float *dout, const float *qkv, const 
     if (!dqkv) return;
     BB_ASSERT(C % NH == 0 && (p_drop == 0.0f || probs_drop));
     int HS = C / NH, C3 = 3 * C;
-    float scale = 1.0f / sqrtf((float)HS);
+    float scale = (float)(1.0 / sqrt((double)HS));
     long TT = (long)T * T;
     float *dS = scratch; /* (T,T) */
     for (int b = 0; b < B; b++) {
