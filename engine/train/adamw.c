@@ -50,6 +50,11 @@ void adamw_set_active(adamw_state *s, int field, int active) {
     s->active[field] = (unsigned char)(active && s->sizes[field] > 0);
 }
 
+void adamw_set_frozen_prefix(adamw_state *s, int field, size_t n) {
+    BB_ASSERT(field >= 0 && field < BERT_NPARAMS && n <= s->sizes[field]);
+    s->frozen[field] = n;
+}
+
 void adamw_step(adamw_state *s, float *params, const float *grads, float lr, const adamw_hparams *h) {
     s->t++;
     /* Scalars as torch computes them: in double (Python floats), then used in float32 kernels. */
@@ -63,7 +68,7 @@ void adamw_step(adamw_state *s, float *params, const float *grads, float lr, con
             float *p = params + off, *m = s->m + off, *v = s->v + off;
             const float *g = grads + off;
             float decay = s->decay[f] ? (float)(1.0 - (double)lr * (double)h->weight_decay) : 1.0f;
-            for (size_t i = 0; i < n; i++) {
+            for (size_t i = s->frozen[f]; i < n; i++) {
                 float gi = g[i];
                 p[i] *= decay;
                 m[i] = m[i] + w1 * (gi - m[i]); /* lerp with weight < 0.5 */

@@ -31,12 +31,16 @@ typedef struct {
     long t;                       /* optimizer steps taken */
     unsigned char active[BERT_NPARAMS]; /* 0: frozen or outside the task (not updated, no decay) */
     unsigned char decay[BERT_NPARAMS];  /* 1: weight decay applies (weights; not biases/LayerNorm) */
+    size_t frozen[BERT_NPARAMS];        /* leading elements of a field left alone (frozen layers) */
 } adamw_state;
 
 adamw_hparams adamw_hparams_default(void);
 int adamw_init(adamw_state *s, const bert_model *m, char *err, size_t errlen);
 void adamw_free(adamw_state *s);
 void adamw_set_active(adamw_state *s, int field, int active);
+/* Leaves the first n elements of a field alone (per-layer fields hold layer 0 first, so freezing
+ * layers 0..k-1 is a prefix of k/L of the field). */
+void adamw_set_frozen_prefix(adamw_state *s, int field, size_t n);
 /* Whether HF's grouping decays a field (its name ends in "weight" and it is not a LayerNorm). */
 int adamw_field_decays(int field);
 
