@@ -6,6 +6,8 @@ const cli_cmd cli_commands[] = {
     {"attention", cli_attention, "attention probabilities per layer/head with summaries"},
     {"embed", cli_embed, "sentence embeddings and cosine similarities"},
     {"perplexity", cli_perplexity, "pseudo-perplexity and per-token surprisal"},
+    {"tokenize", cli_tokenize, "encode texts (ids, tokens, offsets) or --stats FILE"},
+    {"train-tokenizer", cli_train_tokenizer, "learn a WordPiece or byte-level BPE vocabulary"},
     {"bench", cli_bench, "benchmarks: forward, tokenize, train (JSON line)"},
     {0, 0, 0},
 };

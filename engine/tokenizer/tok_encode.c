@@ -680,6 +680,7 @@ int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *
             continue;
         }
         tok_seq *q = tm[t].seq ? b : &s->a;
+        if (!q) continue; /* a single template naming B */
         int type = o->add_special_tokens ? tm[t].type_id : (tm[t].seq && !tk->type_ids_zero);
         for (int i = 0; i < q->n; i++)
             put(tk, e, k++, q->id[i], q->cs[i], q->ce[i], q->bs[i], q->be[i], q->word[i], tm[t].seq, type,

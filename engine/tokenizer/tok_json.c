@@ -18,11 +18,21 @@ static int get_bool(const cJSON *o, const char *k, int def) {
 
 static int is_null(const cJSON *v) { return !v || cJSON_IsNull(v); }
 
+/* A JSON number as a long, or -1 when it is missing, NaN or outside [0, 2^24] (ids and type ids). */
+static long num_id(const cJSON *v) {
+    if (!cJSON_IsNumber(v)) return -1;
+    double d = v->valuedouble;
+    return d >= 0 && d <= (double)(1L << 24) ? (long)d : -1;
+}
+
+static int type_of(const cJSON *v) { return num_id(v) < 0 ? 0 : (int)num_id(v); }
+
 /* Sets str[id] (growing the tables); a second string for the same id is an error. */
-static int set_token(tok_tokenizer *tk, int *cap, long id, const char *s, const char *name, char *err,
+static int set_token(tok_tokenizer *tk, int *cap, long id, long limit, const char *s, const char *name, char *err,
                      size_t errlen) {
-    if (id < 0 || id >= (1L << 24))
-        return bb_err(err, errlen, BB_EFORMAT, "%s: token '%.40s' has id %ld outside [0, 2^24)", name, s, id);
+    /* Ids are dense in real files; the limit keeps a hostile id from allocating gigabytes. */
+    if (id < 0 || id >= limit)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: token '%.40s' has id %ld outside [0, %ld)", name, s, id, limit);
     if (id >= *cap) {
         int nc = *cap ? *cap : 1024;
         while (nc <= id) nc *= 2;
@@ -99,7 +109,7 @@ static int special_id(const tok_tokenizer *tk, const cJSON *pair, const char *wh
     /* ["[CLS]", 101] */
     if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 || !cJSON_IsNumber(pair->child->next))
         return bb_err(err, errlen, BB_EFORMAT, "%s: post_processor.%s is not [token, id]", name, what);
-    *id = (int32_t)pair->child->next->valuedouble;
+    *id = (int32_t)num_id(pair->child->next);
     if (*id < 0 || *id >= tk->n_vocab)
         return bb_err(err, errlen, BB_EFORMAT, "%s: post_processor.%s id %d is outside the vocabulary", name, what, (int)*id);
     return BB_OK;
@@ -115,7 +125,7 @@ static int template_items(tok_tokenizer *tk, const cJSON *arr, const cJSON *spec
             const cJSON *id = get(sq, "id");
             if (*n >= max || !cJSON_IsString(id))
                 return bb_err(err, errlen, BB_EFORMAT, "%s: post_processor.%s has a bad Sequence item", name, which);
-            items[(*n)++] = (tok_tmpl_item){0, -1, strcmp(id->valuestring, "B") == 0, (int)cJSON_GetNumberValue(get(sq, "type_id"))};
+            items[(*n)++] = (tok_tmpl_item){0, -1, strcmp(id->valuestring, "B") == 0, type_of(get(sq, "type_id"))};
         } else if (st) {
             const cJSON *id = get(st, "id");
             const cJSON *sp = cJSON_IsString(id) ? get(specials, id->valuestring) : NULL;
@@ -125,11 +135,11 @@ static int template_items(tok_tokenizer *tk, const cJSON *arr, const cJSON *spec
                               name, which);
             const cJSON *v;
             cJSON_ArrayForEach(v, ids) {
-                int32_t x = (int32_t)cJSON_GetNumberValue(v);
+                int32_t x = (int32_t)num_id(v);
                 if (*n >= max || x < 0 || x >= tk->n_vocab)
                     return bb_err(err, errlen, BB_EFORMAT, "%s: post_processor.%s special token id is bad or the template too long",
                                   name, which);
-                items[(*n)++] = (tok_tmpl_item){1, x, 0, (int)cJSON_GetNumberValue(get(st, "type_id"))};
+                items[(*n)++] = (tok_tmpl_item){1, x, 0, type_of(get(st, "type_id"))};
             }
         } else {
             return bb_err(err, errlen, BB_EFORMAT, "%s: post_processor.%s item is neither Sequence nor SpecialToken", name, which);
@@ -206,12 +216,13 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
         rc = bb_err(err, errlen, BB_EFORMAT, "%s: model.vocab is not an object", name);
         goto fail;
     }
+    long limit = 2L * (cJSON_GetArraySize(vocab) + cJSON_GetArraySize(get(root, "added_tokens"))) + 1024;
     cJSON_ArrayForEach(v, vocab) {
         if (!cJSON_IsNumber(v)) {
             rc = bb_err(err, errlen, BB_EFORMAT, "%s: model.vocab['%.40s'] is not a number", name, v->string);
             goto fail;
         }
-        if ((rc = set_token(tk, &cap, (long)v->valuedouble, v->string, name, err, errlen)) != BB_OK) goto fail;
+        if ((rc = set_token(tk, &cap, num_id(v), limit, v->string, name, err, errlen)) != BB_OK) goto fail;
     }
     const cJSON *added = get(root, "added_tokens"), *a;
     cJSON_ArrayForEach(a, added) {
@@ -226,8 +237,8 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
                         content->valuestring);
             goto fail;
         }
-        if ((rc = set_token(tk, &cap, (long)id->valuedouble, content->valuestring, name, err, errlen)) != BB_OK) goto fail;
-        if (tok_add_added(tk, (int32_t)id->valuedouble, content->valuestring, get_bool(a, "lstrip", 0),
+        if ((rc = set_token(tk, &cap, num_id(id), limit, content->valuestring, name, err, errlen)) != BB_OK) goto fail;
+        if (tok_add_added(tk, (int32_t)num_id(id), content->valuestring, get_bool(a, "lstrip", 0),
                           get_bool(a, "rstrip", 0), get_bool(a, "special", 0)) != BB_OK)
             goto nomem;
     }

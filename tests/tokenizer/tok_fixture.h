@@ -9,7 +9,7 @@
 
 #include "tok.h"
 
-static int tok_utf8_len_encode(long cp, char *o) {
+static inline int tok_utf8_len_encode(long cp, char *o) {
     unsigned char *u = (unsigned char *)o;
     if (cp < 0x80) return u[0] = (unsigned char)cp, 1;
     if (cp < 0x800) return u[0] = (unsigned char)(0xC0 | (cp >> 6)), u[1] = (unsigned char)(0x80 | (cp & 0x3F)), 2;
@@ -22,7 +22,7 @@ static int tok_utf8_len_encode(long cp, char *o) {
 }
 
 /* Reads a whole file into a NUL-terminated buffer (NULL on failure). */
-static char *fx_read(const char *path, size_t *n) {
+static inline char *fx_read(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     fseek(f, 0, SEEK_END);
@@ -35,7 +35,7 @@ static char *fx_read(const char *path, size_t *n) {
     return b;
 }
 
-static int fx_hex(const char *p) {
+static inline int fx_hex(const char *p) {
     int v = 0;
     for (int i = 0; i < 4; i++) {
         char c = p[i];
@@ -46,7 +46,7 @@ static int fx_hex(const char *p) {
 
 /* The JSON string value of "key" in a raw JSONL line, unescaped into a malloc'd buffer with its
  * length: cJSON stops C strings at an escaped NUL, and the fixtures have "control\u0000char". */
-static char *fx_string(const char *line, const char *key, long *len) {
+static inline char *fx_string(const char *line, const char *key, long *len) {
     char pat[64];
     snprintf(pat, sizeof pat, "\"%s\": \"", key);
     const char *p = strstr(line, pat);
@@ -82,7 +82,7 @@ static char *fx_string(const char *line, const char *key, long *len) {
 }
 
 /* Compares enc with the row's ids, tokens, offsets, type_ids; on mismatch prints why (once). */
-static int fx_match(const tok_encoding *e, const cJSON *row, int lineno) {
+static inline int fx_match(const tok_encoding *e, const cJSON *row, int lineno) {
     const cJSON *ids = cJSON_GetObjectItem(row, "ids"), *toks = cJSON_GetObjectItem(row, "tokens"),
                 *offs = cJSON_GetObjectItem(row, "offsets"), *types = cJSON_GetObjectItem(row, "type_ids");
     int n = cJSON_GetArraySize(ids);

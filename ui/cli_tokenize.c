@@ -1,0 +1,225 @@
+/* `bertbench tokenize`: encode texts (arguments, --jsonl on stdin) and print one JSON object each, or
+ * corpus statistics with --stats FILE (optionally against a second tokenizer). */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tok.h"
+
+static const char *usage =
+    "usage: bertbench tokenize (--model DIR | --vocab FILE | --tokenizer FILE) [--cased] [--max-length N]\n"
+    "                          [--truncation-side right|left] [--pair TEXT] (TEXT... | --jsonl | --stats FILE\n"
+    "                          [--vs-model DIR | --vs-vocab FILE | --vs-tokenizer FILE])\n";
+
+/* Loads from whichever of dir / vocab / json is set. */
+static int load(tok_tokenizer **tk, const char *dir, const char *vocab, const char *json, int cased, char *err,
+                size_t errlen) {
+    if (dir) return tok_load_dir(tk, dir, cased ? TOK_CASE_CASED : TOK_CASE_AUTO, err, errlen);
+    if (vocab) return tok_load_vocab(tk, vocab, !cased, err, errlen);
+    int rc = tok_load_json(tk, json, err, errlen);
+    if (rc == BB_OK && cased) tok_set_lowercase(*tk, 0);
+    return rc;
+}
+
+static cJSON *int_array(const int32_t *v, int n, int stride) {
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i * stride]));
+    return a;
+}
+
+static void print_encoding(const tok_encoding *e) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "ids", int_array(e->ids, e->n, 1));
+    cJSON *toks = cJSON_AddArrayToObject(o, "tokens");
+    cJSON *offs = cJSON_AddArrayToObject(o, "offsets");
+    for (int i = 0; i < e->n; i++) {
+        cJSON_AddItemToArray(toks, cJSON_CreateString(e->tokens[i]));
+        cJSON_AddItemToArray(offs, int_array(e->offsets + 2 * i, 2, 1));
+    }
+    cJSON_AddItemToObject(o, "type_ids", int_array(e->type_ids, e->n, 1));
+    cJSON_AddNumberToObject(o, "overflow", e->overflow_a + e->overflow_b);
+    char *s = cJSON_PrintUnformatted(o);
+    if (s) puts(s);
+    free(s);
+    cJSON_Delete(o);
+}
+
+static cJSON *stats_json(const tok_stats *s) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "texts", (double)s->n_texts);
+    cJSON_AddNumberToObject(o, "tokens", (double)s->n_tokens);
+    cJSON *t = cJSON_AddObjectToObject(o, "tokens_per_text");
+    cJSON_AddNumberToObject(t, "mean", s->mean);
+    cJSON_AddNumberToObject(t, "std", s->std);
+    cJSON_AddNumberToObject(t, "min", s->min);
+    cJSON_AddNumberToObject(t, "q1", s->q1);
+    cJSON_AddNumberToObject(t, "median", s->median);
+    cJSON_AddNumberToObject(t, "q3", s->q3);
+    cJSON_AddNumberToObject(t, "max", s->max);
+    cJSON *h = cJSON_AddObjectToObject(o, "histogram");
+    cJSON_AddNumberToObject(h, "bin_width", s->bin_width);
+    cJSON *c = cJSON_AddArrayToObject(h, "counts");
+    for (int i = 0; i < TOK_STATS_BINS; i++) cJSON_AddItemToArray(c, cJSON_CreateNumber((double)s->hist[i]));
+    cJSON *tr = cJSON_AddObjectToObject(o, "truncation");
+    cJSON_AddNumberToObject(tr, "max_length", s->max_length);
+    cJSON_AddNumberToObject(tr, "texts_over", (double)s->n_over);
+    cJSON_AddNumberToObject(tr, "tokens_cut", (double)s->cut_tokens);
+    cJSON_AddNumberToObject(tr, "words_cut_right", (double)s->cut_words_right);
+    cJSON_AddNumberToObject(tr, "words_cut_left", (double)s->cut_words_left);
+    cJSON_AddNumberToObject(o, "words", (double)s->n_words);
+    cJSON_AddNumberToObject(o, "unk", (double)s->n_unk);
+    cJSON_AddNumberToObject(o, "unk_rate", s->unk_rate);
+    cJSON_AddNumberToObject(o, "fertility", s->fertility);
+    return o;
+}
+
+/* Reads the lines of path (a JSONL line's "text" field when it is an object with one). */
+static char **read_texts(const char *path, long *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char **v = NULL, *line = NULL;
+    size_t lcap = 0;
+    long cap = 0;
+    ssize_t r;
+    *n = 0;
+    while ((r = getline(&line, &lcap, f)) >= 0) {
+        while (r > 0 && (line[r - 1] == '\n' || line[r - 1] == '\r')) line[--r] = 0;
+        char *text = NULL;
+        cJSON *j = line[0] == '{' ? cJSON_Parse(line) : NULL;
+        const cJSON *t = j ? cJSON_GetObjectItemCaseSensitive(j, "text") : NULL;
+        text = strdup(cJSON_IsString(t) ? t->valuestring : line);
+        cJSON_Delete(j);
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            char **nv = realloc(v, sizeof *nv * (size_t)cap);
+            if (!nv) break;
+            v = nv;
+        }
+        if (!text) break;
+        v[(*n)++] = text;
+    }
+    free(line);
+    fclose(f);
+    if (!v) v = calloc(1, sizeof *v);
+    return v;
+}
+
+int cli_tokenize(int argc, char **argv) {
+    const char *dir = NULL, *vocab = NULL, *json = NULL, *pair = NULL, *stats = NULL;
+    const char *vs_dir = NULL, *vs_vocab = NULL, *vs_json = NULL;
+    int cased = 0, jsonl = 0, max_length = 0, first_text = 0;
+    tok_side side = TOK_SIDE_RIGHT;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (strcmp(a, "--help") == 0) return fputs(usage, stdout), 0;
+        if (strcmp(a, "--model") == 0 && has) dir = argv[++i];
+        else if (strcmp(a, "--vocab") == 0 && has) vocab = argv[++i];
+        else if (strcmp(a, "--tokenizer") == 0 && has) json = argv[++i];
+        else if (strcmp(a, "--vs-model") == 0 && has) vs_dir = argv[++i];
+        else if (strcmp(a, "--vs-vocab") == 0 && has) vs_vocab = argv[++i];
+        else if (strcmp(a, "--vs-tokenizer") == 0 && has) vs_json = argv[++i];
+        else if (strcmp(a, "--cased") == 0) cased = 1;
+        else if (strcmp(a, "--jsonl") == 0) jsonl = 1;
+        else if (strcmp(a, "--pair") == 0 && has) pair = argv[++i];
+        else if (strcmp(a, "--stats") == 0 && has) stats = argv[++i];
+        else if (strcmp(a, "--max-length") == 0 && has) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 1 || v > 1000000) return cli_usage_error("tokenize", "--max-length '%s' is not a length", argv[i]);
+            max_length = (int)v;
+        } else if (strcmp(a, "--truncation-side") == 0 && has) {
+            const char *s = argv[++i];
+            if (strcmp(s, "right") && strcmp(s, "left"))
+                return cli_usage_error("tokenize", "--truncation-side must be right or left, not '%s'", s);
+            side = s[0] == 'l' ? TOK_SIDE_LEFT : TOK_SIDE_RIGHT;
+        } else if (a[0] == '-' && a[1] == '-') {
+            return cli_usage_error("tokenize", "unknown option '%s'", a);
+        } else if (!first_text) {
+            first_text = i;
+        }
+    }
+    if (!!dir + !!vocab + !!json != 1) return cli_usage_error("tokenize", "give one of --model, --vocab, --tokenizer");
+    if (!first_text && !jsonl && !stats) return cli_usage_error("tokenize", "no text (give TEXT..., --jsonl or --stats FILE)");
+    char err[512];
+    tok_tokenizer *tk = NULL, *vs = NULL;
+    if (load(&tk, dir, vocab, json, cased, err, sizeof err) != BB_OK) return cli_fail("tokenize", "%s", err);
+    if (!max_length) max_length = tok_model_max_length(tk);
+    int status = 0;
+    if (stats) {
+        if ((vs_dir || vs_vocab || vs_json) && load(&vs, vs_dir, vs_vocab, vs_json, cased, err, sizeof err) != BB_OK) {
+            tok_free(tk);
+            return cli_fail("tokenize", "%s", err);
+        }
+        long n = 0;
+        char **texts = read_texts(stats, &n);
+        if (!texts) {
+            tok_free(tk), tok_free(vs);
+            return cli_fail("tokenize", "%s: cannot read", stats);
+        }
+        tok_stats sa, sb;
+        int rc = tok_stats_compute(tk, (const char *const *)texts, n, max_length, &sa, err, sizeof err);
+        if (rc == BB_OK && vs) rc = tok_stats_compute(vs, (const char *const *)texts, n, max_length, &sb, err, sizeof err);
+        if (rc == BB_OK) {
+            cJSON *o = stats_json(&sa);
+            if (vs) {
+                cJSON *both = cJSON_CreateObject();
+                cJSON_AddItemToObject(both, "a", o);
+                cJSON_AddItemToObject(both, "b", stats_json(&sb));
+                o = both;
+            }
+            char *s = cJSON_PrintUnformatted(o);
+            if (s) puts(s);
+            free(s);
+            cJSON_Delete(o);
+        } else {
+            status = cli_fail("tokenize", "%s", err);
+        }
+        for (long i = 0; i < n; i++) free(texts[i]);
+        free(texts);
+        tok_free(tk), tok_free(vs);
+        return status;
+    }
+    tok_encoding *e = tok_encoding_new();
+    tok_options o = tok_options_default();
+    o.truncation = TOK_TRUNC_LONGEST_FIRST, o.max_length = max_length, o.truncation_side = side;
+    if (jsonl) {
+        char *line = NULL;
+        size_t cap = 0;
+        long lineno = 0;
+        while (getline(&line, &cap, stdin) >= 0) {
+            lineno++;
+            cJSON *j = cJSON_Parse(line);
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "text"), *p = cJSON_GetObjectItemCaseSensitive(j, "text_pair");
+            if (!cJSON_IsString(t)) {
+                cJSON_Delete(j);
+                status = cli_fail("tokenize", "stdin line %ld: not an object with a \"text\" string", lineno);
+                break;
+            }
+            if (tok_encode(tk, t->valuestring, -1, cJSON_IsString(p) ? p->valuestring : NULL, -1, &o, e, err,
+                           sizeof err) != BB_OK) {
+                cJSON_Delete(j);
+                status = cli_fail("tokenize", "stdin line %ld: %s", lineno, err);
+                break;
+            }
+            print_encoding(e);
+            cJSON_Delete(j);
+        }
+        free(line);
+    }
+    for (int i = first_text; first_text && i < argc && status == 0; i++) {
+        if (argv[i][0] == '-' && argv[i][1] == '-') {
+            if (strcmp(argv[i], "--cased") && strcmp(argv[i], "--jsonl")) i++;
+            continue;
+        }
+        if (tok_encode(tk, argv[i], -1, pair, -1, &o, e, err, sizeof err) != BB_OK) {
+            status = cli_fail("tokenize", "%s", err);
+            break;
+        }
+        print_encoding(e);
+    }
+    tok_encoding_free(e);
+    tok_free(tk);
+    return status;
+}
