@@ -1,0 +1,266 @@
+/* bertbench train: a training run on a worker thread; progress on stderr (a bar on a terminal, plain
+ * lines otherwise), metrics.jsonl and checkpoints in --out, a JSON summary on stdout. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "trainer.h"
+
+static const char usage[] =
+    "usage: bertbench train --task mlm|seqcls|tokcls (--model DIR | --config FILE) --data FILE --out DIR [options]\n"
+    "  --model DIR            start from a checkpoint (Hugging Face directory)\n"
+    "  --config FILE          train from scratch (HF init) with this config.json\n"
+    "  --tokenizer DIR        tokenizer directory (default: the model's, or the config's directory)\n"
+    "  --data FILE            training data: .txt, .jsonl, .csv, .tsv, .conll (or --format)\n"
+    "  --format F             text|jsonl|csv|tsv|conll   --paragraphs: blank lines separate documents\n"
+    "  --eval FILE            evaluation data; or --eval-split X to hold out a fraction of --data\n"
+    "  --epochs N (3) | --max-steps N    --batch-size B (8)   --grad-accum N (1)\n"
+    "  --lr X (5e-5)  --weight-decay X (0)  --warmup N | --warmup-ratio X  --schedule linear|cosine|constant\n"
+    "  --max-grad-norm X (1.0, 0 = off)   --block-size N (128: MLM chunk / classification max length)\n"
+    "  --seed S (42)  --mlm-probability X (0.15)  --whole-word-mask\n"
+    "  --freeze-embeddings  --freeze-layers N  --pool pooler|cls|mean (seqcls head input)  --regression\n"
+    "  --log-every N (1)  --eval-every N  --save-every N  --resume CHECKPOINT_DIR  --threads N\n"
+    "Writes DIR/metrics.jsonl, DIR/checkpoint-STEP/, DIR/best/ and the final model in DIR.\n"
+    "Ctrl-C stops after the current step and saves a checkpoint that --resume continues bit-exactly.\n";
+
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig) { interrupted = sig; }
+
+static int parse_long(const char *s, long *v) {
+    char *end;
+    *v = strtol(s, &end, 10);
+    return *s && !*end;
+}
+static int parse_float(const char *s, float *v) {
+    char *end;
+    *v = strtof(s, &end);
+    return *s && !*end;
+}
+
+static void fmt_time(char *buf, size_t n, double s) {
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, n, "--:--");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, n, "%02ld:%02ld", t / 60, t % 60);
+}
+
+static void progress(const train_event *ev, long total, int tty) {
+    char eta[32], el[32];
+    double rate = ev->step > 0 ? ev->elapsed_s / ev->step : 0;
+    fmt_time(eta, sizeof eta, rate * (double)(total - ev->step));
+    fmt_time(el, sizeof el, ev->elapsed_s);
+    if (!tty) {
+        fprintf(stderr, "step %ld/%ld epoch %.2f loss %.4f lr %.3g grad_norm %.3g tokens/s %.0f elapsed %s eta %s\n",
+                ev->step, total, ev->epoch, ev->loss, ev->lr, ev->grad_norm, ev->tokens_per_s, el, eta);
+        return;
+    }
+    enum { W = 24 };
+    int fill = total > 0 ? (int)((double)W * ev->step / total) : 0;
+    char bar[W + 1];
+    for (int i = 0; i < W; i++) bar[i] = i < fill ? '#' : '-';
+    bar[W] = 0;
+    fprintf(stderr, "\r[%s] %ld/%ld loss %.4f lr %.2e %.0f tok/s %s<%s \033[K", bar, ev->step, total, ev->loss, ev->lr,
+            ev->tokens_per_s, el, eta);
+}
+
+int cli_train(int argc, char **argv) {
+    const char *cmd = "train";
+    train_options o = train_options_default();
+    o.warmup_steps = -1;
+    int task_set = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long n;
+        float x;
+#define NEED_ARG                                                                                                   \
+    do {                                                                                                           \
+        if (!v) return cli_usage_error(cmd, "%s needs a value", a);                                                \
+        i++;                                                                                                       \
+    } while (0)
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "--task")) {
+            NEED_ARG;
+            int t = train_task_parse(v);
+            if (t < 0) return cli_usage_error(cmd, "--task %s: expected mlm, seqcls or tokcls", v);
+            o.task = (train_task)t;
+            task_set = 1;
+        } else if (!strcmp(a, "--model")) {
+            NEED_ARG;
+            o.model_dir = v;
+        } else if (!strcmp(a, "--config")) {
+            NEED_ARG;
+            o.config_path = v;
+        } else if (!strcmp(a, "--tokenizer")) {
+            NEED_ARG;
+            o.tokenizer_dir = v;
+        } else if (!strcmp(a, "--data")) {
+            NEED_ARG;
+            o.data_path = v;
+        } else if (!strcmp(a, "--eval")) {
+            NEED_ARG;
+            o.eval_path = v;
+        } else if (!strcmp(a, "--out")) {
+            NEED_ARG;
+            o.out_dir = v;
+        } else if (!strcmp(a, "--resume")) {
+            NEED_ARG;
+            o.resume_dir = v;
+        } else if (!strcmp(a, "--format")) {
+            NEED_ARG;
+            int f = data_format_parse(v);
+            if (f < 0) return cli_usage_error(cmd, "--format %s: expected text, jsonl, csv, tsv or conll", v);
+            o.format = (data_format)f;
+        } else if (!strcmp(a, "--schedule")) {
+            NEED_ARG;
+            int s = train_sched_parse(v);
+            if (s < 0) return cli_usage_error(cmd, "--schedule %s: expected linear, cosine or constant", v);
+            o.sched = (train_sched)s;
+        } else if (!strcmp(a, "--pool")) {
+            NEED_ARG;
+            if (!strcmp(v, "pooler")) o.pool = BERT_POOL_POOLER;
+            else if (!strcmp(v, "cls")) o.pool = BERT_POOL_CLS;
+            else if (!strcmp(v, "mean")) o.pool = BERT_POOL_MEAN;
+            else return cli_usage_error(cmd, "--pool %s: expected pooler, cls or mean", v);
+        } else if (!strcmp(a, "--paragraphs")) {
+            o.paragraphs = 1;
+        } else if (!strcmp(a, "--whole-word-mask")) {
+            o.whole_word_mask = 1;
+        } else if (!strcmp(a, "--freeze-embeddings")) {
+            o.freeze_embeddings = 1;
+        } else if (!strcmp(a, "--regression")) {
+            o.regression = 1;
+        } else if (!strcmp(a, "--epochs") || !strcmp(a, "--max-steps") || !strcmp(a, "--batch-size") ||
+                   !strcmp(a, "--grad-accum") || !strcmp(a, "--warmup") || !strcmp(a, "--block-size") ||
+                   !strcmp(a, "--seed") || !strcmp(a, "--freeze-layers") || !strcmp(a, "--log-every") ||
+                   !strcmp(a, "--eval-every") || !strcmp(a, "--save-every") || !strcmp(a, "--threads")) {
+            NEED_ARG;
+            if (!parse_long(v, &n) || n < 0 || n > 1000000000L)
+                return cli_usage_error(cmd, "%s %s: expected a non-negative integer", a, v);
+            if (!strcmp(a, "--epochs")) o.epochs = (int)n;
+            else if (!strcmp(a, "--max-steps")) o.max_steps = n;
+            else if (!strcmp(a, "--batch-size")) o.batch_size = (int)n;
+            else if (!strcmp(a, "--grad-accum")) o.grad_accum = (int)n;
+            else if (!strcmp(a, "--warmup")) o.warmup_steps = n;
+            else if (!strcmp(a, "--block-size")) o.block_size = (int)n;
+            else if (!strcmp(a, "--seed")) o.seed = (uint64_t)n;
+            else if (!strcmp(a, "--freeze-layers")) o.freeze_layers = (int)n;
+            else if (!strcmp(a, "--log-every")) o.log_every = n;
+            else if (!strcmp(a, "--eval-every")) o.eval_every = n;
+            else if (!strcmp(a, "--save-every")) o.save_every = n;
+            else o.threads = (int)n;
+        } else if (!strcmp(a, "--lr") || !strcmp(a, "--weight-decay") || !strcmp(a, "--warmup-ratio") ||
+                   !strcmp(a, "--max-grad-norm") || !strcmp(a, "--mlm-probability") || !strcmp(a, "--eval-split")) {
+            NEED_ARG;
+            if (!parse_float(v, &x) || !(x >= 0)) return cli_usage_error(cmd, "%s %s: expected a number >= 0", a, v);
+            if (!strcmp(a, "--lr")) o.adam.lr = x;
+            else if (!strcmp(a, "--weight-decay")) o.adam.weight_decay = x;
+            else if (!strcmp(a, "--warmup-ratio")) o.warmup_ratio = x;
+            else if (!strcmp(a, "--max-grad-norm")) o.max_grad_norm = x;
+            else if (!strcmp(a, "--mlm-probability")) o.mlm_probability = x;
+            else o.eval_split = x;
+        } else {
+            return cli_usage_error(cmd, "unknown option '%s'", a);
+        }
+#undef NEED_ARG
+    }
+    if (!task_set && !o.resume_dir) return cli_usage_error(cmd, "--task is required");
+    if (!o.data_path) return cli_usage_error(cmd, "--data is required");
+    if (!o.out_dir) return cli_usage_error(cmd, "--out is required");
+    if (!o.model_dir && !o.config_path && !o.resume_dir) return cli_usage_error(cmd, "give --model DIR or --config FILE");
+    if (o.warmup_steps < 0 && o.warmup_ratio == 0) o.warmup_steps = 0;
+    if (o.eval_every > 0 && !o.eval_path && o.eval_split == 0)
+        return cli_usage_error(cmd, "--eval-every needs --eval FILE or --eval-split X");
+
+    char err[512];
+    trainer *t = NULL;
+    if (trainer_create(&t, &o, err, sizeof err) != BB_OK) return cli_fail(cmd, "%s", err);
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    signal(SIGXFSZ, SIG_IGN); /* a file-size limit shows up as a write error */
+    if (trainer_start(t, err, sizeof err) != BB_OK) {
+        trainer_free(t);
+        return cli_fail(cmd, "%s", err);
+    }
+    int tty = isatty(2), stop_sent = 0, bar_open = 0;
+    long total = trainer_total_steps(t);
+    train_event ev[64], last_step = {0}, last_eval = {0};
+    int have_eval = 0;
+    char last_ck[512] = "";
+    for (;;) {
+        train_status st;
+        trainer_status(t, &st);
+        if (interrupted && !stop_sent) {
+            trainer_stop(t);
+            stop_sent = 1;
+            if (bar_open) fputc('\n', stderr), bar_open = 0;
+            fprintf(stderr, "stopping after the current step...\n");
+        }
+        int n = trainer_poll(t, ev, 64);
+        for (int i = 0; i < n; i++) {
+            if (ev[i].kind == TRAIN_EV_STEP) {
+                last_step = ev[i];
+                progress(&ev[i], total, tty);
+                bar_open = tty;
+            } else if (ev[i].kind == TRAIN_EV_EVAL) {
+                last_eval = ev[i];
+                have_eval = 1;
+                if (bar_open) fputc('\n', stderr), bar_open = 0;
+                if (o.task == TRAIN_TASK_MLM)
+                    fprintf(stderr, "eval step %ld: loss %.4f perplexity %.3f\n", ev[i].step, ev[i].eval_loss,
+                            ev[i].eval_perplexity);
+                else if (o.regression)
+                    fprintf(stderr, "eval step %ld: mse %.4f pearson %.4f spearman %.4f\n", ev[i].step, ev[i].eval_mse,
+                            ev[i].eval_pearson, ev[i].eval_spearman);
+                else
+                    fprintf(stderr, "eval step %ld: loss %.4f accuracy %.4f macro-F1 %.4f\n", ev[i].step,
+                            ev[i].eval_loss, ev[i].eval_accuracy, ev[i].eval_f1);
+            } else if (ev[i].kind == TRAIN_EV_CHECKPOINT) {
+                snprintf(last_ck, sizeof last_ck, "%s", ev[i].msg);
+            }
+        }
+        if (st.finished && n == 0) break;
+        if (n == 0) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (bar_open) fputc('\n', stderr);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    int rc = trainer_wait(t, err, sizeof err);
+    if (rc != BB_OK) {
+        trainer_free(t);
+        return cli_fail(cmd, "%s (metrics so far are in %s/metrics.jsonl)", err, o.out_dir);
+    }
+    printf("{\"task\":\"%s\",\"out\":\"%s\",\"steps\":%ld,\"total_steps\":%ld,\"stopped\":%s,\"loss\":%.6g,"
+           "\"tokens_per_s\":%.1f,\"elapsed_s\":%.3f,\"checkpoint\":\"%s\"",
+           train_task_name(o.task), o.out_dir, last_step.step, total, stop_sent ? "true" : "false", last_step.loss,
+           last_step.tokens_per_s, last_step.elapsed_s, last_ck);
+    if (have_eval) {
+        if (o.task == TRAIN_TASK_MLM)
+            printf(",\"eval_loss\":%.6g,\"eval_perplexity\":%.6g", last_eval.eval_loss, last_eval.eval_perplexity);
+        else if (o.regression)
+            printf(",\"eval_loss\":%.6g,\"eval_pearson\":%.6g,\"eval_spearman\":%.6g", last_eval.eval_loss,
+                   last_eval.eval_pearson, last_eval.eval_spearman);
+        else
+            printf(",\"eval_loss\":%.6g,\"eval_accuracy\":%.6g,\"eval_f1\":%.6g", last_eval.eval_loss,
+                   last_eval.eval_accuracy, last_eval.eval_f1);
+    }
+    printf("}\n");
+    trainer_free(t);
+    return 0;
+}
