@@ -18,6 +18,7 @@ typedef struct {
     char *path;
     void *map;
     size_t size;
+    int heap; /* map is a malloc'd copy (st_open_mem), not an mmap */
 } st_map;
 
 struct st_file {
@@ -73,7 +74,10 @@ static char *keep_string(st_file *f, const char *s) {
 void st_close(st_file *f) {
     if (!f) return;
     for (int i = 0; i < f->nmaps; i++) {
-        if (f->maps[i].map && f->maps[i].size) munmap(f->maps[i].map, f->maps[i].size);
+        if (f->maps[i].heap)
+            free(f->maps[i].map);
+        else if (f->maps[i].map && f->maps[i].size)
+            munmap(f->maps[i].map, f->maps[i].size);
         free(f->maps[i].path);
     }
     for (int i = 0; i < f->nnames; i++) free(f->names[i]);
@@ -264,6 +268,30 @@ int st_open(st_file **out, const char *path, char *err, size_t errlen) {
     st_file *f = calloc(1, sizeof *f);
     if (!f) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
     int rc = add_file(f, path, err, errlen);
+    if (rc != BB_OK) {
+        st_close(f);
+        return rc;
+    }
+    *out = f;
+    return BB_OK;
+}
+
+int st_open_mem(st_file **out, const void *data, size_t len, const char *name, char *err, size_t errlen) {
+    *out = NULL;
+    st_file *f = calloc(1, sizeof *f);
+    st_map *m = calloc(1, sizeof *m);
+    if (!f || !m || !(m->path = strdup(name)) || !(m->map = malloc(len ? len : 1))) {
+        if (m) free(m->path);
+        free(m);
+        free(f);
+        return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
+    }
+    memcpy(m->map, data, len);
+    m->size = len;
+    m->heap = 1;
+    f->maps = m;
+    f->nmaps = 1;
+    int rc = parse_header(f, m, err, errlen);
     if (rc != BB_OK) {
         st_close(f);
         return rc;

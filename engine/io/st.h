@@ -41,6 +41,8 @@ typedef struct st_file st_file;
 
 /* Opens one .safetensors file. */
 int st_open(st_file **out, const char *path, char *err, size_t errlen);
+/* Parses a safetensors image held in memory (copied); name is used in messages. */
+int st_open_mem(st_file **out, const void *data, size_t len, const char *name, char *err, size_t errlen);
 /* Opens a model directory: model.safetensors, or model.safetensors.index.json and its shards. */
 int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen);
 void st_close(st_file *f);
