@@ -55,6 +55,7 @@ static const bench_entry benches[] = {
     {"sgemm", NULL, "2048^3 cblas_sgemm GFLOP/s (the peak the others are measured against)"},
     {"forward", bench_forward, "encoder forward pass vs the sgemm peak"},
     {"tokenize", bench_tokenize, "tokens/s of one-thread encoding of a text file (--vocab/--model/--tokenizer)"},
+    {"train", bench_train, "MLM training tokens/s (forward, backward, AdamW) for L4/H256 and bert-base"},
     {"redraw", bench_redraw, "workbench: re-tokenize + redraw after a keystroke on a 128-token text"},
     {0, 0, 0},
 };
