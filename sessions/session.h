@@ -1,0 +1,178 @@
+/* session.h — a workbench session on disk: NAME.bbs/session.json plus runs/RUN/ (run.json, metrics.jsonl).
+ *
+ *     sess_session *s;
+ *     char err[512];
+ *     if (sess_open(&s, "demo.bbs", 0, err, sizeof err) != BB_OK) { show(err); ... }   // or sess_new
+ *     if (s->warnings[0]) show(s->warnings);          // e.g. a run directory that has gone missing
+ *     sess_history_add(s, "mask The cat sat on the [MASK].");
+ *     sess_set_layout(s, layout_json);                // opaque to this library; the UI's own object
+ *     sess_save(s, err, sizeof err);                  // session.json.bak <- old, session.json <- new
+ *
+ *     sess_run *r;                                     // a training run recorded in the session
+ *     sess_run_create(s, "mlm-1", config_json, &r, err, sizeof err);   // runs/mlm-1/run.json, status running
+ *     sess_metrics *m;
+ *     sess_run_file(s, r, "metrics.jsonl", path, sizeof path);
+ *     sess_metrics_open(&m, path, 1000, err, sizeof err);
+ *     sess_point p; sess_point_init(&p); p.step = 1; p.loss = 7.1f; sess_metrics_append(m, &p, err, sizeof err);
+ *     sess_metrics_close(m, err, sizeof err);
+ *     sess_run_finish(s, r, SESS_RUN_FINISHED, NULL, summary_json, err, sizeof err);
+ *     sess_free(s);
+ *
+ * Safety rules, all enforced here:
+ * - Every file is written atomically (engine/io/atomic_file.h: temp file, fsync, rename, fsync dir).
+ * - Before session.json is replaced, the file on disk is read back: if it parses it is copied to
+ *   session.json.bak; if it is damaged or has a newer schema_version the save is refused and the file
+ *   is left byte-identical (the caller may sess_save_as to another directory).
+ * - sess_open on a damaged or newer file fails with "PATH: problem" and writes nothing. SESS_OPEN_READ_ONLY
+ *   accepts a newer schema_version (fields this build knows are read; the session cannot be saved in
+ *   place); SESS_OPEN_BACKUP reads session.json.bak instead (also read-only in place).
+ * - A run whose run.json says "running" but whose lock file (runs/RUN/lock, flock + pid) no live
+ *   process holds is marked "interrupted" at open. A run listed in session.json whose directory (or
+ *   run.json) is missing or damaged is kept in the list, flagged, named in s->warnings and never
+ *   rewritten; the rest of the session opens.
+ * - metrics.jsonl: sess_metrics_append writes one line and fflush()es it, so kill -9 loses nothing
+ *   that append returned; fdatasync runs at most every sync_ms (0: every line) and at close, which
+ *   bounds what a power cut can lose. The reader ignores a torn final line and counts bad lines.
+ *
+ * Errors follow bb_err.h: BB_OK or a negative code, and a one-line message naming the file.
+ */
+#ifndef BB_SESSION_H
+#define BB_SESSION_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#define SESS_SCHEMA_VERSION 1
+#define SESS_HISTORY_MAX 1000
+#define SESS_RUN_NAME_MAX 64
+
+typedef enum {
+    SESS_RUN_RUNNING, SESS_RUN_FINISHED, SESS_RUN_FAILED, SESS_RUN_STOPPED, SESS_RUN_INTERRUPTED,
+} sess_run_status;
+
+const char *sess_run_status_name(sess_run_status st); /* "running", "finished", ... */
+int sess_run_status_parse(const char *name);          /* -1 when unknown */
+
+typedef struct {
+    char *name;            /* directory under runs/ */
+    sess_run_status status;
+    time_t started, ended; /* ended: 0 while running */
+    char *checkpoint_dir;  /* where checkpoints go; may be outside the session (--out) */
+    char *last_checkpoint; /* NULL until one is saved */
+    char *message;         /* why it failed / stopped / was interrupted; NULL */
+    cJSON *config;         /* the caller's run config (task, model/init, data, hparams ...); owned */
+    cJSON *summary;        /* final numbers the caller recorded at finish; owned, NULL */
+    long pid;              /* process that started it (from run.json) */
+    char *problem;         /* non-NULL: run.json missing/damaged; the run is listed but not usable */
+    int lock_fd;           /* >= 0 while this process holds the run */
+} sess_run;
+
+enum { SESS_OPEN_READ_ONLY = 1, SESS_OPEN_BACKUP = 2 };
+
+typedef struct {
+    char *dir;              /* NAME.bbs */
+    int schema_version;     /* as read (> SESS_SCHEMA_VERSION only with SESS_OPEN_READ_ONLY) */
+    int read_only;          /* sess_save refuses; sess_save_as to a new directory clears it */
+    time_t created, modified;
+    char *model;            /* model directory, or NULL */
+    char *tokenizer;        /* tokenizer path, or NULL (the model's own) */
+    cJSON *layout;          /* the UI's pane layout object (layout, zoom, focus, per-pane settings); owned, NULL */
+    cJSON *settings;        /* object of settings; owned, never NULL */
+    char **history;         /* (n_history) oldest first, capped at SESS_HISTORY_MAX */
+    int n_history;
+    char **pinned;          /* (n_pinned) */
+    int n_pinned;
+    sess_run **runs;        /* (n_runs) in session.json order, then runs found on disk by name; the
+                               sess_run objects stay at their address until sess_free */
+    int n_runs;
+    cJSON *extra;           /* top-level keys this build does not know, written back unchanged */
+    char warnings[2048];    /* non-fatal problems found at open, one per line; "" when none */
+} sess_session;
+
+/* Creates DIR (".bbs" appended when missing) with runs/ and an initial session.json. Refuses a
+ * directory that already holds a session.json. */
+int sess_new(sess_session **out, const char *dir, char *err, size_t errlen);
+/* Opens DIR, DIR.bbs, or DIR/session.json. */
+int sess_open(sess_session **out, const char *path, int flags, char *err, size_t errlen);
+int sess_save(sess_session *s, char *err, size_t errlen);
+/* Writes the session into a new directory (".bbs" appended when missing; must not hold a session yet),
+ * copies each usable run's run.json and metrics.jsonl (not checkpoints: their paths are kept as they
+ * are), and makes it the session's directory. The way out of a read-only session. */
+int sess_save_as(sess_session *s, const char *dir, char *err, size_t errlen);
+void sess_free(sess_session *s); /* releases run locks held by this process */
+
+/* Mutators (strings are copied). NULL clears model / tokenizer / layout. */
+int sess_set_model(sess_session *s, const char *model_dir);
+int sess_set_tokenizer(sess_session *s, const char *tokenizer_path);
+int sess_set_layout(sess_session *s, const cJSON *layout); /* must be an object or NULL */
+int sess_history_add(sess_session *s, const char *line);    /* drops the oldest beyond the cap */
+int sess_pin_add(sess_session *s, const char *text);
+int sess_pin_remove(sess_session *s, int index);
+int sess_setting_set(sess_session *s, const char *key, const char *value); /* value NULL removes */
+const char *sess_setting_get(const sess_session *s, const char *key);       /* NULL: absent / not a string */
+
+/* ---- runs ---- */
+
+/* Makes runs/NAME/ (NAME NULL: the next free "run-N") with run.json (status running, started now,
+ * this pid) and takes its lock. config is copied; checkpoint_dir NULL means the run directory. */
+int sess_run_create(sess_session *s, const char *name, const cJSON *config, const char *checkpoint_dir,
+                    sess_run **out, char *err, size_t errlen);
+/* Continues an interrupted/stopped/failed run: takes the lock, status running, ended cleared. */
+int sess_run_resume(sess_session *s, sess_run *r, char *err, size_t errlen);
+int sess_run_set_checkpoint(sess_session *s, sess_run *r, const char *path, char *err, size_t errlen);
+/* Records the end (status not RUNNING), an optional message and summary (copied), releases the lock. */
+int sess_run_finish(sess_session *s, sess_run *r, sess_run_status status, const char *message,
+                    const cJSON *summary, char *err, size_t errlen);
+/* Re-scans runs/ for run directories not yet listed (e.g. written by another process) and gives
+ * s->runs / s->n_runs through runs / n (either may be NULL). */
+int sess_run_list(sess_session *s, sess_run ***runs, int *n, char *err, size_t errlen);
+sess_run *sess_run_find(sess_session *s, const char *name);
+/* DIR/runs/NAME/FILE into buf; returns BB_EINVAL when it does not fit. */
+int sess_run_file(const sess_session *s, const sess_run *r, const char *file, char *buf, size_t n);
+
+/* ---- metrics.jsonl ---- */
+
+typedef struct sess_metrics sess_metrics;
+
+/* One logged step or evaluation. NaN fields (and step < 0) are left out of the line. */
+typedef struct {
+    long step;
+    double epoch;
+    double loss, lr, grad_norm, tokens_per_s, elapsed_s;
+    double eval_loss, eval_perplexity, eval_accuracy, eval_f1, eval_mse, eval_pearson, eval_spearman;
+} sess_point;
+
+void sess_point_init(sess_point *p); /* step -1, everything else NaN */
+
+/* Opens PATH for appending (created when absent). A torn final line left by a crash is closed with a
+ * newline first so new lines stay whole. sync_ms: fdatasync at most this often (0: every line). */
+int sess_metrics_open(sess_metrics **out, const char *path, int sync_ms, char *err, size_t errlen);
+int sess_metrics_append(sess_metrics *m, const sess_point *p, char *err, size_t errlen);
+/* Any JSON object (its numbers and strings), printed on one line. */
+int sess_metrics_append_json(sess_metrics *m, const cJSON *obj, char *err, size_t errlen);
+int sess_metrics_close(sess_metrics *m, char *err, size_t errlen); /* syncs; frees m even on error */
+
+/* The numeric series of a metrics file: one row per valid line, one column per key seen
+ * ("step" first, the rest in order of first appearance); NaN where a row lacks the key. */
+typedef struct {
+    char *name;
+    double *v; /* (n) */
+} sess_column;
+
+typedef struct {
+    long n;
+    int ncols;
+    sess_column *cols;
+    long bad_lines; /* complete lines that were not a JSON object (skipped) */
+    int torn_tail;  /* the last line had no newline and did not parse: ignored */
+} sess_series;
+
+int sess_metrics_read(sess_series *out, const char *path, char *err, size_t errlen);
+const double *sess_series_col(const sess_series *s, const char *name); /* NULL when absent */
+void sess_series_free(sess_series *s);
+/* CSV with a header row of the column names; empty cells for missing values. Written atomically. */
+int sess_metrics_export_csv(const char *metrics_path, const char *csv_path, char *err, size_t errlen);
+
+#endif
