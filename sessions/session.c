@@ -478,6 +478,11 @@ int sess_open(sess_session **out, const char *path, int flags, char *err, size_t
         free(buf);
     }
     if (rc != BB_OK) {
+        struct stat st;
+        size_t used = err ? strlen(err) : 0;
+        snprintf(file, sizeof file, "%s/session.json.bak", s->dir);
+        if (!(flags & SESS_OPEN_BACKUP) && err && used < errlen && stat(file, &st) == 0)
+            snprintf(err + used, errlen - used, " (the previous copy is in session.json.bak)");
         sess_free(s);
         return rc;
     }

@@ -40,7 +40,9 @@ static void test_round_trip(void) {
     CHECK_OK(sess_set_tokenizer(s, "/data/tok/tokenizer.json"), "");
     cJSON *lay = cJSON_Parse("{\"layout\":\"split-v\",\"zoom\":1.5,\"focus\":\"attention\",\"panes\":["
                              "{\"kind\":\"tokens\",\"wrap\":true},{\"kind\":\"attention\",\"layer\":3,\"head\":[1,2]}]}");
-    CHECK(sess_set_layout(s, cJSON_CreateArray()) == BB_EINVAL, "layout must be an object");
+    cJSON *arr = cJSON_CreateArray();
+    CHECK(sess_set_layout(s, arr) == BB_EINVAL, "layout must be an object");
+    cJSON_Delete(arr);
     CHECK_OK(sess_set_layout(s, lay), "");
     const char *hist[] = {"tok The cat sat.", "mask \"quoted\" [MASK] — ünïcødé", "line\nwith newline\ttab"};
     for (int i = 0; i < 3; i++) CHECK_OK(sess_history_add(s, hist[i]), "");
@@ -140,7 +142,8 @@ static void test_backup(void) {
     /* Damage session.json: open reports it, the backup opens read-only, save_as rescues it. */
     put_file(sj, v1, n1 / 2);
     sess_session *t = NULL;
-    CHECK(sess_open(&t, dir, 0, err, sizeof err) == BB_EFORMAT && t == NULL, "damaged file refused");
+    CHECK(sess_open(&t, dir, 0, err, sizeof err) == BB_EFORMAT && t == NULL && strstr(err, "session.json.bak"),
+          "damaged file refused, backup mentioned: %s", err);
     CHECK_OK(sess_open(&t, dir, SESS_OPEN_BACKUP, err, sizeof err), err);
     if (t) {
         CHECK(t->read_only && t->n_history == 1 && !strcmp(t->history[0], "first"), "backup opens read-only");
