@@ -127,19 +127,24 @@ static void draw_tabs(ui_app *app, viz_canvas *c) {
     int x = viz_put(c, 0, 0, c->w, " bertbench ", (viz_style){231, 24, VIZ_BOLD});
     viz_rect rects[4];
     int vis[4], n = ui_app_layout_rects(app, c->w, c->h, rects, vis);
+    char right[64];
+    snprintf(right, sizeof right, " %s%s  F1 help ", ui_layout_name(app->layout), app->zoom ? " (zoom)" : "");
+    /* Narrow screens: the layout name goes first, then the panes not focused shrink to 3 letters. */
+    int total = 0;
+    for (int i = 0; i < app->n_panes; i++) total += viz_text_width(app->panes[i].name, -1) + 3;
+    int rw = viz_text_width(right, -1);
+    if (x + total + rw >= c->w) snprintf(right, sizeof right, " F1 help "), rw = viz_text_width(right, -1);
+    int shorten = x + total + rw >= c->w;
     for (int i = 0; i < app->n_panes; i++) {
         int shown = 0;
         for (int k = 0; k < n; k++) shown |= vis[k] == i;
         int focused = app->slots[app->focus] == i;
         viz_style st = focused ? (viz_style){16, 214, VIZ_BOLD} : (viz_style){shown ? 231 : 246, 236, shown ? VIZ_BOLD : 0};
         char label[48];
-        snprintf(label, sizeof label, " %s%s ", focused ? "*" : "", app->panes[i].name);
+        snprintf(label, sizeof label, " %s%.*s ", focused ? "*" : "", shorten && !focused ? 3 : 40, app->panes[i].name);
         x += 1;
         x += viz_put(c, x, 0, c->w - x, label, st);
     }
-    char right[64];
-    snprintf(right, sizeof right, " %s%s  F1 help ", ui_layout_name(app->layout), app->zoom ? " (zoom)" : "");
-    int rw = viz_text_width(right, -1);
     if (x + rw < c->w) viz_put(c, c->w - rw, 0, rw, right, (viz_style){250, 236, 0});
 }
 
@@ -152,8 +157,11 @@ static void draw_status(ui_app *app, viz_canvas *c, int y) {
     if (app->pane_mode) x += viz_put(c, 0, y, c->w, " PANE ", (viz_style){16, 214, VIZ_BOLD}) + 1;
     if (app->running) {
         char s[96];
-        snprintf(s, sizeof s, " %s %s... ", c->ascii ? spin_a[app->spin % 4] : spin_u[app->spin % 8],
-                 app->running->what);
+        int pm = app->running->permille;
+        char pct[16] = "";
+        if (pm > 0) snprintf(pct, sizeof pct, " %d%%", pm / 10);
+        snprintf(s, sizeof s, " %s %s...%s ", c->ascii ? spin_a[app->spin % 4] : spin_u[app->spin % 8],
+                 app->running->what, pct);
         x += viz_put(c, x, y, c->w - x, s, (viz_style){16, 79, VIZ_BOLD}) + 1;
     }
     const char *m = ui_rl_matches();
@@ -263,7 +271,7 @@ static int is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t errlen) {
+int ui_load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t errlen) {
     if (is_dir(path)) return tok_load_dir(tk, path, TOK_CASE_AUTO, err, errlen);
     size_t n = strlen(path);
     if (n >= 5 && strcmp(path + n - 5, ".json") == 0) return tok_load_json(tk, path, err, errlen);
@@ -274,7 +282,7 @@ static int load_run(ui_job *j, char *err, size_t errlen) {
     load_job *l = (load_job *)j;
     struct stat st;
     if (stat(l->dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
-    l->tk_st = load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : l->dir, l->tk_err, sizeof l->tk_err);
+    l->tk_st = ui_load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : l->dir, l->tk_err, sizeof l->tk_err);
     l->model_st = S_ISDIR(st.st_mode) ? bert_load(&l->model, l->dir, l->model_err, sizeof l->model_err)
                                       : bb_err(l->model_err, sizeof l->model_err, BB_EINVAL, "%s: not a directory", l->dir);
     /* A tokenizer alone is a useful load only when it came from the path itself (vocab.txt, tokenizer.json). */
@@ -344,7 +352,7 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen) {
     if (app->running || app->n_queued)
         return bb_err(err, errlen, BB_EINVAL, "vocab: wait for the running work to finish (or Ctrl-C)");
     tok_tokenizer *tk;
-    int st = load_tokenizer(&tk, path, err, errlen);
+    int st = ui_load_tokenizer(&tk, path, err, errlen);
     if (st != BB_OK) return st;
     drop_ctx(app);
     tok_free(app->tk);
@@ -360,8 +368,9 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen) {
 
 int ui_app_init(ui_app *app, const char *model_dir, const char *vocab, char *err, size_t errlen) {
     memset(app, 0, sizeof *app);
-    ui_pane ps[4] = {ui_pane_tokens(), ui_pane_attention(), ui_pane_fillmask(), ui_pane_info()};
-    for (int i = 0; i < 4; i++) ui_app_add_pane(app, &ps[i]);
+    ui_pane ps[6] = {ui_pane_tokens(), ui_pane_attention(), ui_pane_fillmask(), ui_pane_info(), ui_pane_compare(),
+                     ui_pane_stats()};
+    for (int i = 0; i < 6; i++) ui_app_add_pane(app, &ps[i]);
     for (int i = 0; i < 4; i++) app->slots[i] = i;
     app->layout = UI_LAYOUT_SINGLE;
     app->worker = ui_worker_new();

@@ -58,6 +58,7 @@ struct ui_job {
     const tok_tokenizer *tk;
     infer_ctx *cx; /* the inference context over model + tokenizer; NULL without both */
     volatile int cancel; /* set by the UI (Ctrl-C); run() checks it between steps */
+    _Atomic int permille; /* progress run() publishes, 1..1000; 0 while it reports none */
     int (*run)(ui_job *j, char *err, size_t errlen);
     void (*done)(ui_app *app, ui_job *j, int status, const char *err);
 };
@@ -149,6 +150,8 @@ ui_pane ui_pane_tokens(void);
 ui_pane ui_pane_attention(void);
 ui_pane ui_pane_fillmask(void);
 ui_pane ui_pane_info(void);
+ui_pane ui_pane_compare(void);
+ui_pane ui_pane_stats(void);
 
 /* Tokens pane: set the text (and optional pair) and re-tokenize now. */
 int ui_tokens_set(ui_app *app, ui_pane *p, const char *text, const char *pair, char *err, size_t errlen);
@@ -158,6 +161,22 @@ int ui_attention_set(ui_app *app, ui_pane *p, const char *text, const char *pair
 int ui_fillmask_set(ui_app *app, ui_pane *p, const char *text, const char *target, char *err, size_t errlen);
 /* Info pane: replace its text (model summary, help, stats). */
 void ui_info_set(ui_pane *p, const char *title, const char *text);
+/* Compare pane: `compare [--vocab FILE | --model DIR] TEXT` (the option replaces the other side). */
+int ui_compare_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen);
+/* Stats pane: `stats [--max N] [--vocab FILE] CORPUS` on the worker. */
+int ui_stats_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen);
+/* Corpus statistics as tok_stats_compute gives them, computed one text at a time so the worker can
+ * publish progress (permille, may be NULL) and stop when *cancel is set (BB_ECANCEL). */
+int ui_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n, int max_length, tok_stats *out,
+                     _Atomic int *permille, volatile int *cancel, char *err, size_t errlen);
+/* Reads a corpus: JSONL (the "text" field of each line) when the name ends in .jsonl, else one text per
+ * non-empty line. *texts is a malloc'd array of n malloc'd strings; ui_corpus_free frees both. */
+int ui_corpus_read(const char *path, char ***texts, long *n, char *err, size_t errlen);
+void ui_corpus_free(char **texts, long n);
+/* The load helper the app and the compare pane share: vocab.txt, tokenizer.json or a directory. */
+int ui_load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t errlen);
+/* "1,234,567" */
+void ui_fmt_count(char *out, size_t n, long v);
 
 /* Splits "A ||| B" into A and B in place; returns B or NULL. */
 char *ui_split_pair(char *s);

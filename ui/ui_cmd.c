@@ -83,10 +83,11 @@ static int cmd_vocab(ui_app *app, const char *args, char *err, size_t errlen) {
     return ui_app_load_vocab(app, args, err, errlen);
 }
 
-static void fmt_count(char *out, size_t n, size_t v) {
+void ui_fmt_count(char *out, size_t n, long v) {
     char tmp[32];
-    snprintf(tmp, sizeof tmp, "%zu", v);
+    snprintf(tmp, sizeof tmp, "%ld", v < 0 ? -v : v);
     size_t len = strlen(tmp), o = 0;
+    if (v < 0 && n > 1) out[o++] = '-';
     for (size_t i = 0; i < len && o + 2 < n; i++) {
         if (i && (len - i) % 3 == 0) out[o++] = ',';
         out[o++] = tmp[i];
@@ -109,17 +110,17 @@ static int cmd_model(ui_app *app, const char *args, char *err, size_t errlen) {
         size_t cC = (size_t)c->hidden_size, I = (size_t)c->intermediate_size, L = (size_t)c->num_layers;
         size_t emb = ((size_t)c->vocab_size + (size_t)c->max_position + (size_t)c->type_vocab_size) * cC + 2 * cC;
         char a[32], b[32], d[32], e[32];
-        fmt_count(a, sizeof a, emb);
+        ui_fmt_count(a, sizeof a, (long)emb);
         /* q, k, v, attention output (C x C + C each), two LayerNorms (2C each), FFN in and out */
         size_t per_layer = 4 * cC * cC + 4 * cC + 2 * I * cC + I + cC + 4 * cC;
-        fmt_count(b, sizeof b, per_layer * L);
-        fmt_count(d, sizeof d, m->has_pooler ? cC * cC + cC : 0);
-        fmt_count(e, sizeof e, bert_encoder_param_count(c, m->has_pooler));
+        ui_fmt_count(b, sizeof b, (long)(per_layer * L));
+        ui_fmt_count(d, sizeof d, m->has_pooler ? (long)(cC * cC + cC) : 0);
+        ui_fmt_count(e, sizeof e, (long)bert_encoder_param_count(c, m->has_pooler));
         ADD("parameters     embeddings %s\n", a);
         ADD("               encoder    %s (%d layers)\n", b, c->num_layers);
         ADD("               pooler     %s\n", d);
         ADD("               total      %s (encoder%s)\n", e, m->has_pooler ? " with pooler" : "");
-        fmt_count(a, sizeof a, m->num_params);
+        ui_fmt_count(a, sizeof a, (long)m->num_params);
         ADD("               with heads %s (MLM %s, NSP %s)\n\n", a, m->has_mlm ? "yes" : "no", m->has_nsp ? "yes" : "no");
     } else {
         ADD("No model loaded. `load DIR` loads a Hugging Face model directory.\n\n");
@@ -214,6 +215,18 @@ static int cmd_ws(ui_app *app, const char *args, char *err, size_t errlen) {
     return BB_OK;
 }
 
+static int cmd_compare(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane(app, "compare");
+    ui_app_show(app, p);
+    return ui_compare_cmd(app, p, args, err, errlen);
+}
+
+static int cmd_stats(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane(app, "stats");
+    ui_app_show(app, p);
+    return ui_stats_cmd(app, p, args, err, errlen);
+}
+
 static int cmd_quit(ui_app *app, const char *args, char *err, size_t errlen) {
     app->quit = 1;
     return BB_OK;
@@ -226,6 +239,11 @@ const ui_cmd ui_commands[] = {
     {"attention", "attn", "TEXT [||| PAIR]", "attention heatmaps of every layer and head", cmd_attention},
     {"mask", "fill-mask", "TEXT", "rank the vocabulary at each [MASK]", cmd_mask},
     {"rank", NULL, "WORD", "rank and probability of WORD at each [MASK] of the last text", cmd_rank},
+    {"compare", "cmp", "[--vocab FILE | --model DIR] TEXT",
+     "TEXT split by the current and another tokenizer (or model: fill-mask, attention change) side by side",
+     cmd_compare},
+    {"stats", NULL, "[--max N] [--vocab FILE] CORPUS",
+     "token lengths, truncation, [UNK] rate, fertility of a .txt (a text per line) or .jsonl corpus", cmd_stats},
     {"load", NULL, "DIR", "load a Hugging Face model directory (on the worker thread)", cmd_load},
     {"vocab", NULL, "FILE", "use vocab.txt / tokenizer.json / a model directory as the tokenizer", cmd_vocab},
     {"model", NULL, "", "config, parameter counts, vocabulary and special tokens", cmd_model},
@@ -361,6 +379,11 @@ char **ui_cmd_complete(const char *line, int start, int end, const char *text, v
     }
     if (c && argi == 1 && c->fn == cmd_layout) {
         for (int i = 0; i < UI_LAYOUT_COUNT; i++) add_match(m, &n, ui_layout_name(i), text);
+        return finish_matches(m, n);
+    }
+    if (c && (c->fn == cmd_compare || c->fn == cmd_stats) && text[0] == '-') {
+        static const char *cmp_opts[] = {"--vocab", "--model", NULL}, *stats_opts[] = {"--max", "--vocab", NULL};
+        for (const char **o = c->fn == cmd_compare ? cmp_opts : stats_opts; *o; o++) add_match(m, &n, *o, text);
         return finish_matches(m, n);
     }
     if (c && argi == 1 && c->fn == cmd_help) {

@@ -203,9 +203,10 @@ static void header(ui_app *app, attn_state *s, viz_canvas *c, viz_rect r) {
     char h[256];
     int nh_on = 0;
     for (int i = 0; i < a->NH; i++) nh_on += !s->off[i];
-    snprintf(h, sizeof h, "layer %d/%d  head %d/%d  %s%s  filter %s%s  view %s", s->layer, a->L - 1, s->head, a->NH - 1,
-             mode_names[s->mode], s->mode == MODE_MEAN && nh_on < a->NH ? " (some heads off)" : "",
-             filter_names[s->filter], s->hide_special ? "  [CLS]/[SEP] hidden" : "", view_names[s->view]);
+    snprintf(h, sizeof h, "layer %d/%d  head %d/%d  %s%s  filter %s%s  view %s%s", s->layer, a->L - 1, s->head,
+             a->NH - 1, mode_names[s->mode], s->mode == MODE_MEAN && nh_on < a->NH ? " (some heads off)" : "",
+             filter_names[s->filter], s->hide_special ? "  [CLS]/[SEP] hidden" : "", view_names[s->view],
+             s->hm.fit ? "  (overview)" : "");
     viz_put(c, r.x, r.y, r.w, h, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
     viz_put(c, r.x, r.y + 1, r.w,
             app->pane_mode ? "arrows move  [ ] layer  , . head  m mode  v view  f filter  c [CLS]/[SEP]  z zoom  t/o head off/solo  x mask"
@@ -392,7 +393,11 @@ static int attn_key(ui_app *app, ui_pane *p, int key) {
     case 'v': s->view = (s->view + 1) % VIEW_COUNT; break;
     case 'f': s->filter = (s->filter + 1) % 5; break;
     case 'c': s->hide_special = !s->hide_special; break;
-    case 'z': s->hm.cellw = s->hm.cellw == 2 ? 1 : 2; break;
+    case 'z': /* cells 2 wide -> 1 wide -> the whole matrix in view (blocks averaged) -> 2 wide */
+        if (s->hm.fit) s->hm.fit = 0, s->hm.cellw = 2;
+        else if (s->hm.cellw == 2) s->hm.cellw = 1;
+        else s->hm.fit = 1;
+        break;
     case 't': if (s->head < 64) s->off[s->head] = !s->off[s->head]; s->mode = MODE_MEAN; break;
     case 'o': {
         int solo = 1;

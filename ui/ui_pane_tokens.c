@@ -16,6 +16,8 @@ typedef struct {
     tok_stages st;
     int have_stages;
     int *starts, *ends; /* (n) code-point offsets split out of enc->offsets */
+    const char **disp;  /* (n) byte-level BPE chips as whole graphemes (viz_bytelevel_display) */
+    char *disp_buf;     /* their storage; NULL for WordPiece */
     int cap;
     char err[256];
     int sel;         /* selected table row */
@@ -50,14 +52,21 @@ static int retokenize(ui_app *app, tokens_state *s, char *err, size_t errlen) {
     if (n > s->cap) {
         int *a = realloc(s->starts, sizeof(int) * (size_t)n), *b = a ? realloc(s->ends, sizeof(int) * (size_t)n) : NULL;
         if (a) s->starts = a;
-        if (!b) return bb_err(err, errlen, BB_ENOMEM, "tokens: out of memory");
-        s->ends = b;
+        if (b) s->ends = b;
+        const char **d = b ? realloc(s->disp, sizeof(char *) * (size_t)n) : NULL;
+        if (!d) return bb_err(err, errlen, BB_ENOMEM, "tokens: out of memory");
+        s->disp = d;
         s->cap = n;
     }
     for (int i = 0; i < n; i++) {
         s->starts[i] = s->enc->offsets[2 * i];
         s->ends[i] = s->enc->offsets[2 * i + 1];
     }
+    free(s->disp_buf);
+    s->disp_buf = NULL;
+    if (tok_kind(app->tk) == TOK_MODEL_BPE && n > 0 &&
+        !(s->disp_buf = viz_bytelevel_display(s->enc->tokens, s->enc->special, n, s->disp)))
+        return bb_err(err, errlen, BB_ENOMEM, "tokens: out of memory");
     s->text_chars = count_cps(s->text) + (s->has_pair ? count_cps(s->pair) : 0);
     if (s->sel >= n) s->sel = n ? n - 1 : 0;
     return BB_OK;
@@ -90,7 +99,8 @@ static viz_tokens view_of(const ui_app *app, const tokens_state *s) {
     tok_special_ids sp = tok_specials(app->tk);
     return (viz_tokens){.n = e->n, .tokens = e->tokens, .ids = e->ids, .starts = s->starts, .ends = s->ends,
                         .word_ids = e->words, .type_ids = e->type_ids, .special = e->special, .unk_id = sp.unk,
-                        .cont_prefix = tok_kind(app->tk) == TOK_MODEL_WORDPIECE ? "##" : NULL};
+                        .cont_prefix = tok_kind(app->tk) == TOK_MODEL_WORDPIECE ? "##" : NULL,
+                        .display = s->disp_buf ? s->disp : NULL};
 }
 
 /* "max length 512: nothing cut" or how many tokens and characters each truncation side would cut. */
@@ -153,8 +163,15 @@ static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
         const char *words[512];
         int nw = s->st.n_words < 512 ? s->st.n_words : 512;
         for (int i = 0; i < nw; i++) words[i] = s->st.words[i].text;
+        /* byte-level words ("ĠnaÃ¯ve") shown as the text they stand for */
+        char *wbuf = s->disp_buf ? viz_bytelevel_display(words, NULL, nw, words) : NULL;
+        int k = 0;
+        for (int i = 0; i < nw; i++)
+            if (words[i]) words[k++] = words[i];
+        nw = k;
         viz_put(c, r.x, y, labw, "words", dim);
         int lines = viz_word_chips(c, (viz_rect){r.x + labw, y, r.w - labw, 2}, words, nw, flags);
+        free(wbuf);
         y += lines < 1 ? 1 : lines > 2 ? 2 : lines;
     }
     int chip_h = (r.h - (y - r.y)) / 3;
@@ -198,6 +215,8 @@ static void tokens_free(ui_pane *p) {
     tok_encoding_free(s->enc);
     free(s->starts);
     free(s->ends);
+    free(s->disp);
+    free(s->disp_buf);
     free(s);
     p->state = NULL;
 }

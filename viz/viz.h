@@ -34,6 +34,8 @@ typedef struct {
     const unsigned char *special; /* (n) 1 for special tokens; NULL: none */
     int unk_id;                   /* the [UNK] id, flagged; -1: none */
     const char *cont_prefix;      /* "##" for WordPiece: drawn dim; NULL: none */
+    const char *const *display;   /* (n) chip text instead of tokens[i]; a NULL entry joins token i
+                                     to the chip before it (viz_bytelevel_display); NULL: tokens */
 } viz_tokens;
 
 enum { VIZ_TOK_WHITESPACE = 1 }; /* draw ' ' '\t' '\n' in tokens as ⋅ → ↵ */
@@ -50,6 +52,14 @@ int viz_token_table(viz_canvas *c, viz_rect r, const viz_tokens *t, int flags, i
 /* Copies src into dst (cap bytes, NUL-terminated) with whitespace made visible when flags has
  * VIZ_TOK_WHITESPACE; returns dst. */
 char *viz_visible_ws(char *dst, size_t cap, const char *src, int flags, int ascii);
+/* Byte-level BPE pieces as text: each character of a token stands for one byte (GPT-2's
+ * bytes_to_unicode, 'Ġ' = ' '). Decodes tokens[0..n) to bytes and groups the tokens whose boundary
+ * falls inside a UTF-8 character or a grapheme cluster ("ï" split in two bytes, an emoji with a skin
+ * tone), so each group shows whole graphemes: display[i] is the group's text for the first token of a
+ * group and NULL for the tokens joined to it. Special tokens (special[i] != 0; special may be NULL)
+ * stay alone and as written, as does a token with a character that is not a byte. Returns the malloc'd
+ * storage of the strings (the caller frees it after the last use of display), NULL when out of memory. */
+char *viz_bytelevel_display(const char *const *tokens, const unsigned char *special, int n, const char **display);
 /* Words as a row of chips separated by a gap (the pre-tokenizer's output). Returns lines used. */
 int viz_word_chips(viz_canvas *c, viz_rect r, const char *const *words, int n, int flags);
 
@@ -63,10 +73,13 @@ typedef struct {
     int cur_r, cur_c;                     /* cursor cell, -1 for none */
     int row0, col0;                       /* first visible row/col; updated to keep the cursor visible */
     int cellw;                            /* columns per cell (1 or 2) */
+    int fit;                              /* 1: when the matrix is larger than r, each cell is the mean
+                                             of a k x k block so the whole matrix fits (overview) */
 } viz_heatmap;
 
-/* Draws labels, an index ruler, the cells and a footer line with the cursor's exact value. */
-void viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h);
+/* Draws labels, an index ruler, the cells and a footer line with the cursor's exact value. Returns
+ * the block size k (1 unless fit shrank the matrix). */
+int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h);
 /* A small picture of a matrix (max-pooled to fit r); `selected` draws it highlighted. */
 void viz_heat_thumb(viz_canvas *c, viz_rect r, const float *v, int rows, int cols, float vmax,
                     int selected);
@@ -78,7 +91,7 @@ typedef struct {
     const float *values;       /* (n), >= 0 */
     float vmax;                /* value of a full bar; <= 0: the largest value */
     int highlight;             /* row drawn bold, -1 none */
-    int percent;               /* 1: values printed as percentages, 0: as %.4f */
+    int percent;               /* 1: values printed as percentages, 0: as %.4f, 2: as whole counts */
 } viz_bars;
 
 /* One row per entry: label, bar (eighth blocks, '#' in ASCII), value. Returns rows drawn. */

@@ -63,10 +63,18 @@ static float mat_max(const float *v, long n) {
 /* Labels are at most this many columns; longer ones are cut. */
 enum { LABEL_MAX = 12 };
 
-void viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h) {
-    if (r.w < 8 || r.h < 4 || h->rows <= 0 || h->cols <= 0) return;
-    int cellw = h->cellw == 2 ? 2 : 1;
-    float vmax = h->vmax > 0 ? h->vmax : mat_max(h->v, (long)h->rows * h->cols);
+/* Mean of the block [i0, i0+k) x [j0, j0+k) clipped to the matrix. */
+static float block_mean(const viz_heatmap *h, int i0, int j0, int k) {
+    double sum = 0;
+    int n = 0;
+    for (int i = i0; i < i0 + k && i < h->rows; i++)
+        for (int j = j0; j < j0 + k && j < h->cols; j++, n++) sum += h->v[(long)i * h->cols + j];
+    return n ? (float)(sum / n) : 0;
+}
+
+int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h) {
+    if (r.w < 8 || r.h < 4 || h->rows <= 0 || h->cols <= 0) return 1;
+    int cellw = h->cellw == 2 && !h->fit ? 2 : 1;
     int labw = 0;
     if (h->row_labels)
         for (int i = 0; i < h->rows; i++) {
@@ -77,61 +85,87 @@ void viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h) {
     int idxw = h->rows > 99 ? 3 : h->rows > 9 ? 2 : 1;
     int left = idxw + 1 + (labw ? labw + 1 : 0);
     if (left > r.w / 2) left = r.w / 2;
-    int vis_c = (r.w - left) / cellw, vis_r = r.h - 2; /* one ruler line on top, footer below */
-    if (vis_c < 1 || vis_r < 1) return;
-    /* Keep the cursor on screen, and never scroll past the end. */
-    if (h->cur_r >= 0) {
-        if (h->cur_r < h->row0) h->row0 = h->cur_r;
-        if (h->cur_r >= h->row0 + vis_r) h->row0 = h->cur_r - vis_r + 1;
+    int avail_c = (r.w - left) / cellw, avail_r = r.h - 2; /* one ruler line on top, footer below */
+    if (avail_c < 1 || avail_r < 1) return 1;
+    /* Overview: one square block size for rows and columns, so the picture keeps its shape. */
+    int k = 1;
+    if (h->fit) {
+        int kr = (h->rows + avail_r - 1) / avail_r, kc = (h->cols + avail_c - 1) / avail_c;
+        k = kr > kc ? kr : kc;
     }
-    if (h->cur_c >= 0) {
-        if (h->cur_c < h->col0) h->col0 = h->cur_c;
-        if (h->cur_c >= h->col0 + vis_c) h->col0 = h->cur_c - vis_c + 1;
+    int rows = (h->rows + k - 1) / k, cols = (h->cols + k - 1) / k; /* in blocks */
+    int cr = h->cur_r >= 0 ? h->cur_r / k : -1, cc = h->cur_c >= 0 ? h->cur_c / k : -1;
+    int vis_c = avail_c, vis_r = avail_r;
+    /* Keep the cursor on screen, and never scroll past the end (row0/col0 count matrix rows). */
+    int row0 = h->row0 / k, col0 = h->col0 / k;
+    if (cr >= 0) {
+        if (cr < row0) row0 = cr;
+        if (cr >= row0 + vis_r) row0 = cr - vis_r + 1;
     }
-    if (h->row0 > h->rows - vis_r) h->row0 = h->rows - vis_r;
-    if (h->col0 > h->cols - vis_c) h->col0 = h->cols - vis_c;
-    if (h->row0 < 0) h->row0 = 0;
-    if (h->col0 < 0) h->col0 = 0;
+    if (cc >= 0) {
+        if (cc < col0) col0 = cc;
+        if (cc >= col0 + vis_c) col0 = cc - vis_c + 1;
+    }
+    if (row0 > rows - vis_r) row0 = rows - vis_r;
+    if (col0 > cols - vis_c) col0 = cols - vis_c;
+    if (row0 < 0) row0 = 0;
+    if (col0 < 0) col0 = 0;
+    h->row0 = row0 * k, h->col0 = col0 * k;
+
+    float vmax = h->vmax;
+    if (vmax <= 0) {
+        vmax = 0;
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) {
+                float m = k == 1 ? h->v[(long)i * h->cols + j] : block_mean(h, i * k, j * k, k);
+                if (m > vmax) vmax = m;
+            }
+        if (!(vmax > 0)) vmax = 1;
+    }
 
     viz_style dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM};
     /* Ruler: key indices every 5 columns (every 2 when cells are 2 wide enough to hold them). */
     int step = cellw == 2 ? 2 : 5;
-    for (int j = h->col0; j < h->cols && j < h->col0 + vis_c; j++) {
-        int x = r.x + left + (j - h->col0) * cellw;
-        viz_style st = j == h->cur_c ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : dim;
-        if (j % step == 0 || j == h->cur_c) {
+    for (int j = col0; j < cols && j < col0 + vis_c; j++) {
+        int x = r.x + left + (j - col0) * cellw;
+        viz_style st = j == cc ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : dim;
+        if (j % step == 0 || j == cc) {
             char num[12];
-            snprintf(num, sizeof num, "%d", j);
+            snprintf(num, sizeof num, "%d", j * k);
             int room = r.x + r.w - x;
             viz_put(c, x, r.y, room, num, st);
         }
     }
-    for (int i = h->row0; i < h->rows && i < h->row0 + vis_r; i++) {
-        int y = r.y + 1 + i - h->row0;
-        viz_style ls = i == h->cur_r ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : dim;
-        viz_printf(c, r.x, y, idxw, ls, "%*d", idxw, i);
+    for (int i = row0; i < rows && i < row0 + vis_r; i++) {
+        int y = r.y + 1 + i - row0;
+        viz_style ls = i == cr ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : dim;
+        viz_printf(c, r.x, y, idxw, ls, "%*d", idxw, i * k);
         if (labw && h->row_labels)
-            viz_put(c, r.x + idxw + 1, y, left - idxw - 2, h->row_labels[i],
-                    i == h->cur_r ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : VIZ_PLAIN);
-        for (int j = h->col0; j < h->cols && j < h->col0 + vis_c; j++) {
-            float f = h->v[(long)i * h->cols + j] / vmax;
+            viz_put(c, r.x + idxw + 1, y, left - idxw - 2, h->row_labels[i * k],
+                    i == cr ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : VIZ_PLAIN);
+        for (int j = col0; j < cols && j < col0 + vis_c; j++) {
+            float f = (k == 1 ? h->v[(long)i * h->cols + j] : block_mean(h, i * k, j * k, k)) / vmax;
             viz_style st = {(int16_t)viz_heat_colour(f), VIZ_DEFAULT, 0};
             uint32_t g = viz_shade_glyph(c, f);
-            if (i == h->cur_r && j == h->cur_c) {
+            if (i == cr && j == cc) {
                 st.attr = VIZ_REVERSE | VIZ_BOLD;
                 if (g == ' ') g = c->ascii ? '.' : 0x00b7;
             }
-            int x = r.x + left + (j - h->col0) * cellw;
-            for (int k = 0; k < cellw; k++) viz_putc(c, x + k, y, g, st);
+            int x = r.x + left + (j - col0) * cellw;
+            for (int q = 0; q < cellw; q++) viz_putc(c, x + q, y, g, st);
         }
     }
     if (h->cur_r >= 0 && h->cur_c >= 0 && h->cur_r < h->rows && h->cur_c < h->cols) {
         const char *ql = h->row_labels ? h->row_labels[h->cur_r] : "";
         const char *kl = h->col_labels ? h->col_labels[h->cur_c] : "";
-        viz_printf(c, r.x, r.y + r.h - 1, r.w, VIZ_PLAIN, "q%d %s %s k%d %s = %.4f", h->cur_r, ql,
-                   c->ascii ? "->" : "\xe2\x86\x92", h->cur_c, kl,
-                   (double)h->v[(long)h->cur_r * h->cols + h->cur_c]);
+        int x = r.x + viz_printf(c, r.x, r.y + r.h - 1, r.w, VIZ_PLAIN, "q%d %s %s k%d %s = %.4f", h->cur_r, ql,
+                                 c->ascii ? "->" : "\xe2\x86\x92", h->cur_c, kl,
+                                 (double)h->v[(long)h->cur_r * h->cols + h->cur_c]);
+        if (k > 1)
+            viz_printf(c, x, r.y + r.h - 1, r.x + r.w - x, dim, "  (overview: %dx%d blocks, block mean %.4f)", k, k,
+                       (double)block_mean(h, cr * k, cc * k, k));
     }
+    return k;
 }
 
 void viz_heat_thumb(viz_canvas *c, viz_rect r, const float *v, int rows, int cols, float vmax,
@@ -199,7 +233,9 @@ int viz_bars_draw(viz_canvas *c, viz_rect r, const viz_bars *b, int scroll) {
             if (e % 8) viz_putc(c, x + e / 8, y, eighths[e % 8], bs);
         }
         char val[32];
-        if (b->percent)
+        if (b->percent == 2)
+            snprintf(val, sizeof val, "%7.0f", (double)b->values[i]);
+        else if (b->percent)
             snprintf(val, sizeof val, "%6.2f%%", 100.0 * (double)b->values[i]);
         else
             snprintf(val, sizeof val, "%.4f", (double)b->values[i]);

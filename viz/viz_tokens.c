@@ -1,6 +1,8 @@
-/* Token chips and the token table. */
+/* Token chips and the token table; byte-level BPE pieces grouped into whole graphemes. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "viz.h"
 
@@ -59,12 +61,20 @@ static void place(viz_rect r, int *x, int *y, int width, int gap) {
     }
 }
 
+/* Token i starts a chip: it is not joined to the one before it by the display grouping. */
+static int starts_chip(const viz_tokens *t, int i) { return !t->display || t->display[i]; }
+
 int viz_token_chips(viz_canvas *c, viz_rect r, const viz_tokens *t, int flags, int scroll) {
     int x = 0, y = 0;
     size_t plen = t->cont_prefix ? strlen(t->cont_prefix) : 0;
     for (int i = 0; i < t->n; i++) {
+        if (!starts_chip(t, i)) continue;
+        const char *src = t->display ? t->display[i] : t->tokens[i];
+        /* A word-initial byte-level piece starts with its space: the gap before the chip shows it,
+         * unless whitespace is made visible (or the piece is nothing but the space). */
+        if (t->display && !(flags & VIZ_TOK_WHITESPACE) && src[0] == ' ' && src[1]) src++;
         char vis[256];
-        viz_visible_ws(vis, sizeof vis, t->tokens[i], flags, c->ascii);
+        viz_visible_ws(vis, sizeof vis, src, flags, c->ascii);
         int w = viz_text_width(vis, -1);
         if (w > r.w) w = r.w;
         place(r, &x, &y, w, continues(t, i) ? 0 : 1);
@@ -86,6 +96,83 @@ int viz_token_chips(viz_canvas *c, viz_rect r, const viz_tokens *t, int flags, i
         x += w;
     }
     return t->n ? y + 1 : 0;
+}
+
+/* GPT-2's bytes_to_unicode inverse: the byte a code point stands for, or -1. Bytes that are printable
+ * Latin-1 map to themselves; the other 68 map, in order, to U+0100.. */
+static int byte_of(uint32_t cp) {
+    if ((cp >= 33 && cp <= 126) || (cp >= 161 && cp <= 172) || (cp >= 174 && cp <= 255)) return (int)cp;
+    if (cp < 256 || cp >= 256 + 68) return -1;
+    int k = (int)cp - 256;
+    for (int b = 0; b < 256; b++) {
+        int printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+        if (!printable && k-- == 0) return b;
+    }
+    return -1;
+}
+
+char *viz_bytelevel_display(const char *const *tokens, const unsigned char *special, int n, const char **display) {
+    /* buf holds the decoded bytes of every token back to back; each group is later copied out with a
+     * NUL into out. start[i] is token i's first byte in buf. */
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += strlen(tokens[i]);
+    char *buf = malloc(total + 1), *out = malloc(total + (size_t)n + 1);
+    size_t *start = malloc(sizeof(size_t) * ((size_t)n + 1));
+    unsigned char *brk = calloc(total + 1, 1);
+    unsigned char *raw = calloc((size_t)n + 1, 1);
+    if (!buf || !out || !start || !brk || !raw) {
+        free(buf), free(out), free(start), free(brk), free(raw);
+        return NULL;
+    }
+    size_t nb = 0;
+    for (int i = 0; i < n; i++) {
+        start[i] = nb;
+        const char *s = tokens[i];
+        long len = (long)strlen(s);
+        raw[i] = special && special[i];
+        for (long p = 0; p < len && !raw[i];) {
+            uint32_t cp;
+            p += viz_utf8_next(s + p, len - p, &cp);
+            int b = byte_of(cp);
+            if (b < 0) raw[i] = 1;
+            else buf[nb++] = (char)b;
+        }
+        if (raw[i]) {
+            nb = start[i];
+            memcpy(buf + nb, s, (size_t)len);
+            nb += (size_t)len;
+        }
+    }
+    start[n] = nb;
+    /* Grapheme boundaries of the decoded bytes: brk[p] = 1 when a cluster starts at byte p. */
+    utf8proc_int32_t prev = -1, state = 0;
+    for (size_t p = 0; p < nb;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)buf + p, (utf8proc_ssize_t)(nb - p), &cp);
+        if (k < 1) { /* an invalid byte stands alone */
+            brk[p++] = 1;
+            prev = -1, state = 0;
+            continue;
+        }
+        if (prev < 0 || utf8proc_grapheme_break_stateful(prev, cp, &state)) brk[p] = 1;
+        prev = cp;
+        p += (size_t)k;
+    }
+    brk[nb] = 1;
+    size_t o = 0;
+    for (int i = 0; i < n;) {
+        int j = i + 1;
+        if (!raw[i])
+            while (j < n && !raw[j] && !brk[start[j]]) j++;
+        display[i] = out + o;
+        memcpy(out + o, buf + start[i], start[j] - start[i]);
+        o += start[j] - start[i];
+        out[o++] = 0;
+        for (int k = i + 1; k < j; k++) display[k] = NULL;
+        i = j;
+    }
+    free(buf), free(start), free(brk), free(raw);
+    return out;
 }
 
 int viz_word_chips(viz_canvas *c, viz_rect r, const char *const *words, int n, int flags) {

@@ -162,7 +162,71 @@ static void test_box_and_thumb(void) {
     viz_canvas_free(&c);
 }
 
+/* Byte-level BPE pieces of "A naïve 😀 é" (bpe_brown_tokenizer.json): "ï" is split in two bytes,
+ * the emoji in four, "e" + U+0301 in three pieces; each group is one chip of whole graphemes. */
+static void test_bytelevel(void) {
+    static const char *bt[] = {"<s>", "A", "\xc4\xa0n", "a", "\xc3\x83", "\xc2\xaf", "ve", "\xc4\xa0",
+                               "\xc3\xb0", "\xc5\x81", "\xc4\xba", "\xc4\xa2", "\xc4\xa0" "e", "\xc3\x8c",
+                               "\xc4\xa3", "</s>"};
+    static const unsigned char bsp[] = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    static const int bw[] = {-1, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, -1};
+    enum { N = 16 };
+    const char *disp[N];
+    char *buf = viz_bytelevel_display(bt, bsp, N, disp);
+    CHECK(buf != NULL, "display built");
+    if (!buf) return;
+    static const char *want[N] = {"<s>", "A", " n", "a", "\xc3\xaf", NULL, "ve", " ", "\xf0\x9f\x98\x80", NULL, NULL,
+                                  NULL, " e\xcc\x81", NULL, NULL, "</s>"};
+    for (int i = 0; i < N; i++)
+        CHECK((!want[i] && !disp[i]) || (want[i] && disp[i] && strcmp(want[i], disp[i]) == 0), "display[%d] = '%s'",
+              i, disp[i] ? disp[i] : "(joined)");
+    char err[256];
+    viz_canvas c;
+    CHECK_OK(viz_canvas_init(&c, 40, 1, err, sizeof err), err);
+    viz_tokens t = {.n = N, .tokens = bt, .word_ids = bw, .special = bsp, .unk_id = -1, .display = disp};
+    viz_token_chips(&c, (viz_rect){0, 0, 40, 1}, &t, 0, 0);
+    /* word-initial spaces are the gaps; the space piece before the emoji stays a (blank) chip */
+    expect(&c, "<s> A na\xc3\xafve  \xf0\x9f\x98\x80 e\xcc\x81 </s>\n", __LINE__);
+    viz_canvas_clear(&c);
+    viz_token_chips(&c, (viz_rect){0, 0, 40, 1}, &t, VIZ_TOK_WHITESPACE, 0);
+    expect(&c, "<s> A \xe2\x8b\x85na\xc3\xafve \xe2\x8b\x85\xf0\x9f\x98\x80 \xe2\x8b\x85" "e\xcc\x81 </s>\n", __LINE__);
+    viz_canvas_free(&c);
+    free(buf);
+    /* a token that is not byte-level text stays as written */
+    const char *raw[] = {"[MASK]", "\xe4\xb8\x80"};
+    buf = viz_bytelevel_display(raw, NULL, 2, disp);
+    CHECK(buf && strcmp(disp[0], "[MASK]") == 0 && strcmp(disp[1], "\xe4\xb8\x80") == 0, "non-byte tokens kept");
+    free(buf);
+}
+
+/* 40x40 matrix, 1 on the diagonal: the overview averages 4x4 blocks so it fits 10 rows. */
+static void test_heatmap_fit(void) {
+    char err[256];
+    viz_canvas c;
+    CHECK_OK(viz_canvas_init(&c, 80, 12, err, sizeof err), err);
+    c.ascii = 1;
+    static float v[40 * 40];
+    for (int i = 0; i < 40; i++) v[i * 40 + i] = 1;
+    viz_heatmap h = {.rows = 40, .cols = 40, .v = v, .cur_r = 37, .cur_c = 37, .cellw = 2, .fit = 1};
+    int k = viz_heatmap_draw(&c, (viz_rect){0, 0, 80, 12}, &h);
+    CHECK(k == 4, "block size %d, want 4", k);
+    char *txt = viz_canvas_text_dup(&c);
+    /* every block on the diagonal holds 4 ones of 16 cells: mean 0.25, drawn full (the max) */
+    CHECK(txt && strstr(txt, "\n 0 @\n 4  @\n") && strstr(txt, "\n36          @\n"), "diagonal blocks:\n%s",
+          txt ? txt : "");
+    CHECK(txt && strstr(txt, "q37  -> k37  = 1.0000  (overview: 4x4 blocks, block mean 0.2500)"), "footer:\n%s",
+          txt ? txt : "");
+    free(txt);
+    h.fit = 0;
+    viz_canvas_clear(&c);
+    CHECK(viz_heatmap_draw(&c, (viz_rect){0, 0, 80, 12}, &h) == 1, "no overview: cells 1:1");
+    CHECK(h.row0 == 37 - 9, "scrolled to keep the cursor: row0 %d", h.row0);
+    viz_canvas_free(&c);
+}
+
 int main(void) {
+    test_bytelevel();
+    test_heatmap_fit();
     test_tokens();
     test_heatmap();
     test_bars();

@@ -1,0 +1,510 @@
+/* The compare pane: one text through the current tokenizer (A) and another one (B), side by side:
+ * both token splits with counts, then the text cut into segments where both splits agree on the
+ * boundaries, each with A's and B's pieces (the rows whose piece counts differ are marked). With two
+ * models (`compare --model DIR`), also both fill-mask rankings at each mask and how much every
+ * attention head changed (total variation distance, mean over query tokens).
+ *
+ *   compare --vocab FILE TEXT   B = FILE's tokenizer (vocab.txt, tokenizer.json, directory)
+ *   compare --model DIR TEXT    B = DIR's model and tokenizer (loaded on the worker)
+ *   compare TEXT                the same B as last time
+ *
+ * The other side is owned here and replaced only in a job's done() (UI thread, no job running). */
+#define NCURSES_WIDECHAR 1
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui_app.h"
+
+enum { CMP_TOP_K = 5 };
+
+typedef struct {
+    tok_encoding *enc;
+    char *disp_buf;     /* byte-level BPE chip text (viz_bytelevel_display), NULL for WordPiece */
+    const char **disp;  /* (n) */
+    int *starts, *ends; /* (n) code-point offsets */
+    infer_fill fill;
+    int have_fill;
+    char name[300];
+    int bpe, unk_id, n_unk;
+} cmp_side;
+
+typedef struct {
+    tok_tokenizer *tk; /* side B, owned */
+    bert_model *model;
+    infer_ctx *cx;
+    char label[1024];
+    char text[4096];
+    int have, busy;
+    cmp_side side[2];
+    float *tv; /* (L, NH) total variation distance between the models' heads */
+    int L, NH;
+    char note[512];
+    char err[512];
+} cmp_state;
+
+typedef struct {
+    ui_job job;
+    ui_pane *pane;
+    char text[4096];
+    char vocab[1024], model_dir[1024]; /* one set: load a new side B first */
+    char fallback[1024]; /* A's tokenizer source, for a model directory without a tokenizer */
+    tok_tokenizer *new_tk;
+    bert_model *new_model;
+    infer_ctx *new_cx;
+    cmp_side side[2];
+    float *tv;
+    int L, NH;
+    char note[512];
+} cmp_job;
+
+static void side_free(cmp_side *s) {
+    tok_encoding_free(s->enc);
+    free(s->disp_buf);
+    free(s->disp);
+    free(s->starts);
+    free(s->ends);
+    if (s->have_fill) infer_fill_free(&s->fill);
+    memset(s, 0, sizeof *s);
+}
+
+/* Encodes text with tk into s (no truncation: the point is to see every piece). */
+static int side_encode(cmp_side *s, const tok_tokenizer *tk, const char *who, const char *text, char *err,
+                       size_t errlen) {
+    s->enc = tok_encoding_new();
+    if (!s->enc) return bb_err(err, errlen, BB_ENOMEM, "compare: out of memory");
+    tok_options o = tok_options_default();
+    int st = tok_encode(tk, text, -1, NULL, 0, &o, s->enc, err, errlen);
+    if (st != BB_OK) return st;
+    int n = s->enc->n;
+    s->starts = malloc(sizeof(int) * (size_t)(n + 1));
+    s->ends = malloc(sizeof(int) * (size_t)(n + 1));
+    if (!s->starts || !s->ends) return bb_err(err, errlen, BB_ENOMEM, "compare: out of memory");
+    s->unk_id = tok_specials(tk).unk;
+    for (int i = 0; i < n; i++) {
+        s->starts[i] = s->enc->offsets[2 * i];
+        s->ends[i] = s->enc->offsets[2 * i + 1];
+        s->n_unk += s->unk_id >= 0 && s->enc->ids[i] == s->unk_id;
+    }
+    s->bpe = tok_kind(tk) == TOK_MODEL_BPE;
+    if (s->bpe) {
+        s->disp = malloc(sizeof(char *) * (size_t)(n + 1));
+        if (!s->disp || !(s->disp_buf = viz_bytelevel_display(s->enc->tokens, s->enc->special, n, s->disp)))
+            return bb_err(err, errlen, BB_ENOMEM, "compare: out of memory");
+    }
+    snprintf(s->name, sizeof s->name, "%s (%s, vocab %d)", who, s->bpe ? "byte-level BPE" : "WordPiece",
+             tok_vocab_size(tk));
+    return BB_OK;
+}
+
+/* text with every occurrence of `from` replaced by `to` (the other tokenizer's mask token). */
+static void replace_all(char *out, size_t cap, const char *text, const char *from, const char *to) {
+    size_t o = 0, fl = strlen(from), tl = strlen(to);
+    for (const char *p = text; *p && o + 1 < cap;) {
+        if (fl && strncmp(p, from, fl) == 0 && o + tl + 1 < cap) {
+            memcpy(out + o, to, tl);
+            o += tl, p += fl;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = 0;
+}
+
+/* The last path component, with its directory when the file name alone says little
+ * ("bert_tiny_b/tokenizer.json"). */
+static const char *short_name(const char *path) {
+    const char *end = path + strlen(path);
+    while (end > path && end[-1] == '/') end--;
+    const char *p = end;
+    while (p > path && p[-1] != '/') p--;
+    if (p > path && (strncmp(p, "tokenizer.json", 14) == 0 || strncmp(p, "vocab.txt", 9) == 0)) {
+        p--;
+        while (p > path && p[-1] != '/') p--;
+    }
+    return p;
+}
+
+static int cmp_run(ui_job *j, char *err, size_t errlen) {
+    cmp_job *c = (cmp_job *)j;
+    cmp_state *ps = c->pane->state;
+    if (!j->tk) return bb_err(err, errlen, BB_EINVAL, "compare: load a tokenizer first (`load DIR` or `vocab FILE`)");
+    int st = BB_OK;
+    if (c->vocab[0]) {
+        st = ui_load_tokenizer(&c->new_tk, c->vocab, err, errlen);
+    } else if (c->model_dir[0]) {
+        st = bert_load(&c->new_model, c->model_dir, err, errlen);
+        /* A checkpoint directory often has no tokenizer files: it then shares A's vocabulary. */
+        if (st == BB_OK && tok_load_dir(&c->new_tk, c->model_dir, TOK_CASE_AUTO, err, errlen) != BB_OK) {
+            st = c->fallback[0] ? ui_load_tokenizer(&c->new_tk, c->fallback, err, errlen) : BB_EINVAL;
+            if (st == BB_OK) snprintf(c->note, sizeof c->note, "B has no tokenizer files: it uses A's (%s)",
+                                       short_name(c->fallback));
+        }
+        if (st == BB_OK) st = infer_wrap(&c->new_cx, c->new_model, c->new_tk, err, errlen);
+    }
+    if (st != BB_OK) return st;
+    /* Side B: the one just loaded, else the pane's (not replaced while this job runs). */
+    int loaded = c->vocab[0] || c->model_dir[0];
+    const tok_tokenizer *tkb = loaded ? c->new_tk : ps->tk;
+    infer_ctx *cxb = loaded ? c->new_cx : ps->cx;
+    const char *label = loaded ? (c->vocab[0] ? c->vocab : c->model_dir) : ps->label;
+    if (!tkb) return bb_err(err, errlen, BB_EINVAL, "compare: give the other side: `compare --vocab FILE TEXT` or `compare --model DIR TEXT`");
+    st = side_encode(&c->side[0], j->tk, "A current", c->text, err, errlen);
+    if (st == BB_OK) {
+        char who[1100];
+        snprintf(who, sizeof who, "B %s", short_name(label));
+        st = side_encode(&c->side[1], tkb, who, c->text, err, errlen);
+    }
+    if (st != BB_OK) return st;
+    if (!j->cx || !cxb) {
+        snprintf(c->note + strlen(c->note), sizeof c->note - strlen(c->note), "%s%s", c->note[0] ? "; " : "",
+                 !j->cx ? "no model loaded: tokenizers only" : "B is a tokenizer only: `compare --model DIR TEXT` compares models too");
+        return BB_OK;
+    }
+    /* fill-mask on both when the text has the current mask token */
+    const tok_tokenizer *tks[2] = {j->tk, tkb};
+    infer_ctx *cxs[2] = {j->cx, cxb};
+    const char *mask_a = tok_specials(j->tk).mask >= 0 ? tok_id_to_token(j->tk, tok_specials(j->tk).mask) : NULL;
+    if (mask_a && strstr(c->text, mask_a)) {
+        for (int k = 0; k < 2 && st == BB_OK && !j->cancel; k++) {
+            int32_t mid = tok_specials(tks[k]).mask;
+            const char *mk = mid >= 0 ? tok_id_to_token(tks[k], mid) : NULL;
+            if (!mk) continue;
+            char t[4096];
+            replace_all(t, sizeof t, c->text, mask_a, mk);
+            st = infer_fill_mask(cxs[k], t, CMP_TOP_K, NULL, 0, &c->side[k].fill, err, errlen);
+            c->side[k].have_fill = st == BB_OK;
+        }
+        if (st != BB_OK) return st;
+    }
+    /* attention change per head, when both models see the same tokens */
+    const tok_encoding *ea = c->side[0].enc, *eb = c->side[1].enc;
+    int same = ea->n == eb->n && memcmp(ea->ids, eb->ids, sizeof(int32_t) * (size_t)ea->n) == 0;
+    if (!same || j->cancel) {
+        snprintf(c->note + strlen(c->note), sizeof c->note - strlen(c->note), "%sattention not compared: the two "
+                 "tokenizers give different tokens", c->note[0] ? "; " : "");
+        return BB_OK;
+    }
+    infer_attn at[2];
+    st = infer_attention(cxs[0], c->text, NULL, &at[0], err, errlen);
+    if (st != BB_OK) return st;
+    st = infer_attention(cxs[1], c->text, NULL, &at[1], err, errlen);
+    if (st != BB_OK) {
+        infer_attn_free(&at[0]);
+        return st;
+    }
+    if (at[0].L != at[1].L || at[0].NH != at[1].NH || at[0].T != at[1].T) {
+        snprintf(c->note + strlen(c->note), sizeof c->note - strlen(c->note),
+                 "%sattention not compared: the models have %dx%d and %dx%d layers x heads", c->note[0] ? "; " : "",
+                 at[0].L, at[0].NH, at[1].L, at[1].NH);
+    } else if ((c->tv = malloc(sizeof(float) * (size_t)at[0].L * (size_t)at[0].NH))) {
+        int T = at[0].T;
+        c->L = at[0].L, c->NH = at[0].NH;
+        for (int l = 0; l < c->L; l++)
+            for (int h = 0; h < c->NH; h++) {
+                const float *p = infer_attn_head(&at[0], l, h), *q = infer_attn_head(&at[1], l, h);
+                double d = 0;
+                for (int i = 0; i < T * T; i++) d += fabs((double)p[i] - (double)q[i]);
+                c->tv[l * c->NH + h] = (float)(0.5 * d / T);
+            }
+    } else {
+        st = bb_err(err, errlen, BB_ENOMEM, "compare: out of memory");
+    }
+    infer_attn_free(&at[0]);
+    infer_attn_free(&at[1]);
+    return st;
+}
+
+static void cmp_done(ui_app *app, ui_job *j, int status, const char *err) {
+    cmp_job *c = (cmp_job *)j;
+    cmp_state *s = c->pane->state;
+    s->busy = 0;
+    if (status == BB_OK && (c->vocab[0] || c->model_dir[0])) {
+        if (s->cx) infer_close(s->cx);
+        bert_free(s->model);
+        tok_free(s->tk);
+        s->tk = c->new_tk, s->model = c->new_model, s->cx = c->new_cx;
+        snprintf(s->label, sizeof s->label, "%s", c->vocab[0] ? c->vocab : c->model_dir);
+    } else if (status != BB_OK) {
+        if (c->new_cx) infer_close(c->new_cx);
+        bert_free(c->new_model);
+        tok_free(c->new_tk);
+    }
+    if (status != BB_OK) {
+        snprintf(s->err, sizeof s->err, "%s", err);
+        if (status != BB_ECANCEL) ui_app_message(app, 1, "%s", err);
+        for (int k = 0; k < 2; k++) side_free(&c->side[k]);
+        free(c->tv);
+    } else {
+        s->err[0] = 0;
+        for (int k = 0; k < 2; k++) {
+            side_free(&s->side[k]);
+            s->side[k] = c->side[k];
+        }
+        free(s->tv);
+        s->tv = c->tv, s->L = c->L, s->NH = c->NH;
+        snprintf(s->note, sizeof s->note, "%s", c->note);
+        snprintf(s->text, sizeof s->text, "%s", c->text);
+        s->have = 1;
+        ui_app_message(app, 0, "compare: A %d tokens, B %d tokens", s->side[0].enc->n, s->side[1].enc->n);
+    }
+    free(c);
+    app->dirty = 1;
+}
+
+int ui_compare_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen) {
+    cmp_state *s = p->state;
+    cmp_job *c = calloc(1, sizeof *c);
+    if (!c) return bb_err(err, errlen, BB_ENOMEM, "compare: out of memory");
+    const char *q = args;
+    while (*q == ' ') q++;
+    int is_vocab = strncmp(q, "--vocab ", 8) == 0, is_model = strncmp(q, "--model ", 8) == 0;
+    if (is_vocab || is_model) {
+        q += 8;
+        while (*q == ' ') q++;
+        size_t k = strcspn(q, " ");
+        snprintf(is_vocab ? c->vocab : c->model_dir, sizeof c->vocab, "%.*s", (int)k, q);
+        q += k;
+        while (*q == ' ') q++;
+    }
+    int st = BB_OK;
+    if (!*q || q[0] == '-')
+        st = bb_err(err, errlen, BB_EINVAL, "compare: usage `compare [--vocab FILE | --model DIR] TEXT`");
+    else if (!app->tk)
+        st = bb_err(err, errlen, BB_EINVAL, "compare: load a tokenizer first (`load DIR` or `vocab FILE`)");
+    else if (!is_vocab && !is_model && !s->tk)
+        st = bb_err(err, errlen, BB_EINVAL,
+                    "compare: nothing to compare with yet: `compare --vocab FILE TEXT` or `compare --model DIR TEXT`");
+    if (st != BB_OK) {
+        free(c);
+        return st;
+    }
+    snprintf(c->text, sizeof c->text, "%s", q);
+    snprintf(c->fallback, sizeof c->fallback, "%s", app->vocab_path[0] ? app->vocab_path : app->model_dir);
+    c->pane = p;
+    c->job.what = is_model ? "loading and comparing" : "comparing";
+    c->job.run = cmp_run;
+    c->job.done = cmp_done;
+    s->busy = 1;
+    return ui_app_submit(app, &c->job);
+}
+
+static int cmp_text(ui_app *app, ui_pane *p, const char *text, char *err, size_t errlen) {
+    return ui_compare_cmd(app, p, text, err, errlen);
+}
+
+/* ---- drawing: everything goes into a tall canvas, and the rows from p->scroll are copied ---- */
+
+static viz_tokens view_of(const cmp_side *s) {
+    const tok_encoding *e = s->enc;
+    return (viz_tokens){.n = e->n, .tokens = e->tokens, .ids = e->ids, .starts = s->starts, .ends = s->ends,
+                        .word_ids = e->words, .type_ids = e->type_ids, .special = e->special, .unk_id = s->unk_id,
+                        .cont_prefix = s->bpe ? NULL : "##", .display = s->disp};
+}
+
+static int is_content(const tok_encoding *e, int i) { return e->special[i] != TOK_ADDED && e->special[i] != TOK_PADDING; }
+
+/* Segments of the text on which A and B agree about the boundaries; one row each. Returns rows. */
+static int draw_segments(ui_app *app, cmp_state *s, viz_canvas *c, int y, int w, int flags) {
+    const tok_encoding *e[2] = {s->side[0].enc, s->side[1].enc};
+    int same = e[0]->n == e[1]->n;
+    for (int i = 0; same && i < e[0]->n; i++) same = strcmp(e[0]->tokens[i], e[1]->tokens[i]) == 0;
+    if (same) {
+        viz_put(c, 0, y, w, "A and B split the text into the same pieces.", (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
+        return 1;
+    }
+    int idx[2][1024], cnt[2] = {0, 0};
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < e[k]->n && cnt[k] < 1024; i++)
+            if (is_content(e[k], i)) idx[k][cnt[k]++] = i;
+    int colw = (w - 16) / 2;
+    viz_style hs = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD | VIZ_UNDERLINE};
+    int y0 = y;
+    viz_printf(c, 0, y++, w, hs, "%-15s %-*s %-*s", "text", colw, "A pieces", colw, "B pieces");
+    int a = 0, b = 0, differ = 0, rows = 0;
+    while (a < cnt[0] || b < cnt[1]) {
+        /* grow the segment until A's and B's last pieces end at the same character */
+        int a1 = a < cnt[0] ? a + 1 : a, b1 = b < cnt[1] ? b + 1 : b;
+        for (;;) {
+            int ea = a1 > a ? s->side[0].ends[idx[0][a1 - 1]] : -1, eb = b1 > b ? s->side[1].ends[idx[1][b1 - 1]] : -1;
+            if (ea == eb) break;
+            if (ea < eb) {
+                if (a1 < cnt[0]) a1++;
+                else { b1 = cnt[1]; break; } /* A ran out: the rest of B joins this segment */
+            } else {
+                if (b1 < cnt[1]) b1++;
+                else { a1 = cnt[0]; break; }
+            }
+        }
+        /* pieces of one split character share its offsets: they all belong to this segment */
+        int end = a1 > a ? s->side[0].ends[idx[0][a1 - 1]] : s->side[1].ends[idx[1][b1 - 1]];
+        while (a1 < cnt[0] && s->side[0].starts[idx[0][a1]] < end) a1++;
+        while (b1 < cnt[1] && s->side[1].starts[idx[1][b1]] < end) b1++;
+        /* the two sides own byte ranges of the same text */
+        int b0 = 1 << 30, bend = 0;
+        for (int i = a; i < a1; i++) {
+            int t = idx[0][i];
+            if (e[0]->byte_offsets[2 * t] < b0) b0 = e[0]->byte_offsets[2 * t];
+            if (e[0]->byte_offsets[2 * t + 1] > bend) bend = e[0]->byte_offsets[2 * t + 1];
+        }
+        for (int i = b; i < b1; i++) {
+            int t = idx[1][i];
+            if (e[1]->byte_offsets[2 * t] < b0) b0 = e[1]->byte_offsets[2 * t];
+            if (e[1]->byte_offsets[2 * t + 1] > bend) bend = e[1]->byte_offsets[2 * t + 1];
+        }
+        int diff = a1 - a != b1 - b;
+        differ += diff;
+        char seg[256], vis[512], pieces[2][512];
+        snprintf(seg, sizeof seg, "%.*s", bend > b0 ? bend - b0 : 0, s->text + (b0 < bend ? b0 : 0));
+        viz_visible_ws(vis, sizeof vis, seg, flags, c->ascii);
+        int ranges[2][2] = {{a, a1}, {b, b1}};
+        for (int k = 0; k < 2; k++) {
+            size_t o = 0;
+            pieces[k][0] = 0;
+            for (int i = ranges[k][0]; i < ranges[k][1]; i++)
+                o += (size_t)snprintf(pieces[k] + o, o < sizeof pieces[k] ? sizeof pieces[k] - o : 0, "%s%s",
+                                      i > ranges[k][0] ? " " : "", e[k]->tokens[idx[k][i]]);
+        }
+        viz_style st = diff ? (viz_style){214, VIZ_DEFAULT, VIZ_BOLD} : VIZ_PLAIN;
+        if (y < c->h) {
+            viz_put(c, 0, y, 15, vis, st);
+            viz_put(c, 16, y, colw, pieces[0], st);
+            viz_put(c, 17 + colw, y, colw, pieces[1], st);
+        }
+        y++, rows++;
+        a = a1, b = b1;
+    }
+    viz_printf(c, 0, y0 - 1, w, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD},
+               "%d segments, %d split into a different number of pieces (marked)", rows, differ);
+    (void)app;
+    return y - y0;
+}
+
+static int draw_fill(cmp_state *s, viz_canvas *c, int y, int w) {
+    int colw = (w - 2) / 2;
+    int n = 0;
+    float vmax = 0; /* one scale for both sides */
+    for (int k = 0; k < 2; k++)
+        if (s->side[k].have_fill) {
+            if (s->side[k].fill.n_masks > n) n = s->side[k].fill.n_masks;
+            for (int m = 0; m < s->side[k].fill.n_masks; m++)
+                if (s->side[k].fill.masks[m].k > 0 && s->side[k].fill.masks[m].preds[0].score > vmax)
+                    vmax = s->side[k].fill.masks[m].preds[0].score;
+        }
+    for (int m = 0; m < n; m++) {
+        viz_printf(c, 0, y++, w, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD}, "fill-mask, mask #%d:  A | B", m);
+        int used = 0;
+        for (int k = 0; k < 2; k++) {
+            const cmp_side *sd = &s->side[k];
+            if (!sd->have_fill || m >= sd->fill.n_masks) continue;
+            const infer_mask *mk = &sd->fill.masks[m];
+            const char *labels[CMP_TOP_K];
+            float vals[CMP_TOP_K];
+            int kk = mk->k < CMP_TOP_K ? mk->k : CMP_TOP_K;
+            for (int i = 0; i < kk; i++) labels[i] = mk->preds[i].token_str, vals[i] = mk->preds[i].score;
+            viz_bars b = {.n = kk, .labels = labels, .values = vals, .vmax = vmax, .highlight = -1, .percent = 1};
+            int r = viz_bars_draw(c, (viz_rect){k * (colw + 2), y, colw, CMP_TOP_K}, &b, 0);
+            if (r > used) used = r;
+        }
+        y += used + 1;
+    }
+    return y;
+}
+
+static int draw_tv(cmp_state *s, viz_canvas *c, int y, int w) {
+    int bl = 0, bh = 0;
+    for (int i = 0; i < s->L * s->NH; i++)
+        if (s->tv[i] > s->tv[bl * s->NH + bh]) bl = i / s->NH, bh = i % s->NH;
+    viz_printf(c, 0, y++, w, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD},
+               "attention change per head (total variation, 0 same .. 1 disjoint); most: L%d h%d = %.3f",
+               bl, bh, (double)s->tv[bl * s->NH + bh]);
+    int x = 5;
+    for (int h = 0; h < s->NH && x + 6 <= w; h++, x += 7) {
+        char hn[12];
+        snprintf(hn, sizeof hn, "h%d", h);
+        viz_printf(c, x, y, 6, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM}, "%6s", hn);
+    }
+    y++;
+    for (int l = 0; l < s->L; l++, y++) {
+        viz_printf(c, 0, y, 5, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM}, "L%d", l);
+        x = 5;
+        for (int h = 0; h < s->NH && x + 6 <= w; h++, x += 7) {
+            float v = s->tv[l * s->NH + h];
+            viz_style st = {(int16_t)viz_heat_colour(v), VIZ_DEFAULT, l == bl && h == bh ? VIZ_BOLD | VIZ_REVERSE : 0};
+            viz_printf(c, x, y, 6, st, "%6.3f", (double)v);
+        }
+    }
+    return y;
+}
+
+static void cmp_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
+    cmp_state *s = p->state;
+    viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD};
+    if (!s->have) {
+        viz_put(c, r.x, r.y, r.w, s->busy ? "comparing..." : "`compare --vocab FILE TEXT` or `compare --model DIR TEXT`", bold);
+        if (!s->busy)
+            viz_put(c, r.x, r.y + 1, r.w,
+                    "shows TEXT through the current tokenizer (A) and another (B); with a model, fill-mask and attention too",
+                    VIZ_PLAIN);
+        if (s->err[0]) viz_put(c, r.x, r.y + 2, r.w, s->err, (viz_style){196, VIZ_DEFAULT, 0});
+        return;
+    }
+    viz_canvas t;
+    if (viz_canvas_init(&t, r.w, 400, NULL, 0) != BB_OK) return;
+    t.ascii = c->ascii;
+    int flags = app->show_ws ? VIZ_TOK_WHITESPACE : 0, y = 0;
+    for (int k = 0; k < 2; k++) {
+        const cmp_side *sd = &s->side[k];
+        viz_printf(&t, 0, y++, r.w, bold, "%s: %d tokens, %d [UNK]", sd->name, sd->enc->n, sd->n_unk);
+        viz_tokens v = view_of(sd);
+        int lines = viz_token_chips(&t, (viz_rect){2, y, r.w - 2, 6}, &v, flags, 0);
+        y += (lines < 6 ? lines : 6) + 1;
+    }
+    y++;
+    y += draw_segments(app, s, &t, y, r.w, flags) + 1;
+    if (s->side[0].have_fill || s->side[1].have_fill) y = draw_fill(s, &t, y, r.w);
+    if (s->tv) y = draw_tv(s, &t, y, r.w) + 1;
+    if (s->note[0]) viz_put(&t, 0, y++, r.w, s->note, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM});
+    if (p->scroll > y - 1) p->scroll = y > 0 ? y - 1 : 0;
+    for (int row = 0; row < r.h && p->scroll + row < t.h; row++)
+        memcpy(&c->cells[(size_t)(r.y + row) * c->w + r.x], &t.cells[(size_t)(p->scroll + row) * t.w],
+               sizeof *t.cells * (size_t)r.w);
+    viz_canvas_free(&t);
+}
+
+static int cmp_key(ui_app *app, ui_pane *p, int key) {
+    switch (key) {
+    case UI_KEY(KEY_UP): case 'k': p->scroll--; break;
+    case UI_KEY(KEY_DOWN): case 'j': p->scroll++; break;
+    case UI_KEY(KEY_PPAGE): p->scroll -= 10; break;
+    case UI_KEY(KEY_NPAGE): p->scroll += 10; break;
+    default: return UI_IGNORED;
+    }
+    if (p->scroll < 0) p->scroll = 0;
+    app->dirty = 1;
+    return UI_HANDLED;
+}
+
+static void cmp_free(ui_pane *p) {
+    cmp_state *s = p->state;
+    if (!s) return;
+    for (int k = 0; k < 2; k++) side_free(&s->side[k]);
+    free(s->tv);
+    if (s->cx) infer_close(s->cx);
+    bert_free(s->model);
+    tok_free(s->tk);
+    free(s);
+    p->state = NULL;
+}
+
+ui_pane ui_pane_compare(void) {
+    return (ui_pane){.name = "compare",
+                     .help = "`compare [--vocab FILE | --model DIR] TEXT`: two tokenizers or models side by side; up/down scroll",
+                     .state = calloc(1, sizeof(cmp_state)),
+                     .draw = cmp_draw,
+                     .key = cmp_key,
+                     .text = cmp_text,
+                     .free = cmp_free};
+}

@@ -1,0 +1,362 @@
+/* The stats pane (corpus view): `stats [--max N] [--vocab FILE] CORPUS` reads a corpus on the worker
+ * and shows, for the current tokenizer (and FILE's, side by side), the histogram of tokens per text,
+ * the share over the max length, what right and left truncation would cut, the [UNK] rate and the
+ * fertility. The numbers are tok_stats_compute's; the worker calls it one text at a time and merges,
+ * so it can publish progress and stop on Ctrl-C. */
+#define NCURSES_WIDECHAR 1
+#include <cJSON.h>
+#include <curses.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui_app.h"
+
+/* ---- corpus ----------------------------------------------------------------------------------- */
+
+void ui_corpus_free(char **texts, long n) {
+    for (long i = 0; texts && i < n; i++) free(texts[i]);
+    free(texts);
+}
+
+int ui_corpus_read(const char *path, char ***texts, long *n, char *err, size_t errlen) {
+    *texts = NULL;
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return bb_err(err, errlen, BB_EIO, "stats: %s: %s", path, strerror(errno));
+    size_t plen = strlen(path);
+    int jsonl = plen >= 6 && strcmp(path + plen - 6, ".jsonl") == 0;
+    char **t = NULL;
+    long cnt = 0, cap = 0, lineno = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    int st = BB_OK;
+    while ((len = getline(&line, &lcap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+        if (len == 0) continue;
+        char *text;
+        if (jsonl) {
+            cJSON *j = cJSON_ParseWithLength(line, (size_t)len);
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "text");
+            if (!cJSON_IsString(v)) {
+                cJSON_Delete(j);
+                st = bb_err(err, errlen, BB_EFORMAT, "stats: %s:%ld: not a JSON object with a \"text\" string", path,
+                            lineno);
+                break;
+            }
+            text = strdup(v->valuestring);
+            cJSON_Delete(j);
+        } else {
+            text = strdup(line);
+        }
+        if (cnt == cap) {
+            long nc = cap ? cap * 2 : 1024;
+            char **nt = realloc(t, sizeof(char *) * (size_t)nc);
+            if (!nt) {
+                free(text);
+                text = NULL;
+            } else {
+                t = nt, cap = nc;
+            }
+        }
+        if (!text) {
+            st = bb_err(err, errlen, BB_ENOMEM, "stats: %s: out of memory", path);
+            break;
+        }
+        t[cnt++] = text;
+    }
+    if (st == BB_OK && ferror(f)) st = bb_err(err, errlen, BB_EIO, "stats: %s: read error", path);
+    free(line);
+    fclose(f);
+    if (st != BB_OK) {
+        ui_corpus_free(t, cnt);
+        return st;
+    }
+    if (cnt == 0) {
+        free(t);
+        return bb_err(err, errlen, BB_EINVAL, "stats: %s holds no text", path);
+    }
+    *texts = t;
+    *n = cnt;
+    return BB_OK;
+}
+
+/* ---- statistics ------------------------------------------------------------------------------- */
+
+static int cmp_int(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+int ui_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n, int max_length, tok_stats *out,
+                     _Atomic int *permille, volatile int *cancel, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    out->max_length = max_length;
+    if (n <= 0) return BB_OK;
+    int *len = malloc(sizeof(int) * (size_t)n);
+    if (!len) return bb_err(err, errlen, BB_ENOMEM, "stats: out of memory");
+    double sum = 0, sum2 = 0, content = 0;
+    for (long t = 0; t < n; t++) {
+        if (cancel && *cancel) {
+            free(len);
+            return bb_err(err, errlen, BB_ECANCEL, "stats: cancelled");
+        }
+        tok_stats one;
+        int st = tok_stats_compute(tk, texts + t, 1, max_length, &one, err, errlen);
+        if (st != BB_OK) {
+            free(len);
+            return st;
+        }
+        /* One text: min = max = its length; content tokens = fertility x words, an integer. */
+        len[t] = one.max;
+        sum += one.max, sum2 += (double)one.max * one.max;
+        content += one.n_words ? rint(one.fertility * (double)one.n_words) : 0;
+        out->n_tokens += one.n_tokens;
+        out->n_words += one.n_words;
+        out->n_unk += one.n_unk;
+        out->n_over += one.n_over;
+        out->cut_tokens += one.cut_tokens;
+        out->cut_words_right += one.cut_words_right;
+        out->cut_words_left += one.cut_words_left;
+        if (permille && (t & 63) == 0) *permille = 1 + (int)(999 * t / n);
+    }
+    /* The rest as tok_stats_compute derives it from the lengths (tests/ui checks the two agree). */
+    out->n_texts = n;
+    out->mean = sum / (double)n;
+    double var = sum2 / (double)n - out->mean * out->mean;
+    out->std = var > 0 ? sqrt(var) : 0;
+    out->unk_rate = content > 0 ? (double)out->n_unk / content : 0;
+    out->fertility = out->n_words ? content / (double)out->n_words : 0;
+    qsort(len, (size_t)n, sizeof *len, cmp_int);
+    out->min = len[0], out->max = len[n - 1];
+    out->q1 = len[(n - 1) / 4], out->median = len[(n - 1) / 2], out->q3 = len[(3 * (n - 1)) / 4];
+    out->bin_width = out->max / TOK_STATS_BINS + 1;
+    for (long t = 0; t < n; t++) out->hist[len[t] / out->bin_width]++;
+    free(len);
+    if (permille) *permille = 1000;
+    return BB_OK;
+}
+
+/* ---- the pane --------------------------------------------------------------------------------- */
+
+typedef struct {
+    int have, busy;
+    char path[1024];
+    int n_sides;         /* 1, or 2 with --vocab */
+    char names[2][1100]; /* "current (WordPiece, vocab 30522)" */
+    tok_stats st[2];
+    char err[512];
+} stats_state;
+
+typedef struct {
+    ui_job job;
+    ui_pane *pane;
+    char path[1024], vocab[1024];
+    int max_length;
+    int n_sides;
+    char names[2][1100];
+    tok_stats st[2];
+} stats_job;
+
+static void describe(char *out, size_t n, const char *who, const tok_tokenizer *tk) {
+    snprintf(out, n, "%s (%s, vocab %d)", who, tok_kind(tk) == TOK_MODEL_BPE ? "byte-level BPE" : "WordPiece",
+             tok_vocab_size(tk));
+}
+
+static int stats_run(ui_job *j, char *err, size_t errlen) {
+    stats_job *s = (stats_job *)j;
+    if (!j->tk) return bb_err(err, errlen, BB_EINVAL, "stats: load a tokenizer first (`load DIR` or `vocab FILE`)");
+    tok_tokenizer *other = NULL;
+    if (s->vocab[0]) {
+        int st = ui_load_tokenizer(&other, s->vocab, err, errlen);
+        if (st != BB_OK) return st;
+    }
+    char **texts;
+    long n;
+    int st = ui_corpus_read(s->path, &texts, &n, err, errlen);
+    if (st == BB_OK) {
+        int max = s->max_length > 0 ? s->max_length : tok_model_max_length(j->tk);
+        const tok_tokenizer *tks[2] = {j->tk, other};
+        s->n_sides = other ? 2 : 1;
+        describe(s->names[0], sizeof s->names[0], "current", j->tk);
+        if (other) describe(s->names[1], sizeof s->names[1], s->vocab, other);
+        for (int k = 0; k < s->n_sides && st == BB_OK; k++) {
+            /* progress over both passes: the first fills 0..50%, the second 50..100% */
+            _Atomic int pm = 0;
+            st = ui_stats_compute(tks[k], (const char *const *)texts, n, max, &s->st[k], &pm, &j->cancel, err, errlen);
+            j->permille = (k * 1000 + pm) / s->n_sides;
+        }
+        ui_corpus_free(texts, n);
+    }
+    tok_free(other);
+    return st;
+}
+
+static void stats_done(ui_app *app, ui_job *j, int status, const char *err) {
+    stats_job *s = (stats_job *)j;
+    stats_state *p = s->pane->state;
+    p->busy = 0;
+    if (status != BB_OK) {
+        snprintf(p->err, sizeof p->err, "%s", err);
+        if (status != BB_ECANCEL) ui_app_message(app, 1, "%s", err);
+    } else {
+        p->err[0] = 0;
+        p->have = 1;
+        p->n_sides = s->n_sides;
+        memcpy(p->names, s->names, sizeof p->names);
+        memcpy(p->st, s->st, sizeof p->st);
+        snprintf(p->path, sizeof p->path, "%s", s->path);
+        char a[32];
+        ui_fmt_count(a, sizeof a, s->st[0].n_texts);
+        ui_app_message(app, 0, "stats of %s: %s texts", s->path, a);
+    }
+    free(s);
+    app->dirty = 1;
+}
+
+int ui_stats_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen) {
+    stats_state *ps = p->state;
+    stats_job *s = calloc(1, sizeof *s);
+    if (!s) return bb_err(err, errlen, BB_ENOMEM, "stats: out of memory");
+    /* [--max N] [--vocab FILE] CORPUS, options in any order before the corpus */
+    const char *q = args;
+    int st = BB_OK;
+    for (;;) {
+        while (*q == ' ') q++;
+        if (strncmp(q, "--max", 5) == 0 && (q[5] == ' ' || q[5] == '=')) {
+            char *end;
+            long v = strtol(q + 6, &end, 10);
+            if (end == q + 6 || v < 3 || v > 1000000) {
+                st = bb_err(err, errlen, BB_EINVAL, "stats: --max takes a length of at least 3");
+                break;
+            }
+            s->max_length = (int)v;
+            q = end;
+        } else if (strncmp(q, "--vocab", 7) == 0 && (q[7] == ' ' || q[7] == '=')) {
+            q += 8;
+            while (*q == ' ') q++;
+            size_t k = strcspn(q, " ");
+            snprintf(s->vocab, sizeof s->vocab, "%.*s", (int)k, q);
+            q += k;
+        } else {
+            break;
+        }
+    }
+    if (st == BB_OK && !*q)
+        st = bb_err(err, errlen, BB_EINVAL, "stats: usage `stats [--max N] [--vocab FILE] CORPUS` (.txt: a text per "
+                                            "line; .jsonl: a \"text\" field)");
+    if (st == BB_OK && !app->tk)
+        st = bb_err(err, errlen, BB_EINVAL, "stats: load a tokenizer first (`load DIR` or `vocab FILE`)");
+    if (st != BB_OK) {
+        free(s);
+        return st;
+    }
+    snprintf(s->path, sizeof s->path, "%s", q);
+    size_t pl = strlen(s->path);
+    while (pl && s->path[pl - 1] == ' ') s->path[--pl] = 0;
+    s->pane = p;
+    s->job.what = "corpus stats";
+    s->job.run = stats_run;
+    s->job.done = stats_done;
+    ps->busy = 1;
+    return ui_app_submit(app, &s->job);
+}
+
+static int stats_text(ui_app *app, ui_pane *p, const char *text, char *err, size_t errlen) {
+    return ui_stats_cmd(app, p, text, err, errlen);
+}
+
+static double pct(long a, long b) { return b ? 100.0 * (double)a / (double)b : 0; }
+
+/* A line of the side at row *y, kept inside r. */
+#define LINE(st, ...)                                                                \
+    do {                                                                             \
+        if (*y < r.y + r.h) viz_printf(c, r.x, *y, r.w, st, __VA_ARGS__);            \
+        (*y)++;                                                                      \
+    } while (0)
+
+/* One tokenizer's numbers in r. */
+static void draw_side(viz_canvas *c, viz_rect r, const char *name, const tok_stats *s) {
+    viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD}, dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM};
+    viz_style warn = {214, VIZ_DEFAULT, VIZ_BOLD};
+    char a[32], b[32];
+    int row = r.y, *y = &row;
+    LINE(bold, "%s", name);
+    ui_fmt_count(a, sizeof a, s->n_texts);
+    ui_fmt_count(b, sizeof b, s->n_tokens);
+    LINE(VIZ_PLAIN, "%s texts, %s tokens", a, b);
+    LINE(VIZ_PLAIN, "per text %.1f \xc2\xb1 %.1f  (min %d, q1 %d, median %d, q3 %d, max %d)", s->mean, s->std, s->min,
+         s->q1, s->median, s->q3, s->max);
+    ui_fmt_count(a, sizeof a, s->n_over);
+    LINE(s->n_over ? warn : VIZ_PLAIN, "over max length %d: %s texts (%.1f%%)", s->max_length, a,
+         pct(s->n_over, s->n_texts));
+    ui_fmt_count(a, sizeof a, s->cut_tokens);
+    LINE(VIZ_PLAIN, "truncation cuts %s tokens (%.1f%%), on either side", a, pct(s->cut_tokens, s->n_tokens));
+    ui_fmt_count(a, sizeof a, s->cut_words_right);
+    LINE(VIZ_PLAIN, "  right (keeps the start): %s words lose pieces", a);
+    ui_fmt_count(a, sizeof a, s->cut_words_left);
+    LINE(VIZ_PLAIN, "  left (keeps the end):    %s words lose pieces", a);
+    ui_fmt_count(a, sizeof a, s->n_unk);
+    LINE(s->n_unk ? warn : VIZ_PLAIN, "[UNK] %s tokens (%.3f%%)", a, 100.0 * s->unk_rate);
+    LINE(VIZ_PLAIN, "fertility %.3f tokens per word", s->fertility);
+    LINE(dim, "tokens per text (bins of %d; the bin of the max length bold):", s->bin_width);
+    if (row >= r.y + r.h) return;
+    char labels[TOK_STATS_BINS][32];
+    const char *lp[TOK_STATS_BINS];
+    float v[TOK_STATS_BINS];
+    int nb = s->max / s->bin_width + 1;
+    if (nb > TOK_STATS_BINS) nb = TOK_STATS_BINS;
+    for (int i = 0; i < nb; i++) {
+        snprintf(labels[i], sizeof labels[i], "%d-%d", i * s->bin_width, (i + 1) * s->bin_width - 1);
+        lp[i] = labels[i];
+        v[i] = (float)s->hist[i];
+    }
+    int hl = s->max_length / s->bin_width;
+    viz_bars bars = {.n = nb, .labels = lp, .values = v, .vmax = 0, .highlight = hl < nb ? hl : -1, .percent = 2};
+    viz_bars_draw(c, (viz_rect){r.x, row, r.w, r.y + r.h - row}, &bars, 0);
+}
+#undef LINE
+
+static void stats_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
+    stats_state *s = p->state;
+    viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD};
+    if (!s->have) {
+        viz_put(c, r.x, r.y, r.w,
+                s->busy ? "reading and tokenizing the corpus..." : "`stats CORPUS` (a .txt with a text per line, or .jsonl)",
+                bold);
+        if (!s->busy)
+            viz_put(c, r.x, r.y + 1, r.w,
+                    "shows tokens per text, what truncation cuts, [UNK] rate and fertility; `--vocab FILE` adds a "
+                    "second tokenizer side by side, `--max N` sets the length",
+                    VIZ_PLAIN);
+        if (s->err[0]) viz_put(c, r.x, r.y + 2, r.w, s->err, (viz_style){196, VIZ_DEFAULT, 0});
+        return;
+    }
+    viz_printf(c, r.x, r.y, r.w, bold, "corpus %s", s->path);
+    viz_rect body = {r.x, r.y + 2, r.w, r.h - 2};
+    if (s->n_sides == 1) {
+        draw_side(c, body, s->names[0], &s->st[0]);
+        return;
+    }
+    int hw = (r.w - 2) / 2;
+    draw_side(c, (viz_rect){body.x, body.y, hw, body.h}, s->names[0], &s->st[0]);
+    draw_side(c, (viz_rect){body.x + hw + 2, body.y, r.w - hw - 2, body.h}, s->names[1], &s->st[1]);
+}
+
+static void stats_free(ui_pane *p) {
+    free(p->state);
+    p->state = NULL;
+}
+
+ui_pane ui_pane_stats(void) {
+    return (ui_pane){.name = "stats",
+                     .help = "`stats [--max N] [--vocab FILE] CORPUS`: token lengths, truncation, [UNK], fertility",
+                     .state = calloc(1, sizeof(stats_state)),
+                     .draw = stats_draw,
+                     .text = stats_text,
+                     .free = stats_free};
+}
