@@ -134,7 +134,8 @@ int sess_metrics_append(sess_metrics *m, const sess_point *p, char *err, size_t 
 }
 
 int sess_metrics_append_json(sess_metrics *m, const cJSON *obj, char *err, size_t errlen) {
-    if (!cJSON_IsObject(obj)) return bb_err(err, errlen, BB_EINVAL, "%s: a metrics line must be a JSON object", m->path);
+    if (!cJSON_IsObject(obj))
+        return bb_err(err, errlen, BB_EINVAL, "%s: a metrics line must be a JSON object", m->path);
     char *text = cJSON_PrintUnformatted(obj); /* one line: strings escape their newlines */
     if (!text) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", m->path);
     size_t n = strlen(text);

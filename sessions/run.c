@@ -42,7 +42,8 @@ void sess_run_free(sess_run *r) {
 }
 
 int sess_run_file(const sess_session *s, const sess_run *r, const char *file, char *buf, size_t n) {
-    int k = file ? snprintf(buf, n, "%s/runs/%s/%s", s->dir, r->name, file) : snprintf(buf, n, "%s/runs/%s", s->dir, r->name);
+    int k = file ? snprintf(buf, n, "%s/runs/%s/%s", s->dir, r->name, file)
+                 : snprintf(buf, n, "%s/runs/%s", s->dir, r->name);
     return k >= 0 && (size_t)k < n ? BB_OK : BB_EINVAL;
 }
 

@@ -35,6 +35,8 @@
  *   bounds what a power cut can lose. The reader ignores a torn final line and counts bad lines.
  *
  * Errors follow bb_err.h: BB_OK or a negative code, and a one-line message naming the file.
+ * A sess_session belongs to one thread (the UI's); a sess_metrics may live on another (the trainer's).
+ * Creating a run does not save session.json: sess_open finds run directories it does not list.
  */
 #ifndef BB_SESSION_H
 #define BB_SESSION_H

@@ -60,7 +60,8 @@ static void test_round_trip(void) {
     if (step && loss && lr && gn && ep && tps && el && ev && ppl && acc) {
         int ok = 1;
         for (int i = 0; i < 3; i++)
-            ok &= step[i] == 10 * (i + 1) && ep[i] == 0.25 * (i + 1) && loss[i] == 7.5 - i && fabs(lr[i] / (1e-4 * (i + 1)) - 1) < 1e-11 &&
+            ok &= step[i] == 10 * (i + 1) && ep[i] == 0.25 * (i + 1) && loss[i] == 7.5 - i &&
+                  fabs(lr[i] / (1e-4 * (i + 1)) - 1) < 1e-11 && /* %.12g keeps 12 digits */
                   fabs(gn[i] - 1.0 / 3.0) < 1e-12 && tps[i] == 12345.5 && el[i] == 1.125 * (i + 1) && isnan(ev[i]);
         CHECK(ok, "training rows exact");
         CHECK(step[3] == 30 && ev[3] == 6.0 && isinf(ppl[3]) && ppl[3] > 0 && isnan(loss[3]), "eval row; inf kept");

@@ -192,7 +192,8 @@ static void bad_text(const char *tag, const char *text, const char *want) {
     expect_bad(tag, text, strlen(text), want);
 }
 
-static const char good_head[] = "{\"schema_version\":1,\"created\":\"2024-05-01T12:00:00Z\",\"modified\":\"2024-05-01T12:00:00Z\"";
+static const char good_head[] =
+    "{\"schema_version\":1,\"created\":\"2024-05-01T12:00:00Z\",\"modified\":\"2024-05-01T12:00:00Z\"";
 
 static void bad_with(const char *tag, const char *tail, const char *want) {
     char text[1024];
