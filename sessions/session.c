@@ -453,11 +453,14 @@ static char *resolve_dir(const char *path) {
     size_t tn = strlen(tail);
     if (n > tn && !strcmp(path + n - tn, tail)) return strndup(path, n - tn);
     if (!strcmp(path, "session.json")) return strdup(".");
-    if (is_dir(path)) return strdup(path);
-    char *b = bbs_name(path);
+    char sj[4096 + 16];
+    struct stat st;
+    snprintf(sj, sizeof sj, "%s/session.json", path);
+    if (stat(sj, &st) == 0) return strdup(path);
+    char *b = bbs_name(path); /* "demo" opens demo.bbs unless demo/ itself holds a session */
     if (b && is_dir(b)) return b;
     free(b);
-    return NULL;
+    return is_dir(path) ? strdup(path) : NULL;
 }
 
 int sess_open(sess_session **out, const char *path, int flags, char *err, size_t errlen) {
