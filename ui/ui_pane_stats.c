@@ -163,7 +163,7 @@ typedef struct {
 } stats_job;
 
 static void describe(char *out, size_t n, const char *who, const tok_tokenizer *tk) {
-    snprintf(out, n, "%s (%s, vocab %d)", who, tok_kind(tk) == TOK_MODEL_BPE ? "byte-level BPE" : "WordPiece",
+    snprintf(out, n, "%s (%s, vocab %d)", who, tok_kind(tk) == TOK_MODEL_BPE ? "BPE" : "WordPiece",
              tok_vocab_size(tk));
 }
 
@@ -183,7 +183,8 @@ static int stats_run(ui_job *j, char *err, size_t errlen) {
         const tok_tokenizer *tks[2] = {j->tk, other};
         s->n_sides = other ? 2 : 1;
         describe(s->names[0], sizeof s->names[0], "current", j->tk);
-        if (other) describe(s->names[1], sizeof s->names[1], s->vocab, other);
+        const char *base = strrchr(s->vocab, '/');
+        if (other) describe(s->names[1], sizeof s->names[1], base && base[1] ? base + 1 : s->vocab, other);
         for (int k = 0; k < s->n_sides && st == BB_OK; k++) {
             /* progress over both passes: the first fills 0..50%, the second 50..100% */
             _Atomic int pm = 0;
@@ -289,21 +290,21 @@ static void draw_side(viz_canvas *c, viz_rect r, const char *name, const tok_sta
     ui_fmt_count(a, sizeof a, s->n_texts);
     ui_fmt_count(b, sizeof b, s->n_tokens);
     LINE(VIZ_PLAIN, "%s texts, %s tokens", a, b);
-    LINE(VIZ_PLAIN, "per text %.1f \xc2\xb1 %.1f  (min %d, q1 %d, median %d, q3 %d, max %d)", s->mean, s->std, s->min,
-         s->q1, s->median, s->q3, s->max);
+    LINE(VIZ_PLAIN, "per text %.1f \xc2\xb1 %.1f, median %d", s->mean, s->std, s->median);
+    LINE(VIZ_PLAIN, "  min %d  q1 %d  q3 %d  max %d", s->min, s->q1, s->q3, s->max);
     ui_fmt_count(a, sizeof a, s->n_over);
     LINE(s->n_over ? warn : VIZ_PLAIN, "over max length %d: %s texts (%.1f%%)", s->max_length, a,
          pct(s->n_over, s->n_texts));
     ui_fmt_count(a, sizeof a, s->cut_tokens);
-    LINE(VIZ_PLAIN, "truncation cuts %s tokens (%.1f%%), on either side", a, pct(s->cut_tokens, s->n_tokens));
+    LINE(VIZ_PLAIN, "truncation cuts %s tokens (%.1f%%)", a, pct(s->cut_tokens, s->n_tokens));
     ui_fmt_count(a, sizeof a, s->cut_words_right);
-    LINE(VIZ_PLAIN, "  right (keeps the start): %s words lose pieces", a);
+    LINE(VIZ_PLAIN, "  right side (keeps the start): %s words hit", a);
     ui_fmt_count(a, sizeof a, s->cut_words_left);
-    LINE(VIZ_PLAIN, "  left (keeps the end):    %s words lose pieces", a);
+    LINE(VIZ_PLAIN, "  left side (keeps the end):    %s words hit", a);
     ui_fmt_count(a, sizeof a, s->n_unk);
     LINE(s->n_unk ? warn : VIZ_PLAIN, "[UNK] %s tokens (%.3f%%)", a, 100.0 * s->unk_rate);
     LINE(VIZ_PLAIN, "fertility %.3f tokens per word", s->fertility);
-    LINE(dim, "tokens per text (bins of %d; the bin of the max length bold):", s->bin_width);
+    LINE(dim, "tokens per text (max length's bin bold)");
     if (row >= r.y + r.h) return;
     char labels[TOK_STATS_BINS][32];
     const char *lp[TOK_STATS_BINS];

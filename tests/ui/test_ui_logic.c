@@ -1,11 +1,181 @@
 /* Workbench logic without a terminal: command table, pair splitting, completion, layout rectangles,
  * colour-mode choice (NO_COLOR), and the tokens pane drawn by ui_app_draw into a canvas. */
+#define NCURSES_WIDECHAR 1
+#include <curses.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "ui_app.h"
 #include "ui_term.h"
+
+/* The screen as text (100x30). */
+static char *screen(ui_app *app) {
+    char err[256];
+    viz_canvas c;
+    if (viz_canvas_init(&c, 100, 30, err, sizeof err) != BB_OK) return NULL;
+    ui_app_draw(app, &c);
+    char *t = viz_canvas_text_dup(&c);
+    viz_canvas_free(&c);
+    return t;
+}
+
+static void key(ui_app *app, int k) {
+    ui_pane *p = ui_app_focused(app);
+    p->key(app, p, k);
+    ui_app_wait_jobs(app);
+}
+
+/* Neuron view, logit lens and `x` on bert_tiny_a, checked against the engine's own numbers. */
+static void test_attention_views(ui_app *app, const char *fx) {
+    char err[512], dir[1024];
+    snprintf(dir, sizeof dir, "%s/bert_tiny_a", fx);
+    CHECK_OK(ui_app_load(app, dir, err, sizeof err), err);
+    ui_app_wait_jobs(app);
+    CHECK(app->model && strstr(app->msg, "2 layers x 4 heads"), "model loaded: %s", app->msg);
+    CHECK(ui_cmd_run(app, "attn the cat sat on the mat") == BB_OK, "attn runs");
+    ui_app_wait_jobs(app);
+    CHECK(strcmp(ui_app_focused(app)->name, "attention") == 0, "attention focused");
+    infer_attn at;
+    CHECK_OK(infer_attention(app->cx, "the cat sat on the mat", NULL, &at, err, sizeof err), err);
+    /* ] . j j: layer 1, head 1, query 2 ("cat"); n computes the neuron view on the worker */
+    key(app, ']');
+    key(app, '.');
+    key(app, 'j');
+    key(app, 'j');
+    key(app, 'n');
+    char *t = screen(app);
+    CHECK(t && strstr(t, "view neuron") && strstr(t, "query 2 cat: key, q.k/sqrt(d), softmax, q*k"), "neuron view:\n%s",
+          t ? t : "");
+    /* every key row's softmax is the captured attention probability of layer 1, head 1, row 2 */
+    const float *p = infer_attn_head(&at, 1, 1) + 2 * at.T;
+    for (int k = 0; k < at.T && t; k++) {
+        char row[64];
+        snprintf(row, sizeof row, "%3d %-10.10s ", k, at.enc->tokens[k]);
+        char *line = strstr(t, row);
+        char want[16];
+        snprintf(want, sizeof want, "%6.3f", (double)p[k]);
+        CHECK(line && strstr(line, want) && strstr(line, want) < strchr(line, '\n'), "key %d softmax %s", k, want);
+    }
+    free(t);
+    /* v until the lens view; l computes the lens of the cursor's token */
+    key(app, 'v');
+    key(app, 'l');
+    t = screen(app);
+    infer_lens lens;
+    CHECK_OK(infer_logit_lens(app->cx, "the cat sat on the mat", 2, 5, &lens, err, sizeof err), err);
+    char want[128];
+    snprintf(want, sizeof want, "L1    %s %.2f", tok_id_to_token(app->tk, lens.ids[2 * 5]), (double)lens.probs[2 * 5]);
+    CHECK(t && strstr(t, "view logit lens") && strstr(t, "token 2 cat: the MLM head's top 5") && strstr(t, want),
+          "logit lens (%s):\n%s", want, t ? t : "");
+    infer_lens_free(&lens);
+    free(t);
+    /* x masks "cat": attention and fill-mask recompute on "the [MASK] sat on the mat" */
+    key(app, 'x');
+    CHECK(strstr(app->msg, "masked token 2: the [MASK] sat on the mat") != NULL, "x message: %s", app->msg);
+    key(app, 'v'); /* back to the heatmap */
+    t = screen(app);
+    CHECK(t && strstr(t, "2 [MASK]") && strstr(t, "view heatmap"), "heatmap row of the mask:\n%s", t ? t : "");
+    free(t);
+    CHECK(ui_cmd_run(app, "pane fill-mask") == BB_OK, "pane fill-mask");
+    t = screen(app);
+    infer_fill fm;
+    CHECK_OK(infer_fill_mask(app->cx, "the [MASK] sat on the mat", 10, NULL, 0, &fm, err, sizeof err), err);
+    CHECK(t && strstr(t, "[MASK] #0 (token 2): ") && strstr(t, fm.masks[0].preds[0].token_str),
+          "fill-mask recomputed for the masked text (top %s):\n%s", fm.masks[0].preds[0].token_str, t ? t : "");
+    infer_fill_free(&fm);
+    free(t);
+    infer_attn_free(&at);
+}
+
+/* stats: the per-text merge equals one tok_stats_compute call; the pane shows both tokenizers. */
+static void test_stats(ui_app *app, const char *fx) {
+    char err[512], path[] = "/tmp/bb_ui_stats_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "temp file");
+    if (fd < 0) return;
+    FILE *f = fdopen(fd, "w");
+    const char *lines[] = {"The cat sat on the mat.", "Tokenization is the process of splitting sequence to tokens",
+                           "a", "Zwölf Boxkämpfer jagen Viktor quer über den großen Sylter Deich ☃ ☃ ☃",
+                           "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"};
+    for (int i = 0; i < 5; i++) fprintf(f, "%s\n\n", lines[i]);
+    fclose(f);
+    char **texts;
+    long n;
+    CHECK_OK(ui_corpus_read(path, &texts, &n, err, sizeof err), err);
+    CHECK(n == 5, "5 texts (blank lines skipped), got %ld", n);
+    for (int max = 4; max <= 20; max += 8) {
+        tok_stats a, b;
+        _Atomic int pm = 0;
+        CHECK_OK(tok_stats_compute(app->tk, (const char *const *)texts, n, max, &a, err, sizeof err), err);
+        CHECK_OK(ui_stats_compute(app->tk, (const char *const *)texts, n, max, &b, &pm, NULL, err, sizeof err), err);
+        CHECK(a.n_texts == b.n_texts && a.n_tokens == b.n_tokens && a.n_words == b.n_words && a.n_unk == b.n_unk &&
+                  a.min == b.min && a.q1 == b.q1 && a.median == b.median && a.q3 == b.q3 && a.max == b.max &&
+                  a.n_over == b.n_over && a.cut_tokens == b.cut_tokens && a.cut_words_right == b.cut_words_right &&
+                  a.cut_words_left == b.cut_words_left && a.bin_width == b.bin_width &&
+                  memcmp(a.hist, b.hist, sizeof a.hist) == 0,
+              "merged stats equal one call at max %d", max);
+        CHECK(a.mean == b.mean && a.unk_rate == b.unk_rate && a.fertility == b.fertility &&
+                  (a.std - b.std) * (a.std - b.std) < 1e-18,
+              "mean %g/%g unk %g/%g fertility %g/%g", a.mean, b.mean, a.unk_rate, b.unk_rate, a.fertility, b.fertility);
+        CHECK(pm == 1000 && a.n_unk > 0 && a.n_over > 0, "progress done, [UNK] (%ld) and cuts (%ld) exercised", a.n_unk,
+              a.n_over);
+    }
+    volatile int cancel = 1;
+    tok_stats c;
+    CHECK(ui_stats_compute(app->tk, (const char *const *)texts, n, 8, &c, NULL, &cancel, err, sizeof err) == BB_ECANCEL,
+          "cancel stops it");
+    ui_corpus_free(texts, n);
+
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "stats --max 12 --vocab %s/tokenizer/bpe_brown_tokenizer.json %s", fx, path);
+    CHECK(ui_cmd_run(app, cmd) == BB_OK, "stats runs");
+    ui_app_wait_jobs(app);
+    char *t = screen(app);
+    CHECK(t && strstr(t, "current (WordPiece, vocab 30522)") && strstr(t, "bpe_brown_tokenizer.json (BPE, vocab 8000)") &&
+              strstr(t, "5 texts") && strstr(t, "over max length 12:") && strstr(t, "fertility"),
+          "stats pane:\n%s", t ? t : "");
+    free(t);
+    CHECK(ui_cmd_run(app, "stats /nonexistent/corpus.txt") == BB_OK, "stats queued");
+    ui_app_wait_jobs(app);
+    CHECK(app->msg_error && strstr(app->msg, "/nonexistent/corpus.txt"), "missing corpus reported: %s", app->msg);
+    unlink(path);
+}
+
+/* compare: two tokenizers (aligned segments), then a model against itself (no attention change). */
+static void test_compare(ui_app *app, const char *fx) {
+    char cmd[2048];
+    CHECK(ui_cmd_run(app, "compare the cat") != BB_OK && strstr(app->msg, "--vocab FILE"), "compare needs a B first");
+    snprintf(cmd, sizeof cmd, "compare --vocab %s/tokenizer/bpe_brown_tokenizer.json Tokenization is na\xc3\xafve", fx);
+    CHECK(ui_cmd_run(app, cmd) == BB_OK, "compare --vocab runs");
+    ui_app_wait_jobs(app);
+    char *t = screen(app);
+    CHECK(t && strstr(t, "A current (WordPiece, vocab 30522): 6 tokens, 0 [UNK]") &&
+              strstr(t, "B bpe_brown_tokenizer.json (byte-level BPE, vocab 8000)") &&
+              strstr(t, "<s> Tokenization is na\xc3\xafve </s>"),
+          "compare chips:\n%s", t ? t : "");
+    CHECK(t && strstr(t, "\xe2\x94\x82na\xc3\xafve ") && strstr(t, "naive") && strstr(t, "\xc4\xa0n a \xc3\x83 \xc2\xaf ve"),
+          "segment row of naïve:\n%s", t ? t : "");
+    free(t);
+    /* compare TEXT reuses B */
+    CHECK(ui_cmd_run(app, "compare hello") == BB_OK, "compare TEXT");
+    ui_app_wait_jobs(app);
+    t = screen(app);
+    CHECK(t && strstr(t, "B bpe_brown_tokenizer.json") && strstr(t, "A current (WordPiece, vocab 30522): 3 tokens"),
+          "B kept:\n%s", t ? t : "");
+    free(t);
+    snprintf(cmd, sizeof cmd, "compare --model %s/bert_tiny_a the capital of france is [MASK].", fx);
+    CHECK(ui_cmd_run(app, cmd) == BB_OK, "compare --model runs");
+    ui_app_wait_jobs(app);
+    t = screen(app);
+    CHECK(t && strstr(t, "A and B split the text into the same pieces.") && strstr(t, "fill-mask, mask #0") &&
+              strstr(t, "most: L0 h0 = 0.000") && strstr(t, "L1    0.000  0.000  0.000  0.000") &&
+              strstr(t, "B has no tokenizer files: it uses A's (bert-base-uncased-vocab.txt)"),
+          "same model: identical splits, zero attention change:\n%s", t ? t : "");
+    free(t);
+}
 
 int main(void) {
     char err[512];
@@ -75,6 +245,9 @@ int main(void) {
     CHECK(ui_cmd_run(&app, "frobnicate") != BB_OK && app.msg_error, "unknown command is an error message");
     CHECK(ui_cmd_run(&app, "attention the cat") != BB_OK && strstr(app.msg, "load"), "attention without a model says to load");
     viz_canvas_free(&c);
+    test_stats(&app, fx);
+    test_attention_views(&app, fx);
+    test_compare(&app, fx);
     ui_app_free(&app);
     return check_done();
 }
