@@ -102,6 +102,40 @@ check "summary view" "layer head  entropy"
 T send-keys -t w -l "i"
 check_not "back to the input line" "^ PANE "
 
+# zoom to the overview, the neuron view (n) and the logit lens (v, l) for the cursor's token
+T send-keys -t w Escape
+check "pane mode again" "PANE"
+T send-keys -t w -l "vvv"
+check "heatmap again" "view heatmap"
+T send-keys -t w -l "zz"
+check "overview zoom" "view heatmap  \(overview\)"
+T send-keys -t w -l "z"
+T send-keys -t w -l "n"
+check "neuron view" "query 2 cat: key, q\.k/sqrt\(d\), softmax, q\*k"
+check "neuron rows" "^│ *1 the +-?[0-9]+\.[0-9]{3} +0\.[0-9]{3} "
+T send-keys -t w -l "vl"
+check "logit lens" "token 2 cat: the MLM head's top 5"
+check "lens rows" "^│L1 +[^ ]+ 0\.[0-9]{2}"
+# x masks the cursor's token: attention and fill-mask recompute
+T send-keys -t w -l "x"
+check "x masks the token" "masked token 2: The \[MASK\] sat on the mat\."
+T send-keys -t w -l "v"
+check "heatmap of the masked text" "2 \[MASK\] +[░▒▓█]+"
+T send-keys -t w -l "i"
+type_line "pane fill-mask"
+check "fill-mask of the masked text" "\[MASK\] #0 \(token 2\): the"
+
+# compare: a byte-level BPE tokenizer beside the WordPiece one
+type_line "compare --vocab $fx/tokenizer/bpe_brown_tokenizer.json Tokenization is naïve 😀"
+check "compare A" "A current \(WordPiece, vocab 30522\): 7 tokens, 1 \[UNK\]"
+check "compare B chips (graphemes)" "<s> Tokenization is naïve +😀 </s>"
+check "compare segments" "naïve +naive +Ġn a Ã ¯ ve"
+# stats of a small corpus, two tokenizers side by side
+printf 'The cat sat on the mat.\nTokenization is the process of splitting sequence to tokens\n' >"$tmp/corpus.txt"
+type_line "stats --max 12 --vocab $fx/tokenizer/bpe_brown_tokenizer.json $tmp/corpus.txt"
+check "stats" "over max length 12: 1 texts \(50\.0%\) +over max length 12: 1 texts"
+check "stats histogram" "[0-9]+-[0-9]+ [▏▎▍▌▋▊▉█]+ +1"
+
 # fill-mask ranking and a word's rank
 type_line "mask The capital of France is [MASK]."
 check "fill-mask" "\[MASK\] #0 \(token 6\): the capital of france is"
