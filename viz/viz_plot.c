@@ -1,0 +1,302 @@
+/* Line plots on a dot grid (braille, half blocks or ASCII thirds), nice ticks, EMA and spikes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "viz_plot.h"
+
+/* ---- series maths ----------------------------------------------------------------------------- */
+
+void viz_ema(double *out, const double *y, long n, double w) {
+    double last = 0, wk = 1;
+    for (long i = 0; i < n; i++) {
+        double v = y[i];
+        if (!isfinite(v)) {
+            out[i] = NAN;
+            continue;
+        }
+        last = w * last + (1 - w) * v;
+        wk *= w;
+        out[i] = last / (1 - wk);
+    }
+}
+
+long viz_spikes(unsigned char *flag, const double *y, long n, int window, double z) {
+    long hits = 0;
+    int need = window / 2 > 2 ? window / 2 : 2;
+    for (long i = 0; i < n; i++) {
+        flag[i] = 0;
+        if (!isfinite(y[i])) continue;
+        double s = 0, s2 = 0;
+        int k = 0;
+        for (long j = i - 1; j >= 0 && k < window; j--) {
+            if (!isfinite(y[j])) continue;
+            s += y[j], s2 += y[j] * y[j], k++;
+        }
+        if (k < need) continue;
+        double mean = s / k, var = s2 / k - mean * mean;
+        double sd = var > 0 ? sqrt(var) : 0;
+        if (sd > 0 && fabs(y[i] - mean) > z * sd) flag[i] = 1, hits++;
+    }
+    return hits;
+}
+
+/* ---- ticks ------------------------------------------------------------------------------------ */
+
+static double nice_step(double raw) {
+    double p = pow(10, floor(log10(raw)));
+    double f = raw / p;
+    return (f <= 1 + 1e-9 ? 1 : f <= 2 + 1e-9 ? 2 : f <= 5 + 1e-9 ? 5 : 10) * p;
+}
+
+int viz_nice_ticks(double lo, double hi, int max_ticks, double *ticks) {
+    if (!(hi > lo) || max_ticks < 1) return 0;
+    double step = nice_step((hi - lo) / (max_ticks > 1 ? max_ticks - 1 : 1));
+    for (;;) {
+        long a = (long)ceil(lo / step - 1e-9), b = (long)floor(hi / step + 1e-9);
+        if (b - a + 1 <= max_ticks) {
+            int n = 0;
+            for (long i = a; i <= b; i++) ticks[n++] = i == 0 ? 0 : (double)i * step;
+            return n;
+        }
+        step = nice_step(step * 1.01);
+    }
+}
+
+int viz_log_ticks(double lo, double hi, int max_ticks, double *ticks) {
+    static const double mult[3] = {1, 2, 5};
+    for (int nm = 1; nm <= 3; nm += 2) { /* powers of ten first; 1-2-5 when fewer than two fit */
+        int n = 0;
+        for (long e = (long)floor(lo) - 1; e <= (long)ceil(hi); e++)
+            for (int k = 0; k < nm; k++) {
+                double t = log10(mult[k]) + (double)e;
+                if (t >= lo - 1e-9 && t <= hi + 1e-9 && n < max_ticks) ticks[n++] = t;
+            }
+        if (n >= 2) return n;
+    }
+    return viz_nice_ticks(lo, hi, max_ticks, ticks);
+}
+
+void viz_tick_label(char *buf, size_t n, double v, double step) {
+    const char *suffix = "";
+    double a = fabs(v), scale = 1;
+    if (a >= 1e7) scale = 1e6, suffix = "M";
+    else if (a >= 1e4) scale = 1e3, suffix = "k";
+    v /= scale, step /= scale;
+    int dec = step >= 1 || step <= 0 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    if (dec > 6) dec = 6;
+    snprintf(buf, n, "%.*f%s", dec, v, suffix);
+}
+
+void viz_duration_label(char *buf, size_t n, double s) {
+    long t = (long)floor(s + 0.5);
+    if (t < 60) snprintf(buf, n, "%lds", t);
+    else if (t < 3600) snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+    else snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+/* ---- drawing ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    int sx, sy;          /* dots per cell */
+    int pw, ph;          /* plot cells */
+    unsigned char *bits; /* (ph, pw) dot bits of each cell */
+    short *owner;        /* (ph, pw) series that drew last into the cell, -1: none */
+    uint32_t *point;     /* (ph, pw) point glyph, 0: none */
+} dotgrid;
+
+static void dot_set(dotgrid *g, int dx, int dy, short s) {
+    if (dx < 0 || dy < 0 || dx >= g->pw * g->sx || dy >= g->ph * g->sy) return;
+    int cx = dx / g->sx, cy = dy / g->sy, k = cy * g->pw + cx;
+    g->bits[k] |= (unsigned char)(1u << ((dy % g->sy) * g->sx + dx % g->sx));
+    g->owner[k] = s;
+}
+
+static void dot_line(dotgrid *g, int x0, int y0, int x1, int y1, short s) {
+    int dx = abs(x1 - x0), dy = -abs(y1 - y0), stx = x0 < x1 ? 1 : -1, sty = y0 < y1 ? 1 : -1, e = dx + dy;
+    for (;;) {
+        dot_set(g, x0, y0, s);
+        if (x0 == x1 && y0 == y1) return;
+        int e2 = 2 * e;
+        if (e2 >= dy) e += dy, x0 += stx;
+        if (e2 <= dx) e += dx, y0 += sty;
+    }
+}
+
+/* The glyph of a cell's dots; bit (row * sx + col). */
+static uint32_t cell_glyph(const dotgrid *g, unsigned bits, int ascii) {
+    if (ascii) {
+        int n = (bits & 1) + (bits >> 1 & 1) + (bits >> 2 & 1);
+        return n > 1 ? '|' : (bits & 1) ? '\'' : (bits & 2) ? '-' : '.';
+    }
+    if (g->sy == 2) return bits == 3 ? 0x2588 : bits == 1 ? 0x2580 : 0x2584;
+    /* braille: dots 1-3 and 7 in the left column, 4-6 and 8 in the right */
+    static const unsigned char map[8] = {0x01, 0x08, 0x02, 0x10, 0x04, 0x20, 0x40, 0x80};
+    unsigned b = 0;
+    for (int i = 0; i < 8; i++)
+        if (bits & (1u << i)) b |= map[i];
+    return 0x2800 + b;
+}
+
+static double ty(const viz_plot *p, double y) {
+    if (!isfinite(y)) return NAN;
+    if (p->log_y) return y > 0 ? log10(y) : NAN;
+    return y;
+}
+
+long viz_plot_draw(viz_canvas *c, viz_rect r, const viz_plot *p) {
+    if (r.w < 20 || r.h < 5) return 0;
+    /* ranges */
+    double xmin = p->xmin, xmax = p->xmax;
+    int auto_x = !(xmax > xmin);
+    if (auto_x) xmin = INFINITY, xmax = -INFINITY;
+    for (int s = 0; auto_x && s < p->n_series; s++)
+        for (long i = 0; i < p->series[s].n; i++) {
+            double x = p->series[s].x[i];
+            if (!isfinite(x) || !isfinite(ty(p, p->series[s].y[i]))) continue;
+            if (x < xmin) xmin = x;
+            if (x > xmax) xmax = x;
+        }
+    double ymin = INFINITY, ymax = -INFINITY;
+    long npts = 0;
+    for (int s = 0; s < p->n_series; s++)
+        for (long i = 0; i < p->series[s].n; i++) {
+            double x = p->series[s].x[i], y = ty(p, p->series[s].y[i]);
+            if (!isfinite(x) || !isfinite(y) || x < xmin || x > xmax) continue;
+            if (y < ymin) ymin = y;
+            if (y > ymax) ymax = y;
+            npts++;
+        }
+    if (!npts) xmin = 0, xmax = 1, ymin = 0, ymax = 1;
+    if (!(xmax > xmin)) xmax = xmin + 1;
+    if (!(ymax > ymin)) {
+        double pad = fabs(ymin) > 1e-3 ? fabs(ymin) * 0.1 : 0.1;
+        ymin -= pad, ymax += pad;
+    }
+    int ph = r.h - 3;
+    /* y ticks and the label column */
+    double yt[16], ystep;
+    int max_yt = (ph + 1) / 2 + 1 > 16 ? 16 : (ph + 1) / 2 + 1;
+    int nyt = p->log_y ? viz_log_ticks(ymin, ymax, max_yt, yt) : viz_nice_ticks(ymin, ymax, max_yt, yt);
+    ystep = nyt > 1 ? yt[1] - yt[0] : ymax - ymin;
+    char ylab[16][24];
+    int lw = 1;
+    for (int i = 0; i < nyt; i++) {
+        if (p->log_y) viz_tick_label(ylab[i], sizeof ylab[i], pow(10, yt[i]), pow(10, floor(yt[i] + 1e-9)));
+        else viz_tick_label(ylab[i], sizeof ylab[i], yt[i], ystep);
+        int w = viz_text_width(ylab[i], -1);
+        if (w > lw) lw = w;
+    }
+    int ax = r.x + lw + 1, x0 = ax + 1, y0 = r.y + 1;
+    dotgrid g = {.sx = c->ascii || p->blocks ? 1 : 2, .sy = c->ascii ? 3 : p->blocks ? 2 : 4, .pw = r.x + r.w - x0, .ph = ph};
+    size_t cells = (size_t)g.pw * (size_t)g.ph;
+    g.bits = calloc(cells, 1);
+    g.owner = malloc(cells * sizeof *g.owner);
+    g.point = calloc(cells, sizeof *g.point);
+    if (!g.bits || !g.owner || !g.point) goto done;
+    for (size_t k = 0; k < cells; k++) g.owner[k] = -1;
+    int W = g.pw * g.sx, H = g.ph * g.sy;
+#define DOT_X(x) ((int)lround(((x) - xmin) / (xmax - xmin) * (W - 1)))
+#define DOT_Y(y) ((int)lround((ymax - (y)) / (ymax - ymin) * (H - 1)))
+    /* series */
+    for (int s = 0; s < p->n_series; s++) {
+        const viz_series *sr = &p->series[s];
+        int have = 0, px = 0, py = 0;
+        for (long i = 0; i < sr->n; i++) {
+            double x = sr->x[i], y = ty(p, sr->y[i]);
+            if (!isfinite(x) || x < xmin || x > xmax || !isfinite(y)) {
+                have = 0;
+                continue;
+            }
+            int dx = DOT_X(x), dy = DOT_Y(y);
+            if (sr->kind == VIZ_SERIES_POINTS) {
+                int k = dy / g.sy * g.pw + dx / g.sx;
+                uint32_t gl = sr->glyph ? sr->glyph : 0x25cf;
+                g.point[k] = c->ascii && gl > 127 ? 'o' : gl;
+                g.owner[k] = (short)s;
+                continue;
+            }
+            if (have) dot_line(&g, px, py, dx, dy, (short)s);
+            else dot_set(&g, dx, dy, (short)s);
+            have = 1, px = dx, py = dy;
+        }
+    }
+    /* cells */
+    int mark_col[64], n_marks = 0;
+    for (int i = 0; i < p->n_vmarks && n_marks < 64; i++) {
+        double x = p->vmarks[i];
+        if (x >= xmin && x <= xmax) mark_col[n_marks++] = DOT_X(x) / g.sx;
+    }
+    for (int cy = 0; cy < g.ph; cy++)
+        for (int cx = 0; cx < g.pw; cx++) {
+            int k = cy * g.pw + cx;
+            if (g.owner[k] >= 0) {
+                viz_style st = p->series[g.owner[k]].style;
+                viz_putc(c, x0 + cx, y0 + cy, g.point[k] ? g.point[k] : cell_glyph(&g, g.bits[k], c->ascii), st);
+                continue;
+            }
+            for (int m = 0; m < n_marks; m++)
+                if (mark_col[m] == cx) viz_putc(c, x0 + cx, y0 + cy, c->ascii ? ':' : 0x250a, (viz_style){240, VIZ_DEFAULT, 0});
+        }
+    /* y axis */
+    viz_style axs = {244, VIZ_DEFAULT, 0};
+    for (int cy = 0; cy < g.ph; cy++) viz_putc(c, ax, y0 + cy, c->ascii ? '|' : 0x2502, axs);
+    for (int i = 0; i < nyt; i++) {
+        int cy = DOT_Y(yt[i]) / g.sy;
+        int w = viz_text_width(ylab[i], -1);
+        viz_put(c, ax - 1 - w, y0 + cy, w, ylab[i], axs);
+        viz_putc(c, ax, y0 + cy, c->ascii ? '+' : 0x2524, axs);
+    }
+    /* x axis */
+    int axy = y0 + g.ph;
+    viz_putc(c, ax, axy, c->ascii ? '+' : 0x2514, axs);
+    for (int cx = 0; cx < g.pw; cx++) viz_putc(c, x0 + cx, axy, c->ascii ? '-' : 0x2500, axs);
+    double xt[32];
+    int max_xt = g.pw / 10 + 1 > 32 ? 32 : g.pw / 10 + 1;
+    int nxt = viz_nice_ticks(xmin, xmax, max_xt, xt);
+    double xstep = nxt > 1 ? xt[1] - xt[0] : xmax - xmin;
+    int last = r.x - 1;
+    for (int i = 0; i < nxt; i++) {
+        int cx = x0 + DOT_X(xt[i]) / g.sx;
+        viz_putc(c, cx, axy, c->ascii ? '+' : 0x252c, axs);
+        char lab[32];
+        if (p->x_time) viz_duration_label(lab, sizeof lab, xt[i]);
+        else viz_tick_label(lab, sizeof lab, xt[i], xstep);
+        int w = viz_text_width(lab, -1), lx = cx - w / 2;
+        if (lx < r.x) lx = r.x;
+        if (lx + w > r.x + r.w) lx = r.x + r.w - w;
+        if (lx <= last) continue;
+        viz_put(c, lx, axy + 1, w, lab, axs);
+        last = lx + w;
+    }
+    /* the x label after the tick labels, or beside the y label when they leave no room */
+    int xl_w = p->xlabel ? viz_text_width(p->xlabel, -1) : 0, xl_top = 0;
+    if (xl_w && r.x + r.w - xl_w > last) viz_put(c, r.x + r.w - xl_w, axy + 1, xl_w, p->xlabel, axs);
+    else xl_top = xl_w > 0;
+    /* header: y label left, legend right */
+    int hx = r.x;
+    if (p->ylabel) hx += viz_put(c, r.x, r.y, r.w, p->ylabel, (viz_style){250, VIZ_DEFAULT, VIZ_BOLD}) + 1;
+    if (xl_top) hx += viz_printf(c, hx, r.y, r.x + r.w - hx, axs, "(x: %s)", p->xlabel) + 1;
+    char item[96];
+    int right = r.x + r.w;
+    for (int s = p->n_series - 1; s >= 0; s--) {
+        const viz_series *sr = &p->series[s];
+        if (!sr->label) continue;
+        snprintf(item, sizeof item, "%s", sr->label);
+        int w = viz_text_width(item, -1) + 3;
+        if (right - w < hx) break;
+        right -= w;
+        uint32_t gl = sr->kind == VIZ_SERIES_POINTS ? (sr->glyph ? sr->glyph : 0x25cf) : 0x2500;
+        if (c->ascii && gl > 127) gl = sr->kind == VIZ_SERIES_POINTS ? 'o' : '-';
+        viz_putc(c, right + 1, r.y, gl, sr->style);
+        viz_put(c, right + 3, r.y, w - 3, item, (viz_style){sr->style.fg, VIZ_DEFAULT, 0});
+    }
+#undef DOT_X
+#undef DOT_Y
+done:
+    free(g.bits);
+    free(g.owner);
+    free(g.point);
+    return npts;
+}
