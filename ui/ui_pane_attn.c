@@ -252,6 +252,17 @@ static void draw_summary(attn_state *s, viz_canvas *c, viz_rect r) {
     }
 }
 
+/* A vector of n values as w shade cells (groups of n/w dims averaged): blue >= 0, red < 0. */
+static void draw_vec(viz_canvas *c, int x, int y, int w, const float *v, int n, float vmax) {
+    for (int d = 0; d < w; d++) {
+        int i0 = d * n / w, i1 = (d + 1) * n / w;
+        float sum = 0;
+        for (int i = i0; i < i1; i++) sum += v[i];
+        float m = i1 > i0 ? sum / (float)(i1 - i0) / vmax : 0;
+        viz_putc(c, x + d, y, viz_shade_glyph(c, fabsf(m)), (viz_style){m >= 0 ? 39 : 203, VIZ_DEFAULT, 0});
+    }
+}
+
 static void draw_neuron(attn_state *s, viz_canvas *c, viz_rect r) {
     if (!s->have_nv || s->nv_key[0] != s->layer || s->nv_key[1] != s->head || s->nv_key[2] != s->hm.cur_r) {
         viz_put(c, r.x, r.y, r.w, s->busy ? "computing the neuron view..." : "press n to compute the neuron view",
@@ -259,21 +270,24 @@ static void draw_neuron(attn_state *s, viz_canvas *c, viz_rect r) {
         return;
     }
     const infer_neuron *n = &s->nv;
-    float qmax = 1e-6f;
-    for (int i = 0; i < n->T * n->HS; i++) qmax = fmaxf(qmax, fabsf(n->qk[i]));
-    int barw = r.w - 36;
-    if (barw > n->HS) barw = n->HS;
-    viz_printf(c, r.x, r.y, r.w, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD}, "query %d %s: key, q.k/sqrt(d), softmax, q*k",
-               s->nv_key[2], s->labels[s->nv_key[2]]);
-    for (int t = 0; t < n->T && 1 + t < r.h; t++) {
-        int y = r.y + 1 + t;
+    float qkmax = 1e-6f, kmax = 1e-6f, qmax = 1e-6f;
+    for (int i = 0; i < n->T * n->HS; i++) qkmax = fmaxf(qkmax, fabsf(n->qk[i])), kmax = fmaxf(kmax, fabsf(n->keys[i]));
+    for (int i = 0; i < n->HS; i++) qmax = fmaxf(qmax, fabsf(n->query[i]));
+    /* columns: index, key token, score, softmax (34), then the key vector and q*k, each up to HS cells */
+    int vw = (r.w - 37) / 2;
+    if (vw > n->HS) vw = n->HS;
+    if (vw < 1) vw = 1;
+    viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD};
+    viz_printf(c, r.x, r.y, r.w, bold, "query %d %s (layer %d head %d): q.k/sqrt(d), softmax, key k, q*k", s->nv_key[2],
+               s->labels[s->nv_key[2]], s->nv_key[0], s->nv_key[1]);
+    viz_printf(c, r.x, r.y + 1, 35, VIZ_PLAIN, "%-26s q", "query vector");
+    draw_vec(c, r.x + 35, r.y + 1, vw, n->query, n->HS, qmax);
+    for (int t = 0; t < n->T && 2 + t < r.h; t++) {
+        int y = r.y + 2 + t;
         viz_printf(c, r.x, y, 34, VIZ_PLAIN, "%3d %-10.10s %8.3f %6.3f", t, s->labels[t], (double)n->scores[t],
                    (double)n->probs[t]);
-        for (int d = 0; d < barw; d++) {
-            float v = n->qk[(size_t)t * n->HS + d] / qmax;
-            viz_putc(c, r.x + 35 + d, y, viz_shade_glyph(c, fabsf(v)),
-                     (viz_style){v >= 0 ? 39 : 203, VIZ_DEFAULT, 0});
-        }
+        draw_vec(c, r.x + 35, y, vw, n->keys + (size_t)t * n->HS, n->HS, kmax);
+        draw_vec(c, r.x + 36 + vw, y, vw, n->qk + (size_t)t * n->HS, n->HS, qkmax);
     }
 }
 

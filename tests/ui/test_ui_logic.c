@@ -47,7 +47,7 @@ static void test_attention_views(ui_app *app, const char *fx) {
     key(app, 'j');
     key(app, 'n');
     char *t = screen(app);
-    CHECK(t && strstr(t, "view neuron") && strstr(t, "query 2 cat: key, q.k/sqrt(d), softmax, q*k"), "neuron view:\n%s",
+    CHECK(t && strstr(t, "view neuron") && strstr(t, "query 2 cat (layer 1 head 1): q.k/sqrt(d), softmax, key k, q*k"), "neuron view:\n%s",
           t ? t : "");
     /* every key row's softmax is the captured attention probability of layer 1, head 1, row 2 */
     const float *p = infer_attn_head(&at, 1, 1) + 2 * at.T;
