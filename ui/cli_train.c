@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "trainer.h"
+#include "cli_train.h"
 
-static const char usage[] =
+const char cli_train_usage[] =
     "usage: bertbench train --task mlm|seqcls|tokcls (--model DIR | --config FILE) --data FILE --out DIR [options]\n"
     "  --model DIR            start from a checkpoint (Hugging Face directory)\n"
     "  --config FILE          train from scratch (HF init) with this config.json\n"
@@ -73,8 +73,7 @@ static void progress(const train_event *ev, long total, int tty) {
             ev->tokens_per_s, el, eta);
 }
 
-int cli_train(int argc, char **argv) {
-    const char *cmd = "train";
+int cli_train_parse(int argc, char **argv, train_options *op, int need_out, char *err, size_t errlen) {
     train_options o = train_options_default();
     o.warmup_steps = -1;
     int task_set = 0;
@@ -84,16 +83,15 @@ int cli_train(int argc, char **argv) {
         float x;
 #define NEED_ARG                                                                                                   \
     do {                                                                                                           \
-        if (!v) return cli_usage_error(cmd, "%s needs a value", a);                                                \
+        if (!v) return bb_err(err, errlen, BB_EINVAL, "%s needs a value", a);                                      \
         i++;                                                                                                       \
     } while (0)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(usage, stdout);
-            return 0;
+            return 1;
         } else if (!strcmp(a, "--task")) {
             NEED_ARG;
             int t = train_task_parse(v);
-            if (t < 0) return cli_usage_error(cmd, "--task %s: expected mlm, seqcls or tokcls", v);
+            if (t < 0) return bb_err(err, errlen, BB_EINVAL, "--task %s: expected mlm, seqcls or tokcls", v);
             o.task = (train_task)t;
             task_set = 1;
         } else if (!strcmp(a, "--model")) {
@@ -120,19 +118,19 @@ int cli_train(int argc, char **argv) {
         } else if (!strcmp(a, "--format")) {
             NEED_ARG;
             int f = data_format_parse(v);
-            if (f < 0) return cli_usage_error(cmd, "--format %s: expected text, jsonl, csv, tsv or conll", v);
+            if (f < 0) return bb_err(err, errlen, BB_EINVAL, "--format %s: expected text, jsonl, csv, tsv or conll", v);
             o.format = (data_format)f;
         } else if (!strcmp(a, "--schedule")) {
             NEED_ARG;
             int s = train_sched_parse(v);
-            if (s < 0) return cli_usage_error(cmd, "--schedule %s: expected linear, cosine or constant", v);
+            if (s < 0) return bb_err(err, errlen, BB_EINVAL, "--schedule %s: expected linear, cosine or constant", v);
             o.sched = (train_sched)s;
         } else if (!strcmp(a, "--pool")) {
             NEED_ARG;
             if (!strcmp(v, "pooler")) o.pool = BERT_POOL_POOLER;
             else if (!strcmp(v, "cls")) o.pool = BERT_POOL_CLS;
             else if (!strcmp(v, "mean")) o.pool = BERT_POOL_MEAN;
-            else return cli_usage_error(cmd, "--pool %s: expected pooler, cls or mean", v);
+            else return bb_err(err, errlen, BB_EINVAL, "--pool %s: expected pooler, cls or mean", v);
         } else if (!strcmp(a, "--paragraphs")) {
             o.paragraphs = 1;
         } else if (!strcmp(a, "--whole-word-mask")) {
@@ -147,7 +145,7 @@ int cli_train(int argc, char **argv) {
                    !strcmp(a, "--eval-every") || !strcmp(a, "--save-every") || !strcmp(a, "--threads")) {
             NEED_ARG;
             if (!parse_long(v, &n) || n < 0 || n > 1000000000L)
-                return cli_usage_error(cmd, "%s %s: expected a non-negative integer", a, v);
+                return bb_err(err, errlen, BB_EINVAL, "%s %s: expected a non-negative integer", a, v);
             if (!strcmp(a, "--epochs")) o.epochs = (int)n;
             else if (!strcmp(a, "--max-steps")) o.max_steps = n;
             else if (!strcmp(a, "--batch-size")) o.batch_size = (int)n;
@@ -163,7 +161,8 @@ int cli_train(int argc, char **argv) {
         } else if (!strcmp(a, "--lr") || !strcmp(a, "--weight-decay") || !strcmp(a, "--warmup-ratio") ||
                    !strcmp(a, "--max-grad-norm") || !strcmp(a, "--mlm-probability") || !strcmp(a, "--eval-split")) {
             NEED_ARG;
-            if (!parse_float(v, &x) || !(x >= 0)) return cli_usage_error(cmd, "%s %s: expected a number >= 0", a, v);
+            if (!parse_float(v, &x) || !(x >= 0))
+                return bb_err(err, errlen, BB_EINVAL, "%s %s: expected a number >= 0", a, v);
             if (!strcmp(a, "--lr")) o.adam.lr = x;
             else if (!strcmp(a, "--weight-decay")) o.adam.weight_decay = x;
             else if (!strcmp(a, "--warmup-ratio")) o.warmup_ratio = x;
@@ -171,19 +170,32 @@ int cli_train(int argc, char **argv) {
             else if (!strcmp(a, "--mlm-probability")) o.mlm_probability = x;
             else o.eval_split = x;
         } else {
-            return cli_usage_error(cmd, "unknown option '%s'", a);
+            return bb_err(err, errlen, BB_EINVAL, "unknown option '%s'", a);
         }
 #undef NEED_ARG
     }
-    if (!task_set && !o.resume_dir) return cli_usage_error(cmd, "--task is required");
-    if (!o.data_path) return cli_usage_error(cmd, "--data is required");
-    if (!o.out_dir) return cli_usage_error(cmd, "--out is required");
-    if (!o.model_dir && !o.config_path && !o.resume_dir) return cli_usage_error(cmd, "give --model DIR or --config FILE");
+    if (!task_set && !o.resume_dir) return bb_err(err, errlen, BB_EINVAL, "--task is required");
+    if (!o.data_path) return bb_err(err, errlen, BB_EINVAL, "--data is required");
+    if (need_out && !o.out_dir) return bb_err(err, errlen, BB_EINVAL, "--out is required");
+    if (!o.model_dir && !o.config_path && !o.resume_dir)
+        return bb_err(err, errlen, BB_EINVAL, "give --model DIR or --config FILE");
     if (o.warmup_steps < 0 && o.warmup_ratio == 0) o.warmup_steps = 0;
     if (o.eval_every > 0 && !o.eval_path && o.eval_split == 0)
-        return cli_usage_error(cmd, "--eval-every needs --eval FILE or --eval-split X");
+        return bb_err(err, errlen, BB_EINVAL, "--eval-every needs --eval FILE or --eval-split X");
+    *op = o;
+    return BB_OK;
+}
 
+int cli_train(int argc, char **argv) {
+    const char *cmd = "train";
+    train_options o;
     char err[512];
+    int prc = cli_train_parse(argc, argv, &o, 1, err, sizeof err);
+    if (prc == 1) {
+        fputs(cli_train_usage, stdout);
+        return 0;
+    }
+    if (prc != BB_OK) return cli_usage_error(cmd, "%s", err);
     trainer *t = NULL;
     if (trainer_create(&t, &o, err, sizeof err) != BB_OK) return cli_fail(cmd, "%s", err);
     struct sigaction sa = {0}, old_int, old_term;

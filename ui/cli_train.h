@@ -1,0 +1,16 @@
+/* cli_train.h — the option parser of `bertbench train`, shared with the workbench's `train` command. */
+#ifndef BB_CLI_TRAIN_H
+#define BB_CLI_TRAIN_H
+
+#include <stddef.h>
+
+#include "trainer.h"
+
+/* Parses argv[1..argc) into *o (argv[0] is the command name). Returns BB_OK, 1 for --help, or
+ * BB_EINVAL with the problem in err. need_out: --out is required (the CLI; the workbench defaults
+ * it to the run's directory in the session). Strings in *o point into argv. */
+int cli_train_parse(int argc, char **argv, train_options *o, int need_out, char *err, size_t errlen);
+/* The --help text. */
+extern const char cli_train_usage[];
+
+#endif
