@@ -27,6 +27,12 @@ typedef enum {
     BB_ACT_RELU,
 } bb_act;
 
+/* Threads OpenBLAS uses for the large products (the per-head attention products use one).
+ * ops_set_threads(n) sets it for the process (n <= 0: OpenBLAS's default, usually all cores);
+ * ops_threads() returns the configured count. */
+void ops_set_threads(int n);
+int ops_threads(void);
+
 /* out (N,OC) = inp (N,C) @ weight(OC,C)^T + bias(OC); bias may be NULL. */
 void linear_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int N, int C, int OC);

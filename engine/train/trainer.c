@@ -810,7 +810,7 @@ static int between_steps(trainer *t, int *rc, char *err, size_t errlen) {
 
 static int run_loop(trainer *t, char *err, size_t errlen) {
     char path[1100];
-    if (t->o.threads > 0) openblas_set_num_threads(t->o.threads);
+    if (t->o.threads > 0) ops_set_threads(t->o.threads);
     snprintf(path, sizeof path, "%s/metrics.jsonl", t->out_dir);
     t->metrics = fopen(path, "a");
     if (!t->metrics) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
