@@ -54,6 +54,7 @@ typedef struct {
 static const bench_entry benches[] = {
     {"sgemm", NULL, "2048^3 cblas_sgemm GFLOP/s (the peak the others are measured against)"},
     {"forward", bench_forward, "encoder forward pass vs the sgemm peak"},
+    {"infer", bench_infer, "fill-mask and attention-capture latency at 32 and 128 tokens"},
     {"tokenize", bench_tokenize, "tokens/s of one-thread encoding of a text file (--vocab/--model/--tokenizer)"},
     {"train", bench_train, "MLM training tokens/s (forward, backward, AdamW) for L4/H256 and bert-base"},
     {"redraw", bench_redraw, "workbench: re-tokenize + redraw after a keystroke on a 128-token text"},

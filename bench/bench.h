@@ -14,6 +14,7 @@ int bench_forward(int argc, char **argv);
 /* FLOPs of the encoder layers' matrix products and attention at a shape. */
 double bench_forward_flops(int L, int C, int I, int B, int T);
 int bench_tokenize(int argc, char **argv);
+int bench_infer(int argc, char **argv);
 int bench_train(int argc, char **argv);
 /* ui/ui_bench.c: workbench redraw after a keystroke. */
 int bench_redraw(int argc, char **argv);
