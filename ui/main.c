@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "ui_app.h"
+#include "ui_session.h"
 
 static void print_help(FILE *f) {
     fprintf(f, "usage: bertbench [SUBCOMMAND] [OPTIONS]\n\n"
@@ -12,16 +13,19 @@ static void print_help(FILE *f) {
     for (const cli_cmd *c = cli_commands; c->name; c++) fprintf(f, "  %-16s %s\n", c->name, c->summary);
     fprintf(f, "\n'bertbench SUBCOMMAND --help' describes its options.\n"
                "\nWith no subcommand: the workbench.\n"
-               "  bertbench [--model DIR] [--vocab FILE]\n"
+               "  bertbench [--model DIR] [--vocab FILE] [--session NAME.bbs]\n"
                "    --model DIR   a Hugging Face model directory (config.json, model.safetensors, tokenizer)\n"
-               "    --vocab FILE  tokenizer override: vocab.txt, tokenizer.json or a directory\n");
+               "    --vocab FILE  tokenizer override: vocab.txt, tokenizer.json or a directory\n"
+               "    --session DIR restore a saved session (created when DIR does not exist)\n");
 }
 
 /* `bertbench [--model DIR] [--vocab FILE]`: the full-screen workbench. */
 static int workbench(int argc, char **argv) {
-    const char *model = NULL, *vocab = NULL;
+    const char *model = NULL, *vocab = NULL, *session = NULL;
     for (int i = 1; i < argc; i++) {
-        if ((strcmp(argv[i], "--model") == 0 || strcmp(argv[i], "--vocab") == 0) && i + 1 < argc) {
+        if (strcmp(argv[i], "--session") == 0 && i + 1 < argc) {
+            session = argv[++i];
+        } else if ((strcmp(argv[i], "--model") == 0 || strcmp(argv[i], "--vocab") == 0) && i + 1 < argc) {
             *(argv[i][2] == 'm' ? &model : &vocab) = argv[i + 1];
             i++;
         } else {
@@ -36,6 +40,7 @@ static int workbench(int argc, char **argv) {
         ui_app_free(&app);
         return 1;
     }
+    if (session) ui_sess_start(&app, session);
     int rc = ui_app_run(&app);
     ui_app_free(&app);
     return rc;

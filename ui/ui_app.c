@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "ui_rl.h"
+#include "ui_session.h"
 #include "ui_term.h"
 #include "ui_worker.h"
 
@@ -368,9 +369,10 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen) {
 
 int ui_app_init(ui_app *app, const char *model_dir, const char *vocab, char *err, size_t errlen) {
     memset(app, 0, sizeof *app);
-    ui_pane ps[6] = {ui_pane_tokens(), ui_pane_attention(), ui_pane_fillmask(), ui_pane_info(), ui_pane_compare(),
-                     ui_pane_stats()};
-    for (int i = 0; i < 6; i++) ui_app_add_pane(app, &ps[i]);
+    ui_pane ps[7] = {ui_pane_tokens(), ui_pane_attention(), ui_pane_fillmask(), ui_pane_info(), ui_pane_compare(),
+                     ui_pane_stats(), ui_pane_train()};
+    for (int i = 0; i < 7; i++) ui_app_add_pane(app, &ps[i]);
+    if (!ps[6].state) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
     for (int i = 0; i < 4; i++) app->slots[i] = i;
     app->layout = UI_LAYOUT_SINGLE;
     app->worker = ui_worker_new();
@@ -407,6 +409,7 @@ static void on_line(char *line, void *user) {
         return;
     }
     ui_rl_clear_matches();
+    ui_sess_record(app, line);
     ui_cmd_run(app, line);
     free(line);
     app->dirty = 1;
@@ -551,7 +554,7 @@ int ui_app_run(ui_app *app) {
             ui_term_blit(&c, cx, cx >= 0 ? c.h - 1 : -1);
             app->dirty = 0;
         }
-        int busy = app->running || app->n_queued;
+        int busy = app->running || app->n_queued || ui_sess_busy(app);
         timeout(busy ? 80 : 500);
         wint_t ch;
         int r = get_wch(&ch);
@@ -569,9 +572,11 @@ int ui_app_run(ui_app *app) {
             } while (!app->quit && (r = get_wch(&ch)) != ERR);
         }
         ui_app_poll_jobs(app);
+        if (ui_sess_tick(app)) app->dirty = 1;
     }
     viz_canvas_free(&c);
     ui_rl_end();
     ui_term_end();
+    ui_sess_end(app); /* stops a run (with a checkpoint) and saves the session */
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ui_app.h"
+#include "ui_session.h"
 
 static const char *skip_ws(const char *s) {
     while (*s && isspace((unsigned char)*s)) s++;
@@ -251,6 +252,23 @@ const ui_cmd ui_commands[] = {
     {"pane", NULL, "NAME", "show and focus a pane (F2 / Ctrl-O cycles)", cmd_pane},
     {"export", NULL, "PANE FILE", "write a pane as .svg, .ansi or plain .txt", cmd_export},
     {"ws", NULL, "", "show whitespace in token views (F5)", cmd_ws},
+    {"train", NULL, "OPTIONS", "start a training run (the options of `bertbench train`; --help lists them)",
+     ui_cmd_train},
+    {"pause", NULL, "", "pause the run after its current step (p in the train pane)", ui_cmd_pause},
+    {"resume", NULL, "[RUN]", "continue the paused run, or an interrupted/stopped RUN from its last checkpoint",
+     ui_cmd_resume},
+    {"stop", NULL, "", "stop the run after its current step, with a checkpoint (X)", ui_cmd_stop},
+    {"checkpoint", "ckpt", "", "save a checkpoint of the run now (s)", ui_cmd_ckpt},
+    {"eval", NULL, "", "evaluate the run now (e)", ui_cmd_eval},
+    {"runs", NULL, "", "the runs table: task, init, data, steps, losses, perplexity, accuracy, F1, time", ui_cmd_runs},
+    {"plot", NULL, "[step|time] [log|linear] [smooth W] [skip N] [last N|all] [show|hide|run RUN]",
+     "the training plot's view", ui_cmd_plot},
+    {"csv", NULL, "[RUN] FILE", "write a run's metrics as CSV", ui_cmd_csv},
+    {"save", NULL, "[PATH]", "save the session (to PATH: a new NAME.bbs directory); autosaved every minute",
+     ui_cmd_save},
+    {"open", NULL, "PATH", "open a saved session (NAME.bbs)", ui_cmd_open},
+    {"pin", NULL, "[TEXT | -d N]", "keep TEXT in the session; alone: list the pinned texts", ui_cmd_pin},
+    {"history", NULL, "", "the session's command history", ui_cmd_history},
     {"help", "?", "[COMMAND]", "this help, or one command's", cmd_help},
     {"quit", "q", "", "leave (F10, Ctrl-D)", cmd_quit},
     {0, 0, 0, 0, 0},

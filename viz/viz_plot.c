@@ -37,7 +37,8 @@ long viz_spikes(unsigned char *flag, const double *y, long n, int window, double
         if (k < need) continue;
         double mean = s / k, var = s2 / k - mean * mean;
         double sd = var > 0 ? sqrt(var) : 0;
-        if (sd > 0 && fabs(y[i] - mean) > z * sd) flag[i] = 1, hits++;
+        double up = y[i] - mean;
+        if (sd > 0 && up > z * sd && up > 0.1 * fabs(mean)) flag[i] = 1, hits++;
     }
     return hits;
 }

@@ -59,8 +59,9 @@ void viz_duration_label(char *buf, size_t n, double s);
  * from last = 0 over the finite values of y, divided by 1 - w^k after k values so the first points
  * are not pulled toward zero (out[first] = y[first]). NaN stays NaN in out. w in [0, 1); out may alias y. */
 void viz_ema(double *out, const double *y, long n, double w);
-/* Spikes: flag[i] = 1 when y[i] is more than z standard deviations from the mean of the `window`
- * finite values before it (needs at least window/2 of them). Returns the number flagged. */
+/* Spikes: flag[i] = 1 when y[i] is more than z standard deviations above the mean of the `window`
+ * finite values before it (needs at least window/2 of them) and more than 10% above it, so the
+ * noise of a flat, nearly converged curve is not flagged. Returns the number flagged. */
 long viz_spikes(unsigned char *flag, const double *y, long n, int window, double z);
 
 #endif

@@ -1,0 +1,382 @@
+/* The training pane: the current run's status line, loss (raw faint, de-biased EMA, eval points,
+ * spikes, epoch marks, other runs overlaid), learning rate, grad norm and tokens/s plots, or the runs
+ * table. Everything is drawn by viz/ from the run's curves, so `export train FILE.svg` and the
+ * tests see what the screen shows. */
+#define NCURSES_WIDECHAR 1
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui_session.h"
+#include "viz_plot.h"
+
+static const int run_colours[6] = {39, 213, 118, 208, 51, 226};
+enum { SPIKE_WINDOW = 20, MAX_EPOCH_MARKS = 24 };
+#define SPIKE_Z 4.0
+
+static int run_colour(int i) { return run_colours[i % 6]; }
+
+static const char *base_name(const char *p) {
+    const char *s = p ? strrchr(p, '/') : NULL;
+    return s && s[1] ? s + 1 : p ? p : "-";
+}
+
+static void fmt_num(char *b, size_t n, double v, const char *fmt) {
+    if (isfinite(v))
+        snprintf(b, n, fmt, v);
+    else
+        snprintf(b, n, "-");
+}
+
+/* ---- runs table ------------------------------------------------------------------------------- */
+
+static void draw_table(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
+    if (!u->n_runs) {
+        viz_put(c, r.x, r.y, r.w,
+                "No runs yet. `train --task mlm --config CONFIG --data FILE --max-steps N` starts one;", VIZ_PLAIN);
+        viz_put(c, r.x, r.y + 1, r.w, "`train --help` lists the options (those of `bertbench train`).", VIZ_PLAIN);
+        return;
+    }
+    viz_style hs = {250, VIZ_DEFAULT, VIZ_BOLD};
+    viz_printf(c, r.x, r.y, r.w, hs, "%-10s %-11s %-6s %-10s %-12s %6s %9s %9s %8s %6s %6s %8s", "run", "status",
+               "task", "init", "data", "steps", "train", "eval", "ppl", "acc", "F1", "time");
+    int row = 1;
+    for (int i = 0; i < u->n_runs && row < r.h; i++, row++) {
+        const ui_runview *v = &u->runs[i];
+        const sess_run *run = v->run;
+        const ui_curves *cv = &v->cv;
+        const cJSON *init = cJSON_GetObjectItemCaseSensitive(run->config, "init");
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(run->config, "data");
+        char loss[16], el[16], ppl[16], acc[16], f1[16], tm[16];
+        fmt_num(loss, sizeof loss, cv->n ? cv->loss[cv->n - 1] : NAN, "%.4f");
+        fmt_num(el, sizeof el, cv->ne ? cv->eloss[cv->ne - 1] : NAN, "%.4f");
+        fmt_num(ppl, sizeof ppl, cv->ne ? cv->eppl[cv->ne - 1] : NAN, "%.4g");
+        fmt_num(acc, sizeof acc, cv->ne ? cv->eacc[cv->ne - 1] : NAN, "%.3f");
+        fmt_num(f1, sizeof f1, cv->ne ? cv->ef1[cv->ne - 1] : NAN, "%.3f");
+        if (cv->n)
+            viz_duration_label(tm, sizeof tm, cv->time[cv->n - 1]);
+        else
+            snprintf(tm, sizeof tm, "-");
+        const char *status = run->problem ? "damaged" : sess_run_status_name(run->status);
+        if (i == u->live && u->t && u->st.paused) status = "paused";
+        viz_style st = {(int16_t)run_colour(i), VIZ_DEFAULT, (uint8_t)(i == u->cur ? VIZ_REVERSE : 0)};
+        viz_printf(c, r.x, r.y + row, r.w, st, "%-10.10s %-11s %-6s %-10.10s %-12.12s %6ld %9s %9s %8s %6s %6s %8s",
+                   run->name, status, ui_run_task(run), cJSON_IsString(init) ? base_name(init->valuestring) : "-",
+                   cJSON_IsString(data) ? base_name(data->valuestring) : "-", cv->n ? (long)cv->step[cv->n - 1] : 0L,
+                   loss, el, ppl, acc, f1, tm);
+    }
+    if (row + 1 < r.h)
+        viz_put(c, r.x, r.y + row + 1, r.w,
+                "n next run  r plot  o overlay other runs  `plot show RUN` / `plot hide RUN`  `csv [RUN] FILE`",
+                (viz_style){244, VIZ_DEFAULT, 0});
+}
+
+/* ---- plots ------------------------------------------------------------------------------------ */
+
+/* The points of a run the view keeps (after skip, within the zoom), as x and the chosen column. */
+typedef struct {
+    double *x, *y, *y2, *y3, *y4; /* (n): loss, lr, grad norm, tokens/s */
+    long n;
+    double *ex, *ey; /* (ne) eval loss */
+    long ne;
+    double *marks; /* (nm) epoch starts */
+    int nm;
+} view_pts;
+
+static void view_free(view_pts *v) {
+    free(v->x), free(v->y), free(v->y2), free(v->y3), free(v->y4), free(v->ex), free(v->ey), free(v->marks);
+    memset(v, 0, sizeof *v);
+}
+
+static int view_build(view_pts *v, const ui_curves *cv, const ui_sess *u, double min_step) {
+    memset(v, 0, sizeof *v);
+    size_t n = (size_t)(cv->n ? cv->n : 1), ne = (size_t)(cv->ne ? cv->ne : 1);
+    v->x = malloc(n * sizeof(double)), v->y = malloc(n * sizeof(double)), v->y2 = malloc(n * sizeof(double));
+    v->y3 = malloc(n * sizeof(double)), v->y4 = malloc(n * sizeof(double)), v->marks = malloc(n * sizeof(double));
+    v->ex = malloc(ne * sizeof(double)), v->ey = malloc(ne * sizeof(double));
+    if (!v->x || !v->y || !v->y2 || !v->y3 || !v->y4 || !v->marks || !v->ex || !v->ey) return BB_ENOMEM;
+    for (long i = 0; i < cv->n; i++) {
+        if (cv->step[i] <= min_step) continue;
+        double x = u->x_time ? cv->time[i] : cv->step[i];
+        if (i > 0 && isfinite(cv->epoch[i]) && isfinite(cv->epoch[i - 1]) &&
+            floor(cv->epoch[i] + 1e-9) > floor(cv->epoch[i - 1] + 1e-9) && v->n > 0)
+            v->marks[v->nm++] = x;
+        v->x[v->n] = x, v->y[v->n] = cv->loss[i], v->y2[v->n] = cv->lr[i], v->y3[v->n] = cv->gnorm[i];
+        v->y4[v->n++] = cv->tps[i];
+    }
+    for (long i = 0; i < cv->ne; i++) {
+        if (cv->estep[i] <= min_step) continue;
+        v->ex[v->ne] = u->x_time ? cv->etime[i] : cv->estep[i];
+        v->ey[v->ne++] = cv->eloss[i];
+    }
+    if (v->nm > MAX_EPOCH_MARKS) v->nm = 0; /* tiny data sets: a mark every few steps says nothing */
+    return BB_OK;
+}
+
+static double min_step_of(const ui_sess *u, const ui_curves *cv) {
+    double m = (double)u->skip;
+    if (u->last_n > 0 && cv->n > 0 && cv->step[cv->n - 1] - (double)u->last_n > m)
+        m = cv->step[cv->n - 1] - (double)u->last_n;
+    return m;
+}
+
+static void small_plot(viz_canvas *c, viz_rect r, const char *title, const double *x, const double *y, long n,
+                       int colour, const unsigned char *spikes, const ui_sess *u) {
+    viz_series s[2] = {{.x = x, .y = y, .n = n, .style = {(int16_t)colour, VIZ_DEFAULT, 0}}};
+    int ns = 1;
+    double *sx = NULL, *sy = NULL;
+    if (spikes) {
+        sx = malloc(sizeof(double) * (size_t)(n ? n : 1)), sy = malloc(sizeof(double) * (size_t)(n ? n : 1));
+        long k = 0;
+        for (long i = 0; sx && sy && i < n; i++)
+            if (spikes[i]) sx[k] = x[i], sy[k++] = y[i];
+        if (sx && sy && k)
+            s[ns++] = (viz_series){.x = sx,
+                                   .y = sy,
+                                   .n = k,
+                                   .kind = VIZ_SERIES_POINTS,
+                                   .style = {196, VIZ_DEFAULT, VIZ_BOLD},
+                                   .glyph = c->ascii ? '^' : 0x25b2,
+                                   .label = "spike"};
+    }
+    viz_plot p = {
+        .series = s, .n_series = ns, .ylabel = title, .xlabel = u->x_time ? "time" : "step", .x_time = u->x_time};
+    viz_plot_draw(c, r, &p);
+    free(sx), free(sy);
+}
+
+static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
+    ui_runview *cur = &u->runs[u->cur];
+    const ui_curves *cv = &cur->cv;
+    int live = u->t && u->live == u->cur;
+    /* header: status, progress, time */
+    long step = live ? u->st.step : cv->n ? (long)cv->step[cv->n - 1] : 0;
+    long total = live ? u->st.total_steps : 0;
+    const cJSON *sum = cur->run->summary ? cJSON_GetObjectItemCaseSensitive(cur->run->summary, "total_steps") : NULL;
+    if (!live && cJSON_IsNumber(sum)) total = (long)sum->valuedouble;
+    const char *status = cur->run->problem ? "damaged" : sess_run_status_name(cur->run->status);
+    if (live && u->st.paused) status = "paused";
+    if (u->starting && u->live == u->cur) status = "loading";
+    int x = r.x;
+    x += viz_printf(c, x, r.y, r.w, (viz_style){(int16_t)run_colour(u->cur), VIZ_DEFAULT, VIZ_BOLD}, "%s ",
+                    cur->run->name);
+    x += viz_printf(c, x, r.y, r.x + r.w - x, (viz_style){16, live && !u->st.paused ? 79 : 244, VIZ_BOLD}, " %s ",
+                    status);
+    enum { BAR = 20 };
+    double frac = total > 0 ? (double)step / (double)total : 0;
+    x += 1;
+    for (int i = 0; i < BAR && x < r.x + r.w; i++, x++) {
+        double f = frac * BAR - i;
+        uint32_t g = c->ascii ? (f >= 1 ? '#' : f > 0.5 ? '=' : '-') : f >= 1 ? 0x2588 : f > 0.5 ? 0x258c : 0x2591;
+        viz_putc(c, x, r.y, g, (viz_style){f > 0.5 ? 79 : 238, VIZ_DEFAULT, 0});
+    }
+    double elapsed = live ? u->st.elapsed_s : cv->n ? cv->time[cv->n - 1] : 0;
+    double tps = live ? u->st.tokens_per_s : cv->n ? cv->tps[cv->n - 1] : 0;
+    double epoch = live ? u->st.epoch : cv->n ? cv->epoch[cv->n - 1] : 0;
+    char el[32], eta[32] = "-";
+    viz_duration_label(el, sizeof el, elapsed);
+    if (live && isfinite(u->st.eta_s) && u->st.eta_s >= 0)
+        viz_duration_label(eta, sizeof eta, u->st.eta_s);
+    else if (live && step > 0 && total > step)
+        viz_duration_label(eta, sizeof eta, elapsed / step * (total - step));
+    viz_printf(c, x, r.y, r.x + r.w - x, VIZ_PLAIN, " step %ld/%ld %3.0f%%  epoch %.2f  elapsed %s  ETA %s  %.0f tok/s",
+               step, total, 100 * frac, isfinite(epoch) ? epoch : 0, el, eta, isfinite(tps) ? tps : 0);
+    /* the points in view */
+    double min_step = min_step_of(u, cv);
+    view_pts v;
+    if (view_build(&v, cv, u, min_step) != BB_OK) {
+        view_free(&v);
+        viz_put(c, r.x, r.y + 1, r.w, "out of memory", VIZ_PLAIN);
+        return;
+    }
+    double *ema = malloc(sizeof(double) * (size_t)(v.n ? v.n : 1));
+    unsigned char *sl = malloc((size_t)(v.n ? v.n : 1)), *sg = malloc((size_t)(v.n ? v.n : 1));
+    if (!ema || !sl || !sg) goto out;
+    viz_ema(ema, v.y, v.n, u->ema);
+    long nsl = viz_spikes(sl, v.y, v.n, SPIKE_WINDOW, SPIKE_Z), nsg = viz_spikes(sg, v.y3, v.n, SPIKE_WINDOW, SPIKE_Z);
+    /* second line: latest numbers */
+    char l1[16], l2[16], l3[16], l4[16], l5[16], m1[48] = "";
+    fmt_num(l1, sizeof l1, v.n ? v.y[v.n - 1] : NAN, "%.4f");
+    fmt_num(l2, sizeof l2, v.n ? ema[v.n - 1] : NAN, "%.4f");
+    fmt_num(l3, sizeof l3, v.n ? v.y2[v.n - 1] : NAN, "%.3g");
+    fmt_num(l4, sizeof l4, v.n ? v.y3[v.n - 1] : NAN, "%.3g");
+    fmt_num(l5, sizeof l5, cv->ne ? cv->eloss[cv->ne - 1] : NAN, "%.4f");
+    if (cv->ne && isfinite(cv->eppl[cv->ne - 1]))
+        snprintf(m1, sizeof m1, "  perplexity %.3f", cv->eppl[cv->ne - 1]);
+    else if (cv->ne && isfinite(cv->eacc[cv->ne - 1]))
+        snprintf(m1, sizeof m1, "  accuracy %.4f  F1 %.4f", cv->eacc[cv->ne - 1], cv->ef1[cv->ne - 1]);
+    viz_printf(c, r.x, r.y + 1, r.w, VIZ_PLAIN, "loss %s  smoothed %s  lr %s  grad norm %s  eval loss %s%s  spikes %ld",
+               l1, l2, l3, l4, l5, m1, nsl + nsg);
+    /* main plot: other runs (smoothed), then raw, smoothed, eval points, spikes of this one */
+    int small_h = r.h >= 22 ? 8 : 0;
+    viz_rect mr = {r.x, r.y + 2, r.w, r.h - 3 - small_h};
+    viz_series ss[16];
+    view_pts ov[8];
+    double *oema[8];
+    int ns = 0, nov = 0;
+    char lab[8][80], elab[32];
+    for (int i = 0; i < u->n_runs && nov < 8; i++) {
+        if (i == u->cur || !u->runs[i].shown) continue;
+        if (view_build(&ov[nov], &u->runs[i].cv, u, min_step) != BB_OK ||
+            !(oema[nov] = malloc(sizeof(double) * (size_t)(ov[nov].n ? ov[nov].n : 1)))) {
+            view_free(&ov[nov]);
+            continue;
+        }
+        viz_ema(oema[nov], ov[nov].y, ov[nov].n, u->ema);
+        snprintf(lab[nov], sizeof lab[nov], "%s", u->runs[i].run->name);
+        ss[ns++] = (viz_series){.x = ov[nov].x,
+                                .y = oema[nov],
+                                .n = ov[nov].n,
+                                .style = {(int16_t)run_colour(i), VIZ_DEFAULT, 0},
+                                .label = lab[nov]};
+        nov++;
+    }
+    snprintf(elab, sizeof elab, "smoothed %.2g", u->ema);
+    ss[ns++] = (viz_series){.x = v.x, .y = v.y, .n = v.n, .style = {242, VIZ_DEFAULT, VIZ_DIM}, .label = "raw"};
+    ss[ns++] = (viz_series){
+        .x = v.x, .y = ema, .n = v.n, .style = {(int16_t)run_colour(u->cur), VIZ_DEFAULT, VIZ_BOLD}, .label = elab};
+    if (v.ne)
+        ss[ns++] = (viz_series){.x = v.ex,
+                                .y = v.ey,
+                                .n = v.ne,
+                                .kind = VIZ_SERIES_POINTS,
+                                .style = {214, VIZ_DEFAULT, VIZ_BOLD},
+                                .glyph = c->ascii ? 'o' : 0x25c6,
+                                .label = "eval"};
+    double *spx = malloc(sizeof(double) * (size_t)(v.n ? v.n : 1)),
+           *spy = malloc(sizeof(double) * (size_t)(v.n ? v.n : 1));
+    long k = 0;
+    for (long i = 0; spx && spy && i < v.n; i++)
+        if (sl[i]) spx[k] = v.x[i], spy[k++] = v.y[i];
+    if (k)
+        ss[ns++] = (viz_series){.x = spx,
+                                .y = spy,
+                                .n = k,
+                                .kind = VIZ_SERIES_POINTS,
+                                .style = {196, VIZ_DEFAULT, VIZ_BOLD},
+                                .glyph = c->ascii ? '^' : 0x25b2,
+                                .label = "spike"};
+    char ylab[64];
+    snprintf(ylab, sizeof ylab, "train loss%s%s", u->log_y ? " (log)" : "", u->skip ? " (skip)" : "");
+    viz_plot p = {.series = ss,
+                  .n_series = ns,
+                  .vmarks = v.marks,
+                  .n_vmarks = v.nm,
+                  .ylabel = ylab,
+                  .xlabel = u->x_time ? "time" : "step",
+                  .x_time = u->x_time,
+                  .log_y = u->log_y};
+    if (mr.h >= 5 && viz_plot_draw(c, mr, &p) == 0)
+        viz_put(c, mr.x + mr.w / 2 - 10, mr.y + mr.h / 2, mr.w / 2,
+                live || u->starting ? "waiting for the first step..." : "no steps logged",
+                (viz_style){244, VIZ_DEFAULT, 0});
+    free(spx), free(spy);
+    for (int i = 0; i < nov; i++) view_free(&ov[i]), free(oema[i]);
+    /* small plots: learning rate, grad norm (with its spikes), tokens/s */
+    if (small_h) {
+        int nplots = r.w >= 96 ? 3 : 2, w = r.w / nplots;
+        viz_rect sr = {r.x, mr.y + mr.h, w - 1, small_h};
+        small_plot(c, sr, "learning rate", v.x, v.y2, v.n, 141, NULL, u);
+        sr.x += w;
+        small_plot(c, sr, "grad norm", v.x, v.y3, v.n, 208, sg, u);
+        if (nplots == 3) {
+            sr.x += w;
+            small_plot(c, sr, "tokens/s", v.x, v.y4, v.n, 118, NULL, u);
+        }
+    }
+    viz_put(c, r.x, r.y + r.h - 1, r.w,
+            "p pause/resume  X stop  s checkpoint  e eval  l log  t step/time  z zoom  -/+ smooth  [/] skip  r runs  "
+            "n next run  o overlay",
+            (viz_style){244, VIZ_DEFAULT, 0});
+out:
+    free(ema), free(sl), free(sg);
+    view_free(&v);
+}
+
+static void train_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
+    ui_sess *u = p->state;
+    if (u->table || u->cur < 0 || u->cur >= u->n_runs)
+        draw_table(app, u, c, r);
+    else
+        draw_plots(app, u, c, r);
+}
+
+static int train_key(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = p->state;
+    char err[512] = "";
+    int rc = BB_OK;
+    static const long zooms[4] = {0, 20, 100, 500};
+    switch (key) {
+    case 'p':
+        if (u->t && u->st.paused)
+            rc = ui_cmd_resume(app, "", err, sizeof err);
+        else
+            rc = ui_cmd_pause(app, "", err, sizeof err);
+        break;
+    case 'X': rc = ui_cmd_stop(app, "", err, sizeof err); break;
+    case 's': rc = ui_cmd_ckpt(app, "", err, sizeof err); break;
+    case 'e': rc = ui_cmd_eval(app, "", err, sizeof err); break;
+    case 'l': u->log_y = !u->log_y; break;
+    case 't': u->x_time = !u->x_time; break;
+    case 'z': {
+        int k = 0;
+        while (k < 3 && zooms[k] != u->last_n) k++;
+        u->last_n = zooms[(k + 1) % 4];
+        if (u->last_n)
+            ui_app_message(app, 0, "showing the last %ld steps (z: more)", u->last_n);
+        else
+            ui_app_message(app, 0, "showing all steps");
+        break;
+    }
+    case '+':
+    case '=': u->ema = u->ema + 0.1 > 0.99 ? 0.99 : floor(u->ema * 10 + 1.5) / 10; break;
+    case '-': u->ema = u->ema - 0.1 < 0 ? 0 : floor(u->ema * 10 - 0.5) / 10; break;
+    case ']': u->skip += 10; break;
+    case '[': u->skip = u->skip >= 10 ? u->skip - 10 : 0; break;
+    case 'r': u->table = !u->table; break;
+    case 'n':
+        if (u->n_runs) u->cur = (u->cur + 1) % u->n_runs;
+        break;
+    case 'o': {
+        int any = 0;
+        for (int i = 0; i < u->n_runs; i++) any |= i != u->cur && u->runs[i].shown;
+        for (int i = 0; i < u->n_runs; i++) u->runs[i].shown = !any && i != u->cur;
+        break;
+    }
+    default: return UI_IGNORED;
+    }
+    if (rc != BB_OK) ui_app_message(app, 1, "%s", err);
+    app->dirty = 1;
+    return UI_HANDLED;
+}
+
+static void train_free(ui_pane *p) {
+    ui_sess *u = p->state;
+    if (!u) return;
+    char err[256];
+    trainer_free(u->t);
+    if (u->mirror) sess_metrics_close(u->mirror, err, sizeof err);
+    ui_sess_free_runs(u);
+    sess_free(u->s);
+    for (int i = 0; i < u->n_pending; i++) free(u->pending[i]);
+    free(u->pending);
+    for (int i = 0; i < u->argc; i++) free(u->argv[i]);
+    free(u->argv);
+    free(u);
+    p->state = NULL;
+}
+
+ui_pane ui_pane_train(void) {
+    ui_sess *u = calloc(1, sizeof *u);
+    if (u) u->cur = -1, u->ema = 0.6;
+    return (ui_pane){.name = "train",
+                     .help =
+                         "training runs: `train ...`; p pause, X stop, s checkpoint, e eval, l log, t x axis, z zoom, "
+                         "-/+ smooth, [/] skip, r runs, n next, o overlay",
+                     .state = u,
+                     .draw = train_draw,
+                     .key = train_key,
+                     .free = train_free};
+}

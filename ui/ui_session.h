@@ -1,0 +1,118 @@
+/* ui_session.h — the workbench's session (sessions/ on disk) and its training runs.
+ *
+ * The state lives in the "train" pane (ui_pane_train: state is a ui_sess), so the app needs no new
+ * fields: commands find it with ui_sess_of(app).
+ *
+ * Training: `train OPTIONS` (the options of `bertbench train`) loads the run on the UI's worker (a
+ * short job: trainer_create), then the trainer runs on its own thread. Each UI tick (ui_sess_tick)
+ * drains the trainer's events into the run's in-memory series, records checkpoints and the end in
+ * the session's runs/RUN/run.json, and copies the status snapshot. Without --out the trainer writes
+ * into runs/RUN itself (its metrics.jsonl is flushed after every line); with --out elsewhere the
+ * events are copied into runs/RUN/metrics.jsonl with sess_metrics_append.
+ *
+ * Sessions: `save [PATH]`, `open PATH`, autosave every minute and at exit, `bertbench --session PATH`
+ * (opened, or created when PATH does not exist). Restoring brings back the model, the tokenizer
+ * override, the layout and the training pane's view, the history (into readline too), pinned texts
+ * and every run's curves from its metrics.jsonl; an interrupted run is offered for `resume RUN`.
+ */
+#ifndef BB_UI_SESSION_H
+#define BB_UI_SESSION_H
+
+#include <time.h>
+
+#include "session.h"
+#include "trainer.h"
+#include "ui_app.h"
+
+/* One run's curves: train points (one per logged step) and eval points, as read from its
+ * metrics.jsonl and appended as events arrive. A step at or below the last one (a resumed run
+ * repeating the steps after its checkpoint) replaces the points from there on. */
+typedef struct {
+    long n, cap;
+    double *step, *time, *epoch, *loss, *lr, *gnorm, *tps; /* (n) */
+    long ne, ecap;
+    double *estep, *etime, *eloss, *eppl, *eacc, *ef1; /* (ne) */
+} ui_curves;
+
+typedef struct {
+    sess_run *run; /* the session's record (owned by the session) */
+    ui_curves cv;
+    int shown; /* overlaid on the plot when it is not the current run */
+} ui_runview;
+
+typedef struct ui_sess {
+    sess_session *s; /* NULL: no session yet (`save PATH` or `train` makes one) */
+    ui_runview *runs; /* (n_runs) in the session's order */
+    int n_runs, cur; /* cur: the run the pane shows (-1: none) */
+    /* the live run */
+    trainer *t; /* NULL when none runs */
+    int live; /* index into runs of the live run */
+    sess_metrics *mirror; /* runs/RUN/metrics.jsonl when --out is elsewhere */
+    train_status st; /* snapshot of this tick */
+    int starting; /* a trainer is being created on the worker */
+    char **argv; /* the live run's options (train_options points into them) */
+    int argc;
+    /* view (saved in the layout) */
+    double ema; /* smoothing weight in [0, 0.999] */
+    long skip; /* steps left out at the start */
+    long last_n; /* zoom: the last N steps; 0: all */
+    int log_y, x_time, table;
+    /* history typed before a session existed, added when one is made */
+    char **pending;
+    int n_pending;
+    time_t last_save;
+    int save_failed; /* autosave failed: said once, not every minute */
+} ui_sess;
+
+ui_pane ui_pane_train(void);
+ui_sess *ui_sess_of(ui_app *app);
+
+/* ---- ui_session.c ---- */
+/* `--session PATH`: opens PATH (or creates it when it does not exist) and restores it. Problems
+ * (a damaged file, a newer schema) go to the message line; the files are left as they are. */
+void ui_sess_start(ui_app *app, const char *path);
+/* Called once a tick: drains the trainer, autosaves every minute. Returns 1 when the screen changed. */
+int ui_sess_tick(ui_app *app);
+/* 1 while a run trains (the loop ticks faster). */
+int ui_sess_busy(ui_app *app);
+/* Records a typed line in the history. */
+void ui_sess_record(ui_app *app, const char *line);
+/* At exit: stops a running trainer (it saves a checkpoint), records the run, saves the session. */
+void ui_sess_end(ui_app *app);
+/* Writes the app's state (model, tokenizer, layout, view, settings) into the session and saves it. */
+int ui_sess_save(ui_app *app, char *err, size_t errlen);
+/* Makes a session at dir when there is none (for `train` and `save PATH`). */
+int ui_sess_ensure(ui_app *app, const char *dir, char *err, size_t errlen);
+
+/* ---- ui_train.c ---- */
+int ui_curves_load(ui_curves *cv, const char *metrics_path, char *err, size_t errlen);
+void ui_curves_free(ui_curves *cv);
+int ui_curves_add_step(ui_curves *cv, double step, double time, double epoch, double loss, double lr, double gnorm,
+                       double tps);
+int ui_curves_add_eval(ui_curves *cv, double step, double time, double loss, double ppl, double acc, double f1);
+/* Rebuilds runs[] from the session's run list (loading each run's metrics.jsonl). */
+int ui_sess_load_runs(ui_sess *u, char *err, size_t errlen);
+void ui_sess_free_runs(ui_sess *u);
+/* The run's task from its config ("mlm", "seqcls", "tokcls"; "?" when unknown). */
+const char *ui_run_task(const sess_run *r);
+/* Handles the live trainer's pending events; returns 1 when any arrived. */
+int ui_train_poll(ui_app *app, ui_sess *u);
+/* Stops the live run and waits for it (at exit). */
+void ui_train_shutdown(ui_app *app, ui_sess *u);
+
+/* commands (in the table of ui_cmd.c) */
+int ui_cmd_train(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_pause(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_resume(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_stop(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_ckpt(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_eval(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_runs(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_plot(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_csv(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_save(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_open(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_pin(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_history(ui_app *app, const char *args, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,598 @@
+/* Training runs in the workbench: `train OPTIONS`, the trainer's events into the run's curves and the
+ * session's run records, pause/resume/stop/checkpoint/eval, `resume RUN` from the last checkpoint,
+ * the runs table's data, `plot` settings and `csv` export. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_train.h"
+#include "ui_session.h"
+
+/* ---- curves ----------------------------------------------------------------------------------- */
+
+static int grow(double **cols[], int ncols, long *cap, long need) {
+    if (need <= *cap) return BB_OK;
+    long nc = *cap ? *cap * 2 : 256;
+    while (nc < need) nc *= 2;
+    for (int i = 0; i < ncols; i++) {
+        double *p = realloc(*cols[i], sizeof(double) * (size_t)nc);
+        if (!p) return BB_ENOMEM;
+        *cols[i] = p;
+    }
+    *cap = nc;
+    return BB_OK;
+}
+
+int ui_curves_add_step(ui_curves *cv, double step, double time, double epoch, double loss, double lr, double gnorm,
+                       double tps) {
+    while (cv->n > 0 && cv->step[cv->n - 1] >= step) cv->n--; /* a resumed run repeats these steps */
+    double **cols[7] = {&cv->step, &cv->time, &cv->epoch, &cv->loss, &cv->lr, &cv->gnorm, &cv->tps};
+    if (grow(cols, 7, &cv->cap, cv->n + 1) != BB_OK) return BB_ENOMEM;
+    long i = cv->n++;
+    cv->step[i] = step, cv->time[i] = time, cv->epoch[i] = epoch, cv->loss[i] = loss;
+    cv->lr[i] = lr, cv->gnorm[i] = gnorm, cv->tps[i] = tps;
+    return BB_OK;
+}
+
+int ui_curves_add_eval(ui_curves *cv, double step, double time, double loss, double ppl, double acc, double f1) {
+    while (cv->ne > 0 && cv->estep[cv->ne - 1] >= step) cv->ne--;
+    double **cols[6] = {&cv->estep, &cv->etime, &cv->eloss, &cv->eppl, &cv->eacc, &cv->ef1};
+    if (grow(cols, 6, &cv->ecap, cv->ne + 1) != BB_OK) return BB_ENOMEM;
+    long i = cv->ne++;
+    cv->estep[i] = step, cv->etime[i] = time, cv->eloss[i] = loss, cv->eppl[i] = ppl, cv->eacc[i] = acc;
+    cv->ef1[i] = f1;
+    return BB_OK;
+}
+
+void ui_curves_free(ui_curves *cv) {
+    double *cols[13] = {cv->step,  cv->time,  cv->epoch, cv->loss, cv->lr,   cv->gnorm, cv->tps,
+                        cv->estep, cv->etime, cv->eloss, cv->eppl, cv->eacc, cv->ef1};
+    for (int i = 0; i < 13; i++) free(cols[i]);
+    memset(cv, 0, sizeof *cv);
+}
+
+/* Eval lines carry no time: the time of the last train point at or before the step. */
+static double time_at(const ui_curves *cv, double step) {
+    double t = 0;
+    for (long i = 0; i < cv->n && cv->step[i] <= step; i++) t = cv->time[i];
+    return t;
+}
+
+int ui_curves_load(ui_curves *cv, const char *path, char *err, size_t errlen) {
+    memset(cv, 0, sizeof *cv);
+    if (access(path, F_OK) != 0) return BB_OK; /* a run that logged nothing yet */
+    sess_series s;
+    int rc = sess_metrics_read(&s, path, err, errlen);
+    if (rc != BB_OK) return rc;
+    const char *names[11] = {"step",         "elapsed_s", "epoch",           "loss",          "lr",     "grad_norm",
+                             "tokens_per_s", "eval_loss", "eval_perplexity", "eval_accuracy", "eval_f1"};
+    const double *c[11];
+    for (int i = 0; i < 11; i++) c[i] = sess_series_col(&s, names[i]);
+#define AT(k, i) (c[k] ? c[k][i] : NAN)
+    for (long i = 0; i < s.n && rc == BB_OK; i++) {
+        double step = AT(0, i);
+        if (!isfinite(step)) continue;
+        if (isfinite(AT(3, i)))
+            rc = ui_curves_add_step(cv, step, AT(1, i), AT(2, i), AT(3, i), AT(4, i), AT(5, i), AT(6, i));
+        if (rc == BB_OK && isfinite(AT(7, i)))
+            rc = ui_curves_add_eval(cv, step, time_at(cv, step), AT(7, i), AT(8, i), AT(9, i), AT(10, i));
+    }
+#undef AT
+    sess_series_free(&s);
+    if (rc != BB_OK) {
+        ui_curves_free(cv);
+        return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    }
+    return BB_OK;
+}
+
+/* ---- runs ------------------------------------------------------------------------------------- */
+
+const char *ui_run_task(const sess_run *r) {
+    const cJSON *t = r->config ? cJSON_GetObjectItemCaseSensitive(r->config, "task") : NULL;
+    return cJSON_IsString(t) ? t->valuestring : "?";
+}
+
+void ui_sess_free_runs(ui_sess *u) {
+    for (int i = 0; i < u->n_runs; i++) ui_curves_free(&u->runs[i].cv);
+    free(u->runs);
+    u->runs = NULL;
+    u->n_runs = 0;
+    u->cur = -1;
+}
+
+static int run_metrics_path(const ui_sess *u, const sess_run *r, char *buf, size_t n) {
+    return sess_run_file(u->s, r, "metrics.jsonl", buf, n);
+}
+
+int ui_sess_load_runs(ui_sess *u, char *err, size_t errlen) {
+    ui_sess_free_runs(u);
+    if (!u->s || !u->s->n_runs) return BB_OK;
+    u->runs = calloc((size_t)u->s->n_runs, sizeof *u->runs);
+    if (!u->runs) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    int rc = BB_OK;
+    for (int i = 0; i < u->s->n_runs; i++) {
+        sess_run *r = u->s->runs[i];
+        u->runs[u->n_runs].run = r;
+        char path[4096], e[512];
+        if (!r->problem && run_metrics_path(u, r, path, sizeof path) == BB_OK &&
+            ui_curves_load(&u->runs[u->n_runs].cv, path, e, sizeof e) != BB_OK && rc == BB_OK)
+            rc = bb_err(err, errlen, BB_EIO, "%s", e);
+        u->n_runs++;
+    }
+    u->cur = u->n_runs - 1;
+    return rc;
+}
+
+static int add_runview(ui_sess *u, sess_run *r) {
+    ui_runview *nr = realloc(u->runs, sizeof *nr * (size_t)(u->n_runs + 1));
+    if (!nr) return -1;
+    u->runs = nr;
+    memset(&nr[u->n_runs], 0, sizeof *nr);
+    nr[u->n_runs].run = r;
+    return u->n_runs++;
+}
+
+static int find_run(ui_sess *u, const char *name) {
+    for (int i = 0; i < u->n_runs; i++)
+        if (strcmp(u->runs[i].run->name, name) == 0) return i;
+    return -1;
+}
+
+/* ---- the train command ------------------------------------------------------------------------ */
+
+static void free_argv(ui_sess *u) {
+    for (int i = 0; i < u->argc; i++) free(u->argv[i]);
+    free(u->argv);
+    u->argv = NULL;
+    u->argc = 0;
+}
+
+/* Splits a command line into words ("train" first); quotes group words. */
+static int split_args(ui_sess *u, const char *args, char *err, size_t errlen) {
+    free_argv(u);
+    size_t n = strlen(args);
+    u->argv = calloc(n / 2 + 3, sizeof *u->argv);
+    if (!u->argv || !(u->argv[0] = strdup("train"))) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    u->argc = 1;
+    const char *p = args;
+    for (;;) {
+        while (isspace((unsigned char)*p)) p++;
+        if (!*p) break;
+        char *w = malloc(n + 1);
+        if (!w) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+        size_t k = 0;
+        char q = 0;
+        while (*p && (q || !isspace((unsigned char)*p))) {
+            if (!q && (*p == '"' || *p == '\''))
+                q = *p;
+            else if (q && *p == q)
+                q = 0;
+            else
+                w[k++] = *p;
+            p++;
+        }
+        w[k] = 0;
+        if (q) {
+            free(w);
+            return bb_err(err, errlen, BB_EINVAL, "train: unclosed quote");
+        }
+        u->argv[u->argc++] = w;
+    }
+    return BB_OK;
+}
+
+typedef struct {
+    ui_job job;
+    train_options o;
+    char out_dir[4096], resume_dir[4096];
+    int run_index;
+    trainer *t;
+} start_job;
+
+static int start_run(ui_job *j, char *err, size_t errlen) {
+    start_job *s = (start_job *)j;
+    return trainer_create(&s->t, &s->o, err, errlen);
+}
+
+static void fail_run(ui_app *app, ui_sess *u, int idx, const char *msg) {
+    char e[512];
+    if (idx >= 0 && idx < u->n_runs) sess_run_finish(u->s, u->runs[idx].run, SESS_RUN_FAILED, msg, NULL, e, sizeof e);
+    ui_app_message(app, 1, "train: %s", msg);
+    free_argv(u);
+}
+
+static void start_done(ui_app *app, ui_job *j, int status, const char *err) {
+    start_job *s = (start_job *)j;
+    ui_sess *u = ui_sess_of(app);
+    u->starting = 0;
+    char e[512];
+    if (status == BB_OK && trainer_start(s->t, e, sizeof e) != BB_OK) {
+        status = BB_EINVAL;
+        err = e;
+    }
+    if (status != BB_OK) {
+        trainer_free(s->t);
+        fail_run(app, u, s->run_index, err && *err ? err : bb_strerror(status));
+        free(s);
+        return;
+    }
+    u->t = s->t;
+    u->live = u->cur = s->run_index;
+    memset(&u->st, 0, sizeof u->st);
+    /* with --out elsewhere, the run directory gets its own copy of the metrics */
+    sess_run *r = u->runs[s->run_index].run;
+    char run_dir[4096], path[4096];
+    sess_run_file(u->s, r, "", run_dir, sizeof run_dir);
+    size_t rl = strlen(run_dir);
+    if (rl && run_dir[rl - 1] == '/') run_dir[rl - 1] = 0;
+    if (strcmp(s->out_dir, run_dir) != 0 && run_metrics_path(u, r, path, sizeof path) == BB_OK &&
+        sess_metrics_open(&u->mirror, path, 1000, e, sizeof e) != BB_OK)
+        ui_app_message(app, 1, "train: %s (the run goes on; its metrics are in %s)", e, s->out_dir);
+    else
+        ui_app_message(app, 0, "run %s: %ld steps on %d threads (p pause, X stop, s checkpoint, e eval)", r->name,
+                       trainer_total_steps(s->t), s->o.threads);
+    ui_app_show(app, ui_app_pane(app, "train"));
+    free(s);
+}
+
+static int default_threads(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 1 ? (int)n - 1 : 1; /* one core stays with the UI */
+}
+
+/* Parses u->argv into a start job for run idx; resume_dir is NULL or the checkpoint to continue. */
+static int submit_start(ui_app *app, ui_sess *u, int idx, const char *resume_dir, char *err, size_t errlen) {
+    start_job *s = calloc(1, sizeof *s);
+    if (!s) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    int rc = cli_train_parse(u->argc, u->argv, &s->o, 0, err, errlen);
+    if (rc != BB_OK) {
+        free(s);
+        return rc == 1 ? bb_err(err, errlen, BB_EINVAL, "train: see `help train`") : rc;
+    }
+    sess_run *r = u->runs[idx].run;
+    snprintf(s->out_dir, sizeof s->out_dir, "%s", r->checkpoint_dir);
+    s->o.out_dir = s->out_dir;
+    if (resume_dir) {
+        snprintf(s->resume_dir, sizeof s->resume_dir, "%s", resume_dir);
+        s->o.resume_dir = s->resume_dir;
+    }
+    if (s->o.threads == 0) s->o.threads = default_threads();
+    s->run_index = idx;
+    s->job.what = resume_dir ? "resuming run" : "preparing run";
+    s->job.run = start_run;
+    s->job.done = start_done;
+    u->starting = 1;
+    return ui_app_submit(app, &s->job);
+}
+
+static int busy(ui_sess *u, char *err, size_t errlen) {
+    if (u->t || u->starting)
+        return bb_err(err, errlen, BB_EINVAL, "a run is training (%s); stop it first (X or `stop`)",
+                      u->runs[u->live].run->name);
+    return BB_OK;
+}
+
+int ui_cmd_train(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_sess *u = ui_sess_of(app);
+    if (busy(u, err, errlen)) return BB_EINVAL;
+    int rc = split_args(u, args, err, errlen);
+    if (rc != BB_OK) return rc;
+    train_options o;
+    rc = cli_train_parse(u->argc, u->argv, &o, 0, err, errlen);
+    if (rc == 1) {
+        ui_info_set(ui_app_pane(app, "info"), "train", cli_train_usage);
+        ui_app_show(app, ui_app_pane(app, "info"));
+        free_argv(u);
+        return BB_OK;
+    }
+    if (rc != BB_OK) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", err);
+        free_argv(u);
+        return bb_err(err, errlen, rc, "train: %s", why);
+    }
+    if ((rc = ui_sess_ensure(app, NULL, err, errlen)) != BB_OK) return rc;
+    cJSON *cfg = cJSON_CreateObject();
+    cJSON_AddStringToObject(cfg, "args", args);
+    cJSON_AddStringToObject(cfg, "task", train_task_name(o.task));
+    if (o.model_dir)
+        cJSON_AddStringToObject(cfg, "init", o.model_dir);
+    else if (o.config_path)
+        cJSON_AddStringToObject(cfg, "init", "scratch");
+    if (o.config_path) cJSON_AddStringToObject(cfg, "config", o.config_path);
+    cJSON_AddStringToObject(cfg, "data", o.data_path);
+    if (o.out_dir) cJSON_AddStringToObject(cfg, "out", o.out_dir);
+    sess_run *r;
+    rc = sess_run_create(u->s, NULL, cfg, o.out_dir, &r, err, errlen);
+    cJSON_Delete(cfg);
+    if (rc != BB_OK) {
+        free_argv(u);
+        return rc;
+    }
+    int idx = add_runview(u, r);
+    if (idx < 0) {
+        fail_run(app, u, -1, "out of memory");
+        return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    }
+    u->cur = idx;
+    return submit_start(app, u, idx, NULL, err, errlen);
+}
+
+/* ---- events ----------------------------------------------------------------------------------- */
+
+static double last_of(const double *v, long n) { return n > 0 ? v[n - 1] : NAN; }
+
+static void end_run(ui_app *app, ui_sess *u, int failed, const char *msg) {
+    char e[512] = "";
+    int rc = trainer_wait(u->t, e, sizeof e);
+    ui_runview *v = &u->runs[u->live];
+    const ui_curves *cv = &v->cv;
+    int stopped = u->st.step < u->st.total_steps;
+    sess_run_status st = rc != BB_OK || failed ? SESS_RUN_FAILED : stopped ? SESS_RUN_STOPPED : SESS_RUN_FINISHED;
+    cJSON *sum = cJSON_CreateObject();
+    cJSON_AddNumberToObject(sum, "steps", (double)u->st.step);
+    cJSON_AddNumberToObject(sum, "total_steps", (double)u->st.total_steps);
+    double vals[6] = {last_of(cv->loss, cv->n),  last_of(cv->eloss, cv->ne), last_of(cv->eppl, cv->ne),
+                      last_of(cv->eacc, cv->ne), last_of(cv->ef1, cv->ne),   u->st.elapsed_s};
+    const char *keys[6] = {"loss", "eval_loss", "eval_perplexity", "eval_accuracy", "eval_f1", "elapsed_s"};
+    for (int i = 0; i < 6; i++)
+        if (isfinite(vals[i])) cJSON_AddNumberToObject(sum, keys[i], vals[i]);
+    const char *why = st == SESS_RUN_FAILED ? (msg && *msg ? msg : e) : NULL;
+    if (sess_run_finish(u->s, v->run, st, why, sum, e, sizeof e) != BB_OK)
+        ui_app_message(app, 1, "%s", e);
+    else if (st == SESS_RUN_FAILED)
+        ui_app_message(app, 1, "run %s failed at step %ld: %s (its metrics are kept)", v->run->name, u->st.step, why);
+    else
+        ui_app_message(app, 0, "run %s %s at step %ld/%ld, loss %.4f", v->run->name, sess_run_status_name(st),
+                       u->st.step, u->st.total_steps, vals[0]);
+    cJSON_Delete(sum);
+    if (u->mirror && sess_metrics_close(u->mirror, e, sizeof e) != BB_OK) ui_app_message(app, 1, "%s", e);
+    u->mirror = NULL;
+    trainer_free(u->t);
+    u->t = NULL;
+    free_argv(u);
+    if (u->s && ui_sess_save(app, e, sizeof e) != BB_OK) ui_app_message(app, 1, "%s", e);
+}
+
+int ui_train_poll(ui_app *app, ui_sess *u) {
+    if (!u->t) return 0;
+    trainer_status(u->t, &u->st); /* before draining: once finished, every event is in the ring */
+    ui_runview *v = &u->runs[u->live];
+    train_event ev[128];
+    int n, any = 0, failed = 0;
+    char msg[512] = "", e[512];
+    while ((n = trainer_poll(u->t, ev, 128)) > 0) {
+        any = 1;
+        for (int i = 0; i < n; i++) {
+            const train_event *x = &ev[i];
+            sess_point pt;
+            sess_point_init(&pt);
+            pt.step = x->step;
+            switch (x->kind) {
+            case TRAIN_EV_STEP:
+                ui_curves_add_step(&v->cv, (double)x->step, x->elapsed_s, x->epoch, x->loss, x->lr, x->grad_norm,
+                                   x->tokens_per_s);
+                pt.epoch = x->epoch, pt.loss = x->loss, pt.lr = x->lr, pt.grad_norm = x->grad_norm;
+                pt.tokens_per_s = x->tokens_per_s, pt.elapsed_s = x->elapsed_s;
+                if (u->mirror) sess_metrics_append(u->mirror, &pt, e, sizeof e);
+                break;
+            case TRAIN_EV_EVAL:
+                ui_curves_add_eval(&v->cv, (double)x->step, time_at(&v->cv, (double)x->step), x->eval_loss,
+                                   x->eval_perplexity, x->eval_accuracy, x->eval_f1);
+                pt.eval_loss = x->eval_loss, pt.eval_perplexity = x->eval_perplexity;
+                pt.eval_accuracy = x->eval_accuracy, pt.eval_f1 = x->eval_f1;
+                if (u->mirror) sess_metrics_append(u->mirror, &pt, e, sizeof e);
+                if (isfinite(x->eval_perplexity))
+                    ui_app_message(app, 0, "eval at step %ld: loss %.4f, perplexity %.3f", x->step, x->eval_loss,
+                                   x->eval_perplexity);
+                else
+                    ui_app_message(app, 0, "eval at step %ld: loss %.4f, accuracy %.4f, F1 %.4f", x->step, x->eval_loss,
+                                   x->eval_accuracy, x->eval_f1);
+                break;
+            case TRAIN_EV_CHECKPOINT: {
+                const char *base = strrchr(x->msg, '/');
+                base = base ? base + 1 : x->msg;
+                /* only checkpoint-STEP holds the optimizer state that resuming needs */
+                if (strncmp(base, "checkpoint-", 11) == 0) {
+                    if (sess_run_set_checkpoint(u->s, v->run, x->msg, e, sizeof e) != BB_OK)
+                        ui_app_message(app, 1, "%s", e);
+                    else
+                        ui_app_message(app, 0, "checkpoint saved: %s", x->msg);
+                }
+                break;
+            }
+            case TRAIN_EV_PAUSED:
+                ui_app_message(app, 0, "paused at step %ld (p or `resume` continues)", x->step);
+                break;
+            case TRAIN_EV_RESUMED: ui_app_message(app, 0, "resumed at step %ld", x->step); break;
+            case TRAIN_EV_ERROR:
+                failed = 1;
+                snprintf(msg, sizeof msg, "%s", x->msg);
+                break;
+            case TRAIN_EV_FINISHED: break;
+            }
+        }
+    }
+    if (u->st.finished) {
+        end_run(app, u, failed, msg);
+        return 1;
+    }
+    return any || u->st.running;
+}
+
+void ui_train_shutdown(ui_app *app, ui_sess *u) {
+    if (!u->t) return;
+    trainer_stop(u->t);
+    trainer_resume(u->t);
+    for (;;) {
+        ui_train_poll(app, u);
+        if (!u->t) return;
+        usleep(20000);
+    }
+}
+
+/* ---- controls --------------------------------------------------------------------------------- */
+
+static int need_live(ui_sess *u, const char *cmd, char *err, size_t errlen) {
+    if (!u->t) return bb_err(err, errlen, BB_EINVAL, "%s: no run is training (`train ...` starts one)", cmd);
+    return BB_OK;
+}
+
+int ui_cmd_pause(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_sess *u = ui_sess_of(app);
+    if (need_live(u, "pause", err, errlen)) return BB_EINVAL;
+    trainer_pause(u->t);
+    ui_app_message(app, 0, "pausing after the current step...");
+    return BB_OK;
+}
+
+int ui_cmd_stop(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_sess *u = ui_sess_of(app);
+    if (need_live(u, "stop", err, errlen)) return BB_EINVAL;
+    trainer_stop(u->t);
+    trainer_resume(u->t);
+    ui_app_message(app, 0, "stopping after the current step (a checkpoint is saved)...");
+    return BB_OK;
+}
+
+int ui_cmd_ckpt(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_sess *u = ui_sess_of(app);
+    if (need_live(u, "checkpoint", err, errlen)) return BB_EINVAL;
+    trainer_save_now(u->t);
+    ui_app_message(app, 0, "saving a checkpoint after the current step...");
+    return BB_OK;
+}
+
+int ui_cmd_eval(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_sess *u = ui_sess_of(app);
+    if (need_live(u, "eval", err, errlen)) return BB_EINVAL;
+    trainer_eval_now(u->t);
+    ui_app_message(app, 0, "evaluating after the current step...");
+    return BB_OK;
+}
+
+int ui_cmd_resume(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_sess *u = ui_sess_of(app);
+    while (isspace((unsigned char)*args)) args++;
+    if (u->t && !*args) {
+        trainer_resume(u->t);
+        return BB_OK;
+    }
+    if (busy(u, err, errlen)) return BB_EINVAL;
+    int idx = -1;
+    if (*args) {
+        if ((idx = find_run(u, args)) < 0) return bb_err(err, errlen, BB_EINVAL, "resume: no run named %s", args);
+    } else {
+        for (int i = u->n_runs - 1; i >= 0 && idx < 0; i--)
+            if (u->runs[i].run->status == SESS_RUN_INTERRUPTED || u->runs[i].run->status == SESS_RUN_STOPPED) idx = i;
+        if (idx < 0) return bb_err(err, errlen, BB_EINVAL, "resume: no interrupted or stopped run");
+    }
+    sess_run *r = u->runs[idx].run;
+    if (r->problem) return bb_err(err, errlen, BB_EINVAL, "resume: %s", r->problem);
+    if (r->status == SESS_RUN_FINISHED) return bb_err(err, errlen, BB_EINVAL, "resume: run %s has finished", r->name);
+    if (!r->last_checkpoint)
+        return bb_err(err, errlen, BB_EINVAL, "resume: run %s saved no checkpoint (--save-every N makes some)",
+                      r->name);
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(r->config, "args");
+    if (!cJSON_IsString(a)) return bb_err(err, errlen, BB_EINVAL, "resume: run %s has no recorded options", r->name);
+    int rc = split_args(u, a->valuestring, err, errlen);
+    if (rc != BB_OK) return rc;
+    /* a kill -9 can leave half a line at the end of metrics.jsonl: close it before the trainer appends */
+    char path[4096];
+    sess_metrics *m;
+    snprintf(path, sizeof path, "%s/metrics.jsonl", r->checkpoint_dir);
+    if (access(path, F_OK) == 0 && sess_metrics_open(&m, path, 0, err, errlen) == BB_OK)
+        sess_metrics_close(m, err, errlen);
+    if ((rc = sess_run_resume(u->s, r, err, errlen)) != BB_OK) {
+        free_argv(u);
+        return rc;
+    }
+    u->cur = idx;
+    ui_app_message(app, 0, "resuming %s from %s", r->name, r->last_checkpoint);
+    return submit_start(app, u, idx, r->last_checkpoint, err, errlen);
+}
+
+/* ---- view and export -------------------------------------------------------------------------- */
+
+int ui_cmd_runs(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_sess *u = ui_sess_of(app);
+    u->table = 1;
+    ui_app_show(app, ui_app_pane(app, "train"));
+    if (!u->n_runs) ui_app_message(app, 0, "no runs yet: `train --task mlm ...` starts one");
+    return BB_OK;
+}
+
+int ui_cmd_plot(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_sess *u = ui_sess_of(app);
+    char w[64], v[128];
+    const char *p = args;
+    u->table = 0;
+    for (;;) {
+        int k = 0;
+        while (isspace((unsigned char)*p)) p++;
+        if (!*p) break;
+        while (*p && !isspace((unsigned char)*p) && k < 63) w[k++] = *p++;
+        w[k] = 0;
+        if (!strcmp(w, "step") || !strcmp(w, "time"))
+            u->x_time = w[0] == 't';
+        else if (!strcmp(w, "log") || !strcmp(w, "linear"))
+            u->log_y = w[0] == 'l' && w[1] == 'o';
+        else if (!strcmp(w, "all"))
+            u->last_n = 0;
+        else if (!strcmp(w, "smooth") || !strcmp(w, "skip") || !strcmp(w, "last") || !strcmp(w, "show") ||
+                 !strcmp(w, "hide") || !strcmp(w, "run")) {
+            k = 0;
+            while (isspace((unsigned char)*p)) p++;
+            while (*p && !isspace((unsigned char)*p) && k < 127) v[k++] = *p++;
+            v[k] = 0;
+            char *end;
+            double x = strtod(v, &end);
+            int num = *v && !*end;
+            if (w[0] == 's' && w[1] == 'm') {
+                if (!num || x < 0 || x >= 1) return bb_err(err, errlen, BB_EINVAL, "plot smooth: a weight in [0, 1)");
+                u->ema = x;
+            } else if (w[0] == 's' && w[1] == 'k') {
+                if (!num || x < 0) return bb_err(err, errlen, BB_EINVAL, "plot skip: a number of steps");
+                u->skip = (long)x;
+            } else if (w[0] == 'l') {
+                if (!num || x < 0) return bb_err(err, errlen, BB_EINVAL, "plot last: a number of steps (0: all)");
+                u->last_n = (long)x;
+            } else {
+                int i = find_run(u, v);
+                if (i < 0) return bb_err(err, errlen, BB_EINVAL, "plot %s: no run named '%s'", w, v);
+                if (w[0] == 'r')
+                    u->cur = i;
+                else
+                    u->runs[i].shown = w[0] == 's';
+            }
+        } else {
+            return bb_err(err, errlen, BB_EINVAL,
+                          "plot: unknown '%s' (step|time, log|linear, smooth W, skip N, last N|all, show|hide|run RUN)",
+                          w);
+        }
+    }
+    ui_app_show(app, ui_app_pane(app, "train"));
+    ui_app_message(app, 0, "plot: x %s, %s y, smoothing %.3g, skip %ld, %s", u->x_time ? "time" : "step",
+                   u->log_y ? "log" : "linear", u->ema, u->skip, u->last_n ? "zoomed" : "all steps");
+    return BB_OK;
+}
+
+int ui_cmd_csv(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_sess *u = ui_sess_of(app);
+    char a[1024] = "", b[1024] = "";
+    sscanf(args, "%1023s %1023s", a, b);
+    const char *file = *b ? b : a, *name = *b ? a : NULL;
+    if (!*file) return bb_err(err, errlen, BB_EINVAL, "csv: usage `csv [RUN] FILE.csv`");
+    int idx = name ? find_run(u, name) : u->cur;
+    if (idx < 0 || idx >= u->n_runs)
+        return bb_err(err, errlen, BB_EINVAL, name ? "csv: no run named %s" : "csv: no run yet%s", name ? name : "");
+    char path[4096];
+    run_metrics_path(u, u->runs[idx].run, path, sizeof path);
+    int rc = sess_metrics_export_csv(path, file, err, errlen);
+    if (rc == BB_OK) ui_app_message(app, 0, "metrics of %s written to %s", u->runs[idx].run->name, file);
+    return rc;
+}
