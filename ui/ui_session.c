@@ -172,6 +172,7 @@ static void restore(ui_app *app, ui_sess *u, sess_session *s) {
         ui_app_message(app, 1, "%s", w);
     } else if (msg[0]) {
         ui_app_message(app, 0, "%s", msg);
+        ui_app_show(app, ui_app_pane(app, "train"));
     } else {
         ui_app_message(app, 0, "session %s: %d runs, %d history lines, %d pinned", s->dir, s->n_runs, s->n_history,
                        s->n_pinned);

@@ -236,6 +236,8 @@ static void start_done(ui_app *app, ui_job *j, int status, const char *err) {
         ui_app_message(app, 0, "run %s: %ld steps on %d threads (p pause, X stop, s checkpoint, e eval)", r->name,
                        trainer_total_steps(s->t), s->o.threads);
     ui_app_show(app, ui_app_pane(app, "train"));
+    /* the run's listing and the layout on disk now, not at the next autosave: a crash keeps both */
+    if (ui_sess_save(app, e, sizeof e) != BB_OK) ui_app_message(app, 1, "%s", e);
     free(s);
 }
 
@@ -352,6 +354,13 @@ static void end_run(ui_app *app, ui_sess *u, int failed, const char *msg) {
     cJSON_Delete(sum);
     if (u->mirror && sess_metrics_close(u->mirror, e, sizeof e) != BB_OK) ui_app_message(app, 1, "%s", e);
     u->mirror = NULL;
+    /* the curves from the file, as a reopened session reads them (events carry floats the file rounds) */
+    char path[4096];
+    ui_curves cv2;
+    if (run_metrics_path(u, v->run, path, sizeof path) == BB_OK && ui_curves_load(&cv2, path, e, sizeof e) == BB_OK) {
+        ui_curves_free(&v->cv);
+        v->cv = cv2;
+    }
     trainer_free(u->t);
     u->t = NULL;
     free_argv(u);

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# The training pane and sessions, driven in tmux (110x34): a tiny vocabulary (train-tokenizer) and a
+# tiny BERT config made here, an MLM run started with `train` in a new session; the step counter
+# increases and the plot is drawn; pause holds the step, resume moves it on, stop records the run;
+# save, quit, reopen with --session: the run's plot is the same picture and the history is back.
+# Crash: kill -9 during a run, reopen: the run is offered for resume at the last step in its
+# metrics.jsonl, and `resume` continues it from its checkpoint. Bad session files (truncated JSON,
+# wrong types, newer schema_version, missing run directory) each give their message and are left
+# byte-identical.
+# Usage: test_train_pane.sh BERTBENCH. Exit 77 (skip) without tmux.
+set -u
+export LC_ALL=C.UTF-8 # braille code points in grep -P
+bb=${1:?bertbench path}
+case $bb in /*) ;; *) bb=$PWD/$bb ;; esac
+if ! command -v tmux >/dev/null; then
+    echo "SKIP: tmux not installed"
+    exit 77
+fi
+tmp=$(mktemp -d)
+sock=bbtrain$$
+T() { tmux -L "$sock" -f /dev/null "$@"; }
+cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap "T kill-server" EXIT
+fails=0
+checks=0
+
+screen() { T capture-pane -t w -p; }
+wait_for() { # wait_for PATTERN [SECONDS]
+    local pat=$1 secs=${2:-10} i
+    for ((i = 0; i < secs * 20; i++)); do
+        screen | grep -qE -- "$pat" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+fail() {
+    fails=$((fails + 1))
+    echo "FAIL: $1"
+    screen | sed 's/^/    | /'
+}
+check() { # check NAME PATTERN [SECONDS]
+    checks=$((checks + 1))
+    wait_for "$2" "${3:-10}" || fail "$1: no match for /$2/ on screen:"
+}
+expect() { # expect NAME CONDITION-STATUS
+    checks=$((checks + 1))
+    [ "$2" = 0 ] || fail "$1"
+}
+type_line() { T send-keys -t w -l -- "$1"; T send-keys -t w Enter; }
+start() { # start ARGS...: the workbench in session w (cwd $tmp)
+    T kill-session -t w 2>/dev/null
+    T new-session -d -s w -x 110 -y 34 -c "$tmp" \
+        "env -u NO_COLOR LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color HOME=$tmp BERTBENCH_HISTORY=$tmp/hist '$bb' $*; echo EXITED \$?; sleep 60"
+    T set-option -t w window-size manual >/dev/null 2>&1
+}
+step_now() { screen | grep -oE 'step [0-9]+/[0-9]+' | head -1 | sed 's/step //; s|/.*||'; }
+quit() { T send-keys -t w F10; check "quits cleanly" "EXITED 0" 15; }
+
+T new-session -d -s keep "sleep 600"
+
+# ---- a tiny model: vocabulary from a few lines, a 1-layer config ----
+cat >"$tmp/corpus.txt" <<'EOF'
+the cat sat on the mat and the dog sat on the log
+a bird sang in the tree while the cat slept on the mat
+the dog ran to the park and the cat ran to the house
+children read books in the library on a rainy day
+the sun rose over the hills and the birds began to sing
+a small boat sailed across the calm blue lake at dawn
+the baker made fresh bread and the town smelled of it
+rain fell on the roof and the cat watched from the window
+EOF
+"$bb" train-tokenizer --algo wordpiece --vocab-size 120 --out "$tmp/tok" "$tmp/corpus.txt" >/dev/null || {
+    echo "FAIL: train-tokenizer"
+    exit 1
+}
+V=$(wc -l <"$tmp/tok/vocab.txt")
+cat >"$tmp/tok/config.json" <<EOF
+{"model_type": "bert", "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
+ "intermediate_size": 32, "max_position_embeddings": 64, "type_vocab_size": 2, "vocab_size": $V,
+ "hidden_act": "gelu", "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "pad_token_id": 0}
+EOF
+TRAIN="train --task mlm --config $tmp/tok/config.json --data $tmp/corpus.txt --max-steps 1000000 --batch-size 4 --block-size 32 --log-every 10 --save-every 200 --eval-split 0.25 --eval-every 5000 --lr 1e-3"
+
+# ---- a run in a new session ----
+start --session "$tmp/s.bbs"
+check "new session" "new session .*s\.bbs"
+type_line "tokenize the cat sat"
+type_line "$TRAIN"
+check "the run starts" "run-1 +running"
+check "steps logged" "step [1-9][0-9]*/1000000"
+a=$(step_now)
+sleep 0.5
+b=$(step_now)
+[ "${b:-0}" -gt "${a:-0}" ]
+expect "step counter increases ($a -> $b)" $?
+check "loss plot drawn: axis label and braille" "train loss"
+checks=$((checks + 1))
+screen | grep -qP '┤.*[\x{2801}-\x{28ff}]' || fail "no braille line beside a y tick"
+type_line "pause"
+check "paused" "run-1 +paused"
+a=$(step_now)
+sleep 0.6
+b=$(step_now)
+[ "$a" = "$b" ]
+expect "paused: the step stays ($a -> $b)" $?
+type_line "resume"
+check "running again" "run-1 +running"
+sleep 0.5
+c=$(step_now)
+[ "${c:-0}" -gt "${b:-0}" ]
+expect "resumed: the step moves on ($b -> $c)" $?
+type_line "stop"
+check "stopped and recorded" "run run-1 stopped at step [0-9]+"
+type_line "export train $tmp/before.txt"
+check "exported" "exported train"
+type_line "save"
+check "saved" "saved .*s\.bbs"
+quit
+grep -q '"status":[[:space:]]*"stopped"' "$tmp/s.bbs/runs/run-1/run.json"
+expect "run.json says stopped" $?
+
+# ---- reopen: the same curve, the history ----
+start --session "$tmp/s.bbs"
+check "session restored" "session .*s\.bbs: 1 runs"
+check "run shown" "run-1 +stopped"
+type_line "export train $tmp/after.txt"
+check "exported again" "exported train"
+cmp -s "$tmp/before.txt" "$tmp/after.txt"
+expect "the run's plot is the same after reopening" $?
+grep -q "train loss" "$tmp/after.txt"
+expect "the export holds the plot" $?
+type_line "history"
+check "history restored: tokenize" "tokenize the cat sat"
+check "history restored: train" "train --task mlm"
+type_line "csv run-1 $tmp/m.csv"
+check "csv written" "metrics of run-1 written"
+head -1 "$tmp/m.csv" | grep -q '^step,'
+expect "csv header" $?
+type_line "export train $tmp/plot.svg"
+check "svg exported" "exported train"
+grep -q '<svg' "$tmp/plot.svg"
+expect "svg file" $?
+quit
+
+# ---- crash: kill -9 during a run, reopen, resume ----
+start --session "$tmp/c.bbs"
+check "crash session" "new session"
+type_line "$TRAIN"
+check "crash run steps" "step [0-9]{3,}/1000000" 15
+check "a checkpoint was saved" "checkpoint saved" 15
+pane_pid=$(T display-message -p -t w '#{pane_pid}')
+bbpid=$(pgrep -P "$pane_pid" -f bertbench | head -1)
+kill -9 "$bbpid"
+check "killed" "EXITED 137"
+last=$(grep -oE '^\{"step":[0-9]+,"epoch"' "$tmp/c.bbs/runs/run-1/metrics.jsonl" | tail -1 | grep -oE '[0-9]+' | head -1)
+start --session "$tmp/c.bbs"
+check "interrupted run offered for resume at its last flushed step" "run run-1 was interrupted at step $last: .resume run-1"
+check "its curve is there" "run-1 +interrupted +[^ ]+ step $last/"
+type_line "resume run-1"
+check "resumed from the checkpoint" "run-1 +running"
+sleep 0.5
+r=$(step_now)
+check "steps past the crash" "step [0-9]+/1000000"
+type_line "stop"
+check "resumed run stopped" "run run-1 stopped at step [0-9]+"
+s=$(grep -oE '"steps":[[:space:]]*[0-9]+' "$tmp/c.bbs/runs/run-1/run.json" | grep -oE '[0-9]+$')
+[ "${s:-0}" -gt "$last" ]
+expect "the resumed run went past step $last (now $s, seen $r)" $?
+quit
+
+# ---- bad session files: a message each, nothing changed on disk ----
+bad() { # bad NAME PATTERN: session $tmp/NAME.bbs
+    local f=$tmp/$1.bbs/session.json sum
+    sum=$(md5sum "$f")
+    start --session "$tmp/$1.bbs"
+    check "$1: message" "$2"
+    quit
+    [ "$(md5sum "$f")" = "$sum" ]
+    expect "$1: session.json unchanged" $?
+}
+for n in trunc types newer missing; do cp -r "$tmp/s.bbs" "$tmp/$n.bbs"; done
+head -c 100 "$tmp/s.bbs/session.json" >"$tmp/trunc.bbs/session.json"
+sed -i 's/"history":[[:space:]]*\[/"history": 3, "x": [/' "$tmp/types.bbs/session.json"
+sed -i 's/"schema_version":[[:space:]]*1/"schema_version": 99/' "$tmp/newer.bbs/session.json"
+bad trunc "session not opened: .*session.json"
+bad types "session not opened: .*history"
+bad newer "session not opened: .*(newer|schema)"
+rm -rf "$tmp/missing.bbs/runs/run-1"
+sum=$(grep -c run-1 "$tmp/missing.bbs/session.json")
+start --session "$tmp/missing.bbs"
+check "missing run directory: named" "run-1"
+quit
+[ "$(grep -c run-1 "$tmp/missing.bbs/session.json")" = "$sum" ]
+expect "missing run: still listed after the session was saved" $?
+
+echo "$checks checks, $fails failed"
+[ "$fails" = 0 ]
