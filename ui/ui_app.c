@@ -134,7 +134,8 @@ static void draw_tabs(ui_app *app, viz_canvas *c) {
     int total = 0;
     for (int i = 0; i < app->n_panes; i++) total += viz_text_width(app->panes[i].name, -1) + 3;
     int rw = viz_text_width(right, -1);
-    if (x + total + rw >= c->w) snprintf(right, sizeof right, " F1 help "), rw = viz_text_width(right, -1);
+    if (x + total + rw >= c->w)
+        snprintf(right, sizeof right, " %sF1 help ", app->zoom ? "(zoom)  " : ""), rw = viz_text_width(right, -1);
     int shorten = x + total + rw >= c->w;
     for (int i = 0; i < app->n_panes; i++) {
         int shown = 0;
