@@ -51,8 +51,9 @@ static int get_int(const cJSON *root, const char *key, int *out, int minval, con
                    size_t errlen) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
     if (!v || cJSON_IsNull(v)) return BB_OK;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble || v->valuedouble < minval ||
-        v->valuedouble > 1e9)
+    /* Range first: converting inf or 1e300 to an integer type is undefined behaviour. */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= minval && v->valuedouble <= 1e9) ||
+        v->valuedouble != (double)(long long)v->valuedouble)
         return bb_err(err, errlen, BB_EFORMAT, "%s: \"%s\" must be an integer >= %d", src, key, minval);
     *out = (int)v->valuedouble;
     return BB_OK;
