@@ -137,7 +137,7 @@ static char *label_string(const cJSON *v) {
     if (cJSON_IsBool(v)) return dup_n(cJSON_IsTrue(v) ? "1" : "0", 1);
     if (!cJSON_IsNumber(v)) return NULL;
     double x = v->valuedouble;
-    if (x == (double)(long long)x && x > -1e15 && x < 1e15)
+    if (x > -1e15 && x < 1e15 && x == (double)(long long)x) /* range first: (long long)inf is undefined */
         snprintf(tmp, sizeof tmp, "%lld", (long long)x);
     else
         snprintf(tmp, sizeof tmp, "%.9g", x);
