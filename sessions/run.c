@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,8 +120,8 @@ static const char *parse_run(sess_run *r, const char *buf, size_t len) {
         why = "\"started\" missing or not a UTC time";
     else if (t1 && !cJSON_IsNull(t1) && (!cJSON_IsString(t1) || sess_time_parse(t1->valuestring, &r->ended) != 0))
         why = "\"ended\" is not a UTC time or null";
-    else if (pid && !cJSON_IsNumber(pid))
-        why = "\"pid\" is not a number";
+    else if (pid && !(cJSON_IsNumber(pid) && pid->valuedouble >= 0 && pid->valuedouble <= INT32_MAX))
+        why = "\"pid\" is not a process id";
     else if (cfg && !cJSON_IsObject(cfg))
         why = "\"config\" is not an object";
     else if (sum && !cJSON_IsNull(sum) && !cJSON_IsObject(sum))
