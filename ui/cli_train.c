@@ -18,6 +18,7 @@ const char cli_train_usage[] =
     "  --tokenizer DIR        tokenizer directory (default: the model's, or the config's directory)\n"
     "  --data FILE            training data: .txt, .jsonl, .csv, .tsv, .conll (or --format)\n"
     "  --format F             text|jsonl|csv|tsv|conll   --paragraphs: blank lines separate documents\n"
+    "  --skip-invalid-utf8    drop dataset lines that are not UTF-8 (default: stop with FILE:LINE)\n"
     "  --eval FILE            evaluation data; or --eval-split X to hold out a fraction of --data\n"
     "  --epochs N (3) | --max-steps N    --batch-size B (8)   --grad-accum N (1)\n"
     "  --lr X (5e-5)  --weight-decay X (0)  --warmup N | --warmup-ratio X  --schedule linear|cosine|constant\n"
@@ -133,6 +134,8 @@ int cli_train_parse(int argc, char **argv, train_options *op, int need_out, char
             else return bb_err(err, errlen, BB_EINVAL, "--pool %s: expected pooler, cls or mean", v);
         } else if (!strcmp(a, "--paragraphs")) {
             o.paragraphs = 1;
+        } else if (!strcmp(a, "--skip-invalid-utf8")) {
+            o.skip_invalid_utf8 = 1;
         } else if (!strcmp(a, "--whole-word-mask")) {
             o.whole_word_mask = 1;
         } else if (!strcmp(a, "--freeze-embeddings")) {

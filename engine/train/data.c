@@ -345,7 +345,54 @@ static int load_conll(data_set *d, char *buf, size_t len, char *err, size_t errl
     return BB_OK;
 }
 
-int data_load(data_set **out, const char *path, data_format fmt, int paragraphs, char *err, size_t errlen) {
+/* Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF. */
+static int utf8_valid(const char *str) {
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned c = *s;
+        int n = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : -1;
+        if (n < 0) return 0;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+        s++;
+        for (int k = 0; k < n; k++, s++) {
+            if (*s < lo || *s > hi) return 0;
+            lo = 0x80, hi = 0xBF;
+        }
+    }
+    return 1;
+}
+
+static int example_utf8(const data_example *e) {
+    if (!utf8_valid(e->text) || (e->text_pair && !utf8_valid(e->text_pair)) || (e->label && !utf8_valid(e->label)))
+        return 0;
+    for (int i = 0; i < e->n_words; i++)
+        if (!utf8_valid(e->words[i]) || !utf8_valid(e->tags[i])) return 0;
+    return 1;
+}
+
+/* Fails on the first example that is not UTF-8, or (skip) drops every such example. */
+static int check_utf8(data_set *d, int skip, char *err, size_t errlen) {
+    int k = 0;
+    for (int i = 0; i < d->n; i++) {
+        if (example_utf8(&d->ex[i])) {
+            d->ex[k++] = d->ex[i];
+            continue;
+        }
+        if (!skip)
+            return bb_err(err, errlen, BB_EFORMAT, "%s:%d: not valid UTF-8 (--skip-invalid-utf8 skips such lines)",
+                          d->path, d->ex[i].line);
+        if (!d->n_skipped++) d->first_skipped_line = d->ex[i].line;
+        example_free(&d->ex[i]);
+    }
+    d->n = k;
+    return BB_OK;
+}
+
+int data_load(data_set **out, const char *path, data_format fmt, int flags, char *err, size_t errlen) {
     *out = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
@@ -386,9 +433,10 @@ int data_load(data_set **out, const char *path, data_format fmt, int paragraphs,
     case DATA_FMT_CSV: rc = load_csv(d, buf, len, ',', err, errlen); break;
     case DATA_FMT_TSV: rc = load_csv(d, buf, len, '\t', err, errlen); break;
     case DATA_FMT_CONLL: rc = load_conll(d, buf, len, err, errlen); break;
-    default: rc = load_text(d, buf, len, paragraphs, err, errlen); break;
+    default: rc = load_text(d, buf, len, flags & DATA_PARAGRAPHS, err, errlen); break;
     }
     free(buf);
+    if (rc == BB_OK) rc = check_utf8(d, flags & DATA_SKIP_BAD_UTF8, err, errlen);
     if (rc == BB_OK && d->n == 0) rc = bb_err(err, errlen, BB_EFORMAT, "%s: no examples", path);
     if (rc != BB_OK) {
         data_free(d);

@@ -46,10 +46,16 @@ typedef struct {
     data_format format;
     int n, cap;
     data_example *ex;
+    int n_skipped;          /* examples dropped by DATA_SKIP_BAD_UTF8 */
+    int first_skipped_line; /* line of the first of them, 0 when none */
 } data_set;
 
-/* paragraphs: plain text only — blank lines separate documents instead of every line being one. */
-int data_load(data_set **out, const char *path, data_format fmt, int paragraphs, char *err, size_t errlen);
+/* flags: DATA_PARAGRAPHS (plain text only: blank lines separate documents instead of every line being
+ * one); DATA_SKIP_BAD_UTF8 drops examples whose text, pair, label, words or tags are not valid UTF-8
+ * (counted in d->n_skipped, the first at d->first_skipped_line) instead of failing with "FILE:LINE: not
+ * valid UTF-8". */
+enum { DATA_PARAGRAPHS = 1, DATA_SKIP_BAD_UTF8 = 2 };
+int data_load(data_set **out, const char *path, data_format fmt, int flags, char *err, size_t errlen);
 void data_free(data_set *d);
 int data_format_parse(const char *name); /* "text", "jsonl", "csv", "tsv", "conll"; -1 when unknown */
 const char *data_format_name(data_format f);

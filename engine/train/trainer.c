@@ -379,9 +379,10 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
                     t->m->cfg.max_position - t->m->cfg.position_offset);
         goto fail;
     }
-    if ((rc = data_load(&train, t->data_path, o->format, o->paragraphs, err, errlen)) != BB_OK) goto fail;
+    int dflags = (o->paragraphs ? DATA_PARAGRAPHS : 0) | (o->skip_invalid_utf8 ? DATA_SKIP_BAD_UTF8 : 0);
+    if ((rc = data_load(&train, t->data_path, o->format, dflags, err, errlen)) != BB_OK) goto fail;
     if (t->eval_path[0]) {
-        if ((rc = data_load(&eval, t->eval_path, o->format, o->paragraphs, err, errlen)) != BB_OK) goto fail;
+        if ((rc = data_load(&eval, t->eval_path, o->format, dflags, err, errlen)) != BB_OK) goto fail;
     } else if (o->eval_split > 0) {
         data_set *all = train;
         train = NULL;

@@ -46,6 +46,7 @@ typedef struct {
     const char *eval_path;      /* NULL: hold out eval_split of the data (0: no evaluation) */
     data_format format;
     int paragraphs;             /* plain text: blank-line-separated documents */
+    int skip_invalid_utf8;      /* drop dataset lines that are not UTF-8 instead of failing */
     double eval_split;
     int epochs;                 /* used when max_steps <= 0 */
     long max_steps;
