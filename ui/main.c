@@ -1,11 +1,13 @@
 /* bertbench entry point: `bertbench SUBCOMMAND ...` runs a scripted subcommand; with no subcommand
  * it opens the workbench. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "ui_app.h"
 #include "ui_session.h"
+#include "ui_term.h"
 
 static void print_help(FILE *f) {
     fprintf(f, "usage: bertbench [SUBCOMMAND] [OPTIONS]\n\n"
@@ -35,6 +37,11 @@ static int workbench(int argc, char **argv) {
     }
     ui_app app;
     char err[512];
+    /* Before loading a model: a pipe or a dumb terminal gets its answer at once. */
+    if (ui_term_check(stdout, stdin, err, sizeof err) != BB_OK) {
+        fprintf(stderr, "bertbench: %s\n", err);
+        return 2;
+    }
     if (ui_app_init(&app, model, vocab, err, sizeof err) != BB_OK) {
         fprintf(stderr, "bertbench: %s\n", err);
         ui_app_free(&app);
@@ -47,13 +54,19 @@ static int workbench(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    /* A file-size limit (ulimit -f) or a full disk must become an error message while saving, not a
+     * kill that leaves half a checkpoint; writes go through temporary files and rename. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         print_help(stdout);
         return 0;
     }
     if (argc < 2 || argv[1][0] == '-') return workbench(argc, argv);
     for (const cli_cmd *c = cli_commands; c->name; c++)
-        if (strcmp(argv[1], c->name) == 0) return c->run(argc - 1, argv + 1);
+        if (strcmp(argv[1], c->name) == 0) {
+            signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error the subcommand reports */
+            return c->run(argc - 1, argv + 1);
+        }
     fprintf(stderr, "bertbench: unknown subcommand '%s' (try 'bertbench --help')\n", argv[1]);
     return 2;
 }

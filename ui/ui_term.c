@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "bb_err.h"
@@ -52,7 +53,21 @@ static void on_fatal(int sig) {
     raise(sig);
 }
 
+int ui_term_check(FILE *out, FILE *in, char *err, size_t errlen) {
+    static const char hint[] = "the workbench is interactive; scripts use the subcommands, which print JSON "
+                               "(bertbench --help, e.g. bertbench fill-mask --model DIR \"Paris is the [MASK].\")";
+    if (!isatty(fileno(in))) return bb_err(err, errlen, BB_EINVAL, "standard input is not a terminal: %s", hint);
+    if (!isatty(fileno(out))) return bb_err(err, errlen, BB_EINVAL, "standard output is not a terminal: %s", hint);
+    const char *t = getenv("TERM");
+    if (!t || !*t || strcmp(t, "dumb") == 0)
+        return bb_err(err, errlen, BB_EINVAL, "TERM=%s cannot draw the workbench (set TERM, e.g. xterm-256color); %s",
+                      t && *t ? t : "(unset)", hint);
+    return BB_OK;
+}
+
 int ui_term_init(FILE *out, FILE *in, int *utf8, char *err, size_t errlen) {
+    int rc = ui_term_check(out, in, err, errlen);
+    if (rc != BB_OK) return rc;
     setlocale(LC_ALL, "");
     const char *cs = nl_langinfo(CODESET);
     *utf8 = cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
