@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -49,6 +50,10 @@ int main(int argc, char **argv) {
     snprintf(dir, sizeof dir, "%s/fuzz/regressions/%s", BB_SOURCE_DIR, argv[1]);
     int regressions = replay_dir(dir);
     printf("%s: %d seeds, %d regression inputs replayed\n", argv[1], seeds, regressions);
+    /* The targets keep their scratch files in /dev/shm named by pid. */
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf /dev/shm/bb_fuzz_*_%d /dev/shm/bb_fuzz_*_%d.*", (int)getpid(), (int)getpid());
+    if (system(cmd) != 0) fprintf(stderr, "warning: %s failed\n", cmd);
     if (seeds + regressions == 0) {
         fprintf(stderr, "FAIL: no inputs for %s\n", argv[1]);
         return 1;
