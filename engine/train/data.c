@@ -345,12 +345,13 @@ static int load_conll(data_set *d, char *buf, size_t len, char *err, size_t errl
     return BB_OK;
 }
 
-/* Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF. */
+/* Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF (0x80-0xC1 and 0xF5-0xFF
+ * never start a character; the first following byte's range is narrowed for E0, ED, F0, F4). */
 static int utf8_valid(const char *str) {
     const unsigned char *s = (const unsigned char *)str;
     while (*s) {
         unsigned c = *s;
-        int n = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : -1;
+        int n = c < 0x80 ? 0 : c < 0xC2 ? -1 : c <= 0xDF ? 1 : c <= 0xEF ? 2 : c <= 0xF4 ? 3 : -1;
         if (n < 0) return 0;
         unsigned lo = 0x80, hi = 0xBF;
         if (c == 0xE0) lo = 0xA0;

@@ -109,7 +109,8 @@ static void test_vocab(void) {
     tok_options o = tok_options_default();
     CHECK_OK(tok_encode(tk, "the cat", -1, NULL, 0, &o, e, err, sizeof err), err);
     CHECK(e->n == 4 && e->ids[0] == 2 && e->ids[1] == 8 && e->ids[2] == 7 && e->ids[3] == 3,
-          "the -> 8 (last duplicate), cat -> 7: n=%d %d %d", e->n, e->n > 1 ? e->ids[1] : -1, e->n > 2 ? e->ids[2] : -1);
+          "the -> 8 (last duplicate), cat -> 7: n=%d %d %d", e->n, e->n > 1 ? e->ids[1] : -1,
+          e->n > 2 ? e->ids[2] : -1);
     tok_encoding_free(e);
     tok_free(tk);
     static const char blank[] = "\n\n\n";
