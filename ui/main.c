@@ -1,5 +1,6 @@
 /* bertbench entry point: `bertbench SUBCOMMAND ...` runs a scripted subcommand; with no subcommand
  * it opens the workbench. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,8 +65,14 @@ int main(int argc, char **argv) {
     if (argc < 2 || argv[1][0] == '-') return workbench(argc, argv);
     for (const cli_cmd *c = cli_commands; c->name; c++)
         if (strcmp(argv[1], c->name) == 0) {
-            signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error the subcommand reports */
-            return c->run(argc - 1, argv + 1);
+            signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error, checked below */
+            int rc = c->run(argc - 1, argv + 1);
+            /* JSON lost to a full disk must not exit 0; a reader that stopped early (EPIPE) needs no message. */
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                if (errno != EPIPE) fprintf(stderr, "bertbench %s: writing the output: %s\n", c->name, strerror(errno));
+                return rc ? rc : 1;
+            }
+            return rc;
         }
     fprintf(stderr, "bertbench: unknown subcommand '%s' (try 'bertbench --help')\n", argv[1]);
     return 2;

@@ -2,7 +2,8 @@
 # The CLI under hard conditions: a text longer than the model's positions (truncated and reported),
 # an eval label missing from the label map and a dataset line that is not UTF-8 (FILE:LINE, or skipped
 # with --skip-invalid-utf8), a checkpoint save under `ulimit -f` (an error message and exit 1, not death
-# by SIGXFSZ; the earlier checkpoint is untouched), and an unreadable model directory (skipped as root).
+# by SIGXFSZ; the earlier checkpoint is untouched), JSON output to /dev/full (exit 1, not 0), and an
+# unreadable model directory (skipped as root).
 # Usage: test_cli_hardening.sh BERTBENCH FIXTURES_DIR. Exit 77 (skip) without fixtures.
 set -u
 bb=${1:?bertbench path}
@@ -59,6 +60,14 @@ rc=$?
 expect "ulimit -f: an error, not SIGXFSZ" $? "rc $rc: $err"
 diff -r -x metrics.jsonl "$tmp/ck" "$tmp/ck.before" >/dev/null
 expect "ulimit -f: the earlier checkpoint is intact" $? "$(diff -rq -x metrics.jsonl "$tmp/ck" "$tmp/ck.before")"
+
+# stdout on a full disk: exit 1 with a message, not 0 with the JSON lost.
+if [ -w /dev/full ]; then
+    err=$("$bb" tokenize --vocab "$tmp/tok/vocab.txt" hello 2>&1 >/dev/full)
+    rc=$?
+    [ $rc -eq 1 ] && grep -q "writing the output: No space left on device" <<<"$err"
+    expect "stdout on a full disk" $? "rc $rc: $err"
+fi
 
 # An unreadable model directory (root reads through mode 000: then there is nothing to check).
 cp -r "$model" "$tmp/locked" && chmod 000 "$tmp/locked"
