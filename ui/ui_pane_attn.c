@@ -1,9 +1,16 @@
 /* The attention pane: one layer/head (or the mean over heads, or rollout) as a heatmap, all
  * layers x heads as thumbnails, the cursor token's attention as bars, per-head summaries, the neuron
  * view and the logit lens. The forward pass, the neuron view and the lens run on the worker; the
- * filters (pair, hide [CLS]/[SEP]) and head toggles are applied here on the UI thread (T x T work).
- * Layers and heads are numbered from 0, as in Hugging Face and BertViz. */
+ * filters (pair, hide [CLS]/[SEP]) and head and layer toggles are applied here on the UI thread.
+ * Layers and heads are numbered from 0, as in Hugging Face and BertViz.
+ *
+ * Toggles: t/o turn the selected head off / solo it in the mean of heads; T/O do the same for the
+ * selected layer. A layer that is off is hidden from the model view and the summary table (what
+ * BertViz's include_layers does) and skipped by rollout (it counts as the identity). [ ] still visit
+ * layers that are off, shown grey while selected, so that T can turn one back on: solo a layer with
+ * O, then walk to others and add them with T. */
 #define NCURSES_WIDECHAR 1
+#include <cblas.h>
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +18,7 @@
 #include <string.h>
 
 #include "ui_app.h"
+#include "ui_attn.h"
 
 enum { MODE_HEAD, MODE_MEAN, MODE_ROLLOUT, MODE_COUNT };
 enum { VIEW_HEAT, VIEW_MODEL, VIEW_BARS, VIEW_SUMMARY, VIEW_NEURON, VIEW_LENS, VIEW_COUNT };
@@ -25,7 +33,11 @@ typedef struct {
     int have;
     int busy; /* a job for this pane is queued or running */
     int layer, head, mode, view, filter, hide_special;
-    unsigned char off[64]; /* heads left out of the mean (toggle/solo) */
+    unsigned char off[64];  /* heads left out of the mean (toggle/solo) */
+    unsigned char loff[64]; /* layers left out (toggle/solo); layers from 64 on are always on */
+    float *roll;            /* (T, T) rollout over the layers on, up to roll_layer (-1: none) */
+    int roll_layer;
+    unsigned char roll_off[64]; /* the loff it was computed for */
     viz_heatmap hm;
     float *mat;    /* (T, T) what the heatmap shows */
     char **labels; /* (T) token labels */
@@ -87,12 +99,15 @@ static void attn_done(ui_app *app, ui_job *j, int status, const char *err) {
         free_labels(s);
         if (s->have) infer_attn_free(&s->at);
         s->at = a->out_at;
+        s->roll_layer = -1;
         s->have = 1;
         int T = s->at.T;
         float *m = realloc(s->mat, sizeof(float) * (size_t)T * (size_t)T);
+        float *rl = realloc(s->roll, sizeof(float) * (size_t)T * (size_t)T);
         s->labels = calloc((size_t)T, sizeof(char *));
         if (m) s->mat = m;
-        if (!m || !s->labels) {
+        if (rl) s->roll = rl;
+        if (!m || !rl || !s->labels) {
             infer_attn_free(&s->at);
             s->have = 0;
             ui_app_message(app, 1, "attention: out of memory");
@@ -160,7 +175,68 @@ static void attn_reload(ui_app *app, ui_pane *p) {
     if (s->has_text && app->cx) submit(app, p, 0, NULL, 0);
 }
 
+/* ---- toggles ---- */
+
+void ui_attn_solo(unsigned char *off, int n, int i) {
+    if (i < 0 || i >= n) return;
+    int solo = 1;
+    for (int j = 0; j < n; j++) solo &= (j == i) == !off[j];
+    for (int j = 0; j < n; j++) off[j] = solo ? 0 : j != i;
+}
+
+int ui_attn_rollout(float *out, const infer_attn *a, const unsigned char *layer_off, int n, int upto) {
+    int T = a->T;
+    size_t TT = (size_t)T * T;
+    float *step = malloc(sizeof(float) * TT), *prod = malloc(sizeof(float) * TT);
+    if (!step || !prod) {
+        free(step);
+        free(prod);
+        return BB_ENOMEM;
+    }
+    memset(out, 0, sizeof(float) * TT);
+    for (int i = 0; i < T; i++) out[(size_t)i * T + i] = 1;
+    for (int l = 0; l <= upto && l < a->L; l++) {
+        if (l < n && layer_off[l]) continue;
+        /* as infer_attention: A' = (A + I) / 2 with A the mean over heads; R = A' R */
+        const float *mean = a->mean_heads + (size_t)l * TT;
+        for (size_t i = 0; i < TT; i++) step[i] = 0.5f * mean[i];
+        for (int i = 0; i < T; i++) step[(size_t)i * T + i] += 0.5f;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, T, T, 1.0f, step, T, out, T, 0.0f, prod, T);
+        memcpy(out, prod, sizeof(float) * TT);
+    }
+    free(step);
+    free(prod);
+    return BB_OK;
+}
+
+static int nflags(int n) { return n < 64 ? n : 64; }
+static int layer_on(const attn_state *s, int l) { return l >= 64 || !s->loff[l]; }
+/* Layers the model view and the summary show: those on, and the selected one. */
+static int layer_shown(const attn_state *s, int l) { return l == s->layer || layer_on(s, l); }
+
+static int layers_on(const attn_state *s) {
+    int n = 0;
+    for (int l = 0; l < s->at.L; l++) n += layer_on(s, l);
+    return n;
+}
+
 /* ---- the matrix on screen ---- */
+
+static const float *rollout_on(attn_state *s) {
+    const infer_attn *a = &s->at;
+    size_t TT = (size_t)a->T * a->T;
+    if (layers_on(s) == a->L) return a->rollout + (size_t)s->layer * TT;
+    if (s->roll_layer != s->layer || memcmp(s->roll_off, s->loff, sizeof s->loff) != 0) {
+        if (ui_attn_rollout(s->roll, a, s->loff, nflags(a->L), s->layer) != BB_OK) {
+            memset(s->roll, 0, sizeof(float) * TT); /* out of memory: an empty picture, not a wrong one */
+            s->roll_layer = -1;
+            return s->roll;
+        }
+        s->roll_layer = s->layer;
+        memcpy(s->roll_off, s->loff, sizeof s->loff);
+    }
+    return s->roll;
+}
 
 static void build_matrix(attn_state *s) {
     const infer_attn *a = &s->at;
@@ -170,7 +246,7 @@ static void build_matrix(attn_state *s) {
     if (s->mode == MODE_HEAD) {
         src = infer_attn_head(a, s->layer, s->head);
     } else if (s->mode == MODE_ROLLOUT) {
-        src = a->rollout + (size_t)s->layer * TT;
+        src = rollout_on(s);
     } else {
         int n = 0;
         for (int h = 0; h < a->NH; h++) n += !s->off[h];
@@ -201,38 +277,56 @@ static void build_matrix(attn_state *s) {
 static void header(ui_app *app, attn_state *s, viz_canvas *c, viz_rect r) {
     const infer_attn *a = &s->at;
     char h[256];
-    int nh_on = 0;
+    char lay[64] = "";
+    int nh_on = 0, nl_on = layers_on(s);
     for (int i = 0; i < a->NH; i++) nh_on += !s->off[i];
-    snprintf(h, sizeof h, "layer %d/%d  head %d/%d  %s%s  filter %s%s  view %s%s", s->layer, a->L - 1, s->head,
-             a->NH - 1, mode_names[s->mode], s->mode == MODE_MEAN && nh_on < a->NH ? " (some heads off)" : "",
+    if (nl_on < a->L)
+        snprintf(lay, sizeof lay, " (%s%d of %d on)", layer_on(s, s->layer) ? "" : "off; ", nl_on, a->L);
+    snprintf(h, sizeof h, "layer %d/%d%s  head %d/%d  %s%s  filter %s%s  view %s%s", s->layer, a->L - 1, lay,
+             s->head, a->NH - 1, mode_names[s->mode],
+             s->mode == MODE_MEAN && nh_on < a->NH      ? " (some heads off)"
+             : s->mode == MODE_ROLLOUT && nl_on < a->L ? " (layers off skipped)"
+                                                       : "",
              filter_names[s->filter], s->hide_special ? "  [CLS]/[SEP] hidden" : "", view_names[s->view],
              s->hm.fit ? "  (overview)" : "");
     viz_put(c, r.x, r.y, r.w, h, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
     viz_put(c, r.x, r.y + 1, r.w,
-            app->pane_mode ? "arrows move  [ ] layer  , . head  m mode  v view  f filter  c [CLS]/[SEP]  z zoom  t/o head off/solo  x mask"
+            app->pane_mode ? "[ ] layer  , . head  t/o head T/O layer off/solo  m mode  v view  f pairs  c [CLS]  z zoom  x mask"
                            : "Esc for pane keys (layers/heads numbered from 0, as HF and BertViz; exBERT counts from 1)",
             (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM});
 }
 
+/* One row of thumbnails per layer shown (layers off are left out, so a few soloed layers of a large
+ * model get room); when they do not all fit, the rows scroll to keep the selected layer in view. */
 static void draw_model(attn_state *s, viz_canvas *c, viz_rect r) {
     const infer_attn *a = &s->at;
-    int lab = 4;
+    int lab = 4, shown = 0, sel_row = 0;
+    for (int l = 0; l < a->L; l++)
+        if (layer_shown(s, l)) {
+            if (l == s->layer) sel_row = shown;
+            shown++;
+        }
     int tw = (r.w - lab) / a->NH - 1;
     if (tw > 16) tw = 16;
     if (tw < 2) tw = 2;
-    int th = (r.h - 1) / a->L - 1;
+    int th = (r.h - 1) / shown - 1;
     if (th > tw / 2) th = tw / 2;
     if (th < 1) th = 1;
+    int fit = (r.h - 1 - th) / (th + 1) + 1; /* rows of th lines and a gap below the head labels */
+    int first = sel_row >= fit ? sel_row - fit + 1 : 0;
     for (int h = 0; h < a->NH; h++) viz_printf(c, r.x + lab + h * (tw + 1), r.y, tw, VIZ_PLAIN, "h%d", h);
-    for (int l = 0; l < a->L; l++) {
-        int y = r.y + 1 + l * (th + 1);
+    for (int l = 0, row = 0; l < a->L; l++) {
+        if (!layer_shown(s, l) || row++ < first) continue;
+        int y = r.y + 1 + (row - 1 - first) * (th + 1);
         if (y + th > r.y + r.h) break;
-        viz_printf(c, r.x, y, lab, VIZ_PLAIN, "L%d", l);
+        int on = layer_on(s, l);
+        viz_printf(c, r.x, y, lab, on ? VIZ_PLAIN : (viz_style){244, VIZ_DEFAULT, 0}, "L%d", l);
         for (int h = 0; h < a->NH; h++) {
             int sel = l == s->layer && h == s->head;
-            viz_heat_thumb(c, (viz_rect){r.x + lab + h * (tw + 1), y, tw, th}, infer_attn_head(a, l, h), a->T, a->T,
-                           0, sel);
-            if (sel) viz_restyle(c, (viz_rect){r.x + lab + h * (tw + 1), y, tw, th}, (viz_style){214, 236, VIZ_BOLD}, 0);
+            viz_rect t = {r.x + lab + h * (tw + 1), y, tw, th};
+            viz_heat_thumb(c, t, infer_attn_head(a, l, h), a->T, a->T, 0, sel);
+            if (sel) viz_restyle(c, t, (viz_style){214, 236, VIZ_BOLD}, 0);
+            else if (!on) viz_restyle(c, t, (viz_style){244, VIZ_DEFAULT, 0}, 0);
         }
     }
 }
@@ -241,14 +335,20 @@ static void draw_summary(attn_state *s, viz_canvas *c, viz_rect r) {
     const infer_attn *a = &s->at;
     viz_put(c, r.x, r.y, r.w, "layer head  entropy  ->[CLS]  ->[SEP]  ->self  ->prev  ->next",
             (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD | VIZ_UNDERLINE});
-    int sel = s->layer * a->NH + s->head, rows = r.h - 1;
-    int first = sel >= rows ? sel - rows + 1 : 0;
-    for (int i = first, y = r.y + 1; i < a->L * a->NH && y < r.y + r.h; i++, y++) {
+    /* rows of the layers shown (as in the model view); n counts them up to the selected one */
+    int sel = s->layer * a->NH + s->head, rows = r.h - 1, n = 0;
+    for (int i = 0; i <= sel; i++) n += layer_shown(s, i / a->NH);
+    int first = n > rows ? n - rows : 0;
+    for (int i = 0, k = 0, y = r.y + 1; i < a->L * a->NH && y < r.y + r.h; i++) {
+        if (!layer_shown(s, i / a->NH) || k++ < first) continue;
         const infer_head_summary *h = &a->summary[i];
-        viz_style st = i == sel ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_REVERSE} : VIZ_PLAIN;
+        viz_style st = i == sel                    ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_REVERSE}
+                       : !layer_on(s, i / a->NH) ? (viz_style){244, VIZ_DEFAULT, 0}
+                                                 : VIZ_PLAIN;
         viz_printf(c, r.x, y, r.w, st, "%5d %4d  %7.3f  %7.3f  %7.3f  %6.3f  %6.3f  %6.3f", i / a->NH, i % a->NH,
                    (double)h->entropy, (double)h->to_cls, (double)h->to_sep, (double)h->to_self, (double)h->to_prev,
                    (double)h->to_next);
+        y++;
     }
 }
 
@@ -413,13 +513,9 @@ static int attn_key(ui_app *app, ui_pane *p, int key) {
         else s->hm.fit = 1;
         break;
     case 't': if (s->head < 64) s->off[s->head] = !s->off[s->head]; s->mode = MODE_MEAN; break;
-    case 'o': {
-        int solo = 1;
-        for (int h = 0; h < NH && h < 64; h++) solo &= (h == s->head) == !s->off[h];
-        for (int h = 0; h < NH && h < 64; h++) s->off[h] = solo ? 0 : h != s->head;
-        s->mode = MODE_MEAN;
-        break;
-    }
+    case 'o': ui_attn_solo(s->off, nflags(NH), s->head); s->mode = MODE_MEAN; break;
+    case 'T': if (s->layer < 64) s->loff[s->layer] = !s->loff[s->layer]; break;
+    case 'O': ui_attn_solo(s->loff, nflags(L), s->layer); break;
     case 'n':
         s->view = VIEW_NEURON;
         if (!s->busy && submit(app, p, 1, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
@@ -442,15 +538,17 @@ static void attn_free(ui_pane *p) {
     free_labels(s);
     if (s->have) infer_attn_free(&s->at);
     free(s->mat);
+    free(s->roll);
     free(s);
     p->state = NULL;
 }
 
 ui_pane ui_pane_attention(void) {
     attn_state *s = calloc(1, sizeof *s);
-    if (s) s->hm = (viz_heatmap){.cur_r = 0, .cur_c = 0, .cellw = 2};
+    if (s) s->hm = (viz_heatmap){.cur_r = 0, .cur_c = 0, .cellw = 2}, s->roll_layer = -1;
     return (ui_pane){.name = "attention",
-                     .help = "`attention TEXT [||| PAIR]`; Esc, then [ ] layer, , . head, v view, m mode",
+                     .help = "`attention TEXT [||| PAIR]`; Esc, then [ ] layer, , . head, v view, m mode,\n"
+                             "             t/o head off/solo, T/O layer off/solo (from 0; off layers hidden)",
                      .state = s,
                      .draw = attn_draw,
                      .key = attn_key,

@@ -2,6 +2,7 @@
  * colour-mode choice (NO_COLOR), and the tokens pane drawn by ui_app_draw into a canvas. */
 #define NCURSES_WIDECHAR 1
 #include <curses.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "check.h"
 #include "ui_app.h"
+#include "ui_attn.h"
 #include "ui_term.h"
 
 /* The screen as text (100x30). */
@@ -88,6 +90,118 @@ static void test_attention_views(ui_app *app, const char *fx) {
     infer_fill_free(&fm);
     free(t);
     infer_attn_free(&at);
+}
+
+/* Screen line that starts (inside the pane border) with prefix, or NULL. */
+static const char *line_with(const char *t, const char *prefix) {
+    for (const char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *p = l;
+        while (*p == ' ' || *p == '|' || (unsigned char)*p >= 0x80) p++; /* the border glyph */
+        if (strncmp(p, prefix, strlen(prefix)) == 0) return l;
+    }
+    return NULL;
+}
+
+/* Layer toggles: the solo rule, rollout over the layers left on, and the model view's rows
+ * (bert_tiny_a: 2 layers x 4 heads). Runs after test_attention_views (the attention pane focused). */
+static void test_layer_toggles(ui_app *app) {
+    unsigned char off[4] = {0, 1, 0, 0};
+    ui_attn_solo(off, 4, 2);
+    CHECK(!off[2] && off[0] && off[1] && off[3], "solo 2 turns the others off");
+    ui_attn_solo(off, 4, 2);
+    CHECK(!off[0] && !off[1] && !off[2] && !off[3], "solo of the only one on turns all on");
+    ui_attn_solo(off, 4, 7);
+    CHECK(!off[0] && !off[1] && !off[2] && !off[3], "out of range changes nothing");
+
+    char err[512];
+    infer_attn at;
+    CHECK_OK(infer_attention(app->cx, "the cat sat", NULL, &at, err, sizeof err), err);
+    int T = at.T;
+    size_t TT = (size_t)T * T;
+    float *r = malloc(sizeof(float) * TT);
+    unsigned char loff[2] = {0, 0};
+    double d = 0;
+    CHECK_OK(ui_attn_rollout(r, &at, loff, 2, 1), "rollout");
+    for (size_t i = 0; i < TT; i++) d = fmax(d, fabs((double)r[i] - at.rollout[TT + i]));
+    CHECK(d < 1e-5, "all layers on: the engine's rollout (max diff %g)", d);
+    /* layer 0 off: rollout to layer 1 is layer 1's own (A + I) / 2, which is the engine's rollout at 0 for layer 1 alone */
+    loff[0] = 1;
+    CHECK_OK(ui_attn_rollout(r, &at, loff, 2, 1), "rollout without layer 0");
+    d = 0;
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j < T; j++)
+            d = fmax(d, fabs((double)r[i * T + j] - (0.5 * at.mean_heads[TT + (size_t)i * T + j] + (i == j ? 0.5 : 0))));
+    CHECK(d < 1e-6, "layer 0 off: (A_1 + I) / 2 (max diff %g)", d);
+    loff[1] = 1;
+    CHECK_OK(ui_attn_rollout(r, &at, loff, 2, 1), "rollout of no layers");
+    d = 0;
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j < T; j++) d = fmax(d, fabs((double)r[i * T + j] - (i == j)));
+    CHECK(d == 0, "every layer off: the identity");
+    free(r);
+    infer_attn_free(&at);
+
+    CHECK(ui_cmd_run(app, "pane attention") == BB_OK && ui_cmd_run(app, "attn the cat sat") == BB_OK, "attn");
+    ui_app_wait_jobs(app);
+    /* the model view at layer 1: both layers' rows, then O solos layer 1 */
+    for (int i = 0; i < 6; i++) {
+        char *t = screen(app);
+        int model = t && strstr(t, "view model");
+        free(t);
+        if (model) break;
+        key(app, 'v');
+    }
+    char *t = screen(app);
+    CHECK(t && strstr(t, "view model") && line_with(t, "L0 ") && line_with(t, "L1 "), "model view, both layers:\n%s",
+          t ? t : "");
+    free(t);
+    while (1) {
+        t = screen(app);
+        int at1 = t && strstr(t, "layer 1/1");
+        free(t);
+        if (at1) break;
+        key(app, ']');
+    }
+    key(app, 'O');
+    t = screen(app);
+    CHECK(t && strstr(t, "layer 1/1 (1 of 2 on)") && !line_with(t, "L0 ") && line_with(t, "L1 "),
+          "O: only layer 1's thumbnails:\n%s", t ? t : "");
+    free(t);
+    /* [ visits layer 0 (off, shown grey while selected); T turns it back on */
+    key(app, '[');
+    t = screen(app);
+    CHECK(t && strstr(t, "layer 0/1 (off; 1 of 2 on)") && line_with(t, "L0 ") && line_with(t, "L1 "),
+          "[ selects layer 0, shown while selected:\n%s", t ? t : "");
+    free(t);
+    key(app, ']');
+    t = screen(app);
+    CHECK(t && !line_with(t, "L0 "), "layer 0 hidden again once not selected:\n%s", t ? t : "");
+    free(t);
+    key(app, '[');
+    key(app, 'T');
+    key(app, ']');
+    t = screen(app);
+    CHECK(t && strstr(t, "layer 1/1  head") && line_with(t, "L0 ") && line_with(t, "L1 "), "T turned layer 0 on:\n%s",
+          t ? t : "");
+    free(t);
+    /* rollout with layer 0 off says so */
+    key(app, '[');
+    key(app, 'T');
+    key(app, ']');
+    for (int i = 0; i < 3; i++) {
+        t = screen(app);
+        int roll = t && strstr(t, "rollout");
+        free(t);
+        if (roll) break;
+        key(app, 'm');
+    }
+    t = screen(app);
+    CHECK(t && strstr(t, "rollout (layers off skipped)"), "rollout header:\n%s", t ? t : "");
+    free(t);
+    key(app, 'O'); /* layer 1 was the only one on: all back on */
+    t = screen(app);
+    CHECK(t && strstr(t, "layer 1/1  head") && line_with(t, "L0 "), "O again: all layers on:\n%s", t ? t : "");
+    free(t);
 }
 
 /* stats: the per-text merge equals one tok_stats_compute call; the pane shows both tokenizers. */
@@ -247,6 +361,7 @@ int main(void) {
     viz_canvas_free(&c);
     test_stats(&app, fx);
     test_attention_views(&app, fx);
+    test_layer_toggles(&app);
     test_compare(&app, fx);
     ui_app_free(&app);
     return check_done();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Drives the real bertbench workbench in tmux (100x30, TERM=xterm-256color): types commands with
 # send-keys and checks capture-pane screens — token chips and table (live while typing), an
-# attention heatmap after layer/head keys, a fill-mask ranking, resize to 80x24 / below / back,
+# attention heatmap after layer/head keys, layer solo/toggle in the model view, a fill-mask ranking, resize to 80x24 / below / back,
 # export, history, quit; then again under LANG=C for the ASCII fallback.
 # Usage: test_workbench.sh BERTBENCH FIXTURES_DIR. Exit 77 (skip) without tmux or fixtures.
 set -u
@@ -97,6 +97,18 @@ check "layer/head keys" "layer 1/1  head 2/3"
 check "cursor value" "q2 cat → k1 the = 0\.[0-9]{4}"
 T send-keys -t w -l "v"
 check "model view thumbnails" "L1 +[░▒▓█ ]+"
+check "pane keys help line" "t/o head T/O layer off/solo"
+check "model view: both layers" "^│L0 +[░▒▓█ ]+"
+# O solos the selected layer: only its thumbnails stay; [ T ] turns layer 0 back on
+T send-keys -t w -l "O"
+check "O solos layer 1" "layer 1/1 \(1 of 2 on\)  head 2/3"
+check "solo: layer 1's thumbnails" "^│L1 +[░▒▓█ ]+"
+check_not "solo: no layer 0 thumbnails" "^│L0 "
+T send-keys -t w -l "["
+check "[ visits the layer that is off" "layer 0/1 \(off; 1 of 2 on\)"
+T send-keys -t w -l "T]"
+check "T turns layer 0 back on" "layer 1/1  head 2/3"
+check "toggle restores layer 0's thumbnails" "^│L0 +[░▒▓█ ]+"
 T send-keys -t w -l "vv"
 check "summary view" "layer head  entropy"
 T send-keys -t w -l "i"
