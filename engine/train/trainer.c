@@ -175,7 +175,9 @@ void trainer_resume(trainer *t) {
 long trainer_total_steps(const trainer *t) { return t->total_steps; }
 const bert_model *trainer_model_unsafe(const trainer *t) { return t->m; }
 
-int trainer_copy_model(trainer *t, bert_model **out, char *err, size_t errlen) {
+const char *trainer_tokenizer_dir(const trainer *t) { return t->tok_dir; }
+
+int trainer_copy_model(trainer *t, bert_model **out, long *step, char *err, size_t errlen) {
     *out = NULL;
     bert_model *c = calloc(1, sizeof *c);
     float *mem = malloc(sizeof(float) * (t->m->num_params ? t->m->num_params : 1));
@@ -187,7 +189,9 @@ int trainer_copy_model(trainer *t, bert_model **out, char *err, size_t errlen) {
     pthread_mutex_lock(&t->mu); /* the worker holds mu while it updates the weights */
     *c = *t->m;
     memcpy(mem, t->m->params_memory, sizeof(float) * t->m->num_params);
+    long at = t->step;
     pthread_mutex_unlock(&t->mu);
+    if (step) *step = at;
     c->params_memory = mem;
     c->cfg.json = json;
     c->cfg.id2label = NULL;

@@ -119,8 +119,12 @@ void trainer_status(trainer *t, train_status *out);
 /* Copies up to max pending events (oldest first) and removes them; returns how many. */
 int trainer_poll(trainer *t, train_event *out, int max);
 
-/* A copy of the model with the latest weights (taken between steps), for inference while training. */
-int trainer_copy_model(trainer *t, bert_model **out, char *err, size_t errlen);
+/* A copy of the model with the latest weights (taken between steps), for inference while training;
+ * *step (may be NULL) is the number of optimizer steps those weights have seen. Safe from any thread
+ * while the trainer exists, also after the worker finished. */
+int trainer_copy_model(trainer *t, bert_model **out, long *step, char *err, size_t errlen);
+/* The directory the run's tokenizer was loaded from (tok_load_dir loads the same one); borrowed. */
+const char *trainer_tokenizer_dir(const trainer *t);
 /* Tokens per optimizer step and the number of steps the run will take. */
 long trainer_total_steps(const trainer *t);
 const bert_model *trainer_model_unsafe(const trainer *t); /* only while no worker runs */

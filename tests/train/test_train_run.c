@@ -251,6 +251,11 @@ static void test_thread(const char *dir) {
         usleep(1000);
     }
     CHECK(st.step >= 5, "worker made progress (%ld steps)", st.step);
+    /* a copy while the worker trains: taken between steps, at a step the run has reached */
+    bert_model *live = NULL;
+    long live_step = -1;
+    CHECK_OK(trainer_copy_model(t, &live, &live_step, err, sizeof err), err);
+    CHECK(live && live_step >= st.step, "copy while training at step %ld (status said %ld)", live_step, st.step);
     trainer_pause(t);
     int paused = 0;
     for (int i = 0; i < 2000 && !paused; i++) {
@@ -270,6 +275,22 @@ static void test_thread(const char *dir) {
     CHECK_OK(trainer_wait(t, err, sizeof err), err);
     trainer_status(t, &st);
     CHECK(st.finished && st.rc == 0 && !st.running, "finished cleanly");
+    /* after the worker ended: the final weights and step, in memory of its own */
+    bert_model *fin_m = NULL;
+    long fin_step = -1;
+    CHECK_OK(trainer_copy_model(t, &fin_m, &fin_step, err, sizeof err), err);
+    const bert_model *tm = trainer_model_unsafe(t);
+    CHECK(fin_m && fin_step == st.step && fin_m->num_params == tm->num_params &&
+              fin_m->params_memory != tm->params_memory &&
+              memcmp(fin_m->params_memory, tm->params_memory, sizeof(float) * tm->num_params) == 0 &&
+              fin_m->params.wte == fin_m->params_memory,
+          "final copy: step %ld of %ld, same weights, own buffer", fin_step, st.step);
+    CHECK(live && live_step <= fin_step &&
+              (live_step == fin_step || memcmp(live->params_memory, tm->params_memory, sizeof(float) * tm->num_params)),
+          "the copy taken during the run kept the weights of step %ld (final %ld)", live_step, fin_step);
+    bert_free(live);
+    bert_free(fin_m);
+    CHECK(strcmp(trainer_tokenizer_dir(t), dir) == 0, "tokenizer dir %s", trainer_tokenizer_dir(t));
     train_event ev[1024];
     int n = trainer_poll(t, ev, 1024), steps = 0, pauses = 0, resumes = 0, cks = 0, fin = 0;
     for (int i = 0; i < n; i++) {
