@@ -128,14 +128,15 @@ static void draw_tabs(ui_app *app, viz_canvas *c) {
     int x = viz_put(c, 0, 0, c->w, " bertbench ", (viz_style){231, 24, VIZ_BOLD});
     viz_rect rects[4];
     int vis[4], n = ui_app_layout_rects(app, c->w, c->h, rects, vis);
-    char right[64];
-    snprintf(right, sizeof right, " %s%s  F1 help ", ui_layout_name(app->layout), app->zoom ? " (zoom)" : "");
+    char right[224], run[160] = "";
+    if (app->using_run[0]) snprintf(run, sizeof run, "weights: %s  ", app->using_run);
+    snprintf(right, sizeof right, " %s%s%s  F1 help ", run, ui_layout_name(app->layout), app->zoom ? " (zoom)" : "");
     /* Narrow screens: the layout name goes first, then the panes not focused shrink to 3 letters. */
     int total = 0;
     for (int i = 0; i < app->n_panes; i++) total += viz_text_width(app->panes[i].name, -1) + 3;
     int rw = viz_text_width(right, -1);
     if (x + total + rw >= c->w)
-        snprintf(right, sizeof right, " %sF1 help ", app->zoom ? "(zoom)  " : ""), rw = viz_text_width(right, -1);
+        snprintf(right, sizeof right, " %s%sF1 help ", run, app->zoom ? "(zoom)  " : ""), rw = viz_text_width(right, -1);
     int shorten = x + total + rw >= c->w;
     for (int i = 0; i < app->n_panes; i++) {
         int shown = 0;
@@ -310,12 +311,46 @@ static void reload_panes(ui_app *app) {
         if (app->panes[i].reload) app->panes[i].reload(app, &app->panes[i]);
 }
 
+/* Frees a run's snapshot in use and puts the loaded model and tokenizer back (drop_ctx first). */
+static void put_back_loaded(ui_app *app) {
+    if (!app->using_run[0]) return;
+    bert_free(app->model);
+    tok_free(app->tk);
+    app->model = app->loaded_model;
+    app->tk = app->loaded_tk;
+    app->loaded_model = NULL;
+    app->loaded_tk = NULL;
+    app->using_run[0] = 0;
+}
+
+void ui_app_use(ui_app *app, bert_model *m, tok_tokenizer *tk, const char *label) {
+    BB_ASSERT(!app->running); /* a running job may hold the model about to be freed */
+    drop_ctx(app);
+    if (!m) {
+        put_back_loaded(app);
+    } else {
+        if (app->using_run[0]) {
+            bert_free(app->model); /* the older snapshot: no job runs, so none holds it */
+            tok_free(app->tk);
+        } else {
+            app->loaded_model = app->model;
+            app->loaded_tk = app->tk;
+        }
+        app->model = m;
+        app->tk = tk;
+        snprintf(app->using_run, sizeof app->using_run, "%s", label && *label ? label : "a run");
+    }
+    reload_panes(app);
+    app->dirty = 1;
+}
+
 static void load_done(ui_app *app, ui_job *j, int status, const char *err) {
     load_job *l = (load_job *)j;
     if (status != BB_OK) {
         ui_app_message(app, 1, "load: %s", err);
     } else {
         drop_ctx(app);
+        put_back_loaded(app); /* a load replaces the loaded model; a run's snapshot goes */
         if (l->model) {
             bert_free(app->model);
             app->model = l->model;
@@ -357,6 +392,7 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen) {
     int st = ui_load_tokenizer(&tk, path, err, errlen);
     if (st != BB_OK) return st;
     drop_ctx(app);
+    put_back_loaded(app);
     tok_free(app->tk);
     app->tk = tk;
     snprintf(app->vocab_path, sizeof app->vocab_path, "%s", path);
@@ -396,6 +432,7 @@ void ui_app_free(ui_app *app) {
     for (int i = 0; i < app->n_panes; i++)
         if (app->panes[i].free) app->panes[i].free(&app->panes[i]);
     drop_ctx(app);
+    put_back_loaded(app);
     bert_free(app->model);
     tok_free(app->tk);
     memset(app, 0, sizeof *app);

@@ -68,7 +68,12 @@ struct ui_app {
     bert_model *model;
     tok_tokenizer *tk;
     infer_ctx *cx; /* wraps model + tk; used by one job at a time */
-    char model_dir[1024];
+    char model_dir[1024]; /* the loaded model's, also while a run's snapshot is in use */
+    /* `use run`: model and tk are a snapshot of a training run, named here ("run-1 at step 40"); the
+     * loaded ones wait in loaded_model and loaded_tk until `use model` or the next load. "": none. */
+    char using_run[128];
+    bert_model *loaded_model;
+    tok_tokenizer *loaded_tk;
     char vocab_path[1024]; /* --vocab override, "" when none */
 
     ui_pane panes[UI_MAX_PANES];
@@ -125,6 +130,10 @@ int ui_app_layout_rects(const ui_app *app, int w, int h, viz_rect *rects, int *p
 int ui_app_load(ui_app *app, const char *dir, char *err, size_t errlen);
 /* Replaces the tokenizer with vocab.txt / tokenizer.json at path (on the UI thread: it is quick). */
 int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen);
+/* Makes m and tk (a training run's snapshot, taken over) the model and tokenizer every pane uses,
+ * named label, and recomputes the panes; m == NULL puts the loaded ones back. Only while no job runs
+ * (from a job's done(), which is where the previous snapshot can be freed safely). */
+void ui_app_use(ui_app *app, bert_model *m, tok_tokenizer *tk, const char *label);
 
 /* ---- commands (ui_cmd.c) ---- */
 typedef struct {
@@ -159,6 +168,26 @@ int ui_tokens_set(ui_app *app, ui_pane *p, const char *text, const char *pair, c
 int ui_attention_set(ui_app *app, ui_pane *p, const char *text, const char *pair, char *err, size_t errlen);
 /* Fill-mask pane: rank every [MASK] of text on the worker; target word may be NULL. */
 int ui_fillmask_set(ui_app *app, ui_pane *p, const char *text, const char *target, char *err, size_t errlen);
+/* A fill-mask result: the top predictions at each [MASK] of text and, when word is set, its rank there. */
+enum { UI_FILL_TOP_K = 10, UI_FILL_MAX_RANKS = 16 };
+typedef struct {
+    char text[4096], word[128]; /* the inputs */
+    infer_fill fm; /* its token_str point into strs: the result outlives the tokenizer that made it */
+    char *strs;
+    int n_ranks, ranks[UI_FILL_MAX_RANKS];
+    float probs[UI_FILL_MAX_RANKS];
+} ui_fill;
+/* Fills f's result for f->text and f->word on cx (on the worker); on success ui_fill_free frees it. */
+int ui_fill_compute(infer_ctx *cx, ui_fill *f, volatile int *cancel, char *err, size_t errlen);
+void ui_fill_free(ui_fill *f);
+/* Points fm's token_str (borrowed from the vocabulary) at copies in *strs, malloc'd and freed by the
+ * caller with fm, so that a result a pane keeps outlives a tokenizer that `use` or `load` replaced. */
+int ui_fill_own_strs(infer_fill *fm, char **strs);
+/* Copies the fill-mask pane's text and word into f; 0 when no text was given yet. */
+int ui_fillmask_inputs(ui_pane *p, ui_fill *f);
+/* Shows f in the fill-mask pane, taking over its result; label says which weights ranked it ("run-1 at
+ * step 40"; "" for the loaded model). On the UI thread. */
+void ui_fillmask_show(ui_app *app, ui_pane *p, ui_fill *f, const char *label);
 /* Info pane: replace its text (model summary, help, stats). */
 void ui_info_set(ui_pane *p, const char *title, const char *text);
 /* Compare pane: `compare [--vocab FILE | --model DIR] TEXT` (the option replaces the other side). */

@@ -104,6 +104,9 @@ static int cmd_model(ui_app *app, const char *args, char *err, size_t errlen) {
         const bert_model *m = app->model;
         const bert_config *c = &m->cfg;
         ADD("directory      %s\n", app->model_dir);
+        if (app->using_run[0])
+            ADD("weights        %s (a snapshot of the training run; `use model` goes back to the loaded ones)\n",
+                app->using_run);
         ADD("layers %d, heads %d (head size %d), hidden %d, intermediate %d, activation %s\n", c->num_layers,
             c->num_heads, c->hidden_size / c->num_heads, c->hidden_size, c->intermediate_size, bert_act_name(c->act));
         ADD("max positions %d, type vocabulary %d, vocabulary %d\n\n", c->max_position, c->type_vocab_size,
@@ -264,6 +267,11 @@ const ui_cmd ui_commands[] = {
     {"plot", NULL, "[step|time] [log|linear] [smooth W] [skip N] [last N|all] [show|hide|run RUN]",
      "the training plot's view", ui_cmd_plot},
     {"csv", NULL, "[RUN] FILE", "write a run's metrics as CSV", ui_cmd_csv},
+    {"use", NULL, "run|model",
+     "every pane on a snapshot of the training run's latest weights (`use run` again: newer), or the loaded model",
+     ui_cmd_use},
+    {"watch", NULL, "N|off", "fill-mask of the fill-mask pane's text on the run's latest weights every N steps",
+     ui_cmd_watch},
     {"save", NULL, "[PATH]", "save the session (to PATH: a new NAME.bbs directory); autosaved every minute",
      ui_cmd_save},
     {"open", NULL, "PATH", "open a saved session (NAME.bbs)", ui_cmd_open},
@@ -402,6 +410,11 @@ char **ui_cmd_complete(const char *line, int start, int end, const char *text, v
     if (c && (c->fn == cmd_compare || c->fn == cmd_stats) && text[0] == '-') {
         static const char *cmp_opts[] = {"--vocab", "--model", NULL}, *stats_opts[] = {"--max", "--vocab", NULL};
         for (const char **o = c->fn == cmd_compare ? cmp_opts : stats_opts; *o; o++) add_match(m, &n, *o, text);
+        return finish_matches(m, n);
+    }
+    if (c && argi == 1 && (c->fn == ui_cmd_use || c->fn == ui_cmd_watch)) {
+        static const char *use_args[] = {"run", "model", NULL}, *watch_args[] = {"off", NULL};
+        for (const char **o = c->fn == ui_cmd_use ? use_args : watch_args; *o; o++) add_match(m, &n, *o, text);
         return finish_matches(m, n);
     }
     if (c && argi == 1 && c->fn == cmd_help) {

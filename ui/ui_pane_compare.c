@@ -26,6 +26,7 @@ typedef struct {
     const char **disp;  /* (n) */
     int *starts, *ends; /* (n) code-point offsets */
     infer_fill fill;
+    char *fill_strs; /* fill's token_str (ui_fill_own_strs): A's tokenizer may be replaced meanwhile */
     int have_fill;
     char name[300];
     int bpe, unk_id, n_unk;
@@ -67,6 +68,7 @@ static void side_free(cmp_side *s) {
     free(s->starts);
     free(s->ends);
     if (s->have_fill) infer_fill_free(&s->fill);
+    free(s->fill_strs);
     memset(s, 0, sizeof *s);
 }
 
@@ -175,6 +177,10 @@ static int cmp_run(ui_job *j, char *err, size_t errlen) {
             char t[4096];
             replace_all(t, sizeof t, c->text, mask_a, mk);
             st = infer_fill_mask(cxs[k], t, CMP_TOP_K, NULL, 0, &c->side[k].fill, err, errlen);
+            if (st == BB_OK && ui_fill_own_strs(&c->side[k].fill, &c->side[k].fill_strs) != BB_OK) {
+                infer_fill_free(&c->side[k].fill);
+                st = bb_err(err, errlen, BB_ENOMEM, "compare: out of memory");
+            }
             c->side[k].have_fill = st == BB_OK;
         }
         if (st != BB_OK) return st;

@@ -9,17 +9,16 @@
 
 #include "ui_app.h"
 
-enum { TOP_K = 10, MAX_RANKS = 16 };
+enum { TOP_K = UI_FILL_TOP_K };
 
 typedef struct {
-    char text[4096];
+    char text[4096]; /* the inputs of the next computation */
     char word[128];
     int has_text;
-    infer_fill fm;
+    ui_fill res; /* the result shown (res.text may be older than text) */
+    char label[192]; /* which weights ranked res: "" for the loaded model */
     int have;
     int busy;
-    int n_ranks, ranks[MAX_RANKS];
-    float probs[MAX_RANKS];
     int scroll;
     char err[512];
 } mask_state;
@@ -27,26 +26,84 @@ typedef struct {
 typedef struct {
     ui_job job;
     ui_pane *pane;
-    char text[4096], word[128];
-    infer_fill out;
-    int n_ranks, ranks[MAX_RANKS];
-    float probs[MAX_RANKS];
+    ui_fill f;
 } mask_job;
+
+void ui_fill_free(ui_fill *f) {
+    infer_fill_free(&f->fm);
+    free(f->strs);
+    f->strs = NULL;
+}
+
+/* The pane draws a result until the next one arrives, also after a `use run`, `use model` or load
+ * freed the tokenizer that made it. */
+int ui_fill_own_strs(infer_fill *fm, char **strs) {
+    size_t n = 1;
+    for (int m = 0; m < fm->n_masks; m++)
+        for (int k = 0; k < fm->masks[m].k; k++)
+            n += strlen(fm->masks[m].preds[k].token_str ? fm->masks[m].preds[k].token_str : "") + 1;
+    char *p = *strs = malloc(n);
+    if (!p) return BB_ENOMEM;
+    for (int m = 0; m < fm->n_masks; m++)
+        for (int k = 0; k < fm->masks[m].k; k++) {
+            infer_pred *pr = &fm->masks[m].preds[k];
+            const char *t = pr->token_str ? pr->token_str : "";
+            size_t len = strlen(t);
+            memcpy(p, t, len + 1);
+            pr->token_str = p;
+            p += len + 1;
+        }
+    return BB_OK;
+}
+
+int ui_fill_compute(infer_ctx *cx, ui_fill *f, volatile int *cancel, char *err, size_t errlen) {
+    f->n_ranks = 0;
+    f->strs = NULL;
+    int st = infer_fill_mask(cx, f->text, TOP_K, NULL, 0, &f->fm, err, errlen);
+    if (st != BB_OK) return st;
+    if (ui_fill_own_strs(&f->fm, &f->strs) != BB_OK) {
+        infer_fill_free(&f->fm);
+        return bb_err(err, errlen, BB_ENOMEM, "mask: out of memory");
+    }
+    for (int i = 0; f->word[0] && i < f->fm.n_masks && i < UI_FILL_MAX_RANKS && !(cancel && *cancel); i++) {
+        st = infer_word_rank(cx, f->text, i, f->word, &f->ranks[i], &f->probs[i], err, errlen);
+        if (st != BB_OK) {
+            ui_fill_free(f);
+            return st;
+        }
+        f->n_ranks = i + 1;
+    }
+    return BB_OK;
+}
 
 static int mask_run(ui_job *j, char *err, size_t errlen) {
     mask_job *m = (mask_job *)j;
     if (!j->cx) return bb_err(err, errlen, BB_EINVAL, "mask: load a model first (`load DIR`)");
-    int st = infer_fill_mask(j->cx, m->text, TOP_K, NULL, 0, &m->out, err, errlen);
-    if (st != BB_OK || !m->word[0]) return st;
-    for (int i = 0; i < m->out.n_masks && i < MAX_RANKS && !j->cancel; i++) {
-        st = infer_word_rank(j->cx, m->text, i, m->word, &m->ranks[i], &m->probs[i], err, errlen);
-        if (st != BB_OK) {
-            infer_fill_free(&m->out);
-            return st;
-        }
-        m->n_ranks = i + 1;
-    }
-    return BB_OK;
+    return ui_fill_compute(j->cx, &m->f, &j->cancel, err, errlen);
+}
+
+void ui_fillmask_show(ui_app *app, ui_pane *p, ui_fill *f, const char *label) {
+    mask_state *s = p->state;
+    s->err[0] = 0;
+    /* a new text starts at the top; the same text ranked again (a watch, a reload) keeps the scroll */
+    if (!s->have || strcmp(s->res.text, f->text) != 0) s->scroll = 0;
+    if (s->have) ui_fill_free(&s->res);
+    s->res = *f;
+    memset(&f->fm, 0, sizeof f->fm);
+    f->strs = NULL;
+    snprintf(s->label, sizeof s->label, "%s", label ? label : "");
+    s->have = 1;
+    if (s->res.fm.n_masks == 0) ui_app_message(app, 1, "mask: the text has no [MASK] token");
+    else if (s->res.fm.warning[0]) ui_app_message(app, 0, "%s", s->res.fm.warning);
+    app->dirty = 1;
+}
+
+int ui_fillmask_inputs(ui_pane *p, ui_fill *f) {
+    mask_state *s = p->state;
+    if (!s->has_text) return 0;
+    memcpy(f->text, s->text, sizeof f->text);
+    memcpy(f->word, s->word, sizeof f->word);
+    return 1;
 }
 
 static void mask_done(ui_app *app, ui_job *j, int status, const char *err) {
@@ -57,16 +114,7 @@ static void mask_done(ui_app *app, ui_job *j, int status, const char *err) {
         snprintf(s->err, sizeof s->err, "%s", err);
         if (status != BB_ECANCEL) ui_app_message(app, 1, "%s", err);
     } else {
-        s->err[0] = 0;
-        if (s->have) infer_fill_free(&s->fm);
-        s->fm = m->out;
-        s->have = 1;
-        s->n_ranks = m->n_ranks;
-        memcpy(s->ranks, m->ranks, sizeof s->ranks);
-        memcpy(s->probs, m->probs, sizeof s->probs);
-        s->scroll = 0;
-        if (s->fm.n_masks == 0) ui_app_message(app, 1, "mask: the text has no [MASK] token");
-        else if (s->fm.warning[0]) ui_app_message(app, 0, "%s", s->fm.warning);
+        ui_fillmask_show(app, m->pane, &m->f, app->using_run); /* done() runs before the model can change */
     }
     free(m);
     app->dirty = 1;
@@ -86,8 +134,7 @@ int ui_fillmask_set(ui_app *app, ui_pane *p, const char *text, const char *word,
     mask_job *m = calloc(1, sizeof *m);
     if (!m) return bb_err(err, errlen, BB_ENOMEM, "mask: out of memory");
     m->pane = p;
-    memcpy(m->text, s->text, sizeof m->text);
-    memcpy(m->word, s->word, sizeof m->word);
+    ui_fillmask_inputs(p, &m->f);
     m->job.what = "fill-mask";
     m->job.run = mask_run;
     m->job.done = mask_done;
@@ -116,19 +163,22 @@ static void mask_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
         return;
     }
     /* Lines are laid out top to bottom; `scroll` skips the first ones. */
+    const ui_fill *f = &s->res;
     int y = r.y - s->scroll;
-    viz_printf(c, r.x, y, r.w, dim, "%s", s->text);
+    if (y >= r.y) viz_printf(c, r.x, y, r.w, dim, "%s", f->text);
+    if (s->label[0] && y + 1 >= r.y && y + 1 < r.y + r.h)
+        viz_printf(c, r.x, y + 1, r.w, (viz_style){79, VIZ_DEFAULT, 0}, "weights: %s", s->label);
     y += 2;
-    for (int m = 0; m < s->fm.n_masks; m++) {
-        const infer_mask *mk = &s->fm.masks[m];
+    for (int m = 0; m < f->fm.n_masks; m++) {
+        const infer_mask *mk = &f->fm.masks[m];
         if (y >= r.y && y < r.y + r.h)
             viz_printf(c, r.x, y, r.w, bold, "[MASK] #%d (token %d): %s", m, mk->position,
                        mk->k > 0 && mk->preds[0].sequence ? mk->preds[0].sequence : "");
         y++;
-        if (m < s->n_ranks && y >= r.y && y < r.y + r.h)
-            viz_printf(c, r.x, y, r.w, (viz_style){214, VIZ_DEFAULT, VIZ_BOLD}, "'%s': rank %d, p = %.4f", s->word,
-                       s->ranks[m], (double)s->probs[m]);
-        if (m < s->n_ranks) y++;
+        if (m < f->n_ranks && y >= r.y && y < r.y + r.h)
+            viz_printf(c, r.x, y, r.w, (viz_style){214, VIZ_DEFAULT, VIZ_BOLD}, "'%s': rank %d, p = %.4f", f->word,
+                       f->ranks[m], (double)f->probs[m]);
+        if (m < f->n_ranks) y++;
         const char *labels[TOP_K];
         float vals[TOP_K];
         int k = mk->k < TOP_K ? mk->k : TOP_K;
@@ -153,7 +203,7 @@ static int mask_key(ui_app *app, ui_pane *p, int key) {
     case UI_KEY(KEY_NPAGE): s->scroll += 10; break;
     default: return UI_IGNORED;
     }
-    int total = 2 + (s->have ? s->fm.n_masks * (TOP_K + 3) : 0);
+    int total = 2 + (s->have ? s->res.fm.n_masks * (TOP_K + 3) : 0);
     if (s->scroll > total - 1) s->scroll = total - 1;
     if (s->scroll < 0) s->scroll = 0;
     app->dirty = 1;
@@ -163,7 +213,7 @@ static int mask_key(ui_app *app, ui_pane *p, int key) {
 static void mask_free(ui_pane *p) {
     mask_state *s = p->state;
     if (!s) return;
-    if (s->have) infer_fill_free(&s->fm);
+    if (s->have) ui_fill_free(&s->res);
     free(s);
     p->state = NULL;
 }

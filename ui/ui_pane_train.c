@@ -357,6 +357,7 @@ static void train_free(ui_pane *p) {
     if (!u) return;
     char err[256];
     trainer_free(u->t);
+    trainer_free(u->retired); /* NULL once the jobs that held it are done, as they are by now */
     if (u->mirror) sess_metrics_close(u->mirror, err, sizeof err);
     ui_sess_free_runs(u);
     sess_free(u->s);
@@ -374,7 +375,8 @@ ui_pane ui_pane_train(void) {
     return (ui_pane){.name = "train",
                      .help =
                          "training runs: `train ...`; p pause, X stop, s checkpoint, e eval, l log, t x axis, z zoom, "
-                         "-/+ smooth, [/] skip, r runs, n next, o overlay",
+                         "-/+ smooth, [/] skip, r runs, n next, o overlay; `watch N` ranks the fill-mask text on "
+                         "the run's weights every N steps, `use run` puts every pane on them",
                      .state = u,
                      .draw = train_draw,
                      .key = train_key,

@@ -316,6 +316,7 @@ int ui_sess_busy(ui_app *app) {
 int ui_sess_tick(ui_app *app) {
     ui_sess *u = ui_sess_of(app);
     int changed = ui_train_poll(app, u);
+    ui_train_watch(app, u);
     if (u->s && !u->s->read_only && time(NULL) - u->last_save >= AUTOSAVE_S) {
         char err[512];
         int failed_before = u->save_failed;

@@ -10,6 +10,11 @@
  * into runs/RUN itself (its metrics.jsonl is flushed after every line); with --out elsewhere the
  * events are copied into runs/RUN/metrics.jsonl with sess_metrics_append.
  *
+ * While a run trains, `use run` makes a snapshot of its weights (trainer_copy_model, on the worker)
+ * the model every pane uses until `use model`, and `watch N` ranks the fill-mask pane's text on a
+ * fresh snapshot every N steps. A job that reads the trainer holds it: a run that ends meanwhile
+ * leaves its trainer in `retired` until the last such job is done.
+ *
  * Sessions: `save [PATH]`, `open PATH`, autosave every minute and at exit, `bertbench --session PATH`
  * (opened, or created when PATH does not exist). Restoring brings back the model, the tokenizer
  * override, the layout and the training pane's view, the history (into readline too), pinned texts
@@ -52,6 +57,12 @@ typedef struct ui_sess {
     int starting; /* a trainer is being created on the worker */
     char **argv; /* the live run's options (train_options points into them) */
     int argc;
+    /* snapshots of the live run's weights, taken on the worker (`use run`, `watch N`) */
+    long watch_every; /* fill-mask of the fill-mask pane's text every N steps; 0: off */
+    long watch_at; /* the step from which the next watch snapshot is due */
+    int watch_busy; /* a watch job is queued or running */
+    int holds; /* snapshot jobs that still read a trainer */
+    trainer *retired; /* an ended run's trainer, freed when holds drops to 0 */
     /* view (saved in the layout) */
     double ema; /* smoothing weight in [0, 0.999] */
     long skip; /* steps left out at the start */
@@ -99,6 +110,8 @@ const char *ui_run_task(const sess_run *r);
 int ui_train_poll(ui_app *app, ui_sess *u);
 /* Stops the live run and waits for it (at exit). */
 void ui_train_shutdown(ui_app *app, ui_sess *u);
+/* Starts the watch's snapshot + fill-mask job on the worker when it is due; returns 1 when it did. */
+int ui_train_watch(ui_app *app, ui_sess *u);
 
 /* commands (in the table of ui_cmd.c) */
 int ui_cmd_train(ui_app *app, const char *args, char *err, size_t errlen);
@@ -110,6 +123,8 @@ int ui_cmd_eval(ui_app *app, const char *args, char *err, size_t errlen);
 int ui_cmd_runs(ui_app *app, const char *args, char *err, size_t errlen);
 int ui_cmd_plot(ui_app *app, const char *args, char *err, size_t errlen);
 int ui_cmd_csv(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_use(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_watch(ui_app *app, const char *args, char *err, size_t errlen);
 int ui_cmd_save(ui_app *app, const char *args, char *err, size_t errlen);
 int ui_cmd_open(ui_app *app, const char *args, char *err, size_t errlen);
 int ui_cmd_pin(ui_app *app, const char *args, char *err, size_t errlen);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli_train.h"
+#include "tok.h"
 #include "ui_session.h"
 
 /* ---- curves ----------------------------------------------------------------------------------- */
@@ -223,6 +224,7 @@ static void start_done(ui_app *app, ui_job *j, int status, const char *err) {
     u->t = s->t;
     u->live = u->cur = s->run_index;
     memset(&u->st, 0, sizeof u->st);
+    u->watch_at = 0; /* a watch ranks the starting weights first */
     /* with --out elsewhere, the run directory gets its own copy of the metrics */
     sess_run *r = u->runs[s->run_index].run;
     char run_dir[4096], path[4096];
@@ -361,7 +363,13 @@ static void end_run(ui_app *app, ui_sess *u, int failed, const char *msg) {
         ui_curves_free(&v->cv);
         v->cv = cv2;
     }
-    trainer_free(u->t);
+    /* the watch's last ranking: on the final weights */
+    u->watch_at = 0;
+    ui_train_watch(app, u);
+    if (u->holds > 0)
+        u->retired = u->t; /* a snapshot job still reads it; its done() frees it */
+    else
+        trainer_free(u->t);
     u->t = NULL;
     free_argv(u);
     if (u->s && ui_sess_save(app, e, sizeof e) != BB_OK) ui_app_message(app, 1, "%s", e);
@@ -435,6 +443,7 @@ int ui_train_poll(ui_app *app, ui_sess *u) {
 
 void ui_train_shutdown(ui_app *app, ui_sess *u) {
     if (!u->t) return;
+    u->watch_every = 0; /* no last ranking at exit: nobody would see it */
     trainer_stop(u->t);
     trainer_resume(u->t);
     for (;;) {
@@ -523,6 +532,177 @@ int ui_cmd_resume(ui_app *app, const char *args, char *err, size_t errlen) {
     u->cur = idx;
     ui_app_message(app, 0, "resuming %s from %s", r->name, r->last_checkpoint);
     return submit_start(app, u, idx, r->last_checkpoint, err, errlen);
+}
+
+/* ---- snapshots of the live run: `use run`, `watch N` ----------------------------------------------- */
+
+/* On the worker: copies the trainer's latest weights and loads the run's tokenizer; for the watch, also
+ * ranks the fill-mask text on them and frees the copies there. The trainer stays alive until done()
+ * (u->holds), so run() may read it even when the run ended in between. */
+typedef struct {
+    ui_job job;
+    trainer *t;
+    char tok_dir[1024], run[128];
+    int watch; /* 0: `use run` */
+    long every; /* the watch's N, for the label */
+    long step; /* the snapshot's */
+    bert_model *m;
+    tok_tokenizer *tk;
+    ui_fill fill; /* the watch's text, word and result */
+} snap_job;
+
+static int snap_run(ui_job *j, char *err, size_t errlen) {
+    snap_job *s = (snap_job *)j;
+    int rc = trainer_copy_model(s->t, &s->m, &s->step, err, errlen);
+    if (rc == BB_OK) rc = tok_load_dir(&s->tk, s->tok_dir, TOK_CASE_AUTO, err, errlen);
+    if (rc == BB_OK && s->watch) {
+        infer_ctx *cx;
+        rc = infer_wrap(&cx, s->m, s->tk, err, errlen);
+        if (rc == BB_OK) {
+            rc = ui_fill_compute(cx, &s->fill, &j->cancel, err, errlen);
+            infer_close(cx);
+        }
+    }
+    if (rc != BB_OK || s->watch) {
+        bert_free(s->m);
+        tok_free(s->tk);
+        s->m = NULL;
+        s->tk = NULL;
+    }
+    return rc;
+}
+
+static void snap_done(ui_app *app, ui_job *j, int status, const char *err) {
+    snap_job *s = (snap_job *)j;
+    ui_sess *u = ui_sess_of(app);
+    char label[192];
+    if (s->watch) {
+        u->watch_busy = 0;
+        if (status == BB_OK && u->watch_every == 0) {
+            ui_fill_free(&s->fill); /* `watch off` came after it started */
+        } else if (status == BB_OK) {
+            snprintf(label, sizeof label, "%s at step %ld (watch every %ld steps)", s->run, s->step, s->every);
+            ui_fillmask_show(app, ui_app_pane(app, "fill-mask"), &s->fill, label);
+            if (u->watch_every > 0) u->watch_at = (s->step / u->watch_every + 1) * u->watch_every;
+        } else if (status != BB_ECANCEL) {
+            u->watch_every = 0; /* one message, not one every N steps */
+            ui_app_message(app, 1, "watch off: %s", err && *err ? err : bb_strerror(status));
+        }
+    } else if (status == BB_OK) {
+        snprintf(label, sizeof label, "%s at step %ld", s->run, s->step);
+        ui_app_use(app, s->m, s->tk, label); /* no job runs now: the older snapshot can go */
+        ui_app_message(app, 0, "every pane now uses %s's weights at step %ld (`use run` again for newer ones, "
+                       "`use model` goes back)", s->run, s->step);
+    } else if (status != BB_ECANCEL) {
+        ui_app_message(app, 1, "use run: %s", err && *err ? err : bb_strerror(status));
+    }
+    if (--u->holds == 0 && u->retired) {
+        trainer_free(u->retired);
+        u->retired = NULL;
+    }
+    free(s);
+}
+
+static int submit_snap(ui_app *app, ui_sess *u, int watch, char *err, size_t errlen) {
+    snap_job *s = calloc(1, sizeof *s);
+    if (!s) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    s->t = u->t;
+    snprintf(s->tok_dir, sizeof s->tok_dir, "%s", trainer_tokenizer_dir(u->t));
+    snprintf(s->run, sizeof s->run, "%s", u->runs[u->live].run->name);
+    s->watch = watch;
+    s->every = u->watch_every;
+    if (watch) ui_fillmask_inputs(ui_app_pane(app, "fill-mask"), &s->fill);
+    s->job.what = watch ? "fill-mask on the run's weights" : "snapshot of the run";
+    s->job.run = snap_run;
+    s->job.done = snap_done;
+    u->holds++; /* before submitting: a full queue calls done() at once */
+    if (watch) u->watch_busy = 1;
+    return ui_app_submit(app, &s->job);
+}
+
+int ui_train_watch(ui_app *app, ui_sess *u) {
+    ui_fill f;
+    if (!u->t || u->watch_every <= 0 || u->watch_busy || u->st.step < u->watch_at ||
+        !ui_fillmask_inputs(ui_app_pane(app, "fill-mask"), &f))
+        return 0;
+    char err[256];
+    return submit_snap(app, u, 1, err, sizeof err) == BB_OK;
+}
+
+static int use_model_run(ui_job *j, char *err, size_t errlen) { return BB_OK; }
+
+static void use_model_done(ui_app *app, ui_job *j, int status, const char *err) {
+    if (status == BB_OK) {
+        ui_app_use(app, NULL, NULL, NULL);
+        if (app->model)
+            ui_app_message(app, 0, "every pane uses the loaded model again (%s)", app->model_dir);
+        else
+            ui_app_message(app, 0, "back to no model (`load DIR` loads one)");
+    }
+    free(j);
+}
+
+int ui_cmd_use(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_sess *u = ui_sess_of(app);
+    char w[32] = "";
+    sscanf(args, "%31s", w);
+    if (strcmp(w, "run") == 0) {
+        if (!u->t) {
+            const sess_run *r = u->cur >= 0 && u->cur < u->n_runs ? u->runs[u->cur].run : NULL;
+            if (r && r->last_checkpoint)
+                return bb_err(err, errlen, BB_EINVAL, "use run: no run is training; `load %s` (%s's last checkpoint)",
+                              r->last_checkpoint, r->name);
+            return bb_err(err, errlen, BB_EINVAL, "use run: no run is training (`train ...` starts one)");
+        }
+        return submit_snap(app, u, 0, err, errlen);
+    }
+    if (strcmp(w, "model") == 0) {
+        if (!app->using_run[0]) {
+            ui_app_message(app, 0, "already on the loaded model%s%s", app->model_dir[0] ? " " : "", app->model_dir);
+            return BB_OK;
+        }
+        /* a job, so that the jobs queued before it finish on the snapshot they started with */
+        ui_job *j = calloc(1, sizeof *j);
+        if (!j) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+        j->what = "back to the loaded model";
+        j->run = use_model_run;
+        j->done = use_model_done;
+        return ui_app_submit(app, j);
+    }
+    return bb_err(err, errlen, BB_EINVAL, "use: `use run` (the training run's latest weights) or `use model`");
+}
+
+int ui_cmd_watch(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_sess *u = ui_sess_of(app);
+    char w[32] = "";
+    sscanf(args, "%31s", w);
+    if (!*w) {
+        if (u->watch_every > 0)
+            ui_app_message(app, 0, "watch: fill-mask on the run's weights every %ld steps (`watch off` stops)",
+                           u->watch_every);
+        else
+            ui_app_message(app, 0, "watch is off (`watch N` ranks the fill-mask text every N steps of a run)");
+        return BB_OK;
+    }
+    if (strcmp(w, "off") == 0) {
+        u->watch_every = 0;
+        ui_app_message(app, 0, "watch off");
+        return BB_OK;
+    }
+    char *end;
+    long n = strtol(w, &end, 10);
+    if (*end || n <= 0) return bb_err(err, errlen, BB_EINVAL, "watch: a number of steps (`watch 50`) or `watch off`");
+    u->watch_every = n;
+    u->watch_at = 0; /* the first ranking now, then every n steps */
+    ui_fill f;
+    int has_text = ui_fillmask_inputs(ui_app_pane(app, "fill-mask"), &f);
+    ui_app_show(app, ui_app_pane(app, "fill-mask"));
+    ui_app_message(app, 0, "watch: fill-mask on the run's weights every %ld steps%s", n,
+                   !has_text ? "; give it a text: `mask TEXT` with [MASK]"
+                   : !u->t   ? ", from the next run's start"
+                             : "");
+    ui_train_watch(app, u);
+    return BB_OK;
 }
 
 /* ---- view and export -------------------------------------------------------------------------- */

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Inference on the weights of a run while it trains, driven in tmux (110x34). A tiny vocabulary and
+# config are made here, and a one-step CLI run gives the model the workbench loads. In the workbench:
+# `mask` + `rank` on the loaded model, `watch`, then an MLM run from scratch: the fill-mask pane
+# shows the run's name and a step that increases with each ranking, and the corpus's word at the mask
+# goes from unlikely to the best guess; tokenize still answers meanwhile. `watch off` freezes the
+# pane; `use run` puts every pane on a snapshot (tab bar, `model` and the pane's label say so);
+# `use model` gives back the loaded model's ranking byte for byte. A watched run that stops gets a
+# last ranking at its final step; `use run` without a live run names the directory to load instead.
+# Usage: test_train_watch.sh BERTBENCH. Exit 77 (skip) without tmux.
+set -u
+export LC_ALL=C.UTF-8
+bb=${1:?bertbench path}
+case $bb in /*) ;; *) bb=$PWD/$bb ;; esac
+if ! command -v tmux >/dev/null; then
+    echo "SKIP: tmux not installed"
+    exit 77
+fi
+tmp=$(mktemp -d)
+sock=bbwatch$$
+T() { tmux -L "$sock" -f /dev/null "$@"; }
+cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap "T kill-server" EXIT
+fails=0
+checks=0
+
+screen() { T capture-pane -t w -p; }
+wait_for() { # wait_for PATTERN [SECONDS]
+    local pat=$1 secs=${2:-10} i
+    for ((i = 0; i < secs * 20; i++)); do
+        screen | grep -qE -- "$pat" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+fail() {
+    fails=$((fails + 1))
+    echo "FAIL: $1"
+    screen | sed 's/^/    | /'
+}
+check() { # check NAME PATTERN [SECONDS]
+    checks=$((checks + 1))
+    wait_for "$2" "${3:-10}" || fail "$1: no match for /$2/ on screen:"
+}
+expect() { # expect NAME CONDITION-STATUS
+    checks=$((checks + 1))
+    [ "$2" = 0 ] || fail "$1"
+}
+type_line() { T send-keys -t w -l -- "$1"; T send-keys -t w Enter; }
+# the step of the fill-mask pane's watch label, and the probability of 'mat' beside it
+watch_step() { screen | grep -oE 'weights: run-1 at step [0-9]+ \(watch' | head -1 | sed 's/.*step //; s/ .*//'; }
+mat_p() { screen | grep -oE "'mat': rank [0-9]+, p = [0-9.]+" | head -1 | sed 's/.*p = //'; }
+
+T new-session -d -s keep "sleep 600"
+
+cat >"$tmp/corpus.txt" <<'EOF'
+the cat sat on the mat and the dog sat on the log
+a bird sang in the tree while the cat slept on the mat
+the dog ran to the park and the cat ran to the house
+children read books in the library on a rainy day
+the sun rose over the hills and the birds began to sing
+a small boat sailed across the calm blue lake at dawn
+the baker made fresh bread and the town smelled of it
+rain fell on the roof and the cat watched from the window
+EOF
+"$bb" train-tokenizer --algo wordpiece --vocab-size 120 --out "$tmp/tok" "$tmp/corpus.txt" >/dev/null || {
+    echo "FAIL: train-tokenizer"
+    exit 1
+}
+V=$(wc -l <"$tmp/tok/vocab.txt")
+cat >"$tmp/tok/config.json" <<EOF
+{"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+ "intermediate_size": 64, "max_position_embeddings": 64, "type_vocab_size": 2, "vocab_size": $V,
+ "hidden_act": "gelu", "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "pad_token_id": 0}
+EOF
+"$bb" train --task mlm --config "$tmp/tok/config.json" --data "$tmp/corpus.txt" --max-steps 1 --batch-size 4 \
+    --block-size 32 --out "$tmp/m0" >/dev/null 2>&1 || {
+    echo "FAIL: the one-step model"
+    exit 1
+}
+
+T new-session -d -s w -x 110 -y 34 -c "$tmp" \
+    "env -u NO_COLOR LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color HOME=$tmp BERTBENCH_HISTORY=$tmp/hist '$bb' --model '$tmp/m0'; echo EXITED \$?; sleep 60"
+T set-option -t w window-size manual >/dev/null 2>&1
+check "model loaded" "loaded .*m0"
+type_line "use model"
+check "use model when already on it" "already on the loaded model"
+type_line "mask the cat sat on the [MASK]"
+type_line "rank mat"
+check "ranking on the loaded model" "'mat': rank [0-9]+, p = "
+type_line "export fill-mask $tmp/loaded.txt"
+check "exported" "exported fill-mask"
+
+# ---- a run with the watch on ----
+# the first ranking is of the starting weights; a long interval keeps it on screen to be read
+type_line "watch 100000"
+check "watch before a run" "every 100000 steps, from the next run's start"
+type_line "train --task mlm --config $tmp/tok/config.json --data $tmp/corpus.txt --max-steps 1000000 --batch-size 8 --block-size 32 --log-every 50 --lr 5e-3"
+check "the run starts" "run-1 +running"
+type_line "pane fill-mask"
+check "watch label with the run's step" "weights: run-1 at step [0-9]+ \(watch every 100000 steps\)" 20
+check "predictions drawn" "\[MASK\] #0 \(token [0-9]+\): "
+check "rank of the word on the run's weights" "'mat': rank [0-9]+, p = "
+a=$(watch_step)
+pa=$(mat_p)
+type_line "watch 100"
+check "a later ranking" "weights: run-1 at step ([1-9][0-9]{2,}) \(watch every 100 steps" 20
+b=$(watch_step)
+sleep 1
+c=$(watch_step)
+[ "${b:-0}" -gt "${a:-0}" ] && [ "${c:-0}" -gt "${b:-0}" ]
+expect "the watched step increases ($a -> $b -> $c)" $?
+type_line "tokenize the cat sat"
+check "tokenize answers while the run trains" "\[CLS\] .*\[SEP\]"
+type_line "pane fill-mask"
+# predictions improve: the starting weights give 'mat' little probability; a later ranking makes it
+# the best guess with p > 0.5 (memorised from the corpus)
+for ((i = 0; i < 600; i++)); do
+    pb=$(mat_p)
+    s=$(watch_step)
+    awk -v b="${pb:-0}" 'BEGIN { exit !(b > 0.5) }' && break
+    sleep 0.1
+done
+echo "p('mat') at step $a: $pa, at step $s: $pb"
+awk -v a="${pa:-1}" 'BEGIN { exit !(a < 0.1) }'
+expect "the starting weights give 'mat' little probability (step $a: $pa)" $?
+awk -v b="${pb:-0}" 'BEGIN { exit !(b > 0.5) }'
+expect "p('mat') rises past 0.5 as the run trains (step $s: $pb)" $?
+check "'mat' is the best guess then" "\[MASK\] #0 \(token [0-9]+\): the cat sat on the mat"
+
+type_line "watch off"
+check "watch off" "watch off"
+c=$(watch_step)
+sleep 1.5
+d=$(watch_step)
+[ "$c" = "$d" ]
+expect "no rankings after watch off ($c -> $d)" $?
+
+# ---- use run / use model ----
+type_line "use run"
+check "use run: message" "every pane now uses run-1's weights at step [0-9]+"
+check "use run: tab bar" "weights: run-1 at step [0-9]+ +F1 help"
+check "use run: the fill-mask pane recomputed on the snapshot" "weights: run-1 at step [0-9]+ *│"
+type_line "model"
+check "model: the snapshot named" "weights +run-1 at step [0-9]+ \(a snapshot"
+type_line "use model"
+check "use model: message" "every pane uses the loaded model again"
+type_line "pane fill-mask"
+type_line "export fill-mask $tmp/back.txt"
+check "exported again" "exported fill-mask"
+cmp -s "$tmp/loaded.txt" "$tmp/back.txt"
+expect "use model: the loaded model's ranking is back, unchanged" $?
+screen | grep -q "weights: run-1"
+expect "use model: no snapshot named on screen" $((!$?))
+
+# ---- a last ranking when the watched run ends ----
+type_line "watch 100000"
+check "watch on again" "weights: run-1 at step [0-9]+ \(watch every 100000 steps\)" 20
+type_line "stop"
+check "stopped" "run run-1 stopped at step [0-9]+"
+# the step the run ended at: its stop checkpoint's (the status line shows the last logged step)
+last=$(ls -d "$tmp"/*.bbs/runs/run-1/checkpoint-* | sed 's/.*checkpoint-//' | sort -n | tail -1)
+type_line "pane fill-mask"
+check "the final step ranked" "weights: run-1 at step $last \(watch" 20
+type_line "use run"
+check "use run without a live run" "no run is training; .load [^ ]*run-1/checkpoint-[0-9]+."
+T send-keys -t w F10
+check "quits cleanly" "EXITED 0" 15
+
+echo "$checks checks, $fails failed"
+[ "$fails" = 0 ]
