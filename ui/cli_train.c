@@ -189,6 +189,21 @@ int cli_train_parse(int argc, char **argv, train_options *op, int need_out, char
     return BB_OK;
 }
 
+void cli_train_skipped_text(char *buf, size_t len, const char *path, int n, int first_line) {
+    if (n > 0)
+        snprintf(buf, len, "%s: skipped %d line%s that %s not UTF-8 (first at line %d)", path, n, n == 1 ? "" : "s",
+                 n == 1 ? "is" : "are", first_line);
+    else if (len)
+        buf[0] = 0;
+}
+
+/* One warning per file that lost lines to --skip-invalid-utf8, before the first step. */
+static void warn_skipped(const char *path, int n, int first_line) {
+    char msg[1200];
+    cli_train_skipped_text(msg, sizeof msg, path, n, first_line);
+    if (msg[0]) fprintf(stderr, "warning: %s\n", msg);
+}
+
 int cli_train(int argc, char **argv) {
     const char *cmd = "train";
     train_options o;
@@ -201,6 +216,10 @@ int cli_train(int argc, char **argv) {
     if (prc != BB_OK) return cli_usage_error(cmd, "%s", err);
     trainer *t = NULL;
     if (trainer_create(&t, &o, err, sizeof err) != BB_OK) return cli_fail(cmd, "%s", err);
+    train_skipped sk;
+    trainer_skipped(t, &sk);
+    warn_skipped(o.data_path, sk.train, sk.train_first_line);
+    if (o.eval_path) warn_skipped(o.eval_path, sk.eval, sk.eval_first_line);
     struct sigaction sa = {0}, old_int, old_term;
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old_int);
@@ -274,6 +293,11 @@ int cli_train(int argc, char **argv) {
         else
             printf(",\"eval_loss\":%.6g,\"eval_accuracy\":%.6g,\"eval_f1\":%.6g", last_eval.eval_loss,
                    last_eval.eval_accuracy, last_eval.eval_f1);
+    }
+    if (o.skip_invalid_utf8) {
+        printf(",\"skipped_invalid_utf8\":{\"train\":%d", sk.train);
+        if (o.eval_path) printf(",\"eval\":%d", sk.eval);
+        printf("}");
     }
     printf("}\n");
     trainer_free(t);

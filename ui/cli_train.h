@@ -10,6 +10,9 @@
  * BB_EINVAL with the problem in err. need_out: --out is required (the CLI; the workbench defaults
  * it to the run's directory in the session). Strings in *o point into argv. */
 int cli_train_parse(int argc, char **argv, train_options *o, int need_out, char *err, size_t errlen);
+/* "PATH: skipped N lines that are not UTF-8 (first at line L)" for --skip-invalid-utf8's count of a
+ * data file; "" when n is 0. */
+void cli_train_skipped_text(char *buf, size_t len, const char *path, int n, int first_line);
 /* The --help text. */
 extern const char cli_train_usage[];
 

@@ -209,9 +209,18 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
         snprintf(m1, sizeof m1, "  accuracy %.4f  F1 %.4f", cv->eacc[cv->ne - 1], cv->ef1[cv->ne - 1]);
     viz_printf(c, r.x, r.y + 1, r.w, VIZ_PLAIN, "loss %s  smoothed %s  lr %s  grad norm %s  eval loss %s%s  spikes %ld",
                l1, l2, l3, l4, l5, m1, nsl + nsg);
+    /* a third line, only for a run whose data lost lines to --skip-invalid-utf8 */
+    int skipped = cv->skipped[0] + cv->skipped[1], note = skipped > 0;
+    if (note) {
+        char split[64] = "";
+        if (cv->skipped[1] > 0)
+            snprintf(split, sizeof split, ": %d training, %d eval", cv->skipped[0], cv->skipped[1]);
+        viz_printf(c, r.x, r.y + 2, r.w, (viz_style){214, VIZ_DEFAULT, VIZ_BOLD}, "%d line%s skipped (not UTF-8)%s",
+                   skipped, skipped == 1 ? "" : "s", split);
+    }
     /* main plot: other runs (smoothed), then raw, smoothed, eval points, spikes of this one */
     int small_h = r.h >= 22 ? 8 : 0;
-    viz_rect mr = {r.x, r.y + 2, r.w, r.h - 3 - small_h};
+    viz_rect mr = {r.x, r.y + 2 + note, r.w, r.h - 3 - small_h - note};
     viz_series ss[16];
     view_pts ov[8];
     double *oema[8];

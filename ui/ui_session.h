@@ -37,6 +37,8 @@ typedef struct {
     double *step, *time, *epoch, *loss, *lr, *gnorm, *tps; /* (n) */
     long ne, ecap;
     double *estep, *etime, *eloss, *eppl, *eacc, *ef1; /* (ne) */
+    int skipped[2]; /* dataset lines dropped as not UTF-8 (data file, eval file): the latest
+                       skipped_invalid_utf8_* record, or the live trainer's count */
 } ui_curves;
 
 typedef struct {

@@ -2,6 +2,7 @@
  * session's run records, pause/resume/stop/checkpoint/eval, `resume RUN` from the last checkpoint,
  * the runs table's data, `plot` settings and `csv` export. */
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,12 @@ int ui_curves_load(ui_curves *cv, const char *path, char *err, size_t errlen) {
     const double *c[11];
     for (int i = 0; i < 11; i++) c[i] = sess_series_col(&s, names[i]);
 #define AT(k, i) (c[k] ? c[k][i] : NAN)
+    const char *skip_names[2] = {"skipped_invalid_utf8_train", "skipped_invalid_utf8_eval"};
+    for (int k = 0; k < 2; k++) {
+        const double *v = sess_series_col(&s, skip_names[k]);
+        for (long i = 0; v && i < s.n; i++)
+            if (isfinite(v[i]) && v[i] >= 0 && v[i] <= INT_MAX) cv->skipped[k] = (int)v[i];
+    }
     for (long i = 0; i < s.n && rc == BB_OK; i++) {
         double step = AT(0, i);
         if (!isfinite(step)) continue;
@@ -206,6 +213,19 @@ static void fail_run(ui_app *app, ui_sess *u, int idx, const char *msg) {
     free_argv(u);
 }
 
+static void mirror_skipped(sess_metrics *m, const train_skipped *sk, int has_eval) {
+    char e[512];
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "skipped_invalid_utf8_train", sk->train);
+    cJSON_AddNumberToObject(j, "first_skipped_line_train", sk->train_first_line);
+    if (has_eval) {
+        cJSON_AddNumberToObject(j, "skipped_invalid_utf8_eval", sk->eval);
+        cJSON_AddNumberToObject(j, "first_skipped_line_eval", sk->eval_first_line);
+    }
+    if (j) sess_metrics_append_json(m, j, e, sizeof e); /* errors ignored, as for the mirrored steps */
+    cJSON_Delete(j);
+}
+
 static void start_done(ui_app *app, ui_job *j, int status, const char *err) {
     start_job *s = (start_job *)j;
     ui_sess *u = ui_sess_of(app);
@@ -227,16 +247,30 @@ static void start_done(ui_app *app, ui_job *j, int status, const char *err) {
     u->watch_at = 0; /* a watch ranks the starting weights first */
     /* with --out elsewhere, the run directory gets its own copy of the metrics */
     sess_run *r = u->runs[s->run_index].run;
+    train_skipped sk;
+    trainer_skipped(s->t, &sk);
+    u->runs[s->run_index].cv.skipped[0] = sk.train;
+    u->runs[s->run_index].cv.skipped[1] = sk.eval;
     char run_dir[4096], path[4096];
     sess_run_file(u->s, r, "", run_dir, sizeof run_dir);
     size_t rl = strlen(run_dir);
     if (rl && run_dir[rl - 1] == '/') run_dir[rl - 1] = 0;
     if (strcmp(s->out_dir, run_dir) != 0 && run_metrics_path(u, r, path, sizeof path) == BB_OK &&
-        sess_metrics_open(&u->mirror, path, 1000, e, sizeof e) != BB_OK)
+        sess_metrics_open(&u->mirror, path, 1000, e, sizeof e) != BB_OK) {
         ui_app_message(app, 1, "train: %s (the run goes on; its metrics are in %s)", e, s->out_dir);
-    else
-        ui_app_message(app, 0, "run %s: %ld steps on %d threads (p pause, X stop, s checkpoint, e eval)", r->name,
-                       trainer_total_steps(s->t), s->o.threads);
+    } else {
+        if (u->mirror && s->o.skip_invalid_utf8) /* the record the trainer starts its own file with */
+            mirror_skipped(u->mirror, &sk, s->o.eval_path != NULL);
+        char w[2][1200];
+        cli_train_skipped_text(w[0], sizeof w[0], s->o.data_path, sk.train, sk.train_first_line);
+        cli_train_skipped_text(w[1], sizeof w[1], s->o.eval_path ? s->o.eval_path : "", sk.eval, sk.eval_first_line);
+        if (w[0][0] || w[1][0])
+            ui_app_message(app, 1, "run %s: %ld steps; warning: %s%s%s", r->name, trainer_total_steps(s->t), w[0],
+                           w[0][0] && w[1][0] ? "; " : "", w[1]);
+        else
+            ui_app_message(app, 0, "run %s: %ld steps on %d threads (p pause, X stop, s checkpoint, e eval)", r->name,
+                           trainer_total_steps(s->t), s->o.threads);
+    }
     ui_app_show(app, ui_app_pane(app, "train"));
     /* the run's listing and the layout on disk now, not at the next autosave: a crash keeps both */
     if (ui_sess_save(app, e, sizeof e) != BB_OK) ui_app_message(app, 1, "%s", e);

@@ -47,6 +47,7 @@ struct trainer {
     bb_rng rng;      /* masking and classifier dropout */
     bb_rng drop_rng; /* hidden / attention dropout */
     float best_eval;
+    train_skipped skipped; /* lines the data sets dropped as not UTF-8 */
     double elapsed_before, t0;
     FILE *metrics;
     /* thread and reporting */
@@ -173,6 +174,7 @@ void trainer_resume(trainer *t) {
 }
 
 long trainer_total_steps(const trainer *t) { return t->total_steps; }
+void trainer_skipped(const trainer *t, train_skipped *out) { *out = t->skipped; }
 const bert_model *trainer_model_unsafe(const trainer *t) { return t->m; }
 
 const char *trainer_tokenizer_dir(const trainer *t) { return t->tok_dir; }
@@ -385,8 +387,12 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     }
     int dflags = (o->paragraphs ? DATA_PARAGRAPHS : 0) | (o->skip_invalid_utf8 ? DATA_SKIP_BAD_UTF8 : 0);
     if ((rc = data_load(&train, t->data_path, o->format, dflags, err, errlen)) != BB_OK) goto fail;
+    t->skipped.train = train->n_skipped;
+    t->skipped.train_first_line = train->first_skipped_line;
     if (t->eval_path[0]) {
         if ((rc = data_load(&eval, t->eval_path, o->format, dflags, err, errlen)) != BB_OK) goto fail;
+        t->skipped.eval = eval->n_skipped;
+        t->skipped.eval_first_line = eval->first_skipped_line;
     } else if (o->eval_split > 0) {
         data_set *all = train;
         train = NULL;
@@ -819,8 +825,20 @@ static int run_loop(trainer *t, char *err, size_t errlen) {
     snprintf(path, sizeof path, "%s/metrics.jsonl", t->out_dir);
     t->metrics = fopen(path, "a");
     if (!t->metrics) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
-    t->t0 = now_s();
     int rc = BB_OK;
+    if (t->o.skip_invalid_utf8) { /* the file then says what the run did not see */
+        const train_skipped *k = &t->skipped;
+        char line[256];
+        int n = snprintf(line, sizeof line, "{\"skipped_invalid_utf8_train\":%d,\"first_skipped_line_train\":%d",
+                         k->train, k->train_first_line);
+        if (t->eval_path[0])
+            n += snprintf(line + n, sizeof line - (size_t)n,
+                          ",\"skipped_invalid_utf8_eval\":%d,\"first_skipped_line_eval\":%d", k->eval,
+                          k->eval_first_line);
+        snprintf(line + n, sizeof line - (size_t)n, "}\n");
+        if ((rc = write_metrics(t, line, err, errlen)) != BB_OK) return rc;
+    }
+    t->t0 = now_s();
     double last_t = t->t0;
     long tokens = 0, logged = 0;
     double loss_acc = 0;

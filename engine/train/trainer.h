@@ -20,7 +20,9 @@
  * trainer_eval_now (done between steps). The worker checks an atomic flag word between steps.
  *
  * Files in out_dir: metrics.jsonl (one JSON object per logged step and per evaluation, flushed as
- * written), checkpoint-STEP/ (Hugging Face layout: config.json, model.safetensors, tokenizer files;
+ * written; with skip_invalid_utf8 each run or resume first writes the lines it dropped:
+ * {"skipped_invalid_utf8_train":N,"first_skipped_line_train":L} plus the same "_eval" keys with an
+ * eval file), checkpoint-STEP/ (Hugging Face layout: config.json, model.safetensors, tokenizer files;
  * plus optimizer.safetensors and trainer_state.json for --resume), best/ (lowest eval loss) and the
  * final model at the top level. Resuming from a checkpoint continues bit-exactly: parameters, AdamW
  * moments and step, the RNG states (masking, dropout) and the position in the epoch are restored.
@@ -125,6 +127,13 @@ int trainer_poll(trainer *t, train_event *out, int max);
 int trainer_copy_model(trainer *t, bert_model **out, long *step, char *err, size_t errlen);
 /* The directory the run's tokenizer was loaded from (tok_load_dir loads the same one); borrowed. */
 const char *trainer_tokenizer_dir(const trainer *t);
+/* Dataset lines dropped by skip_invalid_utf8 (data.h's DATA_SKIP_BAD_UTF8): from the data file (an
+ * eval split of it included) and from the eval file, each with the line of the first (0: none). */
+typedef struct {
+    int train, eval;
+    int train_first_line, eval_first_line;
+} train_skipped;
+void trainer_skipped(const trainer *t, train_skipped *out);
 /* Tokens per optimizer step and the number of steps the run will take. */
 long trainer_total_steps(const trainer *t);
 const bert_model *trainer_model_unsafe(const trainer *t); /* only while no worker runs */

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The CLI under hard conditions: a text longer than the model's positions (truncated and reported),
 # an eval label missing from the label map and a dataset line that is not UTF-8 (FILE:LINE, or skipped
-# with --skip-invalid-utf8), a checkpoint save under `ulimit -f` (an error message and exit 1, not death
-# by SIGXFSZ; the earlier checkpoint is untouched), JSON output to /dev/full (exit 1, not 0), and an
-# unreadable model directory (skipped as root).
+# with --skip-invalid-utf8, which warns per file with the count and first line and puts the counts in
+# the JSON and first in metrics.jsonl), a checkpoint save under `ulimit -f` (an error message and exit
+# 1, not death by SIGXFSZ; the earlier checkpoint is untouched), JSON output to /dev/full (exit 1, not
+# 0), and an unreadable model directory (skipped as root).
 # Usage: test_cli_hardening.sh BERTBENCH FIXTURES_DIR. Exit 77 (skip) without fixtures.
 set -u
 bb=${1:?bertbench path}
@@ -39,15 +40,41 @@ rc=$?
 [ $rc -eq 1 ] && grep -q "ev.jsonl:2: label 'maybe' is not in the label map" <<<"$err"
 expect "unseen eval label" $? "rc $rc: $err"
 
-# Line 3 is not UTF-8: fatal with FILE:LINE by default, skipped on request.
+# Lines 3 and 8 are not UTF-8: fatal with FILE:LINE by default, skipped on request, and then said:
+# a warning per file that lost lines, the counts in the JSON and first in metrics.jsonl.
 for i in $(seq 10); do printf 'the cat sat on the mat\n'; done >"$tmp/bad.txt"
-sed -i '3s/.*/caf\xe9 latin-1/' "$tmp/bad.txt"
+sed -i -e '3s/.*/caf\xe9 latin-1/' -e '8s/.*/na\xefve \xc0\xaf overlong/' "$tmp/bad.txt"
 err=$("$bb" "${train[@]}" --task mlm --data "$tmp/bad.txt" --out "$tmp/o2" 2>&1 >/dev/null)
 rc=$?
 [ $rc -eq 1 ] && grep -q "bad.txt:3: not valid UTF-8" <<<"$err"
 expect "non-UTF-8 line is fatal" $? "rc $rc: $err"
-"$bb" "${train[@]}" --task mlm --data "$tmp/bad.txt" --skip-invalid-utf8 --out "$tmp/o3" >/dev/null 2>&1
-expect "--skip-invalid-utf8 trains" $? "exit status $?"
+for i in $(seq 6); do printf 'a dog ran in the park\n'; done >"$tmp/ev_bad.txt"
+sed -i '2s/.*/\xff\xfe binary/' "$tmp/ev_bad.txt"
+out=$("$bb" "${train[@]}" --task mlm --data "$tmp/bad.txt" --eval "$tmp/ev_bad.txt" --skip-invalid-utf8 \
+    --out "$tmp/o3" 2>"$tmp/o3.err")
+rc=$?
+err=$(cat "$tmp/o3.err")
+expect "--skip-invalid-utf8 trains" $rc "rc $rc: $err"
+grep -qxF "warning: $tmp/bad.txt: skipped 2 lines that are not UTF-8 (first at line 3)" <<<"$err"
+expect "skip warning: training file, count, first line" $? "$err"
+grep -qxF "warning: $tmp/ev_bad.txt: skipped 1 line that is not UTF-8 (first at line 2)" <<<"$err"
+expect "skip warning: eval file" $? "$err"
+grep -qF '"skipped_invalid_utf8":{"train":2,"eval":1}' <<<"$out"
+expect "skip counts in the JSON" $? "$out"
+first=$(head -1 "$tmp/o3/metrics.jsonl")
+[ "$first" = '{"skipped_invalid_utf8_train":2,"first_skipped_line_train":3,"skipped_invalid_utf8_eval":1,"first_skipped_line_eval":2}' ]
+expect "skip counts first in metrics.jsonl" $? "$first"
+# A clean eval file: no warning for it, and 0 in the JSON; without --eval there is no "eval" count.
+grep -v binary "$tmp/ev_bad.txt" >"$tmp/ev_ok.txt"
+out=$("$bb" "${train[@]}" --task mlm --data "$tmp/bad.txt" --eval "$tmp/ev_ok.txt" --skip-invalid-utf8 \
+    --out "$tmp/o4" 2>"$tmp/o4.err")
+rc=$?
+err=$(cat "$tmp/o4.err")
+[ $rc -eq 0 ] && [ "$(grep -c '^warning:' <<<"$err")" -eq 1 ] && grep -qF '"skipped_invalid_utf8":{"train":2,"eval":0}' <<<"$out"
+expect "clean eval file: one warning, eval 0" $? "rc $rc: $err $out"
+out=$("$bb" "${train[@]}" --task mlm --data "$tmp/bad.txt" --skip-invalid-utf8 --out "$tmp/o5" 2>/dev/null)
+grep -qF '"skipped_invalid_utf8":{"train":2}}' <<<"$out"
+expect "no eval file: train count only" $? "$out"
 
 # Disk full while saving: first a good run, then the same --out under a 1 MB file-size limit.
 head -5 "$tmp/bad.txt" | grep -v caf >"$tmp/good.txt"

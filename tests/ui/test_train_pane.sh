@@ -4,7 +4,9 @@
 # increases and the plot is drawn; pause holds the step, resume moves it on, stop records the run;
 # save, quit, reopen with --session: the run's plot is the same picture and the history is back.
 # Crash: kill -9 during a run, reopen: the run is offered for resume at the last step in its
-# metrics.jsonl, and `resume` continues it from its checkpoint. Bad session files (truncated JSON,
+# metrics.jsonl, and `resume` continues it from its checkpoint. A run with --skip-invalid-utf8 and --out
+# elsewhere warns on the message line, shows the count in the pane and in the mirrored metrics.jsonl,
+# and again after reopening. Bad session files (truncated JSON,
 # wrong types, newer schema_version, missing run directory) each give their message and are left
 # byte-identical.
 # Usage: test_train_pane.sh BERTBENCH. Exit 77 (skip) without tmux.
@@ -167,6 +169,23 @@ check "resumed run stopped" "run run-1 stopped at step [0-9]+"
 s=$(grep -oE '"steps":[[:space:]]*[0-9]+' "$tmp/c.bbs/runs/run-1/run.json" | grep -oE '[0-9]+$')
 [ "${s:-0}" -gt "$last" ]
 expect "the resumed run went past step $last (now $s, seen $r)" $?
+quit
+
+# ---- --skip-invalid-utf8: a warning, the count in the pane, also after reopening ----
+sed '3s/.*/caf\xe9 au lait/' "$tmp/corpus.txt" >"$tmp/bad.txt"
+start --session "$tmp/u.bbs"
+check "utf8 session" "new session"
+type_line "train --task mlm --config $tmp/tok/config.json --data bad.txt --skip-invalid-utf8 --max-steps 1000000 \
+--batch-size 4 --block-size 32 --log-every 10 --lr 1e-3 --out $tmp/u-out"
+check "warning on the message line" "warning: bad\.txt: skipped 1 line that is not UTF-8 \(first at line 3\)"
+check "the pane shows the count" "1 line skipped \(not UTF-8\)"
+type_line "stop"
+check "utf8 run stopped" "run run-1 stopped at step [0-9]+"
+quit
+head -1 "$tmp/u.bbs/runs/run-1/metrics.jsonl" | grep -qF '{"skipped_invalid_utf8_train":1,"first_skipped_line_train":3}'
+expect "the mirrored metrics.jsonl starts with the count" $?
+start --session "$tmp/u.bbs"
+check "reopened: the pane shows the count" "1 line skipped \(not UTF-8\)"
 quit
 
 # ---- bad session files: a message each, nothing changed on disk ----
