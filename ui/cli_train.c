@@ -24,6 +24,7 @@ const char cli_train_usage[] =
     "  --lr X (5e-5)  --weight-decay X (0)  --warmup N | --warmup-ratio X  --schedule linear|cosine|constant\n"
     "  --max-grad-norm X (1.0, 0 = off)   --block-size N (128: MLM chunk / classification max length)\n"
     "  --seed S (42)  --mlm-probability X (0.15)  --whole-word-mask\n"
+    "  --position-init normal|sinusoidal (with --config: HF's N(0, initializer_range), or sinusoids at that scale)\n"
     "  --freeze-embeddings  --freeze-layers N  --pool pooler|cls|mean (seqcls head input)  --regression\n"
     "  --log-every N (1)  --eval-every N  --save-every N  --resume CHECKPOINT_DIR  --threads N\n"
     "Writes DIR/metrics.jsonl, DIR/checkpoint-STEP/, DIR/best/ and the final model in DIR.\n"
@@ -136,6 +137,11 @@ int cli_train_parse(int argc, char **argv, train_options *op, int need_out, char
             o.paragraphs = 1;
         } else if (!strcmp(a, "--skip-invalid-utf8")) {
             o.skip_invalid_utf8 = 1;
+        } else if (!strcmp(a, "--position-init")) {
+            NEED_ARG;
+            if (!strcmp(v, "normal")) o.position_init = 0;
+            else if (!strcmp(v, "sinusoidal")) o.position_init = 1;
+            else return bb_err(err, errlen, BB_EINVAL, "--position-init %s: expected normal or sinusoidal", v);
         } else if (!strcmp(a, "--whole-word-mask")) {
             o.whole_word_mask = 1;
         } else if (!strcmp(a, "--freeze-embeddings")) {

@@ -1,3 +1,4 @@
+#include <math.h>
 #include "bert.h"
 
 #include <errno.h>
@@ -221,6 +222,16 @@ int bert_set_head(bert_model *m, bert_head kind, int num_labels, bb_rng *rng, ch
     m->head = kind;
     if (kind != BERT_HEAD_NONE) m->cfg.num_labels = num_labels;
     return BB_OK;
+}
+
+void bert_init_positions_sinusoidal(bert_model *m) {
+    int P = m->cfg.max_position, H = m->cfg.hidden_size;
+    float scale = m->cfg.initializer_range * sqrtf(2.0f);
+    for (int p = 0; p < P; p++)
+        for (int i = 0; i < H; i++) {
+            double angle = p / pow(10000.0, (double)(i & ~1) / H);
+            m->params.wpe[(size_t)p * H + i] = scale * (float)(i % 2 ? cos(angle) : sin(angle));
+        }
 }
 
 int bert_create(bert_model **out, const bert_config *cfg, uint64_t seed, char *err, size_t errlen) {

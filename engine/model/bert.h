@@ -121,6 +121,11 @@ int bert_load(bert_model **out, const char *dir, char *err, size_t errlen);
 /* Builds a model from a config with HF's initialisation (normal(0, initializer_range) weights, zero
  * biases, unit LayerNorm), with a pooler, an MLM head tied to the word embeddings and an NSP head. */
 int bert_create(bert_model **out, const bert_config *cfg, uint64_t seed, char *err, size_t errlen);
+/* Replaces the position embeddings with sinusoids (Vaswani et al. 2017) times initializer_range * sqrt(2),
+ * the scale at which a sinusoid's RMS over a period is initializer_range (HF's normal init's std):
+ * an offset between positions is then a fixed rotation of each sin/cos pair from the start,
+ * which shortens MLM's plateau before attention finds neighbouring tokens. */
+void bert_init_positions_sinusoidal(bert_model *m);
 void bert_free(bert_model *m);
 
 /* Writes config.json and model.safetensors in Hugging Face layout (atomically) into dir. */

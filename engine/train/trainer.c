@@ -284,6 +284,7 @@ static int load_model(trainer *t, char *err, size_t errlen) {
     if ((rc = bert_config_load(&cfg, t->config_path, err, errlen)) != BB_OK) return rc;
     rc = bert_create(&t->m, &cfg, o->seed, err, errlen);
     bert_config_free(&cfg);
+    if (rc == BB_OK && o->position_init == 1) bert_init_positions_sinusoidal(t->m);
     return rc;
 }
 

@@ -61,6 +61,7 @@ typedef struct {
     uint64_t seed;
     float mlm_probability;
     int whole_word_mask;
+    int position_init;          /* from scratch (--config): 0 HF's normal init, 1 sinusoidal positions */
     int freeze_embeddings, freeze_layers;
     bert_pool_kind pool;
     int regression;             /* seqcls with num_labels 1 (MSE) */

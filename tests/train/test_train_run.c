@@ -309,10 +309,34 @@ static void test_thread(const char *dir) {
     trainer_free(t);
 }
 
+/* --position-init sinusoidal: a model made from the config starts with sinusoidal position rows. */
+static void test_position_init(const char *dir) {
+    char data[600], cfg[600], out[600];
+    snprintf(data, sizeof data, "%s/corpus.txt", dir);
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    snprintf(out, sizeof out, "%s/posinit", dir);
+    fx_write(data, corpus);
+    train_options o = mlm_options(dir, data, out);
+    o.config_path = cfg;
+    o.position_init = 1;
+    o.max_steps = 1;
+    trainer *t = NULL;
+    CHECK_OK(trainer_create(&t, &o, err, sizeof err), err);
+    if (!t) return;
+    const bert_model *m = trainer_model_unsafe(t);
+    int H = m->cfg.hidden_size;
+    float s = m->cfg.initializer_range * sqrtf(2.0f);
+    CHECK(m->params.wpe[0] == 0.0f && fabsf(m->params.wpe[1] - s) < 1e-7f, "row 0 is (0, s, ...): %g %g",
+          m->params.wpe[0], m->params.wpe[1]);
+    CHECK(fabsf(m->params.wpe[3 * H] - s * sinf(3.0f)) < 1e-6f, "row 3 column 0 is s*sin(3): %g", m->params.wpe[3 * H]);
+    trainer_free(t);
+}
+
 int main(void) {
     char dir[256];
     fx_model_dir(dir, sizeof dir, 0.0f);
     test_memorise(dir);
+    test_position_init(dir);
     test_classifier(dir);
     test_tokcls(dir);
     test_thread(dir);
