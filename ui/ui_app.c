@@ -53,6 +53,19 @@ const char *ui_layout_name(int layout) {
 
 ui_pane *ui_app_focused(ui_app *app) { return &app->panes[app->slots[app->focus]]; }
 
+int ui_scroll_key(ui_app *app, ui_pane *p, int key) {
+    switch (key) {
+    case UI_KEY(KEY_UP): case 'k': p->scroll--; break;
+    case UI_KEY(KEY_DOWN): case 'j': p->scroll++; break;
+    case UI_KEY(KEY_PPAGE): p->scroll -= 10; break;
+    case UI_KEY(KEY_NPAGE): p->scroll += 10; break;
+    default: return UI_IGNORED;
+    }
+    if (p->scroll < 0) p->scroll = 0;
+    app->dirty = 1;
+    return UI_HANDLED;
+}
+
 void ui_app_show(ui_app *app, ui_pane *p) {
     int idx = (int)(p - app->panes);
     int used = app->zoom ? 1 : slots_used(app->layout);

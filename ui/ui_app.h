@@ -188,6 +188,9 @@ int ui_fillmask_inputs(ui_pane *p, ui_fill *f);
 /* Shows f in the fill-mask pane, taking over its result; label says which weights ranked it ("run-1 at
  * step 40"; "" for the loaded model). On the UI thread. */
 void ui_fillmask_show(ui_app *app, ui_pane *p, ui_fill *f, const char *label);
+/* The key handler of a pane that only scrolls (info, compare): up/down or k/j move p->scroll one
+ * line, PgUp/PgDn ten, never below 0. */
+int ui_scroll_key(ui_app *app, ui_pane *p, int key);
 /* Info pane: replace its text (model summary, help, stats). */
 void ui_info_set(ui_pane *p, const char *title, const char *text);
 /* Compare pane: `compare [--vocab FILE | --model DIR] TEXT` (the option replaces the other side). */

@@ -9,8 +9,6 @@
  *   compare TEXT                the same B as last time
  *
  * The other side is owned here and replaced only in a job's done() (UI thread, no job running). */
-#define NCURSES_WIDECHAR 1
-#include <curses.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,19 +478,6 @@ static void cmp_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     viz_canvas_free(&t);
 }
 
-static int cmp_key(ui_app *app, ui_pane *p, int key) {
-    switch (key) {
-    case UI_KEY(KEY_UP): case 'k': p->scroll--; break;
-    case UI_KEY(KEY_DOWN): case 'j': p->scroll++; break;
-    case UI_KEY(KEY_PPAGE): p->scroll -= 10; break;
-    case UI_KEY(KEY_NPAGE): p->scroll += 10; break;
-    default: return UI_IGNORED;
-    }
-    if (p->scroll < 0) p->scroll = 0;
-    app->dirty = 1;
-    return UI_HANDLED;
-}
-
 static void cmp_free(ui_pane *p) {
     cmp_state *s = p->state;
     if (!s) return;
@@ -510,7 +495,7 @@ ui_pane ui_pane_compare(void) {
                      .help = "`compare [--vocab FILE | --model DIR] TEXT`: two tokenizers or models side by side; up/down scroll",
                      .state = calloc(1, sizeof(cmp_state)),
                      .draw = cmp_draw,
-                     .key = cmp_key,
+                     .key = ui_scroll_key,
                      .text = cmp_text,
                      .free = cmp_free};
 }

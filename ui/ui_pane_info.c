@@ -1,7 +1,5 @@
 /* The info pane: free text (help, the model summary) that scrolls. It is the free slot of the
  * default layout; a training pane is added beside it with ui_app_add_pane. */
-#define NCURSES_WIDECHAR 1
-#include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,19 +37,6 @@ static void info_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     }
 }
 
-static int info_key(ui_app *app, ui_pane *p, int key) {
-    switch (key) {
-    case UI_KEY(KEY_UP): case 'k': p->scroll--; break;
-    case UI_KEY(KEY_DOWN): case 'j': p->scroll++; break;
-    case UI_KEY(KEY_PPAGE): p->scroll -= 10; break;
-    case UI_KEY(KEY_NPAGE): p->scroll += 10; break;
-    default: return UI_IGNORED;
-    }
-    if (p->scroll < 0) p->scroll = 0;
-    app->dirty = 1;
-    return UI_HANDLED;
-}
-
 static void info_free(ui_pane *p) {
     info_state *s = p->state;
     if (s) free(s->text);
@@ -64,6 +49,6 @@ ui_pane ui_pane_info(void) {
                      .help = "help and `model` output; up/down scroll",
                      .state = calloc(1, sizeof(info_state)),
                      .draw = info_draw,
-                     .key = info_key,
+                     .key = ui_scroll_key,
                      .free = info_free};
 }

@@ -8,81 +8,20 @@
 # `use model` gives back the loaded model's ranking byte for byte. A watched run that stops gets a
 # last ranking at its final step; `use run` without a live run names the directory to load instead.
 # Usage: test_train_watch.sh BERTBENCH. Exit 77 (skip) without tmux.
-set -u
-export LC_ALL=C.UTF-8
-bb=${1:?bertbench path}
-case $bb in /*) ;; *) bb=$PWD/$bb ;; esac
-if ! command -v tmux >/dev/null; then
-    echo "SKIP: tmux not installed"
-    exit 77
-fi
-tmp=$(mktemp -d)
 sock=bbwatch$$
-T() { tmux -L "$sock" -f /dev/null "$@"; }
-cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-[ -n "${KEEP:-}" ] && trap "T kill-server" EXIT
-fails=0
-checks=0
-
-screen() { T capture-pane -t w -p; }
-wait_for() { # wait_for PATTERN [SECONDS]
-    local pat=$1 secs=${2:-10} i
-    for ((i = 0; i < secs * 20; i++)); do
-        screen | grep -qE -- "$pat" && return 0
-        sleep 0.05
-    done
-    return 1
-}
-fail() {
-    fails=$((fails + 1))
-    echo "FAIL: $1"
-    screen | sed 's/^/    | /'
-}
-check() { # check NAME PATTERN [SECONDS]
-    checks=$((checks + 1))
-    wait_for "$2" "${3:-10}" || fail "$1: no match for /$2/ on screen:"
-}
-expect() { # expect NAME CONDITION-STATUS
-    checks=$((checks + 1))
-    [ "$2" = 0 ] || fail "$1"
-}
-type_line() { T send-keys -t w -l -- "$1"; T send-keys -t w Enter; }
+. "$(dirname "$0")/train_lib.sh"
 # the step of the fill-mask pane's watch label, and the probability of 'mat' beside it
 watch_step() { screen | grep -oE 'weights: run-1 at step [0-9]+ \(watch' | head -1 | sed 's/.*step //; s/ .*//'; }
 mat_p() { screen | grep -oE "'mat': rank [0-9]+, p = [0-9.]+" | head -1 | sed 's/.*p = //'; }
 
-T new-session -d -s keep "sleep 600"
-
-cat >"$tmp/corpus.txt" <<'EOF'
-the cat sat on the mat and the dog sat on the log
-a bird sang in the tree while the cat slept on the mat
-the dog ran to the park and the cat ran to the house
-children read books in the library on a rainy day
-the sun rose over the hills and the birds began to sing
-a small boat sailed across the calm blue lake at dawn
-the baker made fresh bread and the town smelled of it
-rain fell on the roof and the cat watched from the window
-EOF
-"$bb" train-tokenizer --algo wordpiece --vocab-size 120 --out "$tmp/tok" "$tmp/corpus.txt" >/dev/null || {
-    echo "FAIL: train-tokenizer"
-    exit 1
-}
-V=$(wc -l <"$tmp/tok/vocab.txt")
-cat >"$tmp/tok/config.json" <<EOF
-{"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
- "intermediate_size": 64, "max_position_embeddings": 64, "type_vocab_size": 2, "vocab_size": $V,
- "hidden_act": "gelu", "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "pad_token_id": 0}
-EOF
+tiny_model 32 64
 "$bb" train --task mlm --config "$tmp/tok/config.json" --data "$tmp/corpus.txt" --max-steps 1 --batch-size 4 \
     --block-size 32 --out "$tmp/m0" >/dev/null 2>&1 || {
     echo "FAIL: the one-step model"
     exit 1
 }
 
-T new-session -d -s w -x 110 -y 34 -c "$tmp" \
-    "env -u NO_COLOR LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color HOME=$tmp BERTBENCH_HISTORY=$tmp/hist '$bb' --model '$tmp/m0'; echo EXITED \$?; sleep 60"
-T set-option -t w window-size manual >/dev/null 2>&1
+start --model "$tmp/m0"
 check "model loaded" "loaded .*m0"
 type_line "use model"
 check "use model when already on it" "already on the loaded model"
@@ -165,8 +104,7 @@ type_line "pane fill-mask"
 check "the final step ranked" "weights: run-1 at step $last \(watch" 20
 type_line "use run"
 check "use run without a live run" "no run is training; .load [^ ]*run-1/checkpoint-[0-9]+."
-T send-keys -t w F10
-check "quits cleanly" "EXITED 0" 15
+quit
 
 echo "$checks checks, $fails failed"
 [ "$fails" = 0 ]

@@ -291,6 +291,30 @@ static void test_compare(ui_app *app, const char *fx) {
     free(t);
 }
 
+/* The info and compare panes share one scroll handler: one line, ten a page, never above the top. */
+static void test_scroll_keys(ui_app *app) {
+    const char *names[] = {"info", "compare"};
+    for (int i = 0; i < 2; i++) {
+        ui_pane *p = ui_app_pane(app, names[i]);
+        CHECK(p && p->key == ui_scroll_key, "%s pane scrolls with ui_scroll_key", names[i]);
+        if (!p) continue;
+        p->scroll = 0;
+        app->dirty = 0;
+        CHECK(p->key(app, p, UI_KEY(KEY_NPAGE)) == UI_HANDLED && p->scroll == 10 && app->dirty, "%s: PgDn", names[i]);
+        p->key(app, p, UI_KEY(KEY_DOWN));
+        p->key(app, p, 'j');
+        CHECK(p->scroll == 12, "%s: down and j, one line each (%d)", names[i], p->scroll);
+        p->key(app, p, UI_KEY(KEY_UP));
+        p->key(app, p, 'k');
+        p->key(app, p, UI_KEY(KEY_PPAGE));
+        CHECK(p->scroll == 0, "%s: up, k, PgUp (%d)", names[i], p->scroll);
+        p->key(app, p, UI_KEY(KEY_PPAGE));
+        CHECK(p->scroll == 0, "%s: not above the top (%d)", names[i], p->scroll);
+        app->dirty = 0;
+        CHECK(p->key(app, p, 'x') == UI_IGNORED && p->scroll == 0 && !app->dirty, "%s: other keys ignored", names[i]);
+    }
+}
+
 int main(void) {
     char err[512];
     ui_app app;
@@ -322,6 +346,7 @@ int main(void) {
     CHECK(ui_app_layout_rects(&app, 100, 30, r, panes) == 1 && r[0].w == 100, "zoom fills the screen");
     app.zoom = 0;
     app.layout = UI_LAYOUT_SINGLE;
+    test_scroll_keys(&app);
 
     CHECK(ui_term_pick_mode(1, 256, "1", NULL) == UI_MONO, "NO_COLOR wins");
     CHECK(ui_term_pick_mode(1, 256, "", NULL) == UI_COLOR256, "empty NO_COLOR is ignored");
