@@ -209,9 +209,20 @@ int trainer_copy_model(trainer *t, bert_model **out, long *step, char *err, size
 
 /* ---- setup --------------------------------------------------------------------------------------- */
 
+/* mkdir -p: the output directory and any missing parents (`--out runs/spam` on a fresh checkout). */
 static int mkdir_p1(const char *dir, char *err, size_t errlen) {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return bb_err(err, errlen, BB_EIO, "%s: cannot create directory: %s", dir, strerror(errno));
+    char path[1200];
+    size_t n = strlen(dir);
+    if (n >= sizeof path) return bb_err(err, errlen, BB_EINVAL, "%s: path too long", dir);
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != 0) continue;
+        char c = path[i];
+        path[i] = 0;
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return bb_err(err, errlen, BB_EIO, "%s: cannot create directory: %s", path, strerror(errno));
+        path[i] = c;
+    }
     return BB_OK;
 }
 

@@ -314,7 +314,7 @@ static void test_position_init(const char *dir) {
     char data[600], cfg[600], out[600];
     snprintf(data, sizeof data, "%s/corpus.txt", dir);
     snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-    snprintf(out, sizeof out, "%s/posinit", dir);
+    snprintf(out, sizeof out, "%s/runs/posinit", dir); /* runs/ does not exist: made as mkdir -p would */
     fx_write(data, corpus);
     train_options o = mlm_options(dir, data, out);
     o.config_path = cfg;
@@ -323,6 +323,8 @@ static void test_position_init(const char *dir) {
     trainer *t = NULL;
     CHECK_OK(trainer_create(&t, &o, err, sizeof err), err);
     if (!t) return;
+    struct stat sb;
+    CHECK(stat(out, &sb) == 0 && S_ISDIR(sb.st_mode), "%s created with its parent", out);
     const bert_model *m = trainer_model_unsafe(t);
     int H = m->cfg.hidden_size;
     float s = m->cfg.initializer_range * sqrtf(2.0f);
