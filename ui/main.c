@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "cli_model.h"
 #include "ui_app.h"
 #include "ui_session.h"
 #include "ui_term.h"
@@ -16,7 +18,7 @@ static void print_help(FILE *f) {
     for (const cli_cmd *c = cli_commands; c->name; c++) fprintf(f, "  %-16s %s\n", c->name, c->summary);
     fprintf(f, "\n'bertbench SUBCOMMAND --help' describes its options.\n"
                "\nWith no subcommand: the workbench.\n"
-               "  bertbench [--model DIR] [--vocab FILE] [--session NAME.bbs]\n"
+               "  bertbench [--model DIR] [--vocab FILE] [--session NAME.bbs]   (no option: the bundled model)\n"
                "    --model DIR   a Hugging Face model directory (config.json, model.safetensors, tokenizer)\n"
                "    --vocab FILE  tokenizer override: vocab.txt, tokenizer.json or a directory\n"
                "    --session DIR restore a saved session (created when DIR does not exist)\n");
@@ -35,6 +37,12 @@ static int workbench(int argc, char **argv) {
             fprintf(stderr, "bertbench: unknown option '%s' (try 'bertbench --help')\n", argv[i]);
             return 2;
         }
+    }
+    /* No model, vocabulary or session named: the bundled model (or $BERTBENCH_MODEL), when it is there. */
+    char cfg_path[1200];
+    if (!model && !vocab && !session) {
+        snprintf(cfg_path, sizeof cfg_path, "%s/config.json", cli_default_model());
+        if (access(cfg_path, R_OK) == 0) model = cli_default_model();
     }
     ui_app app;
     char err[512];

@@ -62,6 +62,25 @@ while IFS='|' read -r text words; do
     done
     if [ -n "$hit" ]; then ok=$((ok + 1)); echo "ok   $text -> $top"; else echo "miss $text -> $top"; fi
 done < "$tmp/cases"
+# The workbench with no option opens this model (the compiled-in default); skipped without tmux.
+if command -v tmux >/dev/null 2>&1; then
+    sock=bbdefault$$
+    tmux -L "$sock" new-session -d -x 100 -y 30 \
+        "env -u BERTBENCH_MODEL -u NO_COLOR LANG=C.UTF-8 TERM=xterm-256color HOME=$tmp '$bin'; sleep 20"
+    sleep 2
+    tmux -L "$sock" send-keys "she opened the [MASK]." Enter
+    shown=""
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        sleep 0.5
+        shown=$(tmux -L "$sock" capture-pane -p)
+        case "$shown" in *"[CLS] she opened the [MASK] . [SEP]"*) break ;; esac
+    done
+    tmux -L "$sock" kill-server 2>/dev/null
+    case "$shown" in
+    *"[CLS] she opened the [MASK] . [SEP]"*) echo "ok   the workbench opens the bundled model" ;;
+    *) echo "FAIL: the workbench with no option did not tokenize with the bundled model:"; echo "$shown" | head -8; fail=1 ;;
+    esac
+fi
 need=$((n - 1))
 [ "$ok" -ge "$need" ] || { echo "FAIL: plausible words in the top 10 for $ok of $n sentences (need $need)"; fail=1; }
 exit $fail
