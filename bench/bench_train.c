@@ -15,7 +15,7 @@
 
 static const char usage[] =
     "usage: bertbench bench train [--shape small|base|all] [--seq T] [--batch B] [--reps N]\n"
-    "MLM training steps on random weights and tokens (15%% dynamic masking, logits only for the masked\n"
+    "MLM training steps on random weights and tokens (15% dynamic masking, logits only for the masked\n"
     "positions, AdamW with clipping): small = 4 layers, hidden 256, batch 16; base = bert-base, batch 8;\n"
     "block size 128. One JSON line per shape:\n"
     "{\"shape\",\"layers\",\"hidden\",\"batch\",\"seq\",\"step_s\",\"tokens_per_s\",\"gflops\",\"sgemm_gflops\",\"ratio\"}.\n";
