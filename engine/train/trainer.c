@@ -210,7 +210,7 @@ int trainer_copy_model(trainer *t, bert_model **out, long *step, char *err, size
 /* ---- setup --------------------------------------------------------------------------------------- */
 
 /* mkdir -p: the output directory and any missing parents (`--out runs/spam` on a fresh checkout). */
-static int mkdir_p1(const char *dir, char *err, size_t errlen) {
+static int mkdir_p(const char *dir, char *err, size_t errlen) {
     char path[1200];
     size_t n = strlen(dir);
     if (n >= sizeof path) return bb_err(err, errlen, BB_EINVAL, "%s: path too long", dir);
@@ -436,7 +436,7 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     bb_rng_seed(&t->rng, o->seed);
     bb_rng_seed(&t->drop_rng, o->seed + 1);
     if (t->resume_dir[0] && (rc = read_state(t, err, errlen)) != BB_OK) goto fail;
-    if ((rc = mkdir_p1(t->out_dir, err, errlen)) != BB_OK) goto fail;
+    if ((rc = mkdir_p(t->out_dir, err, errlen)) != BB_OK) goto fail;
     *out = t;
     return BB_OK;
 fail:

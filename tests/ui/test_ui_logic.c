@@ -12,17 +12,7 @@
 #include "ui_app.h"
 #include "ui_attn.h"
 #include "ui_term.h"
-
-/* The screen as text (100x30). */
-static char *screen(ui_app *app) {
-    char err[256];
-    viz_canvas c;
-    if (viz_canvas_init(&c, 100, 30, err, sizeof err) != BB_OK) return NULL;
-    ui_app_draw(app, &c);
-    char *t = viz_canvas_text_dup(&c);
-    viz_canvas_free(&c);
-    return t;
-}
+#include "ui_screen.h"
 
 static void key(ui_app *app, int k) {
     ui_pane *p = ui_app_focused(app);

@@ -10,20 +10,10 @@
 #include "check.h"
 #include "ui_app.h"
 #include "ui_session.h"
+#include "ui_screen.h"
 
 static const char *text = "the cat sat on the [MASK] .";
 static char vocab[1024], model_dir[1024];
-
-/* The screen as text (100x30); the caller frees it. */
-static char *screen(ui_app *app) {
-    char err[256];
-    viz_canvas c;
-    if (viz_canvas_init(&c, 100, 30, err, sizeof err) != BB_OK) return NULL;
-    ui_app_draw(app, &c);
-    char *t = viz_canvas_text_dup(&c);
-    viz_canvas_free(&c);
-    return t;
-}
 
 /* bert_tiny_a whose MLM bias favours one token, and a tokenizer of its own. */
 static void snapshot(bert_model **m, tok_tokenizer **tk, int32_t favour) {

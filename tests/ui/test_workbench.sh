@@ -26,16 +26,7 @@ trap cleanup EXIT
 fails=0
 checks=0
 
-screen() { T capture-pane -t w -p; }
-# wait_for PATTERN [SECONDS]: polls the screen until grep -E matches.
-wait_for() {
-    local pat=$1 secs=${2:-10} i
-    for ((i = 0; i < secs * 20; i++)); do
-        screen | grep -qE -- "$pat" && return 0
-        sleep 0.05
-    done
-    return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/tmux_screen.sh" # screen, wait_for
 check() { # check NAME PATTERN [SECONDS]
     checks=$((checks + 1))
     if ! wait_for "$2" "${3:-10}"; then

@@ -18,15 +18,7 @@ trap cleanup EXIT
 fails=0
 checks=0
 
-screen() { T capture-pane -t w -p; }
-wait_for() { # wait_for PATTERN [SECONDS]
-    local pat=$1 secs=${2:-10} i
-    for ((i = 0; i < secs * 20; i++)); do
-        screen | grep -qE -- "$pat" && return 0
-        sleep 0.05
-    done
-    return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/tmux_screen.sh" # screen, wait_for
 fail() {
     fails=$((fails + 1))
     echo "FAIL: $1"
