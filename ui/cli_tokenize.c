@@ -17,9 +17,7 @@ static int load(tok_tokenizer **tk, const char *dir, const char *vocab, const ch
                 size_t errlen) {
     if (dir) return tok_load_dir(tk, dir, cased ? TOK_CASE_CASED : TOK_CASE_AUTO, err, errlen);
     if (vocab) return tok_load_vocab(tk, vocab, !cased, err, errlen);
-    int rc = tok_load_json(tk, json, err, errlen);
-    if (rc == BB_OK && cased) tok_set_lowercase(*tk, 0);
-    return rc;
+    return tok_load_file(tk, json, cased ? TOK_CASE_CASED : TOK_CASE_AUTO, err, errlen);
 }
 
 static cJSON *int_array(const int32_t *v, int n, int stride) {

@@ -282,16 +282,8 @@ typedef struct {
     char model_err[512], tk_err[512];
 } load_job;
 
-static int is_dir(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 int ui_load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t errlen) {
-    if (is_dir(path)) return tok_load_dir(tk, path, TOK_CASE_AUTO, err, errlen);
-    size_t n = strlen(path);
-    if (n >= 5 && strcmp(path + n - 5, ".json") == 0) return tok_load_json(tk, path, err, errlen);
-    return tok_load_vocab(tk, path, 1, err, errlen);
+    return tok_load_file(tk, path, TOK_CASE_AUTO, err, errlen);
 }
 
 static int load_run(ui_job *j, char *err, size_t errlen) {
@@ -410,7 +402,7 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen) {
     app->tk = tk;
     snprintf(app->vocab_path, sizeof app->vocab_path, "%s", path);
     reload_panes(app);
-    ui_app_message(app, 0, "tokenizer %s: %s, vocab %d", path, tok_kind(tk) == TOK_MODEL_BPE ? "byte-level BPE" : "WordPiece",
+    ui_app_message(app, 0, "tokenizer %s: %s, vocab %d", path, tok_kind_name(tok_kind(tk)),
                    tok_vocab_size(tk));
     return BB_OK;
 }

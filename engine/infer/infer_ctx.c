@@ -27,13 +27,8 @@ int infer_open(infer_ctx **out, const char *model_dir, const char *vocab, int ca
     int rc = bert_load(&m, model_dir, err, errlen);
     if (rc != BB_OK) return rc;
     if (vocab) {
-        size_t n = strlen(vocab);
-        if (n >= 5 && strcmp(vocab + n - 5, ".json") == 0) {
-            rc = tok_load_json(&tk, vocab, err, errlen);
-            if (rc == BB_OK && case_mode != TOK_CASE_AUTO) tok_set_lowercase(tk, case_mode == TOK_CASE_LOWER);
-        } else {
-            rc = tok_load_vocab(&tk, vocab, case_mode != TOK_CASE_CASED, err, errlen);
-        }
+        /* By content: a SentencePiece model, a tokenizer.json or a vocab.txt (lowercase unless CASED). */
+        rc = tok_load_file(&tk, vocab, case_mode, err, errlen);
     } else {
         rc = tok_load_dir(&tk, model_dir, case_mode, err, errlen);
     }

@@ -83,6 +83,7 @@ struct tok_tokenizer {
     uint8_t *is_special;  /* (n_vocab) */
     tok_special_ids sp;
     int model_max_length;
+    struct tok_spm *spm;  /* SentencePiece normalizer and model (tok_spm.h); NULL for the other kinds */
 };
 
 struct tok_merge {
@@ -97,6 +98,9 @@ typedef struct {
     int32_t *bs, *be; /* original bytes */
     int32_t *cs, *ce; /* original code points */
     uint8_t *lit;     /* 1 = literal special token */
+    int32_t *txt;     /* offset in pool of the token's own text (SentencePiece unknown pieces), -1 = none */
+    char *pool;
+    long pool_n, pool_cap;
 } tok_seq;
 
 /* A pre-tokenized word: normalized byte range, its index, and the special id for literal specials. */
@@ -119,7 +123,13 @@ struct tok_scratch {
     uint32_t *hs;     /* WordPiece prefix hashes of one word */
     long hs_cap;
     tok_seq a, b;
+    struct tok_spm_scratch *spm; /* SentencePiece lattice and symbols */
 };
+
+/* Grows the normalized-byte buffers of s to hold need bytes; BB_OK or BB_ENOMEM. */
+int tok_scratch_reserve(struct tok_scratch *s, long need);
+/* Grows q to hold need tokens. */
+int tok_seq_reserve(tok_seq *q, int need);
 
 /* Normalizes + pre-tokenizes text into s (nb, nal, w, b2c); returns BB_OK or BB_ENOMEM. */
 int tok_pipeline(const tok_tokenizer *tk, const char *text, long len, struct tok_scratch *s);

@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
 #include "tok_internal.h"
+#include "tok_spm.h"
 
 int tok_utf8_decode(const unsigned char *s, long n, int32_t *cp) {
     unsigned c = s[0];
@@ -180,8 +182,8 @@ int tok_finish(tok_tokenizer *tk, char *err, size_t errlen) {
                                {"[UNK]", "<unk>"}};
     int32_t v[5];
     for (int k = 0; k < 5; k++) {
-        v[k] = lookup_str(tk, names[k][tk->kind == TOK_MODEL_BPE]);
-        if (v[k] < 0) v[k] = lookup_str(tk, names[k][tk->kind != TOK_MODEL_BPE]);
+        v[k] = lookup_str(tk, names[k][tk->kind != TOK_MODEL_WORDPIECE]);
+        if (v[k] < 0) v[k] = lookup_str(tk, names[k][tk->kind == TOK_MODEL_WORDPIECE]);
     }
     tk->sp = (tok_special_ids){v[0], v[1], v[2], v[3], v[4]};
     if (!tk->model_max_length) tk->model_max_length = 512;
@@ -197,6 +199,7 @@ void tok_free(tok_tokenizer *tk) {
     for (int i = 0; i < tk->n_added; i++) free(tk->added[i].content);
     free(tk->added);
     free(tk->is_special);
+    tok_spm_free(tk->spm);
     free(tk);
 }
 
@@ -323,6 +326,50 @@ static int file_exists(const char *path) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* The SentencePiece model of a directory: the names HF checkpoints use, then any *.model. */
+static int find_spm(const char *dir, char *path, size_t n) {
+    static const char *names[] = {"tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "sentencepiece.model"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        snprintf(path, n, "%s/%s", dir, names[k]);
+        if (file_exists(path)) return 1;
+    }
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int found = 0;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        if (l > 6 && strcmp(e->d_name + l - 6, ".model") == 0) {
+            snprintf(path, n, "%s/%s", dir, e->d_name);
+            found = file_exists(path);
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+int tok_load_file(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen) {
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return tok_load_dir(out, path, case_mode, err, errlen);
+    char *data;
+    size_t len;
+    int rc = read_file(path, &data, &len, err, errlen);
+    if (rc != BB_OK) return rc;
+    size_t i = 0;
+    while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t')) i++;
+    if (tok_is_spm((const uint8_t *)data, len)) {
+        rc = tok_load_spm_mem(out, (const uint8_t *)data, len, path, err, errlen);
+    } else if (i < len && data[i] == '{') {
+        rc = tok_load_json_mem(out, data, len, path, err, errlen);
+        if (rc == BB_OK && case_mode != TOK_CASE_AUTO) tok_set_lowercase(*out, case_mode == TOK_CASE_LOWER);
+    } else {
+        rc = tok_load_vocab_mem(out, data, len, path, case_mode != TOK_CASE_CASED, err, errlen);
+    }
+    free(data);
+    return rc;
+}
+
 int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err, size_t errlen) {
     char path[4096];
     *out = NULL;
@@ -350,8 +397,14 @@ int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err,
         if (case_mode != TOK_CASE_AUTO) tok_set_lowercase(*out, case_mode == TOK_CASE_LOWER);
     } else {
         snprintf(path, sizeof path, "%s/vocab.txt", dir);
-        if (!file_exists(path))
-            return bb_err(err, errlen, BB_EIO, "%s: neither tokenizer.json nor vocab.txt found", dir);
+        if (!file_exists(path)) {
+            if (!find_spm(dir, path, sizeof path))
+                return bb_err(err, errlen, BB_EIO, "%s: no tokenizer.json, vocab.txt or SentencePiece .model found", dir);
+            rc = tok_load_spm(out, path, err, errlen);
+            if (rc != BB_OK) return rc;
+            if (max_len) (*out)->model_max_length = max_len;
+            return BB_OK;
+        }
         if (case_mode != TOK_CASE_AUTO) lower = case_mode == TOK_CASE_LOWER;
         rc = tok_load_vocab(out, path, lower, err, errlen);
         if (rc != BB_OK) return rc;
@@ -369,6 +422,16 @@ void tok_set_lowercase(tok_tokenizer *tk, int lowercase) {
 /* ---- lookups -------------------------------------------------------------------------------------- */
 
 tok_model_kind tok_kind(const tok_tokenizer *tk) { return tk->kind; }
+
+const char *tok_kind_name(tok_model_kind kind) {
+    switch (kind) {
+    case TOK_MODEL_WORDPIECE: return "WordPiece";
+    case TOK_MODEL_BPE: return "byte-level BPE";
+    case TOK_MODEL_UNIGRAM: return "Unigram";
+    case TOK_MODEL_SPM_BPE: return "SentencePiece BPE";
+    }
+    return "unknown";
+}
 int tok_lowercase(const tok_tokenizer *tk) { return tk->bert_norm && tk->lower; }
 int tok_vocab_size(const tok_tokenizer *tk) { return tk->n_vocab; }
 int tok_model_max_length(const tok_tokenizer *tk) { return tk->model_max_length; }
