@@ -8,7 +8,8 @@
 #include "tok.h"
 
 static const char *usage =
-    "usage: bertbench tokenize (--model DIR | --vocab FILE | --tokenizer FILE) [--cased] [--max-length N]\n"
+    "usage: bertbench tokenize (--model DIR | --vocab FILE | --tokenizer FILE|DIR) [--cased] [--max-length N]\n"
+    "                          [--no-special-tokens]\n"
     "                          [--truncation-side right|left] [--pair TEXT] (TEXT... | --jsonl | --stats FILE\n"
     "                          [--vs-model DIR | --vs-vocab FILE | --vs-tokenizer FILE])\n";
 
@@ -106,7 +107,7 @@ static char **read_texts(const char *path, long *n) {
 int cli_tokenize(int argc, char **argv) {
     const char *dir = NULL, *vocab = NULL, *json = NULL, *pair = NULL, *stats = NULL;
     const char *vs_dir = NULL, *vs_vocab = NULL, *vs_json = NULL;
-    int cased = 0, jsonl = 0, max_length = 0, first_text = 0;
+    int cased = 0, jsonl = 0, max_length = 0, first_text = 0, specials = 1;
     tok_side side = TOK_SIDE_RIGHT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -119,6 +120,7 @@ int cli_tokenize(int argc, char **argv) {
         else if (strcmp(a, "--vs-vocab") == 0 && has) vs_vocab = argv[++i];
         else if (strcmp(a, "--vs-tokenizer") == 0 && has) vs_json = argv[++i];
         else if (strcmp(a, "--cased") == 0) cased = 1;
+        else if (strcmp(a, "--no-special-tokens") == 0) specials = 0; /* HF add_special_tokens=False */
         else if (strcmp(a, "--jsonl") == 0) jsonl = 1;
         else if (strcmp(a, "--pair") == 0 && has) pair = argv[++i];
         else if (strcmp(a, "--stats") == 0 && has) stats = argv[++i];
@@ -182,6 +184,7 @@ int cli_tokenize(int argc, char **argv) {
     tok_encoding *e = tok_encoding_new();
     tok_options o = tok_options_default();
     o.truncation = TOK_TRUNC_LONGEST_FIRST, o.max_length = max_length, o.truncation_side = side;
+    o.add_special_tokens = specials;
     if (jsonl) {
         char *line = NULL;
         size_t cap = 0;
