@@ -196,7 +196,7 @@ static int normalize(const tok_tokenizer *tk, const char *text, long a, long b, 
 
 /* ---- pre-tokenizers ---------------------------------------------------------------------------------- */
 
-static int push_word(struct tok_scratch *s, long ns, long ne, int32_t special) {
+int tok_push_word(struct tok_scratch *s, long ns, long ne, int32_t special) {
     if (s->nw == s->w_cap && grow((void **)&s->w, &s->w_cap, s->nw + 1, sizeof *s->w) != BB_OK) return BB_ENOMEM;
     s->w[s->nw++] = (tok_wordspan){(int32_t)ns, (int32_t)ne, special};
     return BB_OK;
@@ -226,13 +226,13 @@ static int pretok_bert(struct tok_scratch *s, long a, long b) {
         if (kind == AC_WORD) {
             if (ws < 0) ws = i;
         } else {
-            if (ws >= 0 && push_word(s, ws, i, -1) != BB_OK) return BB_ENOMEM;
+            if (ws >= 0 && tok_push_word(s, ws, i, -1) != BB_OK) return BB_ENOMEM;
             ws = -1;
-            if (kind == AC_PUNCT && push_word(s, i, i + n, -1) != BB_OK) return BB_ENOMEM;
+            if (kind == AC_PUNCT && tok_push_word(s, i, i + n, -1) != BB_OK) return BB_ENOMEM;
         }
         i += n;
     }
-    if (ws >= 0 && push_word(s, ws, b, -1) != BB_OK) return BB_ENOMEM;
+    if (ws >= 0 && tok_push_word(s, ws, b, -1) != BB_OK) return BB_ENOMEM;
     return BB_OK;
 }
 
@@ -284,10 +284,10 @@ static long gpt2_match(const struct tok_scratch *s, long i, long b) {
 
 static int pretok_bytelevel(const tok_tokenizer *tk, struct tok_scratch *s, long a, long b) {
     if (a == b) return BB_OK;
-    if (!tk->use_regex) return push_word(s, a, b, -1);
+    if (!tk->use_regex) return tok_push_word(s, a, b, -1);
     for (long i = a; i < b;) {
         long j = gpt2_match(s, i, b);
-        if (push_word(s, i, j, -1) != BB_OK) return BB_ENOMEM;
+        if (tok_push_word(s, i, j, -1) != BB_OK) return BB_ENOMEM;
         i = j;
     }
     return BB_OK;
@@ -295,16 +295,17 @@ static int pretok_bytelevel(const tok_tokenizer *tk, struct tok_scratch *s, long
 
 static int segment(const tok_tokenizer *tk, const char *text, long a, long b, struct tok_scratch *s) {
     long start = s->nb_len;
+    if (tk->spm && tk->spm->hf) return tok_hf_segment(tk, text, a, b, s);
     if (tk->spm) {
         /* SentencePiece normalizes and encodes each stretch between added tokens as a whole. */
-        if (tok_spm_normalize(tk, text, a, b, a == 0, s) != BB_OK) return BB_ENOMEM;
-        return s->nb_len > start ? push_word(s, start, s->nb_len, -1) : BB_OK;
+        if (tok_spm_normalize(tk, text, a, b, s) != BB_OK) return BB_ENOMEM;
+        return s->nb_len > start ? tok_push_word(s, start, s->nb_len, -1) : BB_OK;
     }
     if (normalize(tk, text, a, b, s) != BB_OK) return BB_ENOMEM;
     switch (tk->pre) {
     case TOK_PRE_BERT: return pretok_bert(s, start, s->nb_len);
     case TOK_PRE_BYTELEVEL: return pretok_bytelevel(tk, s, start, s->nb_len);
-    default: return s->nb_len > start ? push_word(s, start, s->nb_len, -1) : BB_OK;
+    default: return s->nb_len > start ? tok_push_word(s, start, s->nb_len, -1) : BB_OK;
     }
 }
 
@@ -351,7 +352,7 @@ int tok_pipeline(const tok_tokenizer *tk, const char *text, long len, struct tok
         if (tok_scratch_reserve(s, s->nb_len + (me - ms)) != BB_OK) return BB_ENOMEM;
         long ns = s->nb_len;
         for (long j = ms; j < me; j++) emit_byte(s, text[j], (int32_t)ms, (int32_t)me);
-        if (push_word(s, ns, s->nb_len, a->id) != BB_OK) return BB_ENOMEM;
+        if (tok_push_word(s, ns, s->nb_len, a->id) != BB_OK) return BB_ENOMEM;
         pos = me;
         i = me - 1;
     }
@@ -824,7 +825,7 @@ static void put_lossy(sbuf *b, const unsigned char *s, size_t n) {
 }
 
 char *tok_decode_len_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special, size_t *len) {
-    if (tk->spm) return tok_spm_decode_dup(tk, ids, n, skip_special, len);
+    if (tk->spm) return (tk->spm->hf ? tok_hf_decode_dup : tok_spm_decode_dup)(tk, ids, n, skip_special, len);
     sbuf b = {0};
     sb_put(&b, "", 0);
     unsigned char *bytes = NULL;

@@ -60,8 +60,34 @@ int tok_charsmap_load(tok_charsmap *cm, const uint8_t *blob, size_t len, const c
 void tok_charsmap_free(tok_charsmap *cm);
 /* The longest rule matching s[0, n): its length in bytes (0 = none) and *repl its replacement. */
 int tok_charsmap_match(const tok_charsmap *cm, const unsigned char *s, long n, const char **repl);
+/* The shortest rule matching s[0, n) (what HF's Precompiled normalizer takes): its length, 0 = none. */
+int tok_charsmap_first(const tok_charsmap *cm, const unsigned char *s, long n, const char **repl);
 
 enum { TOK_SPM_UNIGRAM = 1, TOK_SPM_BPE = 2 };
+
+/* tokenizer.json normalizers of the SentencePiece family (HF `tokenizers` names). */
+enum {
+    TOK_HN_PRECOMPILED = 1, TOK_HN_REPLACE, TOK_HN_NFC, TOK_HN_NFD, TOK_HN_NFKC, TOK_HN_NFKD, TOK_HN_STRIP,
+    TOK_HN_PREPEND, TOK_HN_LOWERCASE, TOK_HN_STRIP_ACCENTS
+};
+typedef struct {
+    int kind;
+    tok_charsmap cm;     /* Precompiled */
+    char *pattern;       /* Replace: a literal string, or the character of a repetition regex */
+    int regex, min_rep;  /* Replace with Regex "X{n,}" / "X+": runs of at least min_rep of pattern */
+    char *content;       /* Replace: the replacement; Prepend: the prefix */
+    int left, right;     /* Strip */
+} tok_hf_norm;
+
+/* tokenizer.json decoders, applied in order to the token strings (decode_chain), then joined. */
+enum { TOK_HD_METASPACE = 1, TOK_HD_REPLACE, TOK_HD_BYTE_FALLBACK, TOK_HD_FUSE, TOK_HD_STRIP };
+typedef struct {
+    int kind;
+    char *pattern, *content; /* Replace (literal); Strip: content is the character */
+    int start, stop;         /* Strip */
+} tok_hf_dec;
+
+enum { TOK_PREPEND_NEVER = 0, TOK_PREPEND_FIRST = 1, TOK_PREPEND_ALWAYS = 2 };
 
 struct tok_spm {
     int algo;                /* TOK_SPM_UNIGRAM or TOK_SPM_BPE */
@@ -81,12 +107,39 @@ struct tok_spm {
     float char_coverage;     /* trainer_spec.character_coverage */
     char *unk_surface;       /* decoding of <unk> (" \u2047 " by default) */
     int unk_as_text;         /* 1: an unknown piece reports its text, as SentencePieceProcessor does */
-    int prepend_first_only;  /* Metaspace prepend_scheme "first": dummy prefix only on the first segment */
+    /* tokenizer.json (HF tokenizers) semantics: scores in double, a normalizer chain with HF's alignments,
+     * the Metaspace pre-tokenizer, byte-fallback pieces each spanning their character, a decoder chain. */
+    int hf;
+    double *dscore;          /* (n_vocab) */
+    double dmin;             /* the lowest score of the vocabulary */
+    tok_hf_norm *norms;
+    int n_norms;
+    int metaspace;           /* a Metaspace pre-tokenizer is present */
+    char meta_rep[8];        /* its replacement character (UTF-8) */
+    int meta_prepend, meta_split;
+    tok_hf_dec *decs;
+    int n_decs;
+    int has_decoder;         /* 0: tokens joined with spaces (no decoder) */
 };
 
-/* Normalizes text[a, b) into s (appending), as SentencePiece's Normalizer::Normalize; first is 1 for the
- * first segment of the text. Returns BB_OK or BB_ENOMEM. */
-int tok_spm_normalize(const tok_tokenizer *tk, const char *text, long a, long b, int first, struct tok_scratch *s);
+/* Normalizes text[a, b) into s (appending), as SentencePiece's Normalizer::Normalize. Returns BB_OK or
+ * BB_ENOMEM. */
+int tok_spm_normalize(const tok_tokenizer *tk, const char *text, long a, long b, struct tok_scratch *s);
+/* Same for tokenizer.json: the normalizer chain, then Metaspace (replace, prepend); the normalized text is
+ * appended to s and its words (split before each replacement character when Metaspace splits) pushed. */
+int tok_hf_segment(const tok_tokenizer *tk, const char *text, long a, long b, struct tok_scratch *s);
+/* The decoder chain of a tokenizer.json. */
+char *tok_hf_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special, size_t *len);
+/* Reads the Unigram model, normalizer, pre-tokenizer and decoder of a tokenizer.json (cJSON objects). */
+struct cJSON;
+int tok_spm_json_vocab(tok_tokenizer *tk, const struct cJSON *model, int *cap, const char *name, char *err,
+                       size_t errlen);
+int tok_spm_json_components(tok_tokenizer *tk, const struct cJSON *root, const char *name, char *err, size_t errlen);
+/* Writes the model, normalizer, pre_tokenizer and decoder of tk into root (tokenizer.json). */
+int tok_spm_json_write(const tok_tokenizer *tk, struct cJSON *root);
+void tok_hf_norm_free(tok_hf_norm *n);
+/* Pushes a word span of normalized bytes [ns, ne) (tok_encode.c). */
+int tok_push_word(struct tok_scratch *s, long ns, long ne, int32_t special);
 /* Runs the model over the normalized bytes [ns, ne) of s, appending pieces to q; *word counts words
  * (a piece that starts with '▁' starts one). */
 int tok_spm_run(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q, long ns, long ne, int32_t *word);

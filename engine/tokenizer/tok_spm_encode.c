@@ -20,7 +20,7 @@ typedef struct {
 } spm_rev;
 
 struct tok_spm_scratch {
-    float *best;           /* (n + 1) Viterbi: best score of a path ending at each byte */
+    double *best;          /* (n + 1) Viterbi: best score of a path ending at each byte */
     int32_t *from, *pid;   /* (n + 1) where that path's last piece starts, and its id */
     long cap;
     int32_t *ps, *pe, *pi; /* pieces found: normalized [ps, pe) and id */
@@ -92,7 +92,7 @@ static void emit_ws(const struct tok_spm *sp, struct tok_scratch *s, long orig) 
         emit(s, ' ', orig);
 }
 
-int tok_spm_normalize(const tok_tokenizer *tk, const char *text, long a, long b, int first, struct tok_scratch *s) {
+int tok_spm_normalize(const tok_tokenizer *tk, const char *text, long a, long b, struct tok_scratch *s) {
     const struct tok_spm *sp = tk->spm;
     const unsigned char *t = (const unsigned char *)text;
     const char *rep;
@@ -106,7 +106,7 @@ int tok_spm_normalize(const tok_tokenizer *tk, const char *text, long a, long b,
     if (i >= b) return BB_OK;
     long start = s->nb_len;
     if (tok_scratch_reserve(s, s->nb_len + (b - i) * 3 + 8) != BB_OK) return BB_ENOMEM;
-    int dummy = sp->add_dummy_prefix && (first || !sp->prepend_first_only);
+    int dummy = sp->add_dummy_prefix;
     if (!sp->treat_ws_as_suffix && dummy) emit_ws(sp, s, i);
     int prev_space = sp->remove_extra_ws;
     while (i < b) {
@@ -156,18 +156,60 @@ static int add_piece(struct tok_spm_scratch *ss, long b, long e, int32_t id) {
     return BB_OK;
 }
 
+static int backtrack(struct tok_spm_scratch *ss, long n);
+
+/* HF tokenizers' Unigram::encode_optimized: the same walk in double throughout, every vocabulary entry
+ * in the trie, no bonus for user-defined pieces (those are added tokens there). */
+static int unigram_hf(const tok_tokenizer *tk, struct tok_spm_scratch *ss, const unsigned char *t, long n) {
+    const struct tok_spm *sp = tk->spm;
+    long c1 = ss->cap, c2 = ss->cap, c3 = ss->cap;
+    if (grow((void **)&ss->best, &c1, n + 1, sizeof(double)) != BB_OK ||
+        grow((void **)&ss->from, &c2, n + 1, sizeof(int32_t)) != BB_OK ||
+        grow((void **)&ss->pid, &c3, n + 1, sizeof(int32_t)) != BB_OK)
+        return BB_ENOMEM;
+    ss->cap = c1;
+    double *best = ss->best;
+    int32_t *from = ss->from, *pid = ss->pid;
+    for (long i = 0; i <= n; i++) from[i] = -1;
+    best[0] = 0;
+    const double unk_score = sp->dmin - 10.0;
+    for (long st = 0; st < n;) {
+        const double here = best[st];
+        long mblen = one_char_len(t[st]);
+        if (mblen > n - st) mblen = n - st;
+        int has_single = 0;
+        int32_t node = 0;
+        for (long k = st; k < n;) {
+            if ((node = tok_trie_step(&sp->pieces, node, t[k++])) < 0) break;
+            int32_t id = sp->pieces.value[node];
+            if (id < 0) continue;
+            double cand = sp->dscore[id] + here;
+            if (from[k] == -1 || cand > best[k]) best[k] = cand, from[k] = (int32_t)st, pid[k] = id;
+            if (k - st == mblen) has_single = 1;
+        }
+        if (!has_single) {
+            long k = st + mblen;
+            double cand = unk_score + here;
+            if (from[k] == -1 || cand > best[k]) best[k] = cand, from[k] = (int32_t)st, pid[k] = tk->unk;
+        }
+        st += mblen;
+    }
+    return backtrack(ss, n);
+}
+
 /* EncodeOptimized: the best path ending at each byte, found while walking the piece trie from each
  * character. Scores are summed in double and stored in float, as the C++ does (its ternary makes the
  * piece score a double), so ties break the same way. */
 static int unigram(const tok_tokenizer *tk, struct tok_spm_scratch *ss, const unsigned char *t, long n) {
     const struct tok_spm *sp = tk->spm;
+    if (sp->hf) return unigram_hf(tk, ss, t, n);
     long c1 = ss->cap, c2 = ss->cap, c3 = ss->cap;
-    if (grow((void **)&ss->best, &c1, n + 1, sizeof(float)) != BB_OK ||
+    if (grow((void **)&ss->best, &c1, n + 1, sizeof(double)) != BB_OK ||
         grow((void **)&ss->from, &c2, n + 1, sizeof(int32_t)) != BB_OK ||
         grow((void **)&ss->pid, &c3, n + 1, sizeof(int32_t)) != BB_OK)
         return BB_ENOMEM;
     ss->cap = c1;
-    float *best = ss->best;
+    double *best = ss->best; /* each value is a float, as SentencePiece stores it */
     int32_t *from = ss->from, *pid = ss->pid;
     for (long i = 0; i <= n; i++) from[i] = -1;
     best[0] = 0;
@@ -176,7 +218,7 @@ static int unigram(const tok_tokenizer *tk, struct tok_spm_scratch *ss, const un
     const uint8_t *type = sp->type;
     const float *score = sp->score;
     for (long st = 0; st < n;) {
-        const float here = best[st];
+        const float here = (float)best[st];
         long mblen = one_char_len(t[st]);
         if (mblen > n - st) mblen = n - st;
         int has_single = 0;
@@ -188,7 +230,7 @@ static int unigram(const tok_tokenizer *tk, struct tok_spm_scratch *ss, const un
             long length = k - st;
             double sc = type[id] == SPM_USER ? (double)((float)length * max_score) - 0.1 : (double)score[id];
             double cand = sc + here;
-            if (from[k] == -1 || cand > best[k]) best[k] = (float)cand, from[k] = (int32_t)st, pid[k] = id;
+            if (from[k] == -1 || cand > best[k]) best[k] = (double)(float)cand, from[k] = (int32_t)st, pid[k] = id;
             if (length == mblen) has_single = 1;
         }
         if (!has_single) {
@@ -198,6 +240,12 @@ static int unigram(const tok_tokenizer *tk, struct tok_spm_scratch *ss, const un
         }
         st += mblen;
     }
+    return backtrack(ss, n);
+}
+
+/* The pieces of the best path, in text order. */
+static int backtrack(struct tok_spm_scratch *ss, long n) {
+    const int32_t *from = ss->from, *pid = ss->pid;
     ss->np = 0;
     for (long e = n; e > 0 && from[e] >= 0; e = from[e])
         if (add_piece(ss, from[e], e, pid[e]) != BB_OK) return BB_ENOMEM;
@@ -351,11 +399,15 @@ int tok_spm_run(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q, long
         long b = ns + ss->ps[k], e = ns + ss->pe[k];
         int32_t id = ss->pi[k];
         int32_t ob = s->nal[2 * b], oe = s->nal[2 * (e - 1) + 1];
-        if (cur < 0 || (e - b >= 3 && memcmp(s->nb + b, SPACE_SYMBOL, 3) == 0)) cur = (*word)++;
+        if (cur < 0 || (!sp->hf && e - b >= 3 && memcmp(s->nb + b, SPACE_SYMBOL, 3) == 0)) cur = (*word)++;
         int is_unk = id == tk->unk;
-        if (is_unk && sp->byte_fallback) {
-            /* Each byte becomes <0xXX>; only the last carries the character's span. */
-            for (long i = b; i < e; i++) push(s, q, sp->byte_piece[(uint8_t)s->nb[i]], ob, i + 1 == e ? oe : ob, cur);
+        int bytes_ok = sp->byte_fallback;
+        for (long i = b; bytes_ok && i < e; i++) bytes_ok = sp->byte_piece[(uint8_t)s->nb[i]] >= 0;
+        if (is_unk && bytes_ok) {
+            /* Each byte becomes <0xXX>; SentencePiece gives the character's span to the last only, HF
+             * tokenizers to each. */
+            for (long i = b; i < e; i++)
+                push(s, q, sp->byte_piece[(uint8_t)s->nb[i]], ob, i + 1 == e || sp->hf ? oe : ob, cur);
         } else if (is_unk && prev_unk) {
             /* A run of unknown characters is one unknown piece. */
             q->be[q->n - 1] = oe, q->ce[q->n - 1] = s->b2c[oe];

@@ -206,8 +206,8 @@ void tok_charsmap_free(tok_charsmap *cm) {
     memset(cm, 0, sizeof *cm);
 }
 
-int tok_charsmap_match(const tok_charsmap *cm, const unsigned char *s, long n, const char **repl) {
-    if (!cm->n_units || !cm->first[s[0]]) return 0;
+static int charsmap_search(const tok_charsmap *cm, const unsigned char *s, long n, const char **repl, int shortest) {
+    if (n <= 0 || !cm->n_units || !cm->first[s[0]]) return 0;
     const uint32_t *u = cm->units;
     uint32_t pos = da_offset(u[0]);
     int best = 0;
@@ -223,10 +223,19 @@ int tok_charsmap_match(const tok_charsmap *cm, const unsigned char *s, long n, c
             if ((leaf >> 31) && (leaf & 0x7FFFFFFFu) < cm->repl_len) {
                 best = (int)(i + 1);
                 *repl = cm->repl + (leaf & 0x7FFFFFFFu);
+                if (shortest) break;
             }
         }
     }
     return best;
+}
+
+int tok_charsmap_match(const tok_charsmap *cm, const unsigned char *s, long n, const char **repl) {
+    return charsmap_search(cm, s, n, repl, 0);
+}
+
+int tok_charsmap_first(const tok_charsmap *cm, const unsigned char *s, long n, const char **repl) {
+    return charsmap_search(cm, s, n, repl, 1);
 }
 
 /* ---- tables ------------------------------------------------------------------------------------------- */
@@ -253,6 +262,7 @@ int tok_spm_finish(tok_tokenizer *tk, const char *name, char *err, size_t errlen
     sp->max_score = FLT_MIN; /* SentencePiece starts here too: user pieces then score about -0.1 */
     sp->n_user = 0;
     int32_t unk = -1;
+    double min_all = 1e300; /* HF's Unigram takes the minimum over the whole vocabulary */
     for (int id = 0; id < tk->n_vocab; id++) {
         const char *s = tk->str[id];
         int t = sp->type[id];
@@ -261,7 +271,8 @@ int tok_spm_finish(tok_tokenizer *tk, const char *name, char *err, size_t errlen
             if (sp->score[id] < sp->min_score) sp->min_score = sp->score[id];
             if (sp->score[id] > sp->max_score) sp->max_score = sp->score[id];
         }
-        if (t == SPM_NORMAL || t == SPM_USER || t == SPM_UNUSED) {
+        if (sp->hf && sp->dscore[id] < min_all) min_all = sp->dscore[id];
+        if (t == SPM_NORMAL || t == SPM_USER || t == SPM_UNUSED || sp->hf) {
             if (tok_trie_add(&sp->pieces, s, tk->len[id], id) != BB_OK)
                 return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
         }
@@ -287,6 +298,8 @@ int tok_spm_finish(tok_tokenizer *tk, const char *name, char *err, size_t errlen
     if (unk < 0) return bb_err(err, errlen, BB_EFORMAT, "%s: no unknown piece (<unk>) is defined", name);
     tk->unk = unk;
     tk->sp.unk = unk;
+    if (sp->hf) sp->dmin = tk->n_vocab ? min_all : 0;
+    if (sp->hf) return BB_OK; /* HF falls back to <unk> for a byte without its piece */
     if (sp->byte_fallback)
         for (int b = 0; b < 256; b++)
             if (sp->byte_piece[b] < 0)
@@ -297,7 +310,11 @@ int tok_spm_finish(tok_tokenizer *tk, const char *name, char *err, size_t errlen
 
 void tok_spm_free(struct tok_spm *sp) {
     if (!sp) return;
-    free(sp->score), free(sp->type), free(sp->unk_surface);
+    free(sp->score), free(sp->type), free(sp->unk_surface), free(sp->dscore);
+    for (int i = 0; i < sp->n_norms; i++) tok_hf_norm_free(&sp->norms[i]);
+    free(sp->norms);
+    for (int i = 0; i < sp->n_decs; i++) free(sp->decs[i].pattern), free(sp->decs[i].content);
+    free(sp->decs);
     tok_trie_free(&sp->pieces), tok_trie_free(&sp->user);
     tok_charsmap_free(&sp->cm);
     free(sp);
