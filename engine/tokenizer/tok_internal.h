@@ -84,6 +84,10 @@ struct tok_tokenizer {
     tok_special_ids sp;
     int model_max_length;
     struct tok_spm *spm;  /* SentencePiece normalizer and model (tok_spm.h); NULL for the other kinds */
+    /* tokenizer.json's truncation section; trunc_max 0: none ("truncation": null) */
+    int trunc_max;
+    tok_trunc trunc;
+    tok_side trunc_side;
 };
 
 struct tok_merge {
