@@ -8,6 +8,7 @@
 
 #include "atomic_file.h"
 #include "bb_err.h"
+#include "bb_file.h"
 
 static const struct {
     const char *name;
@@ -227,23 +228,17 @@ fail:
     return rc;
 }
 
+/* config.json of a model with tens of thousands of labels (id2label + label2id) passes 1 MB; this
+ * bounds a hostile file without refusing what bert_config_save writes. */
+#define CONFIG_MAX_BYTES (64u << 20)
+
 int bert_config_load(bert_config *cfg, const char *path, char *err, size_t errlen) {
     memset(cfg, 0, sizeof *cfg);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = malloc((1u << 20) + 1);
-    if (!buf) {
-        fclose(fp);
-        return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
-    }
-    size_t n = fread(buf, 1, 1u << 20, fp);
-    int too_big = n == (1u << 20) && fgetc(fp) != EOF, bad = ferror(fp);
-    fclose(fp);
-    int rc;
-    if (bad || too_big)
-        rc = bb_err(err, errlen, bad ? BB_EIO : BB_EFORMAT, "%s: %s", path, bad ? "read error" : "larger than 1 MB");
-    else
-        rc = bert_config_parse(cfg, buf, n, path, err, errlen);
+    char *buf;
+    size_t n;
+    int rc = bb_read_file(path, CONFIG_MAX_BYTES, &buf, &n, err, errlen);
+    if (rc != BB_OK) return rc;
+    rc = bert_config_parse(cfg, buf, n, path, err, errlen);
     free(buf);
     return rc;
 }
