@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bb_err.h"
+#include "bb_lines.h"
 #include "cli.h"
 #include "tok.h"
 
@@ -74,35 +76,41 @@ static cJSON *stats_json(const tok_stats *s) {
     return o;
 }
 
-/* Reads the lines of path (a JSONL line's "text" field when it is an object with one). */
-static char **read_texts(const char *path, long *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char **v = NULL, *line = NULL;
-    size_t lcap = 0;
-    long cap = 0;
-    ssize_t r;
+/* Reads the lines of path (a JSONL line's "text" field when it is an object with one) as a stream
+ * with a line-length limit; NULL with err filled on failure. */
+static char **read_texts(const char *path, long *n, char *err, size_t errlen) {
+    bb_lines *r;
+    if (bb_lines_open(&r, path, BB_MAX_LINE, err, errlen) != BB_OK) return NULL;
+    char **v = calloc(1, sizeof *v);
+    const char *line;
+    size_t len;
+    long cap = 1;
+    int rc = 0;
     *n = 0;
-    while ((r = getline(&line, &lcap, f)) >= 0) {
-        while (r > 0 && (line[r - 1] == '\n' || line[r - 1] == '\r')) line[--r] = 0;
-        char *text = NULL;
-        cJSON *j = line[0] == '{' ? cJSON_Parse(line) : NULL;
+    while (v && (rc = bb_lines_next(r, &line, &len, err, errlen)) > 0) {
+        if (len > 0 && line[len - 1] == '\r') len--;
+        cJSON *j = line[0] == '{' ? cJSON_ParseWithLength(line, len) : NULL;
         const cJSON *t = j ? cJSON_GetObjectItemCaseSensitive(j, "text") : NULL;
-        text = strdup(cJSON_IsString(t) ? t->valuestring : line);
+        char *text = cJSON_IsString(t) ? strdup(t->valuestring) : strndup(line, len);
         cJSON_Delete(j);
         if (*n == cap) {
-            cap = cap ? cap * 2 : 1024;
+            cap *= 2;
             char **nv = realloc(v, sizeof *nv * (size_t)cap);
-            if (!nv) break;
-            v = nv;
+            if (!nv) free(text), text = NULL;
+            else v = nv;
         }
-        if (!text) break;
+        if (!text) {
+            rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+            break;
+        }
         v[(*n)++] = text;
     }
-    free(line);
-    fclose(f);
-    if (!v) v = calloc(1, sizeof *v);
-    return v;
+    bb_lines_close(r);
+    if (v && rc >= 0) return v;
+    for (long i = 0; v && i < *n; i++) free(v[i]);
+    free(v);
+    if (rc >= 0) bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    return NULL;
 }
 
 int cli_tokenize(int argc, char **argv) {
@@ -153,10 +161,10 @@ int cli_tokenize(int argc, char **argv) {
             return cli_fail("tokenize", "%s", err);
         }
         long n = 0;
-        char **texts = read_texts(stats, &n);
+        char **texts = read_texts(stats, &n, err, sizeof err);
         if (!texts) {
             tok_free(tk), tok_free(vs);
-            return cli_fail("tokenize", "%s: cannot read", stats);
+            return cli_fail("tokenize", "%s", err);
         }
         tok_stats sa, sb;
         int rc = tok_stats_compute(tk, (const char *const *)texts, n, max_length, &sa, err, sizeof err);

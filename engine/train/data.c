@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "bb_err.h"
+#include "bb_lines.h"
 
 static const char *const fmt_names[] = {"auto", "text", "jsonl", "csv", "tsv", "conll"};
 
@@ -395,32 +396,10 @@ static int check_utf8(data_set *d, int skip, char *err, size_t errlen) {
 
 int data_load(data_set **out, const char *path, data_format fmt, int flags, char *err, size_t errlen) {
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 65536 + 1 > cap) {
-            cap = cap ? cap * 2 : 1 << 20;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(fp);
-                return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory reading the file", path);
-            }
-            buf = nb;
-        }
-        size_t k = fread(buf + len, 1, 65536, fp);
-        len += k;
-        if (k < 65536) break;
-    }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        return bb_err(err, errlen, BB_EIO, "%s: read error", path);
-    }
-    buf[len] = 0;
+    char *buf;
+    size_t len;
+    int rc = bb_read_text(path, BB_MAX_LINE, &buf, &len, err, errlen);
+    if (rc != BB_OK) return rc;
     data_set *d = calloc(1, sizeof *d);
     if (!d) {
         free(buf);
@@ -428,7 +407,6 @@ int data_load(data_set **out, const char *path, data_format fmt, int flags, char
     }
     snprintf(d->path, sizeof d->path, "%s", path);
     d->format = fmt == DATA_FMT_AUTO ? format_from_ext(path) : fmt;
-    int rc;
     switch (d->format) {
     case DATA_FMT_JSONL: rc = load_jsonl(d, buf, len, err, errlen); break;
     case DATA_FMT_CSV: rc = load_csv(d, buf, len, ',', err, errlen); break;
