@@ -75,6 +75,8 @@ typedef struct ui_sess {
     int n_pending;
     time_t last_save;
     int save_failed; /* autosave failed: said once, not every minute */
+    int keep_model; /* the session recorded a model: its path is saved back while no model is loaded (it may
+                       be missing or damaged) until the user loads another */
 } ui_sess;
 
 ui_pane ui_pane_train(void);
