@@ -231,6 +231,18 @@ static int cmd_stats(ui_app *app, const char *args, char *err, size_t errlen) {
     return ui_stats_cmd(app, p, args, err, errlen);
 }
 
+static int cmd_truncate(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane(app, "tokens");
+    ui_app_show(app, p);
+    return ui_tokens_truncate_cmd(app, p, args, err, errlen);
+}
+
+static int cmd_case(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane(app, "tokens");
+    ui_app_show(app, p);
+    return ui_tokens_case_cmd(app, p, args, err, errlen);
+}
+
 static int cmd_quit(ui_app *app, const char *args, char *err, size_t errlen) {
     app->quit = 1;
     return BB_OK;
@@ -248,6 +260,8 @@ const ui_cmd ui_commands[] = {
      cmd_compare},
     {"stats", NULL, "[--max N] [--vocab FILE] CORPUS",
      "token lengths, truncation, [UNK] rate, fertility of a .txt (a text per line) or .jsonl corpus", cmd_stats},
+    {"truncate", "trunc", "[N|model] [left|right]", "where the tokens pane cuts (+ - 0 s in the pane)", cmd_truncate},
+    {"case", NULL, "auto|cased|uncased", "the tokenizer's lowercasing, for every pane (c in the tokens pane)", cmd_case},
     {"load", NULL, "DIR", "load a Hugging Face model directory (on the worker thread)", cmd_load},
     {"vocab", NULL, "FILE", "use vocab.txt / tokenizer.json / a model directory as the tokenizer", cmd_vocab},
     {"model", NULL, "", "config, parameter counts, vocabulary and special tokens", cmd_model},

@@ -289,7 +289,10 @@ static void header(ui_app *app, attn_state *s, viz_canvas *c, viz_rect r) {
                                                        : "",
              filter_names[s->filter], s->hide_special ? "  [CLS]/[SEP] hidden" : "", view_names[s->view],
              s->hm.fit ? "  (overview)" : "");
-    viz_put(c, r.x, r.y, r.w, h, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
+    int hw = viz_put(c, r.x, r.y, r.w, h, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
+    if (a->truncated) /* the model's effective max length (infer_max_length) cut the text */
+        viz_printf(c, r.x + hw, r.y, r.w - hw, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD},
+                   "  cut at max length %d (%d tokens dropped)", a->T, a->truncated);
     viz_put(c, r.x, r.y + 1, r.w,
             app->pane_mode ? "[ ] layer  , . head  t/o head T/O layer off/solo  m mode  v view  f pairs  c [CLS]  z zoom  x mask"
                            : "Esc for pane keys (layers/heads numbered from 0, as HF and BertViz; exBERT counts from 1)",

@@ -166,8 +166,12 @@ static void mask_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     const ui_fill *f = &s->res;
     int y = r.y - s->scroll;
     if (y >= r.y) viz_printf(c, r.x, y, r.w, dim, "%s", f->text);
+    int lx = r.x;
     if (s->label[0] && y + 1 >= r.y && y + 1 < r.y + r.h)
-        viz_printf(c, r.x, y + 1, r.w, (viz_style){VIZ_COLOUR(VIZ_C_GOOD), VIZ_DEFAULT, 0}, "weights: %s", s->label);
+        lx += viz_printf(c, r.x, y + 1, r.w, (viz_style){VIZ_COLOUR(VIZ_C_GOOD), VIZ_DEFAULT, 0}, "weights: %s  ", s->label);
+    if (f->fm.truncated && y + 1 >= r.y && y + 1 < r.y + r.h) /* the model's effective max length cut the text */
+        viz_printf(c, lx, y + 1, r.x + r.w - lx, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD},
+                   "cut at max length %d (%d tokens dropped)", f->fm.enc ? f->fm.enc->n : 0, f->fm.truncated);
     y += 2;
     for (int m = 0; m < f->fm.n_masks; m++) {
         const infer_mask *mk = &f->fm.masks[m];
