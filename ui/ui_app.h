@@ -40,6 +40,9 @@ struct ui_pane {
     int (*key)(ui_app *app, ui_pane *p, int key);
     /* Plain text typed with no command (the pane's default action). May be NULL. */
     int (*text)(ui_app *app, ui_pane *p, const char *text, char *err, size_t errlen);
+    /* The columns and rows the pane's whole content needs (`export` draws it at that size, from the
+     * top: it may reset the pane's scroll positions). NULL: 100 x 38, as a zoomed pane. */
+    void (*extent)(ui_app *app, ui_pane *p, int *w, int *h);
     /* Called after a model or tokenizer is loaded or replaced. May be NULL. */
     void (*reload)(ui_app *app, ui_pane *p);
     void (*free)(ui_pane *p);

@@ -559,6 +559,19 @@ static void attn_free(ui_pane *p) {
     p->state = NULL;
 }
 
+/* export: every row and column of the matrix (2-column cells: the 17 columns of labels before them),
+ * every row of the bars, the summary and the neuron view. */
+static void attn_extent(ui_app *app, ui_pane *p, int *w, int *h) {
+    attn_state *s = p->state;
+    if (!s->have) return;
+    int T = s->at.T, hs = s->nv.HS > 0 ? s->nv.HS : 64;
+    int cells = 17 + T * (s->hm.fit ? 2 : s->hm.cellw);
+    *w = cells > 37 + 2 * hs ? cells : 37 + 2 * hs;
+    if (*w < 140) *w = 140;
+    *h = (T > s->at.L * s->at.NH ? T : s->at.L * s->at.NH) + 4;
+    s->hm.row0 = s->hm.col0 = 0;
+}
+
 ui_pane ui_pane_attention(void) {
     attn_state *s = calloc(1, sizeof *s);
     if (s) s->hm = (viz_heatmap){.cur_r = 0, .cur_c = 0, .cellw = 2}, s->roll_layer = -1;
@@ -567,6 +580,7 @@ ui_pane ui_pane_attention(void) {
                              "             t/o head off/solo, T/O layer off/solo (from 0; off layers hidden)",
                      .state = s,
                      .draw = attn_draw,
+                     .extent = attn_extent,
                      .key = attn_key,
                      .text = attn_text,
                      .reload = attn_reload,

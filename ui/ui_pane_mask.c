@@ -222,11 +222,19 @@ static void mask_free(ui_pane *p) {
     p->state = NULL;
 }
 
+/* export: every [MASK]'s ranking, from the top */
+static void mask_extent(ui_app *app, ui_pane *p, int *w, int *h) {
+    mask_state *s = p->state;
+    *h = 2 + (s->have ? s->res.fm.n_masks * (TOP_K + 3) : 0);
+    s->scroll = 0;
+}
+
 ui_pane ui_pane_fillmask(void) {
     return (ui_pane){.name = "fill-mask",
                      .help = "`mask TEXT` with [MASK]; `rank WORD` for a word's rank; up/down scroll",
                      .state = calloc(1, sizeof(mask_state)),
                      .draw = mask_draw,
+                     .extent = mask_extent,
                      .key = mask_key,
                      .text = mask_text,
                      .reload = mask_reload,

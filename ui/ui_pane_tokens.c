@@ -29,6 +29,7 @@ typedef struct {
     int sel;         /* selected table row */
     int table0;      /* first table row shown */
     int text_chars;  /* code points of text A (and B) */
+    int full;        /* the next draw is an export: nothing clipped (tokens_extent sets it) */
     /* truncation as the user set it: max length (0: the model's effective limit), side */
     int max_len;
     tok_side side;
@@ -278,6 +279,31 @@ static void truncation_line(const ui_app *app, const tokens_state *s, char *out,
              side_name((tok_side)other), s->dropped[other]);
 }
 
+/* Text wrapped at r.w columns over up to r.h lines; returns the lines used (at least 1). */
+static int put_wrapped(viz_canvas *c, viz_rect r, const char *text) {
+    int x = 0, y = 0;
+    for (const char *q = text; *q && y < r.h;) {
+        uint32_t cp;
+        q += viz_utf8_next(q, (long)strlen(q), &cp);
+        int w = viz_cp_width(cp);
+        if (x + w > r.w) x = 0, y++;
+        if (y < r.h) x += viz_putc(c, r.x + x, r.y + y, cp, VIZ_PLAIN);
+    }
+    return y + 1;
+}
+
+/* export: the whole pane, from the top, with the normalized text, words and chips unclipped */
+static void tokens_extent(ui_app *app, ui_pane *p, int *w, int *h) {
+    tokens_state *s = p->state;
+    if (!s->enc || !s->has_text) return;
+    int chars = s->text_chars * 2 + 16;
+    for (int i = 0; i < s->enc->n; i++) chars += (int)strlen(s->enc->tokens[i]) + 2;
+    *w = 120;
+    *h = 8 + 3 * (chars / (*w - 11 - 24) + 2) + s->enc->n;
+    s->full = 1;
+    s->table0 = 0;
+}
+
 static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     tokens_state *s = p->state;
     viz_style dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM}, bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD};
@@ -319,9 +345,9 @@ static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     if (s->have_stages && y < r.y + r.h) {
         char vis[4096];
         viz_put(c, r.x, y, labw, "normalized", dim);
-        viz_put(c, r.x + labw, y, r.w - labw, viz_visible_ws(vis, sizeof vis, s->st.normalized, flags, c->ascii),
-                VIZ_PLAIN);
-        y++;
+        viz_visible_ws(vis, sizeof vis, s->st.normalized, flags, c->ascii);
+        if (s->full) y += put_wrapped(c, (viz_rect){r.x + labw, y, r.w - labw, r.y + r.h - y}, vis);
+        else viz_put(c, r.x + labw, y, r.w - labw, vis, VIZ_PLAIN), y++;
         const char *words[512];
         int nw = s->st.n_words < 512 ? s->st.n_words : 512;
         for (int i = 0; i < nw; i++) words[i] = s->st.words[i].text;
@@ -332,12 +358,14 @@ static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
             if (words[i]) words[k++] = words[i];
         nw = k;
         viz_put(c, r.x, y, labw, "words", dim);
-        int lines = viz_word_chips(c, (viz_rect){r.x + labw, y, r.w - labw, 2}, words, nw, flags);
+        int wh = s->full ? r.y + r.h - y : 2;
+        int lines = viz_word_chips(c, (viz_rect){r.x + labw, y, r.w - labw, wh}, words, nw, flags);
         free(wbuf);
-        y += lines < 1 ? 1 : lines > 2 ? 2 : lines;
+        y += lines < 1 ? 1 : lines > wh ? wh : lines;
     }
-    int chip_h = (r.h - (y - r.y)) / 3;
+    int chip_h = s->full ? r.y + r.h - y : (r.h - (y - r.y)) / 3;
     if (chip_h < 2) chip_h = 2;
+    s->full = 0;
     viz_put(c, r.x, y, labw, "tokens", dim);
     int need = viz_token_chips(c, (viz_rect){r.x + labw, y, r.w - labw, chip_h}, &t, flags, 0);
     if (need > chip_h) viz_put(c, r.x, y + chip_h - 1, labw, c->ascii ? "(more)" : "(more\xe2\x80\xa6)", dim);
@@ -404,6 +432,7 @@ ui_pane ui_pane_tokens(void) {
                              "(0 the model's), s truncation side, c case; `truncate N|model left|right`, `case`",
                      .state = s,
                      .draw = tokens_draw,
+                     .extent = tokens_extent,
                      .key = tokens_key,
                      .text = tokens_text,
                      .reload = tokens_reload,
