@@ -292,6 +292,33 @@ static int put_wrapped(viz_canvas *c, viz_rect r, const char *text) {
     return y + 1;
 }
 
+/* The chip lines to skip so that the first truncation mark shows in h lines of width w (0 when there
+ * is no cut or everything fits): the chips laid out once in a scratch canvas to find the mark's line. */
+static int cut_scroll(const viz_canvas *c, int w, int h, const viz_tokens *t, int flags) {
+    int first = -1;
+    for (int i = 0; i < t->n && first < 0; i++)
+        if (t->cut[i]) first = i;
+    if (first < 0 || w < 1 || h < 1) return 0;
+    viz_canvas sc;
+    if (viz_canvas_init(&sc, w, 1, NULL, 0) != BB_OK) return 0;
+    sc.ascii = c->ascii;
+    int need = viz_token_chips(&sc, (viz_rect){0, 0, w, 1}, t, flags, 0), line = 0;
+    if (need > h && viz_canvas_resize(&sc, w, need, NULL, 0) == BB_OK) {
+        viz_token_chips(&sc, (viz_rect){0, 0, w, need}, t, flags, 0);
+        uint32_t mark = c->ascii ? '%' : 0x2702;
+        for (int k = 0; k < need * w; k++)
+            if (viz_cell_at(&sc, k % w, k / w)->cp == mark) {
+                line = k / w;
+                break;
+            }
+    }
+    viz_canvas_free(&sc);
+    if (need <= h) return 0;
+    int scroll = line - h / 2;
+    if (scroll > need - h) scroll = need - h;
+    return scroll > 0 ? scroll : 0;
+}
+
 /* export: the whole pane, from the top, with the normalized text, words and chips unclipped */
 static void tokens_extent(ui_app *app, ui_pane *p, int *w, int *h) {
     tokens_state *s = p->state;
@@ -367,8 +394,11 @@ static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     if (chip_h < 2) chip_h = 2;
     s->full = 0;
     viz_put(c, r.x, y, labw, "tokens", dim);
-    int need = viz_token_chips(c, (viz_rect){r.x + labw, y, r.w - labw, chip_h}, &t, flags, 0);
-    if (need > chip_h) viz_put(c, r.x, y + chip_h - 1, labw, c->ascii ? "(more)" : "(more\xe2\x80\xa6)", dim);
+    int scroll = cut_scroll(c, r.w - labw, chip_h, &t, flags);
+    int need = viz_token_chips(c, (viz_rect){r.x + labw, y, r.w - labw, chip_h}, &t, flags, scroll);
+    if (scroll > 0 && chip_h > 1) viz_put(c, r.x, y + 1, labw, c->ascii ? "(more)" : "(\xe2\x80\xa6more)", dim);
+    if (need > scroll + chip_h) viz_put(c, r.x, y + chip_h - 1, labw, c->ascii ? "(more)" : "(more\xe2\x80\xa6)", dim);
+    need -= scroll;
     y += (need < chip_h ? need : chip_h) + 1;
     int th = r.y + r.h - y;
     if (th < 2) return;
