@@ -40,6 +40,9 @@ struct ui_pane {
     int (*key)(ui_app *app, ui_pane *p, int key);
     /* Plain text typed with no command (the pane's default action). May be NULL. */
     int (*text)(ui_app *app, ui_pane *p, const char *text, char *err, size_t errlen);
+    /* The columns and rows the pane's whole content needs (`export` draws it at that size, from the
+     * top: it may reset the pane's scroll positions). NULL: 100 x 38, as a zoomed pane. */
+    void (*extent)(ui_app *app, ui_pane *p, int *w, int *h);
     /* Called after a model or tokenizer is loaded or replaced. May be NULL. */
     void (*reload)(ui_app *app, ui_pane *p);
     void (*free)(ui_pane *p);
@@ -164,6 +167,12 @@ ui_pane ui_pane_stats(void);
 
 /* Tokens pane: set the text (and optional pair) and re-tokenize now. */
 int ui_tokens_set(ui_app *app, ui_pane *p, const char *text, const char *pair, char *err, size_t errlen);
+/* Tokens pane settings: `truncate [N|model] [left|right]`, `case auto|cased|uncased` (the tokenizer's
+ * lowercasing, for every pane), and their session form {"max_length", "truncation_side", "case"}. */
+int ui_tokens_truncate_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen);
+int ui_tokens_case_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen);
+struct cJSON *ui_tokens_settings_json(const ui_pane *p);
+void ui_tokens_settings_apply(ui_app *app, ui_pane *p, const struct cJSON *o);
 /* Attention pane: compute attention for text (pair may be NULL) on the worker. */
 int ui_attention_set(ui_app *app, ui_pane *p, const char *text, const char *pair, char *err, size_t errlen);
 /* Fill-mask pane: rank every [MASK] of text on the worker; target word may be NULL. */

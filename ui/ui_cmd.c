@@ -180,6 +180,15 @@ static int cmd_pane(ui_app *app, const char *args, char *err, size_t errlen) {
     return BB_OK;
 }
 
+/* Export limits: a 512-token heatmap with 2-column cells fits; beyond them the file says what is cut. */
+enum { EXPORT_MIN_W = 100, EXPORT_MIN_H = 38, EXPORT_MAX_W = 1100, EXPORT_MAX_H = 4000 };
+
+static int row_blank(const viz_canvas *c, int y) {
+    for (int x = 0; x < c->w; x++)
+        if (viz_cell_at(c, x, y)->cp != ' ') return 0;
+    return 1;
+}
+
 static int cmd_export(ui_app *app, const char *args, char *err, size_t errlen) {
     char name[64], path[1024];
     const char *rest = first_word(args, name, sizeof name);
@@ -188,28 +197,36 @@ static int cmd_export(ui_app *app, const char *args, char *err, size_t errlen) {
     if (!p || !*path)
         return bb_err(err, errlen, BB_EINVAL, "export: usage `export PANE FILE.svg|FILE.txt|FILE.ansi`%s%s",
                       p || !*name ? "" : "; unknown pane ", p ? "" : name);
-    /* The pane as it would be drawn zoomed on a 100x40 screen, without the frame. */
+    /* The pane's whole content (its extent, at least a zoomed 100x38 pane), without the frame, from the top. */
+    int need_w = EXPORT_MIN_W, need_h = EXPORT_MIN_H;
+    if (p->extent) p->extent(app, p, &need_w, &need_h);
+    int w = need_w < EXPORT_MIN_W ? EXPORT_MIN_W : need_w > EXPORT_MAX_W ? EXPORT_MAX_W : need_w;
+    int h = need_h < EXPORT_MIN_H ? EXPORT_MIN_H : need_h > EXPORT_MAX_H ? EXPORT_MAX_H : need_h;
     viz_canvas c;
-    int st = viz_canvas_init(&c, 100, 38, err, errlen);
+    int st = viz_canvas_init(&c, w, h, err, errlen);
     if (st != BB_OK) return st;
+    int scroll = p->scroll;
+    p->scroll = 0;
     p->draw(app, p, &c, (viz_rect){0, 0, c.w, c.h});
-    /* trim blank rows at the bottom */
-    char *txt = viz_canvas_text_dup(&c);
+    p->scroll = scroll;
+    /* Still cut: the extent was over the limits, or (a pane that cannot say its extent) the last row is used. */
+    char note[160] = "";
+    if (w < need_w || h < need_h)
+        snprintf(note, sizeof note, "(export cut to %d x %d of the pane's %d x %d columns x rows)", w, h, need_w, need_h);
+    else if (!p->extent && !row_blank(&c, h - 1))
+        snprintf(note, sizeof note, "(export shows %d rows; the pane may continue below: scroll it and export again)", h);
     int rows = c.h;
-    if (txt) {
-        size_t n = strlen(txt);
-        while (rows > 1 && n >= 2 && txt[n - 1] == '\n' && txt[n - 2] == '\n') n--, rows--;
-        free(txt);
-    }
+    while (rows > 1 && row_blank(&c, rows - 1)) rows--;
     viz_canvas out;
-    st = viz_canvas_init(&out, c.w, rows, err, errlen);
+    st = viz_canvas_init(&out, c.w, rows + (note[0] ? 1 : 0), err, errlen);
     if (st == BB_OK) {
         memcpy(out.cells, c.cells, sizeof *c.cells * (size_t)c.w * (size_t)rows);
+        if (note[0]) viz_put(&out, 0, rows, out.w, note, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD});
         st = viz_canvas_save(&out, path, err, errlen);
         viz_canvas_free(&out);
     }
     viz_canvas_free(&c);
-    if (st == BB_OK) ui_app_message(app, 0, "exported %s to %s", p->name, path);
+    if (st == BB_OK) ui_app_message(app, 0, "exported %s (%d x %d) to %s%s", p->name, w, rows, path, note[0] ? " (cut: the file says where)" : "");
     return st;
 }
 
@@ -231,6 +248,18 @@ static int cmd_stats(ui_app *app, const char *args, char *err, size_t errlen) {
     return ui_stats_cmd(app, p, args, err, errlen);
 }
 
+static int cmd_truncate(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane(app, "tokens");
+    ui_app_show(app, p);
+    return ui_tokens_truncate_cmd(app, p, args, err, errlen);
+}
+
+static int cmd_case(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane(app, "tokens");
+    ui_app_show(app, p);
+    return ui_tokens_case_cmd(app, p, args, err, errlen);
+}
+
 static int cmd_quit(ui_app *app, const char *args, char *err, size_t errlen) {
     app->quit = 1;
     return BB_OK;
@@ -248,6 +277,8 @@ const ui_cmd ui_commands[] = {
      cmd_compare},
     {"stats", NULL, "[--max N] [--vocab FILE] CORPUS",
      "token lengths, truncation, [UNK] rate, fertility of a .txt (a text per line) or .jsonl corpus", cmd_stats},
+    {"truncate", "trunc", "[N|model] [left|right]", "where the tokens pane cuts (+ - 0 s in the pane)", cmd_truncate},
+    {"case", NULL, "auto|cased|uncased", "the tokenizer's lowercasing, for every pane (c in the tokens pane)", cmd_case},
     {"load", NULL, "DIR", "load a Hugging Face model directory (on the worker thread)", cmd_load},
     {"vocab", NULL, "FILE", "use vocab.txt / tokenizer.json / a model directory as the tokenizer", cmd_vocab},
     {"model", NULL, "", "config, parameter counts, vocabulary and special tokens", cmd_model},

@@ -377,6 +377,13 @@ static void train_free(ui_pane *p) {
     p->state = NULL;
 }
 
+/* export: the header lines at full width and, in the runs table, every run */
+static void train_extent(ui_app *app, ui_pane *p, int *w, int *h) {
+    ui_sess *u = p->state;
+    *w = 170;
+    if (u->table && u->n_runs + 2 > *h) *h = u->n_runs + 2;
+}
+
 ui_pane ui_pane_train(void) {
     ui_sess *u = calloc(1, sizeof *u);
     if (u) u->cur = -1, u->ema = 0.6;
@@ -387,6 +394,7 @@ ui_pane ui_pane_train(void) {
                          "the run's weights every N steps, `use run` puts every pane on them",
                      .state = u,
                      .draw = train_draw,
+                     .extent = train_extent,
                      .key = train_key,
                      .free = train_free};
 }

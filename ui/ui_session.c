@@ -24,6 +24,7 @@ static cJSON *layout_json(ui_app *app, ui_sess *u) {
     cJSON_AddBoolToObject(o, "zoom", app->zoom);
     cJSON_AddNumberToObject(o, "focus", app->focus);
     cJSON_AddBoolToObject(o, "show_ws", app->show_ws);
+    cJSON_AddItemToObject(o, "tokens", ui_tokens_settings_json(ui_app_pane(app, "tokens")));
     cJSON *slots = cJSON_AddArrayToObject(o, "slots");
     for (int i = 0; i < 4; i++) cJSON_AddItemToArray(slots, cJSON_CreateString(app->panes[app->slots[i]].name));
     cJSON *t = cJSON_AddObjectToObject(o, "train");
@@ -57,6 +58,7 @@ static void layout_apply(ui_app *app, ui_sess *u, const cJSON *o) {
         if (strcmp(v->valuestring, ui_layout_name(i)) == 0) app->layout = i;
     app->zoom = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "zoom"));
     app->show_ws = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "show_ws"));
+    ui_tokens_settings_apply(app, ui_app_pane(app, "tokens"), cJSON_GetObjectItemCaseSensitive(o, "tokens"));
     const cJSON *slots = cJSON_GetObjectItemCaseSensitive(o, "slots");
     if (cJSON_IsArray(slots) && cJSON_GetArraySize(slots) == 4) {
         int idx[4], ok = 1;
