@@ -78,6 +78,11 @@ static int collect(void *user, const char *tag, int64_t step, double wall, doubl
     return 0;
 }
 
+static int hf_row(void *user, long step, const char *const *keys, const double *values, int n) {
+    for (int i = 0; i < n; i++) collect(user, keys[i], step, 0, values[i]);
+    return 0;
+}
+
 static void append_record(pb_buf *file, const pb_buf *ev) {
     uint8_t h[TFR_HEADER], t[TFR_FOOTER];
     tfrecord_frame(h, t, ev->p, ev->n);
@@ -238,5 +243,13 @@ int main(void) {
     CHECK(!strcmp(tag, "train/learning_rate"), "%s", tag);
     CHECK(hf_state_parse(&(hf_state){0}, "{\"log_history\": 3}", 18, "x.json", NULL, NULL, err, sizeof err) ==
               BB_EFORMAT, "not a trainer_state");
+    /* Python's json writes NaN and Infinity for a diverged run: the file still reads */
+    const char *py = "{\"max_steps\": 10, \"log_history\": [{\"loss\": NaN, \"grad_norm\": Infinity, "
+                     "\"note\": \"NaN in a string\", \"step\": 5}]}";
+    hf_state st2;
+    pts r = {0};
+    CHECK_OK(hf_state_parse(&st2, py, strlen(py), "py.json", hf_row, &r, err, sizeof err), err);
+    CHECK(st2.rows == 1 && st2.max_steps == 10 && r.n == 1 && !strcmp(r.tag[0], "grad_norm") && isinf(r.v[0]),
+          "rows %ld points %d", st2.rows, r.n);
     return check_done();
 }
