@@ -26,7 +26,7 @@ const char cli_train_usage[] =
     "  --seed S (42)  --mlm-probability X (0.15)  --whole-word-mask\n"
     "  --position-init normal|sinusoidal (with --config: HF's N(0, initializer_range), or sinusoids at that scale)\n"
     "  --freeze-embeddings  --freeze-layers N  --pool pooler|cls|mean (seqcls head input)  --regression\n"
-    "  --log-every N (1)  --eval-every N  --save-every N  --resume CHECKPOINT_DIR  --threads N\n"
+    "  --log-every N (1)  --eval-every N  --save-every N  --resume DIR (a checkpoint, or a run: its newest complete one)  --threads N\n"
     "  --export-hf DIR        train nothing: write DIR/train_hf.py (HF Trainer + datasets, the same settings),\n"
     "                         accelerate_config.yaml and README.md, to run on GPUs; `bertbench follow` reads its output\n"
     "Writes DIR/metrics.jsonl, events.out.tfevents.*, DIR/checkpoint-STEP/, DIR/best/ and the final model in DIR.\n"
