@@ -106,7 +106,7 @@ const char *ui_run_task(const sess_run *r) {
 }
 
 void ui_sess_free_runs(ui_sess *u) {
-    for (int i = 0; i < u->n_runs; i++) ui_curves_free(&u->runs[i].cv);
+    for (int i = 0; i < u->n_runs; i++) ui_follow_release(&u->runs[i]), ui_curves_free(&u->runs[i].cv);
     free(u->runs);
     u->runs = NULL;
     u->n_runs = 0;

@@ -18,6 +18,7 @@
 #include "bb_err.h"
 #include "ckpt_dir.h"
 #include "metrics.h"
+#include "tfevents.h"
 #include "st.h"
 #include "train_state.h"
 
@@ -52,6 +53,7 @@ struct trainer {
     train_skipped skipped; /* lines the data sets dropped as not UTF-8 */
     double elapsed_before, t0;
     FILE *metrics;
+    tfev_writer *events; /* the same numbers for TensorBoard, under the tags HF's TensorBoardCallback uses */
     /* thread and reporting */
     pthread_t th;
     int has_thread;
@@ -94,6 +96,13 @@ int train_task_parse(const char *name) {
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Event files carry wall-clock time (TensorBoard's "relative" axis starts at the first event). */
+static double wall_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -257,6 +266,8 @@ void trainer_free(trainer *t) {
     tok_free(t->tk);
     bert_free(t->m);
     if (t->metrics) fclose(t->metrics);
+    char ignored[8];
+    tfev_writer_close(t->events, ignored, sizeof ignored);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     free(t);
@@ -757,6 +768,15 @@ static int do_eval(trainer *t, char *err, size_t errlen) {
         snprintf(line, sizeof line, "{\"step\":%ld,\"eval_loss\":%.6g,\"eval_accuracy\":%.6g,\"eval_f1\":%.6g}\n",
                  ev.step, ev.eval_loss, ev.eval_accuracy, ev.eval_f1);
     if ((rc = write_metrics(t, line, err, errlen)) != BB_OK) return rc;
+    const char *tags[4] = {"eval/loss", "eval/perplexity"};
+    float vals[4] = {ev.eval_loss, ev.eval_perplexity};
+    if (t->o.task != TRAIN_TASK_MLM && t->o.regression)
+        tags[1] = "eval/mse", tags[2] = "eval/pearson", tags[3] = "eval/spearman", vals[1] = ev.eval_mse,
+        vals[2] = ev.eval_pearson, vals[3] = ev.eval_spearman;
+    else if (t->o.task != TRAIN_TASK_MLM)
+        tags[1] = "eval/accuracy", tags[2] = "eval/f1", vals[1] = ev.eval_accuracy, vals[2] = ev.eval_f1;
+    int ntags = t->o.task == TRAIN_TASK_MLM ? 2 : t->o.regression ? 4 : 3;
+    if ((rc = tfev_writer_scalars(t->events, ev.step, wall_s(), tags, vals, ntags, err, errlen)) != BB_OK) return rc;
     publish(t, &ev);
     if (ev.eval_loss < t->best_eval) { /* keep the best checkpoint by eval loss */
         t->best_eval = ev.eval_loss;
@@ -839,7 +859,8 @@ static int run_loop(trainer *t, char *err, size_t errlen) {
     snprintf(path, sizeof path, "%s/metrics.jsonl", t->out_dir);
     t->metrics = fopen(path, "a");
     if (!t->metrics) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
-    int rc = BB_OK;
+    int rc = tfev_writer_open(&t->events, t->out_dir, err, errlen);
+    if (rc != BB_OK) return rc;
     if (t->o.skip_invalid_utf8) { /* the file then says what the run did not see */
         const train_skipped *k = &t->skipped;
         char line[256];
@@ -876,6 +897,10 @@ static int run_loop(trainer *t, char *err, size_t errlen) {
                      "\"elapsed_s\":%.3f}\n", ev.step, ev.epoch, ev.loss, ev.lr, ev.grad_norm, ev.tokens_per_s,
                      ev.elapsed_s);
             if ((rc = write_metrics(t, line, err, errlen)) != BB_OK) break;
+            const char *tags[5] = {"train/loss", "train/learning_rate", "train/grad_norm", "train/epoch",
+                                   "train/tokens_per_s"};
+            float vals[5] = {ev.loss, ev.lr, ev.grad_norm, (float)ev.epoch, (float)ev.tokens_per_s};
+            if ((rc = tfev_writer_scalars(t->events, ev.step, wall_s(), tags, vals, 5, err, errlen)) != BB_OK) break;
             publish(t, &ev);
             last_t = now, tokens = 0, logged = 0, loss_acc = 0;
         }
