@@ -124,6 +124,9 @@ int sess_run_create(sess_session *s, const char *name, const cJSON *config, cons
 /* Continues an interrupted/stopped/failed run: takes the lock, status running, ended cleared. */
 int sess_run_resume(sess_session *s, sess_run *r, char *err, size_t errlen);
 int sess_run_set_checkpoint(sess_session *s, sess_run *r, const char *path, char *err, size_t errlen);
+/* Sets a number in the run's config (a figure known only once the run started, e.g. its total steps)
+ * and writes run.json. */
+int sess_run_set_config(sess_session *s, sess_run *r, const char *key, double value, char *err, size_t errlen);
 /* Records the end (status not RUNNING), an optional message and summary (copied), releases the lock. */
 int sess_run_finish(sess_session *s, sess_run *r, sess_run_status status, const char *message,
                     const cJSON *summary, char *err, size_t errlen);

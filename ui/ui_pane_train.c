@@ -153,9 +153,7 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     int live = u->t && u->live == u->cur;
     /* header: status, progress, time */
     long step = live ? u->st.step : cv->n ? (long)cv->step[cv->n - 1] : 0;
-    long total = live ? u->st.total_steps : 0;
-    const cJSON *sum = cur->run->summary ? cJSON_GetObjectItemCaseSensitive(cur->run->summary, "total_steps") : NULL;
-    if (!live && cJSON_IsNumber(sum)) total = (long)sum->valuedouble;
+    long total = live ? u->st.total_steps : ui_run_total(cur->run);
     const char *status = cur->run->problem ? "damaged" : sess_run_status_name(cur->run->status);
     if (live && u->st.paused) status = "paused";
     if (u->starting && u->live == u->cur) status = "loading";

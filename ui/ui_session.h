@@ -106,6 +106,9 @@ int ui_curves_add_eval(ui_curves *cv, double step, double time, double loss, dou
 /* Rebuilds runs[] from the session's run list (loading each run's metrics.jsonl). */
 int ui_sess_load_runs(ui_sess *u, char *err, size_t errlen);
 void ui_sess_free_runs(ui_sess *u);
+/* The run's planned number of steps: its summary's, its config's (recorded at start) or its last
+ * checkpoint's; 0 when none says. */
+long ui_run_total(const sess_run *r);
 /* The run's task from its config ("mlm", "seqcls", "tokcls"; "?" when unknown). */
 const char *ui_run_task(const sess_run *r);
 /* Handles the live trainer's pending events; returns 1 when any arrived. */
