@@ -177,6 +177,17 @@ typedef struct {
 int sess_metrics_read(sess_series *out, const char *path, char *err, size_t errlen);
 const double *sess_series_col(const sess_series *s, const char *name); /* NULL when absent */
 void sess_series_free(sess_series *s);
+/* The last evaluation's confusion matrix in a metrics file (a classification run's eval lines carry
+ * "eval_labels" and "eval_confusion"): k labels (malloc'd names), counts (k, k) rows gold, columns
+ * predicted, the step. k == 0 when the file has none. */
+typedef struct {
+    int k;
+    char **labels;
+    long *counts;
+    long step;
+} sess_confusion;
+int sess_metrics_last_confusion(sess_confusion *out, const char *path, char *err, size_t errlen);
+void sess_confusion_free(sess_confusion *c);
 /* CSV with a header row of the column names; empty cells for missing values. Written atomically. */
 int sess_metrics_export_csv(const char *metrics_path, const char *csv_path, char *err, size_t errlen);
 

@@ -2,6 +2,7 @@
 #include "ui_app.h"
 
 #include <curses.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -505,7 +506,20 @@ static int pane_key(ui_app *app, int key) {
 
 /* A key for readline; a line the command put back (a near miss) returns once readline cleared it. */
 static void rl_key(ui_app *app, int ch, int is_key) {
+    static int said; /* once a process: the locale is the process's */
     ui_rl_feed(ch, is_key);
+    if (!said && (ui_rl_dropped() > 0 || (ui_rl_non_ascii() > 0 && !ui_term_locale_utf8()))) {
+        said = 1;
+        const char *lang = getenv("LC_ALL");
+        if (!lang || !*lang) lang = getenv("LC_CTYPE");
+        if (!lang || !*lang) lang = getenv("LANG");
+        if (ui_rl_dropped())
+            ui_app_message(app, 1, "the locale %s cannot encode a character you typed: it was left out; run with "
+                           "LANG=C.UTF-8", lang && *lang ? lang : "C");
+        else
+            ui_app_message(app, 0, "the locale %s is not UTF-8: non-ASCII text is read as UTF-8 but drawn as '?' "
+                           "(LANG=C.UTF-8 draws it)", lang && *lang ? lang : "C");
+    }
     if (app->refill[0]) {
         ui_rl_set_line(app->refill);
         app->refill[0] = 0;
@@ -629,6 +643,8 @@ int ui_app_run(ui_app *app) {
     char hist[1024];
     history_path(hist, sizeof hist);
     ui_rl_init("> ", on_line, ui_cmd_complete, app, hist);
+    /* readline set LC_CTYPE back from the environment (LANG=C); keys are read as UTF-8 (ui_term_init) */
+    if (!utf8) setlocale(LC_CTYPE, "C.UTF-8");
     viz_canvas c;
     if (viz_canvas_init(&c, COLS, LINES, err, sizeof err) != BB_OK) {
         ui_rl_end();

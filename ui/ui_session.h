@@ -70,6 +70,14 @@ typedef struct ui_sess {
     long skip; /* steps left out at the start */
     long last_n; /* zoom: the last N steps; 0: all */
     int log_y, x_time, table;
+    int opt_row;      /* 1: the lower plots show learning rate, grad norm, tokens/s even when the run has evals */
+    int cursor;       /* the value cursor is shown (arrows move it, c hides it) */
+    double cursor_x;  /* its step (or seconds with x_time) */
+    int plot_w;       /* the main plot's width as last drawn: an arrow moves the cursor one column */
+    int confusion;    /* the last evaluation's confusion matrix instead of the plots (C) */
+    sess_confusion conf; /* as last read, for run conf_run after conf_ne evaluations */
+    int conf_run;
+    long conf_ne;
     /* history typed before a session existed, added when one is made */
     char **pending;
     int n_pending;
