@@ -1,6 +1,8 @@
 /* A confusion matrix as a table of counts (viz_confusion.h). */
 #include "viz_confusion.h"
 
+#include "viz_theme.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -8,7 +10,7 @@
 static const int16_t good[5] = {22, 28, 34, 40, 46}, bad[5] = {52, 88, 124, 160, 196};
 
 static viz_style cell_style(long n, long row_total, int diagonal) {
-    if (n == 0 || row_total == 0) return (viz_style){244, VIZ_DEFAULT, diagonal ? VIZ_BOLD : 0};
+    if (n == 0 || row_total == 0) return (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, diagonal ? VIZ_BOLD : 0};
     double f = (double)n / (double)row_total;
     int k = f >= 0.8 ? 4 : f >= 0.5 ? 3 : f >= 0.25 ? 2 : f >= 0.1 ? 1 : 0;
     return (viz_style){k >= 2 ? 16 : 231, diagonal ? good[k] : bad[k], (uint8_t)(diagonal ? VIZ_BOLD : 0)};
@@ -17,7 +19,7 @@ static viz_style cell_style(long n, long row_total, int diagonal) {
 void viz_confusion_draw(viz_canvas *c, viz_rect r, int K, const char *const *labels, const long *counts,
                         const char *title) {
     if (r.w < 10 || r.h < 4 || K <= 0) return;
-    viz_style head = {250, VIZ_DEFAULT, VIZ_BOLD}, dim = {244, VIZ_DEFAULT, 0};
+    viz_style head = {VIZ_COLOUR(VIZ_C_HEADING), VIZ_DEFAULT, VIZ_BOLD}, dim = {VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0};
     viz_put(c, r.x, r.y, r.w, title, head);
     /* widths: the gold-label column, then one column per predicted label, wide enough for the counts */
     int lw = 9, cw = 5; /* "precision" */
