@@ -50,6 +50,7 @@ struct trainer {
     bb_rng rng;      /* masking and classifier dropout */
     bb_rng drop_rng; /* hidden / attention dropout */
     float best_eval;
+    long *confusion; /* (K, K) of the last classification eval, rows gold, columns predicted; NULL before */
     train_skipped skipped; /* lines the data sets dropped as not UTF-8 */
     double elapsed_before, t0;
     FILE *metrics;
@@ -254,6 +255,7 @@ void trainer_free(trainer *t) {
     }
     free_state(t);
     data_batch_free(&t->batch);
+    free(t->confusion);
     free(t->flag_sp);
     free(t->flag_ws);
     free(t->perm);
@@ -744,11 +746,39 @@ int trainer_evaluate(trainer *t, train_event *ev, char *err, size_t errlen) {
             train_cls_metrics_finish(&cm);
             ev->eval_accuracy = (float)cm.accuracy;
             ev->eval_f1 = (float)cm.macro_f1;
+            if (!t->confusion) t->confusion = malloc(sizeof(long) * (size_t)K * (size_t)K);
+            if (t->confusion) memcpy(t->confusion, cm.confusion, sizeof(long) * (size_t)K * (size_t)K);
         }
     }
     train_cls_metrics_free(&cm);
     free(pred), free(gold);
     return rc;
+}
+
+/* The eval line of a classification run with the label names and the confusion matrix added:
+ * "eval_labels":["ham","spam"],"eval_confusion":[[gold ham: predicted ham, spam], ...]. Malloc'd. */
+static char *confusion_line(const trainer *t, const char *line) {
+    cJSON *o = cJSON_Parse(line), *names = cJSON_CreateArray(), *rows = cJSON_CreateArray();
+    int K = t->m->cfg.num_labels, ok = o && names && rows;
+    for (int i = 0; ok && i < K; i++) {
+        const char *nm = t->has_labels && i < t->lm.n ? t->lm.names[i] : NULL;
+        char id[16];
+        snprintf(id, sizeof id, "%d", i);
+        ok &= cJSON_AddItemToArray(names, cJSON_CreateString(nm ? nm : id));
+        cJSON *row = cJSON_CreateArray();
+        ok &= row && cJSON_AddItemToArray(rows, row);
+        for (int j = 0; ok && j < K; j++)
+            ok &= cJSON_AddItemToArray(row, cJSON_CreateNumber((double)t->confusion[(size_t)i * K + j]));
+    }
+    ok = ok && cJSON_AddItemToObject(o, "eval_labels", names);
+    if (ok) names = NULL;
+    ok = ok && cJSON_AddItemToObject(o, "eval_confusion", rows);
+    if (ok) rows = NULL;
+    char *text = ok ? cJSON_PrintUnformatted(o) : NULL, *out = text ? malloc(strlen(text) + 2) : NULL;
+    if (out) sprintf(out, "%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(o), cJSON_Delete(names), cJSON_Delete(rows);
+    return out;
 }
 
 static int do_eval(trainer *t, char *err, size_t errlen) {
@@ -767,7 +797,11 @@ static int do_eval(trainer *t, char *err, size_t errlen) {
     else
         snprintf(line, sizeof line, "{\"step\":%ld,\"eval_loss\":%.6g,\"eval_accuracy\":%.6g,\"eval_f1\":%.6g}\n",
                  ev.step, ev.eval_loss, ev.eval_accuracy, ev.eval_f1);
-    if ((rc = write_metrics(t, line, err, errlen)) != BB_OK) return rc;
+    /* NULL (out of memory, a NaN loss the JSON cannot hold): the line without the matrix */
+    char *cls_line = t->o.task != TRAIN_TASK_MLM && !t->o.regression && t->confusion ? confusion_line(t, line) : NULL;
+    rc = write_metrics(t, cls_line ? cls_line : line, err, errlen);
+    free(cls_line);
+    if (rc != BB_OK) return rc;
     const char *tags[4] = {"eval/loss", "eval/perplexity"};
     float vals[4] = {ev.eval_loss, ev.eval_perplexity};
     if (t->o.task != TRAIN_TASK_MLM && t->o.regression)
