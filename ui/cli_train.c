@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ const char cli_train_usage[] =
     "  --freeze-embeddings  --freeze-layers N  --pool pooler|cls|mean (seqcls head input)  --regression\n"
     "  --log-every N (1)  --eval-every N  --save-every N  --resume CHECKPOINT_DIR  --threads N\n"
     "Writes DIR/metrics.jsonl, DIR/checkpoint-STEP/, DIR/best/ and the final model in DIR.\n"
+    "In the workbench, without --model or --config: the loaded model with the tokenizer in use.\n"
     "Ctrl-C stops after the current step and saves a checkpoint that --resume continues bit-exactly.\n";
 
 static volatile sig_atomic_t interrupted;
@@ -339,7 +341,8 @@ int cli_train(int argc, char **argv) {
         trainer_free(t);
         char mpath[1200];
         snprintf(mpath, sizeof mpath, "%s/metrics.jsonl", o.out_dir);
-        if (access(mpath, F_OK) != 0) return cli_fail(cmd, "%s", err); /* never created: nothing to point at */
+        struct stat st; /* never created (or not a file): nothing to point at */
+        if (stat(mpath, &st) != 0 || !S_ISREG(st.st_mode)) return cli_fail(cmd, "%s", err);
         return cli_fail(cmd, "%s (metrics so far are in %s)", err, mpath);
     }
     printf("{\"task\":\"%s\",\"out\":\"%s\",\"steps\":%ld,\"total_steps\":%ld,\"stopped\":%s,\"loss\":%.6g,"
