@@ -85,6 +85,9 @@ struct ui_app {
     bert_model *loaded_model;
     tok_tokenizer *loaded_tk;
     char vocab_path[1024]; /* --vocab override, "" when none */
+    tok_tokenizer *own_tk; /* with an override: the model directory's own tokenizer (NULL: none there) */
+    char mismatch[256];    /* why tk does not belong with model (infer_check_tokenizer), "" when it does:
+                              fill-mask and attention refuse to run on the pair */
 
     ui_pane panes[UI_MAX_PANES];
     int n_panes;
@@ -153,6 +156,13 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen);
  * named label, and recomputes the panes; m == NULL puts the loaded ones back. Only while no job runs
  * (from a job's done(), which is where the previous snapshot can be freed safely). */
 void ui_app_use(ui_app *app, bert_model *m, tok_tokenizer *tk, const char *label);
+
+/* When the tokenizer does not match the model: "CMD: the tokenizer does not match the model (why); ..."
+ * into err and BB_EINVAL, for the model panes to refuse with; else BB_OK. */
+int ui_app_pair_ok(const ui_app *app, const char *cmd, char *err, size_t errlen);
+/* Draws the "tokenizer does not match the model" mark of a model pane over r and returns 1 when they
+ * do not match (the pane then draws nothing else); 0 otherwise. */
+int ui_app_draw_mismatch(const ui_app *app, viz_canvas *c, viz_rect r, const char *what);
 
 /* ---- commands (ui_cmd.c) ---- */
 typedef struct {

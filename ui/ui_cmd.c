@@ -104,6 +104,7 @@ static int cmd_model(ui_app *app, const char *args, char *err, size_t errlen) {
         const bert_model *m = app->model;
         const bert_config *c = &m->cfg;
         ADD("directory      %s\n", app->model_dir);
+        if (app->mismatch[0]) ADD("tokenizer      does not match the model: %s\n", app->mismatch);
         if (app->using_run[0])
             ADD("weights        %s (a snapshot of the training run; `use model` goes back to the loaded ones)\n",
                 app->using_run);

@@ -156,6 +156,7 @@ int ui_attention_set(ui_app *app, ui_pane *p, const char *text, const char *pair
     attn_state *s = p->state;
     if (!app->model || !app->tk)
         return bb_err(err, errlen, BB_EINVAL, "attention: load a model and tokenizer first (`load DIR`)");
+    if (ui_app_pair_ok(app, "attention", err, errlen) != BB_OK) return BB_EINVAL;
     snprintf(s->text, sizeof s->text, "%s", text);
     snprintf(s->pair, sizeof s->pair, "%s", pair ? pair : "");
     s->has_pair = pair != NULL;
@@ -431,6 +432,7 @@ static void draw_lens(ui_app *app, attn_state *s, viz_canvas *c, viz_rect r) {
 
 static void attn_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     attn_state *s = p->state;
+    if (ui_app_draw_mismatch(app, c, r, "attention")) return;
     if (!s->have) {
         const char *m = !app->model ? "No model loaded: `load DIR`, then `attention TEXT` (or `attn TEXT`)."
                         : s->busy   ? "computing attention..."

@@ -124,6 +124,7 @@ int ui_fillmask_set(ui_app *app, ui_pane *p, const char *text, const char *word,
     mask_state *s = p->state;
     if (!app->model || !app->tk)
         return bb_err(err, errlen, BB_EINVAL, "mask: load a model and tokenizer first (`load DIR`)");
+    if (ui_app_pair_ok(app, "mask", err, errlen) != BB_OK) return BB_EINVAL;
     if (text) {
         snprintf(s->text, sizeof s->text, "%s", text);
         s->has_text = 1;
@@ -153,6 +154,7 @@ static void mask_reload(ui_app *app, ui_pane *p) {
 
 static void mask_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     mask_state *s = p->state;
+    if (ui_app_draw_mismatch(app, c, r, "fill-mask")) return;
     viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD}, dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM};
     if (!s->have) {
         const char *m = !app->model ? "No model loaded: `load DIR`, then `mask TEXT` with [MASK] in it."

@@ -346,7 +346,12 @@ int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen) {
     char path[4096];
     struct stat sb;
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (stat(path, &sb) == 0) return st_open(out, path, err, errlen);
+    /* Anything at that name is the checkpoint: a looping or dangling link is an error about it, not
+     * "no model.safetensors". */
+    if (bb_path_exists(path)) {
+        int rc = bb_check_regular(path, err, errlen);
+        return rc != BB_OK ? rc : st_open(out, path, err, errlen);
+    }
     snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
     if (stat(path, &sb) != 0) {
         if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))

@@ -67,6 +67,8 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
 /* A model directory: tokenizer.json if present, else vocab.txt. case_mode TOK_CASE_AUTO takes
  * tokenizer_config.json's do_lower_case (default true for vocab.txt); CASED/LOWER override it. */
 int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err, size_t errlen);
+/* Whatever path is: a directory (tok_load_dir), a *.json (tokenizer.json) or else a vocab.txt. */
+int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen);
 void tok_free(tok_tokenizer *tk);
 
 /* Turn lowercasing (and accent stripping with it) on or off on a BertNormalizer ("--cased"). */
@@ -79,6 +81,10 @@ int tok_lowercase(const tok_tokenizer *tk);
 int tok_vocab_size(const tok_tokenizer *tk);
 /* tokenizer_config.json model_max_length when loaded from a directory and sensible, else 512. */
 int tok_model_max_length(const tok_tokenizer *tk);
+/* Sets it (n > 0): a trainer records the model's positions, as HF's tokenizer_config.json does. */
+void tok_set_model_max_length(tok_tokenizer *tk, int n);
+/* transformers' clean_up_tokenization_spaces: whether decoded text gets tok_clean_up_tokenization. */
+int tok_clean_up_spaces(const tok_tokenizer *tk);
 /* -1 when absent. */
 int32_t tok_token_to_id(const tok_tokenizer *tk, const char *token);
 /* Borrowed (lives as long as tk); NULL when id is out of range. */
@@ -170,6 +176,9 @@ int tok_count(const tok_tokenizer *tk, const char *text, long len, tok_encoding 
 char *tok_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special);
 /* Same, with the length in bytes in *len (the text may hold NUL characters). */
 char *tok_decode_len_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special, size_t *len);
+/* transformers' clean_up_tokenization, in place: " ." -> ".", " ' " -> "'", " n't" -> "n't", ... (what
+ * its decode() applies when the tokenizer's clean_up_tokenization_spaces is set). */
+void tok_clean_up_tokenization(char *text);
 
 /* ---- stage-by-stage inspection ---------------------------------------------------------------- */
 

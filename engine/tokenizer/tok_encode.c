@@ -363,6 +363,14 @@ static inline void push_tok(struct tok_scratch *s, tok_seq *q, int32_t id, long 
     q->cs[k] = s->b2c[bs], q->ce[k] = s->b2c[be];
 }
 
+/* A word the vocabulary cannot spell and no unknown token to stand for it: HF's WordPiece fails
+ * ("Missing [UNK] token from the vocabulary") rather than drop the text; remember the word for the
+ * message. */
+static int tok_no_unk(struct tok_scratch *s, long ns, long ne) {
+    s->bad_word_s = s->nal[2 * ns], s->bad_word_e = s->nal[2 * (ne - 1) + 1];
+    return BB_EFORMAT;
+}
+
 static int wordpiece_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q, long ns, long ne,
                           int32_t word) {
     const char *t = s->nb;
@@ -371,7 +379,8 @@ static int wordpiece_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_se
         long nch = 0;
         for (long i = ns; i < ne; i++) nch += ((uint8_t)t[i] & 0xC0) != 0x80;
         if (nch > tk->max_chars) {
-            if (tk->unk >= 0) push_tok(s, q, tk->unk, ns, ne, word, 0);
+            if (tk->unk < 0) return tok_no_unk(s, ns, ne);
+            push_tok(s, q, tk->unk, ns, ne, word, 0);
             return BB_OK;
         }
     }
@@ -392,7 +401,8 @@ static int wordpiece_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_se
         }
         if (id < 0) {
             q->n = first;
-            if (tk->unk >= 0) push_tok(s, q, tk->unk, ns, ne, word, 0);
+            if (tk->unk < 0) return tok_no_unk(s, ns, ne);
+            push_tok(s, q, tk->unk, ns, ne, word, 0);
             return BB_OK;
         }
         push_tok(s, q, id, start, end, word, 0);
@@ -694,6 +704,14 @@ static int pad(const tok_tokenizer *tk, tok_encoding *e, int target, tok_side si
     return BB_OK;
 }
 
+static int model_error(int rc, const char *text, const struct tok_scratch *s, char *err, size_t errlen) {
+    if (rc == BB_ENOMEM) return bb_err(err, errlen, BB_ENOMEM, "tokenizer: out of memory");
+    if (rc == BB_ECANCEL) return bb_err(err, errlen, BB_ECANCEL, "tokenizer: cancelled");
+    int n = s->bad_word_e - s->bad_word_s;
+    return bb_err(err, errlen, rc, "tokenizer: '%.*s%s' is not in the vocabulary, which has no [UNK] token to stand for it",
+                  n > 40 ? 40 : n, text + s->bad_word_s, n > 40 ? "..." : "");
+}
+
 int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *pair, long pair_len,
                const tok_options *o, tok_encoding *e, char *err, size_t errlen) {
     tok_options def = tok_options_default();
@@ -704,12 +722,14 @@ int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *
     if (len < 0) len = (long)strlen(text);
     s->a.n = s->b.n = 0;
     s->cancel = e->cancel;
-    int mrc = BB_OK;
-    if (tok_pipeline(tk, text, len, s) != BB_OK || (mrc = tok_model_run(tk, s, &s->a)) != BB_OK) goto fail;
+    int mrc;
+    if (tok_pipeline(tk, text, len, s) != BB_OK) goto nomem;
+    if ((mrc = tok_model_run(tk, s, &s->a)) != BB_OK) return model_error(mrc, text, s, err, errlen);
     tok_seq *b = NULL;
     if (pair) {
         if (pair_len < 0) pair_len = (long)strlen(pair);
-        if (tok_pipeline(tk, pair, pair_len, s) != BB_OK || (mrc = tok_model_run(tk, s, &s->b)) != BB_OK) goto fail;
+        if (tok_pipeline(tk, pair, pair_len, s) != BB_OK) goto nomem;
+        if ((mrc = tok_model_run(tk, s, &s->b)) != BB_OK) return model_error(mrc, pair, s, err, errlen);
         b = &s->b;
     }
     const tok_tmpl_item *tm = b ? tk->pair : tk->single;
@@ -745,8 +765,6 @@ int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *
     e->n = k;
     if (o->pad_to > 0 && pad(tk, e, o->pad_to, o->padding_side) != BB_OK) goto nomem;
     return BB_OK;
-fail:
-    if (mrc == BB_ECANCEL) return bb_err(err, errlen, BB_ECANCEL, "tokenizer: cancelled");
 nomem:
     return bb_err(err, errlen, BB_ENOMEM, "tokenizer: out of memory");
 }
@@ -777,7 +795,7 @@ int tok_count(const tok_tokenizer *tk, const char *text, long len, tok_encoding 
     s->cancel = e->cancel;
     if (tok_pipeline(tk, text, len, s) != BB_OK) return BB_ENOMEM;
     int rc = tok_model_run(tk, s, &s->a);
-    return rc == BB_ECANCEL ? BB_ECANCEL : rc != BB_OK ? BB_ENOMEM : s->a.n;
+    return rc != BB_OK ? rc : s->a.n;
 }
 
 /* ---- decoding ------------------------------------------------------------------------------------------ */
@@ -831,6 +849,24 @@ static void wp_cleanup_put(sbuf *b, const char *t, size_t n) {
         memcpy(tmp, out, on + 1);
     }
     sb_put(b, tmp, strlen(tmp));
+}
+
+void tok_clean_up_tokenization(char *text) {
+    static const char *from[] = {" .", " ?", " !", " ,", " ' ", " n't", " 'm", " 's", " 've", " 're"};
+    static const char *to[] = {".", "?", "!", ",", "'", "n't", "'m", "'s", "'ve", "'re"};
+    /* Python's chained str.replace: each rule over the whole text in turn; every rule shortens. */
+    for (size_t r = 0; r < sizeof from / sizeof *from; r++) {
+        size_t fl = strlen(from[r]), tl = strlen(to[r]);
+        char *w = text;
+        for (const char *p = text; *p;) {
+            if (strncmp(p, from[r], fl) == 0) {
+                memmove(w, to[r], tl), w += tl, p += fl;
+            } else {
+                *w++ = *p++;
+            }
+        }
+        *w = 0;
+    }
 }
 
 /* Rust's String::from_utf8_lossy: each maximal invalid subsequence becomes one U+FFFD. */
@@ -957,7 +993,13 @@ int tok_inspect(const tok_tokenizer *tk, const char *text, long len, tok_stages 
     struct tok_scratch *s = calloc(1, sizeof *s);
     if (!s) return bb_err(err, errlen, BB_ENOMEM, "tokenizer: out of memory");
     int rc = BB_ENOMEM;
-    if (tok_pipeline(tk, text, len, s) != BB_OK || tok_model_run(tk, s, &s->a) != BB_OK) goto done;
+    if (tok_pipeline(tk, text, len, s) != BB_OK) goto done;
+    if ((rc = tok_model_run(tk, s, &s->a)) != BB_OK) {
+        model_error(rc, text, s, err, errlen);
+        scratch_free(s);
+        return rc;
+    }
+    rc = BB_ENOMEM;
     out->normalized = malloc((size_t)s->nb_len + 1);
     out->char_orig = malloc(sizeof(int32_t) * 2 * ((size_t)s->nb_len + 1));
     out->words = calloc((size_t)s->nw + 1, sizeof *out->words);
