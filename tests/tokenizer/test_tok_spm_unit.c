@@ -129,7 +129,7 @@ int main(void) {
     CHECK(f && fwrite(data[1], 1, len[1], f) == len[1], "write %s", path);
     if (f) fclose(f);
     tok_tokenizer *by_content = NULL;
-    CHECK_OK(tok_load_file(&by_content, path, TOK_CASE_AUTO, err, sizeof err), err);
+    CHECK_OK(tok_load_any(&by_content, path, TOK_CASE_AUTO, err, sizeof err), err);
     CHECK(by_content && tok_kind(by_content) == TOK_MODEL_SPM_BPE, "recognised by content");
     tok_free(by_content);
     remove(path);
