@@ -613,8 +613,8 @@ static int finalize(ug_ctx *c, tok_ug_model *m) {
         set_entry(m, 2, strdup("</s>"), 0, TOK_UG_CONTROL))
         goto done;
     for (int b = 0; b < n_meta - 3; b++) {
-        char name[8];
-        snprintf(name, sizeof name, "<0x%02X>", b);
+        char name[16];
+        snprintf(name, sizeof name, "<0x%02X>", (unsigned)b & 0xFFu);
         if (set_entry(m, 3 + b, strdup(name), 0, TOK_UG_BYTE)) goto done;
     }
     for (int k = 0; k < nf; k++) {
