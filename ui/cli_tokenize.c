@@ -95,6 +95,8 @@ static cJSON *stats_json(const tok_stats *s) {
     cJSON_AddNumberToObject(o, "words", (double)s->n_words);
     cJSON_AddNumberToObject(o, "unk", (double)s->n_unk);
     cJSON_AddNumberToObject(o, "unk_rate", s->unk_rate);
+    cJSON_AddNumberToObject(o, "byte_fallback", (double)s->n_bytes);
+    cJSON_AddNumberToObject(o, "byte_fallback_rate", s->byte_rate);
     cJSON_AddNumberToObject(o, "fertility", s->fertility);
     return o;
 }

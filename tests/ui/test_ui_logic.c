@@ -216,7 +216,7 @@ static void test_stats(ui_app *app, const char *fx) {
         CHECK_OK(tok_stats_compute(app->tk, (const char *const *)texts, n, max, &a, err, sizeof err), err);
         CHECK_OK(ui_stats_compute(app->tk, (const char *const *)texts, n, max, &b, &pm, NULL, err, sizeof err), err);
         CHECK(a.n_texts == b.n_texts && a.n_tokens == b.n_tokens && a.n_words == b.n_words && a.n_unk == b.n_unk &&
-                  a.min == b.min && a.q1 == b.q1 && a.median == b.median && a.q3 == b.q3 && a.max == b.max &&
+                  a.n_bytes == b.n_bytes && a.byte_rate == b.byte_rate && a.min == b.min && a.q1 == b.q1 && a.median == b.median && a.q3 == b.q3 && a.max == b.max &&
                   a.n_over == b.n_over && a.cut_tokens == b.cut_tokens && a.cut_words_right == b.cut_words_right &&
                   a.cut_words_left == b.cut_words_left && a.bin_width == b.bin_width &&
                   memcmp(a.hist, b.hist, sizeof a.hist) == 0,
