@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_tok.h"
 #include "infer.h"
 #include "tok.h"
 
@@ -70,7 +71,7 @@ static void print_encoding(const tok_encoding *e, int limit) {
     cJSON_Delete(o);
 }
 
-static cJSON *stats_json(const tok_stats *s) {
+cJSON *cli_stats_json(const tok_stats *s) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "texts", (double)s->n_texts);
     cJSON_AddNumberToObject(o, "tokens", (double)s->n_tokens);
@@ -101,8 +102,7 @@ static cJSON *stats_json(const tok_stats *s) {
     return o;
 }
 
-/* Reads the lines of path (a JSONL line's "text" field when it is an object with one). */
-static char **read_texts(const char *path, long *n) {
+char **cli_read_texts(const char *path, long *n) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     char **v = NULL, *line = NULL;
@@ -188,7 +188,7 @@ int cli_tokenize(int argc, char **argv) {
             return cli_fail("tokenize", "%s", err);
         }
         long n = 0;
-        char **texts = read_texts(stats, &n);
+        char **texts = cli_read_texts(stats, &n);
         if (!texts) {
             tok_free(tk), tok_free(vs);
             return cli_fail("tokenize", "%s: cannot read", stats);
@@ -197,11 +197,11 @@ int cli_tokenize(int argc, char **argv) {
         int rc = tok_stats_compute(tk, (const char *const *)texts, n, max_length, &sa, err, sizeof err);
         if (rc == BB_OK && vs) rc = tok_stats_compute(vs, (const char *const *)texts, n, max_length, &sb, err, sizeof err);
         if (rc == BB_OK) {
-            cJSON *o = stats_json(&sa);
+            cJSON *o = cli_stats_json(&sa);
             if (vs) {
                 cJSON *both = cJSON_CreateObject();
                 cJSON_AddItemToObject(both, "a", o);
-                cJSON_AddItemToObject(both, "b", stats_json(&sb));
+                cJSON_AddItemToObject(both, "b", cli_stats_json(&sb));
                 o = both;
             }
             char *s = cJSON_PrintUnformatted(o);

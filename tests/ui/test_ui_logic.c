@@ -270,6 +270,20 @@ static void test_compare(ui_app *app, const char *fx) {
     CHECK(t && strstr(t, "B bpe_brown_tokenizer.json") && strstr(t, "A current (WordPiece, vocab 30522): 3 tokens"),
           "B kept:\n%s", t ? t : "");
     free(t);
+    /* three tokenizers: every split, and segments where all three agree */
+    snprintf(cmd, sizeof cmd,
+             "compare --vocab %s/tokenizer/bpe_brown_tokenizer.json --vocab %s/tokenizer/wordpiece_brown_cased_tokenizer.json "
+             "Tokenization is na\xc3\xafve",
+             fx, fx);
+    CHECK(ui_cmd_run(app, cmd) == BB_OK, "three-way compare runs");
+    ui_app_wait_jobs(app);
+    t = screen(app);
+    CHECK(t && strstr(t, "A current (WordPiece, vocab 30522): 6 tokens") && strstr(t, "B bpe_brown_tokenizer.json") &&
+              strstr(t, "C wordpiece_brown_cased_tokenizer.json (WordPiece") && strstr(t, "C pieces") &&
+              strstr(t, "\xc4\xa0n a \xc3\x83 \xc2\xaf ve"),
+          "three-way compare:\n%s", t ? t : "");
+    CHECK(strstr(app->msg, "C ") && strstr(app->msg, "tokens"), "message counts three: %s", app->msg);
+    free(t);
     snprintf(cmd, sizeof cmd, "compare --model %s/bert_tiny_a the capital of france is [MASK].", fx);
     CHECK(ui_cmd_run(app, cmd) == BB_OK, "compare --model runs");
     ui_app_wait_jobs(app);
