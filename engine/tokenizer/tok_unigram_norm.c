@@ -1,6 +1,6 @@
-/* tok_unigram_norm.c — the Unigram trainer's text normalization (SentencePiece's default nmt_nfkc
- * with remove_extra_whitespaces, add_dummy_prefix and '▁' escaping) and the Unicode script classes
- * that keep a seed piece inside one script. */
+/* tok_unigram_norm.c — the Unigram trainer's text normalization (SentencePiece's: the nmt_nfkc
+ * charsmap longest-match, remove_extra_whitespaces, add_dummy_prefix and '▁' escaping) and the Unicode
+ * script classes that keep a seed piece inside one script. */
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -8,61 +8,40 @@
 #include "tok_internal.h"
 #include "tok_unigram_internal.h"
 
-/* HF's Nmt normalizer (the non-NFKC half of SentencePiece's nmt_nfkc rules): these go... */
-static int nmt_drop(int32_t c) {
-    return (c >= 0x01 && c <= 0x08) || c == 0x0B || (c >= 0x0E && c <= 0x1F) || c == 0x7F || c == 0x8F ||
-           c == 0x9F;
-}
-
-/* ...and these become a space. */
-static int nmt_space(int32_t c) {
-    return c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D || c == 0x1680 || (c >= 0x200B && c <= 0x200F) ||
-           c == 0x2028 || c == 0x2029 || c == 0x2581 || c == 0xFEFF || c == 0xFFFD;
-}
-
-char *tok_ug_normalize_dup(const char *text, long len, size_t *n) {
+char *tok_ug_normalize_dup(const uint8_t *cm, size_t cm_len, const char *text, long len, size_t *n) {
     if (len < 0) len = (long)strlen(text);
-    /* Pass 1: Nmt, into a NUL-free buffer for utf8proc (NUL is dropped: it is a control character). */
-    char *a = malloc((size_t)len * 3 + 1);
-    if (!a) return NULL;
-    size_t na = 0;
-    const unsigned char *s = (const unsigned char *)text;
-    for (long i = 0; i < len;) {
-        int32_t c;
-        i += tok_utf8_decode(s + i, len - i, &c);
-        if (c == 0 || nmt_drop(c)) continue;
-        if (nmt_space(c)) c = ' ';
-        na += (size_t)tok_utf8_encode(c, a + na);
-    }
-    a[na] = 0;
-    utf8proc_uint8_t *k = NULL;
-    utf8proc_ssize_t nk = utf8proc_map((const utf8proc_uint8_t *)a, (utf8proc_ssize_t)na, &k,
-                                       UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
-    free(a);
-    if (nk < 0) return NULL;
-    /* Pass 2: collapse spaces, strip the ends, prepend one, escape as '▁' (3 bytes per space). */
-    char *out = malloc((size_t)nk * 3 + 4);
-    if (!out) {
-        free(k);
-        return NULL;
-    }
+    /* Each rule's replacement is at most a few code points; 18 bytes per input byte bounds them. */
+    char *out = malloc((size_t)len * 18 + 4);
+    if (!out) return NULL;
     size_t no = 0;
     int pending = 1; /* the dummy prefix */
-    for (utf8proc_ssize_t i = 0; i < nk;) {
-        int32_t c;
-        i += tok_utf8_decode(k + i, nk - i, &c);
-        if (c == ' ') {
-            if (no > 0) pending = 1;
-            continue;
+    for (long i = 0; i < len;) {
+        const char *repl = NULL, *from;
+        char one[4];
+        size_t nr;
+        int m = tok_ug_charsmap_match(cm, cm_len, text + i, len - i, &repl);
+        if (m > 0) {
+            from = repl, nr = strlen(repl);
+            i += m;
+        } else {
+            int32_t c;
+            i += tok_utf8_decode((const unsigned char *)text + i, len - i, &c);
+            nr = (size_t)tok_utf8_encode(c, one);
+            from = one;
         }
-        if (pending) {
-            memcpy(out + no, "\xe2\x96\x81", 3);
-            no += 3;
-            pending = 0;
+        for (size_t k = 0; k < nr; k++) {
+            if (from[k] == ' ') {
+                if (no > 0) pending = 1;
+                continue;
+            }
+            if (pending) {
+                memcpy(out + no, "\xe2\x96\x81", 3);
+                no += 3;
+                pending = 0;
+            }
+            out[no++] = from[k];
         }
-        no += (size_t)tok_utf8_encode(c, out + no);
     }
-    free(k);
     out[no] = 0;
     *n = no;
     return out;

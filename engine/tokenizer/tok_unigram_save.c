@@ -76,6 +76,20 @@ static cJSON *decoder(const tok_ug_model *m) {
     return d;
 }
 
+static char *base64_dup(const uint8_t *p, size_t n) {
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
+    if (!out) return NULL;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+        *o++ = tab[v >> 18], *o++ = tab[(v >> 12) & 63];
+        *o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        *o++ = i + 2 < n ? tab[v & 63] : '=';
+    }
+    *o = 0;
+    return out;
+}
+
 static cJSON *tokenizer_json(const tok_ug_model *m) {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "version", "1.0");
@@ -93,15 +107,19 @@ static cJSON *tokenizer_json(const tok_ug_model *m) {
         cJSON_AddBoolToObject(a, "special", 1);
         cJSON_AddItemToArray(added, a);
     }
-    /* The trainer's normalization (tok_ug_normalize_dup) in HF components. */
+    /* The trainer's normalization as HF converts a SentencePiece model's: the charsmap, then runs of
+     * spaces collapsed (Metaspace adds the dummy prefix and the '▁'). */
+    char *b64 = base64_dup(m->charsmap, m->charsmap_len);
+    if (!b64) {
+        cJSON_Delete(root);
+        return NULL;
+    }
     cJSON *norm = typed("Sequence"), *list = cJSON_AddArrayToObject(norm, "normalizers");
-    cJSON_AddItemToArray(list, typed("Nmt"));
-    cJSON_AddItemToArray(list, typed("NFKC"));
+    cJSON *pre = typed("Precompiled");
+    cJSON_AddStringToObject(pre, "precompiled_charsmap", b64);
+    free(b64);
+    cJSON_AddItemToArray(list, pre);
     cJSON_AddItemToArray(list, replace("Regex", " {2,}", " "));
-    cJSON *strip = typed("Strip");
-    cJSON_AddBoolToObject(strip, "strip_left", 1);
-    cJSON_AddBoolToObject(strip, "strip_right", 1);
-    cJSON_AddItemToArray(list, strip);
     cJSON_AddItemToObject(root, "normalizer", norm);
     cJSON_AddItemToObject(root, "pre_tokenizer", metaspace());
     cJSON_AddItemToObject(root, "post_processor", post_processor(m));
@@ -150,7 +168,91 @@ int tok_ug_save_dir(const tok_ug_model *m, const char *dir, char *err, size_t er
     cJSON_AddStringToObject(cfg, "sep_token", "</s>");
     cJSON_AddStringToObject(cfg, "unk_token", "<unk>");
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    return write_json(cfg, path, err, errlen);
+    if ((rc = write_json(cfg, path, err, errlen)) != BB_OK) return rc;
+    snprintf(path, sizeof path, "%s/spiece.model", dir);
+    return tok_ug_save_model(m, path, err, errlen);
+}
+
+/* ---- SentencePiece ModelProto ------------------------------------------------------------------ */
+
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+    int oom;
+} pb_buf;
+
+static void pb_put(pb_buf *b, const void *d, size_t n) {
+    if (b->oom) return;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->n + n) cap *= 2;
+        uint8_t *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p, b->cap = cap;
+    }
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+}
+
+static void pb_varint(pb_buf *b, uint64_t v) {
+    uint8_t t[10];
+    int k = 0;
+    do {
+        t[k++] = (uint8_t)((v & 0x7F) | (v > 0x7F ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    pb_put(b, t, (size_t)k);
+}
+
+static void pb_bytes(pb_buf *b, int field, const void *d, size_t n) {
+    pb_varint(b, (uint64_t)field << 3 | 2);
+    pb_varint(b, n);
+    pb_put(b, d, n);
+}
+
+static void pb_float(pb_buf *b, int field, float v) {
+    uint8_t t[4];
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    for (int k = 0; k < 4; k++) t[k] = (uint8_t)(u >> (8 * k));
+    pb_varint(b, (uint64_t)field << 3 | 5);
+    pb_put(b, t, 4);
+}
+
+static void pb_uint(pb_buf *b, int field, uint64_t v) {
+    pb_varint(b, (uint64_t)field << 3);
+    pb_varint(b, v);
+}
+
+int tok_ug_save_model(const tok_ug_model *m, const char *path, char *err, size_t errlen) {
+    pb_buf out = {0}, sub = {0};
+    for (int id = 0; id < m->n; id++) {
+        sub.n = 0;
+        pb_bytes(&sub, 1, m->piece[id], strlen(m->piece[id]));
+        pb_float(&sub, 2, (float)m->score[id]);
+        if (m->type[id] != TOK_UG_NORMAL) pb_uint(&sub, 3, m->type[id]);
+        if (!sub.oom) pb_bytes(&out, 1, sub.p, sub.n);
+    }
+    /* TrainerSpec: model_type UNIGRAM, vocab_size, character_coverage, byte_fallback. */
+    sub.n = 0;
+    pb_uint(&sub, 3, 1);
+    pb_uint(&sub, 4, (uint64_t)m->n);
+    pb_float(&sub, 10, (float)m->character_coverage);
+    if (m->byte_fallback) pb_uint(&sub, 35, 1);
+    if (!sub.oom) pb_bytes(&out, 2, sub.p, sub.n);
+    /* NormalizerSpec: nmt_nfkc and its rules; dummy prefix, extra whitespace and escaping keep their
+     * defaults (true). */
+    sub.n = 0;
+    pb_bytes(&sub, 1, "nmt_nfkc", 8);
+    pb_bytes(&sub, 2, m->charsmap, m->charsmap_len);
+    if (!sub.oom) pb_bytes(&out, 3, sub.p, sub.n);
+    int rc = out.oom || sub.oom ? bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path)
+                                : tok_write_text(path, (const char *)out.p, out.n, err, errlen);
+    free(out.p), free(sub.p);
+    return rc;
 }
 
 /* ---- measuring -------------------------------------------------------------------------------- */
@@ -186,7 +288,7 @@ int tok_ug_count_pieces(const tok_ug_model *m, const char *const *texts, long n,
     long wcap = 0;
     for (long t = 0; t < n; t++) {
         size_t nb;
-        char *s = tok_ug_normalize_dup(texts[t], -1, &nb);
+        char *s = tok_ug_normalize_dup(m->charsmap, m->charsmap_len, texts[t], -1, &nb);
         if (!s) goto done;
         if ((long)nb + 1 > wcap) {
             wcap = (long)nb + 1;

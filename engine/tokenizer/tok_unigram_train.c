@@ -25,6 +25,8 @@ struct tok_ug_trainer {
     long *slots; /* word index + 1, 0 = empty */
     long n_slots;
     long n_sentences, n_skipped;
+    uint8_t *charsmap;
+    size_t charsmap_len;
 };
 
 /* Everything finish() works on. Words are code point runs in t, each followed by a 0. */
@@ -76,7 +78,11 @@ int tok_ug_new(tok_ug_trainer **out, const tok_ug_options *o, char *err, size_t 
         !(o->shrinking_factor > 0 && o->shrinking_factor < 1) || o->max_sentence_bytes < 1)
         return bb_err(err, errlen, BB_EINVAL, "unigram: an option is out of range");
     tok_ug_trainer *tr = calloc(1, sizeof *tr);
-    if (!tr) return bb_err(err, errlen, BB_ENOMEM, "unigram: out of memory");
+    if (tr) tr->charsmap = tok_ug_charsmap_build(&tr->charsmap_len);
+    if (!tr || !tr->charsmap) {
+        free(tr);
+        return bb_err(err, errlen, BB_ENOMEM, "unigram: out of memory");
+    }
     tr->o = *o;
     *out = tr;
     return BB_OK;
@@ -85,7 +91,7 @@ int tok_ug_new(tok_ug_trainer **out, const tok_ug_options *o, char *err, size_t 
 void tok_ug_free(tok_ug_trainer *tr) {
     if (!tr) return;
     for (long i = 0; i < tr->n_words; i++) free(tr->words[i].s);
-    free(tr->words), free(tr->slots), free(tr);
+    free(tr->words), free(tr->slots), free(tr->charsmap), free(tr);
 }
 
 static int add_word(tok_ug_trainer *tr, const char *s, int len) {
@@ -131,7 +137,7 @@ int tok_ug_feed(tok_ug_trainer *tr, const char *text, long len, char *err, size_
         return BB_OK;
     }
     size_t n;
-    char *s = tok_ug_normalize_dup(text, len, &n);
+    char *s = tok_ug_normalize_dup(tr->charsmap, tr->charsmap_len, text, len, &n);
     if (!s) return bb_err(err, errlen, BB_ENOMEM, "unigram: out of memory");
     if (n) tr->n_sentences++;
     /* Words start at each '▁' (E2 96 81). */
@@ -700,6 +706,11 @@ int tok_ug_finish(tok_ug_trainer *tr, tok_ug_model *out, char *err, size_t errle
         if (c.n == before) break; /* nothing left to prune: every piece is needed */
     }
     if (finalize(&c, out)) goto fail;
+    out->charsmap = malloc(tr->charsmap_len);
+    if (!out->charsmap) goto fail;
+    memcpy(out->charsmap, tr->charsmap, tr->charsmap_len);
+    out->charsmap_len = tr->charsmap_len;
+    out->character_coverage = tr->o.character_coverage;
     out->n_sentences = tr->n_sentences;
     out->n_skipped = tr->n_skipped;
     ctx_free(&c);
@@ -714,6 +725,6 @@ fail:
 void tok_ug_model_free(tok_ug_model *m) {
     if (m->piece)
         for (int i = 0; i < m->n; i++) free(m->piece[i]);
-    free(m->piece), free(m->score), free(m->type);
+    free(m->piece), free(m->score), free(m->type), free(m->charsmap);
     memset(m, 0, sizeof *m);
 }

@@ -3,8 +3,9 @@
  * Metaspace pre-tokenizer) that tok_load_json reads.
  *
  * The recipe is SentencePiece's (unigram_model_trainer.cc), step by step:
- *   normalize   Nmt (control characters dropped, odd spaces -> ' '), NFKC, runs of spaces collapsed,
- *               ends stripped, a dummy ' ' prefix, ' ' -> '▁'; split into words before each '▁';
+ *   normalize   nmt_nfkc as SentencePiece builds it (control characters dropped, odd spaces -> ' ',
+ *               NFKC by longest match over a charsmap), runs of spaces collapsed, ends stripped, a dummy
+ *               ' ' prefix, ' ' -> '▁'; split into words before each '▁';
  *   characters  the most frequent characters covering character_coverage of the text are required
  *               (always in the vocabulary); the rest become unknown;
  *   seed        every substring that occurs at least twice and branches (is followed by more than one
@@ -66,6 +67,9 @@ typedef struct {
     int byte_fallback;
     long n_sentences, n_skipped; /* lines used and lines skipped as too long */
     int n_required;              /* required characters */
+    double character_coverage;
+    uint8_t *charsmap;           /* the normalization rules (tok_ug_charsmap_build) */
+    size_t charsmap_len;
 } tok_ug_model;
 
 typedef struct tok_ug_trainer tok_ug_trainer;
@@ -79,9 +83,14 @@ int tok_ug_finish(tok_ug_trainer *tr, tok_ug_model *out, char *err, size_t errle
 void tok_ug_free(tok_ug_trainer *tr);
 void tok_ug_model_free(tok_ug_model *m);
 
-/* The normalization above: text -> '▁'-escaped normalized UTF-8 (caller frees), its length in *n.
- * NULL when out of memory. */
-char *tok_ug_normalize_dup(const char *text, long len, size_t *n);
+/* SentencePiece's nmt_nfkc rules (NMT control/space rules, then NFKC per code point and for each
+ * NFKD sequence) as a precompiled charsmap blob: the bytes SentencePiece keeps in
+ * normalizer_spec.precompiled_charsmap and HF in a Precompiled normalizer. The caller frees it; NULL
+ * when out of memory. */
+uint8_t *tok_ug_charsmap_build(size_t *len);
+/* The normalization above with charsmap cm: text -> '▁'-escaped normalized UTF-8 (caller frees), its
+ * length in *n. NULL when out of memory. */
+char *tok_ug_normalize_dup(const uint8_t *cm, size_t cm_len, const char *text, long len, size_t *n);
 
 /* Pieces of texts[0..n) under the model's Viterbi segmentation, summed into *pieces; unknown
  * characters count one piece per run (as SentencePiece fuses them), or one per UTF-8 byte with
@@ -94,7 +103,11 @@ int tok_ug_count_pieces(const tok_ug_model *m, const char *const *texts, long n,
  * scores, unk_id 0, byte_fallback), normalizer Sequence[Nmt, NFKC, Replace(' {2,}' -> ' ')],
  * Metaspace pre-tokenizer, <s> A </s> template, Metaspace decoder (ByteFallback chain with bytes). */
 int tok_ug_save_json(const tok_ug_model *m, const char *path, char *err, size_t errlen);
-/* DIR/tokenizer.json and DIR/tokenizer_config.json; DIR is created when missing. */
+/* A SentencePiece ModelProto (.model): the pieces with scores and types, trainer_spec (unigram,
+ * vocab_size, character_coverage, byte_fallback), normalizer_spec nmt_nfkc with the charsmap. */
+int tok_ug_save_model(const tok_ug_model *m, const char *path, char *err, size_t errlen);
+/* DIR/tokenizer.json, DIR/tokenizer_config.json and DIR/spiece.model (the same model as SentencePiece
+ * writes it); DIR is created when missing. */
 int tok_ug_save_dir(const tok_ug_model *m, const char *dir, char *err, size_t errlen);
 
 #endif

@@ -20,15 +20,108 @@
 #define REF_PIECES 15835
 #define REF_ALPHABET 689
 
+static uint8_t *cm;
+static size_t cm_len;
+
 static void check_norm(const char *in, const char *want) {
     size_t n;
-    char *got = tok_ug_normalize_dup(in, -1, &n);
+    char *got = tok_ug_normalize_dup(cm, cm_len, in, -1, &n);
     CHECK(got && strcmp(got, want) == 0 && n == strlen(want), "normalize(\"%s\") = \"%s\", want \"%s\"", in,
           got ? got : "(null)", want);
     free(got);
 }
 
+static int utf8_encode(int32_t c, char *o) {
+    unsigned char *u = (unsigned char *)o;
+    if (c < 0x80) return u[0] = (unsigned char)c, 1;
+    if (c < 0x800) return u[0] = (unsigned char)(0xC0 | (c >> 6)), u[1] = (unsigned char)(0x80 | (c & 0x3F)), 2;
+    u[0] = (unsigned char)(0xE0 | (c >> 12)), u[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+    u[2] = (unsigned char)(0x80 | (c & 0x3F));
+    return 3;
+}
+
+static char *read_all_len(const char *path, size_t *len);
+
 static char *read_all(const char *path) {
+    size_t n;
+    return read_all_len(path, &n);
+}
+
+/* Field 3 (normalizer_spec) -> field 2 (precompiled_charsmap) of a SentencePiece ModelProto. */
+static const uint8_t *proto_field(const uint8_t *p, size_t n, int want, size_t *out_len) {
+    size_t i = 0;
+    while (i < n) {
+        uint64_t key = 0;
+        for (int sh = 0; i < n && sh < 64; sh += 7) {
+            key |= (uint64_t)(p[i] & 0x7F) << sh;
+            if (!(p[i++] & 0x80)) break;
+        }
+        int wt = (int)(key & 7);
+        uint64_t v = 0;
+        if (wt == 0 || wt == 2) {
+            for (int sh = 0; i < n && sh < 64; sh += 7) {
+                v |= (uint64_t)(p[i] & 0x7F) << sh;
+                if (!(p[i++] & 0x80)) break;
+            }
+        }
+        if (wt == 2) {
+            if (v > n - i) return NULL;
+            if ((int)(key >> 3) == want) {
+                *out_len = (size_t)v;
+                return p + i;
+            }
+            i += (size_t)v;
+        } else if (wt == 5) {
+            i += 4;
+        } else if (wt == 1) {
+            i += 8;
+        } else if (wt != 0) {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* Our nmt_nfkc rules against the charsmap inside unigram_8k.model (SentencePiece's own): both
+ * normalizations of every training line, the edge cases and every BMP code point. */
+static void check_against_spm(const char *fx, char **lines, long n) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/sentencepiece/unigram_8k.model", fx);
+    size_t len, ns, nc;
+    uint8_t *model = (uint8_t *)read_all_len(path, &len);
+    CHECK(model != NULL, "%s is missing", path);
+    if (!model) return;
+    const uint8_t *spec = proto_field(model, len, 3, &ns);
+    const uint8_t *ref = spec ? proto_field(spec, ns, 2, &nc) : NULL;
+    CHECK(ref && nc > 1000, "no precompiled_charsmap in %s", path);
+    long differ = 0, total = 0;
+    char first[512] = "";
+    for (long i = 0; ref && i < n + 0x10000; i++) {
+        char buf[8];
+        const char *t = buf;
+        if (i < n) {
+            t = lines[i];
+        } else {
+            int32_t c = (int32_t)(i - n);
+            if (c == 0 || (c >= 0xD800 && c <= 0xDFFF)) continue;
+            buf[utf8_encode(c, buf)] = 0;
+        }
+        size_t a, b;
+        char *x = tok_ug_normalize_dup(cm, cm_len, t, -1, &a), *y = tok_ug_normalize_dup(ref, nc, t, -1, &b);
+        total++;
+        if (!x || !y || a != b || memcmp(x, y, a) != 0) {
+            if (!differ) snprintf(first, sizeof first, "'%s': ours '%s', spm '%s'", t, x ? x : "", y ? y : "");
+            differ++;
+        }
+        free(x), free(y);
+    }
+    printf("nmt_nfkc against unigram_8k.model's charsmap: %ld of %ld texts differ%s%s\n", differ, total,
+           differ ? ", first " : "", first);
+    CHECK(differ <= 10, "%ld of %ld texts normalize differently; first %s", differ, total, first);
+    free(model);
+}
+
+static char *read_all_len(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     fseek(f, 0, SEEK_END);
@@ -37,7 +130,7 @@ static char *read_all(const char *path) {
     char *b = malloc((size_t)sz + 1);
     if (b && fread(b, 1, (size_t)sz, f) != (size_t)sz) free(b), b = NULL;
     fclose(f);
-    if (b) b[sz] = 0;
+    if (b) b[sz] = 0, *len = (size_t)sz;
     return b;
 }
 
@@ -127,10 +220,18 @@ static void check_json(const tok_ug_model *m) {
     remove(path);
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
     remove(path);
+    snprintf(path, sizeof path, "%s/spiece.model", dir);
+    char *proto = read_all(path);
+    CHECK(proto && memcmp(proto, "\x0a\x0e\x0a\x05<unk>", 9) == 0, "%s does not start with the <unk> piece", path);
+    free(proto);
+    remove(path);
     rmdir(dir);
 }
 
 int main(void) {
+    cm = tok_ug_charsmap_build(&cm_len);
+    CHECK(cm && cm_len > 10000, "charsmap built (%zu bytes)", cm_len);
+    if (!cm) return check_done();
     check_norm("  Hello   world\t", "\xe2\x96\x81Hello\xe2\x96\x81world");
     check_norm("\xef\xbc\xa6\xef\xbc\xb5\xef\xbc\xac\xef\xbc\xac", "\xe2\x96\x81" "FULL"); /* full-width */
     check_norm("\xef\xac\x81x", "\xe2\x96\x81" "fix");                                  /* ligature fi */
@@ -200,6 +301,7 @@ int main(void) {
         check_json(&m);
         tok_ug_model_free(&m);
     }
-    free(tl), free(el), free(text);
+    check_against_spm(fx, tl, nt);
+    free(tl), free(el), free(text), free(cm);
     return check_done();
 }
