@@ -11,6 +11,7 @@
 #include "bb_lines.h"
 #include "cli.h"
 #include "cli_model.h"
+#include "cli_tok.h"
 #include "data.h"
 #include "infer.h"
 #include "tok.h"
@@ -75,7 +76,7 @@ static void print_encoding(const tok_encoding *e, int limit) {
     cJSON_Delete(o);
 }
 
-static cJSON *stats_json(const tok_stats *s) {
+cJSON *cli_stats_json(const tok_stats *s) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "texts", (double)s->n_texts);
     cJSON_AddNumberToObject(o, "tokens", (double)s->n_tokens);
@@ -100,14 +101,13 @@ static cJSON *stats_json(const tok_stats *s) {
     cJSON_AddNumberToObject(o, "words", (double)s->n_words);
     cJSON_AddNumberToObject(o, "unk", (double)s->n_unk);
     cJSON_AddNumberToObject(o, "unk_rate", s->unk_rate);
+    cJSON_AddNumberToObject(o, "byte_fallback", (double)s->n_bytes);
+    cJSON_AddNumberToObject(o, "byte_fallback_rate", s->byte_rate);
     cJSON_AddNumberToObject(o, "fertility", s->fertility);
     return o;
 }
 
-/* Reads the lines of path (a JSONL line's "text" field when it is an object with one) as a stream
- * with a line-length limit. A line that is not UTF-8 stops the reading with PATH:LINE, as training
- * data does, or is skipped (skip_bad, counted in *skipped). NULL with the problem in err. */
-static char **read_texts(const char *path, long *n, int skip_bad, long *skipped, char *err, size_t errlen) {
+char **cli_read_texts(const char *path, long *n, int skip_bad, long *skipped, char *err, size_t errlen) {
     bb_lines *r;
     if (bb_lines_open(&r, path, BB_MAX_LINE, err, errlen) != BB_OK) return NULL;
     char **v = calloc(1, sizeof *v);
@@ -210,7 +210,7 @@ int cli_tokenize(int argc, char **argv) {
             return cli_fail("tokenize", "%s", err);
         }
         long n = 0, skipped = 0;
-        char **texts = read_texts(stats, &n, skip_bad, &skipped, err, sizeof err);
+        char **texts = cli_read_texts(stats, &n, skip_bad, &skipped, err, sizeof err);
         if (!texts) {
             tok_free(tk), tok_free(vs);
             return cli_fail("tokenize", "%s", err);
@@ -222,11 +222,11 @@ int cli_tokenize(int argc, char **argv) {
         int rc = tok_stats_compute(tk, (const char *const *)texts, n, max_length, &sa, err, sizeof err);
         if (rc == BB_OK && vs) rc = tok_stats_compute(vs, (const char *const *)texts, n, max_length, &sb, err, sizeof err);
         if (rc == BB_OK) {
-            cJSON *o = stats_json(&sa);
+            cJSON *o = cli_stats_json(&sa);
             if (vs) {
                 cJSON *both = cJSON_CreateObject();
                 cJSON_AddItemToObject(both, "a", o);
-                cJSON_AddItemToObject(both, "b", stats_json(&sb));
+                cJSON_AddItemToObject(both, "b", cli_stats_json(&sb));
                 o = both;
             }
             char *s = cJSON_PrintUnformatted(o);
