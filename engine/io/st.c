@@ -13,6 +13,8 @@
 
 #include "bb_err.h"
 #include "atomic_file.h"
+#include "st_build.h"
+#include "torch_ckpt.h"
 
 typedef struct {
     char *path;
@@ -341,18 +343,10 @@ fail:
     return NULL;
 }
 
-int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen) {
+int st_open_index(st_file **out, const char *dir, const char *index_name, st_add_fn add, char *err, size_t errlen) {
     *out = NULL;
     char path[4096];
-    struct stat sb;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (stat(path, &sb) == 0) return st_open(out, path, err, errlen);
-    snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
-    if (stat(path, &sb) != 0) {
-        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-            return bb_err(err, errlen, BB_EIO, "%s: not a readable model directory", dir);
-        return bb_err(err, errlen, BB_EIO, "%s: no model.safetensors or model.safetensors.index.json", dir);
-    }
+    snprintf(path, sizeof path, "%s/%s", dir, index_name);
     int rc;
     size_t len;
     char *text = read_small_file(path, 64u << 20, &len, err, errlen, &rc);
@@ -381,7 +375,7 @@ int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen) {
         snprintf(shard, sizeof shard, "%s/%s", dir, e->valuestring);
         int seen = 0;
         for (int i = 0; i < f->nmaps && !seen; i++) seen = strcmp(f->maps[i].path, shard) == 0;
-        if (!seen && (rc = add_file(f, shard, err, errlen)) != BB_OK) goto fail;
+        if (!seen && (rc = add(f, shard, err, errlen)) != BB_OK) goto fail;
     }
     cJSON_ArrayForEach(e, wm) {
         const st_tensor *t = st_find(f, e->string);
@@ -400,6 +394,86 @@ fail:
     cJSON_Delete(root);
     st_close(f);
     return rc;
+}
+
+/* Safetensors first, then PyTorch's pytorch_model.bin, as transformers prefers them. */
+int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen) {
+    *out = NULL;
+    char path[4096];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (stat(path, &sb) == 0) return st_open(out, path, err, errlen);
+    snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
+    if (stat(path, &sb) == 0) return st_open_index(out, dir, "model.safetensors.index.json", add_file, err, errlen);
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return bb_err(err, errlen, BB_EIO, "%s: not a readable model directory", dir);
+    return torch_open_dir(out, dir, err, errlen);
+}
+
+st_file *st_new(void) { return calloc(1, sizeof(st_file)); }
+
+static st_map *new_map(st_file *f, const char *path, char *err, size_t errlen) {
+    st_map *grown = realloc(f->maps, sizeof(st_map) * (size_t)(f->nmaps + 1));
+    if (!grown) {
+        bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    f->maps = grown;
+    st_map *m = &f->maps[f->nmaps];
+    memset(m, 0, sizeof *m);
+    if (!(m->path = strdup(path))) {
+        bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    f->nmaps++;
+    return m;
+}
+
+int st_map_add(st_file *f, const char *path, const unsigned char **data, size_t *size, const char **kept, char *err,
+               size_t errlen) {
+    st_map *m = new_map(f, path, err, errlen);
+    if (!m) return BB_ENOMEM;
+    int rc = map_file(m, path, err, errlen);
+    *data = m->map;
+    *size = m->size;
+    *kept = m->path;
+    return rc;
+}
+
+int st_mem_add(st_file *f, const void *data, size_t len, const char *name, const unsigned char **copy,
+               const char **kept, char *err, size_t errlen) {
+    st_map *m = new_map(f, name, err, errlen);
+    if (!m) return BB_ENOMEM;
+    m->heap = 1;
+    if (!(m->map = malloc(len ? len : 1))) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
+    memcpy(m->map, data, len);
+    m->size = len;
+    *copy = m->map;
+    *kept = m->path;
+    return BB_OK;
+}
+
+int st_keep_block(st_file *f, void *block, char *err, size_t errlen) {
+    st_map *m = new_map(f, "(copy)", err, errlen);
+    if (!m) {
+        free(block);
+        return BB_ENOMEM;
+    }
+    m->heap = 1;
+    m->map = block;
+    return BB_OK;
+}
+
+int st_add_tensor(st_file *f, const st_tensor *t, char *err, size_t errlen) {
+    if (st_find(f, t->name))
+        return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' appears twice", t->path, t->name);
+    st_tensor *grown = realloc(f->tensors, sizeof(st_tensor) * (size_t)(f->ntensors + 1));
+    if (!grown) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
+    f->tensors = grown;
+    st_tensor c = *t;
+    if (!(c.name = keep_string(f, t->name))) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
+    f->tensors[f->ntensors++] = c;
+    return BB_OK;
 }
 
 int st_count(const st_file *f) { return f->ntensors; }

@@ -145,6 +145,17 @@ static int has_any(const st_file *f, const bert_tensor_name *names, int n, int f
     return 0;
 }
 
+/* A PyTorch checkpoint keeps a tied decoder as a second name of the word embeddings' storage. */
+static int decoder_shares_embeddings(const st_file *f, const bert_tensor_name *names, int n, const char *prefix) {
+    const st_tensor *dec = NULL, *wte = NULL;
+    char name[256];
+    for (int i = 0; i < n; i++) {
+        if (names[i].field == BERT_P_MLM_DEC) dec = find_name(f, &names[i], prefix, 0, name, sizeof name);
+        if (names[i].field == BERT_P_WTE) wte = find_name(f, &names[i], prefix, 0, name, sizeof name);
+    }
+    return dec && wte && dec->data == wte->data && dec->nbytes == wte->nbytes && dec->dtype == wte->dtype;
+}
+
 static bert_head head_from_architectures(const bert_config *cfg) {
     const cJSON *arch = cfg->json ? cJSON_GetObjectItemCaseSensitive((const cJSON *)cfg->json, "architectures") : NULL;
     const cJSON *a;
@@ -178,7 +189,7 @@ int bert_load(bert_model **out, const char *dir, char *err, size_t errlen) {
     m->has_pooler = has_any(f, names, n, BERT_P_POOLW, prefix);
     m->has_mlm = has_any(f, names, n, BERT_P_MLMW, prefix);
     m->has_nsp = has_any(f, names, n, BERT_P_NSPW, prefix);
-    m->tied_decoder = !has_any(f, names, n, BERT_P_MLM_DEC, prefix);
+    m->tied_decoder = !has_any(f, names, n, BERT_P_MLM_DEC, prefix) || decoder_shares_embeddings(f, names, n, prefix);
     int has_cls = has_any(f, names, n, BERT_P_CLSW, prefix);
     m->head = has_cls ? head_from_architectures(&m->cfg) : BERT_HEAD_NONE;
     if ((rc = alloc_params(m, has_cls ? m->cfg.num_labels : 0, err, errlen)) != BB_OK) goto fail;
