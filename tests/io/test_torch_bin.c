@@ -281,12 +281,35 @@ static void test_bad_files(const char *fx) {
     expect_error("not_torch.bin", "not a PyTorch checkpoint");
 }
 
+/* Python's own pickler (protocol 2 and 4: FRAME, MEMOIZE, STACK_GLOBAL) wrote the fuzz seeds, with
+ * _rebuild_parameter, an F16 storage, a transposed view and a view at an offset. */
+static void test_python_pickles(void) {
+    const char *names[3] = {"zip_p2", "zip_p4", "legacy"};
+    for (int i = 0; i < 3; i++) {
+        char p[1024], err[512] = "";
+        snprintf(p, sizeof p, "%s/fuzz/corpus/torch/%s", BB_SOURCE_DIR, names[i]);
+        st_file *f = NULL;
+        CHECK_OK(torch_open(&f, p, err, sizeof err), err);
+        if (!f) continue;
+        float wt[6], tail[2], h[4];
+        const st_tensor *t = st_find(f, "wt");
+        CHECK(st_count(f) == 5 && t && t->ndim == 2 && t->shape[0] == 3, "%s: five tensors, wt is 3x2", names[i]);
+        CHECK_OK(st_read_f32(t, wt, 6, err, sizeof err), err);
+        CHECK_OK(st_read_f32(st_find(f, "tail"), tail, 2, err, sizeof err), err);
+        CHECK_OK(st_read_f32(st_find(f, "h"), h, 4, err, sizeof err), err);
+        CHECK(wt[0] == 0 && wt[1] == 3 && wt[2] == 1 && wt[5] == 5 && tail[0] == 4 && tail[1] == 5, "%s: views", names[i]);
+        CHECK(h[0] == 1 && h[1] == -2 && st_find(f, "h")->dtype == ST_F16, "%s: F16 parameter", names[i]);
+        st_close(f);
+    }
+}
+
 int main(void) {
     const char *fx = check_fixtures();
     if (!mkdtemp(dir)) return 1;
     test_fixtures(fx);
     test_hostile(fx);
     test_views_and_dtypes();
+    test_python_pickles();
     test_bad_files(fx);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
