@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bb_hub.h"
 #include "ui_rl.h"
 #include "ui_session.h"
 #include "ui_term.h"
@@ -297,6 +298,10 @@ int ui_load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t er
 static int load_run(ui_job *j, char *err, size_t errlen) {
     load_job *l = (load_job *)j;
     struct stat st;
+    char dir[sizeof l->dir];
+    int rc = bb_hub_resolve(l->dir, dir, sizeof dir, err, errlen); /* a Hub id: its cached snapshot */
+    if (rc != BB_OK) return rc;
+    snprintf(l->dir, sizeof l->dir, "%s", dir);
     if (stat(l->dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
     l->tk_st = ui_load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : l->dir, l->tk_err, sizeof l->tk_err);
     l->model_st = S_ISDIR(st.st_mode) ? bert_load(&l->model, l->dir, l->model_err, sizeof l->model_err)

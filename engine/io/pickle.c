@@ -146,6 +146,7 @@ static int pop_mark(rd *r, pk_value ***base, size_t *n) {
 }
 
 static int add_items(rd *r, pk_value *c, pk_value *const *items, size_t n) {
+    if (n == 0) return BB_OK;
     if (n > SIZE_MAX / 2 - c->len * 2) return fail(r, BB_ENOMEM, "out of memory", NULL, NULL);
     size_t need = c->kind == PK_DICT ? (c->len + n / 2) * 2 : c->len + n;
     if (need > c->cap) {

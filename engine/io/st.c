@@ -614,7 +614,7 @@ const float *st_f32_inplace(const st_tensor *t) {
 
 static int write_all(FILE *fp, const void *p, size_t n) { return fwrite(p, 1, n, fp) == n ? 0 : -1; }
 
-int st_write(const char *path, const st_entry *entries, int n, char *err, size_t errlen) {
+int st_write_raw(const char *path, const st_raw_entry *entries, int n, char *err, size_t errlen) {
     cJSON *root = cJSON_CreateObject();
     cJSON *meta = cJSON_AddObjectToObject(root, "__metadata__");
     if (!root || !meta || !cJSON_AddStringToObject(meta, "format", "pt")) {
@@ -623,8 +623,7 @@ int st_write(const char *path, const st_entry *entries, int n, char *err, size_t
     }
     uint64_t off = 0;
     for (int i = 0; i < n; i++) {
-        const st_entry *e = &entries[i];
-        uint64_t numel = 1;
+        const st_raw_entry *e = &entries[i];
         cJSON *t = cJSON_AddObjectToObject(root, e->name);
         cJSON *shape = cJSON_CreateArray(), *offs = cJSON_CreateArray();
         if (!t || !shape || !offs) {
@@ -633,14 +632,11 @@ int st_write(const char *path, const st_entry *entries, int n, char *err, size_t
             cJSON_Delete(root);
             return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
         }
-        for (int d = 0; d < e->ndim; d++) {
-            numel *= (uint64_t)e->shape[d];
-            cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)e->shape[d]));
-        }
-        cJSON_AddStringToObject(t, "dtype", "F32");
+        for (int d = 0; d < e->ndim; d++) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)e->shape[d]));
+        cJSON_AddStringToObject(t, "dtype", st_dtype_name(e->dtype));
         cJSON_AddItemToObject(t, "shape", shape);
         cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
-        off += numel * 4;
+        off += e->nbytes;
         cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
         cJSON_AddItemToObject(t, "data_offsets", offs);
     }
@@ -659,10 +655,20 @@ int st_write(const char *path, const st_entry *entries, int n, char *err, size_t
     int bad = write_all(af.fp, len8, 8) || write_all(af.fp, hdr, hlen);
     for (size_t i = hlen; i < padded && !bad; i++) bad = fputc(' ', af.fp) == EOF;
     free(hdr);
-    for (int i = 0; i < n && !bad; i++) {
+    for (int i = 0; i < n && !bad; i++) bad = write_all(af.fp, entries[i].data, entries[i].nbytes);
+    return bb_atomic_commit(&af, bad, err, errlen);
+}
+
+int st_write(const char *path, const st_entry *entries, int n, char *err, size_t errlen) {
+    st_raw_entry *raw = calloc((size_t)(n > 0 ? n : 1), sizeof *raw);
+    if (!raw) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    for (int i = 0; i < n; i++) {
         uint64_t numel = 1;
         for (int d = 0; d < entries[i].ndim; d++) numel *= (uint64_t)entries[i].shape[d];
-        bad = write_all(af.fp, entries[i].data, (size_t)numel * 4);
+        raw[i] = (st_raw_entry){entries[i].name, ST_F32, entries[i].ndim, {0}, entries[i].data, (size_t)numel * 4};
+        memcpy(raw[i].shape, entries[i].shape, sizeof raw[i].shape);
     }
-    return bb_atomic_commit(&af, bad, err, errlen);
+    int rc = st_write_raw(path, raw, n, err, errlen);
+    free(raw);
+    return rc;
 }

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "bb_err.h"
+#include "bb_hub.h"
 #include "bert_names.h"
 #include "st.h"
 
@@ -163,8 +164,11 @@ static bert_head head_from_architectures(const bert_config *cfg) {
     return BERT_HEAD_SEQCLS;
 }
 
-int bert_load(bert_model **out, const char *dir, char *err, size_t errlen) {
+int bert_load(bert_model **out, const char *dir_or_id, char *err, size_t errlen) {
     *out = NULL;
+    char dir[4096];
+    int hub_rc = bb_hub_resolve(dir_or_id, dir, sizeof dir, err, errlen);
+    if (hub_rc != BB_OK) return hub_rc;
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return bb_err(err, errlen, BB_EIO, "%s: not a readable model directory%s%s", dir, errno ? ": " : "",

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "bb_hub.h"
 #include "tok_internal.h"
 
 int tok_utf8_decode(const unsigned char *s, long n, int32_t *cp) {
@@ -323,9 +324,11 @@ static int file_exists(const char *path) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err, size_t errlen) {
-    char path[4096];
+int tok_load_dir(tok_tokenizer **out, const char *dir_or_id, int case_mode, char *err, size_t errlen) {
+    char path[4200], dir[4096];
     *out = NULL;
+    int hub_rc = bb_hub_resolve(dir_or_id, dir, sizeof dir, err, errlen);
+    if (hub_rc != BB_OK) return hub_rc;
     int lower = 1, max_len = 0;
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
     if (file_exists(path)) {
