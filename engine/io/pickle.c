@@ -139,7 +139,7 @@ static int pop_mark(rd *r, pk_value ***base, size_t *n) {
     pk_ctx *cx = r->cx;
     if (!cx->nmarks) return fail(r, BB_EFORMAT, "no MARK to pop to", NULL, NULL);
     size_t at = cx->marks[--cx->nmarks];
-    *base = cx->stack + at;
+    *base = cx->stack ? cx->stack + at : NULL; /* a MARK before anything was pushed: no stack yet */
     *n = cx->sp - at;
     cx->sp = at;
     return BB_OK;
