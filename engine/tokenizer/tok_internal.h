@@ -83,6 +83,10 @@ struct tok_tokenizer {
     uint8_t *is_special;  /* (n_vocab) */
     tok_special_ids sp;
     int model_max_length;
+    /* tokenizer.json's truncation section; trunc_max 0: none ("truncation": null) */
+    int trunc_max;
+    tok_trunc trunc;
+    tok_side trunc_side;
 };
 
 struct tok_merge {

@@ -1,0 +1,25 @@
+/* bb_file.h — opening files that are meant to be regular files.
+ *
+ * A FIFO, a device (/dev/zero) or a directory given where a config, a checkpoint or a corpus is
+ * expected would block forever or never end; these open with O_NONBLOCK, fstat, and refuse anything
+ * that is not a regular file before reading a byte.
+ *
+ *     char *text; size_t n;
+ *     if (bb_read_file("config.json", 64u << 20, &text, &n, err, errlen) != BB_OK) return ...;
+ *     ... text[n] == 0 ...
+ *     free(text);
+ */
+#ifndef BB_FILE_H
+#define BB_FILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* A read-only descriptor of a regular file (blocking mode restored); errors name path and what it is. */
+int bb_open_regular(const char *path, int *fd, char *err, size_t errlen);
+/* The same as a stdio stream ("rb"). */
+int bb_fopen_regular(const char *path, FILE **fp, char *err, size_t errlen);
+/* The whole file, NUL-terminated (the caller frees *buf); BB_EFORMAT when it is larger than limit. */
+int bb_read_file(const char *path, size_t limit, char **buf, size_t *len, char *err, size_t errlen);
+
+#endif
