@@ -14,7 +14,8 @@ typedef struct {
 } cli_model_opts;
 
 #define CLI_MODEL_HELP                                                                             \
-    "  --model DIR       Hugging Face model directory (default: the bundled model in models/)\n"  \
+    "  --model DIR       Hugging Face model directory, or ORG/NAME[@REV] from the local HF cache\n"  \
+    "                    (default: the bundled model in models/)\n"                                \
     "  --vocab FILE      vocab.txt or tokenizer.json to use instead of the model's tokenizer\n"    \
     "  --cased           keep case and accents (default: as the tokenizer was configured)\n"
 

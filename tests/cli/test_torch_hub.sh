@@ -104,6 +104,12 @@ check home 0 env -u HF_HUB_CACHE -u HF_HOME -u XDG_CACHE_HOME HOME="$tmp/user" "
 check tokcfg 0 hub "$bin" tokenize --model fixt/tiny-a "Hello there, General Kenobi and friends" &&
     json tokcfg "d['tokens'][1]=='[UNK]' and len(d['ids'])==9"
 check tokcfg-none 0 hub "$bin" tokenize --model solo "Hello there" && json tokcfg-none "d['tokens'][1]=='hello'"
+# ... and its special tokens, for a vocab.txt whose specials are not BERT's.
+mkdir -p "$tmp/spdir" && printf '<pad>\n<unk>\n<s>\n</s>\n<mask>\nhello\nworld\n' > "$tmp/spdir/vocab.txt"
+printf '{"cls_token": "<s>", "sep_token": "</s>", "unk_token": {"content": "<unk>"}, "pad_token": "<pad>", "mask_token": "<mask>"}' \
+    > "$tmp/spdir/tokenizer_config.json"
+check tokcfg-specials 0 "$bin" tokenize --model "$tmp/spdir" "hello there <mask> world" &&
+    json tokcfg-specials "d['tokens']==['<s>','hello','<unk>','<mask>','world','</s>'] and d['ids']==[2,5,1,4,6,3]"
 # Missing ids and revisions: exit 1 with where it looked and how to get it.
 check hub-missing 1 hub "$bin" embed --model fixt/nope x &&
     err_has hub-missing "fixt/nope is not in the Hugging Face cache (looked in $cache/models--fixt--nope); download it with \`huggingface-cli download fixt/nope\` or give --model DIR"
