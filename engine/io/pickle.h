@@ -30,7 +30,7 @@
 #define PK_MAX_MEMO (1u << 20)     /* memo indices 0 .. PK_MAX_MEMO-1 */
 #define PK_MAX_DEPTH 256           /* open MARKs at once */
 #define PK_MAX_STACK (1u << 22)    /* values on the stack */
-#define PK_MAX_VALUES (1u << 24)   /* values made by one context */
+#define PK_MAX_VALUES (1u << 22)   /* values made by one context (a state dict needs ~15 a tensor) */
 #define PK_MAX_STRING (1u << 30)   /* bytes in one string */
 
 typedef enum {
