@@ -20,6 +20,7 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 
 int cli_bench(int argc, char **argv);
 int cli_train(int argc, char **argv);
+int cli_follow(int argc, char **argv);
 int cli_tokenize(int argc, char **argv);
 int cli_train_tokenizer(int argc, char **argv);
 int cli_fill_mask(int argc, char **argv);

@@ -75,7 +75,11 @@ int cli_attention(int argc, char **argv) {
         cJSON_AddNumberToObject(o, "heads", at.NH);
         if (layer >= 0) cJSON_AddNumberToObject(o, "layer", layer);
         if (head >= 0) cJSON_AddNumberToObject(o, "head", head);
-        if (at.truncated) cJSON_AddNumberToObject(o, "truncated_tokens", at.truncated);
+        if (at.truncated) {
+            /* the model's effective max length cut the text there (HF's pipelines would refuse it) */
+            cJSON_AddNumberToObject(o, "truncated_tokens", at.truncated);
+            cJSON_AddNumberToObject(o, "max_length", infer_max_tokens(cx));
+        }
         cJSON *att = cJSON_AddArrayToObject(o, "attentions"), *sum = cJSON_AddArrayToObject(o, "summaries");
         cJSON *roll = rollout ? cJSON_AddArrayToObject(o, "rollout") : NULL;
         for (int l = layer < 0 ? 0 : layer; l < (layer < 0 ? at.L : layer + 1); l++) {

@@ -83,7 +83,11 @@ int cli_embed(int argc, char **argv) {
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "text", argv[first + t]);
         cJSON_AddItemToObject(e, "vector", cJSON_CreateFloatArray(vec + (size_t)t * C, C));
-        if (trunc) cJSON_AddNumberToObject(e, "truncated_tokens", trunc);
+        if (trunc) {
+            /* the model's effective max length cut the text there (HF's pipelines would refuse it) */
+            cJSON_AddNumberToObject(e, "truncated_tokens", trunc);
+            cJSON_AddNumberToObject(e, "max_length", infer_max_tokens(cx));
+        }
         cJSON_AddItemToArray(embs, e);
     }
     if (!vec) status = cli_fail(cmd, "out of memory");
@@ -122,7 +126,11 @@ int cli_perplexity(int argc, char **argv) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "text", argv[t]);
         cJSON_AddNumberToObject(o, "pseudo_perplexity", p.pppl);
-        if (p.truncated) cJSON_AddNumberToObject(o, "truncated_tokens", p.truncated);
+        if (p.truncated) {
+            /* the model's effective max length cut the text there (HF's pipelines would refuse it) */
+            cJSON_AddNumberToObject(o, "truncated_tokens", p.truncated);
+            cJSON_AddNumberToObject(o, "max_length", infer_max_tokens(cx));
+        }
         cJSON *toks = cJSON_AddArrayToObject(o, "tokens");
         for (int i = 0; i < p.n; i++) {
             cJSON *tj = cJSON_CreateObject();

@@ -43,7 +43,11 @@ static cJSON *fill_json(infer_ctx *cx, const char *text, const infer_fill *f, co
         }
         cJSON_AddItemToArray(masks, mj);
     }
-    if (f->truncated) cJSON_AddNumberToObject(o, "truncated_tokens", f->truncated);
+    if (f->truncated) {
+            /* the model's effective max length cut the text there (HF's pipelines would refuse it) */
+            cJSON_AddNumberToObject(o, "truncated_tokens", f->truncated);
+            cJSON_AddNumberToObject(o, "max_length", infer_max_tokens(cx));
+        }
     if (f->warning[0]) cJSON_AddStringToObject(o, "warning", f->warning);
     return o;
 }

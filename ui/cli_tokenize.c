@@ -2,6 +2,7 @@
  * corpus statistics with --stats FILE (optionally against a second tokenizer). */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,13 +10,18 @@
 #include "cli.h"
 #include "cli_model.h"
 #include "data.h"
+#include "infer.h"
 #include "tok.h"
 
 static const char *usage =
     "usage: bertbench tokenize [--model DIR | --vocab PATH | --tokenizer PATH] [--cased] [--max-length N]\n"
     "                          [--truncation-side right|left] [--pair TEXT] [--skip-invalid-utf8]\n"
     "                          (TEXT... | --jsonl | --stats FILE\n"
-    "                          [--vs-model DIR | --vs-vocab FILE | --vs-tokenizer FILE])\n";
+    "                          [--vs-model DIR | --vs-vocab FILE | --vs-tokenizer FILE])\n"
+    "Without --model, --vocab or --tokenizer: the bundled model's tokenizer.\n"
+    "Truncates only with --max-length or when the tokenizer.json has a truncation section (as HF\n"
+    "tokenizers); a text longer than the model takes (the fewer of model_max_length and the model's\n"
+    "positions) gets \"exceeds_model_max_length\": {\"length\", \"model_max_length\"} instead of a cut.\n";
 
 /* Loads from whichever of dir / vocab / json is set (--vocab and --tokenizer each take a vocab.txt, a
  * tokenizer.json or a directory, as everywhere else). */
@@ -24,13 +30,28 @@ static int load(tok_tokenizer **tk, const char *dir, const char *vocab, const ch
     return tok_load_any(tk, dir ? dir : vocab ? vocab : json, cased ? TOK_CASE_CASED : TOK_CASE_AUTO, err, errlen);
 }
 
+/* The model's effective max length (infer_max_length): its config.json's positions when dir is a model
+ * directory that has one, else the tokenizer's model_max_length. */
+static int effective_limit(const char *dir, const tok_tokenizer *tk) {
+    if (!dir) return infer_max_length(NULL, tk);
+    char path[4096], err[256];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    bert_config cfg;
+    if (bert_config_load(&cfg, path, err, sizeof err) != BB_OK) return infer_max_length(NULL, tk);
+    int n = infer_max_length(&cfg, tk);
+    bert_config_free(&cfg);
+    return n;
+}
+
 static cJSON *int_array(const int32_t *v, int n, int stride) {
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i * stride]));
     return a;
 }
 
-static void print_encoding(const tok_encoding *e) {
+/* limit: the model's effective max length; an encoding longer than it (and not truncated) says so,
+ * where HF tokenizers warns "Token indices sequence length is longer than the specified maximum". */
+static void print_encoding(const tok_encoding *e, int limit) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "ids", int_array(e->ids, e->n, 1));
     cJSON *toks = cJSON_AddArrayToObject(o, "tokens");
@@ -41,6 +62,11 @@ static void print_encoding(const tok_encoding *e) {
     }
     cJSON_AddItemToObject(o, "type_ids", int_array(e->type_ids, e->n, 1));
     cJSON_AddNumberToObject(o, "overflow", e->overflow_a + e->overflow_b);
+    if (limit > 0 && e->n > limit) {
+        cJSON *x = cJSON_AddObjectToObject(o, "exceeds_model_max_length");
+        cJSON_AddNumberToObject(x, "length", e->n);
+        cJSON_AddNumberToObject(x, "model_max_length", limit);
+    }
     char *s = cJSON_PrintUnformatted(o);
     if (s) puts(s);
     free(s);
@@ -144,7 +170,7 @@ static char **read_texts(const char *path, long *n, int skip_bad, long *skipped,
 int cli_tokenize(int argc, char **argv) {
     const char *dir = NULL, *vocab = NULL, *json = NULL, *pair = NULL, *stats = NULL;
     const char *vs_dir = NULL, *vs_vocab = NULL, *vs_json = NULL;
-    int cased = 0, jsonl = 0, max_length = 0, first_text = 0, skip_bad = 0;
+    int cased = 0, jsonl = 0, max_length = 0, first_text = 0, side_given = 0, skip_bad = 0;
     tok_side side = TOK_SIDE_RIGHT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -171,6 +197,7 @@ int cli_tokenize(int argc, char **argv) {
             if (strcmp(s, "right") && strcmp(s, "left"))
                 return cli_usage_error("tokenize", "--truncation-side must be right or left, not '%s'", s);
             side = s[0] == 'l' ? TOK_SIDE_LEFT : TOK_SIDE_RIGHT;
+            side_given = 1;
         } else if (a[0] == '-' && a[1] == '-') {
             return cli_usage_error("tokenize", "unknown option '%s'", a);
         } else if (!first_text) {
@@ -183,7 +210,14 @@ int cli_tokenize(int argc, char **argv) {
     char err[512];
     tok_tokenizer *tk = NULL, *vs = NULL;
     if (load(&tk, dir, vocab, json, cased, err, sizeof err) != BB_OK) return cli_fail("tokenize", "%s", err);
-    if (!max_length) max_length = tok_model_max_length(tk);
+    /* As HF tokenizers: truncate only when asked (--max-length) or when the tokenizer.json says so;
+     * otherwise report what goes past the model's limit. Stats count against that limit. */
+    tok_options opt = tok_options_default();
+    int file_trunc = tok_file_truncation(tk, &opt);
+    int limit = effective_limit(dir, tk);
+    if (max_length) opt.truncation = TOK_TRUNC_LONGEST_FIRST, opt.max_length = max_length;
+    if (side_given) opt.truncation_side = side;
+    if (!max_length) max_length = file_trunc ? opt.max_length : limit;
     int status = 0;
     if (stats) {
         if ((vs_dir || vs_vocab || vs_json) && load(&vs, vs_dir, vs_vocab, vs_json, cased, err, sizeof err) != BB_OK) {
@@ -223,8 +257,6 @@ int cli_tokenize(int argc, char **argv) {
         return status;
     }
     tok_encoding *e = tok_encoding_new();
-    tok_options o = tok_options_default();
-    o.truncation = TOK_TRUNC_LONGEST_FIRST, o.max_length = max_length, o.truncation_side = side;
     if (jsonl) {
         char *line = NULL;
         size_t cap = 0;
@@ -244,13 +276,13 @@ int cli_tokenize(int argc, char **argv) {
                 status = cli_fail("tokenize", "stdin line %ld: not an object with a \"text\" string", lineno);
                 break;
             }
-            if (tok_encode(tk, t->valuestring, -1, cJSON_IsString(p) ? p->valuestring : NULL, -1, &o, e, err,
+            if (tok_encode(tk, t->valuestring, -1, cJSON_IsString(p) ? p->valuestring : NULL, -1, &opt, e, err,
                            sizeof err) != BB_OK) {
                 cJSON_Delete(j);
                 status = cli_fail("tokenize", "stdin line %ld: %s", lineno, err);
                 break;
             }
-            print_encoding(e);
+            print_encoding(e, limit);
             cJSON_Delete(j);
         }
         /* a closed or unreadable stdin is an error, not an empty input */
@@ -262,11 +294,11 @@ int cli_tokenize(int argc, char **argv) {
             if (strcmp(argv[i], "--cased") && strcmp(argv[i], "--jsonl") && strcmp(argv[i], "--skip-invalid-utf8")) i++;
             continue;
         }
-        if (tok_encode(tk, argv[i], -1, pair, -1, &o, e, err, sizeof err) != BB_OK) {
+        if (tok_encode(tk, argv[i], -1, pair, -1, &opt, e, err, sizeof err) != BB_OK) {
             status = cli_fail("tokenize", "%s", err);
             break;
         }
-        print_encoding(e);
+        print_encoding(e, limit);
     }
     tok_encoding_free(e);
     tok_free(tk);

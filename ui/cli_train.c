@@ -28,7 +28,7 @@ const char cli_train_usage[] =
     "  --seed S (42)  --mlm-probability X (0.15)  --whole-word-mask\n"
     "  --position-init normal|sinusoidal (with --config: HF's N(0, initializer_range), or sinusoids at that scale)\n"
     "  --freeze-embeddings  --freeze-layers N  --pool pooler|cls|mean (seqcls head input)  --regression\n"
-    "  --log-every N (1)  --eval-every N  --save-every N  --resume CHECKPOINT_DIR  --threads N\n"
+    "  --log-every N (1)  --eval-every N  --save-every N  --resume DIR (a checkpoint, or a run: its newest complete one)  --threads N\n"
     "Writes DIR/metrics.jsonl, DIR/checkpoint-STEP/, DIR/best/ and the final model in DIR.\n"
     "In the workbench, without --model or --config: the loaded model with the tokenizer in use.\n"
     "Ctrl-C stops after the current step and saves a checkpoint that --resume continues bit-exactly.\n";

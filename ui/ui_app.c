@@ -137,8 +137,8 @@ static void draw_too_small(viz_canvas *c) {
 }
 
 static void draw_tabs(ui_app *app, viz_canvas *c) {
-    viz_fill(c, (viz_rect){0, 0, c->w, 1}, ' ', (viz_style){252, 236, 0});
-    int x = viz_put(c, 0, 0, c->w, " bertbench ", (viz_style){231, 24, VIZ_BOLD});
+    viz_fill(c, (viz_rect){0, 0, c->w, 1}, ' ', (viz_style){VIZ_COLOUR(VIZ_C_BAR_TEXT), VIZ_COLOUR(VIZ_C_BAR), 0});
+    int x = viz_put(c, 0, 0, c->w, " bertbench ", (viz_style){VIZ_COLOUR(VIZ_C_BAR_NAME), VIZ_COLOUR(VIZ_C_BAR_NAME_BG), VIZ_BOLD});
     viz_rect rects[4];
     int vis[4], n = ui_app_layout_rects(app, c->w, c->h, rects, vis);
     char right[224], run[160] = "";
@@ -155,22 +155,22 @@ static void draw_tabs(ui_app *app, viz_canvas *c) {
         int shown = 0;
         for (int k = 0; k < n; k++) shown |= vis[k] == i;
         int focused = app->slots[app->focus] == i;
-        viz_style st = focused ? (viz_style){16, 214, VIZ_BOLD} : (viz_style){shown ? 231 : 246, 236, shown ? VIZ_BOLD : 0};
+        viz_style st = focused ? (viz_style){VIZ_COLOUR(VIZ_C_ON_ACCENT), VIZ_COLOUR(VIZ_C_FOCUS), VIZ_BOLD} : (viz_style){VIZ_COLOUR(shown ? VIZ_C_TAB_SHOWN : VIZ_C_TAB_HIDDEN), VIZ_COLOUR(VIZ_C_BAR), shown ? VIZ_BOLD : 0};
         char label[48];
         snprintf(label, sizeof label, " %s%.*s ", focused ? "*" : "", shorten && !focused ? 3 : 40, app->panes[i].name);
         x += 1;
         x += viz_put(c, x, 0, c->w - x, label, st);
     }
-    if (x + rw < c->w) viz_put(c, c->w - rw, 0, rw, right, (viz_style){250, 236, 0});
+    if (x + rw < c->w) viz_put(c, c->w - rw, 0, rw, right, (viz_style){VIZ_COLOUR(VIZ_C_BAR_TEXT), VIZ_COLOUR(VIZ_C_BAR), 0});
 }
 
 static void draw_status(ui_app *app, viz_canvas *c, int y) {
     static const char *spin_u[] = {"\xe2\xa0\x8b", "\xe2\xa0\x99", "\xe2\xa0\xb9", "\xe2\xa0\xb8",
                                    "\xe2\xa0\xbc", "\xe2\xa0\xb4", "\xe2\xa0\xa6", "\xe2\xa0\xa7"};
     static const char *spin_a[] = {"|", "/", "-", "\\"};
-    viz_fill(c, (viz_rect){0, y, c->w, 1}, ' ', (viz_style){252, 236, 0});
+    viz_fill(c, (viz_rect){0, y, c->w, 1}, ' ', (viz_style){VIZ_COLOUR(VIZ_C_BAR_TEXT), VIZ_COLOUR(VIZ_C_BAR), 0});
     int x = 0;
-    if (app->pane_mode) x += viz_put(c, 0, y, c->w, " PANE ", (viz_style){16, 214, VIZ_BOLD}) + 1;
+    if (app->pane_mode) x += viz_put(c, 0, y, c->w, " PANE ", (viz_style){VIZ_COLOUR(VIZ_C_ON_ACCENT), VIZ_COLOUR(VIZ_C_FOCUS), VIZ_BOLD}) + 1;
     if (app->running) {
         char s[96];
         int pm = app->running->permille;
@@ -178,14 +178,14 @@ static void draw_status(ui_app *app, viz_canvas *c, int y) {
         if (pm > 0) snprintf(pct, sizeof pct, " %d%%", pm / 10);
         snprintf(s, sizeof s, " %s %s...%s ", c->ascii ? spin_a[app->spin % 4] : spin_u[app->spin % 8],
                  app->running->what, pct);
-        x += viz_put(c, x, y, c->w - x, s, (viz_style){16, 79, VIZ_BOLD}) + 1;
+        x += viz_put(c, x, y, c->w - x, s, (viz_style){VIZ_COLOUR(VIZ_C_ON_ACCENT), VIZ_COLOUR(VIZ_C_BUSY), VIZ_BOLD}) + 1;
     }
     const char *m = ui_rl_matches();
     if (m)
-        viz_put(c, x, y, c->w - x, m, (viz_style){229, 236, 0});
+        viz_put(c, x, y, c->w - x, m, (viz_style){VIZ_COLOUR(VIZ_C_MESSAGE), VIZ_COLOUR(VIZ_C_BAR), 0});
     else
         viz_put(c, x, y, c->w - x, app->msg,
-                app->msg_error ? (viz_style){231, 124, VIZ_BOLD} : (viz_style){252, 236, 0});
+                app->msg_error ? (viz_style){VIZ_COLOUR(VIZ_C_BAR_NAME), VIZ_COLOUR(VIZ_C_ERROR_BG), VIZ_BOLD} : (viz_style){VIZ_COLOUR(VIZ_C_BAR_TEXT), VIZ_COLOUR(VIZ_C_BAR), 0});
 }
 
 int ui_app_draw(ui_app *app, viz_canvas *c) {
@@ -200,7 +200,7 @@ int ui_app_draw(ui_app *app, viz_canvas *c) {
     for (int i = 0; i < n; i++) {
         ui_pane *p = &app->panes[vis[i]];
         int focused = app->slots[app->focus] == vis[i];
-        viz_style bs = focused ? (viz_style){214, VIZ_DEFAULT, VIZ_BOLD} : (viz_style){242, VIZ_DEFAULT, 0};
+        viz_style bs = focused ? (viz_style){VIZ_COLOUR(VIZ_C_BORDER_FOCUS), VIZ_DEFAULT, VIZ_BOLD} : (viz_style){VIZ_COLOUR(VIZ_C_BORDER), VIZ_DEFAULT, 0};
         viz_box(c, rects[i], p->name, bs);
         viz_rect in = {rects[i].x + 1, rects[i].y + 1, rects[i].w - 2, rects[i].h - 2};
         if (in.w > 0 && in.h > 0) p->draw(app, p, c, in);

@@ -321,13 +321,13 @@ static void draw_model(attn_state *s, viz_canvas *c, viz_rect r) {
         int y = r.y + 1 + (row - 1 - first) * (th + 1);
         if (y + th > r.y + r.h) break;
         int on = layer_on(s, l);
-        viz_printf(c, r.x, y, lab, on ? VIZ_PLAIN : (viz_style){244, VIZ_DEFAULT, 0}, "L%d", l);
+        viz_printf(c, r.x, y, lab, on ? VIZ_PLAIN : (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0}, "L%d", l);
         for (int h = 0; h < a->NH; h++) {
             int sel = l == s->layer && h == s->head;
             viz_rect t = {r.x + lab + h * (tw + 1), y, tw, th};
             viz_heat_thumb(c, t, infer_attn_head(a, l, h), a->T, a->T, 0, sel);
-            if (sel) viz_restyle(c, t, (viz_style){214, 236, VIZ_BOLD}, 0);
-            else if (!on) viz_restyle(c, t, (viz_style){244, VIZ_DEFAULT, 0}, 0);
+            if (sel) viz_restyle(c, t, (viz_style){VIZ_COLOUR(VIZ_C_FOCUS), VIZ_COLOUR(VIZ_C_SELECTED_BG), VIZ_BOLD}, 0);
+            else if (!on) viz_restyle(c, t, (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0}, 0);
         }
     }
 }
@@ -344,7 +344,7 @@ static void draw_summary(attn_state *s, viz_canvas *c, viz_rect r) {
         if (!layer_shown(s, i / a->NH) || k++ < first) continue;
         const infer_head_summary *h = &a->summary[i];
         viz_style st = i == sel                    ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_REVERSE}
-                       : !layer_on(s, i / a->NH) ? (viz_style){244, VIZ_DEFAULT, 0}
+                       : !layer_on(s, i / a->NH) ? (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0}
                                                  : VIZ_PLAIN;
         viz_printf(c, r.x, y, r.w, st, "%5d %4d  %7.3f  %7.3f  %7.3f  %6.3f  %6.3f  %6.3f", i / a->NH, i % a->NH,
                    (double)h->entropy, (double)h->to_cls, (double)h->to_sep, (double)h->to_self, (double)h->to_prev,
@@ -353,14 +353,26 @@ static void draw_summary(attn_state *s, viz_canvas *c, viz_rect r) {
     }
 }
 
-/* A vector of n values as w shade cells (groups of n/w dims averaged): blue >= 0, red < 0. */
+/* The glyph of a signed value m in [-1, 1]: shades for m >= 0, strokes for m < 0, so the sign reads
+ * without colour (and in a text export) as well as in blue and red. */
+static uint32_t signed_glyph(const viz_canvas *c, float m) {
+    static const uint32_t neg[5] = {' ', 0x2212, '=', 0x2261, 0x2263}; /* − = ≡ ≣ */
+    static const char neg_ascii[5] = {' ', '-', '=', 'x', 'X'};
+    if (m >= 0) return viz_shade_glyph(c, m);
+    float a = -m > 1 ? 1 : -m;
+    int k = a < 0.02f ? 0 : 1 + (int)(a * 3.999f);
+    return c->ascii ? (uint32_t)neg_ascii[k] : neg[k];
+}
+
+/* A vector of n values as w cells (groups of n/w dims averaged): shades in blue >= 0, strokes in red < 0. */
 static void draw_vec(viz_canvas *c, int x, int y, int w, const float *v, int n, float vmax) {
     for (int d = 0; d < w; d++) {
         int i0 = d * n / w, i1 = (d + 1) * n / w;
         float sum = 0;
         for (int i = i0; i < i1; i++) sum += v[i];
         float m = i1 > i0 ? sum / (float)(i1 - i0) / vmax : 0;
-        viz_putc(c, x + d, y, viz_shade_glyph(c, fabsf(m)), (viz_style){m >= 0 ? 39 : 203, VIZ_DEFAULT, 0});
+        viz_putc(c, x + d, y, signed_glyph(c, m),
+                 (viz_style){VIZ_COLOUR(m >= 0 ? VIZ_C_POSITIVE : VIZ_C_NEGATIVE), VIZ_DEFAULT, 0});
     }
 }
 
@@ -381,7 +393,8 @@ static void draw_neuron(attn_state *s, viz_canvas *c, viz_rect r) {
     viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD};
     viz_printf(c, r.x, r.y, r.w, bold, "query %d %s (layer %d head %d): q.k/sqrt(d), softmax, key k, q*k", s->nv_key[2],
                s->labels[s->nv_key[2]], s->nv_key[0], s->nv_key[1]);
-    viz_printf(c, r.x, r.y + 1, 35, VIZ_PLAIN, "%-26s q", "query vector");
+    viz_printf(c, r.x, r.y + 1, 35, VIZ_PLAIN, "%-26s q", c->ascii ? "query vector (+ .:-=, - -=xX)"
+                                                                   : "query (+ \xe2\x96\x91\xe2\x96\x92\xe2\x96\x93\xe2\x96\x88, - \xe2\x88\x92=\xe2\x89\xa1\xe2\x89\xa3)");
     draw_vec(c, r.x + 35, r.y + 1, vw, n->query, n->HS, qmax);
     for (int t = 0; t < n->T && 2 + t < r.h; t++) {
         int y = r.y + 2 + t;
@@ -422,7 +435,7 @@ static void attn_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
                         : s->busy   ? "computing attention..."
                                     : "`attention TEXT` (or `attn TEXT`, or plain text here) draws every layer and head.";
         viz_put(c, r.x, r.y, r.w, m, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
-        if (s->err[0]) viz_put(c, r.x, r.y + 1, r.w, s->err, (viz_style){196, VIZ_DEFAULT, 0});
+        if (s->err[0]) viz_put(c, r.x, r.y + 1, r.w, s->err, (viz_style){VIZ_COLOUR(VIZ_C_ERROR), VIZ_DEFAULT, 0});
         return;
     }
     header(app, s, c, r);

@@ -371,7 +371,7 @@ static int draw_segments(ui_app *app, cmp_state *s, viz_canvas *c, int y, int w,
                 o += (size_t)snprintf(pieces[k] + o, o < sizeof pieces[k] ? sizeof pieces[k] - o : 0, "%s%s",
                                       i > ranges[k][0] ? " " : "", e[k]->tokens[idx[k][i]]);
         }
-        viz_style st = diff ? (viz_style){214, VIZ_DEFAULT, VIZ_BOLD} : VIZ_PLAIN;
+        viz_style st = diff ? (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD} : VIZ_PLAIN;
         if (y < c->h) {
             viz_put(c, 0, y, 15, vis, st);
             viz_put(c, 16, y, colw, pieces[0], st);
@@ -452,7 +452,7 @@ static void cmp_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
             viz_put(c, r.x, r.y + 1, r.w,
                     "shows TEXT through the current tokenizer (A) and another (B); with a model, fill-mask and attention too",
                     VIZ_PLAIN);
-        if (s->err[0]) viz_put(c, r.x, r.y + 2, r.w, s->err, (viz_style){196, VIZ_DEFAULT, 0});
+        if (s->err[0]) viz_put(c, r.x, r.y + 2, r.w, s->err, (viz_style){VIZ_COLOUR(VIZ_C_ERROR), VIZ_DEFAULT, 0});
         return;
     }
     viz_canvas t;

@@ -161,7 +161,7 @@ static void mask_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
                         : s->busy   ? "ranking..."
                                     : "`mask The capital of France is [MASK].` ranks the vocabulary at each [MASK].";
         viz_put(c, r.x, r.y, r.w, m, bold);
-        if (s->err[0]) viz_put(c, r.x, r.y + 1, r.w, s->err, (viz_style){196, VIZ_DEFAULT, 0});
+        if (s->err[0]) viz_put(c, r.x, r.y + 1, r.w, s->err, (viz_style){VIZ_COLOUR(VIZ_C_ERROR), VIZ_DEFAULT, 0});
         return;
     }
     /* Lines are laid out top to bottom; `scroll` skips the first ones. */
@@ -169,7 +169,7 @@ static void mask_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     int y = r.y - s->scroll;
     if (y >= r.y) viz_printf(c, r.x, y, r.w, dim, "%s", f->text);
     if (s->label[0] && y + 1 >= r.y && y + 1 < r.y + r.h)
-        viz_printf(c, r.x, y + 1, r.w, (viz_style){79, VIZ_DEFAULT, 0}, "weights: %s", s->label);
+        viz_printf(c, r.x, y + 1, r.w, (viz_style){VIZ_COLOUR(VIZ_C_GOOD), VIZ_DEFAULT, 0}, "weights: %s", s->label);
     y += 2;
     for (int m = 0; m < f->fm.n_masks; m++) {
         const infer_mask *mk = &f->fm.masks[m];
@@ -178,7 +178,7 @@ static void mask_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
                        mk->k > 0 && mk->preds[0].sequence ? mk->preds[0].sequence : "");
         y++;
         if (m < f->n_ranks && y >= r.y && y < r.y + r.h)
-            viz_printf(c, r.x, y, r.w, (viz_style){214, VIZ_DEFAULT, VIZ_BOLD}, "'%s': rank %d, p = %.4f", f->word,
+            viz_printf(c, r.x, y, r.w, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD}, "'%s': rank %d, p = %.4f", f->word,
                        f->ranks[m], (double)f->probs[m]);
         if (m < f->n_ranks) y++;
         const char *labels[TOP_K];

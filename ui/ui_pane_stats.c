@@ -283,7 +283,7 @@ static double pct(long a, long b) { return b ? 100.0 * (double)a / (double)b : 0
 /* One tokenizer's numbers in r. */
 static void draw_side(viz_canvas *c, viz_rect r, const char *name, const tok_stats *s) {
     viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD}, dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM};
-    viz_style warn = {214, VIZ_DEFAULT, VIZ_BOLD};
+    viz_style warn = {VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD};
     char a[32], b[32];
     int row = r.y, *y = &row;
     LINE(bold, "%s", name);
@@ -334,7 +334,7 @@ static void stats_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
                     "shows tokens per text, what truncation cuts, [UNK] rate and fertility; `--vocab FILE` adds a "
                     "second tokenizer side by side, `--max N` sets the length",
                     VIZ_PLAIN);
-        if (s->err[0]) viz_put(c, r.x, r.y + 2, r.w, s->err, (viz_style){196, VIZ_DEFAULT, 0});
+        if (s->err[0]) viz_put(c, r.x, r.y + 2, r.w, s->err, (viz_style){VIZ_COLOUR(VIZ_C_ERROR), VIZ_DEFAULT, 0});
         return;
     }
     viz_printf(c, r.x, r.y, r.w, bold, "corpus %s", s->path);

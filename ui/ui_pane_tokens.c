@@ -135,7 +135,7 @@ static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
         return;
     }
     if (s->err[0] && s->enc->n == 0) {
-        viz_put(c, r.x, r.y, r.w, s->err, (viz_style){196, VIZ_DEFAULT, VIZ_BOLD});
+        viz_put(c, r.x, r.y, r.w, s->err, (viz_style){VIZ_COLOUR(VIZ_C_ERROR), VIZ_DEFAULT, VIZ_BOLD});
         return;
     }
     int flags = app->show_ws ? VIZ_TOK_WHITESPACE : 0;
@@ -151,7 +151,7 @@ static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     int x = r.x + viz_printf(c, r.x, y, r.w, bold, "%d tokens", t.n);
     x += viz_printf(c, x, y, r.x + r.w - x, VIZ_PLAIN, " (%d special%s%d [UNK]), %d chars \xc2\xb7 ", nspecial,
                     nunk ? ", " : ", ", nunk, s->text_chars);
-    viz_put(c, x, y, r.x + r.w - x, trunc, t.n > tok_model_max_length(app->tk) ? (viz_style){214, VIZ_DEFAULT, VIZ_BOLD} : dim);
+    viz_put(c, x, y, r.x + r.w - x, trunc, t.n > tok_model_max_length(app->tk) ? (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD} : dim);
     y++;
     const int labw = 11;
     if (s->have_stages && y < r.y + r.h) {

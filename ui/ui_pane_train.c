@@ -12,11 +12,10 @@
 #include "ui_session.h"
 #include "viz_plot.h"
 
-static const int run_colours[6] = {39, 213, 118, 208, 51, 226};
 enum { SPIKE_WINDOW = 20, MAX_EPOCH_MARKS = 24 };
 #define SPIKE_Z 4.0
 
-static int run_colour(int i) { return run_colours[i % 6]; }
+static int run_colour(int i) { return viz_run_colour(i); }
 
 static const char *base_name(const char *p) {
     const char *s = p ? strrchr(p, '/') : NULL;
@@ -39,7 +38,7 @@ static void draw_table(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
         viz_put(c, r.x, r.y + 1, r.w, "`train --help` lists the options (those of `bertbench train`).", VIZ_PLAIN);
         return;
     }
-    viz_style hs = {250, VIZ_DEFAULT, VIZ_BOLD};
+    viz_style hs = {VIZ_COLOUR(VIZ_C_HEADING), VIZ_DEFAULT, VIZ_BOLD};
     viz_printf(c, r.x, r.y, r.w, hs, "%-10s %-11s %-6s %-10s %-12s %6s %9s %9s %8s %6s %6s %8s", "run", "status",
                "task", "init", "data", "steps", "train", "eval", "ppl", "acc", "F1", "time");
     int row = 1;
@@ -70,7 +69,7 @@ static void draw_table(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     if (row + 1 < r.h)
         viz_put(c, r.x, r.y + row + 1, r.w,
                 "n next run  r plot  o overlay other runs  `plot show RUN` / `plot hide RUN`  `csv [RUN] FILE`",
-                (viz_style){244, VIZ_DEFAULT, 0});
+                (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
 }
 
 /* ---- plots ------------------------------------------------------------------------------------ */
@@ -137,7 +136,7 @@ static void small_plot(viz_canvas *c, viz_rect r, const char *title, const doubl
                                    .y = sy,
                                    .n = k,
                                    .kind = VIZ_SERIES_POINTS,
-                                   .style = {196, VIZ_DEFAULT, VIZ_BOLD},
+                                   .style = {VIZ_COLOUR(VIZ_C_SPIKE), VIZ_DEFAULT, VIZ_BOLD},
                                    .glyph = c->ascii ? '^' : 0x25b2,
                                    .label = "spike"};
     }
@@ -162,7 +161,7 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     int x = r.x;
     x += viz_printf(c, x, r.y, r.w, (viz_style){(int16_t)run_colour(u->cur), VIZ_DEFAULT, VIZ_BOLD}, "%s ",
                     cur->run->name);
-    x += viz_printf(c, x, r.y, r.x + r.w - x, (viz_style){16, live && !u->st.paused ? 79 : 244, VIZ_BOLD}, " %s ",
+    x += viz_printf(c, x, r.y, r.x + r.w - x, (viz_style){VIZ_COLOUR(VIZ_C_ON_ACCENT), VIZ_COLOUR(live && !u->st.paused ? VIZ_C_BUSY : VIZ_C_MUTED), VIZ_BOLD}, " %s ",
                     status);
     enum { BAR = 20 };
     double frac = total > 0 ? (double)step / (double)total : 0;
@@ -170,7 +169,7 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     for (int i = 0; i < BAR && x < r.x + r.w; i++, x++) {
         double f = frac * BAR - i;
         uint32_t g = c->ascii ? (f >= 1 ? '#' : f > 0.5 ? '=' : '-') : f >= 1 ? 0x2588 : f > 0.5 ? 0x258c : 0x2591;
-        viz_putc(c, x, r.y, g, (viz_style){f > 0.5 ? 79 : 238, VIZ_DEFAULT, 0});
+        viz_putc(c, x, r.y, g, (viz_style){VIZ_COLOUR(f > 0.5 ? VIZ_C_GOOD : VIZ_C_MUTED), VIZ_DEFAULT, 0});
     }
     double elapsed = live ? u->st.elapsed_s : cv->n ? cv->time[cv->n - 1] : 0;
     double tps = live ? u->st.tokens_per_s : cv->n ? cv->tps[cv->n - 1] : 0;
@@ -215,7 +214,7 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
         char split[64] = "";
         if (cv->skipped[1] > 0)
             snprintf(split, sizeof split, ": %d training, %d eval", cv->skipped[0], cv->skipped[1]);
-        viz_printf(c, r.x, r.y + 2, r.w, (viz_style){214, VIZ_DEFAULT, VIZ_BOLD}, "%d line%s skipped (not UTF-8)%s",
+        viz_printf(c, r.x, r.y + 2, r.w, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD}, "%d line%s skipped (not UTF-8)%s",
                    skipped, skipped == 1 ? "" : "s", split);
     }
     /* main plot: other runs (smoothed), then raw, smoothed, eval points, spikes of this one */
@@ -243,7 +242,7 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
         nov++;
     }
     snprintf(elab, sizeof elab, "smoothed %.2g", u->ema);
-    ss[ns++] = (viz_series){.x = v.x, .y = v.y, .n = v.n, .style = {242, VIZ_DEFAULT, VIZ_DIM}, .label = "raw"};
+    ss[ns++] = (viz_series){.x = v.x, .y = v.y, .n = v.n, .style = {VIZ_COLOUR(VIZ_C_RAW), VIZ_DEFAULT, VIZ_DIM}, .label = "raw"};
     ss[ns++] = (viz_series){
         .x = v.x, .y = ema, .n = v.n, .style = {(int16_t)run_colour(u->cur), VIZ_DEFAULT, VIZ_BOLD}, .label = elab};
     if (v.ne)
@@ -251,7 +250,7 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
                                 .y = v.ey,
                                 .n = v.ne,
                                 .kind = VIZ_SERIES_POINTS,
-                                .style = {214, VIZ_DEFAULT, VIZ_BOLD},
+                                .style = {VIZ_COLOUR(VIZ_C_EVAL), VIZ_DEFAULT, VIZ_BOLD},
                                 .glyph = c->ascii ? 'o' : 0x25c6,
                                 .label = "eval"};
     double *spx = malloc(sizeof(double) * (size_t)(v.n ? v.n : 1)),
@@ -264,7 +263,7 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
                                 .y = spy,
                                 .n = k,
                                 .kind = VIZ_SERIES_POINTS,
-                                .style = {196, VIZ_DEFAULT, VIZ_BOLD},
+                                .style = {VIZ_COLOUR(VIZ_C_SPIKE), VIZ_DEFAULT, VIZ_BOLD},
                                 .glyph = c->ascii ? '^' : 0x25b2,
                                 .label = "spike"};
     char ylab[64];
@@ -280,7 +279,7 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     if (mr.h >= 5 && viz_plot_draw(c, mr, &p) == 0)
         viz_put(c, mr.x + mr.w / 2 - 10, mr.y + mr.h / 2, mr.w / 2,
                 live || u->starting ? "waiting for the first step..." : "no steps logged",
-                (viz_style){244, VIZ_DEFAULT, 0});
+                (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
     free(spx), free(spy);
     for (int i = 0; i < nov; i++) view_free(&ov[i]), free(oema[i]);
     /* small plots: learning rate, grad norm (with its spikes), tokens/s */
@@ -298,7 +297,7 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     viz_put(c, r.x, r.y + r.h - 1, r.w,
             "p pause/resume  X stop  s checkpoint  e eval  l log  t step/time  z zoom  -/+ smooth  [/] skip  r runs  "
             "n next run  o overlay",
-            (viz_style){244, VIZ_DEFAULT, 0});
+            (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
 out:
     free(ema), free(sl), free(sg);
     view_free(&v);

@@ -12,6 +12,7 @@
 #include <wchar.h>
 
 #include "bb_err.h"
+#include "viz_theme.h"
 
 static int term_active;
 static int term_mode = UI_MONO;
@@ -25,18 +26,6 @@ int ui_term_pick_mode(int has_colors, int colors, const char *no_color, const ch
     if (no_color && *no_color) return UI_MONO; /* https://no-color.org: any non-empty value */
     if (!has_colors || colors < 8) return UI_MONO;
     return colors >= 256 ? UI_COLOR256 : UI_COLOR8;
-}
-
-int ui_term_nearest8(int idx) {
-    if (idx < 0) return -1;
-    if (idx < 16) return idx & 7;
-    uint32_t rgb = viz_rgb(idx, 0);
-    int r = (int)(rgb >> 16), g = (int)(rgb >> 8 & 255), b = (int)(rgb & 255);
-    /* Colour when one channel stands out, else black/white by brightness. */
-    int mx = r > g ? (r > b ? r : b) : (g > b ? g : b), mn = r < g ? (r < b ? r : b) : (g < b ? g : b);
-    if (mx - mn < 48) return (r + g + b) / 3 > 110 ? COLOR_WHITE : COLOR_BLACK;
-    int t = (mx + mn) / 2;
-    return (r > t ? COLOR_RED : 0) | (g > t ? COLOR_GREEN : 0) | (b > t ? COLOR_BLUE : 0);
 }
 
 void ui_term_end(void) {
@@ -84,11 +73,12 @@ int ui_term_init(FILE *out, FILE *in, int *utf8, char *err, size_t errlen) {
     nonl();
     keypad(stdscr, TRUE);
     set_escdelay(25);
-    term_mode = ui_term_pick_mode(has_colors(), has_colors() ? COLORS : 0, getenv("NO_COLOR"),
-                                  getenv("BERTBENCH_COLORS"));
-    if (term_mode != UI_MONO) {
-        start_color();
+    /* COLORS is only known after start_color(); it is not called at all when no colour is wanted. */
+    const char *no_color = getenv("NO_COLOR"), *override = getenv("BERTBENCH_COLORS");
+    term_mode = UI_MONO;
+    if (ui_term_pick_mode(has_colors(), 256, no_color, override) != UI_MONO && start_color() == OK) {
         use_default_colors();
+        term_mode = ui_term_pick_mode(has_colors(), COLORS, no_color, override);
     }
     return BB_OK;
 }
@@ -104,9 +94,11 @@ static attr_t to_attr(uint8_t a) {
     return r;
 }
 
+/* fg, bg: canvas colours (theme names or xterm indices), resolved here for the terminal's mode. */
 static int pair_for(int fg, int bg) {
     if (term_mode == UI_MONO) return 0;
-    if (term_mode == UI_COLOR8) fg = ui_term_nearest8(fg), bg = ui_term_nearest8(bg);
+    if (term_mode == UI_COLOR8) fg = viz_colour_8(fg), bg = viz_colour_8(bg);
+    else fg = viz_colour_256(fg), bg = viz_colour_256(bg);
     if (fg < 0 && bg < 0) return 0;
     /* alloc_pair keeps its own table; the last pair is cached because runs of one style are common */
     static int last_fg = -2, last_bg = -2, last_pair;
@@ -128,8 +120,15 @@ void ui_term_blit(const viz_canvas *c, int cx, int cy) {
             if (!p->mark) wc[1] = 0;
             int pair = pair_for(p->fg, p->bg);
             attr_t a = to_attr(p->attr);
-            /* Monochrome: a background colour marks something (a chip, a selection); keep it visible. */
-            if (term_mode == UI_MONO && p->bg >= 0 && !(p->attr & VIZ_REVERSE)) a |= WA_UNDERLINE;
+            if (term_mode == UI_MONO) {
+                /* The theme says what stands for each colour; a reversed cell whose colour also asks
+                 * for reverse is underlined instead, so it does not flip back. A plain xterm
+                 * background marks something (a chip, a selection): keep it visible. */
+                uint8_t m = viz_colour_mono(p->fg) | viz_colour_mono(p->bg);
+                if ((p->attr & VIZ_REVERSE) && (m & VIZ_REVERSE)) m = (uint8_t)((m & ~VIZ_REVERSE) | VIZ_UNDERLINE);
+                a |= to_attr(m);
+                if (p->bg >= 0 && p->bg < 256 && !(p->attr & VIZ_REVERSE)) a |= WA_UNDERLINE;
+            }
             cchar_t cc;
             setcchar(&cc, wc, a, (short)0, &pair);
             mvadd_wch(y, x, &cc);

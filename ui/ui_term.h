@@ -1,9 +1,10 @@
 /* ui_term.h — the one place that owns the terminal (htop's CRT): curses init and teardown, the
  * colour mode, and copying a viz_canvas onto the screen.
  *
- * Colour modes: 256 colours when the terminal has them, 8 otherwise (canvas colours mapped to the
- * nearest of the eight), and monochrome (attributes only) when NO_COLOR is set or the terminal has no
- * colour. BERTBENCH_COLORS=256|8|mono overrides the choice. Every exit path (normal, fatal signal,
+ * Colour modes: 256 colours when the terminal has them (known after start_color()), 8 otherwise,
+ * and monochrome (attributes only) when NO_COLOR is set or the terminal has no colour. Canvas colours
+ * are theme names (viz_theme.h) resolved here: the 256-colour index, the 8-colour fallback, or the
+ * monochrome attribute. BERTBENCH_COLORS=256|8|mono overrides the choice. Every exit path (normal, fatal signal,
  * exit()) restores the terminal.
  */
 #ifndef BB_UI_TERM_H
@@ -28,7 +29,5 @@ int ui_term_colors(void);
 void ui_term_blit(const viz_canvas *c, int cx, int cy);
 /* The colour mode for a terminal that offers `colors` colours, given NO_COLOR and the override. */
 int ui_term_pick_mode(int has_colors, int colors, const char *no_color, const char *override);
-/* The nearest of the 8 basic colours for an xterm-256 index. */
-int ui_term_nearest8(int idx);
 
 #endif

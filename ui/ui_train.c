@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ckpt_dir.h"
 #include "cli_train.h"
 #include "tok.h"
 #include "ui_session.h"
@@ -578,9 +579,14 @@ int ui_cmd_resume(ui_app *app, const char *args, char *err, size_t errlen) {
     sess_run *r = u->runs[idx].run;
     if (r->problem) return bb_err(err, errlen, BB_EINVAL, "resume: %s", r->problem);
     if (r->status == SESS_RUN_FINISHED) return bb_err(err, errlen, BB_EINVAL, "resume: run %s has finished", r->name);
-    if (!r->last_checkpoint)
-        return bb_err(err, errlen, BB_EINVAL, "resume: run %s saved no checkpoint (--save-every N makes some)",
-                      r->name);
+    /* the newest complete checkpoint on disk: a kill can land after a save and before the session noted it */
+    char from[4096];
+    if (trainer_ckpt_latest(r->checkpoint_dir, from, sizeof from, NULL, 0) != BB_OK) {
+        if (!r->last_checkpoint)
+            return bb_err(err, errlen, BB_EINVAL, "resume: run %s saved no checkpoint (--save-every N makes some)",
+                          r->name);
+        snprintf(from, sizeof from, "%s", r->last_checkpoint);
+    }
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(r->config, "args");
     if (!cJSON_IsString(a)) return bb_err(err, errlen, BB_EINVAL, "resume: run %s has no recorded options", r->name);
     int rc = split_args(u, a->valuestring, err, errlen);
@@ -596,8 +602,8 @@ int ui_cmd_resume(ui_app *app, const char *args, char *err, size_t errlen) {
         return rc;
     }
     u->cur = idx;
-    ui_app_message(app, 0, "resuming %s from %s", r->name, r->last_checkpoint);
-    return submit_start(app, u, idx, r->last_checkpoint, err, errlen);
+    ui_app_message(app, 0, "resuming %s from %s", r->name, from);
+    return submit_start(app, u, idx, from, err, errlen);
 }
 
 /* ---- snapshots of the live run: `use run`, `watch N` ----------------------------------------------- */

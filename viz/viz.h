@@ -8,12 +8,13 @@
  *                     .cont_prefix = "##"};
  *     viz_token_chips(&canvas, (viz_rect){0, 0, 80, 4}, &t, 0, 0);
  *
- * Colours are xterm-256 indices; the UI maps them down to 8 colours or to attributes only.
+ * Colours are names from the theme (viz_theme.h); the UI maps them to 256 or 8 colours or to attributes.
  */
 #ifndef BB_VIZ_H
 #define BB_VIZ_H
 
 #include "viz_canvas.h"
+#include "viz_theme.h"
 
 /* ---- glyphs ---- */
 /* Shade for a fraction in [0,1]: " ░▒▓█" (" .:-=+*#%@" in ASCII). */
@@ -36,12 +37,14 @@ typedef struct {
     const char *cont_prefix;      /* "##" for WordPiece: drawn dim; NULL: none */
     const char *const *display;   /* (n) chip text instead of tokens[i]; a NULL entry joins token i
                                      to the chip before it (viz_bytelevel_display); NULL: tokens */
+    const unsigned char *cut;     /* (n) 1 for a token past the max length, drawn greyed after a
+                                     scissors marker and flagged "cut" in the table; NULL: none */
 } viz_tokens;
 
 enum { VIZ_TOK_WHITESPACE = 1 }; /* draw ' ' '\t' '\n' in tokens as ⋅ → ↵ */
 
 /* The style of token i's chip: alternating per word, shaded per piece, segment B in another hue,
- * special tokens purple, [UNK] red. */
+ * special tokens purple, [UNK] red, cut tokens grey. */
 viz_style viz_token_style(const viz_tokens *t, int i);
 /* Chips: the tokens in reading order, wrapped to r.w; pieces of one word joined without a gap.
  * Skips the first `scroll` lines. Returns the number of lines the whole chip text needs. */
@@ -80,6 +83,10 @@ typedef struct {
 /* Draws labels, an index ruler, the cells and a footer line with the cursor's exact value. Returns
  * the block size k (1 unless fit shrank the matrix). */
 int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h);
+/* The heatmap's scale, right-aligned to end at column `right` of row y: "scale 0", the ramp's shades
+ * in their colours, then vmax. Draws nothing when it needs more than maxw - 2 columns. Returns the
+ * columns it took plus one (0 when not drawn). */
+int viz_heat_legend(viz_canvas *c, int right, int y, int maxw, float vmax);
 /* A small picture of a matrix (max-pooled to fit r); `selected` draws it highlighted. */
 void viz_heat_thumb(viz_canvas *c, viz_rect r, const float *v, int rows, int cols, float vmax,
                     int selected);

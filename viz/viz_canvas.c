@@ -7,6 +7,7 @@
 #include <utf8proc.h>
 
 #include "bb_err.h"
+#include "viz_theme.h"
 
 int viz_canvas_init(viz_canvas *c, int w, int h, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
@@ -265,8 +266,9 @@ static void sgr(sbuf *b, const viz_cell *p) {
     if (p->attr & VIZ_DIM) sb_str(b, ";2");
     if (p->attr & VIZ_UNDERLINE) sb_str(b, ";4");
     if (p->attr & VIZ_REVERSE) sb_str(b, ";7");
-    if (p->fg != VIZ_DEFAULT) sb_fmt(b, ";38;5;%d", p->fg);
-    if (p->bg != VIZ_DEFAULT) sb_fmt(b, ";48;5;%d", p->bg);
+    int fg = viz_colour_256(p->fg), bg = viz_colour_256(p->bg);
+    if (fg >= 0) sb_fmt(b, ";38;5;%d", fg);
+    if (bg >= 0) sb_fmt(b, ";48;5;%d", bg);
     sb_str(b, "m");
 }
 
@@ -293,7 +295,8 @@ uint32_t viz_rgb(int idx, uint32_t fallback) {
     static const uint32_t base[16] = {0x000000, 0xcd0000, 0x00cd00, 0xcdcd00, 0x0000ee, 0xcd00cd,
                                       0x00cdcd, 0xe5e5e5, 0x7f7f7f, 0xff0000, 0x00ff00, 0xffff00,
                                       0x5c5cff, 0xff00ff, 0x00ffff, 0xffffff};
-    if (idx < 0 || idx > 255) return fallback;
+    idx = viz_colour_256(idx);
+    if (idx < 0) return fallback;
     if (idx < 16) return base[idx];
     if (idx < 232) {
         static const int lv[6] = {0, 95, 135, 175, 215, 255};

@@ -20,11 +20,10 @@ uint32_t viz_shade_glyph(const viz_canvas *c, float frac) {
 }
 
 int viz_heat_colour(float frac) {
-    /* A perceptually ordered 256-colour ramp from dark blue-grey through teal to yellow. */
-    static const int ramp[10] = {238, 60, 61, 67, 31, 37, 72, 107, 149, 226};
+    /* The theme's ramp: a perceptually ordered run from dark blue-grey through teal to yellow. */
     if (!(frac > 0)) frac = 0;
     if (frac > 1) frac = 1;
-    return ramp[(int)(frac * 9.999f)];
+    return VIZ_COLOUR(VIZ_C_HEAT0 + (int)(frac * 9.999f));
 }
 
 void viz_box(viz_canvas *c, viz_rect r, const char *title, viz_style st) {
@@ -155,17 +154,33 @@ int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h) {
             for (int q = 0; q < cellw; q++) viz_putc(c, x + q, y, g, st);
         }
     }
+    int legw = viz_heat_legend(c, r.x + r.w, r.y + r.h - 1, r.w, vmax);
     if (h->cur_r >= 0 && h->cur_c >= 0 && h->cur_r < h->rows && h->cur_c < h->cols) {
         const char *ql = h->row_labels ? h->row_labels[h->cur_r] : "";
         const char *kl = h->col_labels ? h->col_labels[h->cur_c] : "";
-        int x = r.x + viz_printf(c, r.x, r.y + r.h - 1, r.w, VIZ_PLAIN, "q%d %s %s k%d %s = %.4f", h->cur_r, ql,
+        int x = r.x + viz_printf(c, r.x, r.y + r.h - 1, r.w - legw, VIZ_PLAIN, "q%d %s %s k%d %s = %.4f", h->cur_r, ql,
                                  c->ascii ? "->" : "\xe2\x86\x92", h->cur_c, kl,
                                  (double)h->v[(long)h->cur_r * h->cols + h->cur_c]);
         if (k > 1)
-            viz_printf(c, x, r.y + r.h - 1, r.x + r.w - x, dim, "  (overview: %dx%d blocks, block mean %.4f)", k, k,
+            viz_printf(c, x, r.y + r.h - 1, r.x + r.w - legw - x, dim, "  (overview: %dx%d blocks, block mean %.4f)", k, k,
                        (double)block_mean(h, cr * k, cc * k, k));
     }
     return k;
+}
+
+int viz_heat_legend(viz_canvas *c, int right, int y, int maxw, float vmax) {
+    char hi[24];
+    snprintf(hi, sizeof hi, " %.2g", (double)vmax);
+    static const float steps[5] = {0.05f, 0.3f, 0.55f, 0.8f, 1.0f};
+    int w = 8 + 5 + viz_text_width(hi, -1); /* "  scale 0" less one, the ramp, the top value */
+    if (w + 2 > maxw) return 0;
+    int x = right - w;
+    viz_style dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM};
+    x += viz_put(c, x, y, 8, " scale 0", dim);
+    for (int i = 0; i < 5; i++)
+        x += viz_putc(c, x, y, viz_shade_glyph(c, steps[i]), (viz_style){(int16_t)viz_heat_colour(steps[i]), VIZ_DEFAULT, 0});
+    viz_put(c, x, y, right - x, hi, dim);
+    return w + 1;
 }
 
 void viz_heat_thumb(viz_canvas *c, viz_rect r, const float *v, int rows, int cols, float vmax,
@@ -183,7 +198,7 @@ void viz_heat_thumb(viz_canvas *c, viz_rect r, const float *v, int rows, int col
                 for (int j = j0; j < j1 && j < cols; j++)
                     if (v[(long)i * cols + j] > m) m = v[(long)i * cols + j];
             float f = m / vmax;
-            viz_style st = {(int16_t)viz_heat_colour(f), selected ? 236 : VIZ_DEFAULT,
+            viz_style st = {(int16_t)viz_heat_colour(f), selected ? VIZ_COLOUR(VIZ_C_SELECTED_BG) : VIZ_DEFAULT,
                             selected ? VIZ_BOLD : 0};
             viz_putc(c, r.x + x, r.y + y, viz_shade_glyph(c, f), st);
         }
@@ -222,7 +237,7 @@ int viz_bars_draw(viz_canvas *c, viz_rect r, const viz_bars *b, int scroll) {
         float f = b->values[i] / vmax;
         if (!(f > 0)) f = 0;
         if (f > 1) f = 1;
-        viz_style bs = {i == b->highlight ? 214 : 39, VIZ_DEFAULT, 0};
+        viz_style bs = {VIZ_COLOUR(i == b->highlight ? VIZ_C_BAR_HIGHLIGHT : VIZ_C_BAR_FILL), VIZ_DEFAULT, 0};
         int x = r.x + labw + 1;
         if (c->ascii) {
             int full = (int)lrintf(f * (float)barw);

@@ -238,10 +238,10 @@ long viz_plot_draw(viz_canvas *c, viz_rect r, const viz_plot *p) {
                 continue;
             }
             for (int m = 0; m < n_marks; m++)
-                if (mark_col[m] == cx) viz_putc(c, x0 + cx, y0 + cy, c->ascii ? ':' : 0x250a, (viz_style){240, VIZ_DEFAULT, 0});
+                if (mark_col[m] == cx) viz_putc(c, x0 + cx, y0 + cy, c->ascii ? ':' : 0x250a, (viz_style){VIZ_COLOUR(VIZ_C_MARK), VIZ_DEFAULT, 0});
         }
     /* y axis */
-    viz_style axs = {244, VIZ_DEFAULT, 0};
+    viz_style axs = {VIZ_COLOUR(VIZ_C_AXIS), VIZ_DEFAULT, 0};
     for (int cy = 0; cy < g.ph; cy++) viz_putc(c, ax, y0 + cy, c->ascii ? '|' : 0x2502, axs);
     for (int i = 0; i < nyt; i++) {
         int cy = DOT_Y(yt[i]) / g.sy;
@@ -277,7 +277,7 @@ long viz_plot_draw(viz_canvas *c, viz_rect r, const viz_plot *p) {
     else xl_top = xl_w > 0;
     /* header: y label left, legend right */
     int hx = r.x;
-    if (p->ylabel) hx += viz_put(c, r.x, r.y, r.w, p->ylabel, (viz_style){250, VIZ_DEFAULT, VIZ_BOLD}) + 1;
+    if (p->ylabel) hx += viz_put(c, r.x, r.y, r.w, p->ylabel, (viz_style){VIZ_COLOUR(VIZ_C_HEADING), VIZ_DEFAULT, VIZ_BOLD}) + 1;
     if (xl_top) hx += viz_printf(c, hx, r.y, r.x + r.w - hx, axs, "(x: %s)", p->xlabel) + 1;
     char item[96];
     int right = r.x + r.w;

@@ -17,6 +17,7 @@
 #define BB_VIZ_PLOT_H
 
 #include "viz_canvas.h"
+#include "viz_theme.h"
 
 enum { VIZ_SERIES_LINE = 0, VIZ_SERIES_POINTS = 1 };
 

@@ -16,16 +16,26 @@ static int continues(const viz_tokens *t, int i) {
            (!t->type_ids || t->type_ids[i] == t->type_ids[i - 1]);
 }
 
+/* Token i starts a chip: it is not joined to the one before it by the display grouping. */
+static int starts_chip(const viz_tokens *t, int i) { return !t->display || t->display[i]; }
+
+static int is_cut(const viz_tokens *t, int i) { return t->cut && t->cut[i]; }
+
 viz_style viz_token_style(const viz_tokens *t, int i) {
-    /* (segment, word parity, piece parity) -> background */
-    static const int16_t bg[2][2][2] = {{{24, 31}, {29, 36}}, {{94, 136}, {130, 172}}};
-    if (t->unk_id >= 0 && t->ids && t->ids[i] == t->unk_id) return (viz_style){231, 160, VIZ_BOLD};
-    if (is_special(t, i)) return (viz_style){231, 90, VIZ_BOLD};
+    /* (segment, word parity, piece parity) -> background; the theme gives each a monochrome
+     * attribute that alternates per piece too */
+    static const int bg[2][2][2] = {{{VIZ_C_CHIP_A00, VIZ_C_CHIP_A01}, {VIZ_C_CHIP_A10, VIZ_C_CHIP_A11}},
+                                    {{VIZ_C_CHIP_B00, VIZ_C_CHIP_B01}, {VIZ_C_CHIP_B10, VIZ_C_CHIP_B11}}};
+    if (is_cut(t, i)) return (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_COLOUR(VIZ_C_CHIP_CUT), 0};
+    if (t->unk_id >= 0 && t->ids && t->ids[i] == t->unk_id)
+        return (viz_style){VIZ_COLOUR(VIZ_C_CHIP_TEXT), VIZ_COLOUR(VIZ_C_CHIP_UNK), VIZ_BOLD};
+    if (is_special(t, i)) return (viz_style){VIZ_COLOUR(VIZ_C_CHIP_TEXT), VIZ_COLOUR(VIZ_C_CHIP_SPECIAL), VIZ_BOLD};
     int seg = t->type_ids && t->type_ids[i] ? 1 : 0;
     int w = word_of(t, i);
+    /* count chips, not tokens: byte-level pieces joined into one grapheme chip are one piece */
     int piece = 0;
-    for (int k = i; k > 0 && continues(t, k); k--) piece++;
-    return (viz_style){231, bg[seg][(w < 0 ? 0 : w) & 1][piece & 1], 0};
+    for (int k = i; k > 0 && continues(t, k); k--) piece += starts_chip(t, k - 1);
+    return (viz_style){VIZ_COLOUR(VIZ_C_CHIP_TEXT), VIZ_COLOUR(bg[seg][(w < 0 ? 0 : w) & 1][piece & 1]), 0};
 }
 
 char *viz_visible_ws(char *dst, size_t cap, const char *src, int flags, int ascii) {
@@ -61,9 +71,6 @@ static void place(viz_rect r, int *x, int *y, int width, int gap) {
     }
 }
 
-/* Token i starts a chip: it is not joined to the one before it by the display grouping. */
-static int starts_chip(const viz_tokens *t, int i) { return !t->display || t->display[i]; }
-
 int viz_token_chips(viz_canvas *c, viz_rect r, const viz_tokens *t, int flags, int scroll) {
     int x = 0, y = 0;
     size_t plen = t->cont_prefix ? strlen(t->cont_prefix) : 0;
@@ -77,7 +84,18 @@ int viz_token_chips(viz_canvas *c, viz_rect r, const viz_tokens *t, int flags, i
         viz_visible_ws(vis, sizeof vis, src, flags, c->ascii);
         int w = viz_text_width(vis, -1);
         if (w > r.w) w = r.w;
-        place(r, &x, &y, w, continues(t, i) ? 0 : 1);
+        if (i > 0 && is_cut(t, i) != is_cut(t, i - 1)) {
+            /* the truncation boundary: a marker of its own between the kept and the cut tokens */
+            const char *mark = c->ascii ? "%<" : "\xe2\x9c\x82"; /* ✂ */
+            int mw = viz_text_width(mark, -1);
+            place(r, &x, &y, mw, 1);
+            if (y - scroll >= 0 && y - scroll < r.h)
+                viz_put(c, r.x + x, r.y + y - scroll, mw, mark, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD});
+            x += mw;
+            place(r, &x, &y, w, 1);
+        } else {
+            place(r, &x, &y, w, continues(t, i) ? 0 : 1);
+        }
         int row = y - scroll;
         if (row >= 0 && row < r.h) {
             viz_style st = viz_token_style(t, i);
@@ -183,7 +201,7 @@ int viz_word_chips(viz_canvas *c, viz_rect r, const char *const *words, int n, i
         int w = viz_text_width(vis, -1);
         if (w > r.w) w = r.w;
         place(r, &x, &y, w, 1);
-        if (y < r.h) viz_put(c, r.x + x, r.y + y, w, vis, (viz_style){231, i & 1 ? 240 : 238, 0});
+        if (y < r.h) viz_put(c, r.x + x, r.y + y, w, vis, (viz_style){VIZ_COLOUR(VIZ_C_CHIP_TEXT), VIZ_COLOUR(i & 1 ? VIZ_C_WORD1 : VIZ_C_WORD0), 0});
         x += w;
     }
     return n ? y + 1 : 0;
@@ -220,9 +238,9 @@ int viz_token_table(viz_canvas *c, viz_rect r, const viz_tokens *t, int flags, i
         if (t->starts && t->ends) snprintf(off, sizeof off, "[%d,%d)", t->starts[i], t->ends[i]);
         char word[12] = "-";
         if (t->word_ids && t->word_ids[i] >= 0) snprintf(word, sizeof word, "%d", t->word_ids[i]);
-        viz_printf(c, x, y, r.x + r.w - x, rs, "%6d  %-11s %4s %4d%s", t->ids ? t->ids[i] : -1, off,
+        viz_printf(c, x, y, r.x + r.w - x, rs, "%6d  %-11s %4s %4d%s%s", t->ids ? t->ids[i] : -1, off,
                    word, t->type_ids ? t->type_ids[i] : 0,
-                   t->unk_id >= 0 && t->ids && t->ids[i] == t->unk_id ? "  unknown" : "");
+                   t->unk_id >= 0 && t->ids && t->ids[i] == t->unk_id ? "  unknown" : "", is_cut(t, i) ? "  cut" : "");
     }
     return t->n;
 }

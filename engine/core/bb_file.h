@@ -1,23 +1,28 @@
-/* bb_file.h — reading a small whole file (config.json, vocab.txt, tokenizer.json) with errors that
- * say what the path is when it is not a regular file.
+/* bb_file.h — opening files that are meant to be regular files.
  *
- *     char *text; size_t len;
- *     if (bb_read_file("model/vocab.txt", 64u << 20, &text, &len, err, sizeof err) != BB_OK) ...;
- *     ... text[0..len), NUL-terminated ...
+ * A FIFO, a device (/dev/zero) or a directory given where a config, a checkpoint or a corpus is
+ * expected would block forever or never end; these open with O_NONBLOCK, fstat, and refuse anything
+ * that is not a regular file before reading a byte.
+ *
+ *     char *text; size_t n;
+ *     if (bb_read_file("config.json", 64u << 20, &text, &n, err, errlen) != BB_OK) return ...;
+ *     ... text[n] == 0 ...
  *     free(text);
- *
- * The file is opened non-blocking and checked with fstat before anything is read, so a FIFO, a
- * device such as /dev/zero or a directory is refused at once ("is a directory", "is a character
- * device, not a regular file") instead of blocking, reading forever or failing with "read error".
  */
 #ifndef BB_FILE_H
 #define BB_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
-/* Reads path (at most limit bytes) into a NUL-terminated buffer the caller frees. */
-int bb_read_file(const char *path, size_t limit, char **data, size_t *len, char *err, size_t errlen);
-/* BB_OK when path is a regular file (following links); else why not, naming path. */
+/* A read-only descriptor of a regular file (blocking mode restored); errors name path and what it is. */
+int bb_open_regular(const char *path, int *fd, char *err, size_t errlen);
+/* The same as a stdio stream ("rb"). */
+int bb_fopen_regular(const char *path, FILE **fp, char *err, size_t errlen);
+/* The whole file, NUL-terminated (the caller frees *buf); BB_EFORMAT when it is larger than limit. */
+int bb_read_file(const char *path, size_t limit, char **buf, size_t *len, char *err, size_t errlen);
+/* BB_OK when path is a regular file (following links); else why not, naming path ("a directory, not a
+ * regular file", "a loop of symbolic links"), without opening it. */
 int bb_check_regular(const char *path, char *err, size_t errlen);
 /* 1 when something (a file, directory, link, even a dangling or looping one) is at path. */
 int bb_path_exists(const char *path);

@@ -56,6 +56,12 @@ int infer_open(infer_ctx **out, const char *model_dir, const char *vocab, int ca
 int infer_wrap(infer_ctx **out, bert_model *m, tok_tokenizer *tk, char *err, size_t errlen);
 void infer_close(infer_ctx *cx);
 
+/* The effective max length, the one figure every pane and subcommand cuts at: the fewer of the
+ * tokenizer's model_max_length and the model's positions (max_position_embeddings less the position
+ * offset, 2 for RoBERTa). cfg NULL: the tokenizer's alone. */
+int infer_max_length(const bert_config *cfg, const tok_tokenizer *tk);
+/* infer_max_length of cx's model and tokenizer. */
+int infer_max_tokens(const infer_ctx *cx);
 /* Encodes text (+ pair) with the model's limit: truncation longest_first at the model's positions. */
 int infer_encode(infer_ctx *cx, const char *text, const char *pair, tok_encoding *enc, char *err, size_t errlen);
 /* Runs the forward pass on one encoded sequence (batch 1); activations stay in cx->acts. */

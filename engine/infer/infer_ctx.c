@@ -87,11 +87,14 @@ void infer_close(infer_ctx *cx) {
     free(cx);
 }
 
-int infer_max_tokens(const infer_ctx *cx) {
-    int limit = cx->model->cfg.max_position - cx->model->cfg.position_offset;
-    int tl = tok_model_max_length(cx->tok);
+int infer_max_length(const bert_config *cfg, const tok_tokenizer *tk) {
+    int tl = tk ? tok_model_max_length(tk) : 0;
+    if (!cfg) return tl;
+    int limit = cfg->max_position - cfg->position_offset;
     return tl > 0 && tl < limit ? tl : limit;
 }
+
+int infer_max_tokens(const infer_ctx *cx) { return infer_max_length(&cx->model->cfg, cx->tok); }
 
 int infer_encode(infer_ctx *cx, const char *text, const char *pair, tok_encoding *enc, char *err, size_t errlen) {
     tok_options o = tok_options_default();

@@ -6,8 +6,6 @@
 
 #include "infer.h"
 
-/* The most tokens one sequence may have: the model's positions and the tokenizer's limit. */
-int infer_max_tokens(const infer_ctx *cx);
 /* (Re)allocates cx->acts for (B, T) when the shape changed. */
 int infer_ensure_acts(infer_ctx *cx, int B, int T, char *err, size_t errlen);
 /* cx->work grown to at least floats; NULL (message in err) when out of memory. */

@@ -120,6 +120,9 @@ typedef struct {
 } tok_options;
 
 tok_options tok_options_default(void);
+/* A tokenizer.json's own truncation section, as HF tokenizers applies it to every encoding: 1 and
+ * o's truncation, side and max_length set when the file has one, 0 (o untouched) when it is null. */
+int tok_file_truncation(const tok_tokenizer *tk, tok_options *o);
 
 /* Special-token flag values (tok_encoding.special). */
 enum { TOK_TEXT = 0, TOK_ADDED = 1, TOK_PADDING = 2, TOK_LITERAL = 3 };

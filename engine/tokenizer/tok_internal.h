@@ -84,6 +84,10 @@ struct tok_tokenizer {
     tok_special_ids sp;
     int model_max_length;
     int clean_up_spaces;  /* tokenizer_config.json clean_up_tokenization_spaces (default: WordPiece) */
+    /* tokenizer.json's truncation section; trunc_max 0: none ("truncation": null) */
+    int trunc_max;
+    tok_trunc trunc;
+    tok_side trunc_side;
 };
 
 struct tok_merge {

@@ -198,6 +198,30 @@ static int load_post(tok_tokenizer *tk, const cJSON *pp, const char *name, char 
     return bb_err(err, errlen, BB_EFORMAT, "%s: post_processor type '%s' is not supported", name, t);
 }
 
+/* "truncation": null, or {"direction": "Right"|"Left", "max_length": N, "strategy": "LongestFirst"|
+ * "OnlyFirst"|"OnlySecond", "stride": 0}: HF tokenizers cuts every encoding there. */
+static int load_truncation(tok_tokenizer *tk, const cJSON *t, const char *name, char *err, size_t errlen) {
+    if (is_null(t)) return BB_OK;
+    const cJSON *ml = get(t, "max_length"), *st = get(t, "strategy"), *dir = get(t, "direction"), *stride = get(t, "stride");
+    if (!cJSON_IsObject(t) || !cJSON_IsNumber(ml) || ml->valuedouble < 1 || ml->valuedouble > 1e6 ||
+        ml->valuedouble != (double)(int)ml->valuedouble)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: truncation needs a max_length between 1 and 1000000", name);
+    if (cJSON_IsNumber(stride) && stride->valuedouble != 0)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: truncation.stride %g is not supported (only 0)", name,
+                      stride->valuedouble);
+    const char *s = cJSON_IsString(st) ? st->valuestring : "LongestFirst";
+    if (strcmp(s, "LongestFirst") == 0) tk->trunc = TOK_TRUNC_LONGEST_FIRST;
+    else if (strcmp(s, "OnlyFirst") == 0) tk->trunc = TOK_TRUNC_ONLY_FIRST;
+    else if (strcmp(s, "OnlySecond") == 0) tk->trunc = TOK_TRUNC_ONLY_SECOND;
+    else return bb_err(err, errlen, BB_EFORMAT, "%s: truncation.strategy '%s' is not one of LongestFirst, OnlyFirst, OnlySecond", name, s);
+    const char *d = cJSON_IsString(dir) ? dir->valuestring : "Right";
+    if (strcmp(d, "Right") && strcmp(d, "Left"))
+        return bb_err(err, errlen, BB_EFORMAT, "%s: truncation.direction '%s' is not Right or Left", name, d);
+    tk->trunc_side = d[0] == 'L' ? TOK_SIDE_LEFT : TOK_SIDE_RIGHT;
+    tk->trunc_max = (int)ml->valuedouble;
+    return BB_OK;
+}
+
 int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const char *name, char *err, size_t errlen) {
     *out = NULL;
     cJSON *root = cJSON_ParseWithLength(json, len);
@@ -328,6 +352,7 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
         goto fail;
     }
     if ((rc = load_post(tk, get(root, "post_processor"), name, err, errlen)) != BB_OK) goto fail;
+    if ((rc = load_truncation(tk, get(root, "truncation"), name, err, errlen)) != BB_OK) goto fail;
     /* Decoder. */
     const cJSON *dec = get(root, "decoder");
     if (!is_null(dec)) {

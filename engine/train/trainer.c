@@ -16,9 +16,11 @@
 
 #include "atomic_file.h"
 #include "bb_err.h"
+#include "ckpt_dir.h"
 #include "metrics.h"
 #include "infer.h"
 #include "st.h"
+#include "train_state.h"
 
 enum { RING = 1024 };
 enum { FLAG_STOP = 1, FLAG_PAUSE = 2, FLAG_SAVE = 4, FLAG_EVAL = 8 };
@@ -352,6 +354,13 @@ static int encode_set(trainer *t, data_encoded *e, const data_set *d, char *err,
 
 static int read_state(trainer *t, char *err, size_t errlen);
 
+static int has_state_file(const char *dir) {
+    char path[1200];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/trainer_state.json", dir);
+    return lstat(path, &sb) == 0;
+}
+
 int trainer_create(trainer **out, const train_options *o, char *err, size_t errlen) {
     *out = NULL;
     if (!o->data_path) return bb_err(err, errlen, BB_EINVAL, "no training data (--data)");
@@ -377,10 +386,18 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     copy_str(t->eval_path, sizeof t->eval_path, o->eval_path);
     copy_str(t->out_dir, sizeof t->out_dir, o->out_dir);
     copy_str(t->resume_dir, sizeof t->resume_dir, o->resume_dir);
+    int rc;
+    if (o->resume_dir && !has_state_file(o->resume_dir) &&
+        trainer_ckpt_latest(o->resume_dir, t->resume_dir, sizeof t->resume_dir, NULL, 0) != BB_OK) {
+        rc = bb_err(err, errlen, BB_EINVAL, "%s: not a complete checkpoint (trainer_state.json, optimizer.safetensors, "
+                    "config.json, model.safetensors) nor a run directory holding one", o->resume_dir);
+        trainer_free(t);
+        return rc;
+    }
     if (o->tokenizer_dir)
         copy_str(t->tok_dir, sizeof t->tok_dir, o->tokenizer_dir);
     else if (o->resume_dir)
-        copy_str(t->tok_dir, sizeof t->tok_dir, o->resume_dir);
+        copy_str(t->tok_dir, sizeof t->tok_dir, t->resume_dir);
     else if (o->model_dir)
         copy_str(t->tok_dir, sizeof t->tok_dir, o->model_dir);
     else if (o->config_path) {
@@ -396,7 +413,6 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     t->best_eval = INFINITY;
     t->st.eval_loss = t->st.eval_metric = NAN;
     data_set *train = NULL, *eval = NULL;
-    int rc;
     if ((rc = load_model(t, err, errlen)) != BB_OK) goto fail;
     if ((rc = tok_load_any(&t->tk, t->tok_dir, TOK_CASE_AUTO, err, errlen)) != BB_OK) goto fail;
     {
@@ -466,6 +482,7 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     bb_rng_seed(&t->drop_rng, o->seed + 1);
     if (t->resume_dir[0] && (rc = read_state(t, err, errlen)) != BB_OK) goto fail;
     if ((rc = mkdir_p(t->out_dir, err, errlen)) != BB_OK) goto fail;
+    trainer_ckpt_clean(t->out_dir); /* what a killed run or a full disk left half-written */
     *out = t;
     return BB_OK;
 fail:
@@ -486,20 +503,7 @@ static void rng_to_json(cJSON *o, const char *key, const bb_rng *r) {
     }
 }
 
-static int rng_from_json(const cJSON *o, const char *key, bb_rng *r) {
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 4) return -1;
-    for (int i = 0; i < 4; i++) {
-        const cJSON *v = cJSON_GetArrayItem(a, i);
-        char *end;
-        if (!cJSON_IsString(v)) return -1;
-        r->s[i] = strtoull(v->valuestring, &end, 16);
-        if (*end) return -1;
-    }
-    return 0;
-}
-
-static int save_checkpoint(trainer *t, const char *dir, int with_state, char *err, size_t errlen) {
+static int write_checkpoint(trainer *t, const char *dir, int with_state, char *err, size_t errlen) {
     int rc = bert_save(t->m, dir, err, errlen);
     if (rc != BB_OK) return rc;
     if ((rc = tok_save_dir(t->tk, dir, err, errlen)) != BB_OK) return rc;
@@ -530,43 +534,37 @@ static int save_checkpoint(trainer *t, const char *dir, int with_state, char *er
     return rc;
 }
 
+/* dir (checkpoint-N, best) appears complete or not at all; the final model at the top of out_dir is
+ * written file by file, each atomically, next to metrics.jsonl. */
+static int save_checkpoint(trainer *t, const char *dir, int with_state, char *err, size_t errlen) {
+    if (!strcmp(dir, t->out_dir)) return write_checkpoint(t, dir, with_state, err, errlen);
+    trainer_ckpt c;
+    int rc = trainer_ckpt_begin(&c, dir, err, errlen);
+    if (rc != BB_OK) return rc;
+    if ((rc = write_checkpoint(t, c.tmp, with_state, err, errlen)) != BB_OK) {
+        trainer_ckpt_abort(&c);
+        return rc;
+    }
+    return trainer_ckpt_commit(&c, err, errlen);
+}
+
 static int read_state(trainer *t, char *err, size_t errlen) {
     char path[1200];
     snprintf(path, sizeof path, "%s/trainer_state.json", t->resume_dir);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s (not a checkpoint?)", path, strerror(errno));
-    char buf[8192];
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = 0;
-    cJSON *o = cJSON_Parse(buf);
-    const cJSON *step = cJSON_GetObjectItemCaseSensitive(o, "global_step"),
-                *epoch = cJSON_GetObjectItemCaseSensitive(o, "epoch"),
-                *bie = cJSON_GetObjectItemCaseSensitive(o, "batch_in_epoch"),
-                *ot = cJSON_GetObjectItemCaseSensitive(o, "optimizer_steps"),
-                *np = cJSON_GetObjectItemCaseSensitive(o, "num_params"),
-                *el = cJSON_GetObjectItemCaseSensitive(o, "elapsed_s"),
-                *best = cJSON_GetObjectItemCaseSensitive(o, "best_eval_loss");
-    int rc = BB_OK;
-    if (!o || !cJSON_IsNumber(step) || !cJSON_IsNumber(epoch) || !cJSON_IsNumber(bie) || !cJSON_IsNumber(ot) ||
-        !cJSON_IsNumber(np) || rng_from_json(o, "rng", &t->rng) || rng_from_json(o, "dropout_rng", &t->drop_rng))
-        rc = bb_err(err, errlen, BB_EFORMAT, "%s: missing or malformed fields", path);
-    else if ((size_t)np->valuedouble != t->m->num_params)
-        rc = bb_err(err, errlen, BB_EFORMAT, "%s: state for %.6g parameters, the model has %zu", path, np->valuedouble,
-                    t->m->num_params);
-    else if (bie->valuedouble > (double)t->batches_per_epoch)
-        rc = bb_err(err, errlen, BB_EINVAL, "%s: position %.6g in the epoch is past its %ld batches (different data?)",
-                    path, bie->valuedouble, t->batches_per_epoch);
-    if (rc == BB_OK) {
-        t->step = (long)step->valuedouble;
-        t->epoch = (int)epoch->valuedouble;
-        t->batch_in_epoch = (long)bie->valuedouble;
-        t->opt.t = (long)ot->valuedouble;
-        t->elapsed_before = cJSON_IsNumber(el) ? el->valuedouble : 0;
-        if (cJSON_IsNumber(best)) t->best_eval = (float)best->valuedouble;
-    }
-    cJSON_Delete(o);
+    train_state_run run = {.num_params = t->m->num_params, .batches_per_epoch = t->batches_per_epoch,
+                           .grad_accum = t->o.grad_accum, .total_steps = t->total_steps,
+                           .task = train_task_name(t->o.task)};
+    train_state s;
+    int rc = trainer_state_read(&s, path, &run, err, errlen);
     if (rc != BB_OK) return rc;
+    t->step = s.global_step;
+    t->epoch = (int)s.epoch;
+    t->batch_in_epoch = s.batch_in_epoch;
+    t->opt.t = s.optimizer_steps;
+    t->elapsed_before = s.elapsed_s;
+    t->best_eval = s.best_eval_loss;
+    memcpy(t->rng.s, s.rng, sizeof s.rng);
+    memcpy(t->drop_rng.s, s.dropout_rng, sizeof s.dropout_rng);
     st_file *f = NULL;
     snprintf(path, sizeof path, "%s/optimizer.safetensors", t->resume_dir);
     if ((rc = st_open(&f, path, err, errlen)) != BB_OK) return rc;
@@ -576,6 +574,10 @@ static int read_state(trainer *t, char *err, size_t errlen) {
     if (rc == BB_OK) rc = st_read_f32(m, t->opt.m, (int64_t)t->opt.n, err, errlen);
     if (rc == BB_OK) rc = st_read_f32(v, t->opt.v, (int64_t)t->opt.n, err, errlen);
     st_close(f);
+    for (size_t i = 0; rc == BB_OK && i < t->opt.n; i++) /* Adam's moments: finite, the second one >= 0 */
+        if (!isfinite(t->opt.m[i]) || !isfinite(t->opt.v[i]) || t->opt.v[i] < 0)
+            rc = bb_err(err, errlen, BB_EFORMAT, "%s: value %zu is not a valid Adam moment (exp_avg %g, exp_avg_sq %g): "
+                        "the optimizer state is damaged", path, i, t->opt.m[i], t->opt.v[i]);
     t->st.step = t->step;
     return rc;
 }

@@ -68,7 +68,8 @@ typedef struct {
     int regression;             /* seqcls with num_labels 1 (MSE) */
     long log_every, eval_every, save_every; /* in optimizer steps; 0: never (eval/save still at the end) */
     const char *out_dir;
-    const char *resume_dir;     /* a checkpoint-STEP directory to continue from */
+    const char *resume_dir;     /* a checkpoint-STEP directory to continue from, or a run directory (its newest
+                                 * complete checkpoint) */
     int threads;                /* OpenBLAS threads for the run; 0: leave as is */
 } train_options;
 

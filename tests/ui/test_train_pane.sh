@@ -4,7 +4,8 @@
 # increases and the plot is drawn; pause holds the step, resume moves it on, stop records the run;
 # save, quit, reopen with --session: the run's plot is the same picture and the history is back.
 # Crash: kill -9 during a run, reopen: the run is offered for resume at the last step in its
-# metrics.jsonl, and `resume` continues it from its checkpoint. A run with --skip-invalid-utf8 and --out
+# metrics.jsonl, and `resume` continues it from its checkpoint (a tampered trainer_state.json there is
+# refused with a message, the workbench living on). A run with --skip-invalid-utf8 and --out
 # elsewhere warns on the message line, shows the count in the pane and in the mirrored metrics.jsonl,
 # and again after reopening. Bad session files (truncated JSON,
 # wrong types, newer schema_version, missing run directory) each give their message and are left
@@ -93,6 +94,15 @@ last=$(grep -oE '^\{"step":[0-9]+,"epoch"' "$tmp/c.bbs/runs/run-1/metrics.jsonl"
 start --session "$tmp/c.bbs"
 check "interrupted run offered for resume at its last flushed step" "run run-1 was interrupted at step $last: .resume run-1"
 check "its curve is there" "run-1 +interrupted +[^ ]+ step $last/"
+# a tampered trainer_state.json is refused with its field named, and the workbench lives on
+ck=$(ls -d "$tmp"/c.bbs/runs/run-1/checkpoint-* | sort -t- -k2 -n | tail -1)
+cp "$ck/trainer_state.json" "$tmp/state.good"
+sed -i 's/"batch_in_epoch":[[:space:]]*[0-9]*/"batch_in_epoch": -100000/' "$ck/trainer_state.json"
+type_line "resume run-1"
+check "tampered state refused, naming the field" "batch_in_epoch"
+type_line "tokenize the cat sat"
+check "the workbench is alive after the refusal: it answers the next command" "tokenize: no tokenizer loaded"
+cp "$tmp/state.good" "$ck/trainer_state.json"
 type_line "resume run-1"
 check "resumed from the checkpoint" "run-1 +running"
 sleep 0.5

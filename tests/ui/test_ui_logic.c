@@ -342,7 +342,13 @@ int main(void) {
     CHECK(ui_term_pick_mode(1, 256, "", NULL) == UI_COLOR256, "empty NO_COLOR is ignored");
     CHECK(ui_term_pick_mode(1, 8, NULL, NULL) == UI_COLOR8, "8 colours");
     CHECK(ui_term_pick_mode(1, 256, NULL, "mono") == UI_MONO, "override");
-    CHECK(ui_term_nearest8(196) == 1 && ui_term_nearest8(21) == 4 && ui_term_nearest8(231) == 7, "nearest of 8");
+    CHECK(viz_nearest8(196) == 1 && viz_nearest8(21) == 4 && viz_nearest8(231) == 7, "nearest of 8");
+    CHECK(viz_colour_256(VIZ_COLOUR(VIZ_C_ERROR)) == 196 && viz_colour_8(VIZ_COLOUR(VIZ_C_ERROR)) == 1 &&
+              viz_colour_mono(VIZ_COLOUR(VIZ_C_ERROR)) == VIZ_BOLD, "theme: error is 196, red, bold");
+    CHECK(viz_colour_256(42) == 42 && viz_colour_8(VIZ_DEFAULT) == -1 && viz_colour_mono(42) == 0, "plain xterm indices");
+    for (int i = 0; i < VIZ_C_COUNT; i++)
+        CHECK(viz_theme[i].name && viz_theme[i].c256 >= 0 && viz_theme[i].c256 < 256 && viz_theme[i].c8 < 8,
+              "theme entry %d complete", i);
 
     /* too small: a polite message, no panes */
     viz_canvas c;
