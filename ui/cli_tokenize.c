@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bb_err.h"
+#include "bb_lines.h"
 #include "cli.h"
 #include "cli_model.h"
 #include "data.h"
@@ -102,69 +104,51 @@ static cJSON *stats_json(const tok_stats *s) {
     return o;
 }
 
-/* Reads the lines of path (a JSONL line's "text" field when it is an object with one). A line that is
- * not UTF-8 stops the reading with PATH:LINE, as training data does, or is skipped (skip_bad, counted
- * in *skipped). NULL with the problem in err. */
+/* Reads the lines of path (a JSONL line's "text" field when it is an object with one) as a stream
+ * with a line-length limit. A line that is not UTF-8 stops the reading with PATH:LINE, as training
+ * data does, or is skipped (skip_bad, counted in *skipped). NULL with the problem in err. */
 static char **read_texts(const char *path, long *n, int skip_bad, long *skipped, char *err, size_t errlen) {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        bb_err(err, errlen, BB_EIO, "%s: is a directory (give a text or JSONL file)", path);
-        return NULL;
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char **v = NULL, *line = NULL;
-    size_t lcap = 0;
-    long cap = 0, lineno = 0;
-    ssize_t r;
-    int bad = 0;
+    bb_lines *r;
+    if (bb_lines_open(&r, path, BB_MAX_LINE, err, errlen) != BB_OK) return NULL;
+    char **v = calloc(1, sizeof *v);
+    const char *line;
+    size_t len;
+    long cap = 1;
+    int rc = 0;
     *n = 0;
-    while (!bad && (r = getline(&line, &lcap, f)) >= 0) {
-        lineno++;
-        while (r > 0 && (line[r - 1] == '\n' || line[r - 1] == '\r')) line[--r] = 0;
-        if ((size_t)r != strlen(line) || !data_utf8_valid(line)) {
+    while (v && (rc = bb_lines_next(r, &line, &len, err, errlen)) > 0) {
+        if (len > 0 && line[len - 1] == '\r') len--;
+        if (strlen(line) < len || !data_utf8_valid(line)) {
             if (skip_bad) {
                 ++*skipped;
                 continue;
             }
-            bb_err(err, errlen, BB_EFORMAT, "%s:%ld: not valid UTF-8 (--skip-invalid-utf8 skips such lines)", path, lineno);
-            bad = 1;
+            rc = bb_err(err, errlen, BB_EFORMAT, "%s:%ld: not valid UTF-8 (--skip-invalid-utf8 skips such lines)", path,
+                        bb_lines_number(r));
             break;
         }
-        cJSON *j = line[0] == '{' ? cJSON_Parse(line) : NULL;
+        cJSON *j = line[0] == '{' ? cJSON_ParseWithLength(line, len) : NULL;
         const cJSON *t = j ? cJSON_GetObjectItemCaseSensitive(j, "text") : NULL;
-        char *text = strdup(cJSON_IsString(t) ? t->valuestring : line);
+        char *text = cJSON_IsString(t) ? strdup(t->valuestring) : strndup(line, len);
         cJSON_Delete(j);
         if (*n == cap) {
-            cap = cap ? cap * 2 : 1024;
+            cap *= 2;
             char **nv = realloc(v, sizeof *nv * (size_t)cap);
-            if (!nv) {
-                free(text);
-                bad = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory at line %ld", path, lineno);
-                break;
-            }
-            v = nv;
+            if (!nv) free(text), text = NULL;
+            else v = nv;
         }
         if (!text) {
-            bad = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory at line %ld", path, lineno);
+            rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
             break;
         }
         v[(*n)++] = text;
     }
-    if (!bad && ferror(f)) bad = bb_err(err, errlen, BB_EIO, "%s: read error at line %ld: %s", path, lineno + 1, strerror(errno));
-    free(line);
-    fclose(f);
-    if (!bad && !v) v = calloc(1, sizeof *v);
-    if (bad || !v) {
-        for (long i = 0; v && i < *n; i++) free(v[i]);
-        free(v);
-        if (!bad) bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
-        return NULL;
-    }
-    return v;
+    bb_lines_close(r);
+    if (v && rc >= 0) return v;
+    for (long i = 0; v && i < *n; i++) free(v[i]);
+    free(v);
+    if (rc >= 0) bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    return NULL;
 }
 
 int cli_tokenize(int argc, char **argv) {

@@ -29,7 +29,9 @@ const char cli_train_usage[] =
     "  --position-init normal|sinusoidal (with --config: HF's N(0, initializer_range), or sinusoids at that scale)\n"
     "  --freeze-embeddings  --freeze-layers N  --pool pooler|cls|mean (seqcls head input)  --regression\n"
     "  --log-every N (1)  --eval-every N  --save-every N  --resume DIR (a checkpoint, or a run: its newest complete one)  --threads N\n"
-    "Writes DIR/metrics.jsonl, DIR/checkpoint-STEP/, DIR/best/ and the final model in DIR.\n"
+    "  --export-hf DIR        train nothing: write DIR/train_hf.py (HF Trainer + datasets, the same settings),\n"
+    "                         accelerate_config.yaml and README.md, to run on GPUs; `bertbench follow` reads its output\n"
+    "Writes DIR/metrics.jsonl, events.out.tfevents.*, DIR/checkpoint-STEP/, DIR/best/ and the final model in DIR.\n"
     "In the workbench, without --model or --config: the loaded model with the tokenizer in use.\n"
     "Ctrl-C stops after the current step and saves a checkpoint that --resume continues bit-exactly.\n";
 
@@ -245,6 +247,8 @@ int cli_train(int argc, char **argv) {
     const char *cmd = "train";
     train_options o;
     char err[512];
+    int xrc = cli_train_export(argc, argv);
+    if (xrc >= 0) return xrc;
     int prc = cli_train_parse(argc, argv, &o, 1, err, sizeof err);
     if (prc == 1) {
         fputs(cli_train_usage, stdout);

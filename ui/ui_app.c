@@ -2,6 +2,7 @@
 #include "ui_app.h"
 
 #include <curses.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,25 @@ void ui_app_message(ui_app *app, int error, const char *fmt, ...) {
     va_end(ap);
     app->msg_error = error;
     app->dirty = 1;
+    if (!app->log) return;
+    ui_logged_msg *last = app->log_n ? &app->log[(app->log_next + UI_MSG_LOG - 1) % UI_MSG_LOG] : NULL;
+    if (last && last->error == error && strcmp(last->text, app->msg) == 0) {
+        last->repeats++;
+        last->when = time(NULL);
+        return;
+    }
+    ui_logged_msg *m = &app->log[app->log_next];
+    app->log_next = (app->log_next + 1) % UI_MSG_LOG;
+    if (app->log_n < UI_MSG_LOG) app->log_n++;
+    m->when = time(NULL);
+    m->error = error;
+    m->repeats = 1;
+    snprintf(m->text, sizeof m->text, "%s", app->msg);
+}
+
+const ui_logged_msg *ui_app_logged(const ui_app *app, int i) {
+    if (!app->log || i < 0 || i >= app->log_n) return NULL;
+    return &app->log[(app->log_next + UI_MSG_LOG - 1 - i) % UI_MSG_LOG];
 }
 
 /* ---- drawing ---------------------------------------------------------------------------------- */
@@ -458,8 +478,9 @@ int ui_app_init(ui_app *app, const char *model_dir, const char *vocab, char *err
     if (!ps[6].state) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
     for (int i = 0; i < 4; i++) app->slots[i] = i;
     app->layout = UI_LAYOUT_SINGLE;
+    app->log = calloc(UI_MSG_LOG, sizeof *app->log);
     app->worker = ui_worker_new();
-    if (!app->worker) return bb_err(err, errlen, BB_ENOMEM, "cannot start the worker thread");
+    if (!app->log || !app->worker) return bb_err(err, errlen, BB_ENOMEM, "cannot start the worker thread");
     app->dirty = 1;
     if (vocab && *vocab) {
         int st = ui_app_load_vocab(app, vocab, err, errlen);
@@ -481,6 +502,7 @@ void ui_app_free(ui_app *app) {
     put_back_loaded(app);
     bert_free(app->model);
     tok_free(app->tk);
+    free(app->log);
     tok_free(app->own_tk);
     memset(app, 0, sizeof *app);
 }
@@ -516,8 +538,32 @@ static int pane_key(ui_app *app, int key) {
     return p->key ? p->key(app, p, key) : UI_IGNORED;
 }
 
+/* A key for readline; a line the command put back (a near miss) returns once readline cleared it. */
+static void rl_key(ui_app *app, int ch, int is_key) {
+    static int said; /* once a process: the locale is the process's */
+    ui_rl_feed(ch, is_key);
+    if (!said && (ui_rl_dropped() > 0 || (ui_rl_non_ascii() > 0 && !ui_term_locale_utf8()))) {
+        said = 1;
+        const char *lang = getenv("LC_ALL");
+        if (!lang || !*lang) lang = getenv("LC_CTYPE");
+        if (!lang || !*lang) lang = getenv("LANG");
+        if (ui_rl_dropped())
+            ui_app_message(app, 1, "the locale %s cannot encode a character you typed: it was left out; run with "
+                           "LANG=C.UTF-8", lang && *lang ? lang : "C");
+        else
+            ui_app_message(app, 0, "the locale %s is not UTF-8: non-ASCII text is read as UTF-8 but drawn as '?' "
+                           "(LANG=C.UTF-8 draws it)", lang && *lang ? lang : "C");
+    }
+    if (app->refill[0]) {
+        ui_rl_set_line(app->refill);
+        app->refill[0] = 0;
+    }
+}
+
 static void handle_key(ui_app *app, int ch, int is_key) {
     app->dirty = 1;
+    int asked = app->stop_asked;
+    app->stop_asked = 0;
     if (is_key) {
         switch (ch) {
         case KEY_RESIZE: return;
@@ -538,19 +584,30 @@ static void handle_key(ui_app *app, int ch, int is_key) {
         if (app->pane_mode) {
             if (pane_key(app, UI_KEY(ch)) == UI_IGNORED && ch == KEY_BTAB) focus_next(app);
         } else {
-            ui_rl_feed(ch, 1);
+            rl_key(app, ch, 1);
         }
         return;
     }
     switch (ch) {
-    case 3: /* Ctrl-C: stop work, or clear the line */
-        if (app->running || app->n_queued) {
+    case 3: { /* Ctrl-C: stop the focused pane's work (a run: press twice), or clear the line */
+        ui_sess *u = ui_sess_of(app);
+        if (strcmp(ui_app_focused(app)->name, "train") == 0 && u && u->t && !u->st.finished) {
+            char err[256];
+            if (!asked) {
+                app->stop_asked = 1;
+                ui_app_message(app, 0, "Ctrl-C again stops %s (after its current step, with a checkpoint)",
+                               u->runs[u->live].run->name);
+            } else if (ui_cmd_stop(app, "", err, sizeof err) != BB_OK) {
+                ui_app_message(app, 1, "%s", err);
+            }
+        } else if (app->running || app->n_queued) {
             cancel_jobs(app);
             ui_app_message(app, 0, "cancelling...");
         } else {
             ui_rl_set_line("");
         }
         return;
+    }
     case 12: clearok(curscr, TRUE); return; /* Ctrl-L */
     case 15: focus_next(app); return;        /* Ctrl-O */
     default: break;
@@ -578,10 +635,10 @@ static void handle_key(ui_app *app, int ch, int is_key) {
             return;
         }
         ui_rl_feed(27, 0);
-        ui_rl_feed((int)next, r == KEY_CODE_YES);
+        rl_key(app, (int)next, r == KEY_CODE_YES);
         return;
     }
-    ui_rl_feed(ch, 0);
+    rl_key(app, ch, 0);
 }
 
 /* Re-tokenizes the live text when the input line changed. */
@@ -620,6 +677,8 @@ int ui_app_run(ui_app *app) {
     char hist[1024];
     history_path(hist, sizeof hist);
     ui_rl_init("> ", on_line, ui_cmd_complete, app, hist);
+    /* readline set LC_CTYPE back from the environment (LANG=C); keys are read as UTF-8 (ui_term_init) */
+    if (!utf8) setlocale(LC_CTYPE, "C.UTF-8");
     viz_canvas c;
     if (viz_canvas_init(&c, COLS, LINES, err, sizeof err) != BB_OK) {
         ui_rl_end();

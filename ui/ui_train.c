@@ -100,13 +100,48 @@ int ui_curves_load(ui_curves *cv, const char *path, char *err, size_t errlen) {
 
 /* ---- runs ------------------------------------------------------------------------------------- */
 
+/* The planned number of steps goes into run.json's config as the run starts, so a run that dies
+ * without a summary (kill -9, power loss) still reopens as "step 126/600". */
+static void record_total(ui_app *app, ui_sess *u, sess_run *r, long total) {
+    char e[512];
+    if (u->s && sess_run_set_config(u->s, r, "total_steps", (double)total, e, sizeof e) != BB_OK)
+        ui_app_message(app, 1, "run %s: recording its total steps: %s", r->name, e);
+}
+
+/* A number field of the JSON object in the file at path; 0 when it cannot be read. */
+static long json_file_long(const char *path, const char *key) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    cJSON *j = cJSON_Parse(buf);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    long r = cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
+    cJSON_Delete(j);
+    return r;
+}
+
+long ui_run_total(const sess_run *r) {
+    const cJSON *v = r->summary ? cJSON_GetObjectItemCaseSensitive(r->summary, "total_steps") : NULL;
+    if (cJSON_IsNumber(v) && v->valuedouble > 0) return (long)v->valuedouble;
+    v = r->config ? cJSON_GetObjectItemCaseSensitive(r->config, "total_steps") : NULL;
+    if (cJSON_IsNumber(v) && v->valuedouble > 0) return (long)v->valuedouble;
+    /* runs recorded before the total went into the config: their last checkpoint knows it */
+    char path[4200];
+    if (r->last_checkpoint && snprintf(path, sizeof path, "%s/trainer_state.json", r->last_checkpoint) < (int)sizeof path)
+        return json_file_long(path, "total_steps");
+    return 0;
+}
+
 const char *ui_run_task(const sess_run *r) {
     const cJSON *t = r->config ? cJSON_GetObjectItemCaseSensitive(r->config, "task") : NULL;
     return cJSON_IsString(t) ? t->valuestring : "?";
 }
 
 void ui_sess_free_runs(ui_sess *u) {
-    for (int i = 0; i < u->n_runs; i++) ui_curves_free(&u->runs[i].cv);
+    for (int i = 0; i < u->n_runs; i++) ui_follow_release(&u->runs[i]), ui_curves_free(&u->runs[i].cv);
     free(u->runs);
     u->runs = NULL;
     u->n_runs = 0;
@@ -245,6 +280,7 @@ static void start_done(ui_app *app, ui_job *j, int status, const char *err) {
     u->t = s->t;
     u->live = u->cur = s->run_index;
     memset(&u->st, 0, sizeof u->st);
+    record_total(app, u, u->runs[s->run_index].run, trainer_total_steps(s->t));
     u->watch_at = 0; /* a watch ranks the starting weights first */
     /* with --out elsewhere, the run directory gets its own copy of the metrics */
     sess_run *r = u->runs[s->run_index].run;

@@ -17,10 +17,15 @@ static const char *kind_of(mode_t m) {
     if (S_ISCHR(m)) return "a character device";
     if (S_ISBLK(m)) return "a block device";
     if (S_ISSOCK(m)) return "a socket";
-    return "not a regular file";
+    return "not a plain file";
 }
 
-/* "cannot open" with the reason; a link that leads nowhere, or in a circle, says so. */
+static int not_regular(const char *path, mode_t m, char *err, size_t errlen) {
+    if (S_ISDIR(m)) return bb_err(err, errlen, BB_EIO, "%s: is a directory, not a file", path);
+    return bb_err(err, errlen, BB_EIO, "%s: is %s, not a regular file", path, kind_of(m));
+}
+
+/* "cannot open" with the reason; a link that leads nowhere or in a circle says so. */
 static int open_error(const char *path, int e, char *err, size_t errlen) {
     struct stat lst;
     if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
@@ -30,15 +35,14 @@ static int open_error(const char *path, int e, char *err, size_t errlen) {
 }
 
 int bb_check_regular(const char *path, char *err, size_t errlen) {
-    struct stat sb;
-    if (stat(path, &sb) != 0) return open_error(path, errno, err, errlen);
-    if (!S_ISREG(sb.st_mode)) return bb_err(err, errlen, BB_EIO, "%s: %s, not a regular file", path, kind_of(sb.st_mode));
-    return BB_OK;
+    struct stat st;
+    if (stat(path, &st) != 0) return open_error(path, errno, err, errlen);
+    return S_ISREG(st.st_mode) ? BB_OK : not_regular(path, st.st_mode, err, errlen);
 }
 
 int bb_path_exists(const char *path) {
-    struct stat sb;
-    return lstat(path, &sb) == 0;
+    struct stat st;
+    return lstat(path, &st) == 0;
 }
 
 int bb_open_regular(const char *path, int *fd, char *err, size_t errlen) {
@@ -54,7 +58,7 @@ int bb_open_regular(const char *path, int *fd, char *err, size_t errlen) {
     }
     if (!S_ISREG(sb.st_mode)) {
         close(f);
-        return bb_err(err, errlen, BB_EIO, "%s: %s, not a regular file", path, kind_of(sb.st_mode));
+        return not_regular(path, sb.st_mode, err, errlen);
     }
     int fl = fcntl(f, F_GETFL);
     if (fl != -1) fcntl(f, F_SETFL, fl & ~O_NONBLOCK);

@@ -237,11 +237,15 @@ fail:
     return rc;
 }
 
+/* config.json of a model with tens of thousands of labels (id2label + label2id) passes 1 MB; this
+ * bounds a hostile file without refusing what bert_config_save writes. */
+#define CONFIG_MAX_BYTES (64u << 20)
+
 int bert_config_load(bert_config *cfg, const char *path, char *err, size_t errlen) {
     memset(cfg, 0, sizeof *cfg);
     char *buf;
     size_t n;
-    int rc = bb_read_file(path, 1u << 20, &buf, &n, err, errlen);
+    int rc = bb_read_file(path, CONFIG_MAX_BYTES, &buf, &n, err, errlen);
     if (rc != BB_OK) return rc;
     rc = bert_config_parse(cfg, buf, n, path, err, errlen);
     free(buf);

@@ -144,6 +144,8 @@ typedef struct {
                                (a special token written in the text) */
     int overflow_a;         /* tokens of A cut by truncation */
     int overflow_b;         /* tokens of B cut by truncation */
+    volatile const int *cancel; /* set by the caller (may be NULL): nonzero stops a long word's
+                               merging, tok_encode / tok_count then return BB_ECANCEL */
     int cap_;               /* private: allocated entries */
     struct tok_scratch *scratch_; /* private: working buffers reused across calls */
 } tok_encoding;
@@ -153,7 +155,8 @@ void tok_encoding_free(tok_encoding *enc);
 
 /* Encodes text (len bytes, or -1 for NUL-terminated) and, when pair != NULL, the pair
  * (pair_len or -1). Invalid UTF-8 bytes are read as U+FFFD. Returns BB_OK, BB_EINVAL (e.g.
- * only_second truncation without a pair, or a sequence too short to cut) or BB_ENOMEM. */
+ * only_second truncation without a pair, or a sequence too short to cut), BB_ECANCEL (enc->cancel)
+ * or BB_ENOMEM. */
 int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *pair, long pair_len,
                const tok_options *o, tok_encoding *enc, char *err, size_t errlen);
 
@@ -162,7 +165,8 @@ int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *
 int tok_encode_batch(const tok_tokenizer *tk, const char *const *texts, const char *const *pairs, int n,
                      const tok_options *o, tok_encoding **encs, char *err, size_t errlen);
 
-/* Tokens of text without specials, truncation or padding: the count only (fast path for stats). */
+/* Tokens of text without specials, truncation or padding: the count only (fast path for stats);
+ * negative: BB_ENOMEM or BB_ECANCEL (scratch->cancel). */
 int tok_count(const tok_tokenizer *tk, const char *text, long len, tok_encoding *scratch);
 
 /* ---- decoding --------------------------------------------------------------------------------- */

@@ -83,11 +83,11 @@ struct tok_tokenizer {
     uint8_t *is_special;  /* (n_vocab) */
     tok_special_ids sp;
     int model_max_length;
-    int clean_up_spaces;  /* tokenizer_config.json clean_up_tokenization_spaces (default: WordPiece) */
     /* tokenizer.json's truncation section; trunc_max 0: none ("truncation": null) */
     int trunc_max;
     tok_trunc trunc;
     tok_side trunc_side;
+    int clean_up_spaces;  /* tokenizer_config.json clean_up_tokenization_spaces (default: WordPiece) */
 };
 
 struct tok_merge {
@@ -120,7 +120,11 @@ struct tok_scratch {
     long nw, w_cap;
     int32_t *sym;     /* BPE symbols of one word */
     int32_t *sym_s, *sym_e; /* their normalized byte ranges */
+    int32_t *sym_prev, *sym_next; /* the live symbols as a list (-1 ends) */
     long sym_cap;
+    struct tok_bpe_cand *heap; /* candidate merges, lowest (rank, position) on top */
+    long heap_n, heap_cap;
+    volatile const int *cancel; /* the encoding's */
     uint32_t *hs;     /* WordPiece prefix hashes of one word */
     long hs_cap;
     tok_seq a, b;

@@ -376,15 +376,15 @@ tok_model_kind tok_kind(const tok_tokenizer *tk) { return tk->kind; }
 int tok_lowercase(const tok_tokenizer *tk) { return tk->bert_norm && tk->lower; }
 int tok_vocab_size(const tok_tokenizer *tk) { return tk->n_vocab; }
 int tok_model_max_length(const tok_tokenizer *tk) { return tk->model_max_length; }
-void tok_set_model_max_length(tok_tokenizer *tk, int n) {
-    if (n > 0) tk->model_max_length = n;
-}
-int tok_clean_up_spaces(const tok_tokenizer *tk) { return tk->clean_up_spaces; }
 int tok_file_truncation(const tok_tokenizer *tk, tok_options *o) {
     if (!tk->trunc_max) return 0;
     o->truncation = tk->trunc, o->truncation_side = tk->trunc_side, o->max_length = tk->trunc_max;
     return 1;
 }
+void tok_set_model_max_length(tok_tokenizer *tk, int n) {
+    if (n > 0) tk->model_max_length = n;
+}
+int tok_clean_up_spaces(const tok_tokenizer *tk) { return tk->clean_up_spaces; }
 tok_special_ids tok_specials(const tok_tokenizer *tk) { return tk->sp; }
 
 int32_t tok_token_to_id(const tok_tokenizer *tk, const char *token) { return lookup_str(tk, token); }

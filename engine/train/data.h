@@ -71,6 +71,8 @@ int data_split(data_set *d, double fraction, uint64_t seed, data_set **train, da
 typedef struct {
     int n;
     char **names;
+    int *slots;    /* hash of names -> id (-1 empty), so a lookup per example is O(1) with 50k labels */
+    size_t nslots; /* a power of two > 2n */
 } data_labels;
 
 int data_labels_build(data_labels *lm, const data_set *d, int tags, char *err, size_t errlen);

@@ -19,6 +19,7 @@
 #include "ckpt_dir.h"
 #include "metrics.h"
 #include "infer.h"
+#include "tfevents.h"
 #include "st.h"
 #include "train_state.h"
 
@@ -50,10 +51,12 @@ struct trainer {
     bb_rng rng;      /* masking and classifier dropout */
     bb_rng drop_rng; /* hidden / attention dropout */
     float best_eval;
+    long *confusion; /* (K, K) of the last classification eval, rows gold, columns predicted; NULL before */
     train_skipped skipped; /* lines the data sets dropped as not UTF-8 */
     char new_weights[256];   /* HF names of the weights the head set-up created, sorted, ", "-joined */
     double elapsed_before, t0;
     FILE *metrics;
+    tfev_writer *events; /* the same numbers for TensorBoard, under the tags HF's TensorBoardCallback uses */
     /* thread and reporting */
     pthread_t th;
     int has_thread;
@@ -96,6 +99,13 @@ int train_task_parse(const char *name) {
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Event files carry wall-clock time (TensorBoard's "relative" axis starts at the first event). */
+static double wall_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -249,6 +259,7 @@ void trainer_free(trainer *t) {
     }
     free_state(t);
     data_batch_free(&t->batch);
+    free(t->confusion);
     free(t->flag_sp);
     free(t->flag_ws);
     free(t->perm);
@@ -261,6 +272,8 @@ void trainer_free(trainer *t) {
     tok_free(t->tk);
     bert_free(t->m);
     if (t->metrics) fclose(t->metrics);
+    char ignored[8];
+    tfev_writer_close(t->events, ignored, sizeof ignored);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     free(t);
@@ -762,11 +775,39 @@ int trainer_evaluate(trainer *t, train_event *ev, char *err, size_t errlen) {
             train_cls_metrics_finish(&cm);
             ev->eval_accuracy = (float)cm.accuracy;
             ev->eval_f1 = (float)cm.macro_f1;
+            if (!t->confusion) t->confusion = malloc(sizeof(long) * (size_t)K * (size_t)K);
+            if (t->confusion) memcpy(t->confusion, cm.confusion, sizeof(long) * (size_t)K * (size_t)K);
         }
     }
     train_cls_metrics_free(&cm);
     free(pred), free(gold);
     return rc;
+}
+
+/* The eval line of a classification run with the label names and the confusion matrix added:
+ * "eval_labels":["ham","spam"],"eval_confusion":[[gold ham: predicted ham, spam], ...]. Malloc'd. */
+static char *confusion_line(const trainer *t, const char *line) {
+    cJSON *o = cJSON_Parse(line), *names = cJSON_CreateArray(), *rows = cJSON_CreateArray();
+    int K = t->m->cfg.num_labels, ok = o && names && rows;
+    for (int i = 0; ok && i < K; i++) {
+        const char *nm = t->has_labels && i < t->lm.n ? t->lm.names[i] : NULL;
+        char id[16];
+        snprintf(id, sizeof id, "%d", i);
+        ok &= cJSON_AddItemToArray(names, cJSON_CreateString(nm ? nm : id));
+        cJSON *row = cJSON_CreateArray();
+        ok &= row && cJSON_AddItemToArray(rows, row);
+        for (int j = 0; ok && j < K; j++)
+            ok &= cJSON_AddItemToArray(row, cJSON_CreateNumber((double)t->confusion[(size_t)i * K + j]));
+    }
+    ok = ok && cJSON_AddItemToObject(o, "eval_labels", names);
+    if (ok) names = NULL;
+    ok = ok && cJSON_AddItemToObject(o, "eval_confusion", rows);
+    if (ok) rows = NULL;
+    char *text = ok ? cJSON_PrintUnformatted(o) : NULL, *out = text ? malloc(strlen(text) + 2) : NULL;
+    if (out) sprintf(out, "%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(o), cJSON_Delete(names), cJSON_Delete(rows);
+    return out;
 }
 
 static int do_eval(trainer *t, char *err, size_t errlen) {
@@ -785,7 +826,20 @@ static int do_eval(trainer *t, char *err, size_t errlen) {
     else
         snprintf(line, sizeof line, "{\"step\":%ld,\"eval_loss\":%.6g,\"eval_accuracy\":%.6g,\"eval_f1\":%.6g}\n",
                  ev.step, ev.eval_loss, ev.eval_accuracy, ev.eval_f1);
-    if ((rc = write_metrics(t, line, err, errlen)) != BB_OK) return rc;
+    /* NULL (out of memory, a NaN loss the JSON cannot hold): the line without the matrix */
+    char *cls_line = t->o.task != TRAIN_TASK_MLM && !t->o.regression && t->confusion ? confusion_line(t, line) : NULL;
+    rc = write_metrics(t, cls_line ? cls_line : line, err, errlen);
+    free(cls_line);
+    if (rc != BB_OK) return rc;
+    const char *tags[4] = {"eval/loss", "eval/perplexity"};
+    float vals[4] = {ev.eval_loss, ev.eval_perplexity};
+    if (t->o.task != TRAIN_TASK_MLM && t->o.regression)
+        tags[1] = "eval/mse", tags[2] = "eval/pearson", tags[3] = "eval/spearman", vals[1] = ev.eval_mse,
+        vals[2] = ev.eval_pearson, vals[3] = ev.eval_spearman;
+    else if (t->o.task != TRAIN_TASK_MLM)
+        tags[1] = "eval/accuracy", tags[2] = "eval/f1", vals[1] = ev.eval_accuracy, vals[2] = ev.eval_f1;
+    int ntags = t->o.task == TRAIN_TASK_MLM ? 2 : t->o.regression ? 4 : 3;
+    if ((rc = tfev_writer_scalars(t->events, ev.step, wall_s(), tags, vals, ntags, err, errlen)) != BB_OK) return rc;
     publish(t, &ev);
     if (ev.eval_loss < t->best_eval) { /* keep the best checkpoint by eval loss */
         t->best_eval = ev.eval_loss;
@@ -879,7 +933,8 @@ static int run_loop(trainer *t, char *err, size_t errlen) {
     snprintf(path, sizeof path, "%s/metrics.jsonl", t->out_dir);
     t->metrics = fopen(path, "a");
     if (!t->metrics) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
-    int rc = BB_OK;
+    int rc = tfev_writer_open(&t->events, t->out_dir, err, errlen);
+    if (rc != BB_OK) return rc;
     if (t->new_weights[0] && !t->resume_dir[0]) { /* which weights started from HF's init, not the checkpoint */
         char line[400];
         size_t k = (size_t)snprintf(line, sizeof line, "{\"newly_initialized\":[\"");
@@ -927,6 +982,10 @@ static int run_loop(trainer *t, char *err, size_t errlen) {
                      "\"elapsed_s\":%.3f}\n", ev.step, ev.epoch, ev.loss, ev.lr, ev.grad_norm, ev.tokens_per_s,
                      ev.elapsed_s);
             if ((rc = write_metrics(t, line, err, errlen)) != BB_OK) break;
+            const char *tags[5] = {"train/loss", "train/learning_rate", "train/grad_norm", "train/epoch",
+                                   "train/tokens_per_s"};
+            float vals[5] = {ev.loss, ev.lr, ev.grad_norm, (float)ev.epoch, (float)ev.tokens_per_s};
+            if ((rc = tfev_writer_scalars(t->events, ev.step, wall_s(), tags, vals, 5, err, errlen)) != BB_OK) break;
             publish(t, &ev);
             last_t = now, tokens = 0, logged = 0, loss_acc = 0;
         }

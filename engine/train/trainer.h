@@ -22,7 +22,9 @@
  * Files in out_dir: metrics.jsonl (one JSON object per logged step and per evaluation, flushed as
  * written; with skip_invalid_utf8 each run or resume first writes the lines it dropped:
  * {"skipped_invalid_utf8_train":N,"first_skipped_line_train":L} plus the same "_eval" keys with an
- * eval file), checkpoint-STEP/ (Hugging Face layout: config.json, model.safetensors, tokenizer files;
+ * eval file), events.out.tfevents.* (the same steps and evaluations for TensorBoard, one file per start,
+ * tags as HF's TensorBoardCallback writes them: train/loss, train/learning_rate, train/grad_norm,
+ * train/epoch, eval/loss, eval/accuracy, ...), checkpoint-STEP/ (Hugging Face layout: config.json, model.safetensors, tokenizer files;
  * plus optimizer.safetensors and trainer_state.json for --resume), best/ (lowest eval loss) and the
  * final model at the top level. Resuming from a checkpoint continues bit-exactly: parameters, AdamW
  * moments and step, the RNG states (masking, dropout) and the position in the epoch are restored.
