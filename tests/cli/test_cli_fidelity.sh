@@ -62,6 +62,9 @@ check larger-vocab 1 "$bin" attention --model "$tmp/bigm" "a b" && err_has large
 grep -v '^\[MASK\]$' "$M/vocab.txt" >"$tmp/nomask.txt"
 copy_model "$tmp/nomaskm"; rm "$tmp/nomaskm/tokenizer.json"; cp "$tmp/nomask.txt" "$tmp/nomaskm/vocab.txt"
 check no-mask-token 1 "$bin" attention --model "$tmp/nomaskm" "a b" && err_has no-mask-token "no \[MASK\]"
+{ sed -n 2p "$M/vocab.txt"; sed -n 1p "$M/vocab.txt"; sed -n '3,$p' "$M/vocab.txt"; } >"$tmp/swapped.txt"
+check pad-elsewhere 1 "$bin" fill-mask --model "$M" --vocab "$tmp/swapped.txt" "the [MASK]" &&
+    err_has pad-elsewhere "pads with id 1 but the model's pad_token_id is 0"
 check own-vocab 0 "$bin" fill-mask --model "$M" --tokenizer "$M/vocab.txt" "the [MASK]"
 check own-dir 0 "$bin" embed --model "$M" --vocab "$M" "the cat"
 
