@@ -22,6 +22,7 @@ static const char *usage =
     "                          [--truncation-side right|left] [--pair TEXT] [--skip-invalid-utf8]\n"
     "                          (TEXT... | --jsonl | --stats FILE\n"
     "                          [--vs-model DIR | --vs-vocab FILE | --vs-tokenizer FILE])\n"
+    "Without --model, --vocab or --tokenizer: the bundled model's tokenizer.\n"
     "Truncates only with --max-length or when the tokenizer.json has a truncation section (as HF\n"
     "tokenizers); a text longer than the model takes (the fewer of model_max_length and the model's\n"
     "positions) gets \"exceeds_model_max_length\": {\"length\", \"model_max_length\"} instead of a cut.\n";
