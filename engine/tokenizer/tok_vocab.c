@@ -313,12 +313,12 @@ static int file_exists(const char *path, char *err, size_t errlen) {
 }
 
 /* The SentencePiece model of a directory: the names HF checkpoints use, then any *.model. */
-static int find_spm(const char *dir, char *path, size_t n) {
-    char ignored[256];
+static int find_spm(const char *dir, char *path, size_t n, char *err, size_t errlen) {
     static const char *names[] = {"tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "sentencepiece.model"};
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         snprintf(path, n, "%s/%s", dir, names[k]);
-        if (file_exists(path, ignored, sizeof ignored) == 1) return 1;
+        int ex = file_exists(path, err, errlen);
+        if (ex) return ex;
     }
     DIR *d = opendir(dir);
     if (!d) return 0;
@@ -327,7 +327,7 @@ static int find_spm(const char *dir, char *path, size_t n) {
         size_t l = strlen(e->d_name);
         if (l > 6 && strcmp(e->d_name + l - 6, ".model") == 0) {
             snprintf(path, n, "%s/%s", dir, e->d_name);
-            found = file_exists(path, ignored, sizeof ignored) == 1;
+            found = file_exists(path, err, errlen);
         }
     }
     closedir(d);
@@ -430,7 +430,8 @@ int tok_load_dir(tok_tokenizer **out, const char *dir_or_id, int case_mode, char
         snprintf(path, sizeof path, "%s/vocab.txt", dir);
         if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
         if (!ex) {
-            if (!find_spm(dir, path, sizeof path))
+            if ((ex = find_spm(dir, path, sizeof path, err, errlen)) < 0) return BB_EIO;
+            if (!ex)
                 return bb_err(err, errlen, BB_EIO, "%s: no tokenizer.json, vocab.txt or SentencePiece .model found", dir);
             rc = tok_load_spm(out, path, err, errlen);
             if (rc != BB_OK) return rc;
