@@ -10,6 +10,6 @@ const cli_cmd cli_commands[] = {
     {"train-tokenizer", cli_train_tokenizer, "learn a WordPiece or byte-level BPE vocabulary"},
     {"train", cli_train, "train or fine-tune: mlm, seqcls, tokcls (metrics.jsonl, checkpoints, resume)"},
     {"follow", cli_follow, "the series of a run written elsewhere: HF Trainer output_dir, TensorBoard logs (JSON)"},
-    {"bench", cli_bench, "benchmarks: forward, tokenize, train (JSON line)"},
+    {"bench", cli_bench, "benchmarks: sgemm, forward, infer, tokenize, train, redraw (JSON line)"},
     {0, 0, 0},
 };

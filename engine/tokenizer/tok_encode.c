@@ -52,6 +52,7 @@ static int seq_reserve(tok_seq *q, int need) {
 static void scratch_free(struct tok_scratch *s) {
     if (!s) return;
     free(s->nb), free(s->nal), free(s->b2c), free(s->w), free(s->sym), free(s->sym_s), free(s->sym_e), free(s->hs);
+    free(s->sym_prev), free(s->sym_next), free(s->heap);
     tok_seq *qs[2] = {&s->a, &s->b};
     for (int k = 0; k < 2; k++)
         free(qs[k]->id), free(qs[k]->word), free(qs[k]->bs), free(qs[k]->be), free(qs[k]->cs), free(qs[k]->ce),
@@ -362,6 +363,14 @@ static inline void push_tok(struct tok_scratch *s, tok_seq *q, int32_t id, long 
     q->cs[k] = s->b2c[bs], q->ce[k] = s->b2c[be];
 }
 
+/* A word the vocabulary cannot spell and no unknown token to stand for it: HF's WordPiece fails
+ * ("Missing [UNK] token from the vocabulary") rather than drop the text; remember the word for the
+ * message. */
+static int tok_no_unk(struct tok_scratch *s, long ns, long ne) {
+    s->bad_word_s = s->nal[2 * ns], s->bad_word_e = s->nal[2 * (ne - 1) + 1];
+    return BB_EFORMAT;
+}
+
 static int wordpiece_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q, long ns, long ne,
                           int32_t word) {
     const char *t = s->nb;
@@ -370,7 +379,8 @@ static int wordpiece_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_se
         long nch = 0;
         for (long i = ns; i < ne; i++) nch += ((uint8_t)t[i] & 0xC0) != 0x80;
         if (nch > tk->max_chars) {
-            if (tk->unk >= 0) push_tok(s, q, tk->unk, ns, ne, word, 0);
+            if (tk->unk < 0) return tok_no_unk(s, ns, ne);
+            push_tok(s, q, tk->unk, ns, ne, word, 0);
             return BB_OK;
         }
     }
@@ -391,7 +401,8 @@ static int wordpiece_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_se
         }
         if (id < 0) {
             q->n = first;
-            if (tk->unk >= 0) push_tok(s, q, tk->unk, ns, ne, word, 0);
+            if (tk->unk < 0) return tok_no_unk(s, ns, ne);
+            push_tok(s, q, tk->unk, ns, ne, word, 0);
             return BB_OK;
         }
         push_tok(s, q, id, start, end, word, 0);
@@ -409,14 +420,59 @@ static const struct tok_merge *merge_get(const tok_tokenizer *tk, int32_t l, int
     }
 }
 
+/* A merge that may apply: symbols pos and its right neighbour would become id, at this rank. */
+struct tok_bpe_cand {
+    int32_t rank, pos, id;
+};
+
+static int cand_less(const struct tok_bpe_cand *a, const struct tok_bpe_cand *b) {
+    return a->rank != b->rank ? a->rank < b->rank : a->pos < b->pos;
+}
+
+static void heap_push(struct tok_scratch *s, int32_t rank, int32_t pos, int32_t id) {
+    struct tok_bpe_cand *h = s->heap, c = {rank, pos, id};
+    long i = s->heap_n++;
+    while (i > 0 && cand_less(&c, &h[(i - 1) / 2])) h[i] = h[(i - 1) / 2], i = (i - 1) / 2;
+    h[i] = c;
+}
+
+static struct tok_bpe_cand heap_pop(struct tok_scratch *s) {
+    struct tok_bpe_cand *h = s->heap, top = h[0], last = h[--s->heap_n];
+    long i = 0, n = s->heap_n;
+    for (;;) {
+        long c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && cand_less(&h[c + 1], &h[c])) c++;
+        if (!cand_less(&h[c], &last)) break;
+        h[i] = h[c], i = c;
+    }
+    if (n > 0) h[i] = last;
+    return top;
+}
+
+static void push_pair(const tok_tokenizer *tk, struct tok_scratch *s, int32_t k) {
+    int32_t r = k >= 0 ? s->sym_next[k] : -1;
+    if (r < 0) return;
+    const struct tok_merge *mg = merge_get(tk, s->sym[k], s->sym[r]);
+    if (mg) heap_push(s, mg->rank, k, mg->id);
+}
+
+/* Byte-level BPE on one word, as HF's word.merge_all: a heap of candidate merges ordered by rank,
+ * then position; a popped candidate whose symbols changed since is skipped. O(n log n) in the
+ * word's length (a 200k-character word used to take a minute with a rescan per merge). */
 static int bpe_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q, long ns, long ne, int32_t word) {
     long n = ne - ns;
-    long cap = s->sym_cap, cap2 = s->sym_cap, cap3 = s->sym_cap;
+    long cap = s->sym_cap, cap2 = s->sym_cap, cap3 = s->sym_cap, cap4 = s->sym_cap, cap5 = s->sym_cap,
+         hcap = s->heap_cap;
     if (grow((void **)&s->sym, &cap, n, sizeof(int32_t)) != BB_OK ||
         grow((void **)&s->sym_s, &cap2, n, sizeof(int32_t)) != BB_OK ||
-        grow((void **)&s->sym_e, &cap3, n, sizeof(int32_t)) != BB_OK)
+        grow((void **)&s->sym_e, &cap3, n, sizeof(int32_t)) != BB_OK ||
+        grow((void **)&s->sym_prev, &cap4, n, sizeof(int32_t)) != BB_OK ||
+        grow((void **)&s->sym_next, &cap5, n, sizeof(int32_t)) != BB_OK ||
+        grow((void **)&s->heap, &hcap, 3 * n + 1, sizeof(struct tok_bpe_cand)) != BB_OK)
         return BB_ENOMEM;
     s->sym_cap = cap;
+    s->heap_cap = hcap;
     /* ignore_merges: a word that is itself in the vocabulary is taken whole (a mapped byte is at most
      * 2 bytes, so words up to 512 bytes fit the buffer; longer ones cannot be vocabulary entries). */
     if (tk->ignore_merges && n <= 512) {
@@ -429,28 +485,36 @@ static int bpe_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q, 
             return BB_OK;
         }
     }
-    long m = 0;
+    int32_t m = 0;
     for (long i = ns; i < ne; i++) {
         int32_t id = tk->byte_id[(uint8_t)s->nb[i]];
         if (id < 0) id = tk->unk;
         if (id < 0) continue; /* no symbol and no unknown token: HF errors; the byte is dropped */
-        s->sym[m] = id, s->sym_s[m] = (int32_t)i, s->sym_e[m] = (int32_t)(i + 1), m++;
+        s->sym[m] = id, s->sym_s[m] = (int32_t)i, s->sym_e[m] = (int32_t)(i + 1);
+        s->sym_prev[m] = m - 1, s->sym_next[m] = m + 1;
+        m++;
     }
-    while (m > 1 && tk->merges) {
-        int32_t best = INT32_MAX, bid = -1;
-        long bk = -1;
-        for (long k = 0; k + 1 < m; k++) {
-            const struct tok_merge *mg = merge_get(tk, s->sym[k], s->sym[k + 1]);
-            if (mg && mg->rank < best) best = mg->rank, bid = mg->id, bk = k;
-        }
-        if (bk < 0) break;
-        s->sym[bk] = bid, s->sym_e[bk] = s->sym_e[bk + 1];
-        memmove(s->sym + bk + 1, s->sym + bk + 2, sizeof(int32_t) * (size_t)(m - bk - 2));
-        memmove(s->sym_s + bk + 1, s->sym_s + bk + 2, sizeof(int32_t) * (size_t)(m - bk - 2));
-        memmove(s->sym_e + bk + 1, s->sym_e + bk + 2, sizeof(int32_t) * (size_t)(m - bk - 2));
-        m--;
+    if (m > 0) s->sym_next[m - 1] = -1;
+    s->heap_n = 0;
+    if (tk->merges)
+        for (int32_t k = 0; k + 1 < m; k++) push_pair(tk, s, k);
+    /* s->sym_e[k] < 0 marks a symbol merged into its left neighbour */
+    for (long pops = 0; s->heap_n > 0; pops++) {
+        if ((pops & 4095) == 4095 && s->cancel && *s->cancel) return BB_ECANCEL;
+        struct tok_bpe_cand c = heap_pop(s);
+        int32_t k = c.pos, r = s->sym_e[k] >= 0 ? s->sym_next[k] : -1;
+        if (r < 0) continue;
+        const struct tok_merge *mg = merge_get(tk, s->sym[k], s->sym[r]);
+        if (!mg || mg->id != c.id) continue; /* the pair changed since it was pushed */
+        s->sym[k] = c.id, s->sym_e[k] = s->sym_e[r];
+        s->sym_e[r] = -1;
+        s->sym_next[k] = s->sym_next[r];
+        if (s->sym_next[k] >= 0) s->sym_prev[s->sym_next[k]] = k;
+        push_pair(tk, s, s->sym_prev[k]);
+        push_pair(tk, s, k);
     }
-    for (long k = 0; k < m; k++) push_tok(s, q, s->sym[k], s->sym_s[k], s->sym_e[k], word, 0);
+    for (int32_t k = m > 0 ? 0 : -1; k >= 0; k = s->sym_next[k])
+        push_tok(s, q, s->sym[k], s->sym_s[k], s->sym_e[k], word, 0);
     return BB_OK;
 }
 
@@ -640,6 +704,14 @@ static int pad(const tok_tokenizer *tk, tok_encoding *e, int target, tok_side si
     return BB_OK;
 }
 
+static int model_error(int rc, const char *text, const struct tok_scratch *s, char *err, size_t errlen) {
+    if (rc == BB_ENOMEM) return bb_err(err, errlen, BB_ENOMEM, "tokenizer: out of memory");
+    if (rc == BB_ECANCEL) return bb_err(err, errlen, BB_ECANCEL, "tokenizer: cancelled");
+    int n = s->bad_word_e - s->bad_word_s;
+    return bb_err(err, errlen, rc, "tokenizer: '%.*s%s' is not in the vocabulary, which has no [UNK] token to stand for it",
+                  n > 40 ? 40 : n, text + s->bad_word_s, n > 40 ? "..." : "");
+}
+
 int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *pair, long pair_len,
                const tok_options *o, tok_encoding *e, char *err, size_t errlen) {
     tok_options def = tok_options_default();
@@ -649,11 +721,15 @@ int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *
     e->n = 0, e->overflow_a = e->overflow_b = 0;
     if (len < 0) len = (long)strlen(text);
     s->a.n = s->b.n = 0;
-    if (tok_pipeline(tk, text, len, s) != BB_OK || tok_model_run(tk, s, &s->a) != BB_OK) goto nomem;
+    s->cancel = e->cancel;
+    int mrc;
+    if (tok_pipeline(tk, text, len, s) != BB_OK) goto nomem;
+    if ((mrc = tok_model_run(tk, s, &s->a)) != BB_OK) return model_error(mrc, text, s, err, errlen);
     tok_seq *b = NULL;
     if (pair) {
         if (pair_len < 0) pair_len = (long)strlen(pair);
-        if (tok_pipeline(tk, pair, pair_len, s) != BB_OK || tok_model_run(tk, s, &s->b) != BB_OK) goto nomem;
+        if (tok_pipeline(tk, pair, pair_len, s) != BB_OK) goto nomem;
+        if ((mrc = tok_model_run(tk, s, &s->b)) != BB_OK) return model_error(mrc, pair, s, err, errlen);
         b = &s->b;
     }
     const tok_tmpl_item *tm = b ? tk->pair : tk->single;
@@ -716,8 +792,10 @@ int tok_count(const tok_tokenizer *tk, const char *text, long len, tok_encoding 
     if (!s) return BB_ENOMEM;
     if (len < 0) len = (long)strlen(text);
     s->a.n = 0;
-    if (tok_pipeline(tk, text, len, s) != BB_OK || tok_model_run(tk, s, &s->a) != BB_OK) return BB_ENOMEM;
-    return s->a.n;
+    s->cancel = e->cancel;
+    if (tok_pipeline(tk, text, len, s) != BB_OK) return BB_ENOMEM;
+    int rc = tok_model_run(tk, s, &s->a);
+    return rc != BB_OK ? rc : s->a.n;
 }
 
 /* ---- decoding ------------------------------------------------------------------------------------------ */
@@ -771,6 +849,24 @@ static void wp_cleanup_put(sbuf *b, const char *t, size_t n) {
         memcpy(tmp, out, on + 1);
     }
     sb_put(b, tmp, strlen(tmp));
+}
+
+void tok_clean_up_tokenization(char *text) {
+    static const char *from[] = {" .", " ?", " !", " ,", " ' ", " n't", " 'm", " 's", " 've", " 're"};
+    static const char *to[] = {".", "?", "!", ",", "'", "n't", "'m", "'s", "'ve", "'re"};
+    /* Python's chained str.replace: each rule over the whole text in turn; every rule shortens. */
+    for (size_t r = 0; r < sizeof from / sizeof *from; r++) {
+        size_t fl = strlen(from[r]), tl = strlen(to[r]);
+        char *w = text;
+        for (const char *p = text; *p;) {
+            if (strncmp(p, from[r], fl) == 0) {
+                memmove(w, to[r], tl), w += tl, p += fl;
+            } else {
+                *w++ = *p++;
+            }
+        }
+        *w = 0;
+    }
 }
 
 /* Rust's String::from_utf8_lossy: each maximal invalid subsequence becomes one U+FFFD. */
@@ -897,7 +993,13 @@ int tok_inspect(const tok_tokenizer *tk, const char *text, long len, tok_stages 
     struct tok_scratch *s = calloc(1, sizeof *s);
     if (!s) return bb_err(err, errlen, BB_ENOMEM, "tokenizer: out of memory");
     int rc = BB_ENOMEM;
-    if (tok_pipeline(tk, text, len, s) != BB_OK || tok_model_run(tk, s, &s->a) != BB_OK) goto done;
+    if (tok_pipeline(tk, text, len, s) != BB_OK) goto done;
+    if ((rc = tok_model_run(tk, s, &s->a)) != BB_OK) {
+        model_error(rc, text, s, err, errlen);
+        scratch_free(s);
+        return rc;
+    }
+    rc = BB_ENOMEM;
     out->normalized = malloc((size_t)s->nb_len + 1);
     out->char_orig = malloc(sizeof(int32_t) * 2 * ((size_t)s->nb_len + 1));
     out->words = calloc((size_t)s->nw + 1, sizeof *out->words);

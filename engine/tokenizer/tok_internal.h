@@ -87,6 +87,7 @@ struct tok_tokenizer {
     int trunc_max;
     tok_trunc trunc;
     tok_side trunc_side;
+    int clean_up_spaces;  /* tokenizer_config.json clean_up_tokenization_spaces (default: WordPiece) */
 };
 
 struct tok_merge {
@@ -119,15 +120,21 @@ struct tok_scratch {
     long nw, w_cap;
     int32_t *sym;     /* BPE symbols of one word */
     int32_t *sym_s, *sym_e; /* their normalized byte ranges */
+    int32_t *sym_prev, *sym_next; /* the live symbols as a list (-1 ends) */
     long sym_cap;
+    struct tok_bpe_cand *heap; /* candidate merges, lowest (rank, position) on top */
+    long heap_n, heap_cap;
+    volatile const int *cancel; /* the encoding's */
     uint32_t *hs;     /* WordPiece prefix hashes of one word */
     long hs_cap;
     tok_seq a, b;
+    int32_t bad_word_s, bad_word_e; /* original bytes of the word that had no token and no [UNK] */
 };
 
 /* Normalizes + pre-tokenizes text into s (nb, nal, w, b2c); returns BB_OK or BB_ENOMEM. */
 int tok_pipeline(const tok_tokenizer *tk, const char *text, long len, struct tok_scratch *s);
-/* Runs the model over the words of s, appending to q (offsets in original bytes and code points). */
+/* Runs the model over the words of s, appending to q (offsets in original bytes and code points).
+ * BB_EFORMAT: a word the vocabulary cannot spell without an unknown token (s->bad_word_s/e). */
 int tok_model_run(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q);
 
 /* The map helpers (tok_vocab.c). */

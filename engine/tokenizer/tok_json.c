@@ -27,12 +27,17 @@ static long num_id(const cJSON *v) {
 
 static int type_of(const cJSON *v) { return num_id(v) < 0 ? 0 : (int)num_id(v); }
 
-/* Sets str[id] (growing the tables); a second string for the same id is an error. */
-static int set_token(tok_tokenizer *tk, int *cap, long id, long limit, const char *s, const char *name, char *err,
-                     size_t errlen) {
+/* Sets str[id] (growing the tables) from the JSON number v; a second string for the same id is an
+ * error. The message shows the number as written (%.15g: 2147483648, 1e+300, 5.5), never a cast of it. */
+static int set_token(tok_tokenizer *tk, int *cap, const cJSON *v, long limit, const char *s, const char *name,
+                     char *err, size_t errlen) {
+    double d = v->valuedouble;
     /* Ids are dense in real files; the limit keeps a hostile id from allocating gigabytes. */
-    if (id < 0 || id >= limit)
-        return bb_err(err, errlen, BB_EFORMAT, "%s: token '%.40s' has id %ld outside [0, %ld)", name, s, id, limit);
+    if (!(d >= 0 && d < (double)limit))
+        return bb_err(err, errlen, BB_EFORMAT, "%s: token '%.40s' has id %.15g outside [0, %ld)", name, s, d, limit);
+    long id = (long)d;
+    if ((double)id != d)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: token '%.40s' has id %.15g, not a whole number", name, s, d);
     if (id >= *cap) {
         int nc = *cap ? *cap : 1024;
         while (nc <= id) nc *= 2;
@@ -109,9 +114,11 @@ static int special_id(const tok_tokenizer *tk, const cJSON *pair, const char *wh
     /* ["[CLS]", 101] */
     if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 || !cJSON_IsNumber(pair->child->next))
         return bb_err(err, errlen, BB_EFORMAT, "%s: post_processor.%s is not [token, id]", name, what);
+    double d = pair->child->next->valuedouble;
     *id = (int32_t)num_id(pair->child->next);
-    if (*id < 0 || *id >= tk->n_vocab)
-        return bb_err(err, errlen, BB_EFORMAT, "%s: post_processor.%s id %d is outside the vocabulary", name, what, (int)*id);
+    if (*id < 0 || *id >= tk->n_vocab || d != (double)*id)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: post_processor.%s id %.15g is not an id in the vocabulary [0, %d)", name,
+                      what, d, tk->n_vocab);
     return BB_OK;
 }
 
@@ -246,7 +253,7 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
             rc = bb_err(err, errlen, BB_EFORMAT, "%s: model.vocab['%.40s'] is not a number", name, v->string);
             goto fail;
         }
-        if ((rc = set_token(tk, &cap, num_id(v), limit, v->string, name, err, errlen)) != BB_OK) goto fail;
+        if ((rc = set_token(tk, &cap, v, limit, v->string, name, err, errlen)) != BB_OK) goto fail;
     }
     const cJSON *added = get(root, "added_tokens"), *a;
     cJSON_ArrayForEach(a, added) {
@@ -261,7 +268,7 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
                         content->valuestring);
             goto fail;
         }
-        if ((rc = set_token(tk, &cap, num_id(id), limit, content->valuestring, name, err, errlen)) != BB_OK) goto fail;
+        if ((rc = set_token(tk, &cap, id, limit, content->valuestring, name, err, errlen)) != BB_OK) goto fail;
         if (tok_add_added(tk, (int32_t)num_id(id), content->valuestring, get_bool(a, "lstrip", 0),
                           get_bool(a, "rstrip", 0), get_bool(a, "special", 0)) != BB_OK)
             goto nomem;
@@ -618,6 +625,7 @@ int tok_save_dir(const tok_tokenizer *tk, const char *dir, char *err, size_t err
     cJSON_AddStringToObject(cfg, "tokenizer_class", tk->kind == TOK_MODEL_WORDPIECE ? "BertTokenizerFast" : "RobertaTokenizerFast");
     if (tk->bert_norm) cJSON_AddBoolToObject(cfg, "do_lower_case", tk->lower);
     cJSON_AddNumberToObject(cfg, "model_max_length", tk->model_max_length);
+    cJSON_AddBoolToObject(cfg, "clean_up_tokenization_spaces", tk->clean_up_spaces);
     const char *names[5] = {"cls_token", "sep_token", "pad_token", "mask_token", "unk_token"};
     int32_t ids[5] = {tk->sp.cls, tk->sp.sep, tk->sp.pad, tk->sp.mask, tk->sp.unk};
     for (int k = 0; k < 5; k++)

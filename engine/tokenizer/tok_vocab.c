@@ -7,6 +7,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "bb_file.h"
+#include "bb_json.h"
 #include "tok_internal.h"
 
 int tok_utf8_decode(const unsigned char *s, long n, int32_t *cp) {
@@ -185,6 +187,7 @@ int tok_finish(tok_tokenizer *tk, char *err, size_t errlen) {
     }
     tk->sp = (tok_special_ids){v[0], v[1], v[2], v[3], v[4]};
     if (!tk->model_max_length) tk->model_max_length = 512;
+    tk->clean_up_spaces = tk->kind == TOK_MODEL_WORDPIECE; /* transformers' BertTokenizer default */
     return BB_OK;
 }
 
@@ -270,30 +273,10 @@ fail:
     return rc;
 }
 
-/* Reads a whole file; the caller frees *data. */
+/* Reads a whole file; the caller frees *data. Tokenizer files run to tens of MB (tokenizer.json of a
+ * 250k vocabulary); the limit only keeps a device or a stray huge file from being read whole. */
 static int read_file(const char *path, char **data, size_t *len, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return bb_err(err, errlen, BB_EIO, "%s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (n < cap) break;
-        char *nb = realloc(buf, cap * 2 + 1);
-        if (!nb) free(buf);
-        buf = nb, cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
-    if (bad) {
-        free(buf);
-        return bb_err(err, errlen, BB_EIO, "%s: read error", path);
-    }
-    buf[n] = 0;
-    *data = buf, *len = n;
-    return BB_OK;
+    return bb_read_file(path, (size_t)1 << 30, data, len, err, errlen);
 }
 
 int tok_load_vocab(tok_tokenizer **out, const char *path, int lowercase, char *err, size_t errlen) {
@@ -318,46 +301,67 @@ int tok_load_json(tok_tokenizer **out, const char *path, char *err, size_t errle
     return rc;
 }
 
-static int file_exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+/* 1 when path is a regular file; 0 when nothing is there; -1 (with the reason in err) when something
+ * else is (a directory, a device, a dangling or looping link): that is an error, not "not found". */
+static int file_exists(const char *path, char *err, size_t errlen) {
+    if (!bb_path_exists(path)) return 0;
+    return bb_check_regular(path, err, errlen) == BB_OK ? 1 : -1;
 }
 
 int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err, size_t errlen) {
     char path[4096];
     *out = NULL;
-    int lower = 1, max_len = 0;
+    int lower = 1, max_len = 0, cleanup = -1, ex;
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    if (file_exists(path)) {
+    if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
+    if (ex) {
         char *data;
         size_t len;
         int rc = read_file(path, &data, &len, err, errlen);
         if (rc != BB_OK) return rc;
-        cJSON *j = cJSON_ParseWithLength(data, len);
+        cJSON *j;
+        rc = bb_json_parse(&j, data, len, path, err, errlen);
         free(data);
-        if (!j) return bb_err(err, errlen, BB_EFORMAT, "%s: not valid JSON", path);
+        if (rc != BB_OK) return rc;
         const cJSON *dl = cJSON_GetObjectItemCaseSensitive(j, "do_lower_case");
         if (cJSON_IsBool(dl)) lower = cJSON_IsTrue(dl);
         const cJSON *ml = cJSON_GetObjectItemCaseSensitive(j, "model_max_length");
         if (cJSON_IsNumber(ml) && ml->valuedouble >= 1 && ml->valuedouble <= 1e6) max_len = (int)ml->valuedouble;
+        const cJSON *cu = cJSON_GetObjectItemCaseSensitive(j, "clean_up_tokenization_spaces");
+        if (cJSON_IsBool(cu)) cleanup = cJSON_IsTrue(cu);
         cJSON_Delete(j);
     }
     int rc;
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    if (file_exists(path)) {
+    if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
+    if (ex) {
         rc = tok_load_json(out, path, err, errlen);
         if (rc != BB_OK) return rc;
         if (case_mode != TOK_CASE_AUTO) tok_set_lowercase(*out, case_mode == TOK_CASE_LOWER);
     } else {
         snprintf(path, sizeof path, "%s/vocab.txt", dir);
-        if (!file_exists(path))
-            return bb_err(err, errlen, BB_EIO, "%s: neither tokenizer.json nor vocab.txt found", dir);
+        if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
+        if (!ex) return bb_err(err, errlen, BB_EIO, "%s: neither tokenizer.json nor vocab.txt found", dir);
         if (case_mode != TOK_CASE_AUTO) lower = case_mode == TOK_CASE_LOWER;
         rc = tok_load_vocab(out, path, lower, err, errlen);
         if (rc != BB_OK) return rc;
     }
     if (max_len) (*out)->model_max_length = max_len;
+    if (cleanup >= 0) (*out)->clean_up_spaces = cleanup;
     return BB_OK;
+}
+
+int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen) {
+    struct stat st;
+    *out = NULL;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return tok_load_dir(out, path, case_mode, err, errlen);
+    size_t n = strlen(path);
+    if (n >= 5 && strcmp(path + n - 5, ".json") == 0) {
+        int rc = tok_load_json(out, path, err, errlen);
+        if (rc == BB_OK && case_mode != TOK_CASE_AUTO) tok_set_lowercase(*out, case_mode == TOK_CASE_LOWER);
+        return rc;
+    }
+    return tok_load_vocab(out, path, case_mode != TOK_CASE_CASED, err, errlen);
 }
 
 void tok_set_lowercase(tok_tokenizer *tk, int lowercase) {
@@ -377,6 +381,10 @@ int tok_file_truncation(const tok_tokenizer *tk, tok_options *o) {
     o->truncation = tk->trunc, o->truncation_side = tk->trunc_side, o->max_length = tk->trunc_max;
     return 1;
 }
+void tok_set_model_max_length(tok_tokenizer *tk, int n) {
+    if (n > 0) tk->model_max_length = n;
+}
+int tok_clean_up_spaces(const tok_tokenizer *tk) { return tk->clean_up_spaces; }
 tok_special_ids tok_specials(const tok_tokenizer *tk) { return tk->sp; }
 
 int32_t tok_token_to_id(const tok_tokenizer *tk, const char *token) { return lookup_str(tk, token); }
