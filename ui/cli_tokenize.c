@@ -10,14 +10,15 @@
 #include "bb_err.h"
 #include "bb_lines.h"
 #include "cli.h"
-#include "cli_tok.h"
 #include "cli_model.h"
+#include "cli_tok.h"
 #include "data.h"
 #include "infer.h"
 #include "tok.h"
 
 static const char *usage =
-    "usage: bertbench tokenize [--model DIR | --vocab PATH | --tokenizer PATH] [--cased] [--max-length N]\n"
+    "usage: bertbench tokenize [--model DIR | --vocab PATH | --tokenizer FILE|DIR] [--cased] [--max-length N]\n"
+    "                          [--no-special-tokens]\n"
     "                          [--truncation-side right|left] [--pair TEXT] [--skip-invalid-utf8]\n"
     "                          (TEXT... | --jsonl | --stats FILE\n"
     "                          [--vs-model DIR | --vs-vocab FILE | --vs-tokenizer FILE])\n"
@@ -153,7 +154,7 @@ char **cli_read_texts(const char *path, long *n, int skip_bad, long *skipped, ch
 int cli_tokenize(int argc, char **argv) {
     const char *dir = NULL, *vocab = NULL, *json = NULL, *pair = NULL, *stats = NULL;
     const char *vs_dir = NULL, *vs_vocab = NULL, *vs_json = NULL;
-    int cased = 0, jsonl = 0, max_length = 0, first_text = 0, side_given = 0, skip_bad = 0;
+    int cased = 0, jsonl = 0, max_length = 0, first_text = 0, side_given = 0, skip_bad = 0, specials = 1;
     tok_side side = TOK_SIDE_RIGHT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -166,6 +167,7 @@ int cli_tokenize(int argc, char **argv) {
         else if (strcmp(a, "--vs-vocab") == 0 && has) vs_vocab = argv[++i];
         else if (strcmp(a, "--vs-tokenizer") == 0 && has) vs_json = argv[++i];
         else if (strcmp(a, "--cased") == 0) cased = 1;
+        else if (strcmp(a, "--no-special-tokens") == 0) specials = 0; /* HF add_special_tokens=False */
         else if (strcmp(a, "--jsonl") == 0) jsonl = 1;
         else if (strcmp(a, "--skip-invalid-utf8") == 0) skip_bad = 1;
         else if (strcmp(a, "--pair") == 0 && has) pair = argv[++i];
@@ -240,6 +242,7 @@ int cli_tokenize(int argc, char **argv) {
         return status;
     }
     tok_encoding *e = tok_encoding_new();
+    opt.add_special_tokens = specials;
     if (jsonl) {
         char *line = NULL;
         size_t cap = 0;
@@ -274,7 +277,9 @@ int cli_tokenize(int argc, char **argv) {
     }
     for (int i = first_text; first_text && i < argc && status == 0; i++) {
         if (argv[i][0] == '-' && argv[i][1] == '-') {
-            if (strcmp(argv[i], "--cased") && strcmp(argv[i], "--jsonl") && strcmp(argv[i], "--skip-invalid-utf8")) i++;
+            if (strcmp(argv[i], "--cased") && strcmp(argv[i], "--jsonl") && strcmp(argv[i], "--skip-invalid-utf8") &&
+                strcmp(argv[i], "--no-special-tokens"))
+                i++;
             continue;
         }
         if (tok_encode(tk, argv[i], -1, pair, -1, &opt, e, err, sizeof err) != BB_OK) {

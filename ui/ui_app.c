@@ -445,7 +445,7 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen) {
     if (app->model && !app->own_tk && app->model_dir[0] &&
         tok_load_dir(&app->own_tk, app->model_dir, TOK_CASE_AUTO, ignored, sizeof ignored) != BB_OK)
         app->own_tk = NULL;
-    ui_app_message(app, 0, "tokenizer %s: %s, vocab %d", path, tok_kind(tk) == TOK_MODEL_BPE ? "byte-level BPE" : "WordPiece",
+    ui_app_message(app, 0, "tokenizer %s: %s, vocab %d", path, tok_kind_name(tok_kind(tk)),
                    tok_vocab_size(tk));
     reload_panes(app); /* after: a mismatch replaces the message above with the warning */
     return BB_OK;

@@ -44,7 +44,9 @@
 
 typedef struct tok_tokenizer tok_tokenizer;
 
-typedef enum { TOK_MODEL_WORDPIECE = 0, TOK_MODEL_BPE = 1 } tok_model_kind;
+/* WordPiece, byte-level BPE (GPT-2/RoBERTa), SentencePiece Unigram, SentencePiece BPE (merges by piece
+ * score over characters, '▁' for spaces, byte fallback: Llama-style). */
+typedef enum { TOK_MODEL_WORDPIECE = 0, TOK_MODEL_BPE = 1, TOK_MODEL_UNIGRAM = 2, TOK_MODEL_SPM_BPE = 3 } tok_model_kind;
 
 /* Case handling when loading: AUTO reads tokenizer_config.json / tokenizer.json (vocab.txt: lowercase). */
 enum { TOK_CASE_AUTO = -1, TOK_CASE_CASED = 0, TOK_CASE_LOWER = 1 };
@@ -64,11 +66,21 @@ int tok_load_vocab_mem(tok_tokenizer **out, const char *data, size_t len, const 
 int tok_load_json(tok_tokenizer **out, const char *path, char *err, size_t errlen);
 int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const char *name, char *err,
                       size_t errlen);
-/* A model directory: tokenizer.json if present, else vocab.txt. case_mode TOK_CASE_AUTO takes
+/* A SentencePiece model (the ModelProto protobuf of a .model file; Unigram or BPE), encoding as
+ * SentencePieceProcessor does: its normalizer, no special tokens added, a run of unknown characters as one
+ * unknown piece whose token is the text itself, byte fallback to <0xXX> pieces. */
+int tok_load_spm(tok_tokenizer **out, const char *path, char *err, size_t errlen);
+int tok_load_spm_mem(tok_tokenizer **out, const uint8_t *data, size_t len, const char *name, char *err,
+                     size_t errlen);
+/* 1 when data starts like a SentencePiece ModelProto (recognised by content, not by name). */
+int tok_is_spm(const uint8_t *data, size_t len);
+/* A file recognised by its content (a SentencePiece model, a tokenizer.json, else a vocab.txt) or a
+ * model directory (tok_load_dir). case_mode as for tok_load_dir. */
+int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen);
+/* A model directory: tokenizer.json if present, else vocab.txt, else a SentencePiece .model
+ * (tokenizer.model, spiece.model, sentencepiece.bpe.model or any *.model). case_mode TOK_CASE_AUTO takes
  * tokenizer_config.json's do_lower_case (default true for vocab.txt); CASED/LOWER override it. */
 int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err, size_t errlen);
-/* Whatever path is: a directory (tok_load_dir), a *.json (tokenizer.json) or else a vocab.txt. */
-int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen);
 void tok_free(tok_tokenizer *tk);
 
 /* Turn lowercasing (and accent stripping with it) on or off on a BertNormalizer ("--cased"). */
@@ -77,6 +89,8 @@ void tok_set_lowercase(tok_tokenizer *tk, int lowercase);
 /* ---- lookups ---------------------------------------------------------------------------------- */
 
 tok_model_kind tok_kind(const tok_tokenizer *tk);
+/* "WordPiece", "byte-level BPE", "Unigram", "SentencePiece BPE". */
+const char *tok_kind_name(tok_model_kind kind);
 int tok_lowercase(const tok_tokenizer *tk);
 int tok_vocab_size(const tok_tokenizer *tk);
 /* tokenizer_config.json model_max_length when loaded from a directory and sensible, else 512. */

@@ -88,6 +88,7 @@ struct tok_tokenizer {
     tok_trunc trunc;
     tok_side trunc_side;
     int clean_up_spaces;  /* tokenizer_config.json clean_up_tokenization_spaces (default: WordPiece) */
+    struct tok_spm *spm;  /* SentencePiece normalizer and model (tok_spm.h); NULL for the other kinds */
 };
 
 struct tok_merge {
@@ -102,6 +103,9 @@ typedef struct {
     int32_t *bs, *be; /* original bytes */
     int32_t *cs, *ce; /* original code points */
     uint8_t *lit;     /* 1 = literal special token */
+    int32_t *txt;     /* offset in pool of the token's own text (SentencePiece unknown pieces), -1 = none */
+    char *pool;
+    long pool_n, pool_cap;
 } tok_seq;
 
 /* A pre-tokenized word: normalized byte range, its index, and the special id for literal specials. */
@@ -129,7 +133,13 @@ struct tok_scratch {
     long hs_cap;
     tok_seq a, b;
     int32_t bad_word_s, bad_word_e; /* original bytes of the word that had no token and no [UNK] */
+    struct tok_spm_scratch *spm; /* SentencePiece lattice and symbols */
 };
+
+/* Grows the normalized-byte buffers of s to hold need bytes; BB_OK or BB_ENOMEM. */
+int tok_scratch_reserve(struct tok_scratch *s, long need);
+/* Grows q to hold need tokens. */
+int tok_seq_reserve(tok_seq *q, int need);
 
 /* Normalizes + pre-tokenizes text into s (nb, nal, w, b2c); returns BB_OK or BB_ENOMEM. */
 int tok_pipeline(const tok_tokenizer *tk, const char *text, long len, struct tok_scratch *s);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
@@ -10,6 +11,7 @@
 #include "bb_file.h"
 #include "bb_json.h"
 #include "tok_internal.h"
+#include "tok_spm.h"
 
 int tok_utf8_decode(const unsigned char *s, long n, int32_t *cp) {
     unsigned c = s[0];
@@ -182,8 +184,8 @@ int tok_finish(tok_tokenizer *tk, char *err, size_t errlen) {
                                {"[UNK]", "<unk>"}};
     int32_t v[5];
     for (int k = 0; k < 5; k++) {
-        v[k] = lookup_str(tk, names[k][tk->kind == TOK_MODEL_BPE]);
-        if (v[k] < 0) v[k] = lookup_str(tk, names[k][tk->kind != TOK_MODEL_BPE]);
+        v[k] = lookup_str(tk, names[k][tk->kind != TOK_MODEL_WORDPIECE]);
+        if (v[k] < 0) v[k] = lookup_str(tk, names[k][tk->kind == TOK_MODEL_WORDPIECE]);
     }
     tk->sp = (tok_special_ids){v[0], v[1], v[2], v[3], v[4]};
     if (!tk->model_max_length) tk->model_max_length = 512;
@@ -200,6 +202,7 @@ void tok_free(tok_tokenizer *tk) {
     for (int i = 0; i < tk->n_added; i++) free(tk->added[i].content);
     free(tk->added);
     free(tk->is_special);
+    tok_spm_free(tk->spm);
     free(tk);
 }
 
@@ -308,6 +311,51 @@ static int file_exists(const char *path, char *err, size_t errlen) {
     return bb_check_regular(path, err, errlen) == BB_OK ? 1 : -1;
 }
 
+/* The SentencePiece model of a directory: the names HF checkpoints use, then any *.model. */
+static int find_spm(const char *dir, char *path, size_t n) {
+    char ignored[256];
+    static const char *names[] = {"tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "sentencepiece.model"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        snprintf(path, n, "%s/%s", dir, names[k]);
+        if (file_exists(path, ignored, sizeof ignored) == 1) return 1;
+    }
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int found = 0;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        if (l > 6 && strcmp(e->d_name + l - 6, ".model") == 0) {
+            snprintf(path, n, "%s/%s", dir, e->d_name);
+            found = file_exists(path, ignored, sizeof ignored) == 1;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen) {
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0) return bb_check_regular(path, err, errlen);
+    if (S_ISDIR(st.st_mode)) return tok_load_dir(out, path, case_mode, err, errlen);
+    char *data;
+    size_t len;
+    int rc = read_file(path, &data, &len, err, errlen);
+    if (rc != BB_OK) return rc;
+    size_t i = 0;
+    while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t')) i++;
+    if (tok_is_spm((const uint8_t *)data, len)) {
+        rc = tok_load_spm_mem(out, (const uint8_t *)data, len, path, err, errlen);
+    } else if (i < len && data[i] == '{') {
+        rc = tok_load_json_mem(out, data, len, path, err, errlen);
+        if (rc == BB_OK && case_mode != TOK_CASE_AUTO) tok_set_lowercase(*out, case_mode == TOK_CASE_LOWER);
+    } else {
+        rc = tok_load_vocab_mem(out, data, len, path, case_mode != TOK_CASE_CASED, err, errlen);
+    }
+    free(data);
+    return rc;
+}
+
 int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err, size_t errlen) {
     char path[4096];
     *out = NULL;
@@ -341,7 +389,14 @@ int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err,
     } else {
         snprintf(path, sizeof path, "%s/vocab.txt", dir);
         if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
-        if (!ex) return bb_err(err, errlen, BB_EIO, "%s: neither tokenizer.json nor vocab.txt found", dir);
+        if (!ex) {
+            if (!find_spm(dir, path, sizeof path))
+                return bb_err(err, errlen, BB_EIO, "%s: no tokenizer.json, vocab.txt or SentencePiece .model found", dir);
+            rc = tok_load_spm(out, path, err, errlen);
+            if (rc != BB_OK) return rc;
+            if (max_len) (*out)->model_max_length = max_len;
+            return BB_OK;
+        }
         if (case_mode != TOK_CASE_AUTO) lower = case_mode == TOK_CASE_LOWER;
         rc = tok_load_vocab(out, path, lower, err, errlen);
         if (rc != BB_OK) return rc;
@@ -349,19 +404,6 @@ int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err,
     if (max_len) (*out)->model_max_length = max_len;
     if (cleanup >= 0) (*out)->clean_up_spaces = cleanup;
     return BB_OK;
-}
-
-int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen) {
-    struct stat st;
-    *out = NULL;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return tok_load_dir(out, path, case_mode, err, errlen);
-    size_t n = strlen(path);
-    if (n >= 5 && strcmp(path + n - 5, ".json") == 0) {
-        int rc = tok_load_json(out, path, err, errlen);
-        if (rc == BB_OK && case_mode != TOK_CASE_AUTO) tok_set_lowercase(*out, case_mode == TOK_CASE_LOWER);
-        return rc;
-    }
-    return tok_load_vocab(out, path, case_mode != TOK_CASE_CASED, err, errlen);
 }
 
 void tok_set_lowercase(tok_tokenizer *tk, int lowercase) {
@@ -373,6 +415,16 @@ void tok_set_lowercase(tok_tokenizer *tk, int lowercase) {
 /* ---- lookups -------------------------------------------------------------------------------------- */
 
 tok_model_kind tok_kind(const tok_tokenizer *tk) { return tk->kind; }
+
+const char *tok_kind_name(tok_model_kind kind) {
+    switch (kind) {
+    case TOK_MODEL_WORDPIECE: return "WordPiece";
+    case TOK_MODEL_BPE: return "byte-level BPE";
+    case TOK_MODEL_UNIGRAM: return "Unigram";
+    case TOK_MODEL_SPM_BPE: return "SentencePiece BPE";
+    }
+    return "unknown";
+}
 int tok_lowercase(const tok_tokenizer *tk) { return tk->bert_norm && tk->lower; }
 int tok_vocab_size(const tok_tokenizer *tk) { return tk->n_vocab; }
 int tok_model_max_length(const tok_tokenizer *tk) { return tk->model_max_length; }
