@@ -12,6 +12,6 @@ const cli_cmd cli_commands[] = {
     {"convert", cli_convert, "write a checkpoint (safetensors or pytorch_model.bin) as model.safetensors"},
     {"models", cli_models, "models in the local Hugging Face cache that --model ORG/NAME can open"},
     {"follow", cli_follow, "the series of a run written elsewhere: HF Trainer output_dir, TensorBoard logs (JSON)"},
-    {"bench", cli_bench, "benchmarks: forward, tokenize, train (JSON line)"},
+    {"bench", cli_bench, "benchmarks: sgemm, forward, infer, tokenize, train, redraw (JSON line)"},
     {0, 0, 0},
 };

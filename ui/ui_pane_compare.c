@@ -490,11 +490,15 @@ static void cmp_free(ui_pane *p) {
     p->state = NULL;
 }
 
+/* export: the whole tall canvas the pane draws into (cmp_draw), from the top */
+static void cmp_extent(ui_app *app, ui_pane *p, int *w, int *h) { *h = 400; }
+
 ui_pane ui_pane_compare(void) {
     return (ui_pane){.name = "compare",
                      .help = "`compare [--vocab FILE | --model DIR] TEXT`: two tokenizers or models side by side; up/down scroll",
                      .state = calloc(1, sizeof(cmp_state)),
                      .draw = cmp_draw,
+                     .extent = cmp_extent,
                      .key = ui_scroll_key,
                      .text = cmp_text,
                      .free = cmp_free};

@@ -11,8 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bb_err.h"
 #include "atomic_file.h"
+#include "bb_err.h"
+#include "bb_file.h"
 #include "st_build.h"
 #include "torch_ckpt.h"
 
@@ -29,7 +30,9 @@ struct st_file {
     st_tensor *tensors;
     int ntensors;
     char **names; /* owned storage for tensor names and paths */
-    int nnames;
+    int nnames, cap_names;
+    int *slots;   /* open-addressing hash of tensor names: index into tensors, -1 empty */
+    size_t nslots; /* a power of two, at least twice ntensors */
 };
 
 static const struct {
@@ -64,9 +67,13 @@ static int dtype_parse(const char *s, st_dtype *out) {
 }
 
 static char *keep_string(st_file *f, const char *s) {
-    char **grown = realloc(f->names, sizeof(char *) * (size_t)(f->nnames + 1));
-    if (!grown) return NULL;
-    f->names = grown;
+    if (f->nnames == f->cap_names) { /* doubling: a header of 300k names is not 300k reallocs */
+        int cap = f->cap_names ? f->cap_names * 2 : 64;
+        char **grown = realloc(f->names, sizeof(char *) * (size_t)cap);
+        if (!grown) return NULL;
+        f->names = grown;
+        f->cap_names = cap;
+    }
     char *copy = strdup(s);
     if (!copy) return NULL;
     f->names[f->nnames++] = copy;
@@ -84,18 +91,19 @@ void st_close(st_file *f) {
     }
     for (int i = 0; i < f->nnames; i++) free(f->names[i]);
     free(f->names);
+    free(f->slots);
     free(f->maps);
     free(f->tensors);
     free(f);
 }
 
 static int map_file(st_map *m, const char *path, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int fd, rc = bb_open_regular(path, &fd, err, errlen); /* a FIFO would block forever */
+    if (rc != BB_OK) return rc;
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (fstat(fd, &sb) != 0) {
         close(fd);
-        return bb_err(err, errlen, BB_EIO, "%s: not a regular file", path);
+        return bb_err(err, errlen, BB_EIO, "%s: cannot stat: %s", path, strerror(errno));
     }
     m->size = (size_t)sb.st_size;
     m->map = NULL;
@@ -120,6 +128,33 @@ typedef struct {
 static int span_cmp(const void *a, const void *b) {
     const span *x = a, *y = b;
     return (x->begin > y->begin) - (x->begin < y->begin);
+}
+
+static uint64_t name_hash(const char *s) { /* FNV-1a */
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static size_t slot_of(const st_file *f, const char *name) {
+    size_t mask = f->nslots - 1, i = (size_t)name_hash(name) & mask;
+    while (f->slots[i] >= 0 && strcmp(f->tensors[f->slots[i]].name, name) != 0) i = (i + 1) & mask;
+    return i;
+}
+
+/* Makes room in the name index for want tensors in all (rehashing when it grows). */
+static int index_reserve(st_file *f, size_t want) {
+    if (f->nslots >= 2 * want && f->nslots) return 0;
+    size_t n = 64;
+    while (n < 2 * want) n *= 2;
+    int *slots = malloc(sizeof(int) * n);
+    if (!slots) return -1;
+    free(f->slots);
+    f->slots = slots;
+    f->nslots = n;
+    for (size_t i = 0; i < n; i++) slots[i] = -1;
+    for (int t = 0; t < f->ntensors; t++) slots[slot_of(f, f->tensors[t].name)] = t;
+    return 0;
 }
 
 /* Parses and validates the header of map m, appending its tensors to f. When only is non-NULL, the
@@ -156,6 +191,10 @@ static int parse_header(st_file *f, st_map *m, char *err, size_t errlen) {
         goto done;
     }
     f->tensors = grown;
+    if (index_reserve(f, (size_t)f->ntensors + (size_t)n + 1) != 0) {
+        rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory reading header", path);
+        goto done;
+    }
     int nspans = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, root) {
@@ -219,7 +258,8 @@ static int parse_header(st_file *f, st_map *m, char *err, size_t errlen) {
                         (unsigned long long)en, (unsigned long long)data_size);
             goto done;
         }
-        if (st_find(f, name)) {
+        size_t slot = slot_of(f, name);
+        if (f->slots[slot] >= 0) {
             rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' appears twice", path, name);
             goto done;
         }
@@ -236,6 +276,7 @@ static int parse_header(st_file *f, st_map *m, char *err, size_t errlen) {
         spans[nspans].end = en;
         spans[nspans].index = f->ntensors;
         nspans++;
+        f->slots[slot] = f->ntensors;
         f->tensors[f->ntensors++] = t;
     }
     qsort(spans, (size_t)nspans, sizeof *spans, span_cmp);
@@ -302,55 +343,14 @@ int st_open_mem(st_file **out, const void *data, size_t len, const char *name, c
     return BB_OK;
 }
 
-static char *read_small_file(const char *path, size_t limit, size_t *len, char *err, size_t errlen, int *rc) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        *rc = bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 65536 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            if (cap > limit + 65536) {
-                *rc = bb_err(err, errlen, BB_EFORMAT, "%s: larger than %zu bytes", path, limit);
-                goto fail;
-            }
-            char *g = realloc(buf, cap + 1);
-            if (!g) {
-                *rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
-                goto fail;
-            }
-            buf = g;
-        }
-        size_t r = fread(buf + n, 1, cap - n, fp);
-        n += r;
-        if (r == 0) break;
-    }
-    if (ferror(fp)) {
-        *rc = bb_err(err, errlen, BB_EIO, "%s: read error", path);
-        goto fail;
-    }
-    fclose(fp);
-    buf[n] = 0;
-    *len = n;
-    *rc = BB_OK;
-    return buf;
-fail:
-    fclose(fp);
-    free(buf);
-    return NULL;
-}
-
 int st_open_index(st_file **out, const char *dir, const char *index_name, st_add_fn add, char *err, size_t errlen) {
     *out = NULL;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, index_name);
-    int rc;
     size_t len;
-    char *text = read_small_file(path, 64u << 20, &len, err, errlen, &rc);
-    if (!text) return rc;
+    char *text;
+    int rc = bb_read_file(path, 64u << 20, &text, &len, err, errlen);
+    if (rc != BB_OK) return rc;
     cJSON *root = cJSON_ParseWithLength(text, len);
     free(text);
     st_file *f = calloc(1, sizeof *f);
@@ -402,7 +402,12 @@ int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen) {
     char path[4096];
     struct stat sb;
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (stat(path, &sb) == 0) return st_open(out, path, err, errlen);
+    /* Anything at that name is the checkpoint: a looping or dangling link is an error about it, not
+     * "no model.safetensors". */
+    if (bb_path_exists(path)) {
+        int rc = bb_check_regular(path, err, errlen);
+        return rc != BB_OK ? rc : st_open(out, path, err, errlen);
+    }
     snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
     if (stat(path, &sb) == 0) return st_open_index(out, dir, "model.safetensors.index.json", add_file, err, errlen);
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
@@ -468,10 +473,12 @@ int st_add_tensor(st_file *f, const st_tensor *t, char *err, size_t errlen) {
     if (st_find(f, t->name))
         return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' appears twice", t->path, t->name);
     st_tensor *grown = realloc(f->tensors, sizeof(st_tensor) * (size_t)(f->ntensors + 1));
-    if (!grown) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
+    if (!grown || index_reserve(f, (size_t)f->ntensors + 1) != 0)
+        return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
     f->tensors = grown;
     st_tensor c = *t;
     if (!(c.name = keep_string(f, t->name))) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
+    f->slots[slot_of(f, c.name)] = f->ntensors;
     f->tensors[f->ntensors++] = c;
     return BB_OK;
 }
@@ -481,9 +488,9 @@ int st_count(const st_file *f) { return f->ntensors; }
 const st_tensor *st_at(const st_file *f, int i) { return i >= 0 && i < f->ntensors ? &f->tensors[i] : NULL; }
 
 const st_tensor *st_find(const st_file *f, const char *name) {
-    for (int i = 0; i < f->ntensors; i++)
-        if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
-    return NULL;
+    if (!f->nslots) return NULL;
+    int i = f->slots[slot_of(f, name)];
+    return i >= 0 ? &f->tensors[i] : NULL;
 }
 
 float st_f16_to_f32(uint16_t h) {

@@ -125,7 +125,15 @@ static int load_tensor(bert_model *m, const st_file *f, const bert_tensor_name *
         return bb_err(err, errlen, BB_ESHAPE, "%s: tensor '%s' has shape [%s], expected [%s]", t->path, name, got,
                       want);
     }
-    return st_read_f32(t, bert_tensor_slot(m, tn, layer), t->numel, err, errlen);
+    float *slot = bert_tensor_slot(m, tn, layer);
+    int rc = st_read_f32(t, slot, t->numel, err, errlen);
+    if (rc != BB_OK) return rc;
+    /* NaN or Inf in a weight makes every output NaN (fill-mask would rank [PAD] with no score): say so here. */
+    for (int64_t i = 0; i < t->numel; i++)
+        if (!isfinite(slot[i]))
+            return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' holds %s at element %lld: the weights are not finite",
+                          t->path, name, isnan(slot[i]) ? "NaN" : "Inf", (long long)i);
+    return BB_OK;
 }
 
 /* Detects the encoder prefix ("bert.", "" ...) from the word embeddings' name. */
@@ -220,17 +228,20 @@ static void init_normal(float *p, size_t n, float std, bb_rng *rng) {
 
 int bert_set_head(bert_model *m, bert_head kind, int num_labels, bb_rng *rng, char *err, size_t errlen) {
     if (num_labels < 1) return bb_err(err, errlen, BB_EINVAL, "num_labels must be >= 1 (got %d)", num_labels);
-    if (kind == BERT_HEAD_SEQCLS && !m->has_pooler)
-        return bb_err(err, errlen, BB_EINVAL, "%s: sequence classification needs a pooler, which this checkpoint lacks",
-                      m->dir[0] ? m->dir : "model");
     bert_model copy = *m;
     copy.params_memory = NULL;
+    /* Sequence classification reads the pooler; a checkpoint without one (every BertForMaskedLM save)
+     * gets a fresh one, as transformers creates the weights the checkpoint lacks. */
+    int new_pooler = kind == BERT_HEAD_SEQCLS && !m->has_pooler;
+    if (new_pooler) copy.has_pooler = 1;
     int rc = alloc_params(&copy, kind == BERT_HEAD_NONE ? 0 : num_labels, err, errlen);
     if (rc != BB_OK) return rc;
-    /* Everything before the classifier keeps its place in field order; copy it over. */
-    size_t before = 0;
-    for (int i = 0; i < BERT_NPARAMS - 2; i++) before += m->param_sizes[i];
-    memcpy(copy.params_memory, m->params_memory, before * sizeof(float));
+    /* Fields that keep their size keep their values; the others start from HF's init. */
+    float **from = (float **)&m->params, **to = (float **)&copy.params;
+    for (int i = 0; i < BERT_NPARAMS; i++)
+        if (copy.param_sizes[i] == m->param_sizes[i] && i != BERT_P_CLSW && i != BERT_P_CLSB && copy.param_sizes[i])
+            memcpy(to[i], from[i], copy.param_sizes[i] * sizeof(float));
+    if (new_pooler) init_normal(copy.params.poolw, copy.param_sizes[BERT_P_POOLW], m->cfg.initializer_range, rng);
     if (kind != BERT_HEAD_NONE) init_normal(copy.params.clsw, copy.param_sizes[BERT_P_CLSW], m->cfg.initializer_range, rng);
     free(m->params_memory);
     *m = copy;
