@@ -9,8 +9,8 @@
 #include <cjson/cJSON.h>
 
 #include "bb_file.h"
-#include "bb_json.h"
 #include "bb_hub.h"
+#include "bb_json.h"
 #include "tok_internal.h"
 #include "tok_spm.h"
 
@@ -334,8 +334,11 @@ static int find_spm(const char *dir, char *path, size_t n, char *err, size_t err
     return found;
 }
 
-int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen) {
+int tok_load_any(tok_tokenizer **out, const char *path_or_id, int case_mode, char *err, size_t errlen) {
     *out = NULL;
+    char path[4096];
+    int hub_rc = bb_hub_resolve(path_or_id, path, sizeof path, err, errlen);
+    if (hub_rc != BB_OK) return hub_rc;
     struct stat st;
     if (stat(path, &st) != 0) return bb_check_regular(path, err, errlen);
     if (S_ISDIR(st.st_mode)) return tok_load_dir(out, path, case_mode, err, errlen);
