@@ -40,9 +40,8 @@ int bench_tokenize(int argc, char **argv) {
     tok_tokenizer *tk = NULL;
     int rc = vocab ? tok_load_vocab(&tk, vocab, !cased, err, sizeof err)
              : model ? tok_load_dir(&tk, model, cased ? TOK_CASE_CASED : TOK_CASE_AUTO, err, sizeof err)
-                     : tok_load_json(&tk, tjson, err, sizeof err);
+                     : tok_load_any(&tk, tjson, cased ? TOK_CASE_CASED : TOK_CASE_AUTO, err, sizeof err);
     if (rc != BB_OK) return cli_fail("bench tokenize", "%s", err);
-    if (tjson && cased) tok_set_lowercase(tk, 0);
     FILE *f = fopen(file, "rb");
     if (!f) {
         tok_free(tk);

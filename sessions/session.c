@@ -1,11 +1,13 @@
 /* session.c — session.json: parse (strict: every problem names the file and the key), build, save with
  * a backup of the previous good copy, and the small mutators the UI calls. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,6 +135,7 @@ static void session_clear(sess_session *s) {
 
 void sess_free(sess_session *s) {
     if (!s) return;
+    if (s->lock_fd >= 0) close(s->lock_fd); /* releases the flock */
     session_clear(s);
     free(s);
 }
@@ -212,6 +215,8 @@ static int take_time(cJSON *root, const char *key, time_t *out, const char *file
     return BB_OK;
 }
 
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
 /* Fills s from the text of a session.json (runs: names only). file names it in messages. */
 static int parse_session(sess_session *s, const char *file, const char *buf, size_t len, int flags, char *err,
                          size_t errlen) {
@@ -284,14 +289,25 @@ static int parse_session(sess_session *s, const char *file, const char *buf, siz
         rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", file);
         goto fail;
     }
+    /* duplicates by sorting a copy once: a list of 100k runs is not 5e9 comparisons */
+    const char *dup = NULL;
+    char **sorted = n_names ? malloc(sizeof *sorted * (size_t)n_names) : NULL;
+    if (n_names && !sorted) {
+        strv_free(names, n_names);
+        rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", file);
+        goto fail;
+    }
+    if (n_names) memcpy(sorted, names, sizeof *sorted * (size_t)n_names);
+    if (n_names) qsort(sorted, (size_t)n_names, sizeof *sorted, cmp_name);
+    for (int i = 1; i < n_names && !dup; i++)
+        if (!strcmp(sorted[i - 1], sorted[i])) dup = sorted[i];
+    free(sorted);
     for (int i = 0; i < n_names; i++) {
-        int dup = 0;
-        for (int k = 0; k < i; k++) dup |= !strcmp(names[k], names[i]);
         sess_run *r = NULL;
         if (!sess_run_name_valid(names[i]))
             bb_err(err, errlen, rc = BB_EFORMAT, "%s: \"runs\"[%d] \"%s\" is not a run directory name", file, i,
                    names[i]);
-        else if (dup)
+        else if (dup && !strcmp(names[i], dup))
             bb_err(err, errlen, rc = BB_EFORMAT, "%s: run \"%s\" is listed twice", file, names[i]);
         else if (!(r = calloc(1, sizeof *r)))
             rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", file);
@@ -388,6 +404,10 @@ static int save_to(sess_session *s, const char *dir, char *err, size_t errlen) {
 }
 
 int sess_save(sess_session *s, char *err, size_t errlen) {
+    if (s->read_only && s->locked_by)
+        return bb_err(err, errlen, BB_EINVAL,
+                      "%s: opened read-only (another bertbench, pid %ld, has it open); save it to another directory",
+                      s->dir, s->locked_by);
     if (s->read_only)
         return bb_err(err, errlen, BB_EINVAL,
                       "%s: opened read-only (newer schema or from the backup); save it to another directory", s->dir);
@@ -422,6 +442,33 @@ static int make_session_dir(const char *dir, char *err, size_t errlen) {
     return BB_OK;
 }
 
+/* Takes DIR/session.lock for this process: BB_OK (fd in *fd), BB_EINVAL with the holder's pid in
+ * *holder when another process has it, BB_EIO when the file cannot be made. */
+static int lock_session(const char *dir, int *fd, long *holder, char *err, size_t errlen) {
+    char path[4096 + 16];
+    *fd = -1;
+    *holder = 0;
+    snprintf(path, sizeof path, "%s/session.lock", dir);
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0) return bb_err(err, errlen, BB_EIO, "%s: cannot create: %s", path, strerror(errno));
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(f, pid, sizeof pid - 1, 0);
+        close(f);
+        if (e != EWOULDBLOCK) return bb_err(err, errlen, BB_EIO, "%s: cannot lock: %s", path, strerror(e));
+        pid[n > 0 ? n : 0] = 0;
+        *holder = strtol(pid, NULL, 10) > 0 ? strtol(pid, NULL, 10) : -1;
+        return bb_err(err, errlen, BB_EINVAL, "%s is open in another bertbench (pid %ld)", dir, *holder);
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    int told = ftruncate(f, 0) == 0 && pwrite(f, pid, (size_t)n, 0) == n;
+    (void)told; /* the pid only names the holder in the other instance's message */
+    *fd = f;
+    return BB_OK;
+}
+
 int sess_new(sess_session **out, const char *dir, char *err, size_t errlen) {
     *out = NULL;
     sess_session *s = calloc(1, sizeof *s);
@@ -429,9 +476,12 @@ int sess_new(sess_session **out, const char *dir, char *err, size_t errlen) {
         sess_free(s);
         return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", dir);
     }
+    s->lock_fd = -1;
     s->schema_version = SESS_SCHEMA_VERSION;
     s->created = s->modified = time(NULL);
+    long holder;
     int rc = make_session_dir(s->dir, err, errlen);
+    if (rc == BB_OK) rc = lock_session(s->dir, &s->lock_fd, &holder, err, errlen);
     if (rc == BB_OK) rc = save_to(s, s->dir, err, errlen);
     if (rc != BB_OK) {
         sess_free(s);
@@ -467,6 +517,7 @@ int sess_open(sess_session **out, const char *path, int flags, char *err, size_t
     *out = NULL;
     sess_session *s = calloc(1, sizeof *s);
     if (!s) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    s->lock_fd = -1;
     if (!(s->dir = resolve_dir(path))) {
         free(s);
         return bb_err(err, errlen, BB_EIO, "%s: no such session (neither it nor %s.bbs is a directory)", path, path);
@@ -490,6 +541,15 @@ int sess_open(sess_session **out, const char *path, int flags, char *err, size_t
         return rc;
     }
     if (flags & (SESS_OPEN_READ_ONLY | SESS_OPEN_BACKUP)) s->read_only = 1;
+    if (!s->read_only) {
+        char e[512];
+        if (lock_session(s->dir, &s->lock_fd, &s->locked_by, e, sizeof e) != BB_OK) {
+            /* another instance writes this session: reading is safe, writing would lose its changes */
+            s->read_only = 1;
+            if (!s->locked_by) s->locked_by = -1;
+            sess_warn(s, "%s; opened read-only (`save DIR` keeps this copy's changes elsewhere)", e);
+        }
+    }
     sess_runs_load(s);
     *out = s;
     return BB_OK;
@@ -534,11 +594,18 @@ int sess_save_as(sess_session *s, const char *dir, char *err, size_t errlen) {
         }
         rc = copy_file(src, dst, err, errlen);
     }
+    int fd = -1;
+    long holder;
+    if (rc == BB_OK) rc = lock_session(nd, &fd, &holder, err, errlen);
     if (rc == BB_OK) rc = save_to(s, nd, err, errlen);
     if (rc != BB_OK) {
+        if (fd >= 0) close(fd);
         free(nd);
         return rc;
     }
+    if (s->lock_fd >= 0) close(s->lock_fd);
+    s->lock_fd = fd;
+    s->locked_by = 0;
     free(s->dir);
     s->dir = nd;
     s->read_only = 0;

@@ -26,6 +26,9 @@
  * - sess_open on a damaged or newer file fails with "PATH: problem" and writes nothing. SESS_OPEN_READ_ONLY
  *   accepts a newer schema_version (fields this build knows are read; the session cannot be saved in
  *   place); SESS_OPEN_BACKUP reads session.json.bak instead (also read-only in place).
+ * - One writer per session: sess_new / sess_open take an exclusive flock on DIR/session.lock (holding
+ *   the pid). When another live process holds it, sess_open opens the session read-only, sets
+ *   locked_by to that pid and says so in s->warnings; sess_save_as moves the lock to the new directory.
  * - A run whose run.json says "running" but whose lock file (runs/RUN/lock, flock + pid) no live
  *   process holds is marked "interrupted" at open. A run listed in session.json whose directory (or
  *   run.json) is missing or damaged is kept in the list, flagged, named in s->warnings and never
@@ -90,6 +93,8 @@ typedef struct {
                                sess_run objects stay at their address until sess_free */
     int n_runs;
     cJSON *extra;           /* top-level keys this build does not know, written back unchanged */
+    int lock_fd;            /* >= 0: this process holds DIR/session.lock (flock + pid) */
+    long locked_by;         /* > 0: another process held the lock at open, so the session is read-only */
     char warnings[2048];    /* non-fatal problems found at open, one per line; "" when none */
 } sess_session;
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bb_hub.h"
 #include "ui_rl.h"
 #include "ui_session.h"
 #include "ui_term.h"
@@ -298,28 +299,24 @@ typedef struct {
     char vocab[1024];
     bert_model *model;
     tok_tokenizer *tk;
+    tok_tokenizer *own; /* with an override: the directory's own tokenizer, to check the override against */
     int model_st, tk_st;
     char model_err[512], tk_err[512];
 } load_job;
 
-static int is_dir(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 int ui_load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t errlen) {
-    if (is_dir(path)) return tok_load_dir(tk, path, TOK_CASE_AUTO, err, errlen);
-    size_t n = strlen(path);
-    if (n >= 5 && strcmp(path + n - 5, ".json") == 0) return tok_load_json(tk, path, err, errlen);
-    return tok_load_vocab(tk, path, 1, err, errlen);
+    return tok_load_any(tk, path, TOK_CASE_AUTO, err, errlen);
 }
 
 static int load_run(ui_job *j, char *err, size_t errlen) {
     load_job *l = (load_job *)j;
     struct stat st;
-    if (stat(l->dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
-    l->tk_st = ui_load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : l->dir, l->tk_err, sizeof l->tk_err);
-    l->model_st = S_ISDIR(st.st_mode) ? bert_load(&l->model, l->dir, l->model_err, sizeof l->model_err)
+    char dir[4096]; /* a Hub id's cached snapshot; l->dir keeps the id for messages and the session */
+    int rc = bb_hub_resolve(l->dir, dir, sizeof dir, err, errlen);
+    if (rc != BB_OK) return rc;
+    if (stat(dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
+    l->tk_st = ui_load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : dir, l->tk_err, sizeof l->tk_err);
+    l->model_st = S_ISDIR(st.st_mode) ? bert_load(&l->model, dir, l->model_err, sizeof l->model_err)
                                       : bb_err(l->model_err, sizeof l->model_err, BB_EINVAL, "%s: not a directory", l->dir);
     /* A tokenizer alone is a useful load only when it came from the path itself (vocab.txt, tokenizer.json). */
     if (l->model_st != BB_OK && (l->tk_st != BB_OK || l->vocab[0])) {
@@ -327,6 +324,9 @@ static int load_run(ui_job *j, char *err, size_t errlen) {
         l->tk = NULL;
         return bb_err(err, errlen, l->model_st, "%s", l->model_err);
     }
+    char ignored[256];
+    if (l->vocab[0] && l->model && tok_load_dir(&l->own, l->dir, TOK_CASE_AUTO, ignored, sizeof ignored) != BB_OK)
+        l->own = NULL;
     return BB_OK;
 }
 
@@ -335,10 +335,19 @@ static void drop_ctx(ui_app *app) {
     app->cx = NULL;
 }
 
-/* After the model or tokenizer changed (drop_ctx was called before either was freed). */
+/* After the model or tokenizer changed (drop_ctx was called before either was freed): decides whether
+ * they belong together (the loaded model is checked against its directory's own tokenizer when an
+ * override is in use; a run's snapshot brings its own) and wraps them for the model panes if so. */
 static void reload_panes(ui_app *app) {
     char err[256];
-    if (app->model && app->tk && infer_wrap(&app->cx, app->model, app->tk, err, sizeof err) != BB_OK)
+    app->mismatch[0] = 0;
+    if (app->model && app->tk &&
+        infer_check_tokenizer(app->model, app->tk, app->using_run[0] ? NULL : app->own_tk, app->mismatch,
+                              sizeof app->mismatch) != BB_OK)
+        ui_app_message(app, 1, "tokenizer %s does not match the model: %s; fill-mask and attention are off until a "
+                       "matching one is loaded (`vocab FILE`)", app->vocab_path[0] ? app->vocab_path : app->model_dir,
+                       app->mismatch);
+    else if (app->model && app->tk && infer_wrap(&app->cx, app->model, app->tk, err, sizeof err) != BB_OK)
         ui_app_message(app, 1, "%s", err);
     for (int i = 0; i < app->n_panes; i++)
         if (app->panes[i].reload) app->panes[i].reload(app, &app->panes[i]);
@@ -393,6 +402,11 @@ static void load_done(ui_app *app, ui_job *j, int status, const char *err) {
             tok_free(app->tk);
             app->tk = l->tk;
         }
+        if (l->model) { /* the new directory's own tokenizer, if an override is to be checked against it */
+            tok_free(app->own_tk);
+            app->own_tk = l->own;
+            l->own = NULL;
+        }
         if (l->model && l->tk)
             ui_app_message(app, 0, "loaded %s: %d layers x %d heads, hidden %d, vocab %d", l->dir,
                            app->model->cfg.num_layers, app->model->cfg.num_heads, app->model->cfg.hidden_size,
@@ -404,6 +418,7 @@ static void load_done(ui_app *app, ui_job *j, int status, const char *err) {
             ui_app_message(app, 1, "loaded a tokenizer only: %s", l->model_err);
         reload_panes(app);
     }
+    tok_free(l->own);
     free(l);
 }
 
@@ -429,10 +444,32 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen) {
     tok_free(app->tk);
     app->tk = tk;
     snprintf(app->vocab_path, sizeof app->vocab_path, "%s", path);
-    reload_panes(app);
-    ui_app_message(app, 0, "tokenizer %s: %s, vocab %d", path, tok_kind(tk) == TOK_MODEL_BPE ? "byte-level BPE" : "WordPiece",
+    /* the loaded model's own tokenizer, once, to tell a matching override from another vocabulary */
+    char ignored[256];
+    if (app->model && !app->own_tk && app->model_dir[0] &&
+        tok_load_dir(&app->own_tk, app->model_dir, TOK_CASE_AUTO, ignored, sizeof ignored) != BB_OK)
+        app->own_tk = NULL;
+    ui_app_message(app, 0, "tokenizer %s: %s, vocab %d", path, tok_kind_name(tok_kind(tk)),
                    tok_vocab_size(tk));
+    reload_panes(app); /* after: a mismatch replaces the message above with the warning */
     return BB_OK;
+}
+
+int ui_app_pair_ok(const ui_app *app, const char *cmd, char *err, size_t errlen) {
+    if (!app->mismatch[0]) return BB_OK;
+    return bb_err(err, errlen, BB_EINVAL, "%s: the tokenizer does not match the model (%s); load a matching one with "
+                  "`vocab FILE` or `load DIR`", cmd, app->mismatch);
+}
+
+int ui_app_draw_mismatch(const ui_app *app, viz_canvas *c, viz_rect r, const char *what) {
+    if (!app->mismatch[0] || r.h < 1) return 0;
+    viz_put(c, r.x, r.y, r.w, "tokenizer does not match the model", (viz_style){196, VIZ_DEFAULT, VIZ_BOLD});
+    if (r.h > 1) viz_put(c, r.x, r.y + 1, r.w, app->mismatch, (viz_style){196, VIZ_DEFAULT, 0});
+    if (r.h > 3)
+        viz_printf(c, r.x, r.y + 3, r.w, VIZ_PLAIN, "%s is off until `vocab FILE` (or `load DIR`) brings a matching tokenizer;",
+                   what);
+    if (r.h > 4) viz_put(c, r.x, r.y + 4, r.w, "the tokens, compare and stats panes still work.", VIZ_PLAIN);
+    return 1;
 }
 
 /* ---- init ------------------------------------------------------------------------------------- */
@@ -470,6 +507,7 @@ void ui_app_free(ui_app *app) {
     bert_free(app->model);
     tok_free(app->tk);
     free(app->log);
+    tok_free(app->own_tk);
     memset(app, 0, sizeof *app);
 }
 

@@ -41,6 +41,9 @@ struct ui_pane {
     int (*key)(ui_app *app, ui_pane *p, int key);
     /* Plain text typed with no command (the pane's default action). May be NULL. */
     int (*text)(ui_app *app, ui_pane *p, const char *text, char *err, size_t errlen);
+    /* The columns and rows the pane's whole content needs (`export` draws it at that size, from the
+     * top: it may reset the pane's scroll positions). NULL: 100 x 38, as a zoomed pane. */
+    void (*extent)(ui_app *app, ui_pane *p, int *w, int *h);
     /* Called after a model or tokenizer is loaded or replaced. May be NULL. */
     void (*reload)(ui_app *app, ui_pane *p);
     void (*free)(ui_pane *p);
@@ -82,6 +85,9 @@ struct ui_app {
     bert_model *loaded_model;
     tok_tokenizer *loaded_tk;
     char vocab_path[1024]; /* --vocab override, "" when none */
+    tok_tokenizer *own_tk; /* with an override: the model directory's own tokenizer (NULL: none there) */
+    char mismatch[256];    /* why tk does not belong with model (infer_check_tokenizer), "" when it does:
+                              fill-mask and attention refuse to run on the pair */
 
     ui_pane panes[UI_MAX_PANES];
     int n_panes;
@@ -151,6 +157,13 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen);
  * (from a job's done(), which is where the previous snapshot can be freed safely). */
 void ui_app_use(ui_app *app, bert_model *m, tok_tokenizer *tk, const char *label);
 
+/* When the tokenizer does not match the model: "CMD: the tokenizer does not match the model (why); ..."
+ * into err and BB_EINVAL, for the model panes to refuse with; else BB_OK. */
+int ui_app_pair_ok(const ui_app *app, const char *cmd, char *err, size_t errlen);
+/* Draws the "tokenizer does not match the model" mark of a model pane over r and returns 1 when they
+ * do not match (the pane then draws nothing else); 0 otherwise. */
+int ui_app_draw_mismatch(const ui_app *app, viz_canvas *c, viz_rect r, const char *what);
+
 /* ---- commands (ui_cmd.c) ---- */
 typedef struct {
     const char *name;
@@ -183,6 +196,12 @@ ui_pane ui_pane_stats(void);
 
 /* Tokens pane: set the text (and optional pair) and re-tokenize now. */
 int ui_tokens_set(ui_app *app, ui_pane *p, const char *text, const char *pair, char *err, size_t errlen);
+/* Tokens pane settings: `truncate [N|model] [left|right]`, `case auto|cased|uncased` (the tokenizer's
+ * lowercasing, for every pane), and their session form {"max_length", "truncation_side", "case"}. */
+int ui_tokens_truncate_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen);
+int ui_tokens_case_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen);
+struct cJSON *ui_tokens_settings_json(const ui_pane *p);
+void ui_tokens_settings_apply(ui_app *app, ui_pane *p, const struct cJSON *o);
 /* Attention pane: compute attention for text (pair may be NULL) on the worker. */
 int ui_attention_set(ui_app *app, ui_pane *p, const char *text, const char *pair, char *err, size_t errlen);
 /* Fill-mask pane: rank every [MASK] of text on the worker; target word may be NULL. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bb_hub.h"
 #include "ui_app.h"
 #include "ui_session.h"
 
@@ -75,8 +76,15 @@ static int cmd_rank(ui_app *app, const char *args, char *err, size_t errlen) {
 }
 
 static int cmd_load(ui_app *app, const char *args, char *err, size_t errlen) {
-    if (!*args) return bb_err(err, errlen, BB_EINVAL, "load: give a model directory (config.json + model.safetensors)");
-    return ui_app_load(app, args, err, errlen);
+    if (!*args)
+        return bb_err(err, errlen, BB_EINVAL,
+                      "load: give a model directory (config.json + model.safetensors or pytorch_model.bin) or a "
+                      "Hub id from the local cache (`bertbench models` lists them)");
+    char what[1024]; /* without the space that Tab completion leaves after a name */
+    size_t n = strlen(args);
+    while (n && isspace((unsigned char)args[n - 1])) n--;
+    snprintf(what, sizeof what, "%.*s", (int)n, args);
+    return ui_app_load(app, what, err, errlen);
 }
 
 static int cmd_vocab(ui_app *app, const char *args, char *err, size_t errlen) {
@@ -104,6 +112,7 @@ static int cmd_model(ui_app *app, const char *args, char *err, size_t errlen) {
         const bert_model *m = app->model;
         const bert_config *c = &m->cfg;
         ADD("directory      %s\n", app->model_dir);
+        if (app->mismatch[0]) ADD("tokenizer      does not match the model: %s\n", app->mismatch);
         if (app->using_run[0])
             ADD("weights        %s (a snapshot of the training run; `use model` goes back to the loaded ones)\n",
                 app->using_run);
@@ -132,7 +141,7 @@ static int cmd_model(ui_app *app, const char *args, char *err, size_t errlen) {
     if (app->tk) {
         tok_special_ids s = tok_specials(app->tk);
         ADD("tokenizer      %s, vocabulary %d, %s, max length %d\n",
-            tok_kind(app->tk) == TOK_MODEL_BPE ? "byte-level BPE" : "WordPiece", tok_vocab_size(app->tk),
+            tok_kind_name(tok_kind(app->tk)), tok_vocab_size(app->tk),
             tok_lowercase(app->tk) ? "lowercase" : "cased", tok_model_max_length(app->tk));
         const char *names[5] = {"cls", "sep", "pad", "mask", "unk"};
         int32_t ids[5] = {s.cls, s.sep, s.pad, s.mask, s.unk};
@@ -180,6 +189,15 @@ static int cmd_pane(ui_app *app, const char *args, char *err, size_t errlen) {
     return BB_OK;
 }
 
+/* Export limits: a 512-token heatmap with 2-column cells fits; beyond them the file says what is cut. */
+enum { EXPORT_MIN_W = 100, EXPORT_MIN_H = 38, EXPORT_MAX_W = 1100, EXPORT_MAX_H = 4000 };
+
+static int row_blank(const viz_canvas *c, int y) {
+    for (int x = 0; x < c->w; x++)
+        if (viz_cell_at(c, x, y)->cp != ' ') return 0;
+    return 1;
+}
+
 static int cmd_export(ui_app *app, const char *args, char *err, size_t errlen) {
     char name[64], path[1024];
     const char *rest = first_word(args, name, sizeof name);
@@ -188,28 +206,36 @@ static int cmd_export(ui_app *app, const char *args, char *err, size_t errlen) {
     if (!p || !*path)
         return bb_err(err, errlen, BB_EINVAL, "export: usage `export PANE FILE.svg|FILE.txt|FILE.ansi`%s%s",
                       p || !*name ? "" : "; unknown pane ", p ? "" : name);
-    /* The pane as it would be drawn zoomed on a 100x40 screen, without the frame. */
+    /* The pane's whole content (its extent, at least a zoomed 100x38 pane), without the frame, from the top. */
+    int need_w = EXPORT_MIN_W, need_h = EXPORT_MIN_H;
+    if (p->extent) p->extent(app, p, &need_w, &need_h);
+    int w = need_w < EXPORT_MIN_W ? EXPORT_MIN_W : need_w > EXPORT_MAX_W ? EXPORT_MAX_W : need_w;
+    int h = need_h < EXPORT_MIN_H ? EXPORT_MIN_H : need_h > EXPORT_MAX_H ? EXPORT_MAX_H : need_h;
     viz_canvas c;
-    int st = viz_canvas_init(&c, 100, 38, err, errlen);
+    int st = viz_canvas_init(&c, w, h, err, errlen);
     if (st != BB_OK) return st;
+    int scroll = p->scroll;
+    p->scroll = 0;
     p->draw(app, p, &c, (viz_rect){0, 0, c.w, c.h});
-    /* trim blank rows at the bottom */
-    char *txt = viz_canvas_text_dup(&c);
+    p->scroll = scroll;
+    /* Still cut: the extent was over the limits, or (a pane that cannot say its extent) the last row is used. */
+    char note[160] = "";
+    if (w < need_w || h < need_h)
+        snprintf(note, sizeof note, "(export cut to %d x %d of the pane's %d x %d columns x rows)", w, h, need_w, need_h);
+    else if (!p->extent && !row_blank(&c, h - 1))
+        snprintf(note, sizeof note, "(export shows %d rows; the pane may continue below: scroll it and export again)", h);
     int rows = c.h;
-    if (txt) {
-        size_t n = strlen(txt);
-        while (rows > 1 && n >= 2 && txt[n - 1] == '\n' && txt[n - 2] == '\n') n--, rows--;
-        free(txt);
-    }
+    while (rows > 1 && row_blank(&c, rows - 1)) rows--;
     viz_canvas out;
-    st = viz_canvas_init(&out, c.w, rows, err, errlen);
+    st = viz_canvas_init(&out, c.w, rows + (note[0] ? 1 : 0), err, errlen);
     if (st == BB_OK) {
         memcpy(out.cells, c.cells, sizeof *c.cells * (size_t)c.w * (size_t)rows);
+        if (note[0]) viz_put(&out, 0, rows, out.w, note, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD});
         st = viz_canvas_save(&out, path, err, errlen);
         viz_canvas_free(&out);
     }
     viz_canvas_free(&c);
-    if (st == BB_OK) ui_app_message(app, 0, "exported %s to %s", p->name, path);
+    if (st == BB_OK) ui_app_message(app, 0, "exported %s (%d x %d) to %s%s", p->name, w, rows, path, note[0] ? " (cut: the file says where)" : "");
     return st;
 }
 
@@ -229,6 +255,18 @@ static int cmd_stats(ui_app *app, const char *args, char *err, size_t errlen) {
     ui_pane *p = ui_app_pane(app, "stats");
     ui_app_show(app, p);
     return ui_stats_cmd(app, p, args, err, errlen);
+}
+
+static int cmd_truncate(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane(app, "tokens");
+    ui_app_show(app, p);
+    return ui_tokens_truncate_cmd(app, p, args, err, errlen);
+}
+
+static int cmd_case(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane(app, "tokens");
+    ui_app_show(app, p);
+    return ui_tokens_case_cmd(app, p, args, err, errlen);
 }
 
 static int cmd_quit(ui_app *app, const char *args, char *err, size_t errlen) {
@@ -266,12 +304,16 @@ const ui_cmd ui_commands[] = {
     {"attention", "attn", "TEXT [||| PAIR]", "attention heatmaps of every layer and head", cmd_attention},
     {"mask", "fill-mask", "TEXT", "rank the vocabulary at each [MASK]", cmd_mask},
     {"rank", NULL, "WORD", "rank and probability of WORD at each [MASK] of the last text", cmd_rank},
-    {"compare", "cmp", "[--vocab FILE | --model DIR] TEXT",
-     "TEXT split by the current and another tokenizer (or model: fill-mask, attention change) side by side",
+    {"compare", "cmp", "[--vocab FILE [--vocab FILE2] | --model DIR] TEXT",
+     "TEXT split by the current and one or two other tokenizers (or a model: fill-mask, attention change) side by side",
      cmd_compare},
-    {"stats", NULL, "[--max N] [--vocab FILE] CORPUS",
-     "token lengths, truncation, [UNK] rate, fertility of a .txt (a text per line) or .jsonl corpus", cmd_stats},
-    {"load", NULL, "DIR", "load a Hugging Face model directory (on the worker thread)", cmd_load},
+    {"stats", NULL, "[--max N] [--vocab FILE]... CORPUS",
+     "token lengths, truncation, [UNK] and byte-fallback rates, fertility of a .txt (a text per line) or .jsonl "
+     "corpus, for up to 3 tokenizers",
+     cmd_stats},
+    {"truncate", "trunc", "[N|model] [left|right]", "where the tokens pane cuts (+ - 0 s in the pane)", cmd_truncate},
+    {"case", NULL, "auto|cased|uncased", "the tokenizer's lowercasing, for every pane (c in the tokens pane)", cmd_case},
+    {"load", NULL, "DIR|ORG/NAME", "load a Hugging Face model directory or a cached Hub id (on the worker thread)", cmd_load},
     {"vocab", NULL, "FILE", "use vocab.txt / tokenizer.json / a model directory as the tokenizer", cmd_vocab},
     {"model", NULL, "", "config, parameter counts, vocabulary and special tokens", cmd_model},
     {"layout", NULL, "[single|vsplit|hsplit|grid]", "arrange the panes (F3 cycles, F4 zooms)", cmd_layout},
@@ -286,6 +328,9 @@ const ui_cmd ui_commands[] = {
     {"stop", NULL, "", "stop the run after its current step, with a checkpoint (X)", ui_cmd_stop},
     {"checkpoint", "ckpt", "", "save a checkpoint of the run now (s)", ui_cmd_ckpt},
     {"eval", NULL, "", "evaluate the run now (e)", ui_cmd_eval},
+    {"follow", NULL, "[DIR]", "follow a run trained elsewhere (HF Trainer output_dir, TensorBoard logs, a bertbench run), read-only",
+     ui_cmd_follow},
+    {"unfollow", NULL, "[RUN]", "stop following an external run (the shown one without RUN)", ui_cmd_unfollow},
     {"runs", NULL, "", "the runs table: task, init, data, steps, losses, perplexity, accuracy, F1, time", ui_cmd_runs},
     {"plot", NULL, "[step|time] [log|linear] [smooth W] [skip N] [last N|all] [show|hide|run RUN]",
      "the training plot's view", ui_cmd_plot},
@@ -505,6 +550,16 @@ char **ui_cmd_complete(const char *line, int start, int end, const char *text, v
     if (c && argi == 1 && c->fn == cmd_help) {
         for (const ui_cmd *k = ui_commands; k->name; k++) add_match(m, &n, k->name, text);
         return finish_matches(m, n);
+    }
+    if (c && argi == 1 && c->fn == cmd_load && !strchr("/.~", text[0] ? text[0] : '/')) {
+        bb_hub_model *cached; /* Hub ids of the cached models first; file names when none fits */
+        int nc;
+        char e[256];
+        if (bb_hub_list(&cached, &nc, e, sizeof e) == BB_OK) {
+            for (int i = 0; i < nc; i++) add_match(m, &n, cached[i].id, text);
+            free(cached);
+        }
+        if (n) return finish_matches(m, n);
     }
     free(m);
     return NULL; /* file names (load, vocab, export's file, stats) */

@@ -56,11 +56,11 @@ static void draw_table(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
         fmt_num(ppl, sizeof ppl, cv->ne ? cv->eppl[cv->ne - 1] : NAN, "%.4g");
         fmt_num(acc, sizeof acc, cv->ne ? cv->eacc[cv->ne - 1] : NAN, "%.3f");
         fmt_num(f1, sizeof f1, cv->ne ? cv->ef1[cv->ne - 1] : NAN, "%.3f");
-        if (cv->n)
+        if (cv->n && isfinite(cv->time[cv->n - 1]))
             viz_duration_label(tm, sizeof tm, cv->time[cv->n - 1]);
         else
             snprintf(tm, sizeof tm, "-");
-        const char *status = run->problem ? "damaged" : sess_run_status_name(run->status);
+        const char *status = ui_run_status_text(u, i);
         if (i == u->live && u->t && u->st.paused) status = "paused";
         viz_style st = {(int16_t)run_colour(i), VIZ_DEFAULT, (uint8_t)(i == u->cur ? VIZ_REVERSE : 0)};
         viz_printf(c, r.x, r.y + row, r.w, st, "%-10.10s %-11s %-6s %-10.10s %-12.12s %6ld %9s %9s %8s %6s %6s %8s",
@@ -286,7 +286,7 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     /* header: status, progress, time */
     long step = live ? u->st.step : cv->n ? (long)cv->step[cv->n - 1] : 0;
     long total = live ? u->st.total_steps : ui_run_total(cur->run);
-    const char *status = cur->run->problem ? "damaged" : sess_run_status_name(cur->run->status);
+    const char *status = ui_run_status_text(u, u->cur);
     if (live && u->st.paused) status = "paused";
     if (u->starting && u->live == u->cur) status = "loading";
     int x = r.x;
@@ -459,10 +459,16 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
             small_plot(c, sr, "tokens/s", v.x, v.y4, v.n, 118, NULL, u);
         }
     }
-    viz_put(c, r.x, r.y + r.h - 1, r.w,
-            "<-/-> cursor  c hide  g eval/optimizer plots  C confusion  p pause/resume  X stop  s checkpoint  e eval  "
-            "l log  t step/time  z zoom  -/+ smooth  [/] skip  r runs  n next run  o overlay",
-            (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
+    if (ui_run_external(u, u->cur))
+        viz_printf(c, r.x, r.y + r.h - 1, r.w, (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0},
+                   "followed read-only: %s  <-/-> cursor  c hide  g eval/optimizer plots  l log  t step/time  z zoom  "
+                   "-/+ smooth  [/] skip  r runs  n next run  o overlay",
+                   cJSON_GetObjectItemCaseSensitive(cur->run->config, "dir")->valuestring);
+    else
+        viz_put(c, r.x, r.y + r.h - 1, r.w,
+                "<-/-> cursor  c hide  g eval/optimizer plots  C confusion  p pause/resume  X stop  s checkpoint  e eval  "
+                "l log  t step/time  z zoom  -/+ smooth  [/] skip  r runs  n next run  o overlay",
+                (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
 out:
     free(ema), free(sl), free(sg);
     view_free(&v);
@@ -504,6 +510,11 @@ static int train_key(ui_app *app, ui_pane *p, int key) {
     char err[512] = "";
     int rc = BB_OK;
     static const long zooms[4] = {0, 20, 100, 500};
+    if ((key == 'p' || key == 'X' || key == 's' || key == 'e') && ui_run_external(u, u->cur)) {
+        ui_app_message(app, 1, "%s is followed read-only (another program trains it): no pause, stop, checkpoint "
+                       "or eval here", u->runs[u->cur].run->name);
+        return UI_HANDLED;
+    }
     switch (key) {
     case UI_KEY(KEY_LEFT): move_cursor(u, -1); break;
     case UI_KEY(KEY_RIGHT): move_cursor(u, 1); break;
@@ -586,6 +597,13 @@ static void train_free(ui_pane *p) {
     p->state = NULL;
 }
 
+/* export: the header lines at full width and, in the runs table, every run */
+static void train_extent(ui_app *app, ui_pane *p, int *w, int *h) {
+    ui_sess *u = p->state;
+    *w = 170;
+    if (u->table && u->n_runs + 2 > *h) *h = u->n_runs + 2;
+}
+
 ui_pane ui_pane_train(void) {
     ui_sess *u = calloc(1, sizeof *u);
     if (u) u->cur = -1, u->ema = 0.6;
@@ -598,6 +616,7 @@ ui_pane ui_pane_train(void) {
                          "the run's weights every N steps, `use run` puts every pane on them",
                      .state = u,
                      .draw = train_draw,
+                     .extent = train_extent,
                      .key = train_key,
                      .free = train_free};
 }

@@ -24,6 +24,7 @@ static cJSON *layout_json(ui_app *app, ui_sess *u) {
     cJSON_AddBoolToObject(o, "zoom", app->zoom);
     cJSON_AddNumberToObject(o, "focus", app->focus);
     cJSON_AddBoolToObject(o, "show_ws", app->show_ws);
+    cJSON_AddItemToObject(o, "tokens", ui_tokens_settings_json(ui_app_pane(app, "tokens")));
     cJSON *slots = cJSON_AddArrayToObject(o, "slots");
     for (int i = 0; i < 4; i++) cJSON_AddItemToArray(slots, cJSON_CreateString(app->panes[app->slots[i]].name));
     cJSON *t = cJSON_AddObjectToObject(o, "train");
@@ -37,13 +38,18 @@ static cJSON *layout_json(ui_app *app, ui_sess *u) {
     cJSON *shown = cJSON_AddArrayToObject(t, "shown");
     for (int i = 0; i < u->n_runs; i++)
         if (u->runs[i].shown) cJSON_AddItemToArray(shown, cJSON_CreateString(u->runs[i].run->name));
+    ui_follow_save(u, t);
     return o;
 }
 
-static double num(const cJSON *o, const char *k, double dflt) {
+/* A number of o in [lo, hi], else dflt: checked before any conversion (a hand-edited 1e300 would
+ * otherwise be an undefined cast and come back as -9.2e18). */
+static double num(const cJSON *o, const char *k, double lo, double hi, double dflt) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+    return cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= hi ? v->valuedouble : dflt;
 }
+
+enum { COUNT_MAX = 1000000000 }; /* steps to skip / last steps shown: far beyond any run */
 
 /* Applies what it understands of a layout object; anything else keeps its current value. */
 static void layout_apply(ui_app *app, ui_sess *u, const cJSON *o) {
@@ -53,6 +59,7 @@ static void layout_apply(ui_app *app, ui_sess *u, const cJSON *o) {
         if (strcmp(v->valuestring, ui_layout_name(i)) == 0) app->layout = i;
     app->zoom = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "zoom"));
     app->show_ws = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "show_ws"));
+    ui_tokens_settings_apply(app, ui_app_pane(app, "tokens"), cJSON_GetObjectItemCaseSensitive(o, "tokens"));
     const cJSON *slots = cJSON_GetObjectItemCaseSensitive(o, "slots");
     if (cJSON_IsArray(slots) && cJSON_GetArraySize(slots) == 4) {
         int idx[4], ok = 1;
@@ -65,14 +72,13 @@ static void layout_apply(ui_app *app, ui_sess *u, const cJSON *o) {
         }
         if (ok) memcpy(app->slots, idx, sizeof idx);
     }
-    int focus = (int)num(o, "focus", 0);
-    app->focus = focus >= 0 && focus < 4 ? focus : 0;
+    app->focus = (int)num(o, "focus", 0, 3, 0);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "train");
     if (!cJSON_IsObject(t)) return;
-    double e = num(t, "smooth", u->ema);
-    if (e >= 0 && e < 1) u->ema = e;
-    if (num(t, "skip", 0) >= 0) u->skip = (long)num(t, "skip", 0);
-    if (num(t, "last", 0) >= 0) u->last_n = (long)num(t, "last", 0);
+    double e = num(t, "smooth", 0, 1, u->ema);
+    if (e < 1) u->ema = e;
+    u->skip = (long)num(t, "skip", 0, COUNT_MAX, (double)u->skip);
+    u->last_n = (long)num(t, "last", 0, COUNT_MAX, (double)u->last_n);
     u->log_y = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "log"));
     u->table = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "table"));
     v = cJSON_GetObjectItemCaseSensitive(t, "x");
@@ -92,7 +98,7 @@ static void layout_apply(ui_app *app, ui_sess *u, const cJSON *o) {
 int ui_sess_save(ui_app *app, char *err, size_t errlen) {
     ui_sess *u = ui_sess_of(app);
     if (!u->s) return bb_err(err, errlen, BB_EINVAL, "save: no session yet; `save PATH` makes one");
-    sess_set_model(u->s, app->model_dir[0] ? app->model_dir : NULL);
+    if (app->model_dir[0] || !u->keep_model) sess_set_model(u->s, app->model_dir[0] ? app->model_dir : NULL);
     sess_set_tokenizer(u->s, app->vocab_path[0] ? app->vocab_path : NULL);
     cJSON *l = layout_json(app, u);
     int rc = l ? sess_set_layout(u->s, l) : BB_ENOMEM;
@@ -143,9 +149,17 @@ static void restore(ui_app *app, ui_sess *u, sess_session *s) {
     clear_history();
     for (int i = 0; i < s->n_history; i++) add_history(s->history[i]);
     if (ui_sess_load_runs(u, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
+    ui_follow_restore(app, u, s->layout);
     layout_apply(app, u, s->layout);
     if (s->tokenizer) snprintf(app->vocab_path, sizeof app->vocab_path, "%s", s->tokenizer);
-    if (s->model && strcmp(s->model, app->model_dir) != 0) {
+    u->keep_model = s->model != NULL;
+    char model_msg[1200] = "";
+    struct stat mst;
+    int missing = s->model && stat(s->model, &mst) != 0;
+    if (missing)
+        snprintf(model_msg, sizeof model_msg, "the session's model %.600s is missing (%s); its path stays recorded "
+                 "until you load another model", s->model, strerror(errno));
+    if (s->model && !missing && strcmp(s->model, app->model_dir) != 0) {
         if (ui_app_load(app, s->model, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
     } else if (s->tokenizer && ui_app_load_vocab(app, s->tokenizer, err, sizeof err) != BB_OK) {
         ui_app_message(app, 1, "%s", err);
@@ -170,6 +184,8 @@ static void restore(ui_app *app, ui_sess *u, sess_session *s) {
         char *nl = strchr(w, '\n');
         if (nl) *nl = 0;
         ui_app_message(app, 1, "%s", w);
+    } else if (model_msg[0]) {
+        ui_app_message(app, 1, "%s", model_msg);
     } else if (msg[0]) {
         ui_app_message(app, 0, "%s", msg);
         ui_app_show(app, ui_app_pane(app, "train"));
@@ -316,6 +332,7 @@ int ui_sess_busy(ui_app *app) {
 int ui_sess_tick(ui_app *app) {
     ui_sess *u = ui_sess_of(app);
     int changed = ui_train_poll(app, u);
+    changed |= ui_follow_tick(app, u);
     ui_train_watch(app, u);
     if (u->s && !u->s->read_only && time(NULL) - u->last_save >= AUTOSAVE_S) {
         char err[512];

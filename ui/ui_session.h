@@ -45,6 +45,8 @@ typedef struct {
     sess_run *run; /* the session's record (owned by the session) */
     ui_curves cv;
     int shown; /* overlaid on the plot when it is not the current run */
+    struct sess_follow *follow; /* an external run (`follow DIR`), read-only; then run is a stand-in owned
+                                   here, not in the session's list */
 } ui_runview;
 
 typedef struct ui_sess {
@@ -81,8 +83,11 @@ typedef struct ui_sess {
     /* history typed before a session existed, added when one is made */
     char **pending;
     int n_pending;
+    double follow_polled; /* ms (monotonic) of the last poll of the followed runs */
     time_t last_save;
     int save_failed; /* autosave failed: said once, not every minute */
+    int keep_model; /* the session recorded a model: its path is saved back while no model is loaded (it may
+                       be missing or damaged) until the user loads another */
 } ui_sess;
 
 ui_pane ui_pane_train(void);
@@ -125,6 +130,16 @@ int ui_train_poll(ui_app *app, ui_sess *u);
 void ui_train_shutdown(ui_app *app, ui_sess *u);
 /* Starts the watch's snapshot + fill-mask job on the worker when it is due; returns 1 when it did. */
 int ui_train_watch(ui_app *app, ui_sess *u);
+
+/* ---- ui_follow.c: runs written elsewhere ---- */
+int ui_run_external(const ui_sess *u, int i);          /* runs[i] is followed, not trained here */
+const char *ui_run_status_text(const ui_sess *u, int i); /* "following", "stale", ..., or the run's status */
+int ui_follow_tick(ui_app *app, ui_sess *u);           /* polls them at most once a second; 1: changed */
+void ui_follow_release(ui_runview *v);                 /* frees an external run's reader and stand-in */
+void ui_follow_save(const ui_sess *u, cJSON *train_view); /* "follow": [DIR, ...] */
+void ui_follow_restore(ui_app *app, ui_sess *u, const cJSON *layout);
+int ui_cmd_follow(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_unfollow(ui_app *app, const char *args, char *err, size_t errlen);
 
 /* commands (in the table of ui_cmd.c) */
 int ui_cmd_train(ui_app *app, const char *args, char *err, size_t errlen);

@@ -141,7 +141,7 @@ const char *ui_run_task(const sess_run *r) {
 }
 
 void ui_sess_free_runs(ui_sess *u) {
-    for (int i = 0; i < u->n_runs; i++) ui_curves_free(&u->runs[i].cv);
+    for (int i = 0; i < u->n_runs; i++) ui_follow_release(&u->runs[i]), ui_curves_free(&u->runs[i].cv);
     free(u->runs);
     u->runs = NULL;
     u->n_runs = 0;
@@ -351,10 +351,42 @@ static int busy(ui_sess *u, char *err, size_t errlen) {
     return BB_OK;
 }
 
+/* Appends " NAME 'VALUE'" to buf (quoted so that split_args gives VALUE back whole). */
+static int append_opt(char *buf, size_t n, const char *name, const char *value, char *err, size_t errlen) {
+    char q = strchr(value, '\'') ? '"' : '\'';
+    if (strchr(value, q)) return bb_err(err, errlen, BB_EINVAL, "train: %s has both kinds of quote; give %s", value, name);
+    size_t k = strlen(buf);
+    if ((size_t)snprintf(buf + k, n - k, " %s %c%s%c", name, q, value, q) >= n - k)
+        return bb_err(err, errlen, BB_EINVAL, "train: the options are too long");
+    return BB_OK;
+}
+
+/* With neither --model, --config nor --resume, a run fine-tunes what the workbench has loaded: the
+ * loaded model's directory and the tokenizer in use (an override included). The options are recorded
+ * with them, so `resume` finds the same model. */
+static int default_model_args(ui_app *app, const char *args, char *out, size_t n, char *err, size_t errlen) {
+    snprintf(out, n, "%s", args);
+    static const char *const named[] = {"--model", "--config", "--resume", "--help", "-h"};
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        const char *p = strstr(args, named[i]);
+        size_t l = strlen(named[i]);
+        if (p && (p == args || p[-1] == ' ') && (p[l] == ' ' || p[l] == 0)) return BB_OK;
+    }
+    if (!app->model || !app->model_dir[0])
+        return bb_err(err, errlen, BB_EINVAL, "train: no model loaded: `load DIR` first, or give --model DIR or --config FILE");
+    int rc = append_opt(out, n, "--model", app->model_dir, err, errlen);
+    if (rc == BB_OK && app->vocab_path[0]) rc = append_opt(out, n, "--tokenizer", app->vocab_path, err, errlen);
+    return rc;
+}
+
 int ui_cmd_train(ui_app *app, const char *args, char *err, size_t errlen) {
     ui_sess *u = ui_sess_of(app);
     if (busy(u, err, errlen)) return BB_EINVAL;
-    int rc = split_args(u, args, err, errlen);
+    char full[8192];
+    int rc = default_model_args(app, args, full, sizeof full, err, errlen);
+    if (rc != BB_OK) return rc;
+    args = full;
+    rc = split_args(u, args, err, errlen);
     if (rc != BB_OK) return rc;
     train_options o;
     rc = cli_train_parse(u->argc, u->argv, &o, 0, err, errlen);

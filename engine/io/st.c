@@ -11,8 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bb_err.h"
 #include "atomic_file.h"
+#include "bb_err.h"
+#include "bb_file.h"
+#include "st_build.h"
+#include "torch_ckpt.h"
 
 typedef struct {
     char *path;
@@ -27,7 +30,9 @@ struct st_file {
     st_tensor *tensors;
     int ntensors;
     char **names; /* owned storage for tensor names and paths */
-    int nnames;
+    int nnames, cap_names;
+    int *slots;   /* open-addressing hash of tensor names: index into tensors, -1 empty */
+    size_t nslots; /* a power of two, at least twice ntensors */
 };
 
 static const struct {
@@ -62,9 +67,13 @@ static int dtype_parse(const char *s, st_dtype *out) {
 }
 
 static char *keep_string(st_file *f, const char *s) {
-    char **grown = realloc(f->names, sizeof(char *) * (size_t)(f->nnames + 1));
-    if (!grown) return NULL;
-    f->names = grown;
+    if (f->nnames == f->cap_names) { /* doubling: a header of 300k names is not 300k reallocs */
+        int cap = f->cap_names ? f->cap_names * 2 : 64;
+        char **grown = realloc(f->names, sizeof(char *) * (size_t)cap);
+        if (!grown) return NULL;
+        f->names = grown;
+        f->cap_names = cap;
+    }
     char *copy = strdup(s);
     if (!copy) return NULL;
     f->names[f->nnames++] = copy;
@@ -82,18 +91,19 @@ void st_close(st_file *f) {
     }
     for (int i = 0; i < f->nnames; i++) free(f->names[i]);
     free(f->names);
+    free(f->slots);
     free(f->maps);
     free(f->tensors);
     free(f);
 }
 
 static int map_file(st_map *m, const char *path, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int fd, rc = bb_open_regular(path, &fd, err, errlen); /* a FIFO would block forever */
+    if (rc != BB_OK) return rc;
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (fstat(fd, &sb) != 0) {
         close(fd);
-        return bb_err(err, errlen, BB_EIO, "%s: not a regular file", path);
+        return bb_err(err, errlen, BB_EIO, "%s: cannot stat: %s", path, strerror(errno));
     }
     m->size = (size_t)sb.st_size;
     m->map = NULL;
@@ -118,6 +128,33 @@ typedef struct {
 static int span_cmp(const void *a, const void *b) {
     const span *x = a, *y = b;
     return (x->begin > y->begin) - (x->begin < y->begin);
+}
+
+static uint64_t name_hash(const char *s) { /* FNV-1a */
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static size_t slot_of(const st_file *f, const char *name) {
+    size_t mask = f->nslots - 1, i = (size_t)name_hash(name) & mask;
+    while (f->slots[i] >= 0 && strcmp(f->tensors[f->slots[i]].name, name) != 0) i = (i + 1) & mask;
+    return i;
+}
+
+/* Makes room in the name index for want tensors in all (rehashing when it grows). */
+static int index_reserve(st_file *f, size_t want) {
+    if (f->nslots >= 2 * want && f->nslots) return 0;
+    size_t n = 64;
+    while (n < 2 * want) n *= 2;
+    int *slots = malloc(sizeof(int) * n);
+    if (!slots) return -1;
+    free(f->slots);
+    f->slots = slots;
+    f->nslots = n;
+    for (size_t i = 0; i < n; i++) slots[i] = -1;
+    for (int t = 0; t < f->ntensors; t++) slots[slot_of(f, f->tensors[t].name)] = t;
+    return 0;
 }
 
 /* Parses and validates the header of map m, appending its tensors to f. When only is non-NULL, the
@@ -154,6 +191,10 @@ static int parse_header(st_file *f, st_map *m, char *err, size_t errlen) {
         goto done;
     }
     f->tensors = grown;
+    if (index_reserve(f, (size_t)f->ntensors + (size_t)n + 1) != 0) {
+        rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory reading header", path);
+        goto done;
+    }
     int nspans = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, root) {
@@ -217,7 +258,8 @@ static int parse_header(st_file *f, st_map *m, char *err, size_t errlen) {
                         (unsigned long long)en, (unsigned long long)data_size);
             goto done;
         }
-        if (st_find(f, name)) {
+        size_t slot = slot_of(f, name);
+        if (f->slots[slot] >= 0) {
             rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' appears twice", path, name);
             goto done;
         }
@@ -234,6 +276,7 @@ static int parse_header(st_file *f, st_map *m, char *err, size_t errlen) {
         spans[nspans].end = en;
         spans[nspans].index = f->ntensors;
         nspans++;
+        f->slots[slot] = f->ntensors;
         f->tensors[f->ntensors++] = t;
     }
     qsort(spans, (size_t)nspans, sizeof *spans, span_cmp);
@@ -300,63 +343,14 @@ int st_open_mem(st_file **out, const void *data, size_t len, const char *name, c
     return BB_OK;
 }
 
-static char *read_small_file(const char *path, size_t limit, size_t *len, char *err, size_t errlen, int *rc) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        *rc = bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 65536 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            if (cap > limit + 65536) {
-                *rc = bb_err(err, errlen, BB_EFORMAT, "%s: larger than %zu bytes", path, limit);
-                goto fail;
-            }
-            char *g = realloc(buf, cap + 1);
-            if (!g) {
-                *rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
-                goto fail;
-            }
-            buf = g;
-        }
-        size_t r = fread(buf + n, 1, cap - n, fp);
-        n += r;
-        if (r == 0) break;
-    }
-    if (ferror(fp)) {
-        *rc = bb_err(err, errlen, BB_EIO, "%s: read error", path);
-        goto fail;
-    }
-    fclose(fp);
-    buf[n] = 0;
-    *len = n;
-    *rc = BB_OK;
-    return buf;
-fail:
-    fclose(fp);
-    free(buf);
-    return NULL;
-}
-
-int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen) {
+int st_open_index(st_file **out, const char *dir, const char *index_name, st_add_fn add, char *err, size_t errlen) {
     *out = NULL;
     char path[4096];
-    struct stat sb;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    if (stat(path, &sb) == 0) return st_open(out, path, err, errlen);
-    snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
-    if (stat(path, &sb) != 0) {
-        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-            return bb_err(err, errlen, BB_EIO, "%s: not a readable model directory", dir);
-        return bb_err(err, errlen, BB_EIO, "%s: no model.safetensors or model.safetensors.index.json", dir);
-    }
-    int rc;
+    snprintf(path, sizeof path, "%s/%s", dir, index_name);
     size_t len;
-    char *text = read_small_file(path, 64u << 20, &len, err, errlen, &rc);
-    if (!text) return rc;
+    char *text;
+    int rc = bb_read_file(path, 64u << 20, &text, &len, err, errlen);
+    if (rc != BB_OK) return rc;
     cJSON *root = cJSON_ParseWithLength(text, len);
     free(text);
     st_file *f = calloc(1, sizeof *f);
@@ -381,7 +375,7 @@ int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen) {
         snprintf(shard, sizeof shard, "%s/%s", dir, e->valuestring);
         int seen = 0;
         for (int i = 0; i < f->nmaps && !seen; i++) seen = strcmp(f->maps[i].path, shard) == 0;
-        if (!seen && (rc = add_file(f, shard, err, errlen)) != BB_OK) goto fail;
+        if (!seen && (rc = add(f, shard, err, errlen)) != BB_OK) goto fail;
     }
     cJSON_ArrayForEach(e, wm) {
         const st_tensor *t = st_find(f, e->string);
@@ -402,14 +396,101 @@ fail:
     return rc;
 }
 
+/* Safetensors first, then PyTorch's pytorch_model.bin, as transformers prefers them. */
+int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen) {
+    *out = NULL;
+    char path[4096];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    /* Anything at that name is the checkpoint: a looping or dangling link is an error about it, not
+     * "no model.safetensors". */
+    if (bb_path_exists(path)) {
+        int rc = bb_check_regular(path, err, errlen);
+        return rc != BB_OK ? rc : st_open(out, path, err, errlen);
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
+    if (bb_path_exists(path)) return st_open_index(out, dir, "model.safetensors.index.json", add_file, err, errlen);
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return bb_err(err, errlen, BB_EIO, "%s: not a readable model directory", dir);
+    return torch_open_dir(out, dir, err, errlen);
+}
+
+st_file *st_new(void) { return calloc(1, sizeof(st_file)); }
+
+static st_map *new_map(st_file *f, const char *path, char *err, size_t errlen) {
+    st_map *grown = realloc(f->maps, sizeof(st_map) * (size_t)(f->nmaps + 1));
+    if (!grown) {
+        bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    f->maps = grown;
+    st_map *m = &f->maps[f->nmaps];
+    memset(m, 0, sizeof *m);
+    if (!(m->path = strdup(path))) {
+        bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    f->nmaps++;
+    return m;
+}
+
+int st_map_add(st_file *f, const char *path, const unsigned char **data, size_t *size, const char **kept, char *err,
+               size_t errlen) {
+    st_map *m = new_map(f, path, err, errlen);
+    if (!m) return BB_ENOMEM;
+    int rc = map_file(m, path, err, errlen);
+    *data = m->map;
+    *size = m->size;
+    *kept = m->path;
+    return rc;
+}
+
+int st_mem_add(st_file *f, const void *data, size_t len, const char *name, const unsigned char **copy,
+               const char **kept, char *err, size_t errlen) {
+    st_map *m = new_map(f, name, err, errlen);
+    if (!m) return BB_ENOMEM;
+    m->heap = 1;
+    if (!(m->map = malloc(len ? len : 1))) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
+    memcpy(m->map, data, len);
+    m->size = len;
+    *copy = m->map;
+    *kept = m->path;
+    return BB_OK;
+}
+
+int st_keep_block(st_file *f, void *block, char *err, size_t errlen) {
+    st_map *m = new_map(f, "(copy)", err, errlen);
+    if (!m) {
+        free(block);
+        return BB_ENOMEM;
+    }
+    m->heap = 1;
+    m->map = block;
+    return BB_OK;
+}
+
+int st_add_tensor(st_file *f, const st_tensor *t, char *err, size_t errlen) {
+    if (st_find(f, t->name))
+        return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' appears twice", t->path, t->name);
+    st_tensor *grown = realloc(f->tensors, sizeof(st_tensor) * (size_t)(f->ntensors + 1));
+    if (!grown) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
+    f->tensors = grown;
+    if (index_reserve(f, (size_t)f->ntensors + 1) != 0) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
+    st_tensor c = *t;
+    if (!(c.name = keep_string(f, t->name))) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
+    f->slots[slot_of(f, c.name)] = f->ntensors;
+    f->tensors[f->ntensors++] = c;
+    return BB_OK;
+}
+
 int st_count(const st_file *f) { return f->ntensors; }
 
 const st_tensor *st_at(const st_file *f, int i) { return i >= 0 && i < f->ntensors ? &f->tensors[i] : NULL; }
 
 const st_tensor *st_find(const st_file *f, const char *name) {
-    for (int i = 0; i < f->ntensors; i++)
-        if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
-    return NULL;
+    if (!f->nslots) return NULL;
+    int i = f->slots[slot_of(f, name)];
+    return i >= 0 ? &f->tensors[i] : NULL;
 }
 
 float st_f16_to_f32(uint16_t h) {
@@ -540,7 +621,7 @@ const float *st_f32_inplace(const st_tensor *t) {
 
 static int write_all(FILE *fp, const void *p, size_t n) { return fwrite(p, 1, n, fp) == n ? 0 : -1; }
 
-int st_write(const char *path, const st_entry *entries, int n, char *err, size_t errlen) {
+int st_write_raw(const char *path, const st_raw_entry *entries, int n, char *err, size_t errlen) {
     cJSON *root = cJSON_CreateObject();
     cJSON *meta = cJSON_AddObjectToObject(root, "__metadata__");
     if (!root || !meta || !cJSON_AddStringToObject(meta, "format", "pt")) {
@@ -549,8 +630,7 @@ int st_write(const char *path, const st_entry *entries, int n, char *err, size_t
     }
     uint64_t off = 0;
     for (int i = 0; i < n; i++) {
-        const st_entry *e = &entries[i];
-        uint64_t numel = 1;
+        const st_raw_entry *e = &entries[i];
         cJSON *t = cJSON_AddObjectToObject(root, e->name);
         cJSON *shape = cJSON_CreateArray(), *offs = cJSON_CreateArray();
         if (!t || !shape || !offs) {
@@ -559,14 +639,11 @@ int st_write(const char *path, const st_entry *entries, int n, char *err, size_t
             cJSON_Delete(root);
             return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
         }
-        for (int d = 0; d < e->ndim; d++) {
-            numel *= (uint64_t)e->shape[d];
-            cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)e->shape[d]));
-        }
-        cJSON_AddStringToObject(t, "dtype", "F32");
+        for (int d = 0; d < e->ndim; d++) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)e->shape[d]));
+        cJSON_AddStringToObject(t, "dtype", st_dtype_name(e->dtype));
         cJSON_AddItemToObject(t, "shape", shape);
         cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
-        off += numel * 4;
+        off += e->nbytes;
         cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
         cJSON_AddItemToObject(t, "data_offsets", offs);
     }
@@ -585,10 +662,20 @@ int st_write(const char *path, const st_entry *entries, int n, char *err, size_t
     int bad = write_all(af.fp, len8, 8) || write_all(af.fp, hdr, hlen);
     for (size_t i = hlen; i < padded && !bad; i++) bad = fputc(' ', af.fp) == EOF;
     free(hdr);
-    for (int i = 0; i < n && !bad; i++) {
+    for (int i = 0; i < n && !bad; i++) bad = write_all(af.fp, entries[i].data, entries[i].nbytes);
+    return bb_atomic_commit(&af, bad, err, errlen);
+}
+
+int st_write(const char *path, const st_entry *entries, int n, char *err, size_t errlen) {
+    st_raw_entry *raw = calloc((size_t)(n > 0 ? n : 1), sizeof *raw);
+    if (!raw) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    for (int i = 0; i < n; i++) {
         uint64_t numel = 1;
         for (int d = 0; d < entries[i].ndim; d++) numel *= (uint64_t)entries[i].shape[d];
-        bad = write_all(af.fp, entries[i].data, (size_t)numel * 4);
+        raw[i] = (st_raw_entry){entries[i].name, ST_F32, entries[i].ndim, {0}, entries[i].data, (size_t)numel * 4};
+        memcpy(raw[i].shape, entries[i].shape, sizeof raw[i].shape);
     }
-    return bb_atomic_commit(&af, bad, err, errlen);
+    int rc = st_write_raw(path, raw, n, err, errlen);
+    free(raw);
+    return rc;
 }

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "bb_err.h"
+#include "bb_lines.h"
 
 static const char *const fmt_names[] = {"auto", "text", "jsonl", "csv", "tsv", "conll"};
 
@@ -347,7 +348,7 @@ static int load_conll(data_set *d, char *buf, size_t len, char *err, size_t errl
 
 /* Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF (0x80-0xC1 and 0xF5-0xFF
  * never start a character; the first following byte's range is narrowed for E0, ED, F0, F4). */
-static int utf8_valid(const char *str) {
+int data_utf8_valid(const char *str) {
     const unsigned char *s = (const unsigned char *)str;
     while (*s) {
         unsigned c = *s;
@@ -368,10 +369,11 @@ static int utf8_valid(const char *str) {
 }
 
 static int example_utf8(const data_example *e) {
-    if (!utf8_valid(e->text) || (e->text_pair && !utf8_valid(e->text_pair)) || (e->label && !utf8_valid(e->label)))
+    if (!data_utf8_valid(e->text) || (e->text_pair && !data_utf8_valid(e->text_pair)) ||
+        (e->label && !data_utf8_valid(e->label)))
         return 0;
     for (int i = 0; i < e->n_words; i++)
-        if (!utf8_valid(e->words[i]) || !utf8_valid(e->tags[i])) return 0;
+        if (!data_utf8_valid(e->words[i]) || !data_utf8_valid(e->tags[i])) return 0;
     return 1;
 }
 
@@ -395,32 +397,10 @@ static int check_utf8(data_set *d, int skip, char *err, size_t errlen) {
 
 int data_load(data_set **out, const char *path, data_format fmt, int flags, char *err, size_t errlen) {
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 65536 + 1 > cap) {
-            cap = cap ? cap * 2 : 1 << 20;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(fp);
-                return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory reading the file", path);
-            }
-            buf = nb;
-        }
-        size_t k = fread(buf + len, 1, 65536, fp);
-        len += k;
-        if (k < 65536) break;
-    }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        free(buf);
-        return bb_err(err, errlen, BB_EIO, "%s: read error", path);
-    }
-    buf[len] = 0;
+    char *buf;
+    size_t len;
+    int rc = bb_read_text(path, BB_MAX_LINE, &buf, &len, err, errlen);
+    if (rc != BB_OK) return rc;
     data_set *d = calloc(1, sizeof *d);
     if (!d) {
         free(buf);
@@ -428,7 +408,6 @@ int data_load(data_set **out, const char *path, data_format fmt, int flags, char
     }
     snprintf(d->path, sizeof d->path, "%s", path);
     d->format = fmt == DATA_FMT_AUTO ? format_from_ext(path) : fmt;
-    int rc;
     switch (d->format) {
     case DATA_FMT_JSONL: rc = load_jsonl(d, buf, len, err, errlen); break;
     case DATA_FMT_CSV: rc = load_csv(d, buf, len, ',', err, errlen); break;
@@ -494,8 +473,37 @@ int data_split(data_set *d, double fraction, uint64_t seed, data_set **train, da
 void data_labels_free(data_labels *lm) {
     for (int i = 0; i < lm->n; i++) free(lm->names[i]);
     free(lm->names);
+    free(lm->slots);
     lm->names = NULL;
+    lm->slots = NULL;
     lm->n = 0;
+    lm->nslots = 0;
+}
+
+static size_t label_slot(const data_labels *lm, const char *name) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *c = name; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    size_t mask = lm->nslots - 1, i = (size_t)h & mask;
+    while (lm->slots[i] >= 0 && strcmp(lm->names[lm->slots[i]], name) != 0) i = (i + 1) & mask;
+    return i;
+}
+
+/* Indexes lm->names (the first of equal names keeps the slot, as a scan would find it). */
+static int labels_index(data_labels *lm, char *err, size_t errlen) {
+    size_t n = 16;
+    while (n <= 2 * (size_t)lm->n) n *= 2;
+    lm->slots = malloc(sizeof(int) * n);
+    if (!lm->slots) {
+        data_labels_free(lm);
+        return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    }
+    lm->nslots = n;
+    for (size_t i = 0; i < n; i++) lm->slots[i] = -1;
+    for (int id = 0; id < lm->n; id++) {
+        size_t s = label_slot(lm, lm->names[id]);
+        if (lm->slots[s] < 0) lm->slots[s] = id;
+    }
+    return BB_OK;
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -558,7 +566,7 @@ int data_labels_build(data_labels *lm, const data_set *d, int tags, char *err, s
         }
     }
     free(all);
-    return BB_OK;
+    return labels_index(lm, err, errlen);
 }
 
 int data_labels_from(data_labels *lm, int n, const char *const *names, char *err, size_t errlen) {
@@ -574,12 +582,14 @@ int data_labels_from(data_labels *lm, int n, const char *const *names, char *err
             return bb_err(err, errlen, BB_ENOMEM, "out of memory");
         }
     }
-    return BB_OK;
+    return labels_index(lm, err, errlen);
 }
 
 int data_label_id(const data_labels *lm, const char *name) {
-    for (int i = 0; i < lm->n; i++)
-        if (!strcmp(lm->names[i], name)) return i;
+    if (lm->nslots) {
+        int id = lm->slots[label_slot(lm, name)];
+        if (id >= 0) return id;
+    }
     /* HF's default names: LABEL_k */
     long v;
     if (!strncmp(name, "LABEL_", 6) && is_index(name + 6, &v) && v < lm->n) return (int)v;

@@ -71,6 +71,8 @@ int data_split(data_set *d, double fraction, uint64_t seed, data_set **train, da
 typedef struct {
     int n;
     char **names;
+    int *slots;    /* hash of names -> id (-1 empty), so a lookup per example is O(1) with 50k labels */
+    size_t nslots; /* a power of two > 2n */
 } data_labels;
 
 int data_labels_build(data_labels *lm, const data_set *d, int tags, char *err, size_t errlen);
@@ -130,5 +132,9 @@ void data_mask(data_batch *b, const uint8_t *special, const uint8_t *word_start,
 /* The flags of rows idx[0..B) padded to b->T, into special and word_start (B * T bytes each). */
 void data_batch_flags(const data_batch *b, const data_encoded *e, const int32_t *idx, uint8_t *special,
                       uint8_t *word_start);
+
+/* 1 when the NUL-terminated str is strict UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF): the test every dataset line passes, also used for corpora read elsewhere. */
+int data_utf8_valid(const char *str);
 
 #endif

@@ -62,17 +62,30 @@ static void test_round_trip(void) {
     CHECK_OK(sess_run_finish(s, r, SESS_RUN_FINISHED, NULL, NULL, err, sizeof err), err);
     CHECK_OK(sess_save(s, err, sizeof err), err);
 
+    /* a second instance while s holds the session: read-only, and it says why */
     sess_session *t;
+    CHECK_OK(sess_open(&t, dir, 0, err, sizeof err), err);
+    CHECK(t && t->read_only && t->locked_by == (long)getpid() && strstr(t->warnings, "open in another bertbench") &&
+              strstr(t->warnings, "read-only"),
+          "second opener: %s", t ? t->warnings : "");
+    CHECK(t && sess_save(t, err, sizeof err) == BB_EINVAL && strstr(err, "another bertbench"), "its save: %s", err);
+    sess_free(t);
+    time_t created = s->created, modified = s->modified;
+    cJSON *settings = cJSON_Duplicate(s->settings, 1);
+    char sdir[600];
+    snprintf(sdir, sizeof sdir, "%s", s->dir);
+    sess_free(s); /* releases the lock */
+    s = NULL;
     CHECK_OK(sess_open(&t, dir, 0, err, sizeof err), err); /* "demo" finds demo.bbs */
     if (t) {
-        CHECK(t->schema_version == 1 && t->created == s->created && t->modified == s->modified, "times");
+        CHECK(t->schema_version == 1 && t->created == created && t->modified == modified, "times");
         CHECK(t->model && !strcmp(t->model, "models/bert-brown-small"), "model");
         CHECK(t->tokenizer && !strcmp(t->tokenizer, "/data/tok/tokenizer.json"), "tokenizer");
         CHECK(cJSON_Compare(t->layout, lay, 1), "layout object round-trips");
         CHECK(strv_eq(t->history, t->n_history, hist, 3), "history");
         const char *pins[] = {"pin one", "pin three"};
         CHECK(strv_eq(t->pinned, t->n_pinned, pins, 2), "pinned");
-        CHECK(cJSON_Compare(t->settings, s->settings, 1) && !strcmp(sess_setting_get(t, "theme"), "dark"),
+        CHECK(cJSON_Compare(t->settings, settings, 1) && !strcmp(sess_setting_get(t, "theme"), "dark"),
               "settings");
         CHECK(t->n_runs == 1 && !strcmp(t->runs[0]->name, "mlm-1") && t->runs[0]->status == SESS_RUN_FINISHED &&
                   cJSON_Compare(t->runs[0]->config, cfg, 1),
@@ -85,14 +98,14 @@ static void test_round_trip(void) {
         CHECK_OK(sess_save(t, err, sizeof err), err);
         sess_free(t);
         char sj[700];
-        path_in(sj, sizeof sj, s->dir, "session.json");
+        path_in(sj, sizeof sj, sdir, "session.json");
         CHECK_OK(sess_open(&t, sj, 0, err, sizeof err), err);
         CHECK(t && t->tokenizer == NULL && t->layout == NULL && t->model != NULL, "nulls round-trip");
         sess_free(t);
     }
     cJSON_Delete(lay);
     cJSON_Delete(cfg);
-    sess_free(s);
+    cJSON_Delete(settings);
 }
 
 /* Unknown top-level keys (a same-version writer's extras) are written back unchanged. */

@@ -9,7 +9,8 @@
 # elsewhere warns on the message line, shows the count in the pane and in the mirrored metrics.jsonl,
 # and again after reopening. Bad session files (truncated JSON,
 # wrong types, newer schema_version, missing run directory) each give their message and are left
-# byte-identical.
+# byte-identical. A second instance on an open session is read-only and says so; a missing model's
+# path and a layout number of 1e300 survive a save as the path and the default.
 # Usage: test_train_pane.sh BERTBENCH. Exit 77 (skip) without tmux.
 sock=bbtrain$$
 . "$(dirname "$0")/train_lib.sh"
@@ -156,6 +157,48 @@ check "missing run directory: named" "run-1"
 quit
 [ "$(grep -c run-1 "$tmp/missing.bbs/session.json")" = "$sum" ]
 expect "missing run: still listed after the session was saved" $?
+
+# ---- one writer per session: a second instance opens it read-only and says so ----
+start --session "$tmp/s.bbs"
+check "first instance holds the session" "session .*s\.bbs"
+sum=$(md5sum "$tmp/s.bbs/session.json")
+screen2() { T capture-pane -t w2 -p; }
+T new-session -d -s w2 -x 110 -y 34 -c "$tmp" \
+    "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color HOME=$tmp BERTBENCH_HISTORY=$tmp/hist2 '$bb' --session '$tmp/s.bbs'; echo EXITED \$?; sleep 60"
+checks=$((checks + 1))
+for ((i = 0; i < 200; i++)); do
+    screen2 | grep -qE "s\.bbs is open in another bertbench \(pid [0-9]+\); opened read-only" && break
+    sleep 0.05
+done
+[ $i -lt 200 ] || { fails=$((fails + 1)); echo "FAIL: second instance: no read-only message"; screen2 | sed 's/^/    | /'; }
+T send-keys -t w2 -l -- "pin text of the second instance"
+T send-keys -t w2 Enter
+T send-keys -t w2 F10
+checks=$((checks + 1))
+for ((i = 0; i < 200; i++)); do screen2 | grep -q "EXITED" && break; sleep 0.05; done
+[ $i -lt 200 ] || { fails=$((fails + 1)); echo "FAIL: the second instance did not quit"; screen2 | sed 's/^/    | /'; }
+[ "$(md5sum "$tmp/s.bbs/session.json")" = "$sum" ]
+expect "the read-only instance did not write session.json" $?
+T kill-session -t w2
+quit
+
+# ---- a session whose model is missing keeps its path; a layout number of 1e300 is range-checked ----
+cp -r "$tmp/s.bbs" "$tmp/gone.bbs"
+rm -f "$tmp/gone.bbs/session.lock"
+sed -i -e 's|"model":[[:space:]]*null|"model": "/nonexistent/model-dir"|' \
+    -e 's/"skip":[[:space:]]*[0-9.e+-]*/"skip": 1e300/' -e 's/"focus":[[:space:]]*[0-9]*/"focus": 1e300/' \
+    "$tmp/gone.bbs/session.json"
+grep -q '"skip": 1e300' "$tmp/gone.bbs/session.json" && grep -q '/nonexistent/model-dir' "$tmp/gone.bbs/session.json"
+expect "the edited session holds the missing model and 1e300" $?
+start --session "$tmp/gone.bbs"
+check "missing model: said, path kept" "model /nonexistent/model-dir is missing .*path stays recorded"
+type_line "save"
+check "saved with the missing model" "saved .*gone\.bbs"
+quit
+grep -q '"model":[[:space:]]*"/nonexistent/model-dir"' "$tmp/gone.bbs/session.json"
+expect "the missing model's path is saved back, not null" $?
+grep -qE '"skip":[[:space:]]*0,' "$tmp/gone.bbs/session.json" && grep -qE '"focus":[[:space:]]*0,' "$tmp/gone.bbs/session.json"
+expect "skip and focus of 1e300 came back as their defaults, not -9.2e18" $?
 
 echo "$checks checks, $fails failed"
 [ "$fails" = 0 ]
