@@ -68,11 +68,22 @@ static int bench_sgemm_only(void) {
 
 int cli_bench(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        printf("usage: bertbench bench NAME [OPTIONS]\n\nBenchmarks (one JSON line each):\n");
-        for (const bench_entry *b = benches; b->name; b++) printf("  %-10s %s\n", b->name, b->summary);
+        /* asked for: the list on stdout; a missing name is a usage error, so the list goes to stderr */
+        FILE *f = argc < 2 ? stderr : stdout;
+        fprintf(f, "%susage: bertbench bench NAME [OPTIONS]\n\nBenchmarks (one JSON line each):\n",
+                argc < 2 ? "bertbench bench: no benchmark named\n" : "");
+        for (const bench_entry *b = benches; b->name; b++) fprintf(f, "  %-10s %s\n", b->name, b->summary);
         return argc < 2 ? 2 : 0;
     }
-    if (strcmp(argv[1], "sgemm") == 0) return bench_sgemm_only();
+    if (strcmp(argv[1], "sgemm") == 0) {
+        if (argc > 2 && strcmp(argv[2], "--help") == 0) {
+            printf("usage: bertbench bench sgemm\nTimes a 2048x2048x2048 cblas_sgemm (median of 5) and prints "
+                   "{\"sgemm_gflops\":G}: the peak the other benchmarks are measured against.\n");
+            return 0;
+        }
+        if (argc > 2) return cli_usage_error("bench sgemm", "unknown option '%s'", argv[2]);
+        return bench_sgemm_only();
+    }
     for (const bench_entry *b = benches; b->name; b++)
         if (b->run && strcmp(argv[1], b->name) == 0) return b->run(argc - 1, argv + 1);
     return cli_usage_error("bench", "unknown benchmark '%s'", argv[1]);

@@ -10,10 +10,23 @@
 #include "bench.h"
 #include "tok.h"
 
+static const char usage[] =
+    "usage: bertbench bench tokenize (--vocab FILE | --model DIR | --tokenizer FILE) [--cased] TEXTFILE\n"
+    "Encodes every line of TEXTFILE on one thread (no special tokens) and prints one JSON line:\n"
+    "tokens/s, bytes/s and the time of one pass (small files are encoded again until a second passed).\n"
+    "  --vocab FILE      a WordPiece vocab.txt (lowercased unless --cased)\n"
+    "  --model DIR       the tokenizer of a model directory\n"
+    "  --tokenizer FILE  a tokenizer.json\n"
+    "  --cased           keep case\n";
+
 int bench_tokenize(int argc, char **argv) {
     const char *vocab = NULL, *model = NULL, *tjson = NULL, *file = NULL;
     int cased = 0;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
         if (strcmp(argv[i], "--vocab") == 0 && i + 1 < argc) vocab = argv[++i];
         else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) model = argv[++i];
         else if (strcmp(argv[i], "--tokenizer") == 0 && i + 1 < argc) tjson = argv[++i];
@@ -22,14 +35,13 @@ int bench_tokenize(int argc, char **argv) {
         else file = argv[i];
     }
     if (!file || (!vocab && !model && !tjson))
-        return cli_usage_error("bench tokenize", "usage: bench tokenize (--vocab FILE | --model DIR | --tokenizer FILE) TEXTFILE");
+        return cli_usage_error("bench tokenize", "give a TEXTFILE and --vocab FILE, --model DIR or --tokenizer FILE");
     char err[512];
     tok_tokenizer *tk = NULL;
     int rc = vocab ? tok_load_vocab(&tk, vocab, !cased, err, sizeof err)
              : model ? tok_load_dir(&tk, model, cased ? TOK_CASE_CASED : TOK_CASE_AUTO, err, sizeof err)
-                     : tok_load_json(&tk, tjson, err, sizeof err);
+                     : tok_load_any(&tk, tjson, cased ? TOK_CASE_CASED : TOK_CASE_AUTO, err, sizeof err);
     if (rc != BB_OK) return cli_fail("bench tokenize", "%s", err);
-    if (tjson && cased) tok_set_lowercase(tk, 0);
     FILE *f = fopen(file, "rb");
     if (!f) {
         tok_free(tk);

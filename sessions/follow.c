@@ -321,10 +321,16 @@ static int merge(sess_follow *f) {
     const run_series *a = f->source == SRC_METRICS ? &f->mx_s : f->have_state ? &f->st_s : NULL;
     const run_series *b = f->source == SRC_EVENTS ? &f->ev_s : NULL;
     long upto = a && b ? f->st.global_step : -1;
-    for (int i = 0; a && i < a->ntags; i++)
-        for (long k = 0; k < a->tags[i].n; k++)
-            if (run_series_add(&f->s, a->tags[i].name, a->tags[i].step[k], a->tags[i].wall[k], a->tags[i].value[k]))
-                return BB_ENOMEM;
+    for (int i = 0; a && i < a->ntags; i++) {
+        const run_tag *t = &a->tags[i], *tb = b ? run_series_find(b, t->name) : NULL;
+        long j = 0;
+        for (long k = 0; k < t->n; k++) {
+            /* log_history has no time: the event file's, at the same step */
+            while (tb && j < tb->n && tb->step[j] < t->step[k]) j++;
+            double wall = tb && j < tb->n && tb->step[j] == t->step[k] ? tb->wall[j] : t->wall[k];
+            if (run_series_add(&f->s, t->name, t->step[k], wall, t->value[k])) return BB_ENOMEM;
+        }
+    }
     for (int i = 0; b && i < b->ntags; i++)
         for (long k = 0; k < b->tags[i].n; k++)
             if (b->tags[i].step[k] > upto &&

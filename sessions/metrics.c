@@ -346,3 +346,71 @@ int sess_metrics_export_csv(const char *metrics_path, const char *csv_path, char
     sess_series_free(&s);
     return rc;
 }
+
+void sess_confusion_free(sess_confusion *c) {
+    for (int i = 0; c->labels && i < c->k; i++) free(c->labels[i]);
+    free(c->labels);
+    free(c->counts);
+    memset(c, 0, sizeof *c);
+}
+
+/* Fills c from one parsed eval line; BB_EINVAL when its matrix is not k x k numbers. */
+static int confusion_from(sess_confusion *c, const cJSON *o) {
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(o, "eval_labels");
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(o, "eval_confusion");
+    const cJSON *step = cJSON_GetObjectItemCaseSensitive(o, "step");
+    int k = cJSON_GetArraySize(rows);
+    if (!cJSON_IsArray(names) || !cJSON_IsArray(rows) || k < 1 || k > 4096 || cJSON_GetArraySize(names) != k)
+        return BB_EINVAL;
+    c->labels = calloc((size_t)k, sizeof *c->labels);
+    c->counts = malloc(sizeof *c->counts * (size_t)k * (size_t)k);
+    if (!c->labels || !c->counts) return BB_ENOMEM;
+    c->k = k;
+    c->step = cJSON_IsNumber(step) ? (long)step->valuedouble : -1;
+    for (int i = 0; i < k; i++) {
+        const cJSON *nm = cJSON_GetArrayItem(names, i), *row = cJSON_GetArrayItem(rows, i);
+        if (!cJSON_IsString(nm) || !cJSON_IsArray(row) || cJSON_GetArraySize(row) != k) return BB_EINVAL;
+        if (!(c->labels[i] = strdup(nm->valuestring))) return BB_ENOMEM;
+        for (int j = 0; j < k; j++) {
+            const cJSON *v = cJSON_GetArrayItem(row, j);
+            if (!cJSON_IsNumber(v) || v->valuedouble < 0) return BB_EINVAL;
+            c->counts[(size_t)i * k + j] = (long)v->valuedouble;
+        }
+    }
+    return BB_OK;
+}
+
+int sess_metrics_last_confusion(sess_confusion *out, const char *path, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) return bb_err(err, errlen, BB_EIO, "%s: %s", path, strerror(errno));
+    char *line = NULL, *last = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0, last_no = 0;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        if (!strstr(line, "\"eval_confusion\"")) continue;
+        free(last);
+        if (!(last = strdup(line))) break;
+        last_no = lineno;
+    }
+    int rd = ferror(f);
+    fclose(f);
+    free(line);
+    if (rd) {
+        free(last);
+        return bb_err(err, errlen, BB_EIO, "%s: read error", path);
+    }
+    if (!last) return BB_OK;
+    cJSON *o = cJSON_Parse(last);
+    free(last);
+    int rc = o ? confusion_from(out, o) : BB_EINVAL;
+    cJSON_Delete(o);
+    if (rc != BB_OK) {
+        sess_confusion_free(out);
+        return bb_err(err, errlen, rc, "%s:%ld: %s", path, last_no,
+                      rc == BB_ENOMEM ? "out of memory" : "eval_confusion is not a K x K matrix of counts with K labels");
+    }
+    return BB_OK;
+}

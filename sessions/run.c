@@ -397,6 +397,15 @@ int sess_run_resume(sess_session *s, sess_run *r, char *err, size_t errlen) {
     return BB_OK;
 }
 
+int sess_run_set_config(sess_session *s, sess_run *r, const char *key, double value, char *err, size_t errlen) {
+    int rc = writable(s, r, err, errlen);
+    if (rc != BB_OK) return rc;
+    if (!r->config && !(r->config = cJSON_CreateObject())) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    cJSON_DeleteItemFromObjectCaseSensitive(r->config, key);
+    if (!cJSON_AddNumberToObject(r->config, key, value)) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    return sess_run_write(s->dir, r, err, errlen);
+}
+
 int sess_run_set_checkpoint(sess_session *s, sess_run *r, const char *path, char *err, size_t errlen) {
     int rc = writable(s, r, err, errlen);
     if (rc != BB_OK) return rc;

@@ -129,6 +129,9 @@ int sess_run_create(sess_session *s, const char *name, const cJSON *config, cons
 /* Continues an interrupted/stopped/failed run: takes the lock, status running, ended cleared. */
 int sess_run_resume(sess_session *s, sess_run *r, char *err, size_t errlen);
 int sess_run_set_checkpoint(sess_session *s, sess_run *r, const char *path, char *err, size_t errlen);
+/* Sets a number in the run's config (a figure known only once the run started, e.g. its total steps)
+ * and writes run.json. */
+int sess_run_set_config(sess_session *s, sess_run *r, const char *key, double value, char *err, size_t errlen);
 /* Records the end (status not RUNNING), an optional message and summary (copied), releases the lock. */
 int sess_run_finish(sess_session *s, sess_run *r, sess_run_status status, const char *message,
                     const cJSON *summary, char *err, size_t errlen);
@@ -179,6 +182,17 @@ typedef struct {
 int sess_metrics_read(sess_series *out, const char *path, char *err, size_t errlen);
 const double *sess_series_col(const sess_series *s, const char *name); /* NULL when absent */
 void sess_series_free(sess_series *s);
+/* The last evaluation's confusion matrix in a metrics file (a classification run's eval lines carry
+ * "eval_labels" and "eval_confusion"): k labels (malloc'd names), counts (k, k) rows gold, columns
+ * predicted, the step. k == 0 when the file has none. */
+typedef struct {
+    int k;
+    char **labels;
+    long *counts;
+    long step;
+} sess_confusion;
+int sess_metrics_last_confusion(sess_confusion *out, const char *path, char *err, size_t errlen);
+void sess_confusion_free(sess_confusion *c);
 /* CSV with a header row of the column names; empty cells for missing values. Written atomically. */
 int sess_metrics_export_csv(const char *metrics_path, const char *csv_path, char *err, size_t errlen);
 

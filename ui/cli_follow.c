@@ -29,16 +29,19 @@ static const char usage[] =
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { stop = sig; }
 
-/* The shortest decimal that reads back as v (a float32 scalar prints as such, not as 17 digits). */
+/* The shortest decimal that reads back as v; a value that is exactly a float32 (event files store
+ * float32) as the shortest that reads back as that float, so 0.4f prints as 0.4, not 0.4000000059604645. */
 static void put_num(double v) {
     if (!isfinite(v)) {
         fputs("null", stdout);
         return;
     }
     char b[40];
+    int is_float = (double)(float)v == v;
     for (int p = 1; p <= 17; p++) {
         snprintf(b, sizeof b, "%.*g", p, v);
-        if (strtod(b, NULL) == v) break;
+        double r = strtod(b, NULL);
+        if (is_float ? (float)r == (float)v : r == v) break;
     }
     fputs(b, stdout);
 }

@@ -20,7 +20,9 @@ int cli_model_arg(cli_model_opts *o, int argc, char **argv, int *i, const char *
         o->case_mode = TOK_CASE_LOWER;
         return 1;
     }
-    const char **slot = strcmp(a, "--model") == 0 ? &o->model : strcmp(a, "--vocab") == 0 ? &o->vocab : NULL;
+    const char **slot = strcmp(a, "--model") == 0                                      ? &o->model
+                        : strcmp(a, "--vocab") == 0 || strcmp(a, "--tokenizer") == 0 ? &o->vocab
+                                                                                     : NULL;
     if (!slot) return 0;
     if (*i + 1 >= argc) {
         cli_usage_error(cmd, "%s needs a value", a);
@@ -58,7 +60,8 @@ int cli_print_json(cJSON *j, const char *cmd) {
     if (!s) return cli_fail(cmd, "out of memory");
     puts(s);
     free(s);
-    return fflush(stdout) == 0 ? 0 : cli_fail(cmd, "cannot write the output");
+    /* a failed write stops the loop; main() says why, in one line */
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 cJSON *cli_tokens_json(const tok_encoding *enc) {

@@ -9,13 +9,15 @@
 
 typedef struct {
     const char *model; /* --model DIR (default: the bundled model) */
-    const char *vocab; /* --vocab FILE (vocab.txt or tokenizer.json) overriding the model's tokenizer */
+    const char *vocab; /* --vocab / --tokenizer PATH (vocab.txt, tokenizer.json, directory) overriding the model's tokenizer */
     int case_mode;     /* TOK_CASE_AUTO, or --cased / --uncased */
 } cli_model_opts;
 
 #define CLI_MODEL_HELP                                                                             \
-    "  --model DIR       Hugging Face model directory (default: the bundled model in models/)\n"  \
-    "  --vocab FILE      vocab.txt or tokenizer.json to use instead of the model's tokenizer\n"    \
+    "  --model DIR       Hugging Face model directory, or ORG/NAME[@REV] from the local HF cache\n"  \
+    "                    (default: the bundled model in models/)\n"                                \
+    "  --vocab PATH      vocab.txt, tokenizer.json, SentencePiece .model or directory to use\n"  \
+    "                    instead of the model's tokenizer (also --tokenizer); it must match the model\n" \
     "  --cased           keep case and accents (default: as the tokenizer was configured)\n"
 
 /* The bundled default model directory (BERTBENCH_MODEL overrides it). */
@@ -27,7 +29,8 @@ int cli_model_arg(cli_model_opts *o, int argc, char **argv, int *i, const char *
 infer_ctx *cli_open_infer(const cli_model_opts *o, const char *cmd);
 /* Parses an integer option value in [lo, hi]; prints a usage error and returns 0 when invalid. */
 int cli_int_arg(const char *cmd, const char *name, const char *val, int lo, int hi, int *out);
-/* Prints j unformatted on one line of stdout and deletes it. Returns 0, or 1 when out of memory. */
+/* Prints j unformatted on one line of stdout and deletes it. Returns 0, or 1 when out of memory or the
+ * write failed (that one without a message: main() reports the write error once). */
 int cli_print_json(cJSON *j, const char *cmd);
 /* A JSON array of an encoding's token strings. */
 cJSON *cli_tokens_json(const tok_encoding *enc);

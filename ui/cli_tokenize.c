@@ -1,32 +1,37 @@
 /* `bertbench tokenize`: encode texts (arguments, --jsonl on stdin) and print one JSON object each, or
  * corpus statistics with --stats FILE (optionally against a second tokenizer). */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bb_err.h"
 #include "bb_lines.h"
 #include "cli.h"
+#include "cli_model.h"
+#include "cli_tok.h"
+#include "data.h"
 #include "infer.h"
 #include "tok.h"
 
 static const char *usage =
-    "usage: bertbench tokenize (--model DIR | --vocab FILE | --tokenizer FILE) [--cased] [--max-length N]\n"
-    "                          [--truncation-side right|left] [--pair TEXT] (TEXT... | --jsonl | --stats FILE\n"
+    "usage: bertbench tokenize [--model DIR | --vocab PATH | --tokenizer FILE|DIR] [--cased] [--max-length N]\n"
+    "                          [--no-special-tokens]\n"
+    "                          [--truncation-side right|left] [--pair TEXT] [--skip-invalid-utf8]\n"
+    "                          (TEXT... | --jsonl | --stats FILE\n"
     "                          [--vs-model DIR | --vs-vocab FILE | --vs-tokenizer FILE])\n"
+    "Without --model, --vocab or --tokenizer: the bundled model's tokenizer.\n"
     "Truncates only with --max-length or when the tokenizer.json has a truncation section (as HF\n"
     "tokenizers); a text longer than the model takes (the fewer of model_max_length and the model's\n"
     "positions) gets \"exceeds_model_max_length\": {\"length\", \"model_max_length\"} instead of a cut.\n";
 
-/* Loads from whichever of dir / vocab / json is set. */
+/* Loads from whichever of dir / vocab / json is set (--vocab and --tokenizer each take a vocab.txt, a
+ * tokenizer.json or a directory, as everywhere else). */
 static int load(tok_tokenizer **tk, const char *dir, const char *vocab, const char *json, int cased, char *err,
                 size_t errlen) {
-    if (dir) return tok_load_dir(tk, dir, cased ? TOK_CASE_CASED : TOK_CASE_AUTO, err, errlen);
-    if (vocab) return tok_load_vocab(tk, vocab, !cased, err, errlen);
-    int rc = tok_load_json(tk, json, err, errlen);
-    if (rc == BB_OK && cased) tok_set_lowercase(*tk, 0);
-    return rc;
+    return tok_load_any(tk, dir ? dir : vocab ? vocab : json, cased ? TOK_CASE_CASED : TOK_CASE_AUTO, err, errlen);
 }
 
 /* The model's effective max length (infer_max_length): its config.json's positions when dir is a model
@@ -72,7 +77,7 @@ static void print_encoding(const tok_encoding *e, int limit) {
     cJSON_Delete(o);
 }
 
-static cJSON *stats_json(const tok_stats *s) {
+cJSON *cli_stats_json(const tok_stats *s) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "texts", (double)s->n_texts);
     cJSON_AddNumberToObject(o, "tokens", (double)s->n_tokens);
@@ -97,13 +102,13 @@ static cJSON *stats_json(const tok_stats *s) {
     cJSON_AddNumberToObject(o, "words", (double)s->n_words);
     cJSON_AddNumberToObject(o, "unk", (double)s->n_unk);
     cJSON_AddNumberToObject(o, "unk_rate", s->unk_rate);
+    cJSON_AddNumberToObject(o, "byte_fallback", (double)s->n_bytes);
+    cJSON_AddNumberToObject(o, "byte_fallback_rate", s->byte_rate);
     cJSON_AddNumberToObject(o, "fertility", s->fertility);
     return o;
 }
 
-/* Reads the lines of path (a JSONL line's "text" field when it is an object with one) as a stream
- * with a line-length limit; NULL with err filled on failure. */
-static char **read_texts(const char *path, long *n, char *err, size_t errlen) {
+char **cli_read_texts(const char *path, long *n, int skip_bad, long *skipped, char *err, size_t errlen) {
     bb_lines *r;
     if (bb_lines_open(&r, path, BB_MAX_LINE, err, errlen) != BB_OK) return NULL;
     char **v = calloc(1, sizeof *v);
@@ -114,6 +119,15 @@ static char **read_texts(const char *path, long *n, char *err, size_t errlen) {
     *n = 0;
     while (v && (rc = bb_lines_next(r, &line, &len, err, errlen)) > 0) {
         if (len > 0 && line[len - 1] == '\r') len--;
+        if (strlen(line) < len || !data_utf8_valid(line)) {
+            if (skip_bad) {
+                ++*skipped;
+                continue;
+            }
+            rc = bb_err(err, errlen, BB_EFORMAT, "%s:%ld: not valid UTF-8 (--skip-invalid-utf8 skips such lines)", path,
+                        bb_lines_number(r));
+            break;
+        }
         cJSON *j = line[0] == '{' ? cJSON_ParseWithLength(line, len) : NULL;
         const cJSON *t = j ? cJSON_GetObjectItemCaseSensitive(j, "text") : NULL;
         char *text = cJSON_IsString(t) ? strdup(t->valuestring) : strndup(line, len);
@@ -141,7 +155,7 @@ static char **read_texts(const char *path, long *n, char *err, size_t errlen) {
 int cli_tokenize(int argc, char **argv) {
     const char *dir = NULL, *vocab = NULL, *json = NULL, *pair = NULL, *stats = NULL;
     const char *vs_dir = NULL, *vs_vocab = NULL, *vs_json = NULL;
-    int cased = 0, jsonl = 0, max_length = 0, first_text = 0, side_given = 0;
+    int cased = 0, jsonl = 0, max_length = 0, first_text = 0, side_given = 0, skip_bad = 0, specials = 1;
     tok_side side = TOK_SIDE_RIGHT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -154,7 +168,9 @@ int cli_tokenize(int argc, char **argv) {
         else if (strcmp(a, "--vs-vocab") == 0 && has) vs_vocab = argv[++i];
         else if (strcmp(a, "--vs-tokenizer") == 0 && has) vs_json = argv[++i];
         else if (strcmp(a, "--cased") == 0) cased = 1;
+        else if (strcmp(a, "--no-special-tokens") == 0) specials = 0; /* HF add_special_tokens=False */
         else if (strcmp(a, "--jsonl") == 0) jsonl = 1;
+        else if (strcmp(a, "--skip-invalid-utf8") == 0) skip_bad = 1;
         else if (strcmp(a, "--pair") == 0 && has) pair = argv[++i];
         else if (strcmp(a, "--stats") == 0 && has) stats = argv[++i];
         else if (strcmp(a, "--max-length") == 0 && has) {
@@ -174,7 +190,8 @@ int cli_tokenize(int argc, char **argv) {
             first_text = i;
         }
     }
-    if (!!dir + !!vocab + !!json != 1) return cli_usage_error("tokenize", "give one of --model, --vocab, --tokenizer");
+    if (!!dir + !!vocab + !!json > 1) return cli_usage_error("tokenize", "give one of --model, --vocab, --tokenizer");
+    if (!dir && !vocab && !json) dir = cli_default_model(); /* like the other subcommands */
     if (!first_text && !jsonl && !stats) return cli_usage_error("tokenize", "no text (give TEXT..., --jsonl or --stats FILE)");
     char err[512];
     tok_tokenizer *tk = NULL, *vs = NULL;
@@ -193,21 +210,24 @@ int cli_tokenize(int argc, char **argv) {
             tok_free(tk);
             return cli_fail("tokenize", "%s", err);
         }
-        long n = 0;
-        char **texts = read_texts(stats, &n, err, sizeof err);
+        long n = 0, skipped = 0;
+        char **texts = cli_read_texts(stats, &n, skip_bad, &skipped, err, sizeof err);
         if (!texts) {
             tok_free(tk), tok_free(vs);
             return cli_fail("tokenize", "%s", err);
         }
+        if (skipped)
+            fprintf(stderr, "warning: %s: skipped %ld line%s that %s not UTF-8\n", stats, skipped, skipped == 1 ? "" : "s",
+                    skipped == 1 ? "is" : "are");
         tok_stats sa, sb;
         int rc = tok_stats_compute(tk, (const char *const *)texts, n, max_length, &sa, err, sizeof err);
         if (rc == BB_OK && vs) rc = tok_stats_compute(vs, (const char *const *)texts, n, max_length, &sb, err, sizeof err);
         if (rc == BB_OK) {
-            cJSON *o = stats_json(&sa);
+            cJSON *o = cli_stats_json(&sa);
             if (vs) {
                 cJSON *both = cJSON_CreateObject();
                 cJSON_AddItemToObject(both, "a", o);
-                cJSON_AddItemToObject(both, "b", stats_json(&sb));
+                cJSON_AddItemToObject(both, "b", cli_stats_json(&sb));
                 o = both;
             }
             char *s = cJSON_PrintUnformatted(o);
@@ -223,12 +243,19 @@ int cli_tokenize(int argc, char **argv) {
         return status;
     }
     tok_encoding *e = tok_encoding_new();
+    opt.add_special_tokens = specials;
     if (jsonl) {
         char *line = NULL;
         size_t cap = 0;
         long lineno = 0;
         while (getline(&line, &cap, stdin) >= 0) {
             lineno++;
+            if (!data_utf8_valid(line)) {
+                if (skip_bad) continue;
+                status = cli_fail("tokenize", "stdin line %ld: not valid UTF-8 (--skip-invalid-utf8 skips such lines)",
+                                  lineno);
+                break;
+            }
             cJSON *j = cJSON_Parse(line);
             const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "text"), *p = cJSON_GetObjectItemCaseSensitive(j, "text_pair");
             if (!cJSON_IsString(t)) {
@@ -245,11 +272,15 @@ int cli_tokenize(int argc, char **argv) {
             print_encoding(e, limit);
             cJSON_Delete(j);
         }
+        /* a closed or unreadable stdin is an error, not an empty input */
+        if (status == 0 && ferror(stdin)) status = cli_fail("tokenize", "reading stdin: %s", strerror(errno));
         free(line);
     }
     for (int i = first_text; first_text && i < argc && status == 0; i++) {
         if (argv[i][0] == '-' && argv[i][1] == '-') {
-            if (strcmp(argv[i], "--cased") && strcmp(argv[i], "--jsonl")) i++;
+            if (strcmp(argv[i], "--cased") && strcmp(argv[i], "--jsonl") && strcmp(argv[i], "--skip-invalid-utf8") &&
+                strcmp(argv[i], "--no-special-tokens"))
+                i++;
             continue;
         }
         if (tok_encode(tk, argv[i], -1, pair, -1, &opt, e, err, sizeof err) != BB_OK) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,7 +16,8 @@ const char cli_train_usage[] =
     "usage: bertbench train --task mlm|seqcls|tokcls (--model DIR | --config FILE) --data FILE --out DIR [options]\n"
     "  --model DIR            start from a checkpoint (Hugging Face directory)\n"
     "  --config FILE          train from scratch (HF init) with this config.json\n"
-    "  --tokenizer DIR        tokenizer directory (default: the model's, or the config's directory)\n"
+    "  --tokenizer PATH       tokenizer directory, tokenizer.json or vocab.txt (also --vocab; default: the\n"
+    "                         model's, or the config's directory); it must match the model\n"
     "  --data FILE            training data: .txt, .jsonl, .csv, .tsv, .conll (or --format)\n"
     "  --format F             text|jsonl|csv|tsv|conll   --paragraphs: blank lines separate documents\n"
     "  --skip-invalid-utf8    drop dataset lines that are not UTF-8 (default: stop with FILE:LINE)\n"
@@ -27,7 +29,10 @@ const char cli_train_usage[] =
     "  --position-init normal|sinusoidal (with --config: HF's N(0, initializer_range), or sinusoids at that scale)\n"
     "  --freeze-embeddings  --freeze-layers N  --pool pooler|cls|mean (seqcls head input)  --regression\n"
     "  --log-every N (1)  --eval-every N  --save-every N  --resume DIR (a checkpoint, or a run: its newest complete one)  --threads N\n"
-    "Writes DIR/metrics.jsonl, DIR/checkpoint-STEP/, DIR/best/ and the final model in DIR.\n"
+    "  --export-hf DIR        train nothing: write DIR/train_hf.py (HF Trainer + datasets, the same settings),\n"
+    "                         accelerate_config.yaml and README.md, to run on GPUs; `bertbench follow` reads its output\n"
+    "Writes DIR/metrics.jsonl, events.out.tfevents.*, DIR/checkpoint-STEP/, DIR/best/ and the final model in DIR.\n"
+    "In the workbench, without --model or --config: the loaded model with the tokenizer in use.\n"
     "Ctrl-C stops after the current step and saves a checkpoint that --resume continues bit-exactly.\n";
 
 static volatile sig_atomic_t interrupted;
@@ -38,10 +43,27 @@ static int parse_long(const char *s, long *v) {
     *v = strtol(s, &end, 10);
     return *s && !*end;
 }
+/* A finite number: strtof also reads "inf" and "nan", which no option here means. */
 static int parse_float(const char *s, float *v) {
     char *end;
     *v = strtof(s, &end);
-    return *s && !*end;
+    return *s && !*end && isfinite(*v);
+}
+
+/* "" or a path that names the filesystem root ("/", "//", "/./", "/..") would put metrics.jsonl and
+ * the checkpoints into / itself. */
+static int is_root_path(const char *p) {
+    if (!*p) return 1;
+    if (*p != '/') return 0;
+    for (const char *c = p; *c;) {
+        while (*c == '/') c++;
+        const char *e = c;
+        while (*e && *e != '/') e++;
+        int dots = (e - c == 1 && c[0] == '.') || (e - c == 2 && c[0] == '.' && c[1] == '.');
+        if (e > c && !dots) return 0;
+        c = e;
+    }
+    return 1;
 }
 
 static void fmt_time(char *buf, size_t n, double s) {
@@ -102,7 +124,7 @@ int cli_train_parse(int argc, char **argv, train_options *op, int need_out, char
         } else if (!strcmp(a, "--config")) {
             NEED_ARG;
             o.config_path = v;
-        } else if (!strcmp(a, "--tokenizer")) {
+        } else if (!strcmp(a, "--tokenizer") || !strcmp(a, "--vocab")) {
             NEED_ARG;
             o.tokenizer_dir = v;
         } else if (!strcmp(a, "--data")) {
@@ -171,7 +193,12 @@ int cli_train_parse(int argc, char **argv, train_options *op, int need_out, char
                    !strcmp(a, "--max-grad-norm") || !strcmp(a, "--mlm-probability") || !strcmp(a, "--eval-split")) {
             NEED_ARG;
             if (!parse_float(v, &x) || !(x >= 0))
-                return bb_err(err, errlen, BB_EINVAL, "%s %s: expected a number >= 0", a, v);
+                return bb_err(err, errlen, BB_EINVAL, "%s %.40s: expected a finite number >= 0", a, v);
+            if (!strcmp(a, "--eval-split") && x >= 1)
+                return bb_err(err, errlen, BB_EINVAL, "--eval-split %s: the fraction held out must be below 1 (it "
+                              "would leave no training data)", v);
+            if (!strcmp(a, "--lr") && x == 0)
+                return bb_err(err, errlen, BB_EINVAL, "--lr %s: the learning rate must be above 0", v);
             if (!strcmp(a, "--lr")) o.adam.lr = x;
             else if (!strcmp(a, "--weight-decay")) o.adam.weight_decay = x;
             else if (!strcmp(a, "--warmup-ratio")) o.warmup_ratio = x;
@@ -188,6 +215,12 @@ int cli_train_parse(int argc, char **argv, train_options *op, int need_out, char
     if (need_out && !o.out_dir) return bb_err(err, errlen, BB_EINVAL, "--out is required");
     if (!o.model_dir && !o.config_path && !o.resume_dir)
         return bb_err(err, errlen, BB_EINVAL, "give --model DIR or --config FILE");
+    if (o.model_dir && o.config_path)
+        return bb_err(err, errlen, BB_EINVAL, "give --model DIR (fine-tune a checkpoint) or --config FILE (train "
+                      "from scratch), not both");
+    if (o.out_dir && is_root_path(o.out_dir))
+        return bb_err(err, errlen, BB_EINVAL, "--out '%s': give a directory for the run (metrics.jsonl and "
+                      "checkpoints), not %s", o.out_dir, *o.out_dir ? "the filesystem root" : "an empty path");
     if (o.warmup_steps < 0 && o.warmup_ratio == 0) o.warmup_steps = 0;
     if (o.eval_every > 0 && !o.eval_path && o.eval_split == 0)
         return bb_err(err, errlen, BB_EINVAL, "--eval-every needs --eval FILE or --eval-split X");
@@ -214,14 +247,40 @@ int cli_train(int argc, char **argv) {
     const char *cmd = "train";
     train_options o;
     char err[512];
+    int xrc = cli_train_export(argc, argv);
+    if (xrc >= 0) return xrc;
     int prc = cli_train_parse(argc, argv, &o, 1, err, sizeof err);
     if (prc == 1) {
         fputs(cli_train_usage, stdout);
         return 0;
     }
     if (prc != BB_OK) return cli_usage_error(cmd, "%s", err);
+    /* --freeze-layers is checked against the model's layers here, so that it is a usage error too */
+    if (o.freeze_layers > 0) {
+        char cfg_path[1200];
+        bert_config cfg;
+        snprintf(cfg_path, sizeof cfg_path, "%s%s", o.config_path ? o.config_path : o.resume_dir ? o.resume_dir : o.model_dir,
+                 o.config_path ? "" : "/config.json");
+        if (bert_config_load(&cfg, cfg_path, err, sizeof err) == BB_OK) {
+            int L = cfg.num_layers;
+            bert_config_free(&cfg);
+            if (o.freeze_layers > L)
+                return cli_usage_error(cmd, "--freeze-layers %d: the model has only %d layers", o.freeze_layers, L);
+        }
+    }
     trainer *t = NULL;
     if (trainer_create(&t, &o, err, sizeof err) != BB_OK) return cli_fail(cmd, "%s", err);
+    const char *fresh = trainer_newly_initialized(t);
+    if (*fresh && !o.resume_dir) { /* transformers' warning, its list written as Python prints it */
+        fprintf(stderr, "warning: Some weights of %s were not initialized from the model checkpoint at %s and are newly "
+                "initialized: ['", o.task == TRAIN_TASK_SEQCLS ? "BertForSequenceClassification" : "BertForTokenClassification",
+                o.model_dir ? o.model_dir : o.config_path);
+        for (const char *p = fresh; *p; p++)
+            if (*p == ',') fputs("', '", stderr);
+            else if (*p != ' ') fputc(*p, stderr);
+        fputs("']\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and "
+              "inference.\n", stderr);
+    }
     train_skipped sk;
     trainer_skipped(t, &sk);
     warn_skipped(o.data_path, sk.train, sk.train_first_line);
@@ -284,7 +343,11 @@ int cli_train(int argc, char **argv) {
     int rc = trainer_wait(t, err, sizeof err);
     if (rc != BB_OK) {
         trainer_free(t);
-        return cli_fail(cmd, "%s (metrics so far are in %s/metrics.jsonl)", err, o.out_dir);
+        char mpath[1200];
+        snprintf(mpath, sizeof mpath, "%s/metrics.jsonl", o.out_dir);
+        struct stat st; /* never created (or not a file): nothing to point at */
+        if (stat(mpath, &st) != 0 || !S_ISREG(st.st_mode)) return cli_fail(cmd, "%s", err);
+        return cli_fail(cmd, "%s (metrics so far are in %s)", err, mpath);
     }
     printf("{\"task\":\"%s\",\"out\":\"%s\",\"steps\":%ld,\"total_steps\":%ld,\"stopped\":%s,\"loss\":%.6g,"
            "\"tokens_per_s\":%.1f,\"elapsed_s\":%.3f,\"checkpoint\":\"%s\"",
@@ -299,6 +362,13 @@ int cli_train(int argc, char **argv) {
         else
             printf(",\"eval_loss\":%.6g,\"eval_accuracy\":%.6g,\"eval_f1\":%.6g", last_eval.eval_loss,
                    last_eval.eval_accuracy, last_eval.eval_f1);
+    }
+    if (*fresh && !o.resume_dir) {
+        printf(",\"newly_initialized\":[\"");
+        for (const char *p = fresh; *p; p++)
+            if (*p == ',') printf("\",\"");
+            else if (*p != ' ') putchar(*p);
+        printf("\"]");
     }
     if (o.skip_invalid_utf8) {
         printf(",\"skipped_invalid_utf8\":{\"train\":%d", sk.train);

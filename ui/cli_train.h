@@ -13,6 +13,9 @@ int cli_train_parse(int argc, char **argv, train_options *o, int need_out, char 
 /* "PATH: skipped N lines that are not UTF-8 (first at line L)" for --skip-invalid-utf8's count of a
  * data file; "" when n is 0. */
 void cli_train_skipped_text(char *buf, size_t len, const char *path, int n, int first_line);
+/* `train ... --export-hf DIR` (cli_export_hf.c): writes the HF Trainer export and returns the exit
+ * status; -1 when argv has no --export-hf (then the run trains here). */
+int cli_train_export(int argc, char **argv);
 /* The --help text. */
 extern const char cli_train_usage[];
 

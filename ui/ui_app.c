@@ -2,12 +2,14 @@
 #include "ui_app.h"
 
 #include <curses.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bb_hub.h"
 #include "ui_rl.h"
 #include "ui_session.h"
 #include "ui_term.h"
@@ -116,6 +118,25 @@ void ui_app_message(ui_app *app, int error, const char *fmt, ...) {
     va_end(ap);
     app->msg_error = error;
     app->dirty = 1;
+    if (!app->log) return;
+    ui_logged_msg *last = app->log_n ? &app->log[(app->log_next + UI_MSG_LOG - 1) % UI_MSG_LOG] : NULL;
+    if (last && last->error == error && strcmp(last->text, app->msg) == 0) {
+        last->repeats++;
+        last->when = time(NULL);
+        return;
+    }
+    ui_logged_msg *m = &app->log[app->log_next];
+    app->log_next = (app->log_next + 1) % UI_MSG_LOG;
+    if (app->log_n < UI_MSG_LOG) app->log_n++;
+    m->when = time(NULL);
+    m->error = error;
+    m->repeats = 1;
+    snprintf(m->text, sizeof m->text, "%s", app->msg);
+}
+
+const ui_logged_msg *ui_app_logged(const ui_app *app, int i) {
+    if (!app->log || i < 0 || i >= app->log_n) return NULL;
+    return &app->log[(app->log_next + UI_MSG_LOG - 1 - i) % UI_MSG_LOG];
 }
 
 /* ---- drawing ---------------------------------------------------------------------------------- */
@@ -278,28 +299,24 @@ typedef struct {
     char vocab[1024];
     bert_model *model;
     tok_tokenizer *tk;
+    tok_tokenizer *own; /* with an override: the directory's own tokenizer, to check the override against */
     int model_st, tk_st;
     char model_err[512], tk_err[512];
 } load_job;
 
-static int is_dir(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 int ui_load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t errlen) {
-    if (is_dir(path)) return tok_load_dir(tk, path, TOK_CASE_AUTO, err, errlen);
-    size_t n = strlen(path);
-    if (n >= 5 && strcmp(path + n - 5, ".json") == 0) return tok_load_json(tk, path, err, errlen);
-    return tok_load_vocab(tk, path, 1, err, errlen);
+    return tok_load_any(tk, path, TOK_CASE_AUTO, err, errlen);
 }
 
 static int load_run(ui_job *j, char *err, size_t errlen) {
     load_job *l = (load_job *)j;
     struct stat st;
-    if (stat(l->dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
-    l->tk_st = ui_load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : l->dir, l->tk_err, sizeof l->tk_err);
-    l->model_st = S_ISDIR(st.st_mode) ? bert_load(&l->model, l->dir, l->model_err, sizeof l->model_err)
+    char dir[4096]; /* a Hub id's cached snapshot; l->dir keeps the id for messages and the session */
+    int rc = bb_hub_resolve(l->dir, dir, sizeof dir, err, errlen);
+    if (rc != BB_OK) return rc;
+    if (stat(dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
+    l->tk_st = ui_load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : dir, l->tk_err, sizeof l->tk_err);
+    l->model_st = S_ISDIR(st.st_mode) ? bert_load(&l->model, dir, l->model_err, sizeof l->model_err)
                                       : bb_err(l->model_err, sizeof l->model_err, BB_EINVAL, "%s: not a directory", l->dir);
     /* A tokenizer alone is a useful load only when it came from the path itself (vocab.txt, tokenizer.json). */
     if (l->model_st != BB_OK && (l->tk_st != BB_OK || l->vocab[0])) {
@@ -307,6 +324,9 @@ static int load_run(ui_job *j, char *err, size_t errlen) {
         l->tk = NULL;
         return bb_err(err, errlen, l->model_st, "%s", l->model_err);
     }
+    char ignored[256];
+    if (l->vocab[0] && l->model && tok_load_dir(&l->own, l->dir, TOK_CASE_AUTO, ignored, sizeof ignored) != BB_OK)
+        l->own = NULL;
     return BB_OK;
 }
 
@@ -315,10 +335,19 @@ static void drop_ctx(ui_app *app) {
     app->cx = NULL;
 }
 
-/* After the model or tokenizer changed (drop_ctx was called before either was freed). */
+/* After the model or tokenizer changed (drop_ctx was called before either was freed): decides whether
+ * they belong together (the loaded model is checked against its directory's own tokenizer when an
+ * override is in use; a run's snapshot brings its own) and wraps them for the model panes if so. */
 static void reload_panes(ui_app *app) {
     char err[256];
-    if (app->model && app->tk && infer_wrap(&app->cx, app->model, app->tk, err, sizeof err) != BB_OK)
+    app->mismatch[0] = 0;
+    if (app->model && app->tk &&
+        infer_check_tokenizer(app->model, app->tk, app->using_run[0] ? NULL : app->own_tk, app->mismatch,
+                              sizeof app->mismatch) != BB_OK)
+        ui_app_message(app, 1, "tokenizer %s does not match the model: %s; fill-mask and attention are off until a "
+                       "matching one is loaded (`vocab FILE`)", app->vocab_path[0] ? app->vocab_path : app->model_dir,
+                       app->mismatch);
+    else if (app->model && app->tk && infer_wrap(&app->cx, app->model, app->tk, err, sizeof err) != BB_OK)
         ui_app_message(app, 1, "%s", err);
     for (int i = 0; i < app->n_panes; i++)
         if (app->panes[i].reload) app->panes[i].reload(app, &app->panes[i]);
@@ -373,6 +402,11 @@ static void load_done(ui_app *app, ui_job *j, int status, const char *err) {
             tok_free(app->tk);
             app->tk = l->tk;
         }
+        if (l->model) { /* the new directory's own tokenizer, if an override is to be checked against it */
+            tok_free(app->own_tk);
+            app->own_tk = l->own;
+            l->own = NULL;
+        }
         if (l->model && l->tk)
             ui_app_message(app, 0, "loaded %s: %d layers x %d heads, hidden %d, vocab %d", l->dir,
                            app->model->cfg.num_layers, app->model->cfg.num_heads, app->model->cfg.hidden_size,
@@ -384,6 +418,7 @@ static void load_done(ui_app *app, ui_job *j, int status, const char *err) {
             ui_app_message(app, 1, "loaded a tokenizer only: %s", l->model_err);
         reload_panes(app);
     }
+    tok_free(l->own);
     free(l);
 }
 
@@ -409,10 +444,32 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen) {
     tok_free(app->tk);
     app->tk = tk;
     snprintf(app->vocab_path, sizeof app->vocab_path, "%s", path);
-    reload_panes(app);
-    ui_app_message(app, 0, "tokenizer %s: %s, vocab %d", path, tok_kind(tk) == TOK_MODEL_BPE ? "byte-level BPE" : "WordPiece",
+    /* the loaded model's own tokenizer, once, to tell a matching override from another vocabulary */
+    char ignored[256];
+    if (app->model && !app->own_tk && app->model_dir[0] &&
+        tok_load_dir(&app->own_tk, app->model_dir, TOK_CASE_AUTO, ignored, sizeof ignored) != BB_OK)
+        app->own_tk = NULL;
+    ui_app_message(app, 0, "tokenizer %s: %s, vocab %d", path, tok_kind_name(tok_kind(tk)),
                    tok_vocab_size(tk));
+    reload_panes(app); /* after: a mismatch replaces the message above with the warning */
     return BB_OK;
+}
+
+int ui_app_pair_ok(const ui_app *app, const char *cmd, char *err, size_t errlen) {
+    if (!app->mismatch[0]) return BB_OK;
+    return bb_err(err, errlen, BB_EINVAL, "%s: the tokenizer does not match the model (%s); load a matching one with "
+                  "`vocab FILE` or `load DIR`", cmd, app->mismatch);
+}
+
+int ui_app_draw_mismatch(const ui_app *app, viz_canvas *c, viz_rect r, const char *what) {
+    if (!app->mismatch[0] || r.h < 1) return 0;
+    viz_put(c, r.x, r.y, r.w, "tokenizer does not match the model", (viz_style){196, VIZ_DEFAULT, VIZ_BOLD});
+    if (r.h > 1) viz_put(c, r.x, r.y + 1, r.w, app->mismatch, (viz_style){196, VIZ_DEFAULT, 0});
+    if (r.h > 3)
+        viz_printf(c, r.x, r.y + 3, r.w, VIZ_PLAIN, "%s is off until `vocab FILE` (or `load DIR`) brings a matching tokenizer;",
+                   what);
+    if (r.h > 4) viz_put(c, r.x, r.y + 4, r.w, "the tokens, compare and stats panes still work.", VIZ_PLAIN);
+    return 1;
 }
 
 /* ---- init ------------------------------------------------------------------------------------- */
@@ -425,8 +482,9 @@ int ui_app_init(ui_app *app, const char *model_dir, const char *vocab, char *err
     if (!ps[6].state) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
     for (int i = 0; i < 4; i++) app->slots[i] = i;
     app->layout = UI_LAYOUT_SINGLE;
+    app->log = calloc(UI_MSG_LOG, sizeof *app->log);
     app->worker = ui_worker_new();
-    if (!app->worker) return bb_err(err, errlen, BB_ENOMEM, "cannot start the worker thread");
+    if (!app->log || !app->worker) return bb_err(err, errlen, BB_ENOMEM, "cannot start the worker thread");
     app->dirty = 1;
     if (vocab && *vocab) {
         int st = ui_app_load_vocab(app, vocab, err, errlen);
@@ -448,6 +506,8 @@ void ui_app_free(ui_app *app) {
     put_back_loaded(app);
     bert_free(app->model);
     tok_free(app->tk);
+    free(app->log);
+    tok_free(app->own_tk);
     memset(app, 0, sizeof *app);
 }
 
@@ -482,8 +542,32 @@ static int pane_key(ui_app *app, int key) {
     return p->key ? p->key(app, p, key) : UI_IGNORED;
 }
 
+/* A key for readline; a line the command put back (a near miss) returns once readline cleared it. */
+static void rl_key(ui_app *app, int ch, int is_key) {
+    static int said; /* once a process: the locale is the process's */
+    ui_rl_feed(ch, is_key);
+    if (!said && (ui_rl_dropped() > 0 || (ui_rl_non_ascii() > 0 && !ui_term_locale_utf8()))) {
+        said = 1;
+        const char *lang = getenv("LC_ALL");
+        if (!lang || !*lang) lang = getenv("LC_CTYPE");
+        if (!lang || !*lang) lang = getenv("LANG");
+        if (ui_rl_dropped())
+            ui_app_message(app, 1, "the locale %s cannot encode a character you typed: it was left out; run with "
+                           "LANG=C.UTF-8", lang && *lang ? lang : "C");
+        else
+            ui_app_message(app, 0, "the locale %s is not UTF-8: non-ASCII text is read as UTF-8 but drawn as '?' "
+                           "(LANG=C.UTF-8 draws it)", lang && *lang ? lang : "C");
+    }
+    if (app->refill[0]) {
+        ui_rl_set_line(app->refill);
+        app->refill[0] = 0;
+    }
+}
+
 static void handle_key(ui_app *app, int ch, int is_key) {
     app->dirty = 1;
+    int asked = app->stop_asked;
+    app->stop_asked = 0;
     if (is_key) {
         switch (ch) {
         case KEY_RESIZE: return;
@@ -504,19 +588,30 @@ static void handle_key(ui_app *app, int ch, int is_key) {
         if (app->pane_mode) {
             if (pane_key(app, UI_KEY(ch)) == UI_IGNORED && ch == KEY_BTAB) focus_next(app);
         } else {
-            ui_rl_feed(ch, 1);
+            rl_key(app, ch, 1);
         }
         return;
     }
     switch (ch) {
-    case 3: /* Ctrl-C: stop work, or clear the line */
-        if (app->running || app->n_queued) {
+    case 3: { /* Ctrl-C: stop the focused pane's work (a run: press twice), or clear the line */
+        ui_sess *u = ui_sess_of(app);
+        if (strcmp(ui_app_focused(app)->name, "train") == 0 && u && u->t && !u->st.finished) {
+            char err[256];
+            if (!asked) {
+                app->stop_asked = 1;
+                ui_app_message(app, 0, "Ctrl-C again stops %s (after its current step, with a checkpoint)",
+                               u->runs[u->live].run->name);
+            } else if (ui_cmd_stop(app, "", err, sizeof err) != BB_OK) {
+                ui_app_message(app, 1, "%s", err);
+            }
+        } else if (app->running || app->n_queued) {
             cancel_jobs(app);
             ui_app_message(app, 0, "cancelling...");
         } else {
             ui_rl_set_line("");
         }
         return;
+    }
     case 12: clearok(curscr, TRUE); return; /* Ctrl-L */
     case 15: focus_next(app); return;        /* Ctrl-O */
     default: break;
@@ -544,10 +639,10 @@ static void handle_key(ui_app *app, int ch, int is_key) {
             return;
         }
         ui_rl_feed(27, 0);
-        ui_rl_feed((int)next, r == KEY_CODE_YES);
+        rl_key(app, (int)next, r == KEY_CODE_YES);
         return;
     }
-    ui_rl_feed(ch, 0);
+    rl_key(app, ch, 0);
 }
 
 /* Re-tokenizes the live text when the input line changed. */
@@ -586,6 +681,8 @@ int ui_app_run(ui_app *app) {
     char hist[1024];
     history_path(hist, sizeof hist);
     ui_rl_init("> ", on_line, ui_cmd_complete, app, hist);
+    /* readline set LC_CTYPE back from the environment (LANG=C); keys are read as UTF-8 (ui_term_init) */
+    if (!utf8) setlocale(LC_CTYPE, "C.UTF-8");
     viz_canvas c;
     if (viz_canvas_init(&c, COLS, LINES, err, sizeof err) != BB_OK) {
         ui_rl_end();

@@ -15,6 +15,7 @@
 #define BB_UI_APP_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "bert.h"
 #include "infer.h"
@@ -40,6 +41,9 @@ struct ui_pane {
     int (*key)(ui_app *app, ui_pane *p, int key);
     /* Plain text typed with no command (the pane's default action). May be NULL. */
     int (*text)(ui_app *app, ui_pane *p, const char *text, char *err, size_t errlen);
+    /* The columns and rows the pane's whole content needs (`export` draws it at that size, from the
+     * top: it may reset the pane's scroll positions). NULL: 100 x 38, as a zoomed pane. */
+    void (*extent)(ui_app *app, ui_pane *p, int *w, int *h);
     /* Called after a model or tokenizer is loaded or replaced. May be NULL. */
     void (*reload)(ui_app *app, ui_pane *p);
     void (*free)(ui_pane *p);
@@ -47,7 +51,13 @@ struct ui_pane {
 
 enum { UI_LAYOUT_SINGLE, UI_LAYOUT_VSPLIT, UI_LAYOUT_HSPLIT, UI_LAYOUT_GRID, UI_LAYOUT_COUNT };
 
-enum { UI_MAX_PANES = 8, UI_MAX_JOBS = 8 };
+enum { UI_MAX_PANES = 8, UI_MAX_JOBS = 8, UI_MSG_LOG = 200 };
+
+typedef struct ui_logged_msg {
+    time_t when;
+    int error, repeats; /* repeats: the same message again right after (shown as "(x3)") */
+    char text[512];
+} ui_logged_msg;
 
 /* A piece of long work. run() executes on the worker thread with the model and tokenizer that were
  * current when the job started; done() runs on the UI thread afterwards and frees the job. */
@@ -75,6 +85,9 @@ struct ui_app {
     bert_model *loaded_model;
     tok_tokenizer *loaded_tk;
     char vocab_path[1024]; /* --vocab override, "" when none */
+    tok_tokenizer *own_tk; /* with an override: the model directory's own tokenizer (NULL: none there) */
+    char mismatch[256];    /* why tk does not belong with model (infer_check_tokenizer), "" when it does:
+                              fill-mask and attention refuse to run on the pair */
 
     ui_pane panes[UI_MAX_PANES];
     int n_panes;
@@ -87,6 +100,13 @@ struct ui_app {
 
     char msg[512];   /* message line */
     int msg_error;
+    /* every message, so one the next overwrites is not lost (`messages`): a ring of UI_MSG_LOG */
+    struct ui_logged_msg *log;
+    int log_n, log_next;
+    /* a first word one or two edits from a command: the line, waiting for Enter again ("" none) */
+    char near_miss[4096];
+    char refill[4096]; /* put back on the input line once readline has cleared it ("" none) */
+    int stop_asked; /* Ctrl-C on the train pane asked "again to stop"; any other key forgets it */
 
     /* input line as last seen, to notice edits for the live token view */
     char input[4096];
@@ -114,6 +134,8 @@ ui_pane *ui_app_focused(ui_app *app);
 /* Shows pane p: focuses it if visible, else puts it in the focused slot. */
 void ui_app_show(ui_app *app, ui_pane *p);
 void ui_app_message(ui_app *app, int error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The i-th most recent logged message (0: the latest), NULL past the end. */
+const ui_logged_msg *ui_app_logged(const ui_app *app, int i);
 /* Draws the whole screen (w x h) into c; returns the input-line cursor column. */
 int ui_app_draw(ui_app *app, viz_canvas *c);
 /* Queues a job (taking ownership); it starts when the worker is free. */
@@ -135,6 +157,13 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen);
  * (from a job's done(), which is where the previous snapshot can be freed safely). */
 void ui_app_use(ui_app *app, bert_model *m, tok_tokenizer *tk, const char *label);
 
+/* When the tokenizer does not match the model: "CMD: the tokenizer does not match the model (why); ..."
+ * into err and BB_EINVAL, for the model panes to refuse with; else BB_OK. */
+int ui_app_pair_ok(const ui_app *app, const char *cmd, char *err, size_t errlen);
+/* Draws the "tokenizer does not match the model" mark of a model pane over r and returns 1 when they
+ * do not match (the pane then draws nothing else); 0 otherwise. */
+int ui_app_draw_mismatch(const ui_app *app, viz_canvas *c, viz_rect r, const char *what);
+
 /* ---- commands (ui_cmd.c) ---- */
 typedef struct {
     const char *name;
@@ -151,6 +180,9 @@ int ui_cmd_run(ui_app *app, const char *line);
 /* If line is `tokenize TEXT`/`tok TEXT` or plain text for a token-view pane, returns the text part
  * (pointer into line), else NULL. Used for the live token view while typing. */
 const char *ui_cmd_live_text(const ui_app *app, const char *line);
+/* The command a first word is one or two edits from (name or alias, as typed), or NULL: one edit for
+ * names of up to 4 letters, two for longer ones; words under 3 letters never match. */
+const char *ui_cmd_near_miss(const char *word);
 /* Readline completion (ui_rl_complete_fn): commands, pane names, layouts, options; NULL for paths. */
 char **ui_cmd_complete(const char *line, int start, int end, const char *text, void *user);
 
@@ -164,6 +196,12 @@ ui_pane ui_pane_stats(void);
 
 /* Tokens pane: set the text (and optional pair) and re-tokenize now. */
 int ui_tokens_set(ui_app *app, ui_pane *p, const char *text, const char *pair, char *err, size_t errlen);
+/* Tokens pane settings: `truncate [N|model] [left|right]`, `case auto|cased|uncased` (the tokenizer's
+ * lowercasing, for every pane), and their session form {"max_length", "truncation_side", "case"}. */
+int ui_tokens_truncate_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen);
+int ui_tokens_case_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen);
+struct cJSON *ui_tokens_settings_json(const ui_pane *p);
+void ui_tokens_settings_apply(ui_app *app, ui_pane *p, const struct cJSON *o);
 /* Attention pane: compute attention for text (pair may be NULL) on the worker. */
 int ui_attention_set(ui_app *app, ui_pane *p, const char *text, const char *pair, char *err, size_t errlen);
 /* Fill-mask pane: rank every [MASK] of text on the worker; target word may be NULL. */

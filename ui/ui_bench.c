@@ -15,10 +15,23 @@
 
 enum { KEYS = 300 };
 
+static const char usage[] =
+    "usage: bertbench bench redraw (--vocab FILE | --model DIR)\n"
+    "The cost of one keystroke in the workbench's live token view on a ~128-token text: re-tokenize,\n"
+    "draw every pane into the canvas and copy it into curses. One JSON line: median and p99 in ms.\n"
+    "  --vocab FILE  a vocab.txt or tokenizer.json\n"
+    "  --model DIR   a model directory (its tokenizer)\n";
+
 int bench_redraw(int argc, char **argv) {
     const char *vocab = NULL, *model = NULL;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--vocab") == 0) vocab = argv[i + 1];
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
+    for (int i = 1; i < argc; i += 2) {
+        if (i + 1 >= argc) return cli_usage_error("bench redraw", "%s needs a value", argv[i]);
+        if (strcmp(argv[i], "--vocab") == 0 || strcmp(argv[i], "--tokenizer") == 0) vocab = argv[i + 1];
         else if (strcmp(argv[i], "--model") == 0) model = argv[i + 1];
         else return cli_usage_error("bench redraw", "unknown option '%s'", argv[i]);
     }

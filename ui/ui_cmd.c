@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bb_hub.h"
 #include "ui_app.h"
 #include "ui_session.h"
 
@@ -75,8 +76,15 @@ static int cmd_rank(ui_app *app, const char *args, char *err, size_t errlen) {
 }
 
 static int cmd_load(ui_app *app, const char *args, char *err, size_t errlen) {
-    if (!*args) return bb_err(err, errlen, BB_EINVAL, "load: give a model directory (config.json + model.safetensors)");
-    return ui_app_load(app, args, err, errlen);
+    if (!*args)
+        return bb_err(err, errlen, BB_EINVAL,
+                      "load: give a model directory (config.json + model.safetensors or pytorch_model.bin) or a "
+                      "Hub id from the local cache (`bertbench models` lists them)");
+    char what[1024]; /* without the space that Tab completion leaves after a name */
+    size_t n = strlen(args);
+    while (n && isspace((unsigned char)args[n - 1])) n--;
+    snprintf(what, sizeof what, "%.*s", (int)n, args);
+    return ui_app_load(app, what, err, errlen);
 }
 
 static int cmd_vocab(ui_app *app, const char *args, char *err, size_t errlen) {
@@ -104,6 +112,7 @@ static int cmd_model(ui_app *app, const char *args, char *err, size_t errlen) {
         const bert_model *m = app->model;
         const bert_config *c = &m->cfg;
         ADD("directory      %s\n", app->model_dir);
+        if (app->mismatch[0]) ADD("tokenizer      does not match the model: %s\n", app->mismatch);
         if (app->using_run[0])
             ADD("weights        %s (a snapshot of the training run; `use model` goes back to the loaded ones)\n",
                 app->using_run);
@@ -132,7 +141,7 @@ static int cmd_model(ui_app *app, const char *args, char *err, size_t errlen) {
     if (app->tk) {
         tok_special_ids s = tok_specials(app->tk);
         ADD("tokenizer      %s, vocabulary %d, %s, max length %d\n",
-            tok_kind(app->tk) == TOK_MODEL_BPE ? "byte-level BPE" : "WordPiece", tok_vocab_size(app->tk),
+            tok_kind_name(tok_kind(app->tk)), tok_vocab_size(app->tk),
             tok_lowercase(app->tk) ? "lowercase" : "cased", tok_model_max_length(app->tk));
         const char *names[5] = {"cls", "sep", "pad", "mask", "unk"};
         int32_t ids[5] = {s.cls, s.sep, s.pad, s.mask, s.unk};
@@ -180,6 +189,15 @@ static int cmd_pane(ui_app *app, const char *args, char *err, size_t errlen) {
     return BB_OK;
 }
 
+/* Export limits: a 512-token heatmap with 2-column cells fits; beyond them the file says what is cut. */
+enum { EXPORT_MIN_W = 100, EXPORT_MIN_H = 38, EXPORT_MAX_W = 1100, EXPORT_MAX_H = 4000 };
+
+static int row_blank(const viz_canvas *c, int y) {
+    for (int x = 0; x < c->w; x++)
+        if (viz_cell_at(c, x, y)->cp != ' ') return 0;
+    return 1;
+}
+
 static int cmd_export(ui_app *app, const char *args, char *err, size_t errlen) {
     char name[64], path[1024];
     const char *rest = first_word(args, name, sizeof name);
@@ -188,28 +206,36 @@ static int cmd_export(ui_app *app, const char *args, char *err, size_t errlen) {
     if (!p || !*path)
         return bb_err(err, errlen, BB_EINVAL, "export: usage `export PANE FILE.svg|FILE.txt|FILE.ansi`%s%s",
                       p || !*name ? "" : "; unknown pane ", p ? "" : name);
-    /* The pane as it would be drawn zoomed on a 100x40 screen, without the frame. */
+    /* The pane's whole content (its extent, at least a zoomed 100x38 pane), without the frame, from the top. */
+    int need_w = EXPORT_MIN_W, need_h = EXPORT_MIN_H;
+    if (p->extent) p->extent(app, p, &need_w, &need_h);
+    int w = need_w < EXPORT_MIN_W ? EXPORT_MIN_W : need_w > EXPORT_MAX_W ? EXPORT_MAX_W : need_w;
+    int h = need_h < EXPORT_MIN_H ? EXPORT_MIN_H : need_h > EXPORT_MAX_H ? EXPORT_MAX_H : need_h;
     viz_canvas c;
-    int st = viz_canvas_init(&c, 100, 38, err, errlen);
+    int st = viz_canvas_init(&c, w, h, err, errlen);
     if (st != BB_OK) return st;
+    int scroll = p->scroll;
+    p->scroll = 0;
     p->draw(app, p, &c, (viz_rect){0, 0, c.w, c.h});
-    /* trim blank rows at the bottom */
-    char *txt = viz_canvas_text_dup(&c);
+    p->scroll = scroll;
+    /* Still cut: the extent was over the limits, or (a pane that cannot say its extent) the last row is used. */
+    char note[160] = "";
+    if (w < need_w || h < need_h)
+        snprintf(note, sizeof note, "(export cut to %d x %d of the pane's %d x %d columns x rows)", w, h, need_w, need_h);
+    else if (!p->extent && !row_blank(&c, h - 1))
+        snprintf(note, sizeof note, "(export shows %d rows; the pane may continue below: scroll it and export again)", h);
     int rows = c.h;
-    if (txt) {
-        size_t n = strlen(txt);
-        while (rows > 1 && n >= 2 && txt[n - 1] == '\n' && txt[n - 2] == '\n') n--, rows--;
-        free(txt);
-    }
+    while (rows > 1 && row_blank(&c, rows - 1)) rows--;
     viz_canvas out;
-    st = viz_canvas_init(&out, c.w, rows, err, errlen);
+    st = viz_canvas_init(&out, c.w, rows + (note[0] ? 1 : 0), err, errlen);
     if (st == BB_OK) {
         memcpy(out.cells, c.cells, sizeof *c.cells * (size_t)c.w * (size_t)rows);
+        if (note[0]) viz_put(&out, 0, rows, out.w, note, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD});
         st = viz_canvas_save(&out, path, err, errlen);
         viz_canvas_free(&out);
     }
     viz_canvas_free(&c);
-    if (st == BB_OK) ui_app_message(app, 0, "exported %s to %s", p->name, path);
+    if (st == BB_OK) ui_app_message(app, 0, "exported %s (%d x %d) to %s%s", p->name, w, rows, path, note[0] ? " (cut: the file says where)" : "");
     return st;
 }
 
@@ -231,6 +257,18 @@ static int cmd_stats(ui_app *app, const char *args, char *err, size_t errlen) {
     return ui_stats_cmd(app, p, args, err, errlen);
 }
 
+static int cmd_truncate(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane(app, "tokens");
+    ui_app_show(app, p);
+    return ui_tokens_truncate_cmd(app, p, args, err, errlen);
+}
+
+static int cmd_case(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane(app, "tokens");
+    ui_app_show(app, p);
+    return ui_tokens_case_cmd(app, p, args, err, errlen);
+}
+
 static int cmd_quit(ui_app *app, const char *args, char *err, size_t errlen) {
     app->quit = 1;
     return BB_OK;
@@ -238,17 +276,44 @@ static int cmd_quit(ui_app *app, const char *args, char *err, size_t errlen) {
 
 static int cmd_help(ui_app *app, const char *args, char *err, size_t errlen);
 
+/* `messages`: the logged messages, newest first, with the time each was said. */
+static int cmd_messages(ui_app *app, const char *args, char *err, size_t errlen) {
+    size_t cap = 128 + (size_t)UI_MSG_LOG * (sizeof app->log->text + 48), o = 0;
+    char *text = malloc(cap);
+    if (!text) return bb_err(err, errlen, BB_ENOMEM, "messages: out of memory");
+    o += (size_t)snprintf(text, cap, "The last %d messages, newest first (the log keeps %d):\n\n", app->log_n,
+                          UI_MSG_LOG);
+    const ui_logged_msg *m;
+    for (int i = 0; (m = ui_app_logged(app, i)) != NULL; i++) {
+        struct tm tm;
+        char when[16] = "--:--:--", times[24] = "";
+        if (localtime_r(&m->when, &tm)) strftime(when, sizeof when, "%H:%M:%S", &tm);
+        if (m->repeats > 1) snprintf(times, sizeof times, " (x%d)", m->repeats);
+        o += (size_t)snprintf(text + o, cap - o, "%s %s %s%s\n", when, m->error ? "error" : "     ", m->text, times);
+    }
+    if (!app->log_n) snprintf(text + o, cap - o, "No messages yet.\n");
+    ui_pane *p = ui_app_pane(app, "info");
+    ui_info_set(p, "messages", text);
+    ui_app_show(app, p);
+    free(text);
+    return BB_OK;
+}
+
 const ui_cmd ui_commands[] = {
     {"tokenize", "tok", "TEXT [||| PAIR]", "tokens, stages and offsets of TEXT (live while you type)", cmd_tokenize},
     {"attention", "attn", "TEXT [||| PAIR]", "attention heatmaps of every layer and head", cmd_attention},
     {"mask", "fill-mask", "TEXT", "rank the vocabulary at each [MASK]", cmd_mask},
     {"rank", NULL, "WORD", "rank and probability of WORD at each [MASK] of the last text", cmd_rank},
-    {"compare", "cmp", "[--vocab FILE | --model DIR] TEXT",
-     "TEXT split by the current and another tokenizer (or model: fill-mask, attention change) side by side",
+    {"compare", "cmp", "[--vocab FILE [--vocab FILE2] | --model DIR] TEXT",
+     "TEXT split by the current and one or two other tokenizers (or a model: fill-mask, attention change) side by side",
      cmd_compare},
-    {"stats", NULL, "[--max N] [--vocab FILE] CORPUS",
-     "token lengths, truncation, [UNK] rate, fertility of a .txt (a text per line) or .jsonl corpus", cmd_stats},
-    {"load", NULL, "DIR", "load a Hugging Face model directory (on the worker thread)", cmd_load},
+    {"stats", NULL, "[--max N] [--vocab FILE]... CORPUS",
+     "token lengths, truncation, [UNK] and byte-fallback rates, fertility of a .txt (a text per line) or .jsonl "
+     "corpus, for up to 3 tokenizers",
+     cmd_stats},
+    {"truncate", "trunc", "[N|model] [left|right]", "where the tokens pane cuts (+ - 0 s in the pane)", cmd_truncate},
+    {"case", NULL, "auto|cased|uncased", "the tokenizer's lowercasing, for every pane (c in the tokens pane)", cmd_case},
+    {"load", NULL, "DIR|ORG/NAME", "load a Hugging Face model directory or a cached Hub id (on the worker thread)", cmd_load},
     {"vocab", NULL, "FILE", "use vocab.txt / tokenizer.json / a model directory as the tokenizer", cmd_vocab},
     {"model", NULL, "", "config, parameter counts, vocabulary and special tokens", cmd_model},
     {"layout", NULL, "[single|vsplit|hsplit|grid]", "arrange the panes (F3 cycles, F4 zooms)", cmd_layout},
@@ -263,6 +328,9 @@ const ui_cmd ui_commands[] = {
     {"stop", NULL, "", "stop the run after its current step, with a checkpoint (X)", ui_cmd_stop},
     {"checkpoint", "ckpt", "", "save a checkpoint of the run now (s)", ui_cmd_ckpt},
     {"eval", NULL, "", "evaluate the run now (e)", ui_cmd_eval},
+    {"follow", NULL, "[DIR]", "follow a run trained elsewhere (HF Trainer output_dir, TensorBoard logs, a bertbench run), read-only",
+     ui_cmd_follow},
+    {"unfollow", NULL, "[RUN]", "stop following an external run (the shown one without RUN)", ui_cmd_unfollow},
     {"runs", NULL, "", "the runs table: task, init, data, steps, losses, perplexity, accuracy, F1, time", ui_cmd_runs},
     {"plot", NULL, "[step|time] [log|linear] [smooth W] [skip N] [last N|all] [show|hide|run RUN]",
      "the training plot's view", ui_cmd_plot},
@@ -277,6 +345,7 @@ const ui_cmd ui_commands[] = {
     {"open", NULL, "PATH", "open a saved session (NAME.bbs)", ui_cmd_open},
     {"pin", NULL, "[TEXT | -d N]", "keep TEXT in the session; alone: list the pinned texts", ui_cmd_pin},
     {"history", NULL, "", "the session's command history", ui_cmd_history},
+    {"messages", "msgs", "", "the last 200 messages with their times, newest first", cmd_messages},
     {"help", "?", "[COMMAND]", "this help, or one command's", cmd_help},
     {"quit", "q", "", "leave (F10, Ctrl-D)", cmd_quit},
     {0, 0, 0, 0, 0},
@@ -310,7 +379,9 @@ static int cmd_help(ui_app *app, const char *args, char *err, size_t errlen) {
     }
     ADD("\nKeys: F1 help  F2/Ctrl-O next pane  F3 layout  F4 zoom  F5 whitespace  F10 quit\n"
         "      Esc: pane keys (arrows move, PgUp/PgDn scroll; Esc, i or : back to the input line)\n"
-        "      Tab completes commands, pane names and paths; Ctrl-C stops running work\n"
+        "      Tab completes commands, pane names and paths\n"
+        "      Ctrl-C stops the focused pane's work: a training run after a second Ctrl-C (with a\n"
+        "      checkpoint), else the running job (attention, fill-mask, stats, loading); idle: clears the line\n"
         "\nPanes:\n");
     for (int i = 0; i < app->n_panes; i++) ADD("  %-10s %s\n", app->panes[i].name, app->panes[i].help);
 #undef ADD
@@ -320,18 +391,77 @@ static int cmd_help(ui_app *app, const char *args, char *err, size_t errlen) {
     return BB_OK;
 }
 
+/* Edit distance with adjacent transpositions (optimal string alignment), capped at 3. */
+static int edits(const char *a, const char *b) {
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 30 || m > 30) return 3;
+    int d[32][32];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            int v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[n][m] > 3 ? 3 : d[n][m];
+}
+
+const char *ui_cmd_near_miss(const char *word) {
+    if (strlen(word) < 3) return NULL;
+    const char *best = NULL;
+    int best_d = 3;
+    for (const ui_cmd *c = ui_commands; c->name; c++) {
+        const char *names[2] = {c->name, c->alias};
+        for (int k = 0; k < 2; k++) {
+            if (!names[k] || strlen(names[k]) < 3) continue;
+            int d = edits(word, names[k]), limit = strlen(names[k]) <= 4 ? 1 : 2;
+            if (d <= limit && d < best_d) best = names[k], best_d = d;
+        }
+    }
+    return best;
+}
+
+/* A word the tokenizer knows whole ("have", "pen") is text, however close to a command it is. */
+static int known_word(const ui_app *app, const char *w) {
+    if (!app->tk) return 0;
+    char low[64];
+    size_t i = 0;
+    for (; w[i] && i + 1 < sizeof low; i++) low[i] = (char)tolower((unsigned char)w[i]);
+    low[i] = 0;
+    int32_t id = tok_token_to_id(app->tk, low);
+    return id >= 0 && id != tok_specials(app->tk).unk;
+}
+
 int ui_cmd_run(ui_app *app, const char *line) {
     char w[64], err[512] = "";
     const char *args = first_word(line, w, sizeof w);
     if (!*w) return BB_OK;
     const ui_cmd *c = ui_cmd_find(w);
     int st;
+    int again = strcmp(app->near_miss, line) == 0; /* Enter on the same line again: it is text */
+    app->near_miss[0] = 0;
     if (c) {
         st = c->fn(app, args, err, sizeof err);
     } else {
         ui_pane *p = ui_app_focused(app);
+        const char *near = again || known_word(app, w) ? NULL : ui_cmd_near_miss(w);
+        if (near && p->text) {
+            snprintf(app->near_miss, sizeof app->near_miss, "%s", line);
+            snprintf(app->refill, sizeof app->refill, "%s", line);
+            ui_app_message(app, 1, "not a command; did you mean %s? (Enter again sends it as text to %s)", near,
+                           p->name);
+            app->dirty = 1;
+            return BB_OK;
+        }
         if (p->text)
             st = p->text(app, p, skip_ws(line), err, sizeof err);
+        else if (near)
+            st = bb_err(err, sizeof err, BB_EINVAL, "unknown command '%s'; did you mean %s? (F1 lists them)", w, near);
         else
             st = bb_err(err, sizeof err, BB_EINVAL, "unknown command '%s' (F1 lists them)", w);
     }
@@ -420,6 +550,16 @@ char **ui_cmd_complete(const char *line, int start, int end, const char *text, v
     if (c && argi == 1 && c->fn == cmd_help) {
         for (const ui_cmd *k = ui_commands; k->name; k++) add_match(m, &n, k->name, text);
         return finish_matches(m, n);
+    }
+    if (c && argi == 1 && c->fn == cmd_load && !strchr("/.~", text[0] ? text[0] : '/')) {
+        bb_hub_model *cached; /* Hub ids of the cached models first; file names when none fits */
+        int nc;
+        char e[256];
+        if (bb_hub_list(&cached, &nc, e, sizeof e) == BB_OK) {
+            for (int i = 0; i < nc; i++) add_match(m, &n, cached[i].id, text);
+            free(cached);
+        }
+        if (n) return finish_matches(m, n);
     }
     free(m);
     return NULL; /* file names (load, vocab, export's file, stats) */

@@ -156,6 +156,7 @@ int ui_attention_set(ui_app *app, ui_pane *p, const char *text, const char *pair
     attn_state *s = p->state;
     if (!app->model || !app->tk)
         return bb_err(err, errlen, BB_EINVAL, "attention: load a model and tokenizer first (`load DIR`)");
+    if (ui_app_pair_ok(app, "attention", err, errlen) != BB_OK) return BB_EINVAL;
     snprintf(s->text, sizeof s->text, "%s", text);
     snprintf(s->pair, sizeof s->pair, "%s", pair ? pair : "");
     s->has_pair = pair != NULL;
@@ -289,7 +290,10 @@ static void header(ui_app *app, attn_state *s, viz_canvas *c, viz_rect r) {
                                                        : "",
              filter_names[s->filter], s->hide_special ? "  [CLS]/[SEP] hidden" : "", view_names[s->view],
              s->hm.fit ? "  (overview)" : "");
-    viz_put(c, r.x, r.y, r.w, h, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
+    int hw = viz_put(c, r.x, r.y, r.w, h, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
+    if (a->truncated) /* the model's effective max length (infer_max_length) cut the text */
+        viz_printf(c, r.x + hw, r.y, r.w - hw, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD},
+                   "  cut at max length %d (%d tokens dropped)", a->T, a->truncated);
     viz_put(c, r.x, r.y + 1, r.w,
             app->pane_mode ? "[ ] layer  , . head  t/o head T/O layer off/solo  m mode  v view  f pairs  c [CLS]  z zoom  x mask"
                            : "Esc for pane keys (layers/heads numbered from 0, as HF and BertViz; exBERT counts from 1)",
@@ -428,6 +432,7 @@ static void draw_lens(ui_app *app, attn_state *s, viz_canvas *c, viz_rect r) {
 
 static void attn_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     attn_state *s = p->state;
+    if (ui_app_draw_mismatch(app, c, r, "attention")) return;
     if (!s->have) {
         const char *m = !app->model ? "No model loaded: `load DIR`, then `attention TEXT` (or `attn TEXT`)."
                         : s->busy   ? "computing attention..."
@@ -556,6 +561,19 @@ static void attn_free(ui_pane *p) {
     p->state = NULL;
 }
 
+/* export: every row and column of the matrix (2-column cells: the 17 columns of labels before them),
+ * every row of the bars, the summary and the neuron view. */
+static void attn_extent(ui_app *app, ui_pane *p, int *w, int *h) {
+    attn_state *s = p->state;
+    if (!s->have) return;
+    int T = s->at.T, hs = s->nv.HS > 0 ? s->nv.HS : 64;
+    int cells = 17 + T * (s->hm.fit ? 2 : s->hm.cellw);
+    *w = cells > 37 + 2 * hs ? cells : 37 + 2 * hs;
+    if (*w < 140) *w = 140;
+    *h = (T > s->at.L * s->at.NH ? T : s->at.L * s->at.NH) + 4;
+    s->hm.row0 = s->hm.col0 = 0;
+}
+
 ui_pane ui_pane_attention(void) {
     attn_state *s = calloc(1, sizeof *s);
     if (s) s->hm = (viz_heatmap){.cur_r = 0, .cur_c = 0, .cellw = 2}, s->roll_layer = -1;
@@ -564,6 +582,7 @@ ui_pane ui_pane_attention(void) {
                              "             t/o head off/solo, T/O layer off/solo (from 0; off layers hidden)",
                      .state = s,
                      .draw = attn_draw,
+                     .extent = attn_extent,
                      .key = attn_key,
                      .text = attn_text,
                      .reload = attn_reload,

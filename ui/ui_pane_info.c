@@ -37,6 +37,21 @@ static void info_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     }
 }
 
+/* export: every line at its full width */
+static void info_extent(ui_app *app, ui_pane *p, int *w, int *h) {
+    info_state *s = p->state;
+    if (!s->text) return;
+    int lines = 0;
+    for (const char *q = s->text; *q; lines++) {
+        const char *e = strchr(q, '\n');
+        long n = e ? (long)(e - q) : (long)strlen(q);
+        int tw = viz_text_width(q, n);
+        if (tw > *w) *w = tw;
+        q += n + (e ? 1 : 0);
+    }
+    *h = lines;
+}
+
 static void info_free(ui_pane *p) {
     info_state *s = p->state;
     if (s) free(s->text);
@@ -49,6 +64,7 @@ ui_pane ui_pane_info(void) {
                      .help = "help and `model` output; up/down scroll",
                      .state = calloc(1, sizeof(info_state)),
                      .draw = info_draw,
+                     .extent = info_extent,
                      .key = ui_scroll_key,
                      .free = info_free};
 }

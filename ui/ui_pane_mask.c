@@ -124,6 +124,7 @@ int ui_fillmask_set(ui_app *app, ui_pane *p, const char *text, const char *word,
     mask_state *s = p->state;
     if (!app->model || !app->tk)
         return bb_err(err, errlen, BB_EINVAL, "mask: load a model and tokenizer first (`load DIR`)");
+    if (ui_app_pair_ok(app, "mask", err, errlen) != BB_OK) return BB_EINVAL;
     if (text) {
         snprintf(s->text, sizeof s->text, "%s", text);
         s->has_text = 1;
@@ -153,6 +154,7 @@ static void mask_reload(ui_app *app, ui_pane *p) {
 
 static void mask_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     mask_state *s = p->state;
+    if (ui_app_draw_mismatch(app, c, r, "fill-mask")) return;
     viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD}, dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM};
     if (!s->have) {
         const char *m = !app->model ? "No model loaded: `load DIR`, then `mask TEXT` with [MASK] in it."
@@ -166,8 +168,12 @@ static void mask_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     const ui_fill *f = &s->res;
     int y = r.y - s->scroll;
     if (y >= r.y) viz_printf(c, r.x, y, r.w, dim, "%s", f->text);
+    int lx = r.x;
     if (s->label[0] && y + 1 >= r.y && y + 1 < r.y + r.h)
-        viz_printf(c, r.x, y + 1, r.w, (viz_style){VIZ_COLOUR(VIZ_C_GOOD), VIZ_DEFAULT, 0}, "weights: %s", s->label);
+        lx += viz_printf(c, r.x, y + 1, r.w, (viz_style){VIZ_COLOUR(VIZ_C_GOOD), VIZ_DEFAULT, 0}, "weights: %s  ", s->label);
+    if (f->fm.truncated && y + 1 >= r.y && y + 1 < r.y + r.h) /* the model's effective max length cut the text */
+        viz_printf(c, lx, y + 1, r.x + r.w - lx, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD},
+                   "cut at max length %d (%d tokens dropped)", f->fm.enc ? f->fm.enc->n : 0, f->fm.truncated);
     y += 2;
     for (int m = 0; m < f->fm.n_masks; m++) {
         const infer_mask *mk = &f->fm.masks[m];
@@ -218,11 +224,19 @@ static void mask_free(ui_pane *p) {
     p->state = NULL;
 }
 
+/* export: every [MASK]'s ranking, from the top */
+static void mask_extent(ui_app *app, ui_pane *p, int *w, int *h) {
+    mask_state *s = p->state;
+    *h = 2 + (s->have ? s->res.fm.n_masks * (TOP_K + 3) : 0);
+    s->scroll = 0;
+}
+
 ui_pane ui_pane_fillmask(void) {
     return (ui_pane){.name = "fill-mask",
                      .help = "`mask TEXT` with [MASK]; `rank WORD` for a word's rank; up/down scroll",
                      .state = calloc(1, sizeof(mask_state)),
                      .draw = mask_draw,
+                     .extent = mask_extent,
                      .key = mask_key,
                      .text = mask_text,
                      .reload = mask_reload,

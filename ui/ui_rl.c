@@ -20,6 +20,7 @@ static void *line_user;
 static char history_file[1024];
 static char matches[1024];
 static FILE *devnull;
+static long non_ascii, dropped; /* characters typed past ASCII; those the locale could not encode */
 
 static int rl_getc_cb(FILE *f) {
     (void)f;
@@ -81,6 +82,11 @@ void ui_rl_init(const char *prompt, ui_rl_line_fn on_line, ui_rl_complete_fn com
     devnull = fopen("/dev/null", "w");
     if (devnull) rl_outstream = devnull;
     rl_readline_name = "bertbench";
+    /* Under LANG=C readline would turn bytes past 0x7f into Meta keys and lose typed UTF-8; the keys
+     * arrive decoded as UTF-8 (ui_term_init), so take them as text whatever the environment says. */
+    rl_variable_bind("input-meta", "on");
+    rl_variable_bind("convert-meta", "off");
+    rl_variable_bind("output-meta", "on");
     using_history();
     history_file[0] = 0;
     if (history_path && *history_path) {
@@ -131,9 +137,16 @@ void ui_rl_feed(int ch, int is_key) {
     mbstate_t st;
     memset(&st, 0, sizeof st);
     size_t k = wcrtomb(mb, (wchar_t)ch, &st);
-    if (k == (size_t)-1) return;
+    if (k == (size_t)-1) {
+        dropped++;
+        return;
+    }
+    if (ch >= 0x80) non_ascii++;
     for (size_t i = 0; i < k; i++) feed_byte((unsigned char)mb[i]);
 }
+
+long ui_rl_non_ascii(void) { return non_ascii; }
+long ui_rl_dropped(void) { return dropped; }
 
 const char *ui_rl_line(void) { return rl_line_buffer ? rl_line_buffer : ""; }
 int ui_rl_point(void) { return rl_point; }

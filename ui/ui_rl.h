@@ -22,6 +22,9 @@ void ui_rl_init(const char *prompt, ui_rl_line_fn on_line, ui_rl_complete_fn com
 void ui_rl_end(void);
 /* Feeds one key: a code point (is_key 0) or a curses KEY_* code (is_key 1). */
 void ui_rl_feed(int ch, int is_key);
+/* Characters typed past ASCII, and those the locale could not encode (dropped), so far. */
+long ui_rl_non_ascii(void);
+long ui_rl_dropped(void);
 /* The current line (UTF-8) and the cursor as a byte index into it. */
 const char *ui_rl_line(void);
 int ui_rl_point(void);

@@ -24,6 +24,7 @@ static cJSON *layout_json(ui_app *app, ui_sess *u) {
     cJSON_AddBoolToObject(o, "zoom", app->zoom);
     cJSON_AddNumberToObject(o, "focus", app->focus);
     cJSON_AddBoolToObject(o, "show_ws", app->show_ws);
+    cJSON_AddItemToObject(o, "tokens", ui_tokens_settings_json(ui_app_pane(app, "tokens")));
     cJSON *slots = cJSON_AddArrayToObject(o, "slots");
     for (int i = 0; i < 4; i++) cJSON_AddItemToArray(slots, cJSON_CreateString(app->panes[app->slots[i]].name));
     cJSON *t = cJSON_AddObjectToObject(o, "train");
@@ -37,6 +38,7 @@ static cJSON *layout_json(ui_app *app, ui_sess *u) {
     cJSON *shown = cJSON_AddArrayToObject(t, "shown");
     for (int i = 0; i < u->n_runs; i++)
         if (u->runs[i].shown) cJSON_AddItemToArray(shown, cJSON_CreateString(u->runs[i].run->name));
+    ui_follow_save(u, t);
     return o;
 }
 
@@ -57,6 +59,7 @@ static void layout_apply(ui_app *app, ui_sess *u, const cJSON *o) {
         if (strcmp(v->valuestring, ui_layout_name(i)) == 0) app->layout = i;
     app->zoom = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "zoom"));
     app->show_ws = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "show_ws"));
+    ui_tokens_settings_apply(app, ui_app_pane(app, "tokens"), cJSON_GetObjectItemCaseSensitive(o, "tokens"));
     const cJSON *slots = cJSON_GetObjectItemCaseSensitive(o, "slots");
     if (cJSON_IsArray(slots) && cJSON_GetArraySize(slots) == 4) {
         int idx[4], ok = 1;
@@ -146,6 +149,7 @@ static void restore(ui_app *app, ui_sess *u, sess_session *s) {
     clear_history();
     for (int i = 0; i < s->n_history; i++) add_history(s->history[i]);
     if (ui_sess_load_runs(u, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
+    ui_follow_restore(app, u, s->layout);
     layout_apply(app, u, s->layout);
     if (s->tokenizer) snprintf(app->vocab_path, sizeof app->vocab_path, "%s", s->tokenizer);
     u->keep_model = s->model != NULL;
@@ -328,6 +332,7 @@ int ui_sess_busy(ui_app *app) {
 int ui_sess_tick(ui_app *app) {
     ui_sess *u = ui_sess_of(app);
     int changed = ui_train_poll(app, u);
+    changed |= ui_follow_tick(app, u);
     ui_train_watch(app, u);
     if (u->s && !u->s->read_only && time(NULL) - u->last_save >= AUTOSAVE_S) {
         char err[512];

@@ -45,6 +45,8 @@ typedef struct {
     sess_run *run; /* the session's record (owned by the session) */
     ui_curves cv;
     int shown; /* overlaid on the plot when it is not the current run */
+    struct sess_follow *follow; /* an external run (`follow DIR`), read-only; then run is a stand-in owned
+                                   here, not in the session's list */
 } ui_runview;
 
 typedef struct ui_sess {
@@ -70,9 +72,18 @@ typedef struct ui_sess {
     long skip; /* steps left out at the start */
     long last_n; /* zoom: the last N steps; 0: all */
     int log_y, x_time, table;
+    int opt_row;      /* 1: the lower plots show learning rate, grad norm, tokens/s even when the run has evals */
+    int cursor;       /* the value cursor is shown (arrows move it, c hides it) */
+    double cursor_x;  /* its step (or seconds with x_time) */
+    int plot_w;       /* the main plot's width as last drawn: an arrow moves the cursor one column */
+    int confusion;    /* the last evaluation's confusion matrix instead of the plots (C) */
+    sess_confusion conf; /* as last read, for run conf_run after conf_ne evaluations */
+    int conf_run;
+    long conf_ne;
     /* history typed before a session existed, added when one is made */
     char **pending;
     int n_pending;
+    double follow_polled; /* ms (monotonic) of the last poll of the followed runs */
     time_t last_save;
     int save_failed; /* autosave failed: said once, not every minute */
     int keep_model; /* the session recorded a model: its path is saved back while no model is loaded (it may
@@ -108,6 +119,9 @@ int ui_curves_add_eval(ui_curves *cv, double step, double time, double loss, dou
 /* Rebuilds runs[] from the session's run list (loading each run's metrics.jsonl). */
 int ui_sess_load_runs(ui_sess *u, char *err, size_t errlen);
 void ui_sess_free_runs(ui_sess *u);
+/* The run's planned number of steps: its summary's, its config's (recorded at start) or its last
+ * checkpoint's; 0 when none says. */
+long ui_run_total(const sess_run *r);
 /* The run's task from its config ("mlm", "seqcls", "tokcls"; "?" when unknown). */
 const char *ui_run_task(const sess_run *r);
 /* Handles the live trainer's pending events; returns 1 when any arrived. */
@@ -116,6 +130,16 @@ int ui_train_poll(ui_app *app, ui_sess *u);
 void ui_train_shutdown(ui_app *app, ui_sess *u);
 /* Starts the watch's snapshot + fill-mask job on the worker when it is due; returns 1 when it did. */
 int ui_train_watch(ui_app *app, ui_sess *u);
+
+/* ---- ui_follow.c: runs written elsewhere ---- */
+int ui_run_external(const ui_sess *u, int i);          /* runs[i] is followed, not trained here */
+const char *ui_run_status_text(const ui_sess *u, int i); /* "following", "stale", ..., or the run's status */
+int ui_follow_tick(ui_app *app, ui_sess *u);           /* polls them at most once a second; 1: changed */
+void ui_follow_release(ui_runview *v);                 /* frees an external run's reader and stand-in */
+void ui_follow_save(const ui_sess *u, cJSON *train_view); /* "follow": [DIR, ...] */
+void ui_follow_restore(ui_app *app, ui_sess *u, const cJSON *layout);
+int ui_cmd_follow(ui_app *app, const char *args, char *err, size_t errlen);
+int ui_cmd_unfollow(ui_app *app, const char *args, char *err, size_t errlen);
 
 /* commands (in the table of ui_cmd.c) */
 int ui_cmd_train(ui_app *app, const char *args, char *err, size_t errlen);

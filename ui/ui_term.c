@@ -54,12 +54,21 @@ int ui_term_check(FILE *out, FILE *in, char *err, size_t errlen) {
     return BB_OK;
 }
 
+static int locale_utf8 = 1;
+
+int ui_term_locale_utf8(void) { return locale_utf8; }
+
 int ui_term_init(FILE *out, FILE *in, int *utf8, char *err, size_t errlen) {
     int rc = ui_term_check(out, in, err, errlen);
     if (rc != BB_OK) return rc;
     setlocale(LC_ALL, "");
     const char *cs = nl_langinfo(CODESET);
     *utf8 = cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
+    /* A locale that is not UTF-8 (LANG=C) draws ASCII, but the terminal still sends UTF-8 when
+     * someone types "café": curses decodes keys by LC_CTYPE and would stall on the first byte past
+     * 0x7f, so read keys as UTF-8 where the system has C.UTF-8 (the screen stays ASCII either way). */
+    locale_utf8 = *utf8;
+    if (!*utf8) setlocale(LC_CTYPE, "C.UTF-8");
     if (!newterm(NULL, out, in)) {
         const char *t = getenv("TERM");
         return bb_err(err, errlen, BB_EINVAL, "cannot open the terminal (TERM=%s)", t ? t : "(unset)");

@@ -19,6 +19,8 @@ enum { UI_MONO = 0, UI_COLOR8 = 8, UI_COLOR256 = 256 };
 /* Starts curses on out/in (the terminal: stdout, stdin); returns BB_OK or an error with a message
  * in err. *utf8 tells whether the locale is UTF-8. */
 int ui_term_init(FILE *out, FILE *in, int *utf8, char *err, size_t errlen);
+/* 1 when the user's locale (before ui_term_init read keys as UTF-8 anyway) is UTF-8. */
+int ui_term_locale_utf8(void);
 /* Whether the workbench can run here: stdin and stdout are terminals and TERM names one that can move
  * the cursor (not unset, empty or "dumb"). Otherwise BB_EINVAL and a message pointing to the subcommands. */
 int ui_term_check(FILE *out, FILE *in, char *err, size_t errlen);

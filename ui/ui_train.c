@@ -100,13 +100,48 @@ int ui_curves_load(ui_curves *cv, const char *path, char *err, size_t errlen) {
 
 /* ---- runs ------------------------------------------------------------------------------------- */
 
+/* The planned number of steps goes into run.json's config as the run starts, so a run that dies
+ * without a summary (kill -9, power loss) still reopens as "step 126/600". */
+static void record_total(ui_app *app, ui_sess *u, sess_run *r, long total) {
+    char e[512];
+    if (u->s && sess_run_set_config(u->s, r, "total_steps", (double)total, e, sizeof e) != BB_OK)
+        ui_app_message(app, 1, "run %s: recording its total steps: %s", r->name, e);
+}
+
+/* A number field of the JSON object in the file at path; 0 when it cannot be read. */
+static long json_file_long(const char *path, const char *key) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    cJSON *j = cJSON_Parse(buf);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    long r = cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
+    cJSON_Delete(j);
+    return r;
+}
+
+long ui_run_total(const sess_run *r) {
+    const cJSON *v = r->summary ? cJSON_GetObjectItemCaseSensitive(r->summary, "total_steps") : NULL;
+    if (cJSON_IsNumber(v) && v->valuedouble > 0) return (long)v->valuedouble;
+    v = r->config ? cJSON_GetObjectItemCaseSensitive(r->config, "total_steps") : NULL;
+    if (cJSON_IsNumber(v) && v->valuedouble > 0) return (long)v->valuedouble;
+    /* runs recorded before the total went into the config: their last checkpoint knows it */
+    char path[4200];
+    if (r->last_checkpoint && snprintf(path, sizeof path, "%s/trainer_state.json", r->last_checkpoint) < (int)sizeof path)
+        return json_file_long(path, "total_steps");
+    return 0;
+}
+
 const char *ui_run_task(const sess_run *r) {
     const cJSON *t = r->config ? cJSON_GetObjectItemCaseSensitive(r->config, "task") : NULL;
     return cJSON_IsString(t) ? t->valuestring : "?";
 }
 
 void ui_sess_free_runs(ui_sess *u) {
-    for (int i = 0; i < u->n_runs; i++) ui_curves_free(&u->runs[i].cv);
+    for (int i = 0; i < u->n_runs; i++) ui_follow_release(&u->runs[i]), ui_curves_free(&u->runs[i].cv);
     free(u->runs);
     u->runs = NULL;
     u->n_runs = 0;
@@ -245,6 +280,7 @@ static void start_done(ui_app *app, ui_job *j, int status, const char *err) {
     u->t = s->t;
     u->live = u->cur = s->run_index;
     memset(&u->st, 0, sizeof u->st);
+    record_total(app, u, u->runs[s->run_index].run, trainer_total_steps(s->t));
     u->watch_at = 0; /* a watch ranks the starting weights first */
     /* with --out elsewhere, the run directory gets its own copy of the metrics */
     sess_run *r = u->runs[s->run_index].run;
@@ -315,10 +351,42 @@ static int busy(ui_sess *u, char *err, size_t errlen) {
     return BB_OK;
 }
 
+/* Appends " NAME 'VALUE'" to buf (quoted so that split_args gives VALUE back whole). */
+static int append_opt(char *buf, size_t n, const char *name, const char *value, char *err, size_t errlen) {
+    char q = strchr(value, '\'') ? '"' : '\'';
+    if (strchr(value, q)) return bb_err(err, errlen, BB_EINVAL, "train: %s has both kinds of quote; give %s", value, name);
+    size_t k = strlen(buf);
+    if ((size_t)snprintf(buf + k, n - k, " %s %c%s%c", name, q, value, q) >= n - k)
+        return bb_err(err, errlen, BB_EINVAL, "train: the options are too long");
+    return BB_OK;
+}
+
+/* With neither --model, --config nor --resume, a run fine-tunes what the workbench has loaded: the
+ * loaded model's directory and the tokenizer in use (an override included). The options are recorded
+ * with them, so `resume` finds the same model. */
+static int default_model_args(ui_app *app, const char *args, char *out, size_t n, char *err, size_t errlen) {
+    snprintf(out, n, "%s", args);
+    static const char *const named[] = {"--model", "--config", "--resume", "--help", "-h"};
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+        const char *p = strstr(args, named[i]);
+        size_t l = strlen(named[i]);
+        if (p && (p == args || p[-1] == ' ') && (p[l] == ' ' || p[l] == 0)) return BB_OK;
+    }
+    if (!app->model || !app->model_dir[0])
+        return bb_err(err, errlen, BB_EINVAL, "train: no model loaded: `load DIR` first, or give --model DIR or --config FILE");
+    int rc = append_opt(out, n, "--model", app->model_dir, err, errlen);
+    if (rc == BB_OK && app->vocab_path[0]) rc = append_opt(out, n, "--tokenizer", app->vocab_path, err, errlen);
+    return rc;
+}
+
 int ui_cmd_train(ui_app *app, const char *args, char *err, size_t errlen) {
     ui_sess *u = ui_sess_of(app);
     if (busy(u, err, errlen)) return BB_EINVAL;
-    int rc = split_args(u, args, err, errlen);
+    char full[8192];
+    int rc = default_model_args(app, args, full, sizeof full, err, errlen);
+    if (rc != BB_OK) return rc;
+    args = full;
+    rc = split_args(u, args, err, errlen);
     if (rc != BB_OK) return rc;
     train_options o;
     rc = cli_train_parse(u->argc, u->argv, &o, 0, err, errlen);

@@ -83,10 +83,10 @@ typedef struct {
 /* Draws labels, an index ruler, the cells and a footer line with the cursor's exact value. Returns
  * the block size k (1 unless fit shrank the matrix). */
 int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h);
-/* The heatmap's scale, right-aligned to end at column `right` of row y: "scale 0", the ramp's shades
- * in their colours, then vmax. Draws nothing when it needs more than maxw - 2 columns. Returns the
- * columns it took plus one (0 when not drawn). */
-int viz_heat_legend(viz_canvas *c, int right, int y, int maxw, float vmax);
+/* The heatmap's scale, right-aligned to end before column `right` of row y: "scale 0", the ramp's
+ * shades in their colours, then vmax; drawn only when it leaves two columns free after `left` (where
+ * the text before it ends). Returns the columns it took (0: not drawn). */
+int viz_heat_legend(viz_canvas *c, int left, int right, int y, float vmax);
 /* A small picture of a matrix (max-pooled to fit r); `selected` draws it highlighted. */
 void viz_heat_thumb(viz_canvas *c, viz_rect r, const float *v, int rows, int cols, float vmax,
                     int selected);

@@ -154,33 +154,35 @@ int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h) {
             for (int q = 0; q < cellw; q++) viz_putc(c, x + q, y, g, st);
         }
     }
-    int legw = viz_heat_legend(c, r.x + r.w, r.y + r.h - 1, r.w, vmax);
+    int foot = r.x;
     if (h->cur_r >= 0 && h->cur_c >= 0 && h->cur_r < h->rows && h->cur_c < h->cols) {
         const char *ql = h->row_labels ? h->row_labels[h->cur_r] : "";
         const char *kl = h->col_labels ? h->col_labels[h->cur_c] : "";
-        int x = r.x + viz_printf(c, r.x, r.y + r.h - 1, r.w - legw, VIZ_PLAIN, "q%d %s %s k%d %s = %.4f", h->cur_r, ql,
+        int x = r.x + viz_printf(c, r.x, r.y + r.h - 1, r.w, VIZ_PLAIN, "q%d %s %s k%d %s = %.4f", h->cur_r, ql,
                                  c->ascii ? "->" : "\xe2\x86\x92", h->cur_c, kl,
                                  (double)h->v[(long)h->cur_r * h->cols + h->cur_c]);
         if (k > 1)
-            viz_printf(c, x, r.y + r.h - 1, r.x + r.w - legw - x, dim, "  (overview: %dx%d blocks, block mean %.4f)", k, k,
-                       (double)block_mean(h, cr * k, cc * k, k));
+            x += viz_printf(c, x, r.y + r.h - 1, r.x + r.w - x, dim, "  (overview: %dx%d blocks, block mean %.4f)", k, k,
+                            (double)block_mean(h, cr * k, cc * k, k));
+        foot = x;
     }
+    viz_heat_legend(c, foot, r.x + r.w, r.y + r.h - 1, vmax);
     return k;
 }
 
-int viz_heat_legend(viz_canvas *c, int right, int y, int maxw, float vmax) {
+int viz_heat_legend(viz_canvas *c, int left, int right, int y, float vmax) {
     char hi[24];
     snprintf(hi, sizeof hi, " %.2g", (double)vmax);
-    static const float steps[5] = {0.05f, 0.3f, 0.55f, 0.8f, 1.0f};
-    int w = 8 + 5 + viz_text_width(hi, -1); /* "  scale 0" less one, the ramp, the top value */
-    if (w + 2 > maxw) return 0;
+    static const float steps[5] = {0.1f, 0.3f, 0.55f, 0.8f, 1.0f};
+    int w = 8 + 5 + viz_text_width(hi, -1); /* "scale 0 ", the ramp, the top value */
+    if (right - w < left + 2) return 0;
     int x = right - w;
     viz_style dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM};
-    x += viz_put(c, x, y, 8, " scale 0", dim);
+    x += viz_put(c, x, y, 8, "scale 0 ", dim);
     for (int i = 0; i < 5; i++)
         x += viz_putc(c, x, y, viz_shade_glyph(c, steps[i]), (viz_style){(int16_t)viz_heat_colour(steps[i]), VIZ_DEFAULT, 0});
     viz_put(c, x, y, right - x, hi, dim);
-    return w + 1;
+    return w;
 }
 
 void viz_heat_thumb(viz_canvas *c, viz_rect r, const float *v, int rows, int cols, float vmax,

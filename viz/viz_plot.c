@@ -105,6 +105,7 @@ typedef struct {
     unsigned char *bits; /* (ph, pw) dot bits of each cell */
     short *owner;        /* (ph, pw) series that drew last into the cell, -1: none */
     uint32_t *point;     /* (ph, pw) point glyph, 0: none */
+    short *band;         /* (ph, pw) series whose min..max band covers the cell, -1: none */
 } dotgrid;
 
 static void dot_set(dotgrid *g, int dx, int dy, short s) {
@@ -123,6 +124,51 @@ static void dot_line(dotgrid *g, int x0, int y0, int x1, int y1, short s) {
         if (e2 >= dy) e += dy, x0 += stx;
         if (e2 <= dx) e += dx, y0 += sty;
     }
+}
+
+/* A dense series (band set, more points than cell columns): per dot column the mean of its points,
+ * per cell column the min..max band; the mean is drawn as a line like any series. dx/dy map data to
+ * dots. Returns 0 when it drew nothing (the caller draws the series point by point). */
+static int draw_band(dotgrid *g, const viz_series *sr, short s, const viz_plot *p, double xmin, double xmax,
+                     double ymin, double ymax, double (*tyf)(const viz_plot *, double)) {
+    int W = g->pw * g->sx, H = g->ph * g->sy;
+    long in_view = 0;
+    for (long i = 0; i < sr->n; i++)
+        if (isfinite(sr->x[i]) && sr->x[i] >= xmin && sr->x[i] <= xmax && isfinite(tyf(p, sr->y[i]))) in_view++;
+    if (in_view <= g->pw) return 0;
+    double *sum = calloc((size_t)W, sizeof *sum), *lo = malloc(sizeof *lo * (size_t)g->pw),
+           *hi = malloc(sizeof *hi * (size_t)g->pw);
+    long *cnt = calloc((size_t)W, sizeof *cnt);
+    if (!sum || !lo || !hi || !cnt) {
+        free(sum), free(lo), free(hi), free(cnt);
+        return 0;
+    }
+    for (int i = 0; i < g->pw; i++) lo[i] = INFINITY, hi[i] = -INFINITY;
+    for (long i = 0; i < sr->n; i++) {
+        double x = sr->x[i], y = tyf(p, sr->y[i]);
+        if (!isfinite(x) || x < xmin || x > xmax || !isfinite(y)) continue;
+        int dx = (int)lround((x - xmin) / (xmax - xmin) * (W - 1)), cx = dx / g->sx;
+        sum[dx] += y, cnt[dx]++;
+        if (y < lo[cx]) lo[cx] = y;
+        if (y > hi[cx]) hi[cx] = y;
+    }
+    for (int cx = 0; cx < g->pw; cx++) {
+        if (!(hi[cx] >= lo[cx])) continue;
+        int top = (int)lround((ymax - hi[cx]) / (ymax - ymin) * (H - 1)) / g->sy;
+        int bot = (int)lround((ymax - lo[cx]) / (ymax - ymin) * (H - 1)) / g->sy;
+        for (int cy = top; cy <= bot && cy < g->ph; cy++)
+            if (cy >= 0) g->band[cy * g->pw + cx] = s;
+    }
+    int have = 0, px = 0, py = 0;
+    for (int dx = 0; dx < W; dx++) {
+        if (!cnt[dx]) continue;
+        int dy = (int)lround((ymax - sum[dx] / (double)cnt[dx]) / (ymax - ymin) * (H - 1));
+        if (have) dot_line(g, px, py, dx, dy, s);
+        else dot_set(g, dx, dy, s);
+        have = 1, px = dx, py = dy;
+    }
+    free(sum), free(lo), free(hi), free(cnt);
+    return 1;
 }
 
 /* The glyph of a cell's dots; bit (row * sx + col). */
@@ -195,14 +241,17 @@ long viz_plot_draw(viz_canvas *c, viz_rect r, const viz_plot *p) {
     g.bits = calloc(cells, 1);
     g.owner = malloc(cells * sizeof *g.owner);
     g.point = calloc(cells, sizeof *g.point);
-    if (!g.bits || !g.owner || !g.point) goto done;
-    for (size_t k = 0; k < cells; k++) g.owner[k] = -1;
+    g.band = malloc(cells * sizeof *g.band);
+    if (!g.bits || !g.owner || !g.point || !g.band) goto done;
+    for (size_t k = 0; k < cells; k++) g.owner[k] = g.band[k] = -1;
     int W = g.pw * g.sx, H = g.ph * g.sy;
 #define DOT_X(x) ((int)lround(((x) - xmin) / (xmax - xmin) * (W - 1)))
 #define DOT_Y(y) ((int)lround((ymax - (y)) / (ymax - ymin) * (H - 1)))
     /* series */
     for (int s = 0; s < p->n_series; s++) {
         const viz_series *sr = &p->series[s];
+        if (sr->band && sr->kind == VIZ_SERIES_LINE && draw_band(&g, sr, (short)s, p, xmin, xmax, ymin, ymax, ty))
+            continue;
         int have = 0, px = 0, py = 0;
         for (long i = 0; i < sr->n; i++) {
             double x = sr->x[i], y = ty(p, sr->y[i]);
@@ -229,12 +278,23 @@ long viz_plot_draw(viz_canvas *c, viz_rect r, const viz_plot *p) {
         double x = p->vmarks[i];
         if (x >= xmin && x <= xmax) mark_col[n_marks++] = DOT_X(x) / g.sx;
     }
+    int cursor_col = p->cursor && p->cursor_x >= xmin && p->cursor_x <= xmax ? DOT_X(p->cursor_x) / g.sx : -1;
     for (int cy = 0; cy < g.ph; cy++)
         for (int cx = 0; cx < g.pw; cx++) {
             int k = cy * g.pw + cx;
             if (g.owner[k] >= 0) {
                 viz_style st = p->series[g.owner[k]].style;
                 viz_putc(c, x0 + cx, y0 + cy, g.point[k] ? g.point[k] : cell_glyph(&g, g.bits[k], c->ascii), st);
+                continue;
+            }
+            if (g.band[k] >= 0) {
+                viz_style st = p->series[g.band[k]].style;
+                st.attr = (uint8_t)((st.attr & ~VIZ_BOLD) | VIZ_DIM);
+                viz_putc(c, x0 + cx, y0 + cy, c->ascii ? ':' : 0x2591, st);
+                continue;
+            }
+            if (cursor_col == cx) {
+                viz_putc(c, x0 + cx, y0 + cy, c->ascii ? '|' : 0x2502, p->cursor_style);
                 continue;
             }
             for (int m = 0; m < n_marks; m++)
@@ -271,6 +331,7 @@ long viz_plot_draw(viz_canvas *c, viz_rect r, const viz_plot *p) {
         viz_put(c, lx, axy + 1, w, lab, axs);
         last = lx + w;
     }
+    if (cursor_col >= 0) viz_putc(c, x0 + cursor_col, axy, c->ascii ? '^' : 0x25b2, p->cursor_style);
     /* the x label after the tick labels, or beside the y label when they leave no room */
     int xl_w = p->xlabel ? viz_text_width(p->xlabel, -1) : 0, xl_top = 0;
     if (xl_w && r.x + r.w - xl_w > last) viz_put(c, r.x + r.w - xl_w, axy + 1, xl_w, p->xlabel, axs);
@@ -299,5 +360,6 @@ done:
     free(g.bits);
     free(g.owner);
     free(g.point);
+    free(g.band);
     return npts;
 }

@@ -10,6 +10,10 @@
  *     viz_plot p = {.series = &s, .n_series = 1, .xlabel = "step"};
  *     viz_plot_draw(&canvas, (viz_rect){0, 0, 60, 12}, &p);
  *
+ * A series with `band` set and more points than columns is drawn as its per-column mean over a
+ * shaded min..max band ('░', ':' in ASCII). A cursor (p->cursor) is a vertical line at cursor_x
+ * through the cells no series drew into, with its tick on the x axis.
+ *
  * Layout inside r: row 0 the y label and the legend; rows 1..h-3 the plot with y tick labels on the
  * left; row h-2 the x axis with tick marks; row h-1 the x tick labels and the x label.
  */
@@ -28,6 +32,9 @@ typedef struct {
     viz_style style;     /* colour (and VIZ_DIM for a faint raw series) */
     uint32_t glyph;      /* points: the mark ('o' in ASCII when not ASCII itself); 0: a dot */
     const char *label;   /* legend entry; NULL: not listed */
+    int band;            /* lines: with more points in view than the plot has columns, draw each dot
+                            column's mean as the line over a shaded min..max band per cell column
+                            (in the style made dim), instead of a smear of every zigzag */
 } viz_series;
 
 typedef struct {
@@ -40,6 +47,9 @@ typedef struct {
     int log_y;                /* log10 y axis; values <= 0 are not drawn */
     int blocks;               /* half blocks instead of braille */
     double xmin, xmax;        /* x range; xmin >= xmax: from the data */
+    int cursor;               /* 1: a vertical cursor at cursor_x, in cursor_style, on its cell column */
+    double cursor_x;
+    viz_style cursor_style;
 } viz_plot;
 
 /* Draws p inside r (needs at least 20x5; smaller draws nothing). Returns the number of data points

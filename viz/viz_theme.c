@@ -62,6 +62,7 @@ const viz_theme_entry viz_theme[VIZ_C_COUNT] = {
     [VIZ_C_RAW] = {"raw", 242, DEF, D},
     [VIZ_C_SPIKE] = {"spike", 196, RED, B},
     [VIZ_C_EVAL] = {"eval", 214, YELLOW, B},
+    [VIZ_C_CURSOR] = {"cursor", 226, YELLOW, B},
     [VIZ_C_RUN0] = {"run0", 39, CYAN, B},
     [VIZ_C_RUN1] = {"run1", 213, MAGENTA, 0},
     [VIZ_C_RUN2] = {"run2", 118, GREEN, 0},

@@ -62,6 +62,7 @@ typedef enum {
     VIZ_C_RAW,          /* a raw series under its smoothed line */
     VIZ_C_SPIKE,
     VIZ_C_EVAL,
+    VIZ_C_CURSOR,       /* the training plots' value cursor and its readout */
     VIZ_C_RUN0, VIZ_C_RUN1, VIZ_C_RUN2, VIZ_C_RUN3, VIZ_C_RUN4, VIZ_C_RUN5,
     VIZ_C_COUNT
 } viz_colour_name;

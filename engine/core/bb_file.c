@@ -17,18 +17,39 @@ static const char *kind_of(mode_t m) {
     if (S_ISCHR(m)) return "a character device";
     if (S_ISBLK(m)) return "a block device";
     if (S_ISSOCK(m)) return "a socket";
-    return "not a regular file";
+    return "not a plain file";
+}
+
+static int not_regular(const char *path, mode_t m, char *err, size_t errlen) {
+    if (S_ISDIR(m)) return bb_err(err, errlen, BB_EIO, "%s: is a directory, not a file", path);
+    return bb_err(err, errlen, BB_EIO, "%s: is %s, not a regular file", path, kind_of(m));
+}
+
+/* "cannot open" with the reason; a link that leads nowhere or in a circle says so. */
+static int open_error(const char *path, int e, char *err, size_t errlen) {
+    struct stat lst;
+    if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+        return bb_err(err, errlen, BB_EIO, "%s: a symbolic link to a file that does not exist", path);
+    if (e == ELOOP) return bb_err(err, errlen, BB_EIO, "%s: a loop of symbolic links", path);
+    return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(e));
+}
+
+int bb_check_regular(const char *path, char *err, size_t errlen) {
+    struct stat st;
+    if (stat(path, &st) != 0) return open_error(path, errno, err, errlen);
+    return S_ISREG(st.st_mode) ? BB_OK : not_regular(path, st.st_mode, err, errlen);
+}
+
+int bb_path_exists(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0;
 }
 
 int bb_open_regular(const char *path, int *fd, char *err, size_t errlen) {
     *fd = -1;
     /* O_NONBLOCK: opening a FIFO without a writer must not wait for one */
     int f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (f < 0) {
-        int e = errno;
-        return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path,
-                      e == ELOOP ? "too many levels of symbolic links (a link loop?)" : strerror(e));
-    }
+    if (f < 0) return open_error(path, errno, err, errlen);
     struct stat sb;
     if (fstat(f, &sb) != 0) {
         int e = errno;
@@ -37,7 +58,7 @@ int bb_open_regular(const char *path, int *fd, char *err, size_t errlen) {
     }
     if (!S_ISREG(sb.st_mode)) {
         close(f);
-        return bb_err(err, errlen, BB_EIO, "%s: %s, not a regular file", path, kind_of(sb.st_mode));
+        return not_regular(path, sb.st_mode, err, errlen);
     }
     int fl = fcntl(f, F_GETFL);
     if (fl != -1) fcntl(f, F_SETFL, fl & ~O_NONBLOCK);

@@ -39,8 +39,18 @@ typedef struct {
     size_t last_logits_floats; /* floats of MLM logits allocated by the last call (tests check it) */
 } infer_ctx;
 
-/* Loads a model directory and its tokenizer (vocab overrides the tokenizer: a vocab.txt or a
- * tokenizer.json; case_mode as tok_load_dir). */
+/* Whether tokenizer tk belongs with model m, for model work (fill-mask, attention, training): every
+ * id it produces must have a row in the word embeddings (its vocabulary no larger than vocab_size),
+ * it must have the special tokens the model is driven with ([CLS] [SEP] [MASK] [PAD], or <s> </s>
+ * <mask> <pad>), its padding token at the config's pad_token_id, and, when own (the tokenizer in the
+ * model's directory) is given, the same token at every id as own. BB_OK, or BB_EINVAL with the reason
+ * in why ("the tokenizer has 30522 tokens but the model's embedding only 8000"). The CLI, the trainer
+ * and the workbench all decide with this one function. */
+int infer_check_tokenizer(const bert_model *m, const tok_tokenizer *tk, const tok_tokenizer *own, char *why,
+                          size_t whylen);
+/* Loads a model directory and its tokenizer (vocab overrides the tokenizer: a vocab.txt, a
+ * tokenizer.json or a directory; case_mode as tok_load_dir). An override is checked against the
+ * model's own tokenizer (infer_check_tokenizer); a mismatch is an error. */
 int infer_open(infer_ctx **out, const char *model_dir, const char *vocab, int case_mode, char *err, size_t errlen);
 /* Wraps an existing model and tokenizer (not freed by infer_close). */
 int infer_wrap(infer_ctx **out, bert_model *m, tok_tokenizer *tk, char *err, size_t errlen);

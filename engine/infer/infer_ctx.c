@@ -7,11 +7,42 @@
 #include "infer.h"
 #include "infer_internal.h"
 
+int infer_check_tokenizer(const bert_model *m, const tok_tokenizer *tk, const tok_tokenizer *own, char *why,
+                          size_t whylen) {
+    int V = m->cfg.vocab_size, n = tok_vocab_size(tk);
+    if (n > V)
+        return bb_err(why, whylen, BB_EINVAL, "the tokenizer has %d tokens but the model's embedding only %d", n, V);
+    tok_special_ids sp = tok_specials(tk);
+    const char *missing = sp.cls < 0 ? "[CLS] (<s>)" : sp.sep < 0 ? "[SEP] (</s>)" : sp.mask < 0 ? "[MASK] (<mask>)"
+                          : sp.pad < 0 ? "[PAD] (<pad>)" : NULL;
+    if (missing) return bb_err(why, whylen, BB_EINVAL, "the tokenizer has no %s token for the model", missing);
+    if (sp.pad != m->cfg.pad_token_id)
+        return bb_err(why, whylen, BB_EINVAL, "the tokenizer pads with id %d but the model's pad_token_id is %d", sp.pad,
+                      m->cfg.pad_token_id);
+    if (!own) return BB_OK;
+    int n_own = tok_vocab_size(own);
+    if (n != n_own)
+        return bb_err(why, whylen, BB_EINVAL, "the tokenizer has %d tokens, the model's own tokenizer %d", n, n_own);
+    int differ = 0, first = -1;
+    for (int id = 0; id < n; id++) {
+        const char *a = tok_id_to_token(tk, id), *b = tok_id_to_token(own, id);
+        if (a == b || (a && b && strcmp(a, b) == 0)) continue;
+        if (first < 0) first = id;
+        differ++;
+    }
+    if (differ) {
+        const char *a = tok_id_to_token(tk, first), *b = tok_id_to_token(own, first);
+        return bb_err(why, whylen, BB_EINVAL, "%d of its %d ids are other tokens than in the model's own tokenizer "
+                      "(id %d is '%.30s', not '%.30s')", differ, n, first, a ? a : "", b ? b : "");
+    }
+    return BB_OK;
+}
+
 int infer_wrap(infer_ctx **out, bert_model *m, tok_tokenizer *tk, char *err, size_t errlen) {
     *out = NULL;
-    if (tok_vocab_size(tk) > m->cfg.vocab_size)
-        return bb_err(err, errlen, BB_EINVAL, "the tokenizer has %d tokens but the model's vocabulary has %d",
-                      tok_vocab_size(tk), m->cfg.vocab_size);
+    char why[256];
+    if (infer_check_tokenizer(m, tk, NULL, why, sizeof why) != BB_OK)
+        return bb_err(err, errlen, BB_EINVAL, "tokenizer does not match the model: %s", why);
     infer_ctx *cx = calloc(1, sizeof *cx);
     if (!cx) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
     cx->model = m;
@@ -23,19 +54,17 @@ int infer_wrap(infer_ctx **out, bert_model *m, tok_tokenizer *tk, char *err, siz
 int infer_open(infer_ctx **out, const char *model_dir, const char *vocab, int case_mode, char *err, size_t errlen) {
     *out = NULL;
     bert_model *m = NULL;
-    tok_tokenizer *tk = NULL;
+    tok_tokenizer *tk = NULL, *own = NULL;
     int rc = bert_load(&m, model_dir, err, errlen);
     if (rc != BB_OK) return rc;
-    if (vocab) {
-        size_t n = strlen(vocab);
-        if (n >= 5 && strcmp(vocab + n - 5, ".json") == 0) {
-            rc = tok_load_json(&tk, vocab, err, errlen);
-            if (rc == BB_OK && case_mode != TOK_CASE_AUTO) tok_set_lowercase(tk, case_mode == TOK_CASE_LOWER);
-        } else {
-            rc = tok_load_vocab(&tk, vocab, case_mode != TOK_CASE_CASED, err, errlen);
-        }
-    } else {
-        rc = tok_load_dir(&tk, model_dir, case_mode, err, errlen);
+    rc = tok_load_any(&tk, vocab ? vocab : model_dir, case_mode, err, errlen);
+    if (rc == BB_OK && vocab) {
+        /* An override is compared with the model's own tokenizer when the directory has one. */
+        char ignored[256], why[256];
+        if (tok_load_dir(&own, model_dir, TOK_CASE_AUTO, ignored, sizeof ignored) != BB_OK) own = NULL;
+        if (infer_check_tokenizer(m, tk, own, why, sizeof why) != BB_OK)
+            rc = bb_err(err, errlen, BB_EINVAL, "%s: tokenizer does not match the model %s: %s", vocab, model_dir, why);
+        tok_free(own);
     }
     if (rc == BB_OK) rc = infer_wrap(out, m, tk, err, errlen);
     if (rc != BB_OK) {

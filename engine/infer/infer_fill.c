@@ -114,6 +114,8 @@ static int fill_core(infer_ctx *cx, const int32_t *ids, const int32_t *type_ids,
                 rc = bb_err(err, errlen, BB_ENOMEM, "out of memory");
                 goto done;
             }
+            /* HF's pipeline decodes with clean_up_tokenization_spaces: "i don't know", not "i don ' t know" */
+            if (tok_clean_up_spaces(cx->tok)) tok_clean_up_tokenization(pr->sequence);
         }
     }
 done:

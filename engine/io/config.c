@@ -9,6 +9,7 @@
 #include "atomic_file.h"
 #include "bb_err.h"
 #include "bb_file.h"
+#include "bb_json.h"
 
 static const struct {
     const char *name;
@@ -133,9 +134,9 @@ static int parse_labels(bert_config *cfg, const cJSON *root, const char *src, ch
 int bert_config_parse(bert_config *cfg, const char *text, size_t len, const char *src, char *err,
                       size_t errlen) {
     bert_config_default(cfg, 30522, 768, 12, 12, 3072, 512);
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    if (!root) return bb_err(err, errlen, BB_EFORMAT, "%s: not valid JSON", src);
-    int rc = BB_OK;
+    cJSON *root;
+    int rc = bb_json_parse(&root, text, len, src, err, errlen);
+    if (rc != BB_OK) return rc;
     if (!cJSON_IsObject(root)) {
         rc = bb_err(err, errlen, BB_EFORMAT, "%s: not a JSON object", src);
         goto fail;
@@ -195,6 +196,14 @@ int bert_config_parse(bert_config *cfg, const char *text, size_t len, const char
         }
         cfg->act = acts[i].act;
     }
+    /* relative_key(_query) adds distance embeddings to the attention scores, which this forward pass
+     * does not compute: refuse rather than run a different model. */
+    const cJSON *pe = cJSON_GetObjectItemCaseSensitive(root, "position_embedding_type");
+    if (pe && !cJSON_IsNull(pe) && !(cJSON_IsString(pe) && strcmp(pe->valuestring, "absolute") == 0)) {
+        rc = bb_err(err, errlen, BB_EFORMAT, "%s: \"position_embedding_type\" %s is not supported (only absolute)", src,
+                    cJSON_IsString(pe) ? pe->valuestring : "(not a string)");
+        goto fail;
+    }
     if (cfg->hidden_size % cfg->num_heads != 0) {
         rc = bb_err(err, errlen, BB_EFORMAT, "%s: \"%s\" %d is not divisible by \"%s\" %d", src, k_hidden,
                     cfg->hidden_size, k_heads, cfg->num_heads);
@@ -251,24 +260,24 @@ static void set_num(cJSON *root, const char *key, double v) {
 int bert_config_save(const bert_config *cfg, const char *path, char *err, size_t errlen) {
     cJSON *root = cfg->json ? cJSON_Duplicate(cfg->json, 1) : cJSON_CreateObject();
     if (!root) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
-    if (!cfg->json) {
+    /* Every key transformers needs, with the values this model uses; keys already there stay as read. */
+    if (!cJSON_HasObjectItem(root, "architectures"))
         cJSON_AddItemToObject(root, "architectures", cJSON_CreateStringArray((const char *[]){"BertForMaskedLM"}, 1));
-        cJSON_AddStringToObject(root, "model_type", "bert");
-        cJSON_AddNumberToObject(root, "attention_probs_dropout_prob", cfg->attn_dropout);
-        cJSON_AddNumberToObject(root, "hidden_dropout_prob", cfg->hidden_dropout);
-        cJSON_AddStringToObject(root, "hidden_act", bert_act_name(cfg->act));
-        cJSON_AddNumberToObject(root, "hidden_size", cfg->hidden_size);
-        cJSON_AddNumberToObject(root, "initializer_range", cfg->initializer_range);
-        cJSON_AddNumberToObject(root, "intermediate_size", cfg->intermediate_size);
-        cJSON_AddNumberToObject(root, "layer_norm_eps", cfg->layer_norm_eps);
-        cJSON_AddNumberToObject(root, "max_position_embeddings", cfg->max_position);
-        cJSON_AddNumberToObject(root, "num_attention_heads", cfg->num_heads);
-        cJSON_AddNumberToObject(root, "num_hidden_layers", cfg->num_layers);
-        cJSON_AddNumberToObject(root, "pad_token_id", cfg->pad_token_id);
-        cJSON_AddNumberToObject(root, "type_vocab_size", cfg->type_vocab_size);
-        cJSON_AddNumberToObject(root, "vocab_size", cfg->vocab_size);
+    if (!cJSON_HasObjectItem(root, "model_type")) cJSON_AddStringToObject(root, "model_type", "bert");
+    if (!cJSON_HasObjectItem(root, "hidden_act")) cJSON_AddStringToObject(root, "hidden_act", bert_act_name(cfg->act));
+    const struct {
+        const char *key;
+        double v;
+    } nums[] = {{"attention_probs_dropout_prob", cfg->attn_dropout}, {"hidden_dropout_prob", cfg->hidden_dropout},
+                {"hidden_size", cfg->hidden_size}, {"initializer_range", cfg->initializer_range},
+                {"intermediate_size", cfg->intermediate_size}, {"layer_norm_eps", cfg->layer_norm_eps},
+                {"max_position_embeddings", cfg->max_position}, {"num_attention_heads", cfg->num_heads},
+                {"num_hidden_layers", cfg->num_layers}, {"pad_token_id", cfg->pad_token_id},
+                {"type_vocab_size", cfg->type_vocab_size}, {"vocab_size", cfg->vocab_size}};
+    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
+        if (!cJSON_HasObjectItem(root, nums[i].key)) cJSON_AddNumberToObject(root, nums[i].key, nums[i].v);
+    if (!cJSON_HasObjectItem(root, "position_embedding_type"))
         cJSON_AddStringToObject(root, "position_embedding_type", "absolute");
-    }
     if (cfg->id2label) {
         cJSON *i2l = cJSON_CreateObject(), *l2i = cJSON_CreateObject();
         for (int i = 0; i < cfg->num_labels && i2l && l2i; i++) {

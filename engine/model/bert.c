@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "bb_err.h"
+#include "bb_hub.h"
 #include "bert_names.h"
 #include "st.h"
 
@@ -124,7 +125,15 @@ static int load_tensor(bert_model *m, const st_file *f, const bert_tensor_name *
         return bb_err(err, errlen, BB_ESHAPE, "%s: tensor '%s' has shape [%s], expected [%s]", t->path, name, got,
                       want);
     }
-    return st_read_f32(t, bert_tensor_slot(m, tn, layer), t->numel, err, errlen);
+    float *slot = bert_tensor_slot(m, tn, layer);
+    int rc = st_read_f32(t, slot, t->numel, err, errlen);
+    if (rc != BB_OK) return rc;
+    /* NaN or Inf in a weight makes every output NaN (fill-mask would rank [PAD] with no score): say so here. */
+    for (int64_t i = 0; i < t->numel; i++)
+        if (!isfinite(slot[i]))
+            return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' holds %s at element %lld: the weights are not finite",
+                          t->path, name, isnan(slot[i]) ? "NaN" : "Inf", (long long)i);
+    return BB_OK;
 }
 
 /* Detects the encoder prefix ("bert.", "" ...) from the word embeddings' name. */
@@ -145,6 +154,17 @@ static int has_any(const st_file *f, const bert_tensor_name *names, int n, int f
     return 0;
 }
 
+/* A PyTorch checkpoint keeps a tied decoder as a second name of the word embeddings' storage. */
+static int decoder_shares_embeddings(const st_file *f, const bert_tensor_name *names, int n, const char *prefix) {
+    const st_tensor *dec = NULL, *wte = NULL;
+    char name[256];
+    for (int i = 0; i < n; i++) {
+        if (names[i].field == BERT_P_MLM_DEC) dec = find_name(f, &names[i], prefix, 0, name, sizeof name);
+        if (names[i].field == BERT_P_WTE) wte = find_name(f, &names[i], prefix, 0, name, sizeof name);
+    }
+    return dec && wte && dec->data == wte->data && dec->nbytes == wte->nbytes && dec->dtype == wte->dtype;
+}
+
 static bert_head head_from_architectures(const bert_config *cfg) {
     const cJSON *arch = cfg->json ? cJSON_GetObjectItemCaseSensitive((const cJSON *)cfg->json, "architectures") : NULL;
     const cJSON *a;
@@ -152,8 +172,11 @@ static bert_head head_from_architectures(const bert_config *cfg) {
     return BERT_HEAD_SEQCLS;
 }
 
-int bert_load(bert_model **out, const char *dir, char *err, size_t errlen) {
+int bert_load(bert_model **out, const char *dir_or_id, char *err, size_t errlen) {
     *out = NULL;
+    char dir[4096];
+    int hub_rc = bb_hub_resolve(dir_or_id, dir, sizeof dir, err, errlen);
+    if (hub_rc != BB_OK) return hub_rc;
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return bb_err(err, errlen, BB_EIO, "%s: not a readable model directory%s%s", dir, errno ? ": " : "",
@@ -178,7 +201,7 @@ int bert_load(bert_model **out, const char *dir, char *err, size_t errlen) {
     m->has_pooler = has_any(f, names, n, BERT_P_POOLW, prefix);
     m->has_mlm = has_any(f, names, n, BERT_P_MLMW, prefix);
     m->has_nsp = has_any(f, names, n, BERT_P_NSPW, prefix);
-    m->tied_decoder = !has_any(f, names, n, BERT_P_MLM_DEC, prefix);
+    m->tied_decoder = !has_any(f, names, n, BERT_P_MLM_DEC, prefix) || decoder_shares_embeddings(f, names, n, prefix);
     int has_cls = has_any(f, names, n, BERT_P_CLSW, prefix);
     m->head = has_cls ? head_from_architectures(&m->cfg) : BERT_HEAD_NONE;
     if ((rc = alloc_params(m, has_cls ? m->cfg.num_labels : 0, err, errlen)) != BB_OK) goto fail;
@@ -205,17 +228,20 @@ static void init_normal(float *p, size_t n, float std, bb_rng *rng) {
 
 int bert_set_head(bert_model *m, bert_head kind, int num_labels, bb_rng *rng, char *err, size_t errlen) {
     if (num_labels < 1) return bb_err(err, errlen, BB_EINVAL, "num_labels must be >= 1 (got %d)", num_labels);
-    if (kind == BERT_HEAD_SEQCLS && !m->has_pooler)
-        return bb_err(err, errlen, BB_EINVAL, "%s: sequence classification needs a pooler, which this checkpoint lacks",
-                      m->dir[0] ? m->dir : "model");
     bert_model copy = *m;
     copy.params_memory = NULL;
+    /* Sequence classification reads the pooler; a checkpoint without one (every BertForMaskedLM save)
+     * gets a fresh one, as transformers creates the weights the checkpoint lacks. */
+    int new_pooler = kind == BERT_HEAD_SEQCLS && !m->has_pooler;
+    if (new_pooler) copy.has_pooler = 1;
     int rc = alloc_params(&copy, kind == BERT_HEAD_NONE ? 0 : num_labels, err, errlen);
     if (rc != BB_OK) return rc;
-    /* Everything before the classifier keeps its place in field order; copy it over. */
-    size_t before = 0;
-    for (int i = 0; i < BERT_NPARAMS - 2; i++) before += m->param_sizes[i];
-    memcpy(copy.params_memory, m->params_memory, before * sizeof(float));
+    /* Fields that keep their size keep their values; the others start from HF's init. */
+    float **from = (float **)&m->params, **to = (float **)&copy.params;
+    for (int i = 0; i < BERT_NPARAMS; i++)
+        if (copy.param_sizes[i] == m->param_sizes[i] && i != BERT_P_CLSW && i != BERT_P_CLSB && copy.param_sizes[i])
+            memcpy(to[i], from[i], copy.param_sizes[i] * sizeof(float));
+    if (new_pooler) init_normal(copy.params.poolw, copy.param_sizes[BERT_P_POOLW], m->cfg.initializer_range, rng);
     if (kind != BERT_HEAD_NONE) init_normal(copy.params.clsw, copy.param_sizes[BERT_P_CLSW], m->cfg.initializer_range, rng);
     free(m->params_memory);
     *m = copy;

@@ -131,7 +131,9 @@ void bert_free(bert_model *m);
 /* Writes config.json and model.safetensors in Hugging Face layout (atomically) into dir. */
 int bert_save(const bert_model *m, const char *dir, char *err, size_t errlen);
 
-/* Adds (or replaces) a freshly initialised classifier head with num_labels outputs. */
+/* Adds (or replaces) a freshly initialised classifier head with num_labels outputs (HF's init:
+ * weights normal(0, initializer_range) from rng, biases 0). SEQCLS on a model without a pooler adds a
+ * fresh pooler first, the same way (has_pooler goes from 0 to 1). */
 int bert_set_head(bert_model *m, bert_head kind, int num_labels, bb_rng *rng, char *err, size_t errlen);
 
 /* Fills sizes[BERT_NPARAMS] for a config and head flags. */

@@ -65,6 +65,21 @@ int bert_save(const bert_model *m, const char *dir, char *err, size_t errlen) {
         cJSON_AddItemToObject(json, "architectures", cJSON_CreateStringArray((const char *[]){architecture(m)}, 1));
         cJSON_DeleteItemFromObjectCaseSensitive(json, "tie_word_embeddings");
         cJSON_AddBoolToObject(json, "tie_word_embeddings", m->tied_decoder);
+    } else {
+        json = cJSON_CreateObject(); /* bert_config_save fills in the sizes */
+        if (!json) {
+            rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", dir);
+            goto done;
+        }
+        cJSON_AddItemToObject(json, "architectures", cJSON_CreateStringArray((const char *[]){architecture(m)}, 1));
+        cJSON_AddBoolToObject(json, "tie_word_embeddings", m->tied_decoder);
+    }
+    /* The tensors are written as F32 whatever the source was (an F16 checkpoint is converted on load):
+     * the config says so under both names transformers reads (dtype since v5, torch_dtype before). */
+    const char *dtype_keys[2] = {"dtype", "torch_dtype"};
+    for (int k = 0; k < 2; k++) {
+        cJSON_DeleteItemFromObjectCaseSensitive(json, dtype_keys[k]);
+        cJSON_AddStringToObject(json, dtype_keys[k], "float32");
     }
     cfg.json = json;
     snprintf(path, sizeof path, "%s/config.json", dir);

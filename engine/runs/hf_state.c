@@ -32,10 +32,44 @@ void hf_state_tb_tag(const char *key, char *out, size_t n) {
         snprintf(out, n, "train/%s", key);
 }
 
+/* Python's json module writes NaN, Infinity and -Infinity (a diverged loss); JSON has no such numbers.
+ * A copy with them (outside strings) as null, 1e999 and -1e999, which cJSON reads as NaN-free values. */
+static char *fix_nonfinite(const char *t, size_t n, size_t *outlen) {
+    char *o = malloc(n + n / 2 + 16);
+    if (!o) return NULL;
+    size_t k = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i];
+        if (in_str) {
+            o[k++] = c;
+            if (c == '\\' && i + 1 < n) o[k++] = t[++i];
+            else if (c == '"') in_str = 0;
+            continue;
+        }
+        if (c == '"') in_str = 1;
+        if (c == 'N' && i + 3 <= n && !memcmp(t + i, "NaN", 3)) {
+            memcpy(o + k, "null", 4), k += 4, i += 2;
+        } else if (c == 'I' && i + 8 <= n && !memcmp(t + i, "Infinity", 8)) {
+            memcpy(o + k, "1e999", 5), k += 5, i += 7;
+        } else {
+            o[k++] = c;
+        }
+    }
+    *outlen = k;
+    return o;
+}
+
 int hf_state_parse(hf_state *out, const char *text, size_t len, const char *path, hf_state_row_fn fn, void *user,
                    char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     cJSON *root = cJSON_ParseWithLength(text, len);
+    if (!root) {
+        size_t n2;
+        char *fixed = fix_nonfinite(text, len, &n2);
+        if (fixed) root = cJSON_ParseWithLength(fixed, n2);
+        free(fixed);
+    }
     const cJSON *hist = cJSON_GetObjectItemCaseSensitive(root, "log_history");
     if (!cJSON_IsObject(root) || !cJSON_IsArray(hist)) {
         cJSON_Delete(root);

@@ -44,7 +44,9 @@
 
 typedef struct tok_tokenizer tok_tokenizer;
 
-typedef enum { TOK_MODEL_WORDPIECE = 0, TOK_MODEL_BPE = 1 } tok_model_kind;
+/* WordPiece, byte-level BPE (GPT-2/RoBERTa), SentencePiece Unigram, SentencePiece BPE (merges by piece
+ * score over characters, '▁' for spaces, byte fallback: Llama-style). */
+typedef enum { TOK_MODEL_WORDPIECE = 0, TOK_MODEL_BPE = 1, TOK_MODEL_UNIGRAM = 2, TOK_MODEL_SPM_BPE = 3 } tok_model_kind;
 
 /* Case handling when loading: AUTO reads tokenizer_config.json / tokenizer.json (vocab.txt: lowercase). */
 enum { TOK_CASE_AUTO = -1, TOK_CASE_CASED = 0, TOK_CASE_LOWER = 1 };
@@ -64,7 +66,19 @@ int tok_load_vocab_mem(tok_tokenizer **out, const char *data, size_t len, const 
 int tok_load_json(tok_tokenizer **out, const char *path, char *err, size_t errlen);
 int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const char *name, char *err,
                       size_t errlen);
-/* A model directory: tokenizer.json if present, else vocab.txt. case_mode TOK_CASE_AUTO takes
+/* A SentencePiece model (the ModelProto protobuf of a .model file; Unigram or BPE), encoding as
+ * SentencePieceProcessor does: its normalizer, no special tokens added, a run of unknown characters as one
+ * unknown piece whose token is the text itself, byte fallback to <0xXX> pieces. */
+int tok_load_spm(tok_tokenizer **out, const char *path, char *err, size_t errlen);
+int tok_load_spm_mem(tok_tokenizer **out, const uint8_t *data, size_t len, const char *name, char *err,
+                     size_t errlen);
+/* 1 when data starts like a SentencePiece ModelProto (recognised by content, not by name). */
+int tok_is_spm(const uint8_t *data, size_t len);
+/* A file recognised by its content (a SentencePiece model, a tokenizer.json, else a vocab.txt) or a
+ * model directory (tok_load_dir). case_mode as for tok_load_dir. */
+int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen);
+/* A model directory: tokenizer.json if present, else vocab.txt, else a SentencePiece .model
+ * (tokenizer.model, spiece.model, sentencepiece.bpe.model or any *.model). case_mode TOK_CASE_AUTO takes
  * tokenizer_config.json's do_lower_case (default true for vocab.txt); CASED/LOWER override it. */
 int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err, size_t errlen);
 void tok_free(tok_tokenizer *tk);
@@ -75,10 +89,16 @@ void tok_set_lowercase(tok_tokenizer *tk, int lowercase);
 /* ---- lookups ---------------------------------------------------------------------------------- */
 
 tok_model_kind tok_kind(const tok_tokenizer *tk);
+/* "WordPiece", "byte-level BPE", "Unigram", "SentencePiece BPE". */
+const char *tok_kind_name(tok_model_kind kind);
 int tok_lowercase(const tok_tokenizer *tk);
 int tok_vocab_size(const tok_tokenizer *tk);
 /* tokenizer_config.json model_max_length when loaded from a directory and sensible, else 512. */
 int tok_model_max_length(const tok_tokenizer *tk);
+/* Sets it (n > 0): a trainer records the model's positions, as HF's tokenizer_config.json does. */
+void tok_set_model_max_length(tok_tokenizer *tk, int n);
+/* transformers' clean_up_tokenization_spaces: whether decoded text gets tok_clean_up_tokenization. */
+int tok_clean_up_spaces(const tok_tokenizer *tk);
 /* -1 when absent. */
 int32_t tok_token_to_id(const tok_tokenizer *tk, const char *token);
 /* Borrowed (lives as long as tk); NULL when id is out of range. */
@@ -170,6 +190,9 @@ int tok_count(const tok_tokenizer *tk, const char *text, long len, tok_encoding 
 char *tok_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special);
 /* Same, with the length in bytes in *len (the text may hold NUL characters). */
 char *tok_decode_len_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special, size_t *len);
+/* transformers' clean_up_tokenization, in place: " ." -> ".", " ' " -> "'", " n't" -> "n't", ... (what
+ * its decode() applies when the tokenizer's clean_up_tokenization_spaces is set). */
+void tok_clean_up_tokenization(char *text);
 
 /* ---- stage-by-stage inspection ---------------------------------------------------------------- */
 
@@ -244,6 +267,7 @@ typedef struct {
     long n_tokens;          /* with the specials of single-text encoding */
     long n_words;           /* pre-tokenizer words */
     long n_unk;             /* [UNK] tokens */
+    long n_bytes;           /* byte-fallback pieces (<0x00>..<0xFF>: characters outside the vocabulary) */
     double mean, std;       /* tokens per text (with specials) */
     int min, q1, median, q3, max;
     int max_length;         /* the truncation length the next counts use */
@@ -252,6 +276,7 @@ typedef struct {
     long cut_words_right;   /* words losing at least one token under right truncation */
     long cut_words_left;    /* ... under left truncation */
     double unk_rate;        /* n_unk / content tokens */
+    double byte_rate;       /* n_bytes / content tokens */
     double fertility;       /* content tokens per word */
     int bin_width;          /* histogram of tokens per text: hist[i] counts [i*w, (i+1)*w) */
     long hist[TOK_STATS_BINS];
@@ -259,5 +284,7 @@ typedef struct {
 
 int tok_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n, int max_length,
                       tok_stats *out, char *err, size_t errlen);
+/* 1 when token is a byte-fallback piece "<0xXX>" (HF and SentencePiece look bytes up by that name). */
+int tok_is_byte_piece(const char *token);
 
 #endif

@@ -10,6 +10,7 @@
 #include <utf8proc.h>
 
 #include "tok_internal.h"
+#include "tok_spm.h"
 
 /* ---- growable scratch ------------------------------------------------------------------------------ */
 
@@ -23,7 +24,7 @@ static int grow(void **p, long *cap, long need, size_t elem) {
     return BB_OK;
 }
 
-static int nb_reserve(struct tok_scratch *s, long need) {
+int tok_scratch_reserve(struct tok_scratch *s, long need) {
     if (need <= s->nb_cap) return BB_OK;
     long cap = s->nb_cap, cap2 = s->nb_cap;
     if (grow((void **)&s->nb, &cap, need, 1) != BB_OK) return BB_ENOMEM;
@@ -32,12 +33,12 @@ static int nb_reserve(struct tok_scratch *s, long need) {
     return BB_OK;
 }
 
-static int seq_reserve(tok_seq *q, int need) {
+int tok_seq_reserve(tok_seq *q, int need) {
     if (need <= q->cap) return BB_OK;
     int nc = q->cap ? q->cap : 64;
     while (nc < need) nc *= 2;
-    int32_t **arr[6] = {&q->id, &q->word, &q->bs, &q->be, &q->cs, &q->ce};
-    for (int k = 0; k < 6; k++) {
+    int32_t **arr[7] = {&q->id, &q->word, &q->bs, &q->be, &q->cs, &q->ce, &q->txt};
+    for (int k = 0; k < 7; k++) {
         void *np = realloc(*arr[k], sizeof(int32_t) * (size_t)nc);
         if (!np) return BB_ENOMEM;
         *arr[k] = np;
@@ -56,7 +57,8 @@ static void scratch_free(struct tok_scratch *s) {
     tok_seq *qs[2] = {&s->a, &s->b};
     for (int k = 0; k < 2; k++)
         free(qs[k]->id), free(qs[k]->word), free(qs[k]->bs), free(qs[k]->be), free(qs[k]->cs), free(qs[k]->ce),
-            free(qs[k]->lit);
+            free(qs[k]->lit), free(qs[k]->txt), free(qs[k]->pool);
+    tok_spm_scratch_free(s->spm);
     free(s);
 }
 
@@ -131,7 +133,7 @@ static void emit_lower(struct tok_scratch *s, int32_t cp, int lower, int32_t os,
  * " c " and a decomposition at most 4 code points of 4 bytes plus lowercase expansion: 24 bytes per
  * input byte bounds it. */
 static int normalize(const tok_tokenizer *tk, const char *text, long a, long b, struct tok_scratch *s) {
-    if (nb_reserve(s, s->nb_len + (b - a) * 24 + 8) != BB_OK) return BB_ENOMEM;
+    if (tok_scratch_reserve(s, s->nb_len + (b - a) * 24 + 8) != BB_OK) return BB_ENOMEM;
     const unsigned char *t = (const unsigned char *)text;
     if (!tk->bert_norm) {
         long start = s->nb_len;
@@ -195,7 +197,7 @@ static int normalize(const tok_tokenizer *tk, const char *text, long a, long b, 
 
 /* ---- pre-tokenizers ---------------------------------------------------------------------------------- */
 
-static int push_word(struct tok_scratch *s, long ns, long ne, int32_t special) {
+int tok_push_word(struct tok_scratch *s, long ns, long ne, int32_t special) {
     if (s->nw == s->w_cap && grow((void **)&s->w, &s->w_cap, s->nw + 1, sizeof *s->w) != BB_OK) return BB_ENOMEM;
     s->w[s->nw++] = (tok_wordspan){(int32_t)ns, (int32_t)ne, special};
     return BB_OK;
@@ -225,13 +227,13 @@ static int pretok_bert(struct tok_scratch *s, long a, long b) {
         if (kind == AC_WORD) {
             if (ws < 0) ws = i;
         } else {
-            if (ws >= 0 && push_word(s, ws, i, -1) != BB_OK) return BB_ENOMEM;
+            if (ws >= 0 && tok_push_word(s, ws, i, -1) != BB_OK) return BB_ENOMEM;
             ws = -1;
-            if (kind == AC_PUNCT && push_word(s, i, i + n, -1) != BB_OK) return BB_ENOMEM;
+            if (kind == AC_PUNCT && tok_push_word(s, i, i + n, -1) != BB_OK) return BB_ENOMEM;
         }
         i += n;
     }
-    if (ws >= 0 && push_word(s, ws, b, -1) != BB_OK) return BB_ENOMEM;
+    if (ws >= 0 && tok_push_word(s, ws, b, -1) != BB_OK) return BB_ENOMEM;
     return BB_OK;
 }
 
@@ -283,10 +285,10 @@ static long gpt2_match(const struct tok_scratch *s, long i, long b) {
 
 static int pretok_bytelevel(const tok_tokenizer *tk, struct tok_scratch *s, long a, long b) {
     if (a == b) return BB_OK;
-    if (!tk->use_regex) return push_word(s, a, b, -1);
+    if (!tk->use_regex) return tok_push_word(s, a, b, -1);
     for (long i = a; i < b;) {
         long j = gpt2_match(s, i, b);
-        if (push_word(s, i, j, -1) != BB_OK) return BB_ENOMEM;
+        if (tok_push_word(s, i, j, -1) != BB_OK) return BB_ENOMEM;
         i = j;
     }
     return BB_OK;
@@ -294,11 +296,17 @@ static int pretok_bytelevel(const tok_tokenizer *tk, struct tok_scratch *s, long
 
 static int segment(const tok_tokenizer *tk, const char *text, long a, long b, struct tok_scratch *s) {
     long start = s->nb_len;
+    if (tk->spm && tk->spm->hf) return tok_hf_segment(tk, text, a, b, s);
+    if (tk->spm) {
+        /* SentencePiece normalizes and encodes each stretch between added tokens as a whole. */
+        if (tok_spm_normalize(tk, text, a, b, s) != BB_OK) return BB_ENOMEM;
+        return s->nb_len > start ? tok_push_word(s, start, s->nb_len, -1) : BB_OK;
+    }
     if (normalize(tk, text, a, b, s) != BB_OK) return BB_ENOMEM;
     switch (tk->pre) {
     case TOK_PRE_BERT: return pretok_bert(s, start, s->nb_len);
     case TOK_PRE_BYTELEVEL: return pretok_bytelevel(tk, s, start, s->nb_len);
-    default: return s->nb_len > start ? push_word(s, start, s->nb_len, -1) : BB_OK;
+    default: return s->nb_len > start ? tok_push_word(s, start, s->nb_len, -1) : BB_OK;
     }
 }
 
@@ -342,10 +350,10 @@ int tok_pipeline(const tok_tokenizer *tk, const char *text, long len, struct tok
         if (a->rstrip)
             while (me < len && (text[me] == ' ' || (text[me] >= 0x09 && text[me] <= 0x0D))) me++;
         if (segment(tk, text, pos, ms, s) != BB_OK) return BB_ENOMEM;
-        if (nb_reserve(s, s->nb_len + (me - ms)) != BB_OK) return BB_ENOMEM;
+        if (tok_scratch_reserve(s, s->nb_len + (me - ms)) != BB_OK) return BB_ENOMEM;
         long ns = s->nb_len;
         for (long j = ms; j < me; j++) emit_byte(s, text[j], (int32_t)ms, (int32_t)me);
-        if (push_word(s, ns, s->nb_len, a->id) != BB_OK) return BB_ENOMEM;
+        if (tok_push_word(s, ns, s->nb_len, a->id) != BB_OK) return BB_ENOMEM;
         pos = me;
         i = me - 1;
     }
@@ -358,9 +366,17 @@ static inline void push_tok(struct tok_scratch *s, tok_seq *q, int32_t id, long 
                             int lit) {
     int k = q->n++;
     int32_t bs = s->nal[2 * ns], be = s->nal[2 * (ne - 1) + 1];
-    q->id[k] = id, q->word[k] = word, q->lit[k] = (uint8_t)lit;
+    q->id[k] = id, q->word[k] = word, q->lit[k] = (uint8_t)lit, q->txt[k] = -1;
     q->bs[k] = bs, q->be[k] = be;
     q->cs[k] = s->b2c[bs], q->ce[k] = s->b2c[be];
+}
+
+/* A word the vocabulary cannot spell and no unknown token to stand for it: HF's WordPiece fails
+ * ("Missing [UNK] token from the vocabulary") rather than drop the text; remember the word for the
+ * message. */
+static int tok_no_unk(struct tok_scratch *s, long ns, long ne) {
+    s->bad_word_s = s->nal[2 * ns], s->bad_word_e = s->nal[2 * (ne - 1) + 1];
+    return BB_EFORMAT;
 }
 
 static int wordpiece_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q, long ns, long ne,
@@ -371,7 +387,8 @@ static int wordpiece_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_se
         long nch = 0;
         for (long i = ns; i < ne; i++) nch += ((uint8_t)t[i] & 0xC0) != 0x80;
         if (nch > tk->max_chars) {
-            if (tk->unk >= 0) push_tok(s, q, tk->unk, ns, ne, word, 0);
+            if (tk->unk < 0) return tok_no_unk(s, ns, ne);
+            push_tok(s, q, tk->unk, ns, ne, word, 0);
             return BB_OK;
         }
     }
@@ -392,7 +409,8 @@ static int wordpiece_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_se
         }
         if (id < 0) {
             q->n = first;
-            if (tk->unk >= 0) push_tok(s, q, tk->unk, ns, ne, word, 0);
+            if (tk->unk < 0) return tok_no_unk(s, ns, ne);
+            push_tok(s, q, tk->unk, ns, ne, word, 0);
             return BB_OK;
         }
         push_tok(s, q, id, start, end, word, 0);
@@ -509,14 +527,18 @@ static int bpe_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q, 
 }
 
 int tok_model_run(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q) {
+    if (q->n == 0) q->pool_n = 0;
+    int32_t spm_word = 0;
     for (long w = 0; w < s->nw; w++) {
         const tok_wordspan *ws = &s->w[w];
         /* A word yields at most one token per byte. */
-        if (seq_reserve(q, q->n + (ws->ne - ws->ns) + 1) != BB_OK) return BB_ENOMEM;
+        if (tok_seq_reserve(q, q->n + (ws->ne - ws->ns) + 1) != BB_OK) return BB_ENOMEM;
         int rc;
         if (ws->special >= 0) {
-            push_tok(s, q, ws->special, ws->ns, ws->ne, (int32_t)w, 1);
+            push_tok(s, q, ws->special, ws->ns, ws->ne, tk->spm ? spm_word++ : (int32_t)w, 1);
             rc = BB_OK;
+        } else if (tk->spm) {
+            rc = tok_spm_run(tk, s, q, ws->ns, ws->ne, &spm_word);
         } else if (tk->kind == TOK_MODEL_WORDPIECE) {
             rc = wordpiece_word(tk, s, q, ws->ns, ws->ne, (int32_t)w);
         } else {
@@ -573,8 +595,8 @@ static int seq_truncate(tok_seq *q, int keep, tok_side side) {
     if (keep >= q->n) return 0;
     int cut = q->n - keep;
     if (side == TOK_SIDE_LEFT) {
-        int32_t **arr[6] = {&q->id, &q->word, &q->bs, &q->be, &q->cs, &q->ce};
-        for (int k = 0; k < 6; k++) memmove(*arr[k], *arr[k] + cut, sizeof(int32_t) * (size_t)keep);
+        int32_t **arr[7] = {&q->id, &q->word, &q->bs, &q->be, &q->cs, &q->ce, &q->txt};
+        for (int k = 0; k < 7; k++) memmove(*arr[k], *arr[k] + cut, sizeof(int32_t) * (size_t)keep);
         memmove(q->lit, q->lit + cut, (size_t)keep);
     }
     q->n = keep;
@@ -694,6 +716,14 @@ static int pad(const tok_tokenizer *tk, tok_encoding *e, int target, tok_side si
     return BB_OK;
 }
 
+static int model_error(int rc, const char *text, const struct tok_scratch *s, char *err, size_t errlen) {
+    if (rc == BB_ENOMEM) return bb_err(err, errlen, BB_ENOMEM, "tokenizer: out of memory");
+    if (rc == BB_ECANCEL) return bb_err(err, errlen, BB_ECANCEL, "tokenizer: cancelled");
+    int n = s->bad_word_e - s->bad_word_s;
+    return bb_err(err, errlen, rc, "tokenizer: '%.*s%s' is not in the vocabulary, which has no [UNK] token to stand for it",
+                  n > 40 ? 40 : n, text + s->bad_word_s, n > 40 ? "..." : "");
+}
+
 int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *pair, long pair_len,
                const tok_options *o, tok_encoding *e, char *err, size_t errlen) {
     tok_options def = tok_options_default();
@@ -704,12 +734,14 @@ int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *
     if (len < 0) len = (long)strlen(text);
     s->a.n = s->b.n = 0;
     s->cancel = e->cancel;
-    int mrc = BB_OK;
-    if (tok_pipeline(tk, text, len, s) != BB_OK || (mrc = tok_model_run(tk, s, &s->a)) != BB_OK) goto fail;
+    int mrc;
+    if (tok_pipeline(tk, text, len, s) != BB_OK) goto nomem;
+    if ((mrc = tok_model_run(tk, s, &s->a)) != BB_OK) return model_error(mrc, text, s, err, errlen);
     tok_seq *b = NULL;
     if (pair) {
         if (pair_len < 0) pair_len = (long)strlen(pair);
-        if (tok_pipeline(tk, pair, pair_len, s) != BB_OK || (mrc = tok_model_run(tk, s, &s->b)) != BB_OK) goto fail;
+        if (tok_pipeline(tk, pair, pair_len, s) != BB_OK) goto nomem;
+        if ((mrc = tok_model_run(tk, s, &s->b)) != BB_OK) return model_error(mrc, pair, s, err, errlen);
         b = &s->b;
     }
     const tok_tmpl_item *tm = b ? tk->pair : tk->single;
@@ -738,15 +770,15 @@ int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *
         tok_seq *q = tm[t].seq ? b : &s->a;
         if (!q) continue; /* a single template naming B */
         int type = o->add_special_tokens ? tm[t].type_id : (tm[t].seq && !tk->type_ids_zero);
-        for (int i = 0; i < q->n; i++)
+        for (int i = 0; i < q->n; i++) {
             put(tk, e, k++, q->id[i], q->cs[i], q->ce[i], q->bs[i], q->be[i], q->word[i], tm[t].seq, type,
                 q->lit[i] ? TOK_LITERAL : TOK_TEXT);
+            if (q->txt[i] >= 0) e->tokens[k - 1] = q->pool + q->txt[i];
+        }
     }
     e->n = k;
     if (o->pad_to > 0 && pad(tk, e, o->pad_to, o->padding_side) != BB_OK) goto nomem;
     return BB_OK;
-fail:
-    if (mrc == BB_ECANCEL) return bb_err(err, errlen, BB_ECANCEL, "tokenizer: cancelled");
 nomem:
     return bb_err(err, errlen, BB_ENOMEM, "tokenizer: out of memory");
 }
@@ -777,7 +809,7 @@ int tok_count(const tok_tokenizer *tk, const char *text, long len, tok_encoding 
     s->cancel = e->cancel;
     if (tok_pipeline(tk, text, len, s) != BB_OK) return BB_ENOMEM;
     int rc = tok_model_run(tk, s, &s->a);
-    return rc == BB_ECANCEL ? BB_ECANCEL : rc != BB_OK ? BB_ENOMEM : s->a.n;
+    return rc != BB_OK ? rc : s->a.n;
 }
 
 /* ---- decoding ------------------------------------------------------------------------------------------ */
@@ -833,6 +865,24 @@ static void wp_cleanup_put(sbuf *b, const char *t, size_t n) {
     sb_put(b, tmp, strlen(tmp));
 }
 
+void tok_clean_up_tokenization(char *text) {
+    static const char *from[] = {" .", " ?", " !", " ,", " ' ", " n't", " 'm", " 's", " 've", " 're"};
+    static const char *to[] = {".", "?", "!", ",", "'", "n't", "'m", "'s", "'ve", "'re"};
+    /* Python's chained str.replace: each rule over the whole text in turn; every rule shortens. */
+    for (size_t r = 0; r < sizeof from / sizeof *from; r++) {
+        size_t fl = strlen(from[r]), tl = strlen(to[r]);
+        char *w = text;
+        for (const char *p = text; *p;) {
+            if (strncmp(p, from[r], fl) == 0) {
+                memmove(w, to[r], tl), w += tl, p += fl;
+            } else {
+                *w++ = *p++;
+            }
+        }
+        *w = 0;
+    }
+}
+
 /* Rust's String::from_utf8_lossy: each maximal invalid subsequence becomes one U+FFFD. */
 static void put_lossy(sbuf *b, const unsigned char *s, size_t n) {
     for (size_t i = 0; i < n;) {
@@ -871,6 +921,7 @@ static void put_lossy(sbuf *b, const unsigned char *s, size_t n) {
 }
 
 char *tok_decode_len_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special, size_t *len) {
+    if (tk->spm) return (tk->spm->hf ? tok_hf_decode_dup : tok_spm_decode_dup)(tk, ids, n, skip_special, len);
     sbuf b = {0};
     sb_put(&b, "", 0);
     unsigned char *bytes = NULL;
@@ -957,7 +1008,13 @@ int tok_inspect(const tok_tokenizer *tk, const char *text, long len, tok_stages 
     struct tok_scratch *s = calloc(1, sizeof *s);
     if (!s) return bb_err(err, errlen, BB_ENOMEM, "tokenizer: out of memory");
     int rc = BB_ENOMEM;
-    if (tok_pipeline(tk, text, len, s) != BB_OK || tok_model_run(tk, s, &s->a) != BB_OK) goto done;
+    if (tok_pipeline(tk, text, len, s) != BB_OK) goto done;
+    if ((rc = tok_model_run(tk, s, &s->a)) != BB_OK) {
+        model_error(rc, text, s, err, errlen);
+        scratch_free(s);
+        return rc;
+    }
+    rc = BB_ENOMEM;
     out->normalized = malloc((size_t)s->nb_len + 1);
     out->char_orig = malloc(sizeof(int32_t) * 2 * ((size_t)s->nb_len + 1));
     out->words = calloc((size_t)s->nw + 1, sizeof *out->words);

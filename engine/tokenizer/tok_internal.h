@@ -87,6 +87,8 @@ struct tok_tokenizer {
     int trunc_max;
     tok_trunc trunc;
     tok_side trunc_side;
+    int clean_up_spaces;  /* tokenizer_config.json clean_up_tokenization_spaces (default: WordPiece) */
+    struct tok_spm *spm;  /* SentencePiece normalizer and model (tok_spm.h); NULL for the other kinds */
 };
 
 struct tok_merge {
@@ -101,6 +103,9 @@ typedef struct {
     int32_t *bs, *be; /* original bytes */
     int32_t *cs, *ce; /* original code points */
     uint8_t *lit;     /* 1 = literal special token */
+    int32_t *txt;     /* offset in pool of the token's own text (SentencePiece unknown pieces), -1 = none */
+    char *pool;
+    long pool_n, pool_cap;
 } tok_seq;
 
 /* A pre-tokenized word: normalized byte range, its index, and the special id for literal specials. */
@@ -127,11 +132,19 @@ struct tok_scratch {
     uint32_t *hs;     /* WordPiece prefix hashes of one word */
     long hs_cap;
     tok_seq a, b;
+    int32_t bad_word_s, bad_word_e; /* original bytes of the word that had no token and no [UNK] */
+    struct tok_spm_scratch *spm; /* SentencePiece lattice and symbols */
 };
+
+/* Grows the normalized-byte buffers of s to hold need bytes; BB_OK or BB_ENOMEM. */
+int tok_scratch_reserve(struct tok_scratch *s, long need);
+/* Grows q to hold need tokens. */
+int tok_seq_reserve(tok_seq *q, int need);
 
 /* Normalizes + pre-tokenizes text into s (nb, nal, w, b2c); returns BB_OK or BB_ENOMEM. */
 int tok_pipeline(const tok_tokenizer *tk, const char *text, long len, struct tok_scratch *s);
-/* Runs the model over the words of s, appending to q (offsets in original bytes and code points). */
+/* Runs the model over the words of s, appending to q (offsets in original bytes and code points).
+ * BB_EFORMAT: a word the vocabulary cannot spell without an unknown token (s->bad_word_s/e). */
 int tok_model_run(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q);
 
 /* The map helpers (tok_vocab.c). */
@@ -141,6 +154,9 @@ int32_t tok_map_get(const tok_map *m, const tok_tokenizer *tk, const char *key, 
 int tok_finish(tok_tokenizer *tk, char *err, size_t errlen);
 int tok_add_added(tok_tokenizer *tk, int32_t id, const char *content, int lstrip, int rstrip, int special);
 void tok_set_bert_template(tok_tokenizer *tk, int32_t cls, int32_t sep);
+
+/* Writes n bytes to path through path.tmp and a rename, so a failed write leaves no half file. */
+int tok_write_text(const char *path, const char *text, size_t n, char *err, size_t errlen);
 
 /* UTF-8: decodes one code point at s[0..n) into *cp, returns its length; invalid bytes -> U+FFFD, 1. */
 int tok_utf8_decode(const unsigned char *s, long n, int32_t *cp);

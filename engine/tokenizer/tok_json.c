@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "tok_internal.h"
+#include "tok_spm.h"
 
 static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
@@ -27,12 +28,17 @@ static long num_id(const cJSON *v) {
 
 static int type_of(const cJSON *v) { return num_id(v) < 0 ? 0 : (int)num_id(v); }
 
-/* Sets str[id] (growing the tables); a second string for the same id is an error. */
-static int set_token(tok_tokenizer *tk, int *cap, long id, long limit, const char *s, const char *name, char *err,
-                     size_t errlen) {
+/* Sets str[id] (growing the tables) from the JSON number v; a second string for the same id is an
+ * error. The message shows the number as written (%.15g: 2147483648, 1e+300, 5.5), never a cast of it. */
+static int set_token(tok_tokenizer *tk, int *cap, const cJSON *v, long limit, const char *s, const char *name,
+                     char *err, size_t errlen) {
+    double d = v->valuedouble;
     /* Ids are dense in real files; the limit keeps a hostile id from allocating gigabytes. */
-    if (id < 0 || id >= limit)
-        return bb_err(err, errlen, BB_EFORMAT, "%s: token '%.40s' has id %ld outside [0, %ld)", name, s, id, limit);
+    if (!(d >= 0 && d < (double)limit))
+        return bb_err(err, errlen, BB_EFORMAT, "%s: token '%.40s' has id %.15g outside [0, %ld)", name, s, d, limit);
+    long id = (long)d;
+    if ((double)id != d)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: token '%.40s' has id %.15g, not a whole number", name, s, d);
     if (id >= *cap) {
         int nc = *cap ? *cap : 1024;
         while (nc <= id) nc *= 2;
@@ -109,9 +115,11 @@ static int special_id(const tok_tokenizer *tk, const cJSON *pair, const char *wh
     /* ["[CLS]", 101] */
     if (!cJSON_IsArray(pair) || cJSON_GetArraySize(pair) != 2 || !cJSON_IsNumber(pair->child->next))
         return bb_err(err, errlen, BB_EFORMAT, "%s: post_processor.%s is not [token, id]", name, what);
+    double d = pair->child->next->valuedouble;
     *id = (int32_t)num_id(pair->child->next);
-    if (*id < 0 || *id >= tk->n_vocab)
-        return bb_err(err, errlen, BB_EFORMAT, "%s: post_processor.%s id %d is outside the vocabulary", name, what, (int)*id);
+    if (*id < 0 || *id >= tk->n_vocab || d != (double)*id)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: post_processor.%s id %.15g is not an id in the vocabulary [0, %d)", name,
+                      what, d, tk->n_vocab);
     return BB_OK;
 }
 
@@ -231,22 +239,26 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
     const char *mt = cJSON_IsString(mtype) ? mtype->valuestring : "";
     if (strcmp(mt, "WordPiece") == 0) tk->kind = TOK_MODEL_WORDPIECE;
     else if (strcmp(mt, "BPE") == 0) tk->kind = TOK_MODEL_BPE;
+    else if (strcmp(mt, "Unigram") == 0) tk->kind = TOK_MODEL_UNIGRAM;
     else {
-        rc = bb_err(err, errlen, BB_EFORMAT, "%s: model type '%s' is not supported (WordPiece, BPE)", name, mt);
+        rc = bb_err(err, errlen, BB_EFORMAT, "%s: model type '%s' is not supported (WordPiece, BPE, Unigram)", name, mt);
         goto fail;
     }
     const cJSON *vocab = get(model, "vocab"), *v;
-    if (!cJSON_IsObject(vocab)) {
+    if (tk->kind == TOK_MODEL_UNIGRAM) {
+        if ((rc = tok_spm_json_vocab(tk, model, &cap, name, err, errlen)) != BB_OK) goto fail;
+    } else if (!cJSON_IsObject(vocab)) {
         rc = bb_err(err, errlen, BB_EFORMAT, "%s: model.vocab is not an object", name);
         goto fail;
     }
     long limit = 2L * (cJSON_GetArraySize(vocab) + cJSON_GetArraySize(get(root, "added_tokens"))) + 1024;
-    cJSON_ArrayForEach(v, vocab) {
+    const cJSON *vmap = tk->kind == TOK_MODEL_UNIGRAM ? NULL : vocab;
+    cJSON_ArrayForEach(v, vmap) {
         if (!cJSON_IsNumber(v)) {
             rc = bb_err(err, errlen, BB_EFORMAT, "%s: model.vocab['%.40s'] is not a number", name, v->string);
             goto fail;
         }
-        if ((rc = set_token(tk, &cap, num_id(v), limit, v->string, name, err, errlen)) != BB_OK) goto fail;
+        if ((rc = set_token(tk, &cap, v, limit, v->string, name, err, errlen)) != BB_OK) goto fail;
     }
     const cJSON *added = get(root, "added_tokens"), *a;
     cJSON_ArrayForEach(a, added) {
@@ -261,7 +273,7 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
                         content->valuestring);
             goto fail;
         }
-        if ((rc = set_token(tk, &cap, num_id(id), limit, content->valuestring, name, err, errlen)) != BB_OK) goto fail;
+        if ((rc = set_token(tk, &cap, id, limit, content->valuestring, name, err, errlen)) != BB_OK) goto fail;
         if (tok_add_added(tk, (int32_t)num_id(id), content->valuestring, get_bool(a, "lstrip", 0),
                           get_bool(a, "rstrip", 0), get_bool(a, "special", 0)) != BB_OK)
             goto nomem;
@@ -283,7 +295,7 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
         tk->prefix_len = (int)strlen(p);
         const cJSON *mc = get(model, "max_input_chars_per_word");
         tk->max_chars = cJSON_IsNumber(mc) && mc->valuedouble >= 0 && mc->valuedouble < 1e9 ? (int)mc->valuedouble : 100;
-    } else {
+    } else if (tk->kind == TOK_MODEL_BPE) {
         const cJSON *dr = get(model, "dropout"), *cp = get(model, "continuing_subword_prefix"),
                     *ew = get(model, "end_of_word_suffix");
         const char *bad = !is_null(dr) ? "dropout"
@@ -299,6 +311,16 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
     }
     if ((rc = tok_finish(tk, err, errlen)) != BB_OK) goto fail;
     tk->unk = cJSON_IsString(unk) ? tok_token_to_id(tk, unk->valuestring) : -1;
+    if (tk->spm) {
+        /* Unigram: its own normalizers, Metaspace and decoders; the post-processor as for the others. */
+        if ((rc = tok_spm_finish(tk, name, err, errlen)) != BB_OK ||
+            (rc = tok_spm_json_components(tk, root, name, err, errlen)) != BB_OK ||
+            (rc = load_post(tk, get(root, "post_processor"), name, err, errlen)) != BB_OK)
+            goto fail;
+        cJSON_Delete(root);
+        *out = tk;
+        return BB_OK;
+    }
     if (tk->kind == TOK_MODEL_BPE) {
         const cJSON *merges = get(model, "merges");
         if (!cJSON_IsArray(merges)) {
@@ -465,6 +487,14 @@ static cJSON *tokenizer_json(const tok_tokenizer *tk) {
         cJSON_AddBoolToObject(o, "special", a->special);
         cJSON_AddItemToArray(added, o);
     }
+    if (tk->spm) {
+        cJSON_AddItemToObject(root, "post_processor", post_json(tk));
+        if (tok_spm_json_write(tk, root) != BB_OK) {
+            cJSON_Delete(root);
+            return NULL;
+        }
+        return root;
+    }
     if (tk->bert_norm) {
         cJSON *n = cJSON_AddObjectToObject(root, "normalizer");
         cJSON_AddStringToObject(n, "type", "BertNormalizer");
@@ -537,7 +567,7 @@ static cJSON *tokenizer_json(const tok_tokenizer *tk) {
 }
 
 /* Writes text to path through a temporary file and a rename, so a failed write leaves no half file. */
-static int write_text(const char *path, const char *text, size_t n, char *err, size_t errlen) {
+int tok_write_text(const char *path, const char *text, size_t n, char *err, size_t errlen) {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return bb_err(err, errlen, BB_EINVAL, "%s: path too long", path);
@@ -564,12 +594,14 @@ static int write_json(cJSON *j, const char *path, int pretty, char *err, size_t 
     char *s = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     if (!s) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
-    int rc = write_text(path, s, strlen(s), err, errlen);
+    int rc = tok_write_text(path, s, strlen(s), err, errlen);
     free(s);
     return rc;
 }
 
 int tok_save_json(const tok_tokenizer *tk, const char *path, char *err, size_t errlen) {
+    if (tk->kind == TOK_MODEL_SPM_BPE)
+        return bb_err(err, errlen, BB_EINVAL, "%s: a SentencePiece BPE model has no tokenizer.json form here (save the .model)", path);
     return write_json(tokenizer_json(tk), path, 0, err, errlen);
 }
 
@@ -582,7 +614,7 @@ int tok_save_vocab(const tok_tokenizer *tk, const char *path, char *err, size_t 
         if (tk->str[id]) memcpy(p, tk->str[id], tk->len[id]), p += tk->len[id];
         *p++ = '\n';
     }
-    int rc = write_text(path, buf, (size_t)(p - buf), err, errlen);
+    int rc = tok_write_text(path, buf, (size_t)(p - buf), err, errlen);
     free(buf);
     return rc;
 }
@@ -596,7 +628,7 @@ int tok_save_dir(const tok_tokenizer *tk, const char *dir, char *err, size_t err
     if (tk->kind == TOK_MODEL_WORDPIECE) {
         snprintf(path, sizeof path, "%s/vocab.txt", dir);
         if ((rc = tok_save_vocab(tk, path, err, errlen)) != BB_OK) return rc;
-    } else {
+    } else if (tk->kind == TOK_MODEL_BPE) {
         cJSON *v = cJSON_CreateObject();
         for (int id = 0; id < tk->n_vocab; id++)
             if (tk->str[id]) cJSON_AddItemToObject(v, tk->str[id], cJSON_CreateNumber(id));
@@ -610,14 +642,17 @@ int tok_save_dir(const tok_tokenizer *tk, const char *dir, char *err, size_t err
         for (int r = 0; r < tk->n_merges; r++)
             p += sprintf(p, "%s %s\n", tk->str[tk->merge_left[r]], tk->str[tk->merge_right[r]]);
         snprintf(path, sizeof path, "%s/merges.txt", dir);
-        rc = write_text(path, buf, (size_t)(p - buf), err, errlen);
+        rc = tok_write_text(path, buf, (size_t)(p - buf), err, errlen);
         free(buf);
         if (rc != BB_OK) return rc;
     }
     cJSON *cfg = cJSON_CreateObject();
-    cJSON_AddStringToObject(cfg, "tokenizer_class", tk->kind == TOK_MODEL_WORDPIECE ? "BertTokenizerFast" : "RobertaTokenizerFast");
+    cJSON_AddStringToObject(cfg, "tokenizer_class", tk->kind == TOK_MODEL_WORDPIECE ? "BertTokenizerFast"
+                                                     : tk->kind == TOK_MODEL_BPE    ? "RobertaTokenizerFast"
+                                                                                    : "PreTrainedTokenizerFast");
     if (tk->bert_norm) cJSON_AddBoolToObject(cfg, "do_lower_case", tk->lower);
     cJSON_AddNumberToObject(cfg, "model_max_length", tk->model_max_length);
+    cJSON_AddBoolToObject(cfg, "clean_up_tokenization_spaces", tk->clean_up_spaces);
     const char *names[5] = {"cls_token", "sep_token", "pad_token", "mask_token", "unk_token"};
     int32_t ids[5] = {tk->sp.cls, tk->sp.sep, tk->sp.pad, tk->sp.mask, tk->sp.unk};
     for (int k = 0; k < 5; k++)

@@ -3,11 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
+#include "bb_file.h"
+#include "bb_json.h"
+#include "bb_hub.h"
 #include "tok_internal.h"
+#include "tok_spm.h"
 
 int tok_utf8_decode(const unsigned char *s, long n, int32_t *cp) {
     unsigned c = s[0];
@@ -180,11 +185,12 @@ int tok_finish(tok_tokenizer *tk, char *err, size_t errlen) {
                                {"[UNK]", "<unk>"}};
     int32_t v[5];
     for (int k = 0; k < 5; k++) {
-        v[k] = lookup_str(tk, names[k][tk->kind == TOK_MODEL_BPE]);
-        if (v[k] < 0) v[k] = lookup_str(tk, names[k][tk->kind != TOK_MODEL_BPE]);
+        v[k] = lookup_str(tk, names[k][tk->kind != TOK_MODEL_WORDPIECE]);
+        if (v[k] < 0) v[k] = lookup_str(tk, names[k][tk->kind == TOK_MODEL_WORDPIECE]);
     }
     tk->sp = (tok_special_ids){v[0], v[1], v[2], v[3], v[4]};
     if (!tk->model_max_length) tk->model_max_length = 512;
+    tk->clean_up_spaces = tk->kind == TOK_MODEL_WORDPIECE; /* transformers' BertTokenizer default */
     return BB_OK;
 }
 
@@ -197,6 +203,7 @@ void tok_free(tok_tokenizer *tk) {
     for (int i = 0; i < tk->n_added; i++) free(tk->added[i].content);
     free(tk->added);
     free(tk->is_special);
+    tok_spm_free(tk->spm);
     free(tk);
 }
 
@@ -270,30 +277,10 @@ fail:
     return rc;
 }
 
-/* Reads a whole file; the caller frees *data. */
+/* Reads a whole file; the caller frees *data. Tokenizer files run to tens of MB (tokenizer.json of a
+ * 250k vocabulary); the limit only keeps a device or a stray huge file from being read whole. */
 static int read_file(const char *path, char **data, size_t *len, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return bb_err(err, errlen, BB_EIO, "%s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (n < cap) break;
-        char *nb = realloc(buf, cap * 2 + 1);
-        if (!nb) free(buf);
-        buf = nb, cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
-    if (bad) {
-        free(buf);
-        return bb_err(err, errlen, BB_EIO, "%s: read error", path);
-    }
-    buf[n] = 0;
-    *data = buf, *len = n;
-    return BB_OK;
+    return bb_read_file(path, (size_t)1 << 30, data, len, err, errlen);
 }
 
 int tok_load_vocab(tok_tokenizer **out, const char *path, int lowercase, char *err, size_t errlen) {
@@ -318,45 +305,149 @@ int tok_load_json(tok_tokenizer **out, const char *path, char *err, size_t errle
     return rc;
 }
 
-static int file_exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+/* 1 when path is a regular file; 0 when nothing is there; -1 (with the reason in err) when something
+ * else is (a directory, a device, a dangling or looping link): that is an error, not "not found". */
+static int file_exists(const char *path, char *err, size_t errlen) {
+    if (!bb_path_exists(path)) return 0;
+    return bb_check_regular(path, err, errlen) == BB_OK ? 1 : -1;
 }
 
-int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err, size_t errlen) {
-    char path[4096];
+/* The SentencePiece model of a directory: the names HF checkpoints use, then any *.model. */
+static int find_spm(const char *dir, char *path, size_t n) {
+    char ignored[256];
+    static const char *names[] = {"tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "sentencepiece.model"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        snprintf(path, n, "%s/%s", dir, names[k]);
+        if (file_exists(path, ignored, sizeof ignored) == 1) return 1;
+    }
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int found = 0;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        size_t l = strlen(e->d_name);
+        if (l > 6 && strcmp(e->d_name + l - 6, ".model") == 0) {
+            snprintf(path, n, "%s/%s", dir, e->d_name);
+            found = file_exists(path, ignored, sizeof ignored) == 1;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen) {
     *out = NULL;
-    int lower = 1, max_len = 0;
+    struct stat st;
+    if (stat(path, &st) != 0) return bb_check_regular(path, err, errlen);
+    if (S_ISDIR(st.st_mode)) return tok_load_dir(out, path, case_mode, err, errlen);
+    char *data;
+    size_t len;
+    int rc = read_file(path, &data, &len, err, errlen);
+    if (rc != BB_OK) return rc;
+    size_t i = 0;
+    while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t')) i++;
+    if (tok_is_spm((const uint8_t *)data, len)) {
+        rc = tok_load_spm_mem(out, (const uint8_t *)data, len, path, err, errlen);
+    } else if (i < len && data[i] == '{') {
+        rc = tok_load_json_mem(out, data, len, path, err, errlen);
+        if (rc == BB_OK && case_mode != TOK_CASE_AUTO) tok_set_lowercase(*out, case_mode == TOK_CASE_LOWER);
+    } else {
+        rc = tok_load_vocab_mem(out, data, len, path, case_mode != TOK_CASE_CASED, err, errlen);
+    }
+    free(data);
+    return rc;
+}
+
+/* tokenizer_config.json's special tokens (cls, sep, pad, mask, unk: tok_special_ids' order), as a string
+ * or an AddedToken object {"content": ...}; "" where absent. */
+static void config_special_names(const cJSON *j, char names[5][64]) {
+    static const char *const keys[5] = {"cls_token", "sep_token", "pad_token", "mask_token", "unk_token"};
+    for (int k = 0; k < 5; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, keys[k]);
+        if (cJSON_IsObject(v)) v = cJSON_GetObjectItemCaseSensitive(v, "content");
+        snprintf(names[k], sizeof names[k], "%s", cJSON_IsString(v) ? v->valuestring : "");
+    }
+}
+
+/* A vocab.txt whose special tokens are not BERT's bracketed ones: the config names them, so they are
+ * matched whole in text, used for [CLS]/[SEP] framing, padding and unknown words. */
+static int apply_config_specials(tok_tokenizer *tk, char names[5][64], char *err, size_t errlen) {
+    int32_t id[5];
+    int added = 0;
+    for (int k = 0; k < 5; k++) {
+        id[k] = names[k][0] ? lookup_str(tk, names[k]) : -1;
+        if (id[k] >= 0 && !tok_is_special(tk, id[k])) {
+            if (tok_add_added(tk, id[k], names[k], 0, 0, 1) != BB_OK) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+            added = 1;
+        }
+    }
+    if (!added) return BB_OK;
+    int32_t *sp[5] = {&tk->sp.cls, &tk->sp.sep, &tk->sp.pad, &tk->sp.mask, &tk->sp.unk};
+    if (id[0] >= 0 && id[1] >= 0) tok_set_bert_template(tk, id[0], id[1]);
+    if (id[4] >= 0) tk->unk = id[4];
+    free(tk->is_special);
+    tk->is_special = NULL;
+    int rc = tok_finish(tk, err, errlen); /* rebuilds the added-token tables; resets sp from BERT's names */
+    for (int k = 0; k < 5 && rc == BB_OK; k++)
+        if (id[k] >= 0) *sp[k] = id[k];
+    return rc;
+}
+
+int tok_load_dir(tok_tokenizer **out, const char *dir_or_id, int case_mode, char *err, size_t errlen) {
+    char path[4200], dir[4096];
+    *out = NULL;
+    int hub_rc = bb_hub_resolve(dir_or_id, dir, sizeof dir, err, errlen);
+    if (hub_rc != BB_OK) return hub_rc;
+    int lower = 1, max_len = 0, cleanup = -1, ex;
+    char specials[5][64] = {""};
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    if (file_exists(path)) {
+    if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
+    if (ex) {
         char *data;
         size_t len;
         int rc = read_file(path, &data, &len, err, errlen);
         if (rc != BB_OK) return rc;
-        cJSON *j = cJSON_ParseWithLength(data, len);
+        cJSON *j;
+        rc = bb_json_parse(&j, data, len, path, err, errlen);
         free(data);
-        if (!j) return bb_err(err, errlen, BB_EFORMAT, "%s: not valid JSON", path);
+        if (rc != BB_OK) return rc;
         const cJSON *dl = cJSON_GetObjectItemCaseSensitive(j, "do_lower_case");
         if (cJSON_IsBool(dl)) lower = cJSON_IsTrue(dl);
         const cJSON *ml = cJSON_GetObjectItemCaseSensitive(j, "model_max_length");
         if (cJSON_IsNumber(ml) && ml->valuedouble >= 1 && ml->valuedouble <= 1e6) max_len = (int)ml->valuedouble;
+        const cJSON *cu = cJSON_GetObjectItemCaseSensitive(j, "clean_up_tokenization_spaces");
+        if (cJSON_IsBool(cu)) cleanup = cJSON_IsTrue(cu);
+        config_special_names(j, specials);
         cJSON_Delete(j);
     }
     int rc;
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    if (file_exists(path)) {
+    if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
+    if (ex) {
         rc = tok_load_json(out, path, err, errlen);
         if (rc != BB_OK) return rc;
         if (case_mode != TOK_CASE_AUTO) tok_set_lowercase(*out, case_mode == TOK_CASE_LOWER);
     } else {
         snprintf(path, sizeof path, "%s/vocab.txt", dir);
-        if (!file_exists(path))
-            return bb_err(err, errlen, BB_EIO, "%s: neither tokenizer.json nor vocab.txt found", dir);
+        if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
+        if (!ex) {
+            if (!find_spm(dir, path, sizeof path))
+                return bb_err(err, errlen, BB_EIO, "%s: no tokenizer.json, vocab.txt or SentencePiece .model found", dir);
+            rc = tok_load_spm(out, path, err, errlen);
+            if (rc != BB_OK) return rc;
+            if (max_len) (*out)->model_max_length = max_len;
+            return BB_OK;
+        }
         if (case_mode != TOK_CASE_AUTO) lower = case_mode == TOK_CASE_LOWER;
         rc = tok_load_vocab(out, path, lower, err, errlen);
-        if (rc != BB_OK) return rc;
+        if (rc == BB_OK) rc = apply_config_specials(*out, specials, err, errlen);
+        if (rc != BB_OK) {
+            tok_free(*out);
+            *out = NULL;
+            return rc;
+        }
     }
     if (max_len) (*out)->model_max_length = max_len;
+    if (cleanup >= 0) (*out)->clean_up_spaces = cleanup;
     return BB_OK;
 }
 
@@ -369,6 +460,16 @@ void tok_set_lowercase(tok_tokenizer *tk, int lowercase) {
 /* ---- lookups -------------------------------------------------------------------------------------- */
 
 tok_model_kind tok_kind(const tok_tokenizer *tk) { return tk->kind; }
+
+const char *tok_kind_name(tok_model_kind kind) {
+    switch (kind) {
+    case TOK_MODEL_WORDPIECE: return "WordPiece";
+    case TOK_MODEL_BPE: return "byte-level BPE";
+    case TOK_MODEL_UNIGRAM: return "Unigram";
+    case TOK_MODEL_SPM_BPE: return "SentencePiece BPE";
+    }
+    return "unknown";
+}
 int tok_lowercase(const tok_tokenizer *tk) { return tk->bert_norm && tk->lower; }
 int tok_vocab_size(const tok_tokenizer *tk) { return tk->n_vocab; }
 int tok_model_max_length(const tok_tokenizer *tk) { return tk->model_max_length; }
@@ -377,6 +478,10 @@ int tok_file_truncation(const tok_tokenizer *tk, tok_options *o) {
     o->truncation = tk->trunc, o->truncation_side = tk->trunc_side, o->max_length = tk->trunc_max;
     return 1;
 }
+void tok_set_model_max_length(tok_tokenizer *tk, int n) {
+    if (n > 0) tk->model_max_length = n;
+}
+int tok_clean_up_spaces(const tok_tokenizer *tk) { return tk->clean_up_spaces; }
 tok_special_ids tok_specials(const tok_tokenizer *tk) { return tk->sp; }
 
 int32_t tok_token_to_id(const tok_tokenizer *tk, const char *token) { return lookup_str(tk, token); }

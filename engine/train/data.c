@@ -348,7 +348,7 @@ static int load_conll(data_set *d, char *buf, size_t len, char *err, size_t errl
 
 /* Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF (0x80-0xC1 and 0xF5-0xFF
  * never start a character; the first following byte's range is narrowed for E0, ED, F0, F4). */
-static int utf8_valid(const char *str) {
+int data_utf8_valid(const char *str) {
     const unsigned char *s = (const unsigned char *)str;
     while (*s) {
         unsigned c = *s;
@@ -369,10 +369,11 @@ static int utf8_valid(const char *str) {
 }
 
 static int example_utf8(const data_example *e) {
-    if (!utf8_valid(e->text) || (e->text_pair && !utf8_valid(e->text_pair)) || (e->label && !utf8_valid(e->label)))
+    if (!data_utf8_valid(e->text) || (e->text_pair && !data_utf8_valid(e->text_pair)) ||
+        (e->label && !data_utf8_valid(e->label)))
         return 0;
     for (int i = 0; i < e->n_words; i++)
-        if (!utf8_valid(e->words[i]) || !utf8_valid(e->tags[i])) return 0;
+        if (!data_utf8_valid(e->words[i]) || !data_utf8_valid(e->tags[i])) return 0;
     return 1;
 }
 

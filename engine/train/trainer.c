@@ -18,6 +18,8 @@
 #include "bb_err.h"
 #include "ckpt_dir.h"
 #include "metrics.h"
+#include "infer.h"
+#include "tfevents.h"
 #include "st.h"
 #include "train_state.h"
 
@@ -49,9 +51,12 @@ struct trainer {
     bb_rng rng;      /* masking and classifier dropout */
     bb_rng drop_rng; /* hidden / attention dropout */
     float best_eval;
+    long *confusion; /* (K, K) of the last classification eval, rows gold, columns predicted; NULL before */
     train_skipped skipped; /* lines the data sets dropped as not UTF-8 */
+    char new_weights[256];   /* HF names of the weights the head set-up created, sorted, ", "-joined */
     double elapsed_before, t0;
     FILE *metrics;
+    tfev_writer *events; /* the same numbers for TensorBoard, under the tags HF's TensorBoardCallback uses */
     /* thread and reporting */
     pthread_t th;
     int has_thread;
@@ -94,6 +99,13 @@ int train_task_parse(const char *name) {
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Event files carry wall-clock time (TensorBoard's "relative" axis starts at the first event). */
+static double wall_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -179,6 +191,8 @@ long trainer_total_steps(const trainer *t) { return t->total_steps; }
 void trainer_skipped(const trainer *t, train_skipped *out) { *out = t->skipped; }
 const bert_model *trainer_model_unsafe(const trainer *t) { return t->m; }
 
+const char *trainer_newly_initialized(const trainer *t) { return t->new_weights; }
+
 const char *trainer_tokenizer_dir(const trainer *t) { return t->tok_dir; }
 
 int trainer_copy_model(trainer *t, bert_model **out, long *step, char *err, size_t errlen) {
@@ -245,6 +259,7 @@ void trainer_free(trainer *t) {
     }
     free_state(t);
     data_batch_free(&t->batch);
+    free(t->confusion);
     free(t->flag_sp);
     free(t->flag_ws);
     free(t->perm);
@@ -257,6 +272,8 @@ void trainer_free(trainer *t) {
     tok_free(t->tk);
     bert_free(t->m);
     if (t->metrics) fclose(t->metrics);
+    char ignored[8];
+    tfev_writer_close(t->events, ignored, sizeof ignored);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);
     free(t);
@@ -316,6 +333,8 @@ static int setup_head(trainer *t, const data_set *train, char *err, size_t errle
     int keep = m->head == kind && (o->regression ? m->cfg.num_labels == 1 : m->cfg.num_labels > 1 && m->cfg.id2label);
     if (o->regression) {
         t->has_labels = 0;
+        /* transformers' id2label for one output, so the saved config describes this head, not a source's */
+        if ((rc = bert_config_set_labels(&m->cfg, 1, (const char *const[]){"LABEL_0"}, err, errlen)) != BB_OK) return rc;
     } else if (keep) {
         if ((rc = data_labels_from(&t->lm, m->cfg.num_labels, (const char *const *)m->cfg.id2label, err, errlen))) return rc;
         t->has_labels = 1;
@@ -326,7 +345,11 @@ static int setup_head(trainer *t, const data_set *train, char *err, size_t errle
     if (!keep) {
         bb_rng r;
         bb_rng_seed(&r, o->seed ^ 0x9e3779b97f4a7c15ULL);
+        int had_pooler = m->has_pooler;
         if ((rc = bert_set_head(m, kind, o->regression ? 1 : t->lm.n, &r, err, errlen)) != BB_OK) return rc;
+        /* sorted, as transformers lists them in its "newly initialized" warning */
+        snprintf(t->new_weights, sizeof t->new_weights, "%s%s", !had_pooler && m->has_pooler
+                 ? "bert.pooler.dense.bias, bert.pooler.dense.weight, " : "", "classifier.bias, classifier.weight");
     }
     if (t->has_labels &&
         (rc = bert_config_set_labels(&m->cfg, t->lm.n, (const char *const *)t->lm.names, err, errlen)) != BB_OK)
@@ -358,7 +381,9 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     if (o->batch_size < 1 || o->grad_accum < 1)
         return bb_err(err, errlen, BB_EINVAL, "--batch-size and gradient accumulation must be >= 1");
     if (o->max_steps <= 0 && o->epochs < 1) return bb_err(err, errlen, BB_EINVAL, "--epochs must be >= 1 (or give --max-steps)");
-    if (!(o->adam.lr > 0)) return bb_err(err, errlen, BB_EINVAL, "--lr must be > 0");
+    if (!(o->adam.lr > 0) || !isfinite(o->adam.lr)) return bb_err(err, errlen, BB_EINVAL, "--lr must be a finite number > 0");
+    if (o->eval_split < 0 || o->eval_split >= 1)
+        return bb_err(err, errlen, BB_EINVAL, "--eval-split %g: must be in [0, 1)", o->eval_split);
     if (o->mlm_probability <= 0 || o->mlm_probability >= 1)
         return bb_err(err, errlen, BB_EINVAL, "--mlm-probability %g: must be in (0, 1)", o->mlm_probability);
     if (o->regression && o->task != TRAIN_TASK_SEQCLS)
@@ -402,10 +427,27 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     t->st.eval_loss = t->st.eval_metric = NAN;
     data_set *train = NULL, *eval = NULL;
     if ((rc = load_model(t, err, errlen)) != BB_OK) goto fail;
-    if ((rc = tok_load_dir(&t->tk, t->tok_dir, TOK_CASE_AUTO, err, errlen)) != BB_OK) goto fail;
-    if (tok_vocab_size(t->tk) > t->m->cfg.vocab_size) {
-        rc = bb_err(err, errlen, BB_EINVAL, "%s: the tokenizer has %d tokens, the model's vocabulary only %d", t->tok_dir,
-                    tok_vocab_size(t->tk), t->m->cfg.vocab_size);
+    if ((rc = tok_load_any(&t->tk, t->tok_dir, TOK_CASE_AUTO, err, errlen)) != BB_OK) goto fail;
+    {
+        /* a tokenizer from elsewhere must be the model's own (the same token at every id) */
+        const char *mdir = t->resume_dir[0] ? t->resume_dir : t->model_dir;
+        tok_tokenizer *own = NULL;
+        char ignored[256], why[256];
+        if (mdir[0] && strcmp(mdir, t->tok_dir) != 0 && tok_load_dir(&own, mdir, TOK_CASE_AUTO, ignored, sizeof ignored) != BB_OK)
+            own = NULL;
+        int bad = infer_check_tokenizer(t->m, t->tk, own, why, sizeof why) != BB_OK;
+        tok_free(own);
+        if (bad) {
+            rc = bb_err(err, errlen, BB_EINVAL, "%s: tokenizer does not match the model%s%s: %s", t->tok_dir,
+                        mdir[0] ? " " : "", mdir, why);
+            goto fail;
+        }
+    }
+    /* saved with the checkpoints: HF's tokenizer_config.json carries the model's length */
+    tok_set_model_max_length(t->tk, t->m->cfg.max_position - t->m->cfg.position_offset);
+    if (o->freeze_layers > t->m->cfg.num_layers) {
+        rc = bb_err(err, errlen, BB_EINVAL, "--freeze-layers %d: the model has only %d layers", o->freeze_layers,
+                    t->m->cfg.num_layers);
         goto fail;
     }
     if (t->o.block_size + t->m->cfg.position_offset > t->m->cfg.max_position) {
@@ -733,11 +775,39 @@ int trainer_evaluate(trainer *t, train_event *ev, char *err, size_t errlen) {
             train_cls_metrics_finish(&cm);
             ev->eval_accuracy = (float)cm.accuracy;
             ev->eval_f1 = (float)cm.macro_f1;
+            if (!t->confusion) t->confusion = malloc(sizeof(long) * (size_t)K * (size_t)K);
+            if (t->confusion) memcpy(t->confusion, cm.confusion, sizeof(long) * (size_t)K * (size_t)K);
         }
     }
     train_cls_metrics_free(&cm);
     free(pred), free(gold);
     return rc;
+}
+
+/* The eval line of a classification run with the label names and the confusion matrix added:
+ * "eval_labels":["ham","spam"],"eval_confusion":[[gold ham: predicted ham, spam], ...]. Malloc'd. */
+static char *confusion_line(const trainer *t, const char *line) {
+    cJSON *o = cJSON_Parse(line), *names = cJSON_CreateArray(), *rows = cJSON_CreateArray();
+    int K = t->m->cfg.num_labels, ok = o && names && rows;
+    for (int i = 0; ok && i < K; i++) {
+        const char *nm = t->has_labels && i < t->lm.n ? t->lm.names[i] : NULL;
+        char id[16];
+        snprintf(id, sizeof id, "%d", i);
+        ok &= cJSON_AddItemToArray(names, cJSON_CreateString(nm ? nm : id));
+        cJSON *row = cJSON_CreateArray();
+        ok &= row && cJSON_AddItemToArray(rows, row);
+        for (int j = 0; ok && j < K; j++)
+            ok &= cJSON_AddItemToArray(row, cJSON_CreateNumber((double)t->confusion[(size_t)i * K + j]));
+    }
+    ok = ok && cJSON_AddItemToObject(o, "eval_labels", names);
+    if (ok) names = NULL;
+    ok = ok && cJSON_AddItemToObject(o, "eval_confusion", rows);
+    if (ok) rows = NULL;
+    char *text = ok ? cJSON_PrintUnformatted(o) : NULL, *out = text ? malloc(strlen(text) + 2) : NULL;
+    if (out) sprintf(out, "%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(o), cJSON_Delete(names), cJSON_Delete(rows);
+    return out;
 }
 
 static int do_eval(trainer *t, char *err, size_t errlen) {
@@ -756,7 +826,20 @@ static int do_eval(trainer *t, char *err, size_t errlen) {
     else
         snprintf(line, sizeof line, "{\"step\":%ld,\"eval_loss\":%.6g,\"eval_accuracy\":%.6g,\"eval_f1\":%.6g}\n",
                  ev.step, ev.eval_loss, ev.eval_accuracy, ev.eval_f1);
-    if ((rc = write_metrics(t, line, err, errlen)) != BB_OK) return rc;
+    /* NULL (out of memory, a NaN loss the JSON cannot hold): the line without the matrix */
+    char *cls_line = t->o.task != TRAIN_TASK_MLM && !t->o.regression && t->confusion ? confusion_line(t, line) : NULL;
+    rc = write_metrics(t, cls_line ? cls_line : line, err, errlen);
+    free(cls_line);
+    if (rc != BB_OK) return rc;
+    const char *tags[4] = {"eval/loss", "eval/perplexity"};
+    float vals[4] = {ev.eval_loss, ev.eval_perplexity};
+    if (t->o.task != TRAIN_TASK_MLM && t->o.regression)
+        tags[1] = "eval/mse", tags[2] = "eval/pearson", tags[3] = "eval/spearman", vals[1] = ev.eval_mse,
+        vals[2] = ev.eval_pearson, vals[3] = ev.eval_spearman;
+    else if (t->o.task != TRAIN_TASK_MLM)
+        tags[1] = "eval/accuracy", tags[2] = "eval/f1", vals[1] = ev.eval_accuracy, vals[2] = ev.eval_f1;
+    int ntags = t->o.task == TRAIN_TASK_MLM ? 2 : t->o.regression ? 4 : 3;
+    if ((rc = tfev_writer_scalars(t->events, ev.step, wall_s(), tags, vals, ntags, err, errlen)) != BB_OK) return rc;
     publish(t, &ev);
     if (ev.eval_loss < t->best_eval) { /* keep the best checkpoint by eval loss */
         t->best_eval = ev.eval_loss;
@@ -778,6 +861,17 @@ static int do_save(trainer *t, char *err, size_t errlen) {
     return BB_OK;
 }
 
+/* Why the loss stopped being a number: a damaged optimizer state (AdamW moments that are not finite,
+ * e.g. an edited optimizer.safetensors) turns the weights into NaN on the next step whatever the
+ * learning rate; only when the moments are sound is a too-high learning rate the likely cause. */
+static const char *loss_cause(const trainer *t) {
+    for (size_t i = 0; i < t->opt.n; i++)
+        if (!isfinite(t->opt.m[i]) || !isfinite(t->opt.v[i]) || t->opt.v[i] < 0)
+            return t->resume_dir[0] ? "the optimizer state resumed from the checkpoint holds values that are not finite"
+                                    : "the optimizer state holds values that are not finite";
+    return "learning rate too high?";
+}
+
 /* One optimizer step: grad_accum micro-batches, clipping, AdamW. */
 static int train_step(trainer *t, float *loss_out, float *lr_out, float *norm_out, long *tokens, char *err,
                       size_t errlen) {
@@ -796,8 +890,8 @@ static int train_step(trainer *t, float *loss_out, float *lr_out, float *norm_ou
     }
     *loss_out = (float)(loss_sum / accum);
     if (!isfinite(*loss_out))
-        return bb_err(err, errlen, BB_EINVAL, "the loss became %g at step %ld (learning rate too high?)", *loss_out,
-                      t->step + 1);
+        return bb_err(err, errlen, BB_EINVAL, "the loss became %g at step %ld (%s)", *loss_out, t->step + 1,
+                      loss_cause(t));
     *norm_out = adamw_clip_grad_norm(&t->opt, t->grads, t->o.max_grad_norm);
     *lr_out = train_lr_at(t->o.sched, t->o.adam.lr, t->step, t->warmup, t->total_steps);
     pthread_mutex_lock(&t->mu); /* trainer_copy_model reads the weights under mu */
@@ -839,7 +933,19 @@ static int run_loop(trainer *t, char *err, size_t errlen) {
     snprintf(path, sizeof path, "%s/metrics.jsonl", t->out_dir);
     t->metrics = fopen(path, "a");
     if (!t->metrics) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
-    int rc = BB_OK;
+    int rc = tfev_writer_open(&t->events, t->out_dir, err, errlen);
+    if (rc != BB_OK) return rc;
+    if (t->new_weights[0] && !t->resume_dir[0]) { /* which weights started from HF's init, not the checkpoint */
+        char line[400];
+        size_t k = (size_t)snprintf(line, sizeof line, "{\"newly_initialized\":[\"");
+        for (const char *p = t->new_weights; *p && k < sizeof line - 8; p++) {
+            if (*p == ' ') continue;
+            if (*p == ',') k += (size_t)snprintf(line + k, sizeof line - k, "\",\"");
+            else line[k++] = *p;
+        }
+        snprintf(line + k, sizeof line - k, "\"]}\n");
+        if ((rc = write_metrics(t, line, err, errlen)) != BB_OK) return rc;
+    }
     if (t->o.skip_invalid_utf8) { /* the file then says what the run did not see */
         const train_skipped *k = &t->skipped;
         char line[256];
@@ -876,6 +982,10 @@ static int run_loop(trainer *t, char *err, size_t errlen) {
                      "\"elapsed_s\":%.3f}\n", ev.step, ev.epoch, ev.loss, ev.lr, ev.grad_norm, ev.tokens_per_s,
                      ev.elapsed_s);
             if ((rc = write_metrics(t, line, err, errlen)) != BB_OK) break;
+            const char *tags[5] = {"train/loss", "train/learning_rate", "train/grad_norm", "train/epoch",
+                                   "train/tokens_per_s"};
+            float vals[5] = {ev.loss, ev.lr, ev.grad_norm, (float)ev.epoch, (float)ev.tokens_per_s};
+            if ((rc = tfev_writer_scalars(t->events, ev.step, wall_s(), tags, vals, 5, err, errlen)) != BB_OK) break;
             publish(t, &ev);
             last_t = now, tokens = 0, logged = 0, loss_acc = 0;
         }

@@ -22,7 +22,9 @@
  * Files in out_dir: metrics.jsonl (one JSON object per logged step and per evaluation, flushed as
  * written; with skip_invalid_utf8 each run or resume first writes the lines it dropped:
  * {"skipped_invalid_utf8_train":N,"first_skipped_line_train":L} plus the same "_eval" keys with an
- * eval file), checkpoint-STEP/ (Hugging Face layout: config.json, model.safetensors, tokenizer files;
+ * eval file), events.out.tfevents.* (the same steps and evaluations for TensorBoard, one file per start,
+ * tags as HF's TensorBoardCallback writes them: train/loss, train/learning_rate, train/grad_norm,
+ * train/epoch, eval/loss, eval/accuracy, ...), checkpoint-STEP/ (Hugging Face layout: config.json, model.safetensors, tokenizer files;
  * plus optimizer.safetensors and trainer_state.json for --resume), best/ (lowest eval loss) and the
  * final model at the top level. Resuming from a checkpoint continues bit-exactly: parameters, AdamW
  * moments and step, the RNG states (masking, dropout) and the position in the epoch are restored.
@@ -43,7 +45,8 @@ typedef struct {
     train_task task;
     const char *model_dir;      /* start from this checkpoint, or */
     const char *config_path;    /* from scratch (HF init) with this config.json */
-    const char *tokenizer_dir;  /* default: model_dir, or the config's directory */
+    const char *tokenizer_dir;  /* a directory, tokenizer.json or vocab.txt (default: model_dir, or the
+                                   config's directory); it must match the model (infer_check_tokenizer) */
     const char *data_path;
     const char *eval_path;      /* NULL: hold out eval_split of the data (0: no evaluation) */
     data_format format;
@@ -127,7 +130,14 @@ int trainer_poll(trainer *t, train_event *out, int max);
  * *step (may be NULL) is the number of optimizer steps those weights have seen. Safe from any thread
  * while the trainer exists, also after the worker finished. */
 int trainer_copy_model(trainer *t, bert_model **out, long *step, char *err, size_t errlen);
-/* The directory the run's tokenizer was loaded from (tok_load_dir loads the same one); borrowed. */
+/* The weights the checkpoint lacked and the task's head needed, created with HF's init (normal(0,
+ * initializer_range) from the seed, zero biases), by their HF names, sorted and ", "-joined, as
+ * transformers' "Some weights ... were newly initialized" warning lists them: "classifier.bias,
+ * classifier.weight", with "bert.pooler.dense.bias, bert.pooler.dense.weight" first when a
+ * BertForMaskedLM checkpoint is fine-tuned for seqcls. "" when none. A fresh run's metrics.jsonl
+ * starts with {"newly_initialized":[...]}. Borrowed. */
+const char *trainer_newly_initialized(const trainer *t);
+/* The path the run's tokenizer was loaded from (tok_load_any loads the same one); borrowed. */
 const char *trainer_tokenizer_dir(const trainer *t);
 /* Dataset lines dropped by skip_invalid_utf8 (data.h's DATA_SKIP_BAD_UTF8): from the data file (an
  * eval split of it included) and from the eval file, each with the line of the first (0: none). */

@@ -51,6 +51,14 @@ int main(void) {
     expect_error("{\"layer_norm_eps\":-1}", "layer_norm_eps");
     expect_error("[1]", "not a JSON object");
     expect_error("{", "not valid JSON");
+    /* as json.loads: text after the object is an error; the last of repeated keys wins (nested too) */
+    expect_error("{\"hidden_size\":32} {\"x\":1}", "text after the JSON value");
+    expect_error("{\"position_embedding_type\":\"relative_key\"}", "relative_key is not supported");
+    const char *dup = "{\"hidden_size\":30,\"num_attention_heads\":2,\"hidden_size\":32,"
+                      "\"id2label\":{\"0\":\"a\",\"1\":\"b\",\"0\":\"c\"}}  \n";
+    CHECK_OK(bert_config_parse(&c, dup, strlen(dup), "dup", err, sizeof err), err);
+    CHECK(c.hidden_size == 32 && c.num_labels == 2 && strcmp(c.id2label[0], "c") == 0, "last duplicate key wins");
+    bert_config_free(&c);
     CHECK(bert_config_load(&c, "/nonexistent/config.json", err, sizeof err) == BB_EIO, "missing file");
 
     const char *models[] = {"bert_tiny_a", "bert_tiny_b"};

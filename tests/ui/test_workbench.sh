@@ -179,7 +179,7 @@ T send-keys -t w C-u
 
 # export a pane to SVG and text
 type_line "export tokens $tmp/tokens.svg"
-check "export message" "exported tokens to"
+check "export message" "exported tokens \([0-9]+ x [0-9]+\) to"
 type_line "export attention $tmp/attn.txt"
 checks=$((checks + 2))
 grep -q "<svg" "$tmp/tokens.svg" 2>/dev/null || { fails=$((fails + 1)); echo "FAIL: no SVG written"; }

@@ -115,7 +115,7 @@ static void test_plot(void) {
            "         2          4           6          8\n",
            __LINE__);
     CHECK(viz_cell_at(&c, 20, 4)->cp == 'o' && viz_cell_at(&c, 20, 4)->fg == 214, "eval point in its colour");
-    CHECK(viz_cell_at(&c, 23, 1)->cp == ':' && viz_cell_at(&c, 23, 1)->fg == 240, "epoch mark dim");
+    CHECK(viz_cell_at(&c, 23, 1)->cp == ':' && viz_cell_at(&c, 23, 1)->fg == VIZ_COLOUR(VIZ_C_MARK), "epoch mark dim");
     /* log scale and time axis, blocks */
     viz_canvas_free(&c);
     CHECK_OK(viz_canvas_init(&c, 40, 8, err, sizeof err), err);

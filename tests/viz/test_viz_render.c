@@ -38,7 +38,7 @@ static void test_tokens(void) {
     /* styles: special purple, word 0 pieces two shades of one hue, [UNK] red */
     viz_style s0 = viz_token_style(&t, 0), s1 = viz_token_style(&t, 1), s2 = viz_token_style(&t, 2),
               s3 = viz_token_style(&t, 3);
-    CHECK(s0.bg == 90, "[CLS] purple");
+    CHECK(s0.bg == VIZ_COLOUR(VIZ_C_CHIP_SPECIAL) && viz_colour_256(s0.bg) == 90, "[CLS] purple");
     CHECK(s1.bg != s2.bg && s1.bg != s3.bg, "piece and word shades differ: %d %d %d", s1.bg, s2.bg, s3.bg);
     CHECK(viz_cell_at(&c, 11, 0)->attr & VIZ_DIM, "'##' drawn dim");
     /* scrolling skips lines */
@@ -78,8 +78,8 @@ static void test_tokens(void) {
            "   1  b       1038                 1    1\n"
            "\n",
            __LINE__);
-    CHECK(viz_token_style(&u, 0).bg == 160, "[UNK] red");
-    CHECK(viz_token_style(&u, 1).bg >= 94, "segment B hue");
+    CHECK(viz_colour_256(viz_token_style(&u, 0).bg) == 160, "[UNK] red");
+    CHECK(viz_token_style(&u, 1).bg >= VIZ_COLOUR(VIZ_C_CHIP_B00) && viz_token_style(&u, 1).bg <= VIZ_COLOUR(VIZ_C_CHIP_B11), "segment B hue");
 
     /* whitespace made visible */
     char vis[32];
@@ -187,6 +187,13 @@ static void test_bytelevel(void) {
     viz_token_chips(&c, (viz_rect){0, 0, 40, 1}, &t, 0, 0);
     /* word-initial spaces are the gaps; the space piece before the emoji stays a (blank) chip */
     expect(&c, "<s> A na\xc3\xafve  \xf0\x9f\x98\x80 e\xcc\x81 </s>\n", __LINE__);
+    /* n | a | ï (two tokens, one chip) | ve: every chip boundary inside the word changes the colour and
+     * the monochrome attribute */
+    for (int x = 6; x < 9; x++) {
+        int b0 = viz_cell_at(&c, x, 0)->bg, b1 = viz_cell_at(&c, x + 1, 0)->bg;
+        CHECK(b0 != b1 && viz_colour_mono(b0) != viz_colour_mono(b1) && viz_colour_8(b0) != viz_colour_8(b1),
+              "piece boundary at column %d visible in 256, 8 and no colours", x + 1);
+    }
     viz_canvas_clear(&c);
     viz_token_chips(&c, (viz_rect){0, 0, 40, 1}, &t, VIZ_TOK_WHITESPACE, 0);
     expect(&c, "<s> A \xe2\x8b\x85na\xc3\xafve \xe2\x8b\x85\xf0\x9f\x98\x80 \xe2\x8b\x85" "e\xcc\x81 </s>\n", __LINE__);
@@ -197,6 +204,42 @@ static void test_bytelevel(void) {
     buf = viz_bytelevel_display(raw, NULL, 2, disp);
     CHECK(buf && strcmp(disp[0], "[MASK]") == 0 && strcmp(disp[1], "\xe4\xb8\x80") == 0, "non-byte tokens kept");
     free(buf);
+}
+
+/* Tokens past the max length (8 of 13, cut on the right before the final [SEP]): greyed chips between
+ * scissors, "cut" in the table; a wide heatmap shows its scale. */
+static void test_cut_and_legend(void) {
+    char err[256];
+    viz_canvas c;
+    CHECK_OK(viz_canvas_init(&c, 80, 16, err, sizeof err), err);
+    static const unsigned char cut[13] = {0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0};
+    viz_tokens t = {.n = 13, .tokens = toks, .ids = ids, .starts = starts, .ends = ends, .word_ids = words,
+                    .special = special, .unk_id = 100, .cont_prefix = "##", .cut = cut};
+    viz_token_chips(&c, (viz_rect){0, 0, 80, 1}, &t, 0, 0);
+    char *txt = viz_canvas_text_dup(&c);
+    CHECK(txt && strncmp(txt, "[CLS] token##ization is the process of \xe2\x9c\x82 splitting sequence to token##s "
+                              "\xe2\x9c\x82 [SEP]\n", strlen("[CLS] token##ization is the process of \xe2\x9c\x82 splitting "
+                              "sequence to token##s \xe2\x9c\x82 [SEP]\n")) == 0, "scissors around the cut:\n%s", txt ? txt : "");
+    free(txt);
+    CHECK(viz_token_style(&t, 7).bg == VIZ_COLOUR(VIZ_C_CHIP_CUT) && viz_token_style(&t, 6).bg != VIZ_COLOUR(VIZ_C_CHIP_CUT),
+          "cut tokens greyed");
+    viz_canvas_clear(&c);
+    viz_token_table(&c, (viz_rect){0, 0, 80, 14}, &t, 0, 0, -1);
+    txt = viz_canvas_text_dup(&c);
+    CHECK(txt && strstr(txt, "   7  splitting  14541  [31,40)        5    0  cut\n") &&
+              strstr(txt, "   6  of          1997  [28,30)        4    0\n"), "table flags cut rows:\n%s", txt ? txt : "");
+    free(txt);
+    viz_canvas_clear(&c);
+    static const float v[4] = {0.5f, 0.5f, 0.2f, 0.8f};
+    const char *lab[] = {"a", "b"};
+    viz_heatmap h = {.rows = 2, .cols = 2, .v = v, .row_labels = lab, .col_labels = lab, .cur_r = 0, .cur_c = 0, .cellw = 2};
+    viz_heatmap_draw(&c, (viz_rect){0, 0, 80, 5}, &h);
+    txt = viz_canvas_text_dup(&c);
+    CHECK(txt && strstr(txt, "q0 a \xe2\x86\x92 k0 a = 0.5000") &&
+              strstr(txt, "scale 0 \xe2\x96\x91\xe2\x96\x92\xe2\x96\x93\xe2\x96\x88\xe2\x96\x88 0.8\n"),
+          "legend with the scale's top:\n%s", txt ? txt : "");
+    free(txt);
+    viz_canvas_free(&c);
 }
 
 /* 40x40 matrix, 1 on the diagonal: the overview averages 4x4 blocks so it fits 10 rows. */
@@ -226,6 +269,7 @@ static void test_heatmap_fit(void) {
 
 int main(void) {
     test_bytelevel();
+    test_cut_and_legend();
     test_heatmap_fit();
     test_tokens();
     test_heatmap();
