@@ -11,6 +11,7 @@
 #include "bb_lines.h"
 #include "cli.h"
 #include "cli_model.h"
+#include "cli_tok.h"
 #include "data.h"
 #include "infer.h"
 #include "tok.h"
@@ -20,6 +21,7 @@ static const char *usage =
     "                          [--truncation-side right|left] [--pair TEXT] [--skip-invalid-utf8]\n"
     "                          [--no-special-tokens] (TEXT... | --jsonl | --stats FILE\n"
     "                          [--vs-model DIR | --vs-vocab FILE | --vs-tokenizer FILE])\n"
+    "Without --model, --vocab or --tokenizer: the bundled model's tokenizer.\n"
     "Truncates only with --max-length or when the tokenizer.json has a truncation section (as HF\n"
     "tokenizers); a text longer than the model takes (the fewer of model_max_length and the model's\n"
     "positions) gets \"exceeds_model_max_length\": {\"length\", \"model_max_length\"} instead of a cut.\n";
@@ -74,7 +76,7 @@ static void print_encoding(const tok_encoding *e, int limit) {
     cJSON_Delete(o);
 }
 
-static cJSON *stats_json(const tok_stats *s) {
+cJSON *cli_stats_json(const tok_stats *s) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "texts", (double)s->n_texts);
     cJSON_AddNumberToObject(o, "tokens", (double)s->n_tokens);
@@ -99,14 +101,13 @@ static cJSON *stats_json(const tok_stats *s) {
     cJSON_AddNumberToObject(o, "words", (double)s->n_words);
     cJSON_AddNumberToObject(o, "unk", (double)s->n_unk);
     cJSON_AddNumberToObject(o, "unk_rate", s->unk_rate);
+    cJSON_AddNumberToObject(o, "byte_fallback", (double)s->n_bytes);
+    cJSON_AddNumberToObject(o, "byte_fallback_rate", s->byte_rate);
     cJSON_AddNumberToObject(o, "fertility", s->fertility);
     return o;
 }
 
-/* Reads the lines of path (a JSONL line's "text" field when it is an object with one) as a stream
- * with a line-length limit. A line that is not UTF-8 stops the reading with PATH:LINE, as training
- * data does, or is skipped (skip_bad, counted in *skipped). NULL with the problem in err. */
-static char **read_texts(const char *path, long *n, int skip_bad, long *skipped, char *err, size_t errlen) {
+char **cli_read_texts(const char *path, long *n, int skip_bad, long *skipped, char *err, size_t errlen) {
     bb_lines *r;
     if (bb_lines_open(&r, path, BB_MAX_LINE, err, errlen) != BB_OK) return NULL;
     char **v = calloc(1, sizeof *v);
@@ -210,7 +211,7 @@ int cli_tokenize(int argc, char **argv) {
             return cli_fail("tokenize", "%s", err);
         }
         long n = 0, skipped = 0;
-        char **texts = read_texts(stats, &n, skip_bad, &skipped, err, sizeof err);
+        char **texts = cli_read_texts(stats, &n, skip_bad, &skipped, err, sizeof err);
         if (!texts) {
             tok_free(tk), tok_free(vs);
             return cli_fail("tokenize", "%s", err);
@@ -222,11 +223,11 @@ int cli_tokenize(int argc, char **argv) {
         int rc = tok_stats_compute(tk, (const char *const *)texts, n, max_length, &sa, err, sizeof err);
         if (rc == BB_OK && vs) rc = tok_stats_compute(vs, (const char *const *)texts, n, max_length, &sb, err, sizeof err);
         if (rc == BB_OK) {
-            cJSON *o = stats_json(&sa);
+            cJSON *o = cli_stats_json(&sa);
             if (vs) {
                 cJSON *both = cJSON_CreateObject();
                 cJSON_AddItemToObject(both, "a", o);
-                cJSON_AddItemToObject(both, "b", stats_json(&sb));
+                cJSON_AddItemToObject(both, "b", cli_stats_json(&sb));
                 o = both;
             }
             char *s = cJSON_PrintUnformatted(o);
@@ -276,7 +277,9 @@ int cli_tokenize(int argc, char **argv) {
     }
     for (int i = first_text; first_text && i < argc && status == 0; i++) {
         if (argv[i][0] == '-' && argv[i][1] == '-') {
-            if (strcmp(argv[i], "--cased") && strcmp(argv[i], "--jsonl") && strcmp(argv[i], "--skip-invalid-utf8")) i++;
+            if (strcmp(argv[i], "--cased") && strcmp(argv[i], "--jsonl") && strcmp(argv[i], "--skip-invalid-utf8") &&
+                strcmp(argv[i], "--no-special-tokens"))
+                i++;
             continue;
         }
         if (tok_encode(tk, argv[i], -1, pair, -1, &opt, e, err, sizeof err) != BB_OK) {

@@ -74,13 +74,13 @@ int tok_load_spm_mem(tok_tokenizer **out, const uint8_t *data, size_t len, const
                      size_t errlen);
 /* 1 when data starts like a SentencePiece ModelProto (recognised by content, not by name). */
 int tok_is_spm(const uint8_t *data, size_t len);
+/* A file recognised by its content (a SentencePiece model, a tokenizer.json, else a vocab.txt) or a
+ * model directory (tok_load_dir). case_mode as for tok_load_dir. */
+int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen);
 /* A model directory: tokenizer.json if present, else vocab.txt, else a SentencePiece .model
  * (tokenizer.model, spiece.model, sentencepiece.bpe.model or any *.model). case_mode TOK_CASE_AUTO takes
  * tokenizer_config.json's do_lower_case (default true for vocab.txt); CASED/LOWER override it. */
 int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err, size_t errlen);
-/* Whatever path is: a directory (tok_load_dir), or a file recognised by its content: a SentencePiece
- * model, a tokenizer.json (it starts with '{'), else a vocab.txt. */
-int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen);
 void tok_free(tok_tokenizer *tk);
 
 /* Turn lowercasing (and accent stripping with it) on or off on a BertNormalizer ("--cased"). */
@@ -273,6 +273,7 @@ typedef struct {
     long n_tokens;          /* with the specials of single-text encoding */
     long n_words;           /* pre-tokenizer words */
     long n_unk;             /* [UNK] tokens */
+    long n_bytes;           /* byte-fallback pieces (<0x00>..<0xFF>: characters outside the vocabulary) */
     double mean, std;       /* tokens per text (with specials) */
     int min, q1, median, q3, max;
     int max_length;         /* the truncation length the next counts use */
@@ -281,6 +282,7 @@ typedef struct {
     long cut_words_right;   /* words losing at least one token under right truncation */
     long cut_words_left;    /* ... under left truncation */
     double unk_rate;        /* n_unk / content tokens */
+    double byte_rate;       /* n_bytes / content tokens */
     double fertility;       /* content tokens per word */
     int bin_width;          /* histogram of tokens per text: hist[i] counts [i*w, (i+1)*w) */
     long hist[TOK_STATS_BINS];
@@ -288,5 +290,7 @@ typedef struct {
 
 int tok_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n, int max_length,
                       tok_stats *out, char *err, size_t errlen);
+/* 1 when token is a byte-fallback piece "<0xXX>" (HF and SentencePiece look bytes up by that name). */
+int tok_is_byte_piece(const char *token);
 
 #endif

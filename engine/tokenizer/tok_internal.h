@@ -83,12 +83,12 @@ struct tok_tokenizer {
     uint8_t *is_special;  /* (n_vocab) */
     tok_special_ids sp;
     int model_max_length;
-    struct tok_spm *spm;  /* SentencePiece normalizer and model (tok_spm.h); NULL for the other kinds */
     /* tokenizer.json's truncation section; trunc_max 0: none ("truncation": null) */
     int trunc_max;
     tok_trunc trunc;
     tok_side trunc_side;
     int clean_up_spaces;  /* tokenizer_config.json clean_up_tokenization_spaces (default: WordPiece) */
+    struct tok_spm *spm;  /* SentencePiece normalizer and model (tok_spm.h); NULL for the other kinds */
 };
 
 struct tok_merge {
@@ -132,8 +132,8 @@ struct tok_scratch {
     uint32_t *hs;     /* WordPiece prefix hashes of one word */
     long hs_cap;
     tok_seq a, b;
-    struct tok_spm_scratch *spm; /* SentencePiece lattice and symbols */
     int32_t bad_word_s, bad_word_e; /* original bytes of the word that had no token and no [UNK] */
+    struct tok_spm_scratch *spm; /* SentencePiece lattice and symbols */
 };
 
 /* Grows the normalized-byte buffers of s to hold need bytes; BB_OK or BB_ENOMEM. */
@@ -154,6 +154,9 @@ int32_t tok_map_get(const tok_map *m, const tok_tokenizer *tk, const char *key, 
 int tok_finish(tok_tokenizer *tk, char *err, size_t errlen);
 int tok_add_added(tok_tokenizer *tk, int32_t id, const char *content, int lstrip, int rstrip, int special);
 void tok_set_bert_template(tok_tokenizer *tk, int32_t cls, int32_t sep);
+
+/* Writes n bytes to path through path.tmp and a rename, so a failed write leaves no half file. */
+int tok_write_text(const char *path, const char *text, size_t n, char *err, size_t errlen);
 
 /* UTF-8: decodes one code point at s[0..n) into *cp, returns its length; invalid bytes -> U+FFFD, 1. */
 int tok_utf8_decode(const unsigned char *s, long n, int32_t *cp);
