@@ -182,7 +182,7 @@ static int stats_run(ui_job *j, char *err, size_t errlen) {
     long n;
     if (st == BB_OK) st = ui_corpus_read(s->path, &texts, &n, err, errlen);
     if (st == BB_OK) {
-        int max = s->max_length > 0 ? s->max_length : tok_model_max_length(j->tk);
+        int max = s->max_length > 0 ? s->max_length : infer_max_length(j->model ? &j->model->cfg : NULL, j->tk);
         const tok_tokenizer *tks[STATS_SIDES] = {j->tk, other[0], other[1]};
         s->n_sides = 1 + s->n_vocab;
         describe(s->names[0], sizeof s->names[0], "current", j->tk);
