@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "ui_app.h"
 #include "ui_attn.h"
 #include "viz_lens.h"
@@ -624,6 +626,61 @@ static int attn_key(ui_app *app, ui_pane *p, int key) {
     return UI_HANDLED;
 }
 
+static cJSON *attn_save(const ui_pane *p) {
+    const attn_state *s = p->state;
+    if (!s->has_text) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "text", s->text)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    if (s->has_pair) cJSON_AddStringToObject(o, "pair", s->pair);
+    cJSON_AddNumberToObject(o, "layer", s->layer);
+    cJSON_AddNumberToObject(o, "head", s->head);
+    cJSON_AddStringToObject(o, "mode", mode_names[s->mode]);
+    cJSON_AddStringToObject(o, "view", view_names[s->view]);
+    cJSON_AddStringToObject(o, "filter", filter_names[s->filter]);
+    cJSON_AddBoolToObject(o, "hide_special", s->hide_special);
+    cJSON_AddNumberToObject(o, "query", s->hm.cur_r);
+    cJSON_AddNumberToObject(o, "key", s->hm.cur_c);
+    cJSON_AddBoolToObject(o, "lens_grid", s->lens_grid);
+    return o;
+}
+
+/* The index of name in names (n), or dflt. */
+static int name_index(const cJSON *v, const char *const *names, int n, int dflt) {
+    for (int i = 0; cJSON_IsString(v) && i < n; i++)
+        if (strcmp(v->valuestring, names[i]) == 0) return i;
+    return dflt;
+}
+
+/* A whole number of o in [0, hi], else dflt (checked before the conversion). */
+static int small_num(const cJSON *o, const char *k, int hi, int dflt) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= hi ? (int)v->valuedouble : dflt;
+}
+
+static void attn_restore(ui_app *app, ui_pane *p, const cJSON *o) {
+    attn_state *s = p->state;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "text"), *b = cJSON_GetObjectItemCaseSensitive(o, "pair");
+    if (!cJSON_IsString(t)) return;
+    snprintf(s->text, sizeof s->text, "%s", t->valuestring);
+    snprintf(s->pair, sizeof s->pair, "%s", cJSON_IsString(b) ? b->valuestring : "");
+    s->has_pair = cJSON_IsString(b);
+    s->has_text = 1;
+    /* layer, head and the cursor are checked against the model when the attention arrives */
+    s->layer = small_num(o, "layer", 4096, 0);
+    s->head = small_num(o, "head", 4096, 0);
+    s->hm.cur_r = small_num(o, "query", 1 << 20, 0);
+    s->hm.cur_c = small_num(o, "key", 1 << 20, 0);
+    s->mode = name_index(cJSON_GetObjectItemCaseSensitive(o, "mode"), mode_names, MODE_COUNT, MODE_HEAD);
+    s->view = name_index(cJSON_GetObjectItemCaseSensitive(o, "view"), view_names, VIEW_COUNT, VIEW_HEAT);
+    s->filter = name_index(cJSON_GetObjectItemCaseSensitive(o, "filter"), filter_names, 5, 0);
+    s->hide_special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "hide_special"));
+    s->lens_grid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "lens_grid"));
+    attn_reload(app, p);
+}
+
 static void attn_free(ui_pane *p) {
     attn_state *s = p->state;
     if (!s) return;
@@ -663,5 +720,7 @@ ui_pane ui_pane_attention(void) {
                      .key = attn_key,
                      .text = attn_text,
                      .reload = attn_reload,
+                     .save = attn_save,
+                     .restore = attn_restore,
                      .free = attn_free};
 }
