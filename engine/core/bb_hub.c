@@ -116,11 +116,16 @@ int bb_hub_resolve(const char *arg, char *out, size_t outlen, char *err, size_t 
     int rc = bb_hub_cache_dir(cache, sizeof cache, err, errlen);
     if (rc != BB_OK) return rc;
     repo_dir(repo, sizeof repo, cache, arg, (size_t)n);
-    if (!is_dir(repo))
+    if (!is_dir(repo) && memchr(arg, '/', (size_t)n))
         return bb_err(err, errlen, BB_EIO,
                       "%.*s is not in the Hugging Face cache (looked in %s); download it with "
                       "`huggingface-cli download %.*s` or give --model DIR",
                       n, arg, repo, n, arg);
+    if (!is_dir(repo)) /* a bare name may as well have been meant as a file */
+        return bb_err(err, errlen, BB_EIO,
+                      "%s: no such file or directory, and %.*s is not in the Hugging Face cache (looked in %s); "
+                      "download it with `huggingface-cli download %.*s` or give --model DIR",
+                      arg, n, arg, repo, n, arg);
     read_ref(repo, rev, commit, sizeof commit);
     snprintf(snap, sizeof snap, "%s/snapshots/%s", repo, rev);
     if (!commit[0] && is_hash(rev) && is_dir(snap)) snprintf(commit, sizeof commit, "%s", rev);

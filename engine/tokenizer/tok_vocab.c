@@ -9,8 +9,8 @@
 #include <cjson/cJSON.h>
 
 #include "bb_file.h"
-#include "bb_json.h"
 #include "bb_hub.h"
+#include "bb_json.h"
 #include "tok_internal.h"
 #include "tok_spm.h"
 
@@ -313,12 +313,12 @@ static int file_exists(const char *path, char *err, size_t errlen) {
 }
 
 /* The SentencePiece model of a directory: the names HF checkpoints use, then any *.model. */
-static int find_spm(const char *dir, char *path, size_t n) {
-    char ignored[256];
+static int find_spm(const char *dir, char *path, size_t n, char *err, size_t errlen) {
     static const char *names[] = {"tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "sentencepiece.model"};
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         snprintf(path, n, "%s/%s", dir, names[k]);
-        if (file_exists(path, ignored, sizeof ignored) == 1) return 1;
+        int ex = file_exists(path, err, errlen);
+        if (ex) return ex;
     }
     DIR *d = opendir(dir);
     if (!d) return 0;
@@ -327,15 +327,18 @@ static int find_spm(const char *dir, char *path, size_t n) {
         size_t l = strlen(e->d_name);
         if (l > 6 && strcmp(e->d_name + l - 6, ".model") == 0) {
             snprintf(path, n, "%s/%s", dir, e->d_name);
-            found = file_exists(path, ignored, sizeof ignored) == 1;
+            found = file_exists(path, err, errlen);
         }
     }
     closedir(d);
     return found;
 }
 
-int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen) {
+int tok_load_any(tok_tokenizer **out, const char *path_or_id, int case_mode, char *err, size_t errlen) {
     *out = NULL;
+    char path[4096];
+    int hub_rc = bb_hub_resolve(path_or_id, path, sizeof path, err, errlen);
+    if (hub_rc != BB_OK) return hub_rc;
     struct stat st;
     if (stat(path, &st) != 0) return bb_check_regular(path, err, errlen);
     if (S_ISDIR(st.st_mode)) return tok_load_dir(out, path, case_mode, err, errlen);
@@ -430,7 +433,8 @@ int tok_load_dir(tok_tokenizer **out, const char *dir_or_id, int case_mode, char
         snprintf(path, sizeof path, "%s/vocab.txt", dir);
         if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
         if (!ex) {
-            if (!find_spm(dir, path, sizeof path))
+            if ((ex = find_spm(dir, path, sizeof path, err, errlen)) < 0) return BB_EIO;
+            if (!ex)
                 return bb_err(err, errlen, BB_EIO, "%s: no tokenizer.json, vocab.txt or SentencePiece .model found", dir);
             rc = tok_load_spm(out, path, err, errlen);
             if (rc != BB_OK) return rc;

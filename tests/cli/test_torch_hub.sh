@@ -113,6 +113,8 @@ check tokcfg-specials 0 "$bin" tokenize --model "$tmp/spdir" "hello there <mask>
 # Missing ids and revisions: exit 1 with where it looked and how to get it.
 check hub-missing 1 hub "$bin" embed --model fixt/nope x &&
     err_has hub-missing "fixt/nope is not in the Hugging Face cache (looked in $cache/models--fixt--nope); download it with \`huggingface-cli download fixt/nope\` or give --model DIR"
+check hub-bare-missing 1 hub "$bin" embed --model nosuchmodel x &&
+    err_has hub-bare-missing "nosuchmodel: no such file or directory, and nosuchmodel is not in the Hugging Face cache (looked in $cache/models--nosuchmodel)"
 check hub-norev 1 hub "$bin" embed --model fixt/tiny-a@v9 x && err_has hub-norev "fixt/tiny-a has no revision 'v9'"
 check hub-convert 0 hub "$bin" convert --to safetensors fixt/tiny-a@v2 "$tmp/conv_b" &&
     json hub-convert "d['tensors']==62 and d['copied']==['config.json','vocab.txt']"

@@ -320,6 +320,8 @@ static void test_scroll_keys(ui_app *app) {
 }
 
 int main(void) {
+    /* fixtures first: a SKIP must not hide failures of the checks that do not need them */
+    const char *fx = check_fixtures();
     char err[512];
     ui_app app;
     CHECK_OK(ui_app_init(&app, NULL, NULL, err, sizeof err), err);
@@ -380,7 +382,6 @@ int main(void) {
     viz_canvas_free(&c);
 
     /* with a vocabulary: live text goes to the tokens pane */
-    const char *fx = check_fixtures();
     char vocab[1024];
     snprintf(vocab, sizeof vocab, "%s/vocab/bert-base-uncased-vocab.txt", fx);
     CHECK_OK(ui_app_load_vocab(&app, vocab, err, sizeof err), err);
