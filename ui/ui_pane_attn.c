@@ -693,16 +693,21 @@ static void attn_free(ui_pane *p) {
     p->state = NULL;
 }
 
-/* export: every row and column of the matrix (2-column cells: the 17 columns of labels before them),
- * every row of the bars, the summary and the neuron view. */
+/* export: every row and column of the matrix (2-column cells: the 17 columns of labels before them,
+ * the key labels under them), every row of the bars, the summary, the neuron view and the lens grid. */
 static void attn_extent(ui_app *app, ui_pane *p, int *w, int *h) {
     attn_state *s = p->state;
     if (!s->have) return;
     int T = s->at.T, hs = s->nv.HS > 0 ? s->nv.HS : 64;
     int cells = 17 + T * (s->hm.fit ? 2 : s->hm.cellw);
+    int grid_w = 5 + 8 * T; /* viz_lens: the layer names, then 8 columns a token */
     *w = cells > 37 + 2 * hs ? cells : 37 + 2 * hs;
+    if (*w < grid_w) *w = grid_w;
     if (*w < 140) *w = 140;
-    *h = (T > s->at.L * s->at.NH ? T : s->at.L * s->at.NH) + 4;
+    *h = T + VIZ_HEAT_COL_LABEL;
+    if (*h < s->at.L * s->at.NH) *h = s->at.L * s->at.NH;
+    if (*h < 2 * (s->at.L + 1) + 2) *h = 2 * (s->at.L + 1) + 2;
+    *h += 4;
     s->hm.row0 = s->hm.col0 = 0;
 }
 

@@ -74,8 +74,6 @@ static float block_mean(const viz_heatmap *h, int i0, int j0, int k) {
 /* A key label written downwards from (x, y), one character a row, at most n rows: a label cut short
  * ends in '~' ('…' in Unicode) so it does not pass for a shorter token; a character wider than the
  * cell is '?'. */
-enum { COL_LABEL_MAX = 8 };
-
 static void col_label_down(viz_canvas *c, int x, int y, int n, int cellw, const char *label, viz_style st) {
     long len = (long)strlen(label), at = 0;
     for (int row = 0; row < n && at < len; row++) {
@@ -112,7 +110,7 @@ int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h) {
             int w = viz_text_width(h->col_labels[j], -1);
             if (w > labh) labh = w;
         }
-        if (labh > COL_LABEL_MAX) labh = COL_LABEL_MAX;
+        if (labh > VIZ_HEAT_COL_LABEL) labh = VIZ_HEAT_COL_LABEL;
         if (labh > avail_r - 4) labh = avail_r - 4 > 0 ? avail_r - 4 : 0;
         avail_r -= labh;
     }
