@@ -160,7 +160,8 @@ static int cmp_run(ui_job *j, char *err, size_t errlen) {
     if (st != BB_OK) return st;
     if (!j->cx || !cxb) {
         snprintf(c->note + strlen(c->note), sizeof c->note - strlen(c->note), "%s%s", c->note[0] ? "; " : "",
-                 !j->cx ? "no model loaded: tokenizers only" : "B is a tokenizer only: `compare --model DIR TEXT` compares models too");
+                 !j->cx ? (j->model ? "the tokenizer does not match the model: tokenizers only" : "no model loaded: tokenizers only")
+                        : "B is a tokenizer only: `compare --model DIR TEXT` compares models too");
         return BB_OK;
     }
     /* fill-mask on both when the text has the current mask token */
