@@ -11,15 +11,15 @@
 #include "bb_lines.h"
 #include "cli.h"
 #include "cli_model.h"
+#include "cli_tok.h"
 #include "data.h"
 #include "infer.h"
 #include "tok.h"
 
 static const char *usage =
-    "usage: bertbench tokenize [--model DIR | --vocab PATH | --tokenizer FILE|DIR] [--cased] [--max-length N]\n"
-    "                          [--no-special-tokens]\n"
+    "usage: bertbench tokenize [--model DIR | --vocab PATH | --tokenizer PATH] [--cased] [--max-length N]\n"
     "                          [--truncation-side right|left] [--pair TEXT] [--skip-invalid-utf8]\n"
-    "                          (TEXT... | --jsonl | --stats FILE\n"
+    "                          [--no-special-tokens] (TEXT... | --jsonl | --stats FILE\n"
     "                          [--vs-model DIR | --vs-vocab FILE | --vs-tokenizer FILE])\n"
     "Without --model, --vocab or --tokenizer: the bundled model's tokenizer.\n"
     "Truncates only with --max-length or when the tokenizer.json has a truncation section (as HF\n"
@@ -76,7 +76,7 @@ static void print_encoding(const tok_encoding *e, int limit) {
     cJSON_Delete(o);
 }
 
-static cJSON *stats_json(const tok_stats *s) {
+cJSON *cli_stats_json(const tok_stats *s) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "texts", (double)s->n_texts);
     cJSON_AddNumberToObject(o, "tokens", (double)s->n_tokens);
@@ -101,14 +101,13 @@ static cJSON *stats_json(const tok_stats *s) {
     cJSON_AddNumberToObject(o, "words", (double)s->n_words);
     cJSON_AddNumberToObject(o, "unk", (double)s->n_unk);
     cJSON_AddNumberToObject(o, "unk_rate", s->unk_rate);
+    cJSON_AddNumberToObject(o, "byte_fallback", (double)s->n_bytes);
+    cJSON_AddNumberToObject(o, "byte_fallback_rate", s->byte_rate);
     cJSON_AddNumberToObject(o, "fertility", s->fertility);
     return o;
 }
 
-/* Reads the lines of path (a JSONL line's "text" field when it is an object with one) as a stream
- * with a line-length limit. A line that is not UTF-8 stops the reading with PATH:LINE, as training
- * data does, or is skipped (skip_bad, counted in *skipped). NULL with the problem in err. */
-static char **read_texts(const char *path, long *n, int skip_bad, long *skipped, char *err, size_t errlen) {
+char **cli_read_texts(const char *path, long *n, int skip_bad, long *skipped, char *err, size_t errlen) {
     bb_lines *r;
     if (bb_lines_open(&r, path, BB_MAX_LINE, err, errlen) != BB_OK) return NULL;
     char **v = calloc(1, sizeof *v);
@@ -203,6 +202,7 @@ int cli_tokenize(int argc, char **argv) {
     int limit = effective_limit(dir, tk);
     if (max_length) opt.truncation = TOK_TRUNC_LONGEST_FIRST, opt.max_length = max_length;
     if (side_given) opt.truncation_side = side;
+    opt.add_special_tokens = specials;
     if (!max_length) max_length = file_trunc ? opt.max_length : limit;
     int status = 0;
     if (stats) {
@@ -211,7 +211,7 @@ int cli_tokenize(int argc, char **argv) {
             return cli_fail("tokenize", "%s", err);
         }
         long n = 0, skipped = 0;
-        char **texts = read_texts(stats, &n, skip_bad, &skipped, err, sizeof err);
+        char **texts = cli_read_texts(stats, &n, skip_bad, &skipped, err, sizeof err);
         if (!texts) {
             tok_free(tk), tok_free(vs);
             return cli_fail("tokenize", "%s", err);
@@ -223,11 +223,11 @@ int cli_tokenize(int argc, char **argv) {
         int rc = tok_stats_compute(tk, (const char *const *)texts, n, max_length, &sa, err, sizeof err);
         if (rc == BB_OK && vs) rc = tok_stats_compute(vs, (const char *const *)texts, n, max_length, &sb, err, sizeof err);
         if (rc == BB_OK) {
-            cJSON *o = stats_json(&sa);
+            cJSON *o = cli_stats_json(&sa);
             if (vs) {
                 cJSON *both = cJSON_CreateObject();
                 cJSON_AddItemToObject(both, "a", o);
-                cJSON_AddItemToObject(both, "b", stats_json(&sb));
+                cJSON_AddItemToObject(both, "b", cli_stats_json(&sb));
                 o = both;
             }
             char *s = cJSON_PrintUnformatted(o);
@@ -243,7 +243,6 @@ int cli_tokenize(int argc, char **argv) {
         return status;
     }
     tok_encoding *e = tok_encoding_new();
-    opt.add_special_tokens = specials;
     if (jsonl) {
         char *line = NULL;
         size_t cap = 0;

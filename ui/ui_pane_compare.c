@@ -1,12 +1,14 @@
-/* The compare pane: one text through the current tokenizer (A) and another one (B), side by side:
- * both token splits with counts, then the text cut into segments where both splits agree on the
- * boundaries, each with A's and B's pieces (the rows whose piece counts differ are marked). With two
- * models (`compare --model DIR`), also both fill-mask rankings at each mask and how much every
- * attention head changed (total variation distance, mean over query tokens).
+/* The compare pane: one text through the current tokenizer (A) and one or two others (B, C), side by
+ * side: every token split with its counts ([UNK], byte fallback), then the text cut into segments where
+ * all splits agree on the boundaries, each with every side's pieces (the rows whose piece counts differ
+ * are marked). Any mix of WordPiece, BPE and Unigram tokenizers. With two models (`compare --model
+ * DIR`), also both fill-mask rankings at each mask and how much every attention head changed (total
+ * variation distance, mean over query tokens).
  *
- *   compare --vocab FILE TEXT   B = FILE's tokenizer (vocab.txt, tokenizer.json, directory)
- *   compare --model DIR TEXT    B = DIR's model and tokenizer (loaded on the worker)
- *   compare TEXT                the same B as last time
+ *   compare --vocab FILE [--vocab FILE2] TEXT   B (and C) = those tokenizers (vocab.txt, tokenizer.json,
+ *                                               .model, directory)
+ *   compare --model DIR TEXT                    B = DIR's model and tokenizer (loaded on the worker)
+ *   compare TEXT                                the same B (and C) as last time
  *
  * The other side is owned here and replaced only in a job's done() (UI thread, no job running). */
 #include <math.h>
@@ -16,7 +18,7 @@
 
 #include "ui_app.h"
 
-enum { CMP_TOP_K = 5 };
+enum { CMP_TOP_K = 5, CMP_SIDES = 3 };
 
 typedef struct {
     tok_encoding *enc;
@@ -27,17 +29,19 @@ typedef struct {
     char *fill_strs; /* fill's token_str (ui_fill_own_strs): A's tokenizer may be replaced meanwhile */
     int have_fill;
     char name[300];
-    int bpe, unk_id, n_unk;
+    int bpe, wordpiece, unk_id, n_unk, n_bytes;
 } cmp_side;
 
 typedef struct {
     tok_tokenizer *tk; /* side B, owned */
+    tok_tokenizer *tk_c; /* side C, owned, NULL when comparing two */
     bert_model *model;
     infer_ctx *cx;
-    char label[1024];
+    char label[1024], label_c[1024];
     char text[4096];
     int have, busy;
-    cmp_side side[2];
+    int n_sides;
+    cmp_side side[CMP_SIDES];
     float *tv; /* (L, NH) total variation distance between the models' heads */
     int L, NH;
     char note[512];
@@ -48,12 +52,13 @@ typedef struct {
     ui_job job;
     ui_pane *pane;
     char text[4096];
-    char vocab[1024], model_dir[1024]; /* one set: load a new side B first */
+    char vocab[1024], vocab_c[1024], model_dir[1024]; /* vocab or model_dir set: load new sides first */
     char fallback[1024]; /* A's tokenizer source, for a model directory without a tokenizer */
-    tok_tokenizer *new_tk;
+    tok_tokenizer *new_tk, *new_tk_c;
     bert_model *new_model;
     infer_ctx *new_cx;
-    cmp_side side[2];
+    int n_sides;
+    cmp_side side[CMP_SIDES];
     float *tv;
     int L, NH;
     char note[512];
@@ -87,8 +92,10 @@ static int side_encode(cmp_side *s, const tok_tokenizer *tk, const char *who, co
         s->starts[i] = s->enc->offsets[2 * i];
         s->ends[i] = s->enc->offsets[2 * i + 1];
         s->n_unk += s->unk_id >= 0 && s->enc->ids[i] == s->unk_id;
+        s->n_bytes += tok_is_byte_piece(s->enc->tokens[i]);
     }
     s->bpe = tok_kind(tk) == TOK_MODEL_BPE;
+    s->wordpiece = tok_kind(tk) == TOK_MODEL_WORDPIECE;
     if (s->bpe) {
         s->disp = malloc(sizeof(char *) * (size_t)(n + 1));
         if (!s->disp || !(s->disp_buf = viz_bytelevel_display(s->enc->tokens, s->enc->special, n, s->disp)))
@@ -134,6 +141,7 @@ static int cmp_run(ui_job *j, char *err, size_t errlen) {
     int st = BB_OK;
     if (c->vocab[0]) {
         st = ui_load_tokenizer(&c->new_tk, c->vocab, err, errlen);
+        if (st == BB_OK && c->vocab_c[0]) st = ui_load_tokenizer(&c->new_tk_c, c->vocab_c, err, errlen);
     } else if (c->model_dir[0]) {
         st = bert_load(&c->new_model, c->model_dir, err, errlen);
         /* A checkpoint directory often has no tokenizer files: it then shares A's vocabulary. */
@@ -148,16 +156,20 @@ static int cmp_run(ui_job *j, char *err, size_t errlen) {
     /* Side B: the one just loaded, else the pane's (not replaced while this job runs). */
     int loaded = c->vocab[0] || c->model_dir[0];
     const tok_tokenizer *tkb = loaded ? c->new_tk : ps->tk;
+    const tok_tokenizer *tkc = loaded ? c->new_tk_c : ps->tk_c;
     infer_ctx *cxb = loaded ? c->new_cx : ps->cx;
     const char *label = loaded ? (c->vocab[0] ? c->vocab : c->model_dir) : ps->label;
+    const char *label_c = loaded ? c->vocab_c : ps->label_c;
     if (!tkb) return bb_err(err, errlen, BB_EINVAL, "compare: give the other side: `compare --vocab FILE TEXT` or `compare --model DIR TEXT`");
+    c->n_sides = tkc ? 3 : 2;
     st = side_encode(&c->side[0], j->tk, "A current", c->text, err, errlen);
-    if (st == BB_OK) {
+    for (int k = 1; k < c->n_sides && st == BB_OK; k++) {
         char who[1100];
-        snprintf(who, sizeof who, "B %s", short_name(label));
-        st = side_encode(&c->side[1], tkb, who, c->text, err, errlen);
+        snprintf(who, sizeof who, "%c %s", 'A' + k, short_name(k == 1 ? label : label_c));
+        st = side_encode(&c->side[k], k == 1 ? tkb : tkc, who, c->text, err, errlen);
     }
     if (st != BB_OK) return st;
+    if (c->n_sides > 2) return BB_OK; /* three tokenizers: no models to compare */
     if (!j->cx || !cxb) {
         snprintf(c->note + strlen(c->note), sizeof c->note - strlen(c->note), "%s%s", c->note[0] ? "; " : "",
                  !j->cx ? (j->model ? "the tokenizer does not match the model: tokenizers only" : "no model loaded: tokenizers only")
@@ -230,21 +242,25 @@ static void cmp_done(ui_app *app, ui_job *j, int status, const char *err) {
         if (s->cx) infer_close(s->cx);
         bert_free(s->model);
         tok_free(s->tk);
-        s->tk = c->new_tk, s->model = c->new_model, s->cx = c->new_cx;
+        tok_free(s->tk_c);
+        s->tk = c->new_tk, s->tk_c = c->new_tk_c, s->model = c->new_model, s->cx = c->new_cx;
         snprintf(s->label, sizeof s->label, "%s", c->vocab[0] ? c->vocab : c->model_dir);
+        snprintf(s->label_c, sizeof s->label_c, "%s", c->vocab_c);
     } else if (status != BB_OK) {
         if (c->new_cx) infer_close(c->new_cx);
         bert_free(c->new_model);
         tok_free(c->new_tk);
+        tok_free(c->new_tk_c);
     }
     if (status != BB_OK) {
         snprintf(s->err, sizeof s->err, "%s", err);
         if (status != BB_ECANCEL) ui_app_message(app, 1, "%s", err);
-        for (int k = 0; k < 2; k++) side_free(&c->side[k]);
+        for (int k = 0; k < CMP_SIDES; k++) side_free(&c->side[k]);
         free(c->tv);
     } else {
         s->err[0] = 0;
-        for (int k = 0; k < 2; k++) {
+        s->n_sides = c->n_sides;
+        for (int k = 0; k < CMP_SIDES; k++) {
             side_free(&s->side[k]);
             s->side[k] = c->side[k];
         }
@@ -253,7 +269,11 @@ static void cmp_done(ui_app *app, ui_job *j, int status, const char *err) {
         snprintf(s->note, sizeof s->note, "%s", c->note);
         snprintf(s->text, sizeof s->text, "%s", c->text);
         s->have = 1;
-        ui_app_message(app, 0, "compare: A %d tokens, B %d tokens", s->side[0].enc->n, s->side[1].enc->n);
+        if (s->n_sides == 3)
+            ui_app_message(app, 0, "compare: A %d tokens, B %d tokens, C %d tokens", s->side[0].enc->n,
+                           s->side[1].enc->n, s->side[2].enc->n);
+        else
+            ui_app_message(app, 0, "compare: A %d tokens, B %d tokens", s->side[0].enc->n, s->side[1].enc->n);
     }
     free(c);
     app->dirty = 1;
@@ -266,17 +286,19 @@ int ui_compare_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t 
     const char *q = args;
     while (*q == ' ') q++;
     int is_vocab = strncmp(q, "--vocab ", 8) == 0, is_model = strncmp(q, "--model ", 8) == 0;
-    if (is_vocab || is_model) {
+    for (int round = 0; round < 2 && (is_vocab || (is_model && round == 0)); round++) {
         q += 8;
         while (*q == ' ') q++;
         size_t k = strcspn(q, " ");
-        snprintf(is_vocab ? c->vocab : c->model_dir, sizeof c->vocab, "%.*s", (int)k, q);
+        char *dst = is_model ? c->model_dir : round == 0 ? c->vocab : c->vocab_c;
+        snprintf(dst, sizeof c->vocab, "%.*s", (int)k, q);
         q += k;
         while (*q == ' ') q++;
+        if (is_model || strncmp(q, "--vocab ", 8) != 0) break;
     }
     int st = BB_OK;
     if (!*q || q[0] == '-')
-        st = bb_err(err, errlen, BB_EINVAL, "compare: usage `compare [--vocab FILE | --model DIR] TEXT`");
+        st = bb_err(err, errlen, BB_EINVAL, "compare: usage `compare [--vocab FILE [--vocab FILE2] | --model DIR] TEXT`");
     else if (!app->tk)
         st = bb_err(err, errlen, BB_EINVAL, "compare: load a tokenizer first (`load DIR` or `vocab FILE`)");
     else if (!is_vocab && !is_model && !s->tk)
@@ -306,80 +328,100 @@ static viz_tokens view_of(const cmp_side *s) {
     const tok_encoding *e = s->enc;
     return (viz_tokens){.n = e->n, .tokens = e->tokens, .ids = e->ids, .starts = s->starts, .ends = s->ends,
                         .word_ids = e->words, .type_ids = e->type_ids, .special = e->special, .unk_id = s->unk_id,
-                        .cont_prefix = s->bpe ? NULL : "##", .display = s->disp};
+                        .cont_prefix = s->wordpiece ? "##" : NULL, .display = s->disp};
 }
 
 static int is_content(const tok_encoding *e, int i) { return e->special[i] != TOK_ADDED && e->special[i] != TOK_PADDING; }
 
-/* Segments of the text on which A and B agree about the boundaries; one row each. Returns rows. */
+/* Segments of the text on which every side agrees about the boundaries; one row each. Returns rows. */
 static int draw_segments(ui_app *app, cmp_state *s, viz_canvas *c, int y, int w, int flags) {
-    const tok_encoding *e[2] = {s->side[0].enc, s->side[1].enc};
-    int same = e[0]->n == e[1]->n;
-    for (int i = 0; same && i < e[0]->n; i++) same = strcmp(e[0]->tokens[i], e[1]->tokens[i]) == 0;
+    int ns = s->n_sides;
+    const tok_encoding *e[CMP_SIDES];
+    for (int k = 0; k < ns; k++) e[k] = s->side[k].enc;
+    int same = 1;
+    for (int k = 1; k < ns && same; k++) {
+        same = e[k]->n == e[0]->n;
+        for (int i = 0; same && i < e[0]->n; i++) same = strcmp(e[0]->tokens[i], e[k]->tokens[i]) == 0;
+    }
     if (same) {
-        viz_put(c, 0, y, w, "A and B split the text into the same pieces.", (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
+        viz_put(c, 0, y, w, ns == 3 ? "A, B and C split the text into the same pieces." :
+                "A and B split the text into the same pieces.", (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
         return 1;
     }
-    int idx[2][1024], cnt[2] = {0, 0};
-    for (int k = 0; k < 2; k++)
+    int idx[CMP_SIDES][1024];
+    int cnt[CMP_SIDES] = {0};
+    for (int k = 0; k < ns; k++)
         for (int i = 0; i < e[k]->n && cnt[k] < 1024; i++)
             if (is_content(e[k], i)) idx[k][cnt[k]++] = i;
-    int colw = (w - 16) / 2;
+    int colw = (w - 16 - (ns - 1)) / ns;
     viz_style hs = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD | VIZ_UNDERLINE};
     int y0 = y;
-    viz_printf(c, 0, y++, w, hs, "%-15s %-*s %-*s", "text", colw, "A pieces", colw, "B pieces");
-    int a = 0, b = 0, differ = 0, rows = 0;
-    while (a < cnt[0] || b < cnt[1]) {
-        /* grow the segment until A's and B's last pieces end at the same character */
-        int a1 = a < cnt[0] ? a + 1 : a, b1 = b < cnt[1] ? b + 1 : b;
+    viz_put(c, 0, y, 15, "text", hs);
+    for (int k = 0; k < ns; k++) {
+        char head[16];
+        snprintf(head, sizeof head, "%c pieces", 'A' + k);
+        viz_printf(c, 16 + k * (colw + 1), y, colw, hs, "%-*s", colw, head);
+    }
+    y++;
+    int pos[CMP_SIDES] = {0}, end1[CMP_SIDES], differ = 0, rows = 0;
+    for (;;) {
+        int more = 0;
+        for (int k = 0; k < ns; k++) more |= pos[k] < cnt[k];
+        if (!more) break;
+        /* grow the segment until every side's last piece ends at the same character */
+        for (int k = 0; k < ns; k++) end1[k] = pos[k] < cnt[k] ? pos[k] + 1 : pos[k];
         for (;;) {
-            int ea = a1 > a ? s->side[0].ends[idx[0][a1 - 1]] : -1, eb = b1 > b ? s->side[1].ends[idx[1][b1 - 1]] : -1;
-            if (ea == eb) break;
-            if (ea < eb) {
-                if (a1 < cnt[0]) a1++;
-                else { b1 = cnt[1]; break; } /* A ran out: the rest of B joins this segment */
-            } else {
-                if (b1 < cnt[1]) b1++;
-                else { a1 = cnt[0]; break; }
+            int target = -1, agree = 1;
+            for (int k = 0; k < ns; k++) {
+                int ek = end1[k] > pos[k] ? s->side[k].ends[idx[k][end1[k] - 1]] : -1;
+                if (k && ek != target) agree = 0;
+                if (ek > target) target = ek;
+            }
+            if (agree) break;
+            int stuck = 0;
+            for (int k = 0; k < ns; k++) {
+                int ek = end1[k] > pos[k] ? s->side[k].ends[idx[k][end1[k] - 1]] : -1;
+                if (ek >= target) continue;
+                if (end1[k] < cnt[k]) end1[k]++;
+                else stuck = 1;
+            }
+            if (stuck) { /* a side ran out: the rest of every side joins this segment */
+                for (int k = 0; k < ns; k++) end1[k] = cnt[k];
+                break;
             }
         }
         /* pieces of one split character share its offsets: they all belong to this segment */
-        int end = a1 > a ? s->side[0].ends[idx[0][a1 - 1]] : s->side[1].ends[idx[1][b1 - 1]];
-        while (a1 < cnt[0] && s->side[0].starts[idx[0][a1]] < end) a1++;
-        while (b1 < cnt[1] && s->side[1].starts[idx[1][b1]] < end) b1++;
-        /* the two sides own byte ranges of the same text */
-        int b0 = 1 << 30, bend = 0;
-        for (int i = a; i < a1; i++) {
-            int t = idx[0][i];
-            if (e[0]->byte_offsets[2 * t] < b0) b0 = e[0]->byte_offsets[2 * t];
-            if (e[0]->byte_offsets[2 * t + 1] > bend) bend = e[0]->byte_offsets[2 * t + 1];
+        int end = -1;
+        for (int k = 0; k < ns; k++)
+            if (end1[k] > pos[k] && s->side[k].ends[idx[k][end1[k] - 1]] > end) end = s->side[k].ends[idx[k][end1[k] - 1]];
+        for (int k = 0; k < ns; k++)
+            while (end1[k] < cnt[k] && s->side[k].starts[idx[k][end1[k]]] < end) end1[k]++;
+        /* the sides own byte ranges of the same text */
+        int b0 = 1 << 30, bend = 0, diff = 0;
+        for (int k = 0; k < ns; k++) {
+            for (int i = pos[k]; i < end1[k]; i++) {
+                int t = idx[k][i];
+                if (e[k]->byte_offsets[2 * t] < b0) b0 = e[k]->byte_offsets[2 * t];
+                if (e[k]->byte_offsets[2 * t + 1] > bend) bend = e[k]->byte_offsets[2 * t + 1];
+            }
+            diff |= end1[k] - pos[k] != end1[0] - pos[0];
         }
-        for (int i = b; i < b1; i++) {
-            int t = idx[1][i];
-            if (e[1]->byte_offsets[2 * t] < b0) b0 = e[1]->byte_offsets[2 * t];
-            if (e[1]->byte_offsets[2 * t + 1] > bend) bend = e[1]->byte_offsets[2 * t + 1];
-        }
-        int diff = a1 - a != b1 - b;
         differ += diff;
-        char seg[256], vis[512], pieces[2][512];
+        char seg[256], vis[512], pieces[512];
         snprintf(seg, sizeof seg, "%.*s", bend > b0 ? bend - b0 : 0, s->text + (b0 < bend ? b0 : 0));
         viz_visible_ws(vis, sizeof vis, seg, flags, c->ascii);
-        int ranges[2][2] = {{a, a1}, {b, b1}};
-        for (int k = 0; k < 2; k++) {
-            size_t o = 0;
-            pieces[k][0] = 0;
-            for (int i = ranges[k][0]; i < ranges[k][1]; i++)
-                o += (size_t)snprintf(pieces[k] + o, o < sizeof pieces[k] ? sizeof pieces[k] - o : 0, "%s%s",
-                                      i > ranges[k][0] ? " " : "", e[k]->tokens[idx[k][i]]);
-        }
         viz_style st = diff ? (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD} : VIZ_PLAIN;
-        if (y < c->h) {
-            viz_put(c, 0, y, 15, vis, st);
-            viz_put(c, 16, y, colw, pieces[0], st);
-            viz_put(c, 17 + colw, y, colw, pieces[1], st);
+        if (y < c->h) viz_put(c, 0, y, 15, vis, st);
+        for (int k = 0; k < ns; k++) {
+            size_t o = 0;
+            pieces[0] = 0;
+            for (int i = pos[k]; i < end1[k]; i++)
+                o += (size_t)snprintf(pieces + o, o < sizeof pieces ? sizeof pieces - o : 0, "%s%s", i > pos[k] ? " " : "",
+                                      e[k]->tokens[idx[k][i]]);
+            if (y < c->h) viz_put(c, 16 + k * (colw + 1), y, colw, pieces, st);
         }
         y++, rows++;
-        a = a1, b = b1;
+        for (int k = 0; k < ns; k++) pos[k] = end1[k];
     }
     viz_printf(c, 0, y0 - 1, w, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD},
                "%d segments, %d split into a different number of pieces (marked)", rows, differ);
@@ -448,10 +490,13 @@ static void cmp_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     cmp_state *s = p->state;
     viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD};
     if (!s->have) {
-        viz_put(c, r.x, r.y, r.w, s->busy ? "comparing..." : "`compare --vocab FILE TEXT` or `compare --model DIR TEXT`", bold);
+        viz_put(c, r.x, r.y, r.w,
+                s->busy ? "comparing..." : "`compare --vocab FILE [--vocab FILE2] TEXT` or `compare --model DIR TEXT`",
+                bold);
         if (!s->busy)
             viz_put(c, r.x, r.y + 1, r.w,
-                    "shows TEXT through the current tokenizer (A) and another (B); with a model, fill-mask and attention too",
+                    "shows TEXT through the current tokenizer (A) and one or two others (B, C); with a model, "
+                    "fill-mask and attention too",
                     VIZ_PLAIN);
         if (s->err[0]) viz_put(c, r.x, r.y + 2, r.w, s->err, (viz_style){VIZ_COLOUR(VIZ_C_ERROR), VIZ_DEFAULT, 0});
         return;
@@ -460,9 +505,13 @@ static void cmp_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     if (viz_canvas_init(&t, r.w, 400, NULL, 0) != BB_OK) return;
     t.ascii = c->ascii;
     int flags = app->show_ws ? VIZ_TOK_WHITESPACE : 0, y = 0;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < s->n_sides; k++) {
         const cmp_side *sd = &s->side[k];
-        viz_printf(&t, 0, y++, r.w, bold, "%s: %d tokens, %d [UNK]", sd->name, sd->enc->n, sd->n_unk);
+        if (sd->n_bytes)
+            viz_printf(&t, 0, y++, r.w, bold, "%s: %d tokens, %d [UNK], %d byte fallback", sd->name, sd->enc->n,
+                       sd->n_unk, sd->n_bytes);
+        else
+            viz_printf(&t, 0, y++, r.w, bold, "%s: %d tokens, %d [UNK]", sd->name, sd->enc->n, sd->n_unk);
         viz_tokens v = view_of(sd);
         int lines = viz_token_chips(&t, (viz_rect){2, y, r.w - 2, 6}, &v, flags, 0);
         y += (lines < 6 ? lines : 6) + 1;
@@ -482,11 +531,12 @@ static void cmp_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
 static void cmp_free(ui_pane *p) {
     cmp_state *s = p->state;
     if (!s) return;
-    for (int k = 0; k < 2; k++) side_free(&s->side[k]);
+    for (int k = 0; k < CMP_SIDES; k++) side_free(&s->side[k]);
     free(s->tv);
     if (s->cx) infer_close(s->cx);
     bert_free(s->model);
     tok_free(s->tk);
+    tok_free(s->tk_c);
     free(s);
     p->state = NULL;
 }
@@ -496,7 +546,8 @@ static void cmp_extent(ui_app *app, ui_pane *p, int *w, int *h) { *h = 400; }
 
 ui_pane ui_pane_compare(void) {
     return (ui_pane){.name = "compare",
-                     .help = "`compare [--vocab FILE | --model DIR] TEXT`: two tokenizers or models side by side; up/down scroll",
+                     .help = "`compare [--vocab FILE [--vocab FILE2] | --model DIR] TEXT`: two or three tokenizers, or "
+                             "two models, side by side; up/down scroll",
                      .state = calloc(1, sizeof(cmp_state)),
                      .draw = cmp_draw,
                      .extent = cmp_extent,

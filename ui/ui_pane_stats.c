@@ -1,7 +1,8 @@
-/* The stats pane (corpus view): `stats [--max N] [--vocab FILE] CORPUS` reads a corpus on the worker
- * and shows, for the current tokenizer (and FILE's, side by side), the histogram of tokens per text,
- * the share over the max length, what right and left truncation would cut, the [UNK] rate and the
- * fertility. The numbers are tok_stats_compute's; the worker calls it one text at a time and merges,
+/* The stats pane (corpus view): `stats [--max N] [--vocab FILE]... CORPUS` reads a corpus on the
+ * worker and shows, for the current tokenizer (and up to two more given with --vocab, side by side: any
+ * mix of WordPiece, BPE and Unigram), the histogram of tokens per text, the share over the max length,
+ * what right and left truncation would cut, the [UNK] and byte-fallback rates, the fertility and how
+ * many tokens each needs for the corpus against the first. The numbers are tok_stats_compute's; the worker calls it one text at a time and merges,
  * so it can publish progress and stop on Ctrl-C. */
 #define NCURSES_WIDECHAR 1
 #include <cJSON.h>
@@ -118,6 +119,7 @@ int ui_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n, 
         out->n_tokens += one.n_tokens;
         out->n_words += one.n_words;
         out->n_unk += one.n_unk;
+        out->n_bytes += one.n_bytes;
         out->n_over += one.n_over;
         out->cut_tokens += one.cut_tokens;
         out->cut_words_right += one.cut_words_right;
@@ -130,6 +132,7 @@ int ui_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n, 
     double var = sum2 / (double)n - out->mean * out->mean;
     out->std = var > 0 ? sqrt(var) : 0;
     out->unk_rate = content > 0 ? (double)out->n_unk / content : 0;
+    out->byte_rate = content > 0 ? (double)out->n_bytes / content : 0;
     out->fertility = out->n_words ? content / (double)out->n_words : 0;
     qsort(len, (size_t)n, sizeof *len, cmp_int);
     out->min = len[0], out->max = len[n - 1];
@@ -143,57 +146,59 @@ int ui_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n, 
 
 /* ---- the pane --------------------------------------------------------------------------------- */
 
+enum { STATS_SIDES = 3 };
+
 typedef struct {
     int have, busy;
     char path[1024];
-    int n_sides;         /* 1, or 2 with --vocab */
-    char names[2][1100]; /* "current (WordPiece, vocab 30522)" */
-    tok_stats st[2];
+    int n_sides;                   /* 1 + the --vocab tokenizers */
+    char names[STATS_SIDES][1100]; /* "current (WordPiece, vocab 30522)" */
+    tok_stats st[STATS_SIDES];
     char err[512];
 } stats_state;
 
 typedef struct {
     ui_job job;
     ui_pane *pane;
-    char path[1024], vocab[1024];
+    char path[1024], vocab[STATS_SIDES - 1][1024];
+    int n_vocab;
     int max_length;
     int n_sides;
-    char names[2][1100];
-    tok_stats st[2];
+    char names[STATS_SIDES][1100];
+    tok_stats st[STATS_SIDES];
 } stats_job;
 
 static void describe(char *out, size_t n, const char *who, const tok_tokenizer *tk) {
-    snprintf(out, n, "%s (%s, vocab %d)", who, tok_kind(tk) == TOK_MODEL_BPE ? "BPE" : "WordPiece",
-             tok_vocab_size(tk));
+    snprintf(out, n, "%s (%s, vocab %d)", who, tok_kind(tk) == TOK_MODEL_BPE ? "BPE" : "WordPiece", tok_vocab_size(tk));
 }
 
 static int stats_run(ui_job *j, char *err, size_t errlen) {
     stats_job *s = (stats_job *)j;
     if (!j->tk) return bb_err(err, errlen, BB_EINVAL, "stats: load a tokenizer first (`load DIR` or `vocab FILE`)");
-    tok_tokenizer *other = NULL;
-    if (s->vocab[0]) {
-        int st = ui_load_tokenizer(&other, s->vocab, err, errlen);
-        if (st != BB_OK) return st;
-    }
+    tok_tokenizer *other[STATS_SIDES - 1] = {0};
+    int st = BB_OK;
+    for (int k = 0; k < s->n_vocab && st == BB_OK; k++) st = ui_load_tokenizer(&other[k], s->vocab[k], err, errlen);
     char **texts;
     long n;
-    int st = ui_corpus_read(s->path, &texts, &n, err, errlen);
+    if (st == BB_OK) st = ui_corpus_read(s->path, &texts, &n, err, errlen);
     if (st == BB_OK) {
         int max = s->max_length > 0 ? s->max_length : tok_model_max_length(j->tk);
-        const tok_tokenizer *tks[2] = {j->tk, other};
-        s->n_sides = other ? 2 : 1;
+        const tok_tokenizer *tks[STATS_SIDES] = {j->tk, other[0], other[1]};
+        s->n_sides = 1 + s->n_vocab;
         describe(s->names[0], sizeof s->names[0], "current", j->tk);
-        const char *base = strrchr(s->vocab, '/');
-        if (other) describe(s->names[1], sizeof s->names[1], base && base[1] ? base + 1 : s->vocab, other);
+        for (int k = 0; k < s->n_vocab; k++) {
+            const char *base = strrchr(s->vocab[k], '/');
+            describe(s->names[k + 1], sizeof s->names[k + 1], base && base[1] ? base + 1 : s->vocab[k], other[k]);
+        }
         for (int k = 0; k < s->n_sides && st == BB_OK; k++) {
-            /* progress over both passes: the first fills 0..50%, the second 50..100% */
+            /* progress over the passes: each fills its share of 0..100% */
             _Atomic int pm = 0;
             st = ui_stats_compute(tks[k], (const char *const *)texts, n, max, &s->st[k], &pm, &j->cancel, err, errlen);
             j->permille = (k * 1000 + pm) / s->n_sides;
         }
         ui_corpus_free(texts, n);
     }
-    tok_free(other);
+    for (int k = 0; k < STATS_SIDES - 1; k++) tok_free(other[k]);
     return st;
 }
 
@@ -223,7 +228,7 @@ int ui_stats_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t er
     stats_state *ps = p->state;
     stats_job *s = calloc(1, sizeof *s);
     if (!s) return bb_err(err, errlen, BB_ENOMEM, "stats: out of memory");
-    /* [--max N] [--vocab FILE] CORPUS, options in any order before the corpus */
+    /* [--max N] [--vocab FILE]... CORPUS, options in any order before the corpus */
     const char *q = args;
     int st = BB_OK;
     for (;;) {
@@ -241,15 +246,20 @@ int ui_stats_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t er
             q += 8;
             while (*q == ' ') q++;
             size_t k = strcspn(q, " ");
-            snprintf(s->vocab, sizeof s->vocab, "%.*s", (int)k, q);
+            if (s->n_vocab == STATS_SIDES - 1) {
+                st = bb_err(err, errlen, BB_EINVAL, "stats: at most %d --vocab tokenizers beside the current one",
+                            STATS_SIDES - 1);
+                break;
+            }
+            snprintf(s->vocab[s->n_vocab++], sizeof s->vocab[0], "%.*s", (int)k, q);
             q += k;
         } else {
             break;
         }
     }
     if (st == BB_OK && !*q)
-        st = bb_err(err, errlen, BB_EINVAL, "stats: usage `stats [--max N] [--vocab FILE] CORPUS` (.txt: a text per "
-                                            "line; .jsonl: a \"text\" field)");
+        st = bb_err(err, errlen, BB_EINVAL, "stats: usage `stats [--max N] [--vocab FILE]... CORPUS` (.txt: a text "
+                                            "per line; .jsonl: a \"text\" field)");
     if (st == BB_OK && !app->tk)
         st = bb_err(err, errlen, BB_EINVAL, "stats: load a tokenizer first (`load DIR` or `vocab FILE`)");
     if (st != BB_OK) {
@@ -280,8 +290,8 @@ static double pct(long a, long b) { return b ? 100.0 * (double)a / (double)b : 0
         (*y)++;                                                                      \
     } while (0)
 
-/* One tokenizer's numbers in r. */
-static void draw_side(viz_canvas *c, viz_rect r, const char *name, const tok_stats *s) {
+/* One tokenizer's numbers in r; base is the first tokenizer's, for the relative token count. */
+static void draw_side(viz_canvas *c, viz_rect r, const char *name, const tok_stats *s, const tok_stats *base) {
     viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD}, dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM};
     viz_style warn = {VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD};
     char a[32], b[32];
@@ -303,7 +313,10 @@ static void draw_side(viz_canvas *c, viz_rect r, const char *name, const tok_sta
     LINE(VIZ_PLAIN, "  left side (keeps the end):    %s words hit", a);
     ui_fmt_count(a, sizeof a, s->n_unk);
     LINE(s->n_unk ? warn : VIZ_PLAIN, "[UNK] %s tokens (%.3f%%)", a, 100.0 * s->unk_rate);
+    ui_fmt_count(a, sizeof a, s->n_bytes);
+    LINE(s->n_bytes ? warn : VIZ_PLAIN, "byte fallback %s tokens (%.3f%%)", a, 100.0 * s->byte_rate);
     LINE(VIZ_PLAIN, "fertility %.3f tokens per word", s->fertility);
+    if (base != s) LINE(bold, "tokens vs current: x%.3f", base->n_tokens ? (double)s->n_tokens / base->n_tokens : 0);
     LINE(dim, "tokens per text (max length's bin bold)");
     if (row >= r.y + r.h) return;
     char labels[TOK_STATS_BINS][32];
@@ -331,21 +344,20 @@ static void stats_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
                 bold);
         if (!s->busy)
             viz_put(c, r.x, r.y + 1, r.w,
-                    "shows tokens per text, what truncation cuts, [UNK] rate and fertility; `--vocab FILE` adds a "
-                    "second tokenizer side by side, `--max N` sets the length",
+                    "shows tokens per text, what truncation cuts, [UNK] and byte-fallback rates and fertility; "
+                    "`--vocab FILE` (up to twice) adds tokenizers side by side, `--max N` sets the length",
                     VIZ_PLAIN);
         if (s->err[0]) viz_put(c, r.x, r.y + 2, r.w, s->err, (viz_style){VIZ_COLOUR(VIZ_C_ERROR), VIZ_DEFAULT, 0});
         return;
     }
     viz_printf(c, r.x, r.y, r.w, bold, "corpus %s", s->path);
     viz_rect body = {r.x, r.y + 2, r.w, r.h - 2};
-    if (s->n_sides == 1) {
-        draw_side(c, body, s->names[0], &s->st[0]);
-        return;
+    int cw = (r.w - 2 * (s->n_sides - 1)) / s->n_sides;
+    for (int k = 0; k < s->n_sides; k++) {
+        int x = body.x + k * (cw + 2);
+        draw_side(c, (viz_rect){x, body.y, k == s->n_sides - 1 ? r.x + r.w - x : cw, body.h}, s->names[k], &s->st[k],
+                  &s->st[0]);
     }
-    int hw = (r.w - 2) / 2;
-    draw_side(c, (viz_rect){body.x, body.y, hw, body.h}, s->names[0], &s->st[0]);
-    draw_side(c, (viz_rect){body.x + hw + 2, body.y, r.w - hw - 2, body.h}, s->names[1], &s->st[1]);
 }
 
 static void stats_free(ui_pane *p) {
@@ -355,7 +367,8 @@ static void stats_free(ui_pane *p) {
 
 ui_pane ui_pane_stats(void) {
     return (ui_pane){.name = "stats",
-                     .help = "`stats [--max N] [--vocab FILE] CORPUS`: token lengths, truncation, [UNK], fertility",
+                     .help = "`stats [--max N] [--vocab FILE]... CORPUS`: token lengths, truncation, [UNK], bytes, "
+                             "fertility of up to 3 tokenizers",
                      .state = calloc(1, sizeof(stats_state)),
                      .draw = stats_draw,
                      .text = stats_text,

@@ -267,6 +267,7 @@ typedef struct {
     long n_tokens;          /* with the specials of single-text encoding */
     long n_words;           /* pre-tokenizer words */
     long n_unk;             /* [UNK] tokens */
+    long n_bytes;           /* byte-fallback pieces (<0x00>..<0xFF>: characters outside the vocabulary) */
     double mean, std;       /* tokens per text (with specials) */
     int min, q1, median, q3, max;
     int max_length;         /* the truncation length the next counts use */
@@ -275,6 +276,7 @@ typedef struct {
     long cut_words_right;   /* words losing at least one token under right truncation */
     long cut_words_left;    /* ... under left truncation */
     double unk_rate;        /* n_unk / content tokens */
+    double byte_rate;       /* n_bytes / content tokens */
     double fertility;       /* content tokens per word */
     int bin_width;          /* histogram of tokens per text: hist[i] counts [i*w, (i+1)*w) */
     long hist[TOK_STATS_BINS];
@@ -282,5 +284,7 @@ typedef struct {
 
 int tok_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n, int max_length,
                       tok_stats *out, char *err, size_t errlen);
+/* 1 when token is a byte-fallback piece "<0xXX>" (HF and SentencePiece look bytes up by that name). */
+int tok_is_byte_piece(const char *token);
 
 #endif

@@ -155,6 +155,9 @@ int tok_finish(tok_tokenizer *tk, char *err, size_t errlen);
 int tok_add_added(tok_tokenizer *tk, int32_t id, const char *content, int lstrip, int rstrip, int special);
 void tok_set_bert_template(tok_tokenizer *tk, int32_t cls, int32_t sep);
 
+/* Writes n bytes to path through path.tmp and a rename, so a failed write leaves no half file. */
+int tok_write_text(const char *path, const char *text, size_t n, char *err, size_t errlen);
+
 /* UTF-8: decodes one code point at s[0..n) into *cp, returns its length; invalid bytes -> U+FFFD, 1. */
 int tok_utf8_decode(const unsigned char *s, long n, int32_t *cp);
 int tok_utf8_encode(int32_t cp, char *out);

@@ -315,7 +315,8 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
         /* Unigram: its own normalizers, Metaspace and decoders; the post-processor as for the others. */
         if ((rc = tok_spm_finish(tk, name, err, errlen)) != BB_OK ||
             (rc = tok_spm_json_components(tk, root, name, err, errlen)) != BB_OK ||
-            (rc = load_post(tk, get(root, "post_processor"), name, err, errlen)) != BB_OK)
+            (rc = load_post(tk, get(root, "post_processor"), name, err, errlen)) != BB_OK ||
+            (rc = load_truncation(tk, get(root, "truncation"), name, err, errlen)) != BB_OK)
             goto fail;
         cJSON_Delete(root);
         *out = tk;
@@ -567,7 +568,7 @@ static cJSON *tokenizer_json(const tok_tokenizer *tk) {
 }
 
 /* Writes text to path through a temporary file and a rename, so a failed write leaves no half file. */
-static int write_text(const char *path, const char *text, size_t n, char *err, size_t errlen) {
+int tok_write_text(const char *path, const char *text, size_t n, char *err, size_t errlen) {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return bb_err(err, errlen, BB_EINVAL, "%s: path too long", path);
@@ -594,7 +595,7 @@ static int write_json(cJSON *j, const char *path, int pretty, char *err, size_t 
     char *s = pretty ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     if (!s) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
-    int rc = write_text(path, s, strlen(s), err, errlen);
+    int rc = tok_write_text(path, s, strlen(s), err, errlen);
     free(s);
     return rc;
 }
@@ -614,7 +615,7 @@ int tok_save_vocab(const tok_tokenizer *tk, const char *path, char *err, size_t 
         if (tk->str[id]) memcpy(p, tk->str[id], tk->len[id]), p += tk->len[id];
         *p++ = '\n';
     }
-    int rc = write_text(path, buf, (size_t)(p - buf), err, errlen);
+    int rc = tok_write_text(path, buf, (size_t)(p - buf), err, errlen);
     free(buf);
     return rc;
 }
@@ -642,7 +643,7 @@ int tok_save_dir(const tok_tokenizer *tk, const char *dir, char *err, size_t err
         for (int r = 0; r < tk->n_merges; r++)
             p += sprintf(p, "%s %s\n", tk->str[tk->merge_left[r]], tk->str[tk->merge_right[r]]);
         snprintf(path, sizeof path, "%s/merges.txt", dir);
-        rc = write_text(path, buf, (size_t)(p - buf), err, errlen);
+        rc = tok_write_text(path, buf, (size_t)(p - buf), err, errlen);
         free(buf);
         if (rc != BB_OK) return rc;
     }

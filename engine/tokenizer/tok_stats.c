@@ -1,5 +1,6 @@
 /* tok_stats.c — corpus statistics for choosing max_length: tokens per text, what truncation would
- * cut on either side, [UNK] rate, fertility (tokens per word). */
+ * cut on either side, [UNK] and byte-fallback rates, fertility (tokens per word). */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,11 @@
 static int cmp_int(const void *a, const void *b) {
     int x = *(const int *)a, y = *(const int *)b;
     return (x > y) - (x < y);
+}
+
+int tok_is_byte_piece(const char *t) {
+    return t && t[0] == '<' && t[1] == '0' && t[2] == 'x' && isxdigit((unsigned char)t[3]) &&
+           isxdigit((unsigned char)t[4]) && t[5] == '>' && !t[6];
 }
 
 /* Words that lose at least one token when q (content tokens) is cut to keep tokens from one side. */
@@ -52,6 +58,7 @@ int tok_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n,
             if (first < 0) first = i;
             nc++;
             if (e->ids[i] == tk->unk && tk->unk >= 0) out->n_unk++;
+            out->n_bytes += tok_is_byte_piece(e->tokens[i]);
             if (e->words[i] > maxw) maxw = e->words[i];
         }
         content += nc;
@@ -70,6 +77,7 @@ int tok_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n,
     double var = sum2 / (double)n - out->mean * out->mean;
     out->std = var > 0 ? sqrt(var) : 0;
     out->unk_rate = content ? (double)out->n_unk / (double)content : 0;
+    out->byte_rate = content ? (double)out->n_bytes / (double)content : 0;
     out->fertility = out->n_words ? (double)content / (double)out->n_words : 0;
     qsort(len, (size_t)n, sizeof *len, cmp_int);
     out->min = len[0], out->max = len[n - 1];

@@ -76,7 +76,8 @@ out=$("$bb" "${train[@]}" --task mlm --data "$tmp/bad.txt" --skip-invalid-utf8 -
 grep -qF '"skipped_invalid_utf8":{"train":2}}' <<<"$out"
 expect "no eval file: train count only" $? "$out"
 
-# Disk full while saving: first a good run, then the same --out under a 1 MB file-size limit.
+# Disk full while saving: first a good run, then the same --out under a 1 MB file-size limit (the run logs,
+# metrics.jsonl and the event files, grow; the checkpoint must not change).
 head -5 "$tmp/bad.txt" | grep -v caf >"$tmp/good.txt"
 "$bb" "${train[@]}" --task mlm --data "$tmp/good.txt" --out "$tmp/ck" >/dev/null 2>&1
 expect "first checkpoint" $? "training into $tmp/ck failed"

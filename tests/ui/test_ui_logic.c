@@ -216,7 +216,7 @@ static void test_stats(ui_app *app, const char *fx) {
         CHECK_OK(tok_stats_compute(app->tk, (const char *const *)texts, n, max, &a, err, sizeof err), err);
         CHECK_OK(ui_stats_compute(app->tk, (const char *const *)texts, n, max, &b, &pm, NULL, err, sizeof err), err);
         CHECK(a.n_texts == b.n_texts && a.n_tokens == b.n_tokens && a.n_words == b.n_words && a.n_unk == b.n_unk &&
-                  a.min == b.min && a.q1 == b.q1 && a.median == b.median && a.q3 == b.q3 && a.max == b.max &&
+                  a.n_bytes == b.n_bytes && a.byte_rate == b.byte_rate && a.min == b.min && a.q1 == b.q1 && a.median == b.median && a.q3 == b.q3 && a.max == b.max &&
                   a.n_over == b.n_over && a.cut_tokens == b.cut_tokens && a.cut_words_right == b.cut_words_right &&
                   a.cut_words_left == b.cut_words_left && a.bin_width == b.bin_width &&
                   memcmp(a.hist, b.hist, sizeof a.hist) == 0,
@@ -270,6 +270,20 @@ static void test_compare(ui_app *app, const char *fx) {
     CHECK(t && strstr(t, "B bpe_brown_tokenizer.json") && strstr(t, "A current (WordPiece, vocab 30522): 3 tokens"),
           "B kept:\n%s", t ? t : "");
     free(t);
+    /* three tokenizers: every split, and segments where all three agree */
+    snprintf(cmd, sizeof cmd,
+             "compare --vocab %s/tokenizer/bpe_brown_tokenizer.json --vocab %s/tokenizer/wordpiece_brown_cased_tokenizer.json "
+             "Tokenization is na\xc3\xafve",
+             fx, fx);
+    CHECK(ui_cmd_run(app, cmd) == BB_OK, "three-way compare runs");
+    ui_app_wait_jobs(app);
+    t = screen(app);
+    CHECK(t && strstr(t, "A current (WordPiece, vocab 30522): 6 tokens") && strstr(t, "B bpe_brown_tokenizer.json") &&
+              strstr(t, "C wordpiece_brown_cased_tokenizer.json (WordPiece") && strstr(t, "C pieces") &&
+              strstr(t, "\xc4\xa0n a \xc3\x83 \xc2\xaf ve"),
+          "three-way compare:\n%s", t ? t : "");
+    CHECK(strstr(app->msg, "C ") && strstr(app->msg, "tokens"), "message counts three: %s", app->msg);
+    free(t);
     snprintf(cmd, sizeof cmd, "compare --model %s/bert_tiny_a the capital of france is [MASK].", fx);
     CHECK(ui_cmd_run(app, cmd) == BB_OK, "compare --model runs");
     ui_app_wait_jobs(app);
@@ -306,6 +320,8 @@ static void test_scroll_keys(ui_app *app) {
 }
 
 int main(void) {
+    /* fixtures first: a SKIP must not hide failures of the checks that do not need them */
+    const char *fx = check_fixtures();
     char err[512];
     ui_app app;
     CHECK_OK(ui_app_init(&app, NULL, NULL, err, sizeof err), err);
@@ -346,6 +362,12 @@ int main(void) {
     CHECK(viz_colour_256(VIZ_COLOUR(VIZ_C_ERROR)) == 196 && viz_colour_8(VIZ_COLOUR(VIZ_C_ERROR)) == 1 &&
               viz_colour_mono(VIZ_COLOUR(VIZ_C_ERROR)) == VIZ_BOLD, "theme: error is 196, red, bold");
     CHECK(viz_colour_256(42) == 42 && viz_colour_8(VIZ_DEFAULT) == -1 && viz_colour_mono(42) == 0, "plain xterm indices");
+    /* the raw loss stays apart from the smoothed line (drawn bold in its run's colour) without colour */
+    CHECK((viz_colour_mono(VIZ_COLOUR(VIZ_C_RAW)) & VIZ_DIM) && viz_colour_8(VIZ_COLOUR(VIZ_C_RAW)) != viz_colour_8(viz_run_colour(0)),
+          "raw loss: dim, and not the run's 8-colour fallback");
+    CHECK(viz_colour_mono(VIZ_COLOUR(VIZ_C_CHIP_A00)) != viz_colour_mono(VIZ_COLOUR(VIZ_C_CHIP_A01)) &&
+              viz_colour_8(VIZ_COLOUR(VIZ_C_CHIP_B00)) != viz_colour_8(VIZ_COLOUR(VIZ_C_CHIP_B01)),
+          "chip pieces alternate in mono and 8 colours");
     for (int i = 0; i < VIZ_C_COUNT; i++)
         CHECK(viz_theme[i].name && viz_theme[i].c256 >= 0 && viz_theme[i].c256 < 256 && viz_theme[i].c8 < 8,
               "theme entry %d complete", i);
@@ -360,7 +382,6 @@ int main(void) {
     viz_canvas_free(&c);
 
     /* with a vocabulary: live text goes to the tokens pane */
-    const char *fx = check_fixtures();
     char vocab[1024];
     snprintf(vocab, sizeof vocab, "%s/vocab/bert-base-uncased-vocab.txt", fx);
     CHECK_OK(ui_app_load_vocab(&app, vocab, err, sizeof err), err);
