@@ -172,7 +172,8 @@ static int cmp_run(ui_job *j, char *err, size_t errlen) {
     if (c->n_sides > 2) return BB_OK; /* three tokenizers: no models to compare */
     if (!j->cx || !cxb) {
         snprintf(c->note + strlen(c->note), sizeof c->note - strlen(c->note), "%s%s", c->note[0] ? "; " : "",
-                 !j->cx ? "no model loaded: tokenizers only" : "B is a tokenizer only: `compare --model DIR TEXT` compares models too");
+                 !j->cx ? (j->model ? "the tokenizer does not match the model: tokenizers only" : "no model loaded: tokenizers only")
+                        : "B is a tokenizer only: `compare --model DIR TEXT` compares models too");
         return BB_OK;
     }
     /* fill-mask on both when the text has the current mask token */
