@@ -63,6 +63,10 @@ char *viz_visible_ws(char *dst, size_t cap, const char *src, int flags, int asci
  * stay alone and as written, as does a token with a character that is not a byte. Returns the malloc'd
  * storage of the strings (the caller frees it after the last use of display), NULL when out of memory. */
 char *viz_bytelevel_display(const char *const *tokens, const unsigned char *special, int n, const char **display);
+/* SentencePiece: display strings where a run of <0xXX> byte pieces becomes the characters it spells
+ * (the first byte piece of each character carries it, the others are NULL: one chip); other pieces
+ * as they are. Returns the storage (the caller frees it), NULL when out of memory. */
+char *viz_spm_display(const char *const *tokens, const unsigned char *special, int n, const char **display);
 /* Words as a row of chips separated by a gap (the pre-tokenizer's output). Returns lines used. */
 int viz_word_chips(viz_canvas *c, viz_rect r, const char *const *words, int n, int flags);
 
