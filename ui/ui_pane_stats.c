@@ -169,7 +169,7 @@ typedef struct {
 } stats_job;
 
 static void describe(char *out, size_t n, const char *who, const tok_tokenizer *tk) {
-    snprintf(out, n, "%s (%s, vocab %d)", who, tok_kind(tk) == TOK_MODEL_BPE ? "BPE" : "WordPiece", tok_vocab_size(tk));
+    snprintf(out, n, "%s (%s, vocab %d)", who, tok_kind_name(tok_kind(tk)), tok_vocab_size(tk));
 }
 
 static int stats_run(ui_job *j, char *err, size_t errlen) {
