@@ -10,6 +10,8 @@ const cli_cmd cli_commands[] = {
     {"train-tokenizer", cli_train_tokenizer, "learn a WordPiece, byte-level BPE or Unigram vocabulary"},
     {"compare", cli_compare, "two or three tokenizers on the same texts or corpus (tokens, fertility, [UNK], bytes)"},
     {"train", cli_train, "train or fine-tune: mlm, seqcls, tokcls (metrics.jsonl, checkpoints, resume)"},
+    {"convert", cli_convert, "write a checkpoint (safetensors or pytorch_model.bin) as model.safetensors"},
+    {"models", cli_models, "models in the local Hugging Face cache that --model ORG/NAME can open"},
     {"follow", cli_follow, "the series of a run written elsewhere: HF Trainer output_dir, TensorBoard logs (JSON)"},
     {"bench", cli_bench, "benchmarks: sgemm, forward, infer, tokenize, train, redraw (JSON line)"},
     {0, 0, 0},

@@ -36,6 +36,7 @@ void ui_follow_release(ui_runview *v) {
     sess_follow_free(v->follow);
     v->follow = NULL;
     free(v->run->name);
+    free(v->run->checkpoint_dir);
     cJSON_Delete(v->run->config);
     cJSON_Delete(v->run->summary);
     free(v->run);
@@ -106,6 +107,9 @@ static int rebuild(ui_runview *v) {
     long total = sess_follow_max_steps(v->follow);
     cJSON_DeleteItemFromObjectCaseSensitive(v->run->config, "init"); /* the format, once it is known */
     cJSON_AddStringToObject(v->run->config, "init", sess_follow_format(v->follow));
+    /* a bertbench run directory: its metrics.jsonl also holds the confusion matrices (C) */
+    if (!v->run->checkpoint_dir && strcmp(sess_follow_format(v->follow), "bertbench") == 0)
+        v->run->checkpoint_dir = strdup(sess_follow_dir(v->follow));
     cJSON_DeleteItemFromObjectCaseSensitive(v->run->summary, "total_steps");
     if (total > 0) cJSON_AddNumberToObject(v->run->summary, "total_steps", (double)total);
     return BB_OK;
