@@ -244,14 +244,23 @@ static int scan_runs(sess_session *s, char *err, size_t errlen) {
     if (!d) return errno == ENOENT ? BB_OK : bb_err(err, errlen, BB_EIO, "%s: %s", path, strerror(errno));
     char **found = NULL;
     int n = 0, rc = BB_OK;
+    /* the listed names, sorted once: each directory entry is then a binary search, not a scan */
+    char **known = malloc(sizeof *known * (size_t)(s->n_runs + 1));
+    if (!known) {
+        closedir(d);
+        return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    }
+    for (int i = 0; i < s->n_runs; i++) known[i] = s->runs[i]->name;
+    qsort(known, (size_t)s->n_runs, sizeof *known, cmp_str);
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (!sess_run_name_valid(e->d_name) || sess_run_find(s, e->d_name)) continue;
+        const char *nm = e->d_name;
+        if (!sess_run_name_valid(nm) || bsearch(&nm, known, (size_t)s->n_runs, sizeof *known, cmp_str)) continue;
         char rj[4096 + 300];
         struct stat st;
         snprintf(rj, sizeof rj, "%s/%s/run.json", path, e->d_name);
         if (stat(rj, &st) != 0) continue;
-        char **nf = realloc(found, (size_t)(n + 1) * sizeof *found);
+        char **nf = (n & (n - 1)) == 0 ? realloc(found, (size_t)(n ? 2 * n : 1) * sizeof *found) : found;
         if (!nf || !(nf[n] = strdup(e->d_name))) {
             found = nf ? nf : found;
             rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
@@ -261,6 +270,7 @@ static int scan_runs(sess_session *s, char *err, size_t errlen) {
         n++;
     }
     closedir(d);
+    free(known);
     if (n) qsort(found, (size_t)n, sizeof *found, cmp_str);
     sess_run **nr = rc == BB_OK ? realloc(s->runs, (size_t)(s->n_runs + n + 1) * sizeof *s->runs) : NULL;
     if (rc == BB_OK && !nr) rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);

@@ -27,5 +27,7 @@ int cli_fill_mask(int argc, char **argv);
 int cli_attention(int argc, char **argv);
 int cli_embed(int argc, char **argv);
 int cli_perplexity(int argc, char **argv);
+int cli_convert(int argc, char **argv);
+int cli_models(int argc, char **argv);
 
 #endif

@@ -14,9 +14,10 @@ typedef struct {
 } cli_model_opts;
 
 #define CLI_MODEL_HELP                                                                             \
-    "  --model DIR       Hugging Face model directory (default: the bundled model in models/)\n"  \
-    "  --vocab PATH      vocab.txt, tokenizer.json or directory to use instead of the model's\n"  \
-    "                    tokenizer (also --tokenizer); it must match the model\n"                 \
+    "  --model DIR       Hugging Face model directory, or ORG/NAME[@REV] from the local HF cache\n"  \
+    "                    (default: the bundled model in models/)\n"                                \
+    "  --vocab PATH      vocab.txt, tokenizer.json, SentencePiece .model or directory to use\n"  \
+    "                    instead of the model's tokenizer (also --tokenizer); it must match the model\n" \
     "  --cased           keep case and accents (default: as the tokenizer was configured)\n"
 
 /* The bundled default model directory (BERTBENCH_MODEL overrides it). */

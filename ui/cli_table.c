@@ -9,6 +9,8 @@ const cli_cmd cli_commands[] = {
     {"tokenize", cli_tokenize, "encode texts (ids, tokens, offsets) or --stats FILE"},
     {"train-tokenizer", cli_train_tokenizer, "learn a WordPiece or byte-level BPE vocabulary"},
     {"train", cli_train, "train or fine-tune: mlm, seqcls, tokcls (metrics.jsonl, checkpoints, resume)"},
+    {"convert", cli_convert, "write a checkpoint (safetensors or pytorch_model.bin) as model.safetensors"},
+    {"models", cli_models, "models in the local Hugging Face cache that --model ORG/NAME can open"},
     {"follow", cli_follow, "the series of a run written elsewhere: HF Trainer output_dir, TensorBoard logs (JSON)"},
     {"bench", cli_bench, "benchmarks: sgemm, forward, infer, tokenize, train, redraw (JSON line)"},
     {0, 0, 0},

@@ -17,11 +17,11 @@
 #include "tok.h"
 
 static const char *usage =
-    "usage: bertbench tokenize [--model DIR | --vocab PATH | --tokenizer FILE|DIR] [--cased] [--max-length N]\n"
-    "                          [--no-special-tokens]\n"
+    "usage: bertbench tokenize [--model DIR | --vocab PATH | --tokenizer PATH] [--cased] [--max-length N]\n"
     "                          [--truncation-side right|left] [--pair TEXT] [--skip-invalid-utf8]\n"
-    "                          (TEXT... | --jsonl | --stats FILE\n"
+    "                          [--no-special-tokens] (TEXT... | --jsonl | --stats FILE\n"
     "                          [--vs-model DIR | --vs-vocab FILE | --vs-tokenizer FILE])\n"
+    "Without --model, --vocab or --tokenizer: the bundled model's tokenizer.\n"
     "Truncates only with --max-length or when the tokenizer.json has a truncation section (as HF\n"
     "tokenizers); a text longer than the model takes (the fewer of model_max_length and the model's\n"
     "positions) gets \"exceeds_model_max_length\": {\"length\", \"model_max_length\"} instead of a cut.\n";
@@ -202,6 +202,7 @@ int cli_tokenize(int argc, char **argv) {
     int limit = effective_limit(dir, tk);
     if (max_length) opt.truncation = TOK_TRUNC_LONGEST_FIRST, opt.max_length = max_length;
     if (side_given) opt.truncation_side = side;
+    opt.add_special_tokens = specials;
     if (!max_length) max_length = file_trunc ? opt.max_length : limit;
     int status = 0;
     if (stats) {
@@ -242,7 +243,6 @@ int cli_tokenize(int argc, char **argv) {
         return status;
     }
     tok_encoding *e = tok_encoding_new();
-    opt.add_special_tokens = specials;
     if (jsonl) {
         char *line = NULL;
         size_t cap = 0;

@@ -20,7 +20,7 @@ static void print_help(FILE *f) {
                "\nWith no subcommand: the workbench.\n"
                "  bertbench [--model DIR] [--vocab FILE] [--session NAME.bbs]   (no option: the bundled model)\n"
                "    --model DIR   a Hugging Face model directory (config.json, model.safetensors, tokenizer)\n"
-               "    --vocab FILE  tokenizer override: vocab.txt, tokenizer.json or a directory\n"
+               "    --vocab FILE  tokenizer override: vocab.txt, tokenizer.json or a directory (also --tokenizer)\n"
                "    --session DIR restore a saved session (created when DIR does not exist)\n");
 }
 
@@ -30,7 +30,8 @@ static int workbench(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--session") == 0 && i + 1 < argc) {
             session = argv[++i];
-        } else if ((strcmp(argv[i], "--model") == 0 || strcmp(argv[i], "--vocab") == 0) && i + 1 < argc) {
+        } else if ((strcmp(argv[i], "--model") == 0 || strcmp(argv[i], "--vocab") == 0 ||
+                    strcmp(argv[i], "--tokenizer") == 0) && i + 1 < argc) {
             *(argv[i][2] == 'm' ? &model : &vocab) = argv[i + 1];
             i++;
         } else {

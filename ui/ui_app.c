@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bb_hub.h"
 #include "ui_rl.h"
 #include "ui_session.h"
 #include "ui_term.h"
@@ -310,9 +311,12 @@ int ui_load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t er
 static int load_run(ui_job *j, char *err, size_t errlen) {
     load_job *l = (load_job *)j;
     struct stat st;
-    if (stat(l->dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
-    l->tk_st = ui_load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : l->dir, l->tk_err, sizeof l->tk_err);
-    l->model_st = S_ISDIR(st.st_mode) ? bert_load(&l->model, l->dir, l->model_err, sizeof l->model_err)
+    char dir[4096]; /* a Hub id's cached snapshot; l->dir keeps the id for messages and the session */
+    int rc = bb_hub_resolve(l->dir, dir, sizeof dir, err, errlen);
+    if (rc != BB_OK) return rc;
+    if (stat(dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
+    l->tk_st = ui_load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : dir, l->tk_err, sizeof l->tk_err);
+    l->model_st = S_ISDIR(st.st_mode) ? bert_load(&l->model, dir, l->model_err, sizeof l->model_err)
                                       : bb_err(l->model_err, sizeof l->model_err, BB_EINVAL, "%s: not a directory", l->dir);
     /* A tokenizer alone is a useful load only when it came from the path itself (vocab.txt, tokenizer.json). */
     if (l->model_st != BB_OK && (l->tk_st != BB_OK || l->vocab[0])) {

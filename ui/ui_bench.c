@@ -31,7 +31,7 @@ int bench_redraw(int argc, char **argv) {
         }
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 >= argc) return cli_usage_error("bench redraw", "%s needs a value", argv[i]);
-        if (strcmp(argv[i], "--vocab") == 0) vocab = argv[i + 1];
+        if (strcmp(argv[i], "--vocab") == 0 || strcmp(argv[i], "--tokenizer") == 0) vocab = argv[i + 1];
         else if (strcmp(argv[i], "--model") == 0) model = argv[i + 1];
         else return cli_usage_error("bench redraw", "unknown option '%s'", argv[i]);
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bb_hub.h"
 #include "ui_app.h"
 #include "ui_session.h"
 
@@ -75,8 +76,15 @@ static int cmd_rank(ui_app *app, const char *args, char *err, size_t errlen) {
 }
 
 static int cmd_load(ui_app *app, const char *args, char *err, size_t errlen) {
-    if (!*args) return bb_err(err, errlen, BB_EINVAL, "load: give a model directory (config.json + model.safetensors)");
-    return ui_app_load(app, args, err, errlen);
+    if (!*args)
+        return bb_err(err, errlen, BB_EINVAL,
+                      "load: give a model directory (config.json + model.safetensors or pytorch_model.bin) or a "
+                      "Hub id from the local cache (`bertbench models` lists them)");
+    char what[1024]; /* without the space that Tab completion leaves after a name */
+    size_t n = strlen(args);
+    while (n && isspace((unsigned char)args[n - 1])) n--;
+    snprintf(what, sizeof what, "%.*s", (int)n, args);
+    return ui_app_load(app, what, err, errlen);
 }
 
 static int cmd_vocab(ui_app *app, const char *args, char *err, size_t errlen) {
@@ -305,7 +313,7 @@ const ui_cmd ui_commands[] = {
      cmd_stats},
     {"truncate", "trunc", "[N|model] [left|right]", "where the tokens pane cuts (+ - 0 s in the pane)", cmd_truncate},
     {"case", NULL, "auto|cased|uncased", "the tokenizer's lowercasing, for every pane (c in the tokens pane)", cmd_case},
-    {"load", NULL, "DIR", "load a Hugging Face model directory (on the worker thread)", cmd_load},
+    {"load", NULL, "DIR|ORG/NAME", "load a Hugging Face model directory or a cached Hub id (on the worker thread)", cmd_load},
     {"vocab", NULL, "FILE", "use vocab.txt / tokenizer.json / a model directory as the tokenizer", cmd_vocab},
     {"model", NULL, "", "config, parameter counts, vocabulary and special tokens", cmd_model},
     {"layout", NULL, "[single|vsplit|hsplit|grid]", "arrange the panes (F3 cycles, F4 zooms)", cmd_layout},
@@ -542,6 +550,16 @@ char **ui_cmd_complete(const char *line, int start, int end, const char *text, v
     if (c && argi == 1 && c->fn == cmd_help) {
         for (const ui_cmd *k = ui_commands; k->name; k++) add_match(m, &n, k->name, text);
         return finish_matches(m, n);
+    }
+    if (c && argi == 1 && c->fn == cmd_load && !strchr("/.~", text[0] ? text[0] : '/')) {
+        bb_hub_model *cached; /* Hub ids of the cached models first; file names when none fits */
+        int nc;
+        char e[256];
+        if (bb_hub_list(&cached, &nc, e, sizeof e) == BB_OK) {
+            for (int i = 0; i < nc; i++) add_match(m, &n, cached[i].id, text);
+            free(cached);
+        }
+        if (n) return finish_matches(m, n);
     }
     free(m);
     return NULL; /* file names (load, vocab, export's file, stats) */

@@ -14,6 +14,8 @@
 #include "atomic_file.h"
 #include "bb_err.h"
 #include "bb_file.h"
+#include "st_build.h"
+#include "torch_ckpt.h"
 
 typedef struct {
     char *path;
@@ -341,23 +343,10 @@ int st_open_mem(st_file **out, const void *data, size_t len, const char *name, c
     return BB_OK;
 }
 
-int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen) {
+int st_open_index(st_file **out, const char *dir, const char *index_name, st_add_fn add, char *err, size_t errlen) {
     *out = NULL;
     char path[4096];
-    struct stat sb;
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    /* Anything at that name is the checkpoint: a looping or dangling link is an error about it, not
-     * "no model.safetensors". */
-    if (bb_path_exists(path)) {
-        int rc = bb_check_regular(path, err, errlen);
-        return rc != BB_OK ? rc : st_open(out, path, err, errlen);
-    }
-    snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
-    if (stat(path, &sb) != 0) {
-        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-            return bb_err(err, errlen, BB_EIO, "%s: not a readable model directory", dir);
-        return bb_err(err, errlen, BB_EIO, "%s: no model.safetensors or model.safetensors.index.json", dir);
-    }
+    snprintf(path, sizeof path, "%s/%s", dir, index_name);
     size_t len;
     char *text;
     int rc = bb_read_file(path, 64u << 20, &text, &len, err, errlen);
@@ -386,7 +375,7 @@ int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen) {
         snprintf(shard, sizeof shard, "%s/%s", dir, e->valuestring);
         int seen = 0;
         for (int i = 0; i < f->nmaps && !seen; i++) seen = strcmp(f->maps[i].path, shard) == 0;
-        if (!seen && (rc = add_file(f, shard, err, errlen)) != BB_OK) goto fail;
+        if (!seen && (rc = add(f, shard, err, errlen)) != BB_OK) goto fail;
     }
     cJSON_ArrayForEach(e, wm) {
         const st_tensor *t = st_find(f, e->string);
@@ -405,6 +394,94 @@ fail:
     cJSON_Delete(root);
     st_close(f);
     return rc;
+}
+
+/* Safetensors first, then PyTorch's pytorch_model.bin, as transformers prefers them. */
+int st_open_dir(st_file **out, const char *dir, char *err, size_t errlen) {
+    *out = NULL;
+    char path[4096];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    /* Anything at that name is the checkpoint: a looping or dangling link is an error about it, not
+     * "no model.safetensors". */
+    if (bb_path_exists(path)) {
+        int rc = bb_check_regular(path, err, errlen);
+        return rc != BB_OK ? rc : st_open(out, path, err, errlen);
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
+    if (bb_path_exists(path)) return st_open_index(out, dir, "model.safetensors.index.json", add_file, err, errlen);
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return bb_err(err, errlen, BB_EIO, "%s: not a readable model directory", dir);
+    return torch_open_dir(out, dir, err, errlen);
+}
+
+st_file *st_new(void) { return calloc(1, sizeof(st_file)); }
+
+static st_map *new_map(st_file *f, const char *path, char *err, size_t errlen) {
+    st_map *grown = realloc(f->maps, sizeof(st_map) * (size_t)(f->nmaps + 1));
+    if (!grown) {
+        bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    f->maps = grown;
+    st_map *m = &f->maps[f->nmaps];
+    memset(m, 0, sizeof *m);
+    if (!(m->path = strdup(path))) {
+        bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    f->nmaps++;
+    return m;
+}
+
+int st_map_add(st_file *f, const char *path, const unsigned char **data, size_t *size, const char **kept, char *err,
+               size_t errlen) {
+    st_map *m = new_map(f, path, err, errlen);
+    if (!m) return BB_ENOMEM;
+    int rc = map_file(m, path, err, errlen);
+    *data = m->map;
+    *size = m->size;
+    *kept = m->path;
+    return rc;
+}
+
+int st_mem_add(st_file *f, const void *data, size_t len, const char *name, const unsigned char **copy,
+               const char **kept, char *err, size_t errlen) {
+    st_map *m = new_map(f, name, err, errlen);
+    if (!m) return BB_ENOMEM;
+    m->heap = 1;
+    if (!(m->map = malloc(len ? len : 1))) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
+    memcpy(m->map, data, len);
+    m->size = len;
+    *copy = m->map;
+    *kept = m->path;
+    return BB_OK;
+}
+
+int st_keep_block(st_file *f, void *block, char *err, size_t errlen) {
+    st_map *m = new_map(f, "(copy)", err, errlen);
+    if (!m) {
+        free(block);
+        return BB_ENOMEM;
+    }
+    m->heap = 1;
+    m->map = block;
+    return BB_OK;
+}
+
+int st_add_tensor(st_file *f, const st_tensor *t, char *err, size_t errlen) {
+    if (st_find(f, t->name))
+        return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' appears twice", t->path, t->name);
+    st_tensor *grown = realloc(f->tensors, sizeof(st_tensor) * (size_t)(f->ntensors + 1));
+    if (!grown || index_reserve(f, (size_t)f->ntensors + 1) != 0)
+        return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
+    f->tensors = grown;
+    if (index_reserve(f, (size_t)f->ntensors + 1) != 0) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
+    st_tensor c = *t;
+    if (!(c.name = keep_string(f, t->name))) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
+    f->slots[slot_of(f, c.name)] = f->ntensors;
+    f->tensors[f->ntensors++] = c;
+    return BB_OK;
 }
 
 int st_count(const st_file *f) { return f->ntensors; }
@@ -545,7 +622,7 @@ const float *st_f32_inplace(const st_tensor *t) {
 
 static int write_all(FILE *fp, const void *p, size_t n) { return fwrite(p, 1, n, fp) == n ? 0 : -1; }
 
-int st_write(const char *path, const st_entry *entries, int n, char *err, size_t errlen) {
+int st_write_raw(const char *path, const st_raw_entry *entries, int n, char *err, size_t errlen) {
     cJSON *root = cJSON_CreateObject();
     cJSON *meta = cJSON_AddObjectToObject(root, "__metadata__");
     if (!root || !meta || !cJSON_AddStringToObject(meta, "format", "pt")) {
@@ -554,8 +631,7 @@ int st_write(const char *path, const st_entry *entries, int n, char *err, size_t
     }
     uint64_t off = 0;
     for (int i = 0; i < n; i++) {
-        const st_entry *e = &entries[i];
-        uint64_t numel = 1;
+        const st_raw_entry *e = &entries[i];
         cJSON *t = cJSON_AddObjectToObject(root, e->name);
         cJSON *shape = cJSON_CreateArray(), *offs = cJSON_CreateArray();
         if (!t || !shape || !offs) {
@@ -564,14 +640,11 @@ int st_write(const char *path, const st_entry *entries, int n, char *err, size_t
             cJSON_Delete(root);
             return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
         }
-        for (int d = 0; d < e->ndim; d++) {
-            numel *= (uint64_t)e->shape[d];
-            cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)e->shape[d]));
-        }
-        cJSON_AddStringToObject(t, "dtype", "F32");
+        for (int d = 0; d < e->ndim; d++) cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)e->shape[d]));
+        cJSON_AddStringToObject(t, "dtype", st_dtype_name(e->dtype));
         cJSON_AddItemToObject(t, "shape", shape);
         cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
-        off += numel * 4;
+        off += e->nbytes;
         cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
         cJSON_AddItemToObject(t, "data_offsets", offs);
     }
@@ -590,10 +663,20 @@ int st_write(const char *path, const st_entry *entries, int n, char *err, size_t
     int bad = write_all(af.fp, len8, 8) || write_all(af.fp, hdr, hlen);
     for (size_t i = hlen; i < padded && !bad; i++) bad = fputc(' ', af.fp) == EOF;
     free(hdr);
-    for (int i = 0; i < n && !bad; i++) {
+    for (int i = 0; i < n && !bad; i++) bad = write_all(af.fp, entries[i].data, entries[i].nbytes);
+    return bb_atomic_commit(&af, bad, err, errlen);
+}
+
+int st_write(const char *path, const st_entry *entries, int n, char *err, size_t errlen) {
+    st_raw_entry *raw = calloc((size_t)(n > 0 ? n : 1), sizeof *raw);
+    if (!raw) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
+    for (int i = 0; i < n; i++) {
         uint64_t numel = 1;
         for (int d = 0; d < entries[i].ndim; d++) numel *= (uint64_t)entries[i].shape[d];
-        bad = write_all(af.fp, entries[i].data, (size_t)numel * 4);
+        raw[i] = (st_raw_entry){entries[i].name, ST_F32, entries[i].ndim, {0}, entries[i].data, (size_t)numel * 4};
+        memcpy(raw[i].shape, entries[i].shape, sizeof raw[i].shape);
     }
-    return bb_atomic_commit(&af, bad, err, errlen);
+    int rc = st_write_raw(path, raw, n, err, errlen);
+    free(raw);
+    return rc;
 }

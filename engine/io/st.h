@@ -73,6 +73,18 @@ typedef struct {
 
 int st_write(const char *path, const st_entry *entries, int n, char *err, size_t errlen);
 
+/* The same for tensors of any dtype given as raw little-endian bytes (nbytes = numel * dtype size). */
+typedef struct {
+    const char *name;
+    st_dtype dtype;
+    int ndim;
+    int64_t shape[ST_MAX_DIMS];
+    const void *data;
+    size_t nbytes;
+} st_raw_entry;
+
+int st_write_raw(const char *path, const st_raw_entry *entries, int n, char *err, size_t errlen);
+
 /* Half-precision conversions (exposed for tests and for F16 storage). */
 float st_f16_to_f32(uint16_t h);
 float st_bf16_to_f32(uint16_t h);

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "bb_err.h"
+#include "bb_hub.h"
 #include "bert_names.h"
 #include "st.h"
 
@@ -153,6 +154,17 @@ static int has_any(const st_file *f, const bert_tensor_name *names, int n, int f
     return 0;
 }
 
+/* A PyTorch checkpoint keeps a tied decoder as a second name of the word embeddings' storage. */
+static int decoder_shares_embeddings(const st_file *f, const bert_tensor_name *names, int n, const char *prefix) {
+    const st_tensor *dec = NULL, *wte = NULL;
+    char name[256];
+    for (int i = 0; i < n; i++) {
+        if (names[i].field == BERT_P_MLM_DEC) dec = find_name(f, &names[i], prefix, 0, name, sizeof name);
+        if (names[i].field == BERT_P_WTE) wte = find_name(f, &names[i], prefix, 0, name, sizeof name);
+    }
+    return dec && wte && dec->data == wte->data && dec->nbytes == wte->nbytes && dec->dtype == wte->dtype;
+}
+
 static bert_head head_from_architectures(const bert_config *cfg) {
     const cJSON *arch = cfg->json ? cJSON_GetObjectItemCaseSensitive((const cJSON *)cfg->json, "architectures") : NULL;
     const cJSON *a;
@@ -160,8 +172,11 @@ static bert_head head_from_architectures(const bert_config *cfg) {
     return BERT_HEAD_SEQCLS;
 }
 
-int bert_load(bert_model **out, const char *dir, char *err, size_t errlen) {
+int bert_load(bert_model **out, const char *dir_or_id, char *err, size_t errlen) {
     *out = NULL;
+    char dir[4096];
+    int hub_rc = bb_hub_resolve(dir_or_id, dir, sizeof dir, err, errlen);
+    if (hub_rc != BB_OK) return hub_rc;
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return bb_err(err, errlen, BB_EIO, "%s: not a readable model directory%s%s", dir, errno ? ": " : "",
@@ -186,7 +201,7 @@ int bert_load(bert_model **out, const char *dir, char *err, size_t errlen) {
     m->has_pooler = has_any(f, names, n, BERT_P_POOLW, prefix);
     m->has_mlm = has_any(f, names, n, BERT_P_MLMW, prefix);
     m->has_nsp = has_any(f, names, n, BERT_P_NSPW, prefix);
-    m->tied_decoder = !has_any(f, names, n, BERT_P_MLM_DEC, prefix);
+    m->tied_decoder = !has_any(f, names, n, BERT_P_MLM_DEC, prefix) || decoder_shares_embeddings(f, names, n, prefix);
     int has_cls = has_any(f, names, n, BERT_P_CLSW, prefix);
     m->head = has_cls ? head_from_architectures(&m->cfg) : BERT_HEAD_NONE;
     if ((rc = alloc_params(m, has_cls ? m->cfg.num_labels : 0, err, errlen)) != BB_OK) goto fail;

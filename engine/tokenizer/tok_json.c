@@ -315,7 +315,8 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
         /* Unigram: its own normalizers, Metaspace and decoders; the post-processor as for the others. */
         if ((rc = tok_spm_finish(tk, name, err, errlen)) != BB_OK ||
             (rc = tok_spm_json_components(tk, root, name, err, errlen)) != BB_OK ||
-            (rc = load_post(tk, get(root, "post_processor"), name, err, errlen)) != BB_OK)
+            (rc = load_post(tk, get(root, "post_processor"), name, err, errlen)) != BB_OK ||
+            (rc = load_truncation(tk, get(root, "truncation"), name, err, errlen)) != BB_OK)
             goto fail;
         cJSON_Delete(root);
         *out = tk;

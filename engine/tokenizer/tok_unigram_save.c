@@ -108,7 +108,8 @@ static cJSON *tokenizer_json(const tok_ug_model *m) {
         cJSON_AddItemToArray(added, a);
     }
     /* The trainer's normalization as HF converts a SentencePiece model's: the charsmap, then runs of
-     * spaces collapsed (Metaspace adds the dummy prefix and the '▁'). */
+     * spaces collapsed (Metaspace adds the dummy prefix and the '▁'); and the ends stripped, as
+     * SentencePiece's remove_extra_whitespaces does (HF's XLM-R layout would leave a trailing '▁'). */
     char *b64 = base64_dup(m->charsmap, m->charsmap_len);
     if (!b64) {
         cJSON_Delete(root);
@@ -120,6 +121,10 @@ static cJSON *tokenizer_json(const tok_ug_model *m) {
     free(b64);
     cJSON_AddItemToArray(list, pre);
     cJSON_AddItemToArray(list, replace("Regex", " {2,}", " "));
+    cJSON *strip = typed("Strip");
+    cJSON_AddBoolToObject(strip, "strip_left", 1);
+    cJSON_AddBoolToObject(strip, "strip_right", 1);
+    cJSON_AddItemToArray(list, strip);
     cJSON_AddItemToObject(root, "normalizer", norm);
     cJSON_AddItemToObject(root, "pre_tokenizer", metaspace());
     cJSON_AddItemToObject(root, "post_processor", post_processor(m));

@@ -100,7 +100,8 @@ int tok_ug_count_pieces(const tok_ug_model *m, const char *const *texts, long n,
                         char *err, size_t errlen);
 
 /* tokenizer.json as HF writes it for a SentencePiece Unigram tokenizer: Unigram model (vocab with
- * scores, unk_id 0, byte_fallback), normalizer Sequence[Nmt, NFKC, Replace(' {2,}' -> ' ')],
+ * scores, unk_id 0, byte_fallback), normalizer Sequence[Precompiled (the charsmap), Replace(' {2,}' -> ' '),
+ * Strip],
  * Metaspace pre-tokenizer, <s> A </s> template, Metaspace decoder (ByteFallback chain with bytes). */
 int tok_ug_save_json(const tok_ug_model *m, const char *path, char *err, size_t errlen);
 /* A SentencePiece ModelProto (.model): the pieces with scores and types, trainer_spec (unigram,

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "bb_file.h"
+#include "bb_hub.h"
 #include "bb_json.h"
 #include "tok_internal.h"
 #include "tok_spm.h"
@@ -312,12 +313,12 @@ static int file_exists(const char *path, char *err, size_t errlen) {
 }
 
 /* The SentencePiece model of a directory: the names HF checkpoints use, then any *.model. */
-static int find_spm(const char *dir, char *path, size_t n) {
-    char ignored[256];
+static int find_spm(const char *dir, char *path, size_t n, char *err, size_t errlen) {
     static const char *names[] = {"tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "sentencepiece.model"};
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
         snprintf(path, n, "%s/%s", dir, names[k]);
-        if (file_exists(path, ignored, sizeof ignored) == 1) return 1;
+        int ex = file_exists(path, err, errlen);
+        if (ex) return ex;
     }
     DIR *d = opendir(dir);
     if (!d) return 0;
@@ -326,15 +327,18 @@ static int find_spm(const char *dir, char *path, size_t n) {
         size_t l = strlen(e->d_name);
         if (l > 6 && strcmp(e->d_name + l - 6, ".model") == 0) {
             snprintf(path, n, "%s/%s", dir, e->d_name);
-            found = file_exists(path, ignored, sizeof ignored) == 1;
+            found = file_exists(path, err, errlen);
         }
     }
     closedir(d);
     return found;
 }
 
-int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen) {
+int tok_load_any(tok_tokenizer **out, const char *path_or_id, int case_mode, char *err, size_t errlen) {
     *out = NULL;
+    char path[4096];
+    int hub_rc = bb_hub_resolve(path_or_id, path, sizeof path, err, errlen);
+    if (hub_rc != BB_OK) return hub_rc;
     struct stat st;
     if (stat(path, &st) != 0) return bb_check_regular(path, err, errlen);
     if (S_ISDIR(st.st_mode)) return tok_load_dir(out, path, case_mode, err, errlen);
@@ -356,10 +360,48 @@ int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err
     return rc;
 }
 
-int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err, size_t errlen) {
-    char path[4096];
+/* tokenizer_config.json's special tokens (cls, sep, pad, mask, unk: tok_special_ids' order), as a string
+ * or an AddedToken object {"content": ...}; "" where absent. */
+static void config_special_names(const cJSON *j, char names[5][64]) {
+    static const char *const keys[5] = {"cls_token", "sep_token", "pad_token", "mask_token", "unk_token"};
+    for (int k = 0; k < 5; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, keys[k]);
+        if (cJSON_IsObject(v)) v = cJSON_GetObjectItemCaseSensitive(v, "content");
+        snprintf(names[k], sizeof names[k], "%s", cJSON_IsString(v) ? v->valuestring : "");
+    }
+}
+
+/* A vocab.txt whose special tokens are not BERT's bracketed ones: the config names them, so they are
+ * matched whole in text, used for [CLS]/[SEP] framing, padding and unknown words. */
+static int apply_config_specials(tok_tokenizer *tk, char names[5][64], char *err, size_t errlen) {
+    int32_t id[5];
+    int added = 0;
+    for (int k = 0; k < 5; k++) {
+        id[k] = names[k][0] ? lookup_str(tk, names[k]) : -1;
+        if (id[k] >= 0 && !tok_is_special(tk, id[k])) {
+            if (tok_add_added(tk, id[k], names[k], 0, 0, 1) != BB_OK) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+            added = 1;
+        }
+    }
+    if (!added) return BB_OK;
+    int32_t *sp[5] = {&tk->sp.cls, &tk->sp.sep, &tk->sp.pad, &tk->sp.mask, &tk->sp.unk};
+    if (id[0] >= 0 && id[1] >= 0) tok_set_bert_template(tk, id[0], id[1]);
+    if (id[4] >= 0) tk->unk = id[4];
+    free(tk->is_special);
+    tk->is_special = NULL;
+    int rc = tok_finish(tk, err, errlen); /* rebuilds the added-token tables; resets sp from BERT's names */
+    for (int k = 0; k < 5 && rc == BB_OK; k++)
+        if (id[k] >= 0) *sp[k] = id[k];
+    return rc;
+}
+
+int tok_load_dir(tok_tokenizer **out, const char *dir_or_id, int case_mode, char *err, size_t errlen) {
+    char path[4200], dir[4096];
     *out = NULL;
+    int hub_rc = bb_hub_resolve(dir_or_id, dir, sizeof dir, err, errlen);
+    if (hub_rc != BB_OK) return hub_rc;
     int lower = 1, max_len = 0, cleanup = -1, ex;
+    char specials[5][64] = {""};
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
     if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
     if (ex) {
@@ -377,6 +419,7 @@ int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err,
         if (cJSON_IsNumber(ml) && ml->valuedouble >= 1 && ml->valuedouble <= 1e6) max_len = (int)ml->valuedouble;
         const cJSON *cu = cJSON_GetObjectItemCaseSensitive(j, "clean_up_tokenization_spaces");
         if (cJSON_IsBool(cu)) cleanup = cJSON_IsTrue(cu);
+        config_special_names(j, specials);
         cJSON_Delete(j);
     }
     int rc;
@@ -390,7 +433,8 @@ int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err,
         snprintf(path, sizeof path, "%s/vocab.txt", dir);
         if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
         if (!ex) {
-            if (!find_spm(dir, path, sizeof path))
+            if ((ex = find_spm(dir, path, sizeof path, err, errlen)) < 0) return BB_EIO;
+            if (!ex)
                 return bb_err(err, errlen, BB_EIO, "%s: no tokenizer.json, vocab.txt or SentencePiece .model found", dir);
             rc = tok_load_spm(out, path, err, errlen);
             if (rc != BB_OK) return rc;
@@ -399,7 +443,12 @@ int tok_load_dir(tok_tokenizer **out, const char *dir, int case_mode, char *err,
         }
         if (case_mode != TOK_CASE_AUTO) lower = case_mode == TOK_CASE_LOWER;
         rc = tok_load_vocab(out, path, lower, err, errlen);
-        if (rc != BB_OK) return rc;
+        if (rc == BB_OK) rc = apply_config_specials(*out, specials, err, errlen);
+        if (rc != BB_OK) {
+            tok_free(*out);
+            *out = NULL;
+            return rc;
+        }
     }
     if (max_len) (*out)->model_max_length = max_len;
     if (cleanup >= 0) (*out)->clean_up_spaces = cleanup;

@@ -36,7 +36,7 @@ assert scores == sorted(scores, reverse=True) and all(s < 0 for s in scores)
 assert j['pre_tokenizer']['type'] == 'Metaspace' and j['decoder']['type'] == 'Metaspace'
 assert [a['content'] for a in j['added_tokens']] == ['<unk>', '<s>', '</s>']
 norm = [n['type'] for n in j['normalizer']['normalizers']]
-assert norm == ['Precompiled', 'Replace'] and len(j['normalizer']['normalizers'][0]['precompiled_charsmap']) > 1000, norm
+assert norm == ['Precompiled', 'Replace', 'Strip'] and len(j['normalizer']['normalizers'][0]['precompiled_charsmap']) > 1000, norm
 PY
 [ -s "$tmp/ug/spiece.model" ] || { echo "FAIL no spiece.model"; fail=1; }
 check bytes 0 "$bin" train-tokenizer --algo unigram --vocab-size 3000 --byte-fallback --out "$tmp/ugb" "$tmp/a.txt" &&

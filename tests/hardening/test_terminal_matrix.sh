@@ -49,13 +49,13 @@ T() { tmux -L "$sock" -f /dev/null "$@"; }
 cleanup() { T kill-server 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 screen() { T capture-pane -t "$1" -p; }
-wait_for() { # wait_for WINDOW PATTERN [SECONDS]
-    local i
-    for ((i = 0; i < ${3:-10} * 20; i++)); do
+wait_for() { # wait_for WINDOW PATTERN [SECONDS]: a wall-clock deadline, scaled by BB_WAIT_SCALE (3)
+    local end=$((SECONDS + ${3:-10} * ${BB_WAIT_SCALE:-3} + 1))
+    while :; do
         screen "$1" | grep -qE -- "$2" && return 0
+        [ "$SECONDS" -lt "$end" ] || return 1
         sleep 0.05
     done
-    return 1
 }
 check() { # check NAME WINDOW PATTERN [SECONDS]
     checks=$((checks + 1))
@@ -87,7 +87,8 @@ check "tiny: grows into the workbench" tiny "F1 help"
 T send-keys -t tiny F10
 check "tiny: quits" tiny "EXITED 0"
 run_in one 2 2 TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8
-sleep 1
+# the program is up (it drew something into its 2x2 window) before the window grows
+check "2x2: draws something" one "[^[:space:]]"
 T resize-window -t one -x 80 -y 24
 check "2x2: survives and grows" one "F1 help"
 T send-keys -t one F10
@@ -97,7 +98,8 @@ check "2x2: quits" one "EXITED 0"
 run_in ascii 100 30 TERM=xterm-256color LANG=C LC_ALL=C
 check "LANG=C: starts" ascii "F1 help"
 T send-keys -t ascii -l "The cat sat on the [MASK]."
-sleep 1
+# first the sign that the text was drawn (the live tokens), then the check on that same screen
+check "LANG=C: live tokens drawn" ascii "\[CLS\] the cat sat on the \[MASK\] \. \[SEP\]"
 checks=$((checks + 1))
 if screen ascii | LC_ALL=C grep -q '[^ -~]'; then
     fail "LANG=C: non-ASCII bytes on screen:"

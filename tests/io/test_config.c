@@ -19,8 +19,8 @@ static void expect_error(const char *json, const char *key) {
 }
 
 int main(void) {
-    const char *fx = getenv("BERTBENCH_FIXTURES");
-    (void)fx;
+    /* fixtures first: a SKIP must not hide failures of the checks that do not need them */
+    const char *dir = check_fixtures();
     char err[256] = "";
     bert_config c;
     CHECK_OK(parse("{\"model_type\":\"bert\",\"hidden_size\":32,\"num_hidden_layers\":2,\"num_attention_heads\":4,"
@@ -51,9 +51,16 @@ int main(void) {
     expect_error("{\"layer_norm_eps\":-1}", "layer_norm_eps");
     expect_error("[1]", "not a JSON object");
     expect_error("{", "not valid JSON");
+    /* as json.loads: text after the object is an error; the last of repeated keys wins (nested too) */
+    expect_error("{\"hidden_size\":32} {\"x\":1}", "text after the JSON value");
+    expect_error("{\"position_embedding_type\":\"relative_key\"}", "relative_key is not supported");
+    const char *dup = "{\"hidden_size\":30,\"num_attention_heads\":2,\"hidden_size\":32,"
+                      "\"id2label\":{\"0\":\"a\",\"1\":\"b\",\"0\":\"c\"}}  \n";
+    CHECK_OK(bert_config_parse(&c, dup, strlen(dup), "dup", err, sizeof err), err);
+    CHECK(c.hidden_size == 32 && c.num_labels == 2 && strcmp(c.id2label[0], "c") == 0, "last duplicate key wins");
+    bert_config_free(&c);
     CHECK(bert_config_load(&c, "/nonexistent/config.json", err, sizeof err) == BB_EIO, "missing file");
 
-    const char *dir = check_fixtures();
     const char *models[] = {"bert_tiny_a", "bert_tiny_b"};
     const bb_act want_act[] = {BB_ACT_GELU, BB_ACT_GELU_TANH};
     const int want_c[] = {32, 48}, want_l[] = {2, 3};

@@ -66,15 +66,22 @@ done < "$tmp/cases"
 if command -v tmux >/dev/null 2>&1; then
     sock=bbdefault$$
     tmux -L "$sock" new-session -d -x 100 -y 30 \
-        "env -u BERTBENCH_MODEL -u NO_COLOR LANG=C.UTF-8 TERM=xterm-256color HOME=$tmp '$bin'; sleep 20"
-    sleep 2
-    tmux -L "$sock" send-keys "she opened the [MASK]." Enter
+        "env -u BERTBENCH_MODEL -u NO_COLOR LANG=C.UTF-8 TERM=xterm-256color HOME=$tmp '$bin'; sleep 600"
+    # poll with wall-clock deadlines (scaled by BB_WAIT_SCALE, default 3): first the sign that the
+    # workbench is up and has loaded the model, then the tokens of the typed sentence
+    shown_within() { # shown_within SECONDS TEXT: sets $shown and $end
+        end=$(($(date +%s) + $1 * ${BB_WAIT_SCALE:-3} + 1))
+        while :; do
+            shown=$(tmux -L "$sock" capture-pane -p)
+            case "$shown" in *"$2"*) return 0 ;; esac
+            [ "$(date +%s)" -lt "$end" ] || return 1
+            sleep 0.05
+        done
+    }
     shown=""
-    for i in 1 2 3 4 5 6 7 8 9 10; do
-        sleep 0.5
-        shown=$(tmux -L "$sock" capture-pane -p)
-        case "$shown" in *"[CLS] she opened the [MASK] . [SEP]"*) break ;; esac
-    done
+    shown_within 20 "F1 help" && shown_within 30 "loaded "
+    tmux -L "$sock" send-keys "she opened the [MASK]." Enter
+    shown_within 30 "[CLS] she opened the [MASK] . [SEP]"
     tmux -L "$sock" kill-server 2>/dev/null
     case "$shown" in
     *"[CLS] she opened the [MASK] . [SEP]"*) echo "ok   the workbench opens the bundled model" ;;

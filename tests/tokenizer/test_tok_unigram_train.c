@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tok.h"
 #include "tok_unigram_train.h"
 
 #define REF_PIECES 15835
@@ -192,7 +193,25 @@ static void check_vocab(const tok_ug_model *m, int vocab) {
     CHECK(too_long == 0, "%d pieces longer than 16 characters", too_long);
 }
 
-static void check_json(const tok_ug_model *m) {
+/* Content tokens of lines[0..n) through the tokenizer API. */
+static long api_count(const tok_tokenizer *tk, char **lines, long n) {
+    char err[256];
+    tok_encoding *e = tok_encoding_new();
+    tok_options o = tok_options_default();
+    o.add_special_tokens = 0;
+    long total = 0;
+    for (long i = 0; i < n && e; i++) {
+        int rc = tok_encode(tk, lines[i], -1, NULL, 0, &o, e, err, sizeof err);
+        CHECK_OK(rc, err);
+        total += rc == BB_OK ? e->n : 0;
+    }
+    tok_encoding_free(e);
+    return total;
+}
+
+/* Writes the model and loads what was written through the tokenizer API (tokenizer.json and the
+ * .model): both give the trainer's own Viterbi pieces, want of them, on lines[0..n). */
+static void check_json(const tok_ug_model *m, char **lines, long n, long want) {
     char dir[] = "/tmp/bb_ugtrain_XXXXXX", err[256], path[256];
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     CHECK_OK(tok_ug_save_dir(m, dir, err, sizeof err), err);
@@ -217,10 +236,25 @@ static void check_json(const tok_ug_model *m) {
     CHECK(strcmp(cJSON_GetObjectItem(pre, "type")->valuestring, "Metaspace") == 0, "pre_tokenizer is not Metaspace");
     cJSON_Delete(j);
     free(text);
+    tok_tokenizer *tk = NULL;
+    CHECK_OK(tok_load_json(&tk, path, err, sizeof err), err);
+    if (tk) {
+        long got = api_count(tk, lines, n);
+        CHECK(got == want && tok_kind(tk) == TOK_MODEL_UNIGRAM && tok_vocab_size(tk) == m->n,
+              "tokenizer.json through tok_load_json: %ld pieces, the trainer's Viterbi %ld", got, want);
+        tok_free(tk);
+    }
     remove(path);
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
     remove(path);
     snprintf(path, sizeof path, "%s/spiece.model", dir);
+    tk = NULL;
+    CHECK_OK(tok_load_any(&tk, path, TOK_CASE_AUTO, err, sizeof err), err);
+    if (tk) {
+        long got = api_count(tk, lines, n);
+        CHECK(got == want, "spiece.model through tok_load_any: %ld pieces, the trainer's Viterbi %ld", got, want);
+        tok_free(tk);
+    }
     char *proto = read_all(path);
     CHECK(proto && memcmp(proto, "\x0a\x0e\x0a\x05<unk>", 9) == 0, "%s does not start with the <unk> piece", path);
     free(proto);
@@ -285,7 +319,7 @@ int main(void) {
                100.0 * (pieces - REF_PIECES) / REF_PIECES, unk);
         CHECK(pieces > 0 && pieces <= REF_PIECES * 1.03, "%ld pieces, more than 3%% over SentencePiece's %d", pieces,
               REF_PIECES);
-        check_json(&m);
+        check_json(&m, el, ne, pieces);
         tok_ug_model_free(&m);
     }
 
@@ -298,7 +332,8 @@ int main(void) {
         long unk = 0, pieces = count(&m, rare, 1, &unk);
         CHECK(unk == 4 && pieces == 5, "U+20BB7 with byte fallback: %ld pieces, %ld bytes (want ▁ + 4 bytes)", pieces,
               unk);
-        check_json(&m);
+        long pieces_bf = count(&m, el, ne, NULL);
+        check_json(&m, el, ne, pieces_bf);
         tok_ug_model_free(&m);
     }
     check_against_spm(fx, tl, nt);

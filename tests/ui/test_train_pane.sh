@@ -15,6 +15,7 @@
 sock=bbtrain$$
 . "$(dirname "$0")/train_lib.sh"
 step_now() { screen | grep -oE 'step [0-9]+/[0-9]+' | head -1 | sed 's/step //; s|/.*||'; }
+step_past() { local n; n=$(step_now); [ "${n:-0}" -gt "$1" ]; } # the shown step is past $1
 
 # ---- a tiny model: vocabulary from a few lines, a 1-layer config ----
 tiny_model 16 32
@@ -28,26 +29,26 @@ type_line "$TRAIN"
 check "the run starts" "run-1 +running"
 check "steps logged" "step [1-9][0-9]*/1000000"
 a=$(step_now)
-sleep 0.5
-b=$(step_now)
-[ "${b:-0}" -gt "${a:-0}" ]
-expect "step counter increases ($a -> $b)" $?
+poll 30 step_past "${a:-0}"
+expect "step counter increases (past $a: $(step_now))" $?
 check "loss plot drawn: axis label and braille" "train loss"
 checks=$((checks + 1))
 screen | grep -qP '┤.*[\x{2801}-\x{28ff}]' || fail "no braille line beside a y tick"
 type_line "pause"
 check "paused" "run-1 +paused"
+# the worker's own "paused at step N" comes after every step it logged: the shown step is final
+check "the worker is paused" "paused at step [0-9]+ \(p or .resume. continues\)"
 a=$(step_now)
-sleep 0.6
+# a full round trip through the UI's loop (a command and its answer) before looking again
+type_line "watch"
+check "the workbench answers while paused" "watch is off"
 b=$(step_now)
 [ "$a" = "$b" ]
 expect "paused: the step stays ($a -> $b)" $?
 type_line "resume"
 check "running again" "run-1 +running"
-sleep 0.5
-c=$(step_now)
-[ "${c:-0}" -gt "${b:-0}" ]
-expect "resumed: the step moves on ($b -> $c)" $?
+poll 30 step_past "${b:-0}"
+expect "resumed: the step moves on (past $b: $(step_now))" $?
 type_line "stop"
 check "stopped and recorded" "run run-1 stopped at step [0-9]+"
 type_line "export train $tmp/before.txt"
@@ -106,9 +107,9 @@ check "the workbench is alive after the refusal: it answers the next command" "t
 cp "$tmp/state.good" "$ck/trainer_state.json"
 type_line "resume run-1"
 check "resumed from the checkpoint" "run-1 +running"
-sleep 0.5
+poll 30 step_past "$last"
+expect "steps past the crash ($last -> $(step_now))" $?
 r=$(step_now)
-check "steps past the crash" "step [0-9]+/1000000"
 type_line "stop"
 check "resumed run stopped" "run run-1 stopped at step [0-9]+"
 s=$(grep -oE '"steps":[[:space:]]*[0-9]+' "$tmp/c.bbs/runs/run-1/run.json" | grep -oE '[0-9]+$')
@@ -166,17 +167,15 @@ screen2() { T capture-pane -t w2 -p; }
 T new-session -d -s w2 -x 110 -y 34 -c "$tmp" \
     "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color HOME=$tmp BERTBENCH_HISTORY=$tmp/hist2 '$bb' --session '$tmp/s.bbs'; echo EXITED \$?; sleep 60"
 checks=$((checks + 1))
-for ((i = 0; i < 200; i++)); do
-    screen2 | grep -qE "s\.bbs is open in another bertbench \(pid [0-9]+\); opened read-only" && break
-    sleep 0.05
-done
-[ $i -lt 200 ] || { fails=$((fails + 1)); echo "FAIL: second instance: no read-only message"; screen2 | sed 's/^/    | /'; }
+screen2_has() { screen2 | grep -qE -- "$1"; }
+poll 10 screen2_has "s\.bbs is open in another bertbench \(pid [0-9]+\); opened read-only" ||
+    { fails=$((fails + 1)); echo "FAIL: second instance: no read-only message"; screen2 | sed 's/^/    | /'; }
 T send-keys -t w2 -l -- "pin text of the second instance"
 T send-keys -t w2 Enter
 T send-keys -t w2 F10
 checks=$((checks + 1))
-for ((i = 0; i < 200; i++)); do screen2 | grep -q "EXITED" && break; sleep 0.05; done
-[ $i -lt 200 ] || { fails=$((fails + 1)); echo "FAIL: the second instance did not quit"; screen2 | sed 's/^/    | /'; }
+poll 15 screen2_has "EXITED" ||
+    { fails=$((fails + 1)); echo "FAIL: the second instance did not quit"; screen2 | sed 's/^/    | /'; }
 [ "$(md5sum "$tmp/s.bbs/session.json")" = "$sum" ]
 expect "the read-only instance did not write session.json" $?
 T kill-session -t w2

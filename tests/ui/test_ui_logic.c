@@ -320,6 +320,8 @@ static void test_scroll_keys(ui_app *app) {
 }
 
 int main(void) {
+    /* fixtures first: a SKIP must not hide failures of the checks that do not need them */
+    const char *fx = check_fixtures();
     char err[512];
     ui_app app;
     CHECK_OK(ui_app_init(&app, NULL, NULL, err, sizeof err), err);
@@ -360,6 +362,12 @@ int main(void) {
     CHECK(viz_colour_256(VIZ_COLOUR(VIZ_C_ERROR)) == 196 && viz_colour_8(VIZ_COLOUR(VIZ_C_ERROR)) == 1 &&
               viz_colour_mono(VIZ_COLOUR(VIZ_C_ERROR)) == VIZ_BOLD, "theme: error is 196, red, bold");
     CHECK(viz_colour_256(42) == 42 && viz_colour_8(VIZ_DEFAULT) == -1 && viz_colour_mono(42) == 0, "plain xterm indices");
+    /* the raw loss stays apart from the smoothed line (drawn bold in its run's colour) without colour */
+    CHECK((viz_colour_mono(VIZ_COLOUR(VIZ_C_RAW)) & VIZ_DIM) && viz_colour_8(VIZ_COLOUR(VIZ_C_RAW)) != viz_colour_8(viz_run_colour(0)),
+          "raw loss: dim, and not the run's 8-colour fallback");
+    CHECK(viz_colour_mono(VIZ_COLOUR(VIZ_C_CHIP_A00)) != viz_colour_mono(VIZ_COLOUR(VIZ_C_CHIP_A01)) &&
+              viz_colour_8(VIZ_COLOUR(VIZ_C_CHIP_B00)) != viz_colour_8(VIZ_COLOUR(VIZ_C_CHIP_B01)),
+          "chip pieces alternate in mono and 8 colours");
     for (int i = 0; i < VIZ_C_COUNT; i++)
         CHECK(viz_theme[i].name && viz_theme[i].c256 >= 0 && viz_theme[i].c256 < 256 && viz_theme[i].c8 < 8,
               "theme entry %d complete", i);
@@ -374,7 +382,6 @@ int main(void) {
     viz_canvas_free(&c);
 
     /* with a vocabulary: live text goes to the tokens pane */
-    const char *fx = check_fixtures();
     char vocab[1024];
     snprintf(vocab, sizeof vocab, "%s/vocab/bert-base-uncased-vocab.txt", fx);
     CHECK_OK(ui_app_load_vocab(&app, vocab, err, sizeof err), err);

@@ -35,9 +35,10 @@ check() { # check NAME PATTERN [SECONDS]
         screen | sed 's/^/    | /'
     fi
 }
-check_not() { # check_not NAME PATTERN (after the screen settled)
+check_not() { # check_not NAME PATTERN SIGN: once SIGN (the positive sign that the change was drawn) is
+    # on screen, PATTERN must not be on that screen
     checks=$((checks + 1))
-    sleep 0.3
+    wait_for "$3" || { fails=$((fails + 1)); echo "FAIL: $1: the sign /$3/ never came"; screen | sed 's/^/    | /'; return; }
     if screen | grep -qE -- "$2"; then
         fails=$((fails + 1))
         echo "FAIL: $1: unexpected /$2/ on screen:"
@@ -94,7 +95,7 @@ check "model view: both layers" "^│L0 +[░▒▓█ ]+"
 T send-keys -t w -l "O"
 check "O solos layer 1" "layer 1/1 \(1 of 2 on\)  head 2/3"
 check "solo: layer 1's thumbnails" "^│L1 +[░▒▓█ ]+"
-check_not "solo: no layer 0 thumbnails" "^│L0 "
+check_not "solo: no layer 0 thumbnails" "^│L0 " "^│L1 +[░▒▓█ ]+"
 T send-keys -t w -l "["
 check "[ visits the layer that is off" "layer 0/1 \(off; 1 of 2 on\)"
 T send-keys -t w -l "T]"
@@ -103,7 +104,7 @@ check "toggle restores layer 0's thumbnails" "^│L0 +[░▒▓█ ]+"
 T send-keys -t w -l "vv"
 check "summary view" "layer head  entropy"
 T send-keys -t w -l "i"
-check_not "back to the input line" "^ PANE "
+check_not "back to the input line" "^ PANE " "^pane keys for attention"
 
 # zoom to the overview, the neuron view (n) and the logit lens (v, l) for the cursor's token
 T send-keys -t w Escape
@@ -178,7 +179,7 @@ T send-keys -t w C-u
 
 # export a pane to SVG and text
 type_line "export tokens $tmp/tokens.svg"
-check "export message" "exported tokens to"
+check "export message" "exported tokens \([0-9]+ x [0-9]+\) to"
 type_line "export attention $tmp/attn.txt"
 checks=$((checks + 2))
 grep -q "<svg" "$tmp/tokens.svg" 2>/dev/null || { fails=$((fails + 1)); echo "FAIL: no SVG written"; }
@@ -199,7 +200,7 @@ type_line "tokenize Tokenization is the process"
 check "ascii: chips" "\[CLS\] token##ization is the process \[SEP\]"
 type_line "attn the cat sat"
 check "ascii: heatmap glyphs" "^\| *2 cat +[ .:=+*#%@-]+"
-check_not "ascii: no box drawing" "[─│┌┐└┘░▒▓█]"
+check_not "ascii: no box drawing" "[─│┌┐└┘░▒▓█]" "^\| *2 cat +[ .:=+*#%@-]+"
 type_line "quit"
 check "ascii: quit" "EXITED 0"
 
