@@ -259,6 +259,29 @@ void ui_tokens_settings_apply(ui_app *app, ui_pane *p, const cJSON *o) {
     retokenize(app, s, NULL, 0);
 }
 
+static cJSON *tokens_save(const ui_pane *p) {
+    const tokens_state *s = p->state;
+    if (!s->has_text) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (o && !cJSON_AddStringToObject(o, "text", s->text)) cJSON_Delete(o), o = NULL;
+    if (o && s->has_pair) cJSON_AddStringToObject(o, "pair", s->pair);
+    return o;
+}
+
+static void tokens_restore(ui_app *app, ui_pane *p, const cJSON *o) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "text"), *b = cJSON_GetObjectItemCaseSensitive(o, "pair");
+    if (!cJSON_IsString(t)) return;
+    tokens_state *s = p->state;
+    if (app->tk) {
+        ui_tokens_set(app, p, t->valuestring, cJSON_IsString(b) ? b->valuestring : NULL, NULL, 0);
+        return;
+    }
+    snprintf(s->text, sizeof s->text, "%s", t->valuestring);
+    snprintf(s->pair, sizeof s->pair, "%s", cJSON_IsString(b) ? b->valuestring : "");
+    s->has_pair = cJSON_IsString(b);
+    s->has_text = 1;
+}
+
 static viz_tokens view_of(const ui_app *app, const tokens_state *s) {
     const tok_encoding *e = s->enc;
     tok_special_ids sp = tok_specials(app->tk);
@@ -492,5 +515,7 @@ ui_pane ui_pane_tokens(void) {
                      .key = tokens_key,
                      .text = tokens_text,
                      .reload = tokens_reload,
+                     .save = tokens_save,
+                     .restore = tokens_restore,
                      .free = tokens_free};
 }

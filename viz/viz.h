@@ -84,8 +84,10 @@ typedef struct {
                                              of a k x k block so the whole matrix fits (overview) */
 } viz_heatmap;
 
-/* Draws labels, an index ruler, the cells and a footer line with the cursor's exact value. Returns
- * the block size k (1 unless fit shrank the matrix). */
+/* Draws labels, an index ruler, the cells, the column labels written downwards under their columns
+ * (up to VIZ_HEAT_COL_LABEL rows, leaving the matrix at least 4; not in the overview) and a footer line
+ * with the cursor's exact value. Returns the block size k (1 unless fit shrank the matrix). */
+enum { VIZ_HEAT_COL_LABEL = 8 };
 int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h);
 /* The heatmap's scale, right-aligned to end before column `right` of row y: "scale 0", the ramp's
  * shades in their colours, then vmax; drawn only when it leaves two columns free after `left` (where

@@ -1022,7 +1022,7 @@ int tok_inspect(const tok_tokenizer *tk, const char *text, long len, tok_stages 
     /* Word strings: byte-level words grow to at most 2 bytes per byte. */
     out->pool_ = malloc((size_t)s->nb_len * 2 + (size_t)s->nw + 1);
     if (!out->normalized || !out->char_orig || !out->words || !out->pieces || !out->pool_) goto done;
-    if (s->nb_len) memcpy(out->normalized, s->nb, (size_t)s->nb_len); /* nb is NULL when nothing was normalized */
+    if (s->nb_len) memcpy(out->normalized, s->nb, (size_t)s->nb_len); /* nb is NULL for an empty text */
     out->normalized[s->nb_len] = 0;
     for (long i = 0; i < s->nb_len;) {
         int n;
