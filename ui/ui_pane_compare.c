@@ -101,8 +101,7 @@ static int side_encode(cmp_side *s, const tok_tokenizer *tk, const char *who, co
         if (!s->disp || !(s->disp_buf = viz_bytelevel_display(s->enc->tokens, s->enc->special, n, s->disp)))
             return bb_err(err, errlen, BB_ENOMEM, "compare: out of memory");
     }
-    snprintf(s->name, sizeof s->name, "%s (%s, vocab %d)", who, s->bpe ? "byte-level BPE" : "WordPiece",
-             tok_vocab_size(tk));
+    snprintf(s->name, sizeof s->name, "%s (%s, vocab %d)", who, tok_kind_name(tok_kind(tk)), tok_vocab_size(tk));
     return BB_OK;
 }
 
