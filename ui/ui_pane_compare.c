@@ -22,7 +22,7 @@ enum { CMP_TOP_K = 5, CMP_SIDES = 3 };
 
 typedef struct {
     tok_encoding *enc;
-    char *disp_buf;     /* byte-level BPE chip text (viz_bytelevel_display), NULL for WordPiece */
+    char *disp_buf;     /* chip text (viz_bytelevel_display / viz_spm_display), NULL for WordPiece */
     const char **disp;  /* (n) */
     int *starts, *ends; /* (n) code-point offsets */
     infer_fill fill;
@@ -96,10 +96,12 @@ static int side_encode(cmp_side *s, const tok_tokenizer *tk, const char *who, co
     }
     s->bpe = tok_kind(tk) == TOK_MODEL_BPE;
     s->wordpiece = tok_kind(tk) == TOK_MODEL_WORDPIECE;
-    if (s->bpe) {
+    if (!s->wordpiece) { /* byte-level graphemes, or SentencePiece byte pieces as the characters they spell */
         s->disp = malloc(sizeof(char *) * (size_t)(n + 1));
-        if (!s->disp || !(s->disp_buf = viz_bytelevel_display(s->enc->tokens, s->enc->special, n, s->disp)))
-            return bb_err(err, errlen, BB_ENOMEM, "compare: out of memory");
+        if (s->disp)
+            s->disp_buf = s->bpe ? viz_bytelevel_display(s->enc->tokens, s->enc->special, n, s->disp)
+                                 : viz_spm_display(s->enc->tokens, s->enc->special, n, s->disp);
+        if (!s->disp || (n > 0 && !s->disp_buf)) return bb_err(err, errlen, BB_ENOMEM, "compare: out of memory");
     }
     snprintf(s->name, sizeof s->name, "%s (%s, vocab %d)", who, tok_kind_name(tok_kind(tk)), tok_vocab_size(tk));
     return BB_OK;

@@ -284,6 +284,16 @@ static void test_compare(ui_app *app, const char *fx) {
           "three-way compare:\n%s", t ? t : "");
     CHECK(strstr(app->msg, "C ") && strstr(app->msg, "tokens"), "message counts three: %s", app->msg);
     free(t);
+    /* a SentencePiece side: byte-fallback pieces chip as the character they spell, raw in the segments */
+    snprintf(cmd, sizeof cmd, "compare --vocab %s/sentencepiece/bpe_bytefallback_4k.model rare \xf0\xa0\xae\xb7 ok", fx);
+    CHECK(ui_cmd_run(app, cmd) == BB_OK, "compare with a .model runs");
+    ui_app_wait_jobs(app);
+    t = screen(app);
+    if (getenv("SHOWSCREEN")) fprintf(stderr, "%s\n", t);
+    CHECK(t && strstr(t, "B bpe_bytefallback_4k.model (SentencePiece BPE, vocab 4000)") &&
+              strstr(t, " \xf0\xa0\xae\xb7 ") && strstr(t, "<0xF0> <0xA0> <0xAE> <0xB7>"),
+          "SentencePiece side:\n%s", t ? t : "");
+    free(t);
     snprintf(cmd, sizeof cmd, "compare --model %s/bert_tiny_a the capital of france is [MASK].", fx);
     CHECK(ui_cmd_run(app, cmd) == BB_OK, "compare --model runs");
     ui_app_wait_jobs(app);
