@@ -23,6 +23,7 @@ int cli_train(int argc, char **argv);
 int cli_follow(int argc, char **argv);
 int cli_tokenize(int argc, char **argv);
 int cli_train_tokenizer(int argc, char **argv);
+int cli_compare(int argc, char **argv);
 int cli_fill_mask(int argc, char **argv);
 int cli_attention(int argc, char **argv);
 int cli_embed(int argc, char **argv);

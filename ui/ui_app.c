@@ -463,8 +463,8 @@ int ui_app_pair_ok(const ui_app *app, const char *cmd, char *err, size_t errlen)
 
 int ui_app_draw_mismatch(const ui_app *app, viz_canvas *c, viz_rect r, const char *what) {
     if (!app->mismatch[0] || r.h < 1) return 0;
-    viz_put(c, r.x, r.y, r.w, "tokenizer does not match the model", (viz_style){196, VIZ_DEFAULT, VIZ_BOLD});
-    if (r.h > 1) viz_put(c, r.x, r.y + 1, r.w, app->mismatch, (viz_style){196, VIZ_DEFAULT, 0});
+    viz_put(c, r.x, r.y, r.w, "tokenizer does not match the model", (viz_style){VIZ_COLOUR(VIZ_C_ERROR), VIZ_DEFAULT, VIZ_BOLD});
+    if (r.h > 1) viz_put(c, r.x, r.y + 1, r.w, app->mismatch, (viz_style){VIZ_COLOUR(VIZ_C_ERROR), VIZ_DEFAULT, 0});
     if (r.h > 3)
         viz_printf(c, r.x, r.y + 3, r.w, VIZ_PLAIN, "%s is off until `vocab FILE` (or `load DIR`) brings a matching tokenizer;",
                    what);

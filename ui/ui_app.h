@@ -47,6 +47,11 @@ struct ui_pane {
     /* Called after a model or tokenizer is loaded or replaced. May be NULL. */
     void (*reload)(ui_app *app, ui_pane *p);
     void (*free)(ui_pane *p);
+    /* What the pane shows, for the session: its text and view settings (NULL: nothing to keep); and
+     * putting them back, computed at once when a model is there, else by the next load's reload.
+     * Either may be NULL. */
+    struct cJSON *(*save)(const ui_pane *p);
+    void (*restore)(ui_app *app, ui_pane *p, const struct cJSON *o);
 };
 
 enum { UI_LAYOUT_SINGLE, UI_LAYOUT_VSPLIT, UI_LAYOUT_HSPLIT, UI_LAYOUT_GRID, UI_LAYOUT_COUNT };

@@ -140,9 +140,9 @@ static int cmd_model(ui_app *app, const char *args, char *err, size_t errlen) {
     }
     if (app->tk) {
         tok_special_ids s = tok_specials(app->tk);
-        ADD("tokenizer      %s, vocabulary %d, %s, max length %d\n",
-            tok_kind_name(tok_kind(app->tk)), tok_vocab_size(app->tk),
-            tok_lowercase(app->tk) ? "lowercase" : "cased", tok_model_max_length(app->tk));
+        ADD("tokenizer      %s, vocabulary %d, %s, max length %d (model_max_length %d)\n",
+            tok_kind_name(tok_kind(app->tk)), tok_vocab_size(app->tk), tok_lowercase(app->tk) ? "lowercase" : "cased",
+            infer_max_length(app->model ? &app->model->cfg : NULL, app->tk), tok_model_max_length(app->tk));
         const char *names[5] = {"cls", "sep", "pad", "mask", "unk"};
         int32_t ids[5] = {s.cls, s.sep, s.pad, s.mask, s.unk};
         ADD("special tokens");

@@ -17,8 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "ui_app.h"
 #include "ui_attn.h"
+#include "viz_lens.h"
 
 enum { MODE_HEAD, MODE_MEAN, MODE_ROLLOUT, MODE_COUNT };
 enum { VIEW_HEAT, VIEW_MODEL, VIEW_BARS, VIEW_SUMMARY, VIEW_NEURON, VIEW_LENS, VIEW_COUNT };
@@ -45,6 +48,9 @@ typedef struct {
     int have_nv, nv_key[3];
     infer_lens lens;
     int have_lens, lens_pos;
+    infer_lens_grid grid;   /* the lens over every token (g in the lens view) */
+    char **grid_top;        /* (L1, T) its top tokens as text, owned: they outlive a tokenizer swap */
+    int have_grid, lens_grid; /* lens_grid: the lens view shows the grid */
     char err[512];
 } attn_state;
 
@@ -55,12 +61,13 @@ typedef struct {
     ui_pane *pane;
     char text[4096], pair[4096];
     int has_pair;
-    int kind; /* 0 attention, 1 neuron view, 2 logit lens */
+    int kind; /* 0 attention, 1 neuron view, 2 logit lens, 3 logit-lens grid */
     int layer, head, q;
     const infer_attn *at;
     infer_attn out_at;
     infer_neuron out_nv;
     infer_lens out_lens;
+    infer_lens_grid out_grid;
 } attn_job;
 
 static int attn_run(ui_job *j, char *err, size_t errlen) {
@@ -69,7 +76,8 @@ static int attn_run(ui_job *j, char *err, size_t errlen) {
     switch (a->kind) {
     case 0: return infer_attention(j->cx, a->text, a->has_pair ? a->pair : NULL, &a->out_at, err, errlen);
     case 1: return infer_neuron_view(j->cx, a->at, a->layer, a->head, a->q, &a->out_nv, err, errlen);
-    default: return infer_logit_lens(j->cx, a->text, a->q, 5, &a->out_lens, err, errlen);
+    case 2: return infer_logit_lens(j->cx, a->text, a->q, 5, &a->out_lens, err, errlen);
+    default: return infer_logit_lens_grid(j->cx, a->text, a->has_pair ? a->pair : NULL, &a->out_grid, err, errlen);
     }
 }
 
@@ -80,15 +88,47 @@ static void free_labels(attn_state *s) {
     s->labels = NULL;
 }
 
+static void drop_grid(attn_state *s) {
+    if (!s->have_grid) return;
+    for (long i = 0; i < (long)s->grid.L1 * s->grid.T; i++) free(s->grid_top[i]);
+    free(s->grid_top);
+    s->grid_top = NULL;
+    infer_lens_grid_free(&s->grid);
+    s->have_grid = 0;
+}
+
 static void drop_aux(attn_state *s) {
     if (s->have_nv) infer_neuron_free(&s->nv);
     if (s->have_lens) infer_lens_free(&s->lens);
     s->have_nv = s->have_lens = 0;
+    drop_grid(s);
+}
+
+static int submit(ui_app *app, ui_pane *p, int kind, char *err, size_t errlen);
+
+/* The neuron view and the logit lens follow the cursor (and the layer and head): the result for
+ * where it is now is computed when missing, after the running job when one runs. */
+static void follow(ui_app *app, ui_pane *p) {
+    attn_state *s = p->state;
+    if (!s->have) return;
+    int kind = 0;
+    if (s->view == VIEW_NEURON &&
+        !(s->have_nv && s->nv_key[0] == s->layer && s->nv_key[1] == s->head && s->nv_key[2] == s->hm.cur_r))
+        kind = 1;
+    else if (s->view == VIEW_LENS && s->lens_grid && !s->have_grid)
+        kind = 3;
+    else if (s->view == VIEW_LENS && !s->lens_grid && !(s->have_lens && s->lens_pos == s->hm.cur_r))
+        kind = 2;
+    if (!kind) return;
+    if (s->busy) return; /* attn_done follows again */
+    char err[512];
+    if (submit(app, p, kind, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
 }
 
 static void attn_done(ui_app *app, ui_job *j, int status, const char *err) {
     attn_job *a = (attn_job *)j;
-    attn_state *s = a->pane->state;
+    ui_pane *p = a->pane;
+    attn_state *s = p->state;
     s->busy = 0;
     if (status != BB_OK) {
         snprintf(s->err, sizeof s->err, "%s", err);
@@ -124,14 +164,30 @@ static void attn_done(ui_app *app, ui_job *j, int status, const char *err) {
         s->nv = a->out_nv;
         s->have_nv = 1;
         s->nv_key[0] = a->layer, s->nv_key[1] = a->head, s->nv_key[2] = a->q;
-    } else {
+    } else if (a->kind == 2) {
         if (s->have_lens) infer_lens_free(&s->lens);
         s->lens = a->out_lens;
         s->have_lens = 1;
         s->lens_pos = a->q;
+    } else {
+        drop_grid(s);
+        s->grid = a->out_grid;
+        long n = (long)s->grid.L1 * s->grid.T;
+        s->grid_top = calloc((size_t)(n ? n : 1), sizeof(char *));
+        for (long i = 0; s->grid_top && i < n; i++) {
+            const char *t = app->tk ? tok_id_to_token(app->tk, s->grid.ids[i]) : NULL;
+            s->grid_top[i] = strdup(t ? t : "?");
+        }
+        if (!s->grid_top) {
+            infer_lens_grid_free(&s->grid);
+            ui_app_message(app, 1, "logit lens: out of memory");
+        } else {
+            s->have_grid = 1;
+        }
     }
     free(a);
     app->dirty = 1;
+    if (status == BB_OK) follow(app, p); /* the cursor may have moved on while this ran */
 }
 
 static int submit(ui_app *app, ui_pane *p, int kind, char *err, size_t errlen) {
@@ -145,7 +201,7 @@ static int submit(ui_app *app, ui_pane *p, int kind, char *err, size_t errlen) {
     a->has_pair = s->has_pair;
     a->layer = s->layer, a->head = s->head, a->q = s->hm.cur_r;
     a->at = &s->at;
-    a->job.what = kind == 0 ? "attention" : kind == 1 ? "neuron view" : "logit lens";
+    a->job.what = kind == 0 ? "attention" : kind == 1 ? "neuron view" : kind == 2 ? "logit lens" : "logit-lens grid";
     a->job.run = attn_run;
     a->job.done = attn_done;
     s->busy = 1;
@@ -380,7 +436,7 @@ static void draw_vec(viz_canvas *c, int x, int y, int w, const float *v, int n, 
 }
 
 static void draw_neuron(attn_state *s, viz_canvas *c, viz_rect r) {
-    if (!s->have_nv || s->nv_key[0] != s->layer || s->nv_key[1] != s->head || s->nv_key[2] != s->hm.cur_r) {
+    if (!s->have_nv) {
         viz_put(c, r.x, r.y, r.w, s->busy ? "computing the neuron view..." : "press n to compute the neuron view",
                 VIZ_PLAIN);
         return;
@@ -394,8 +450,10 @@ static void draw_neuron(attn_state *s, viz_canvas *c, viz_rect r) {
     if (vw > n->HS) vw = n->HS;
     if (vw < 1) vw = 1;
     viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD};
-    viz_printf(c, r.x, r.y, r.w, bold, "query %d %s (layer %d head %d): q.k/sqrt(d), softmax, key k, q*k", s->nv_key[2],
-               s->labels[s->nv_key[2]], s->nv_key[0], s->nv_key[1]);
+    int x = r.x + viz_printf(c, r.x, r.y, r.w, bold, "query %d %s (layer %d head %d): q.k/sqrt(d), softmax, key k, q*k",
+                             s->nv_key[2], s->labels[s->nv_key[2]], s->nv_key[0], s->nv_key[1]);
+    if (s->nv_key[0] != s->layer || s->nv_key[1] != s->head || s->nv_key[2] != s->hm.cur_r)
+        viz_put(c, x, r.y, r.x + r.w - x, "  (following the cursor...)", (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
     viz_printf(c, r.x, r.y + 1, 35, VIZ_PLAIN, "%-26s q", c->ascii ? "query vector (+ .:-=, - -=xX)"
                                                                    : "query (+ \xe2\x96\x91\xe2\x96\x92\xe2\x96\x93\xe2\x96\x88, - \xe2\x88\x92=\xe2\x89\xa1\xe2\x89\xa3)");
     draw_vec(c, r.x + 35, r.y + 1, vw, n->query, n->HS, qmax);
@@ -409,14 +467,35 @@ static void draw_neuron(attn_state *s, viz_canvas *c, viz_rect r) {
 }
 
 static void draw_lens(ui_app *app, attn_state *s, viz_canvas *c, viz_rect r) {
-    if (!s->have_lens || s->lens_pos != s->hm.cur_r) {
-        viz_put(c, r.x, r.y, r.w, s->busy ? "computing the logit lens..." : "press l for the logit lens of the cursor's token",
+    viz_style muted = {VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0};
+    if (s->lens_grid) {
+        if (!s->have_grid) {
+            viz_put(c, r.x, r.y, r.w, "computing the logit lens of every token...", VIZ_PLAIN);
+            return;
+        }
+        int x = r.x + viz_put(c, r.x, r.y, r.w, "logit lens, every token: the MLM head's top token and its probability at each layer",
+                              (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
+        viz_put(c, x, r.y, r.x + r.w - x, "  (g: one token's top 5)", muted);
+        viz_lens_view v = {.L1 = s->grid.L1,
+                           .T = s->grid.T,
+                           .inputs = (const char *const *)s->labels,
+                           .top = (const char *const *)s->grid_top,
+                           .probs = s->grid.probs,
+                           .cursor = s->hm.cur_r};
+        if (s->grid.T == s->at.T) viz_lens_draw(c, (viz_rect){r.x, r.y + 1, r.w, r.h - 1}, &v);
+        return;
+    }
+    if (!s->have_lens) {
+        viz_put(c, r.x, r.y, r.w, s->busy ? "computing the logit lens..." : "the logit lens follows the cursor's token",
                 VIZ_PLAIN);
         return;
     }
     const infer_lens *l = &s->lens;
-    viz_printf(c, r.x, r.y, r.w, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD},
-               "token %d %s: the MLM head's top %d read from each layer", s->lens_pos, s->labels[s->lens_pos], l->k);
+    int hx = r.x + viz_printf(c, r.x, r.y, r.w, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD},
+                              "token %d %s: the MLM head's top %d read from each layer", s->lens_pos,
+                              s->labels[s->lens_pos], l->k);
+    viz_put(c, hx, r.y, r.x + r.w - hx, s->lens_pos != s->hm.cur_r ? "  (following the cursor...)" : "  (g: every token)",
+            muted);
     for (int i = 0; i < l->L1 && 1 + i < r.h; i++) {
         int y = r.y + 1 + i;
         int x = r.x + viz_printf(c, r.x, y, r.w, VIZ_PLAIN, "%-6s", i == 0 ? "emb" : "");
@@ -503,17 +582,17 @@ static int attn_key(ui_app *app, ui_pane *p, int key) {
     if (!s->have) return UI_IGNORED;
     int T = s->at.T, L = s->at.L, NH = s->at.NH;
     int page = 10;
-    char err[512] = "";
     switch (key) {
     case UI_KEY(KEY_UP): case 'k': s->hm.cur_r--; break;
     case UI_KEY(KEY_DOWN): case 'j': s->hm.cur_r++; break;
     case UI_KEY(KEY_LEFT): case 'h': s->hm.cur_c--; break;
     case UI_KEY(KEY_RIGHT): case 'l':
-        if (key == 'l' && s->view == VIEW_LENS) {
-            if (!s->busy && submit(app, p, 2, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
-            break;
-        }
+        if (key == 'l' && s->view == VIEW_LENS) break; /* the lens follows the cursor by itself */
         s->hm.cur_c++;
+        break;
+    case 'g':
+        if (s->view != VIEW_LENS) return UI_IGNORED;
+        s->lens_grid = !s->lens_grid;
         break;
     case UI_KEY(KEY_PPAGE): s->hm.cur_r -= page; break;
     case UI_KEY(KEY_NPAGE): s->hm.cur_r += page; break;
@@ -534,10 +613,7 @@ static int attn_key(ui_app *app, ui_pane *p, int key) {
     case 'o': ui_attn_solo(s->off, nflags(NH), s->head); s->mode = MODE_MEAN; break;
     case 'T': if (s->layer < 64) s->loff[s->layer] = !s->loff[s->layer]; break;
     case 'O': ui_attn_solo(s->loff, nflags(L), s->layer); break;
-    case 'n':
-        s->view = VIEW_NEURON;
-        if (!s->busy && submit(app, p, 1, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
-        break;
+    case 'n': s->view = VIEW_NEURON; break;
     case 'x': mask_token(app, p); break;
     default: return UI_IGNORED;
     }
@@ -545,8 +621,64 @@ static int attn_key(ui_app *app, ui_pane *p, int key) {
     if (s->hm.cur_r >= T) s->hm.cur_r = T - 1;
     if (s->hm.cur_c < 0) s->hm.cur_c = 0;
     if (s->hm.cur_c >= T) s->hm.cur_c = T - 1;
+    follow(app, p);
     app->dirty = 1;
     return UI_HANDLED;
+}
+
+static cJSON *attn_save(const ui_pane *p) {
+    const attn_state *s = p->state;
+    if (!s->has_text) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "text", s->text)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    if (s->has_pair) cJSON_AddStringToObject(o, "pair", s->pair);
+    cJSON_AddNumberToObject(o, "layer", s->layer);
+    cJSON_AddNumberToObject(o, "head", s->head);
+    cJSON_AddStringToObject(o, "mode", mode_names[s->mode]);
+    cJSON_AddStringToObject(o, "view", view_names[s->view]);
+    cJSON_AddStringToObject(o, "filter", filter_names[s->filter]);
+    cJSON_AddBoolToObject(o, "hide_special", s->hide_special);
+    cJSON_AddNumberToObject(o, "query", s->hm.cur_r);
+    cJSON_AddNumberToObject(o, "key", s->hm.cur_c);
+    cJSON_AddBoolToObject(o, "lens_grid", s->lens_grid);
+    return o;
+}
+
+/* The index of name in names (n), or dflt. */
+static int name_index(const cJSON *v, const char *const *names, int n, int dflt) {
+    for (int i = 0; cJSON_IsString(v) && i < n; i++)
+        if (strcmp(v->valuestring, names[i]) == 0) return i;
+    return dflt;
+}
+
+/* A whole number of o in [0, hi], else dflt (checked before the conversion). */
+static int small_num(const cJSON *o, const char *k, int hi, int dflt) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= hi ? (int)v->valuedouble : dflt;
+}
+
+static void attn_restore(ui_app *app, ui_pane *p, const cJSON *o) {
+    attn_state *s = p->state;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "text"), *b = cJSON_GetObjectItemCaseSensitive(o, "pair");
+    if (!cJSON_IsString(t)) return;
+    snprintf(s->text, sizeof s->text, "%s", t->valuestring);
+    snprintf(s->pair, sizeof s->pair, "%s", cJSON_IsString(b) ? b->valuestring : "");
+    s->has_pair = cJSON_IsString(b);
+    s->has_text = 1;
+    /* layer, head and the cursor are checked against the model when the attention arrives */
+    s->layer = small_num(o, "layer", 4096, 0);
+    s->head = small_num(o, "head", 4096, 0);
+    s->hm.cur_r = small_num(o, "query", 1 << 20, 0);
+    s->hm.cur_c = small_num(o, "key", 1 << 20, 0);
+    s->mode = name_index(cJSON_GetObjectItemCaseSensitive(o, "mode"), mode_names, MODE_COUNT, MODE_HEAD);
+    s->view = name_index(cJSON_GetObjectItemCaseSensitive(o, "view"), view_names, VIEW_COUNT, VIEW_HEAT);
+    s->filter = name_index(cJSON_GetObjectItemCaseSensitive(o, "filter"), filter_names, 5, 0);
+    s->hide_special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "hide_special"));
+    s->lens_grid = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "lens_grid"));
+    attn_reload(app, p);
 }
 
 static void attn_free(ui_pane *p) {
@@ -561,16 +693,21 @@ static void attn_free(ui_pane *p) {
     p->state = NULL;
 }
 
-/* export: every row and column of the matrix (2-column cells: the 17 columns of labels before them),
- * every row of the bars, the summary and the neuron view. */
+/* export: every row and column of the matrix (2-column cells: the 17 columns of labels before them,
+ * the key labels under them), every row of the bars, the summary, the neuron view and the lens grid. */
 static void attn_extent(ui_app *app, ui_pane *p, int *w, int *h) {
     attn_state *s = p->state;
     if (!s->have) return;
     int T = s->at.T, hs = s->nv.HS > 0 ? s->nv.HS : 64;
     int cells = 17 + T * (s->hm.fit ? 2 : s->hm.cellw);
+    int grid_w = 5 + 8 * T; /* viz_lens: the layer names, then 8 columns a token */
     *w = cells > 37 + 2 * hs ? cells : 37 + 2 * hs;
+    if (*w < grid_w) *w = grid_w;
     if (*w < 140) *w = 140;
-    *h = (T > s->at.L * s->at.NH ? T : s->at.L * s->at.NH) + 4;
+    *h = T + VIZ_HEAT_COL_LABEL;
+    if (*h < s->at.L * s->at.NH) *h = s->at.L * s->at.NH;
+    if (*h < 2 * (s->at.L + 1) + 2) *h = 2 * (s->at.L + 1) + 2;
+    *h += 4;
     s->hm.row0 = s->hm.col0 = 0;
 }
 
@@ -579,12 +716,16 @@ ui_pane ui_pane_attention(void) {
     if (s) s->hm = (viz_heatmap){.cur_r = 0, .cur_c = 0, .cellw = 2}, s->roll_layer = -1;
     return (ui_pane){.name = "attention",
                      .help = "`attention TEXT [||| PAIR]`; Esc, then [ ] layer, , . head, v view, m mode,\n"
-                             "             t/o head off/solo, T/O layer off/solo (from 0; off layers hidden)",
+                             "             t/o head off/solo, T/O layer off/solo (from 0; off layers hidden);\n"
+                             "             the neuron view (n) and the logit lens follow the cursor; g in the lens:\n"
+                             "             every token's top prediction at every layer",
                      .state = s,
                      .draw = attn_draw,
                      .extent = attn_extent,
                      .key = attn_key,
                      .text = attn_text,
                      .reload = attn_reload,
+                     .save = attn_save,
+                     .restore = attn_restore,
                      .free = attn_free};
 }

@@ -101,8 +101,7 @@ static int side_encode(cmp_side *s, const tok_tokenizer *tk, const char *who, co
         if (!s->disp || !(s->disp_buf = viz_bytelevel_display(s->enc->tokens, s->enc->special, n, s->disp)))
             return bb_err(err, errlen, BB_ENOMEM, "compare: out of memory");
     }
-    snprintf(s->name, sizeof s->name, "%s (%s, vocab %d)", who, s->bpe ? "byte-level BPE" : "WordPiece",
-             tok_vocab_size(tk));
+    snprintf(s->name, sizeof s->name, "%s (%s, vocab %d)", who, tok_kind_name(tok_kind(tk)), tok_vocab_size(tk));
     return BB_OK;
 }
 
@@ -172,7 +171,8 @@ static int cmp_run(ui_job *j, char *err, size_t errlen) {
     if (c->n_sides > 2) return BB_OK; /* three tokenizers: no models to compare */
     if (!j->cx || !cxb) {
         snprintf(c->note + strlen(c->note), sizeof c->note - strlen(c->note), "%s%s", c->note[0] ? "; " : "",
-                 !j->cx ? "no model loaded: tokenizers only" : "B is a tokenizer only: `compare --model DIR TEXT` compares models too");
+                 !j->cx ? (j->model ? "the tokenizer does not match the model: tokenizers only" : "no model loaded: tokenizers only")
+                        : "B is a tokenizer only: `compare --model DIR TEXT` compares models too");
         return BB_OK;
     }
     /* fill-mask on both when the text has the current mask token */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "ui_app.h"
 
 enum { TOP_K = UI_FILL_TOP_K };
@@ -152,6 +154,25 @@ static void mask_reload(ui_app *app, ui_pane *p) {
     if (s->has_text && app->cx) ui_fillmask_set(app, p, NULL, NULL, NULL, 0);
 }
 
+static cJSON *mask_save(const ui_pane *p) {
+    const mask_state *s = p->state;
+    if (!s->has_text) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (o && !cJSON_AddStringToObject(o, "text", s->text)) cJSON_Delete(o), o = NULL;
+    if (o && s->word[0]) cJSON_AddStringToObject(o, "word", s->word);
+    return o;
+}
+
+static void mask_restore(ui_app *app, ui_pane *p, const cJSON *o) {
+    mask_state *s = p->state;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "text"), *w = cJSON_GetObjectItemCaseSensitive(o, "word");
+    if (!cJSON_IsString(t)) return;
+    snprintf(s->text, sizeof s->text, "%s", t->valuestring);
+    snprintf(s->word, sizeof s->word, "%s", cJSON_IsString(w) ? w->valuestring : "");
+    s->has_text = 1;
+    mask_reload(app, p);
+}
+
 static void mask_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     mask_state *s = p->state;
     if (ui_app_draw_mismatch(app, c, r, "fill-mask")) return;
@@ -240,5 +261,7 @@ ui_pane ui_pane_fillmask(void) {
                      .key = mask_key,
                      .text = mask_text,
                      .reload = mask_reload,
+                     .save = mask_save,
+                     .restore = mask_restore,
                      .free = mask_free};
 }

@@ -169,7 +169,7 @@ typedef struct {
 } stats_job;
 
 static void describe(char *out, size_t n, const char *who, const tok_tokenizer *tk) {
-    snprintf(out, n, "%s (%s, vocab %d)", who, tok_kind(tk) == TOK_MODEL_BPE ? "BPE" : "WordPiece", tok_vocab_size(tk));
+    snprintf(out, n, "%s (%s, vocab %d)", who, tok_kind_name(tok_kind(tk)), tok_vocab_size(tk));
 }
 
 static int stats_run(ui_job *j, char *err, size_t errlen) {
@@ -182,7 +182,7 @@ static int stats_run(ui_job *j, char *err, size_t errlen) {
     long n;
     if (st == BB_OK) st = ui_corpus_read(s->path, &texts, &n, err, errlen);
     if (st == BB_OK) {
-        int max = s->max_length > 0 ? s->max_length : tok_model_max_length(j->tk);
+        int max = s->max_length > 0 ? s->max_length : infer_max_length(j->model ? &j->model->cfg : NULL, j->tk);
         const tok_tokenizer *tks[STATS_SIDES] = {j->tk, other[0], other[1]};
         s->n_sides = 1 + s->n_vocab;
         describe(s->names[0], sizeof s->names[0], "current", j->tk);
@@ -290,7 +290,8 @@ static double pct(long a, long b) { return b ? 100.0 * (double)a / (double)b : 0
         (*y)++;                                                                      \
     } while (0)
 
-/* One tokenizer's numbers in r; base is the first tokenizer's, for the relative token count. */
+/* One tokenizer's numbers in r; base is the first tokenizer's, for the relative token count (NULL
+ * when there is only one). */
 static void draw_side(viz_canvas *c, viz_rect r, const char *name, const tok_stats *s, const tok_stats *base) {
     viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD}, dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM};
     viz_style warn = {VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD};
@@ -316,7 +317,9 @@ static void draw_side(viz_canvas *c, viz_rect r, const char *name, const tok_sta
     ui_fmt_count(a, sizeof a, s->n_bytes);
     LINE(s->n_bytes ? warn : VIZ_PLAIN, "byte fallback %s tokens (%.3f%%)", a, 100.0 * s->byte_rate);
     LINE(VIZ_PLAIN, "fertility %.3f tokens per word", s->fertility);
-    if (base != s) LINE(bold, "tokens vs current: x%.3f", base->n_tokens ? (double)s->n_tokens / base->n_tokens : 0);
+    /* Content tokens (fertility x words): the specials each kind adds are not the text's. */
+    double mine = s->fertility * (double)s->n_words, first = base ? base->fertility * (double)base->n_words : 0;
+    if (base) LINE(bold, "tokens vs current: x%.3f", first > 0 ? mine / first : 0);
     LINE(dim, "tokens per text (max length's bin bold)");
     if (row >= r.y + r.h) return;
     char labels[TOK_STATS_BINS][32];
@@ -356,7 +359,7 @@ static void stats_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     for (int k = 0; k < s->n_sides; k++) {
         int x = body.x + k * (cw + 2);
         draw_side(c, (viz_rect){x, body.y, k == s->n_sides - 1 ? r.x + r.w - x : cw, body.h}, s->names[k], &s->st[k],
-                  &s->st[0]);
+                  s->n_sides > 1 ? &s->st[0] : NULL);
     }
 }
 

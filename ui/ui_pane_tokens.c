@@ -98,6 +98,10 @@ static int mark_cut(ui_app *app, tokens_state *s, char *err, size_t errlen) {
     return BB_OK;
 }
 
+static int is_spm(const tok_tokenizer *tk) {
+    return tok_kind(tk) == TOK_MODEL_UNIGRAM || tok_kind(tk) == TOK_MODEL_SPM_BPE;
+}
+
 static int retokenize(ui_app *app, tokens_state *s, char *err, size_t errlen) {
     s->err[0] = 0;
     free_stages(s);
@@ -130,6 +134,8 @@ static int retokenize(ui_app *app, tokens_state *s, char *err, size_t errlen) {
     s->disp_buf = NULL;
     if (tok_kind(app->tk) == TOK_MODEL_BPE && n > 0 &&
         !(s->disp_buf = viz_bytelevel_display(s->enc->tokens, s->enc->special, n, s->disp)))
+        return bb_err(err, errlen, BB_ENOMEM, "tokens: out of memory");
+    if (is_spm(app->tk) && n > 0 && !(s->disp_buf = viz_spm_display(s->enc->tokens, s->enc->special, n, s->disp)))
         return bb_err(err, errlen, BB_ENOMEM, "tokens: out of memory");
     s->text_chars = count_cps(s->text) + (s->has_pair ? count_cps(s->pair) : 0);
     if (s->sel >= n) s->sel = n ? n - 1 : 0;
@@ -253,6 +259,29 @@ void ui_tokens_settings_apply(ui_app *app, ui_pane *p, const cJSON *o) {
     retokenize(app, s, NULL, 0);
 }
 
+static cJSON *tokens_save(const ui_pane *p) {
+    const tokens_state *s = p->state;
+    if (!s->has_text) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (o && !cJSON_AddStringToObject(o, "text", s->text)) cJSON_Delete(o), o = NULL;
+    if (o && s->has_pair) cJSON_AddStringToObject(o, "pair", s->pair);
+    return o;
+}
+
+static void tokens_restore(ui_app *app, ui_pane *p, const cJSON *o) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "text"), *b = cJSON_GetObjectItemCaseSensitive(o, "pair");
+    if (!cJSON_IsString(t)) return;
+    tokens_state *s = p->state;
+    if (app->tk) {
+        ui_tokens_set(app, p, t->valuestring, cJSON_IsString(b) ? b->valuestring : NULL, NULL, 0);
+        return;
+    }
+    snprintf(s->text, sizeof s->text, "%s", t->valuestring);
+    snprintf(s->pair, sizeof s->pair, "%s", cJSON_IsString(b) ? b->valuestring : "");
+    s->has_pair = cJSON_IsString(b);
+    s->has_text = 1;
+}
+
 static viz_tokens view_of(const ui_app *app, const tokens_state *s) {
     const tok_encoding *e = s->enc;
     tok_special_ids sp = tok_specials(app->tk);
@@ -371,7 +400,16 @@ static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     const int labw = 11;
     if (s->have_stages && y < r.y + r.h) {
         char vis[4096];
-        viz_put(c, r.x, y, labw, "normalized", dim);
+        if (s->st.mapped && y + 2 < r.y + r.h) {
+            /* SentencePiece: the text, the rules' output (the charsmap), then whitespace handling and '▁' */
+            viz_put(c, r.x, y, labw, "text", dim);
+            viz_visible_ws(vis, sizeof vis, s->text, flags, c->ascii);
+            viz_put(c, r.x + labw, y, r.w - labw, vis, VIZ_PLAIN), y++;
+            viz_put(c, r.x, y, labw, s->st.rule, dim);
+            viz_visible_ws(vis, sizeof vis, s->st.mapped, flags, c->ascii);
+            viz_put(c, r.x + labw, y, r.w - labw, vis, VIZ_PLAIN), y++;
+        }
+        viz_put(c, r.x, y, labw, s->st.mapped ? "escaped" : "normalized", dim);
         viz_visible_ws(vis, sizeof vis, s->st.normalized, flags, c->ascii);
         if (s->full) y += put_wrapped(c, (viz_rect){r.x + labw, y, r.w - labw, r.y + r.h - y}, vis);
         else viz_put(c, r.x + labw, y, r.w - labw, vis, VIZ_PLAIN), y++;
@@ -379,7 +417,7 @@ static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
         int nw = s->st.n_words < 512 ? s->st.n_words : 512;
         for (int i = 0; i < nw; i++) words[i] = s->st.words[i].text;
         /* byte-level words ("ĠnaÃ¯ve") shown as the text they stand for */
-        char *wbuf = s->disp_buf ? viz_bytelevel_display(words, NULL, nw, words) : NULL;
+        char *wbuf = s->disp_buf && !is_spm(app->tk) ? viz_bytelevel_display(words, NULL, nw, words) : NULL;
         int k = 0;
         for (int i = 0; i < nw; i++)
             if (words[i]) words[k++] = words[i];
@@ -389,6 +427,17 @@ static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
         int lines = viz_word_chips(c, (viz_rect){r.x + labw, y, r.w - labw, wh}, words, nw, flags);
         free(wbuf);
         y += lines < 1 ? 1 : lines > wh ? wh : lines;
+        if (s->st.scores && y < r.y + r.h) {
+            /* the pieces the model chose, each with its score (log probability for Unigram) */
+            char line[4096];
+            size_t o = 0;
+            for (int i = 0; i < s->st.n_pieces && o + 64 < sizeof line; i++)
+                o += (size_t)snprintf(line + o, sizeof line - o, "%s%s %.2f", i ? "  " : "", s->st.pieces[i].token,
+                                      s->st.scores[i]);
+            viz_put(c, r.x, y, labw, "scores", dim);
+            if (s->full) y += put_wrapped(c, (viz_rect){r.x + labw, y, r.w - labw, r.y + r.h - y}, line);
+            else viz_put(c, r.x + labw, y, r.w - labw, line, VIZ_PLAIN), y++;
+        }
     }
     int chip_h = s->full ? r.y + r.h - y : (r.h - (y - r.y)) / 3;
     if (chip_h < 2) chip_h = 2;
@@ -466,5 +515,7 @@ ui_pane ui_pane_tokens(void) {
                      .key = tokens_key,
                      .text = tokens_text,
                      .reload = tokens_reload,
+                     .save = tokens_save,
+                     .restore = tokens_restore,
                      .free = tokens_free};
 }

@@ -25,6 +25,11 @@ static cJSON *layout_json(ui_app *app, ui_sess *u) {
     cJSON_AddNumberToObject(o, "focus", app->focus);
     cJSON_AddBoolToObject(o, "show_ws", app->show_ws);
     cJSON_AddItemToObject(o, "tokens", ui_tokens_settings_json(ui_app_pane(app, "tokens")));
+    cJSON *panes = cJSON_AddObjectToObject(o, "panes");
+    for (int i = 0; panes && i < app->n_panes; i++) {
+        cJSON *ps = app->panes[i].save ? app->panes[i].save(&app->panes[i]) : NULL;
+        if (ps) cJSON_AddItemToObject(panes, app->panes[i].name, ps);
+    }
     cJSON *slots = cJSON_AddArrayToObject(o, "slots");
     for (int i = 0; i < 4; i++) cJSON_AddItemToArray(slots, cJSON_CreateString(app->panes[app->slots[i]].name));
     cJSON *t = cJSON_AddObjectToObject(o, "train");
@@ -60,6 +65,11 @@ static void layout_apply(ui_app *app, ui_sess *u, const cJSON *o) {
     app->zoom = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "zoom"));
     app->show_ws = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "show_ws"));
     ui_tokens_settings_apply(app, ui_app_pane(app, "tokens"), cJSON_GetObjectItemCaseSensitive(o, "tokens"));
+    const cJSON *panes = cJSON_GetObjectItemCaseSensitive(o, "panes");
+    for (int i = 0; cJSON_IsObject(panes) && i < app->n_panes; i++) {
+        const cJSON *ps = cJSON_GetObjectItemCaseSensitive(panes, app->panes[i].name);
+        if (app->panes[i].restore && cJSON_IsObject(ps)) app->panes[i].restore(app, &app->panes[i], ps);
+    }
     const cJSON *slots = cJSON_GetObjectItemCaseSensitive(o, "slots");
     if (cJSON_IsArray(slots) && cJSON_GetArraySize(slots) == 4) {
         int idx[4], ok = 1;

@@ -613,6 +613,8 @@ int ui_cmd_resume(ui_app *app, const char *args, char *err, size_t errlen) {
         if (idx < 0) return bb_err(err, errlen, BB_EINVAL, "resume: no interrupted or stopped run");
     }
     sess_run *r = u->runs[idx].run;
+    if (ui_run_external(u, idx))
+        return bb_err(err, errlen, BB_EINVAL, "resume: %s is followed read-only (another program trains it)", r->name);
     if (r->problem) return bb_err(err, errlen, BB_EINVAL, "resume: %s", r->problem);
     if (r->status == SESS_RUN_FINISHED) return bb_err(err, errlen, BB_EINVAL, "resume: run %s has finished", r->name);
     /* the newest complete checkpoint on disk: a kill can land after a save and before the session noted it */
@@ -887,6 +889,9 @@ int ui_cmd_csv(ui_app *app, const char *args, char *err, size_t errlen) {
     int idx = name ? find_run(u, name) : u->cur;
     if (idx < 0 || idx >= u->n_runs)
         return bb_err(err, errlen, BB_EINVAL, name ? "csv: no run named %s" : "csv: no run yet%s", name ? name : "");
+    if (ui_run_external(u, idx))
+        return bb_err(err, errlen, BB_EINVAL, "csv: %s is followed, not recorded here; `bertbench follow DIR --once` "
+                      "prints its series", u->runs[idx].run->name);
     char path[4096];
     run_metrics_path(u, u->runs[idx].run, path, sizeof path);
     int rc = sess_metrics_export_csv(path, file, err, errlen);

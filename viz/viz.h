@@ -63,6 +63,10 @@ char *viz_visible_ws(char *dst, size_t cap, const char *src, int flags, int asci
  * stay alone and as written, as does a token with a character that is not a byte. Returns the malloc'd
  * storage of the strings (the caller frees it after the last use of display), NULL when out of memory. */
 char *viz_bytelevel_display(const char *const *tokens, const unsigned char *special, int n, const char **display);
+/* SentencePiece: display strings where a run of <0xXX> byte pieces becomes the characters it spells
+ * (the first byte piece of each character carries it, the others are NULL: one chip); other pieces
+ * as they are. Returns the storage (the caller frees it), NULL when out of memory. */
+char *viz_spm_display(const char *const *tokens, const unsigned char *special, int n, const char **display);
 /* Words as a row of chips separated by a gap (the pre-tokenizer's output). Returns lines used. */
 int viz_word_chips(viz_canvas *c, viz_rect r, const char *const *words, int n, int flags);
 
@@ -80,8 +84,10 @@ typedef struct {
                                              of a k x k block so the whole matrix fits (overview) */
 } viz_heatmap;
 
-/* Draws labels, an index ruler, the cells and a footer line with the cursor's exact value. Returns
- * the block size k (1 unless fit shrank the matrix). */
+/* Draws labels, an index ruler, the cells, the column labels written downwards under their columns
+ * (up to VIZ_HEAT_COL_LABEL rows, leaving the matrix at least 4; not in the overview) and a footer line
+ * with the cursor's exact value. Returns the block size k (1 unless fit shrank the matrix). */
+enum { VIZ_HEAT_COL_LABEL = 8 };
 int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h);
 /* The heatmap's scale, right-aligned to end before column `right` of row y: "scale 0", the ramp's
  * shades in their colours, then vmax; drawn only when it leaves two columns free after `left` (where

@@ -6,14 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
-/* 256-colour shades from faint to strong: the share of the gold row in a cell. */
-static const int16_t good[5] = {22, 28, 34, 40, 46}, bad[5] = {52, 88, 124, 160, 196};
 
 static viz_style cell_style(long n, long row_total, int diagonal) {
     if (n == 0 || row_total == 0) return (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, diagonal ? VIZ_BOLD : 0};
     double f = (double)n / (double)row_total;
     int k = f >= 0.8 ? 4 : f >= 0.5 ? 3 : f >= 0.25 ? 2 : f >= 0.1 ? 1 : 0;
-    return (viz_style){k >= 2 ? 16 : 231, diagonal ? good[k] : bad[k], (uint8_t)(diagonal ? VIZ_BOLD : 0)};
+    /* the theme's shades from faint to strong: the share of the gold row in a cell */
+    return (viz_style){VIZ_COLOUR(k >= 2 ? VIZ_C_ON_ACCENT : VIZ_C_CHIP_TEXT),
+                       VIZ_COLOUR((diagonal ? VIZ_C_RIGHT0 : VIZ_C_WRONG0) + k), (uint8_t)(diagonal ? VIZ_BOLD : 0)};
 }
 
 void viz_confusion_draw(viz_canvas *c, viz_rect r, int K, const char *const *labels, const long *counts,

@@ -71,6 +71,22 @@ static float block_mean(const viz_heatmap *h, int i0, int j0, int k) {
     return n ? (float)(sum / n) : 0;
 }
 
+/* A key label written downwards from (x, y), one character a row, at most n rows: a label cut short
+ * ends in '~' ('…' in Unicode) so it does not pass for a shorter token; a character wider than the
+ * cell is '?'. */
+static void col_label_down(viz_canvas *c, int x, int y, int n, int cellw, const char *label, viz_style st) {
+    long len = (long)strlen(label), at = 0;
+    for (int row = 0; row < n && at < len; row++) {
+        uint32_t cp;
+        int k = viz_utf8_next(label + at, len - at, &cp);
+        if (k <= 0) break;
+        at += k;
+        if (row == n - 1 && at < len) cp = c->ascii ? '~' : 0x2026;
+        if (viz_cp_width(cp) > cellw) cp = '?'; /* a wide character would spill into the next column */
+        viz_putc(c, x, y + row, cp, st);
+    }
+}
+
 int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h) {
     if (r.w < 8 || r.h < 4 || h->rows <= 0 || h->cols <= 0) return 1;
     int cellw = h->cellw == 2 && !h->fit ? 2 : 1;
@@ -86,6 +102,18 @@ int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h) {
     if (left > r.w / 2) left = r.w / 2;
     int avail_c = (r.w - left) / cellw, avail_r = r.h - 2; /* one ruler line on top, footer below */
     if (avail_c < 1 || avail_r < 1) return 1;
+    /* Key labels written downwards under their columns (rotated), as many letters as leave at least
+     * 4 matrix rows; not in the overview, where a column is a block of keys. */
+    int labh = 0;
+    if (h->col_labels && !h->fit) {
+        for (int j = 0; j < h->cols; j++) {
+            int w = viz_text_width(h->col_labels[j], -1);
+            if (w > labh) labh = w;
+        }
+        if (labh > VIZ_HEAT_COL_LABEL) labh = VIZ_HEAT_COL_LABEL;
+        if (labh > avail_r - 4) labh = avail_r - 4 > 0 ? avail_r - 4 : 0;
+        avail_r -= labh;
+    }
     /* Overview: one square block size for rows and columns, so the picture keeps its shape. */
     int k = 1;
     if (h->fit) {
@@ -153,6 +181,12 @@ int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h) {
             int x = r.x + left + (j - col0) * cellw;
             for (int q = 0; q < cellw; q++) viz_putc(c, x + q, y, g, st);
         }
+    }
+    if (labh > 0 && k == 1) {
+        int y0 = r.y + 1 + (rows - row0 < vis_r ? rows - row0 : vis_r);
+        for (int j = col0; j < cols && j < col0 + vis_c; j++)
+            col_label_down(c, r.x + left + (j - col0) * cellw, y0, labh, cellw, h->col_labels[j],
+                           j == cc ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : dim);
     }
     int foot = r.x;
     if (h->cur_r >= 0 && h->cur_c >= 0 && h->cur_r < h->rows && h->cur_c < h->cols) {

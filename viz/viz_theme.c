@@ -69,6 +69,16 @@ const viz_theme_entry viz_theme[VIZ_C_COUNT] = {
     [VIZ_C_RUN3] = {"run3", 208, YELLOW, 0},
     [VIZ_C_RUN4] = {"run4", 51, BLUE, 0},
     [VIZ_C_RUN5] = {"run5", 226, WHITE, 0},
+    [VIZ_C_RIGHT0] = {"right0", 22, GREEN, 0},
+    [VIZ_C_RIGHT1] = {"right1", 28, GREEN, 0},
+    [VIZ_C_RIGHT2] = {"right2", 34, GREEN, 0},
+    [VIZ_C_RIGHT3] = {"right3", 40, GREEN, 0},
+    [VIZ_C_RIGHT4] = {"right4", 46, GREEN, 0},
+    [VIZ_C_WRONG0] = {"wrong0", 52, RED, 0},
+    [VIZ_C_WRONG1] = {"wrong1", 88, RED, 0},
+    [VIZ_C_WRONG2] = {"wrong2", 124, RED, 0},
+    [VIZ_C_WRONG3] = {"wrong3", 160, RED, 0},
+    [VIZ_C_WRONG4] = {"wrong4", 196, RED, U},
 };
 
 static const viz_theme_entry *entry(int colour) {

@@ -64,6 +64,9 @@ typedef enum {
     VIZ_C_EVAL,
     VIZ_C_CURSOR,       /* the training plots' value cursor and its readout */
     VIZ_C_RUN0, VIZ_C_RUN1, VIZ_C_RUN2, VIZ_C_RUN3, VIZ_C_RUN4, VIZ_C_RUN5,
+    /* confusion matrix cells, faint to strong: right (diagonal) and wrong */
+    VIZ_C_RIGHT0, VIZ_C_RIGHT1, VIZ_C_RIGHT2, VIZ_C_RIGHT3, VIZ_C_RIGHT4,
+    VIZ_C_WRONG0, VIZ_C_WRONG1, VIZ_C_WRONG2, VIZ_C_WRONG3, VIZ_C_WRONG4,
     VIZ_C_COUNT
 } viz_colour_name;
 

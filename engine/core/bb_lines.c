@@ -56,7 +56,8 @@ int bb_lines_open(bb_lines **out, const char *path, size_t max_line, char *err, 
 int bb_lines_next(bb_lines *r, const char **line, size_t *len, char *err, size_t errlen) {
     size_t scanned = 0; /* bytes of [start, end) known to hold no newline */
     for (;;) {
-        char *nl = memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned);
+        /* no buffer before the first read: memchr on NULL is undefined even for 0 bytes */
+        char *nl = r->buf ? memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned) : NULL;
         if (nl || (r->eof && r->end > r->start)) {
             size_t n = nl ? (size_t)(nl - (r->buf + r->start)) : r->end - r->start;
             r->line++;

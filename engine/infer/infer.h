@@ -170,6 +170,20 @@ int infer_logit_lens(infer_ctx *cx, const char *text, int position, int k, infer
                      size_t errlen);
 void infer_lens_free(infer_lens *l);
 
+/* The lens over every token (as Ecco shows for GPT models): for each layer (row 0 the embeddings) and
+ * each token of text (and pair), the MLM head's top token and its probability. enc is the text's
+ * encoding (the same tokens infer_attention shows); free with infer_lens_grid_free. */
+typedef struct {
+    int L1, T;
+    tok_encoding *enc;
+    int32_t *ids;  /* (L1, T) */
+    float *probs;  /* (L1, T) */
+} infer_lens_grid;
+
+int infer_logit_lens_grid(infer_ctx *cx, const char *text, const char *pair, infer_lens_grid *out, char *err,
+                          size_t errlen);
+void infer_lens_grid_free(infer_lens_grid *g);
+
 /* ---- embeddings -------------------------------------------------------------------------------- */
 
 typedef enum { INFER_POOL_CLS, INFER_POOL_MEAN } infer_pooling;

@@ -218,6 +218,12 @@ typedef struct {
     int n_pieces;
     tok_piece *pieces;
     char *pool_;            /* private: storage for the word strings */
+    /* SentencePiece family only (NULL otherwise): the text after the normalization rules alone (the
+     * charsmap, or a tokenizer.json's normalizers), before whitespace handling and '▁'; the rules' name;
+     * each piece's score as the model used it (an unknown piece: the lowest score minus 10). */
+    char *mapped;
+    const char *rule;
+    double *scores;         /* (n_pieces) */
 } tok_stages;
 
 int tok_inspect(const tok_tokenizer *tk, const char *text, long len, tok_stages *out, char *err,

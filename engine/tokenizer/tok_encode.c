@@ -1022,7 +1022,7 @@ int tok_inspect(const tok_tokenizer *tk, const char *text, long len, tok_stages 
     /* Word strings: byte-level words grow to at most 2 bytes per byte. */
     out->pool_ = malloc((size_t)s->nb_len * 2 + (size_t)s->nw + 1);
     if (!out->normalized || !out->char_orig || !out->words || !out->pieces || !out->pool_) goto done;
-    memcpy(out->normalized, s->nb, (size_t)s->nb_len);
+    if (s->nb_len) memcpy(out->normalized, s->nb, (size_t)s->nb_len); /* nb is NULL for an empty text */
     out->normalized[s->nb_len] = 0;
     for (long i = 0; i < s->nb_len;) {
         int n;
@@ -1056,6 +1056,13 @@ int tok_inspect(const tok_tokenizer *tk, const char *text, long len, tok_stages 
         pc->start = s->a.cs[k], pc->end = s->a.ce[k];
     }
     out->n_pieces = s->a.n;
+    if (tk->spm) {
+        out->rule = tok_spm_rule_name(tk);
+        out->mapped = tok_spm_mapped_dup(tk, text, len);
+        out->scores = malloc(sizeof(double) * ((size_t)s->a.n + 1));
+        if (!out->mapped || !out->scores) goto done;
+        for (int k = 0; k < s->a.n; k++) out->scores[k] = tok_spm_piece_score(tk, s->a.id[k]);
+    }
     rc = BB_OK;
 done:
     scratch_free(s);
@@ -1069,5 +1076,6 @@ done:
 void tok_stages_free(tok_stages *st) {
     if (!st) return;
     free(st->normalized), free(st->char_orig), free(st->words), free(st->pieces), free(st->pool_);
+    free(st->mapped), free(st->scores);
     memset(st, 0, sizeof *st);
 }

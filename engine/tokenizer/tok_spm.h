@@ -150,5 +150,14 @@ char *tok_spm_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int
 /* Builds the tries and tables once str/len/n_vocab, spm->score and spm->type are set. */
 int tok_spm_finish(tok_tokenizer *tk, const char *name, char *err, size_t errlen);
 void tok_spm_free(struct tok_spm *spm);
+/* Renumbers a loaded .model as XLMRobertaTokenizer does (fairseq's <s> <pad> </s> <unk> first, pieces
+ * shifted by one, <mask> last) with its special tokens and the <s> A </s></s> B </s> template. */
+int tok_spm_xlmr(tok_tokenizer *tk, const char *name, char *err, size_t errlen);
+/* For tok_inspect: the text after the normalization rules alone (malloc'd, NULL when out of memory),
+ * the rules' name, and the score the model gives a piece. */
+char *tok_spm_mapped_dup(const tok_tokenizer *tk, const char *text, long len);
+char *tok_hf_mapped_dup(const tok_tokenizer *tk, const char *text, long len);
+const char *tok_spm_rule_name(const tok_tokenizer *tk);
+double tok_spm_piece_score(const tok_tokenizer *tk, int32_t id);
 
 #endif

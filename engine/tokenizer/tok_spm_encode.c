@@ -509,3 +509,34 @@ char *tok_spm_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int
     if (len) *len = b.n;
     return b.p;
 }
+
+/* ---- inspection ---------------------------------------------------------------------------------------- */
+
+char *tok_spm_mapped_dup(const tok_tokenizer *tk, const char *text, long len) {
+    const struct tok_spm *sp = tk->spm;
+    if (sp->hf) return tok_hf_mapped_dup(tk, text, len);
+    dbuf b = {0};
+    put(&b, "", 0);
+    const char *rep;
+    long replen;
+    for (long i = 0; i < len;) {
+        long m = norm_prefix(sp, (const unsigned char *)text, i, len, &rep, &replen);
+        put(&b, rep, (size_t)replen);
+        i += m;
+    }
+    if (b.bad) return free(b.p), NULL;
+    return b.p;
+}
+
+const char *tok_spm_rule_name(const tok_tokenizer *tk) {
+    const struct tok_spm *sp = tk->spm;
+    if (sp->hf) return sp->n_norms ? "normalizers" : "identity";
+    return sp->cm.n_units ? (sp->norm_name[0] ? sp->norm_name : "charsmap") : "identity";
+}
+
+double tok_spm_piece_score(const tok_tokenizer *tk, int32_t id) {
+    const struct tok_spm *sp = tk->spm;
+    if (id < 0 || id >= tk->n_vocab) return 0;
+    if (id == tk->unk) return sp->hf ? sp->dmin - 10.0 : (double)(sp->min_score - 10.0f);
+    return sp->hf ? sp->dscore[id] : (double)sp->score[id];
+}

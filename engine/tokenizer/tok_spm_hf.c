@@ -205,6 +205,23 @@ static void apply(const tok_hf_norm *nm, const hbuf *in, hbuf *out) {
     }
 }
 
+char *tok_hf_mapped_dup(const tok_tokenizer *tk, const char *text, long len) {
+    const struct tok_spm *sp = tk->spm;
+    hbuf h[2] = {{0}, {0}};
+    int cur = 0;
+    hb_put(&h[0], text, len, 0, 0);
+    for (int k = 0; k < sp->n_norms; k++) {
+        h[!cur].n = 0;
+        apply(&sp->norms[k], &h[cur], &h[!cur]);
+        cur = !cur;
+    }
+    hb_put(&h[cur], "", 1, 0, 0);
+    char *out = h[0].bad || h[1].bad ? NULL : h[cur].b;
+    free(h[!cur].b), free(h[0].al), free(h[1].al);
+    if (!out) free(h[cur].b);
+    return out;
+}
+
 int tok_hf_segment(const tok_tokenizer *tk, const char *text, long a, long b, struct tok_scratch *s) {
     const struct tok_spm *sp = tk->spm;
     hbuf h[2] = {{0}, {0}};

@@ -545,3 +545,51 @@ int tok_load_spm(tok_tokenizer **out, const char *path, char *err, size_t errlen
     free(buf);
     return rc;
 }
+
+/* ---- XLM-RoBERTa's fairseq ids ---------------------------------------------------------------------- */
+
+int tok_spm_xlmr(tok_tokenizer *tk, const char *name, char *err, size_t errlen) {
+    /* XLMRobertaTokenizer: <s> <pad> </s> <unk> take ids 0-3, the model's pieces from its fourth on
+     * follow at their index + 1, and <mask> comes last; <s> A </s></s> B </s>. */
+    struct tok_spm *sp = tk->spm;
+    int n = tk->n_vocab, m = n + 2;
+    if (n < 4) return bb_err(err, errlen, BB_EFORMAT, "%s: too few pieces for XLM-RoBERTa's ids", name);
+    char **str = calloc((size_t)m, sizeof *str);
+    uint32_t *len = calloc((size_t)m, sizeof *len);
+    float *score = calloc((size_t)m, sizeof *score);
+    uint8_t *type = calloc((size_t)m, 1);
+    if (!str || !len || !score || !type) {
+        free(str), free(len), free(score), free(type);
+        return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
+    }
+    static const char *fixed[4] = {"<s>", "<pad>", "</s>", "<unk>"};
+    for (int i = 0; i < 4; i++) str[i] = strdup(fixed[i]), type[i] = i == 3 ? SPM_UNKNOWN : SPM_CONTROL;
+    str[m - 1] = strdup("<mask>"), type[m - 1] = SPM_CONTROL;
+    for (int i = 3; i < n; i++) {
+        str[i + 1] = tk->str[i], tk->str[i] = NULL;
+        score[i + 1] = sp->score[i], type[i + 1] = sp->type[i] == SPM_UNKNOWN ? SPM_NORMAL : sp->type[i];
+    }
+    for (int i = 0; i < n; i++) free(tk->str[i]);
+    free(tk->str), free(tk->len), free(sp->score), free(sp->type), free(tk->is_special);
+    tk->str = str, tk->len = len, sp->score = score, sp->type = type, tk->is_special = NULL;
+    tk->n_vocab = m;
+    for (int i = 0; i < m; i++) {
+        if (!str[i]) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
+        len[i] = (uint32_t)strlen(str[i]);
+    }
+    tok_trie_free(&sp->pieces), tok_trie_free(&sp->user);
+    for (int i = 0; i < 5; i++)
+        if (tok_add_added(tk, i < 4 ? i : m - 1, i < 4 ? fixed[i] : "<mask>", i == 4, 0, 1) != BB_OK)
+            return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
+    int rc = tok_finish(tk, err, errlen);
+    if (rc == BB_OK) rc = tok_spm_finish(tk, name, err, errlen);
+    if (rc != BB_OK) return rc;
+    tok_set_bert_template(tk, 0, 2);
+    tok_tmpl_item *p = tk->pair;
+    p[0] = (tok_tmpl_item){1, 0, 0, 0}, p[1] = (tok_tmpl_item){0, -1, 0, 0}, p[2] = (tok_tmpl_item){1, 2, 0, 0};
+    p[3] = p[2], p[4] = (tok_tmpl_item){0, -1, 1, 0}, p[5] = p[2];
+    tk->n_pair = 6;
+    tk->post_kind = TOK_POST_TEMPLATE;
+    tk->type_ids_zero = 1;
+    return BB_OK;
+}

@@ -19,6 +19,10 @@ char *tok_ug_normalize_dup(const uint8_t *cm, size_t cm_len, const char *text, l
         const char *repl = NULL, *from;
         char one[4];
         size_t nr;
+        if (!text[i]) { /* NUL: a control character no rule can hold (0 ends a darts-clone key) */
+            i++;
+            continue;
+        }
         int m = tok_ug_charsmap_match(cm, cm_len, text + i, len - i, &repl);
         if (m > 0) {
             from = repl, nr = strlen(repl);

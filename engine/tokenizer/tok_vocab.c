@@ -400,7 +400,7 @@ int tok_load_dir(tok_tokenizer **out, const char *dir_or_id, int case_mode, char
     *out = NULL;
     int hub_rc = bb_hub_resolve(dir_or_id, dir, sizeof dir, err, errlen);
     if (hub_rc != BB_OK) return hub_rc;
-    int lower = 1, max_len = 0, cleanup = -1, ex;
+    int lower = 1, max_len = 0, cleanup = -1, ex, xlmr = 0;
     char specials[5][64] = {""};
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
     if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
@@ -417,6 +417,8 @@ int tok_load_dir(tok_tokenizer **out, const char *dir_or_id, int case_mode, char
         if (cJSON_IsBool(dl)) lower = cJSON_IsTrue(dl);
         const cJSON *ml = cJSON_GetObjectItemCaseSensitive(j, "model_max_length");
         if (cJSON_IsNumber(ml) && ml->valuedouble >= 1 && ml->valuedouble <= 1e6) max_len = (int)ml->valuedouble;
+        const cJSON *tc = cJSON_GetObjectItemCaseSensitive(j, "tokenizer_class");
+        xlmr = cJSON_IsString(tc) && strncmp(tc->valuestring, "XLMRoberta", 10) == 0;
         const cJSON *cu = cJSON_GetObjectItemCaseSensitive(j, "clean_up_tokenization_spaces");
         if (cJSON_IsBool(cu)) cleanup = cJSON_IsTrue(cu);
         config_special_names(j, specials);
@@ -437,7 +439,14 @@ int tok_load_dir(tok_tokenizer **out, const char *dir_or_id, int case_mode, char
             if (!ex)
                 return bb_err(err, errlen, BB_EIO, "%s: no tokenizer.json, vocab.txt or SentencePiece .model found", dir);
             rc = tok_load_spm(out, path, err, errlen);
-            if (rc != BB_OK) return rc;
+            size_t pl = strlen(path);
+            /* XLM-R (and its fine-tunes) ship sentencepiece.bpe.model and number it the fairseq way. */
+            if (rc == BB_OK && (xlmr || (pl >= 23 && strcmp(path + pl - 23, "sentencepiece.bpe.model") == 0)))
+                rc = tok_spm_xlmr(*out, path, err, errlen);
+            if (rc != BB_OK) {
+                tok_free(*out), *out = NULL;
+                return rc;
+            }
             if (max_len) (*out)->model_max_length = max_len;
             return BB_OK;
         }

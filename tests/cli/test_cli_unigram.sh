@@ -39,6 +39,19 @@ norm = [n['type'] for n in j['normalizer']['normalizers']]
 assert norm == ['Precompiled', 'Replace', 'Strip'] and len(j['normalizer']['normalizers'][0]['precompiled_charsmap']) > 1000, norm
 PY
 [ -s "$tmp/ug/spiece.model" ] || { echo "FAIL no spiece.model"; fail=1; }
+# what it wrote loads: tokenize (file and directory), and the three-way compare of texts and a corpus
+check tokenize 0 "$bin" tokenize --tokenizer "$tmp/ug/tokenizer.json" "Hello world" &&
+    json tokenize "d[0]['tokens'][0]=='<s>' and d[0]['tokens'][-1]=='</s>' and d[0]['tokens'][1].startswith('\u2581')"
+check tokenize-dir 0 "$bin" tokenize --tokenizer "$tmp/ug" --no-special-tokens "Hello world" &&
+    json tokenize-dir "d[0]['tokens'][0].startswith('\u2581') and '<s>' not in d[0]['tokens']"
+wp=$fx/vocab/bert-base-uncased-vocab.txt
+bpe=$fx/tokenizer/bpe_brown_tokenizer.json
+check compare 0 "$bin" compare --tokenizer "$wp" --tokenizer "$bpe" --tokenizer "$tmp/ug/tokenizer.json" "Tokenization is naïve" "a b" &&
+    json compare "len(d)==2 and [t['kind'] for t in d[0]['tokenizers']]==['WordPiece','byte-level BPE','Unigram'] and all(t['n_tokens']==len(t['tokens']) for t in d[0]['tokenizers']) and d[0]['tokenizers'][0]['tokens'][:2]==['token','##ization'] and d[0]['tokenizers'][2]['tokens'][0].startswith('\u2581') and d[1]['text']=='a b'"
+check compare-corpus 0 "$bin" compare --tokenizer "$wp" --tokenizer "$bpe" --tokenizer "$tmp/ug/tokenizer.json" --corpus "$tmp/b.txt" &&
+    json compare-corpus "[t['kind'] for t in d[0]['tokenizers']]==['WordPiece','byte-level BPE','Unigram'] and d[0]['tokenizers'][0]['tokens_vs_first']==1 and all(t['stats']['texts']==400 and t['stats']['fertility']>1 and t['content_tokens']>0 for t in d[0]['tokenizers']) and d[0]['tokenizers'][0]['stats']['unk']>0"
+check compare-one 2 "$bin" compare --tokenizer "$wp" "text"
+check compare-both 2 "$bin" compare --tokenizer "$wp" --tokenizer "$bpe" --corpus "$tmp/b.txt" "text"
 check bytes 0 "$bin" train-tokenizer --algo unigram --vocab-size 3000 --byte-fallback --out "$tmp/ugb" "$tmp/a.txt" &&
     json bytes "d[0]['byte_fallback'] is True and d[0]['vocab_size']==3000"
 python3 -c "
@@ -46,6 +59,8 @@ import json, sys
 m = json.load(open('$tmp/ugb/tokenizer.json', encoding='utf-8'))['model']
 sys.exit(0 if m['byte_fallback'] is True and m['vocab'][3][0] == '<0x00>' and m['vocab'][258][0] == '<0xFF>' else 1)" ||
     { echo "FAIL byte pieces"; fail=1; }
+check compare-bytes 0 "$bin" compare --tokenizer "$tmp/ug/tokenizer.json" --tokenizer "$tmp/ugb/tokenizer.json" "中文 𠮷" &&
+    json compare-bytes "d[0]['tokenizers'][1]['byte_fallback']==4 and '<0xF0>' in d[0]['tokenizers'][1]['tokens'] and d[0]['tokenizers'][0]['byte_fallback']==0"
 check small-vocab 1 "$bin" train-tokenizer --algo unigram --vocab-size 300 --out "$tmp/small" "$tmp/a.txt" &&
     { grep -q "character coverage" "$tmp/err" || { echo "FAIL small-vocab message: $(cat "$tmp/err")"; fail=1; }; }
 check cased 2 "$bin" train-tokenizer --algo unigram --vocab-size 3000 --cased --out "$tmp/x" "$tmp/a.txt"

@@ -220,6 +220,22 @@ static void test_ppl(const char *fx) {
           "logit lens final layer = fill-mask");
     infer_fill_free(&f);
     infer_lens_free(&lens);
+    /* The grid over every token: each of its columns is the one-position lens's top token. */
+    infer_lens_grid grid;
+    CHECK_OK(infer_logit_lens_grid(cx, "the [MASK] sat on the mat.", NULL, &grid, err, sizeof err), err);
+    CHECK(grid.L1 == m->cfg.num_layers + 1 && grid.T == grid.enc->n && grid.T >= 6, "grid shape %d x %d", grid.L1,
+          grid.T);
+    for (int t = 0; t < grid.T; t++) {
+        CHECK_OK(infer_logit_lens(cx, "the [MASK] sat on the mat.", t, 1, &lens, err, sizeof err), err);
+        for (int l = 0; l < grid.L1; l++)
+            CHECK(grid.ids[(size_t)l * grid.T + t] == lens.ids[l] &&
+                      fabs(grid.probs[(size_t)l * grid.T + t] - lens.probs[l]) < 1e-5,
+                  "grid layer %d token %d = the lens at that token (%d %g vs %d %g)", l, t,
+                  grid.ids[(size_t)l * grid.T + t], (double)grid.probs[(size_t)l * grid.T + t], lens.ids[l],
+                  (double)lens.probs[l]);
+        infer_lens_free(&lens);
+    }
+    infer_lens_grid_free(&grid);
 
     /* Sliding windows: a text longer than the model's positions (tiny_b has 64). */
     char long_text[4096] = "";

@@ -272,6 +272,12 @@ int main(void) {
     check_norm("a\x01" "b\nc", "\xe2\x96\x81" "ab\xe2\x96\x81" "c");
     check_norm("e\xcc\x81", "\xe2\x96\x81\xc3\xa9"); /* NFKC composes */
     check_norm(" \t ", "");
+    {
+        size_t n;
+        char *got = tok_ug_normalize_dup(cm, cm_len, "a\0b\xff", 4, &n);
+        CHECK(got && n == 8 && memcmp(got, "\xe2\x96\x81" "ab\xef\xbf\xbd", 8) == 0, "NUL dropped, bad byte -> U+FFFD");
+        free(got);
+    }
 
     char err[256];
     tok_ug_options o = tok_ug_options_default();

@@ -63,6 +63,8 @@ sleep 0.1
 T send-keys -t w X
 check "stop refused" "followed read-only"
 T send-keys -t w Escape
+type_line "resume hfrun"
+check "resume refused" "resume: hfrun is followed read-only"
 type_line "runs"
 check "runs table lists it" "hfrun +finished +ext +hf-trainer .* 600 "
 type_line "save"

@@ -31,6 +31,8 @@ check "attention refused" "attention: the tokenizer does not match the model"
 check "attention pane marked" "tokenizer does not match the model"
 type_line "tok the cat sat on the mat"
 check "tokens pane still works" "\[CLS\] the cat sat on the mat \[SEP\]"
+type_line "compare --vocab $model/vocab.txt the cat sat"
+check "compare pane still works, tokenizers only" "the tokenizer does not match the model: tokenizers only"
 
 type_line "vocab $model/vocab.txt"
 check "matching tokenizer accepted" "tokenizer .*bert-brown-small/vocab.txt: WordPiece, vocab 8000"

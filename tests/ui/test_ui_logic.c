@@ -238,8 +238,8 @@ static void test_stats(ui_app *app, const char *fx) {
     CHECK(ui_cmd_run(app, cmd) == BB_OK, "stats runs");
     ui_app_wait_jobs(app);
     char *t = screen(app);
-    CHECK(t && strstr(t, "current (WordPiece, vocab 30522)") && strstr(t, "bpe_brown_tokenizer.json (BPE, vocab 8000)") &&
-              strstr(t, "5 texts") && strstr(t, "over max length 12:") && strstr(t, "fertility"),
+    CHECK(t && strstr(t, "current (WordPiece, vocab 30522)") && strstr(t, "bpe_brown_tokenizer.json (byte-level BPE") &&
+              strstr(t, "tokens vs current: x1.000") && strstr(t, "tokens vs current: x1.483") && strstr(t, "5 texts") && strstr(t, "over max length 12:") && strstr(t, "fertility"),
           "stats pane:\n%s", t ? t : "");
     free(t);
     CHECK(ui_cmd_run(app, "stats /nonexistent/corpus.txt") == BB_OK, "stats queued");

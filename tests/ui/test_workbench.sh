@@ -139,6 +139,23 @@ printf 'The cat sat on the mat.\nTokenization is the process of splitting sequen
 type_line "stats --max 12 --vocab $fx/tokenizer/bpe_brown_tokenizer.json $tmp/corpus.txt"
 check "stats" "over max length 12: 1 texts \(50\.0%\) +over max length 12: 1 texts"
 check "stats histogram" "[0-9]+-[0-9]+ [▏▎▍▌▋▊▉█]+ +1"
+# three-way: WordPiece, byte-level BPE and a Unigram trained here from the SentencePiece held-out text
+if "$bb" train-tokenizer --algo unigram --vocab-size 2000 --character-coverage 0.995 --out "$tmp/ug" \
+    "$fx/sentencepiece/heldout_text.txt" >/dev/null; then
+    type_line "compare --vocab $fx/tokenizer/bpe_brown_tokenizer.json --vocab $tmp/ug/tokenizer.json Tokenization is naïve"
+    check "compare C is the Unigram" "C ug/tokenizer.json \(Unigram, vocab 2000\): [0-9]+ tokens"
+    check "compare A beside it" "A current \(WordPiece, vocab 30522\): 6 tokens"
+    check "three piece columns" "A pieces +B pieces +C pieces"
+    check "Unigram pieces with ▁ in the segments" "^│ is +is +Ġis +▁is "
+    check "a word all three split differently" "^│Token +token +T ok en +▁To k en"
+    check "three-way message" "compare: A 6 tokens, B 12 tokens, C [0-9]+ tokens"
+    type_line "stats --max 12 --vocab $fx/tokenizer/bpe_brown_tokenizer.json --vocab $tmp/ug/tokenizer.json $tmp/corpus.txt"
+    check "stats of three" "tokenizer.json \(Unigram"
+    check "stats relative counts" "tokens vs current: x[0-9.]+ +tokens vs current: x[0-9.]+"
+else
+    fails=$((fails + 1))
+    echo "FAIL: train-tokenizer --algo unigram"
+fi
 
 # fill-mask ranking and a word's rank
 type_line "mask The capital of France is [MASK]."
