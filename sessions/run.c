@@ -193,15 +193,15 @@ static time_t mtime_of(const char *path) {
     return stat(path, &st) == 0 ? st.st_mtime : 0;
 }
 
-static void load_run(sess_session *s, sess_run *r, int listed) {
+void sess_run_load(sess_session *s, sess_run *r) {
+    if (r->loaded) return;
+    r->loaded = 1;
+    if (r->problem) return; /* its directory was missing at open */
     char path[4096], why[4096 + 600];
     why[0] = 0;
-    if (sess_run_file(s, r, NULL, path, sizeof path) != BB_OK) {
+    if (sess_run_file(s, r, "run.json", path, sizeof path) != BB_OK) {
         snprintf(why, sizeof why, "runs/%s: path too long", r->name);
-    } else if (listed && mtime_of(path) == 0) {
-        snprintf(why, sizeof why, "runs/%s: directory missing (listed in session.json)", r->name);
     } else {
-        sess_run_file(s, r, "run.json", path, sizeof path);
         char *buf;
         size_t len;
         char rerr[512];
@@ -234,28 +234,39 @@ static void load_run(sess_session *s, sess_run *r, int listed) {
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_run(const void *a, const void *b) {
+    return strcmp((*(sess_run *const *)a)->name, (*(sess_run *const *)b)->name);
+}
 
-/* Adds run directories (holding run.json) under runs/ that s does not list yet, by name. */
-static int scan_runs(sess_session *s, char *err, size_t errlen) {
+/* Lists runs/ once: adds run directories (holding run.json) that s does not list yet, by name, and
+ * with mark_missing flags the listed runs that have no directory there. A listed run costs no file
+ * operation: the directory's names are matched against the listed ones sorted once. */
+static int scan_runs(sess_session *s, int mark_missing, char *err, size_t errlen) {
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/runs", s->dir) >= sizeof path)
         return bb_err(err, errlen, BB_EINVAL, "%s: path too long", s->dir);
     DIR *d = opendir(path);
-    if (!d) return errno == ENOENT ? BB_OK : bb_err(err, errlen, BB_EIO, "%s: %s", path, strerror(errno));
+    if (!d && errno != ENOENT) return bb_err(err, errlen, BB_EIO, "%s: %s", path, strerror(errno));
     char **found = NULL;
     int n = 0, rc = BB_OK;
-    /* the listed names, sorted once: each directory entry is then a binary search, not a scan */
-    char **known = malloc(sizeof *known * (size_t)(s->n_runs + 1));
-    if (!known) {
-        closedir(d);
+    sess_run **known = malloc(sizeof *known * (size_t)(s->n_runs + 1));
+    char *seen = calloc((size_t)s->n_runs + 1, 1);
+    if (!known || !seen) {
+        if (d) closedir(d);
+        free(known), free(seen);
         return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
     }
-    for (int i = 0; i < s->n_runs; i++) known[i] = s->runs[i]->name;
-    qsort(known, (size_t)s->n_runs, sizeof *known, cmp_str);
+    memcpy(known, s->runs, sizeof *known * (size_t)s->n_runs);
+    qsort(known, (size_t)s->n_runs, sizeof *known, cmp_run);
     struct dirent *e;
-    while ((e = readdir(d))) {
-        const char *nm = e->d_name;
-        if (!sess_run_name_valid(nm) || bsearch(&nm, known, (size_t)s->n_runs, sizeof *known, cmp_str)) continue;
+    while (d && (e = readdir(d))) {
+        if (!sess_run_name_valid(e->d_name)) continue;
+        sess_run key = {.name = e->d_name}, *kp = &key;
+        sess_run **hit = bsearch(&kp, known, (size_t)s->n_runs, sizeof *known, cmp_run);
+        if (hit) {
+            seen[hit - known] = 1;
+            continue;
+        }
         char rj[4096 + 300];
         struct stat st;
         snprintf(rj, sizeof rj, "%s/%s/run.json", path, e->d_name);
@@ -269,8 +280,18 @@ static int scan_runs(sess_session *s, char *err, size_t errlen) {
         found = nf;
         n++;
     }
-    closedir(d);
+    if (d) closedir(d);
+    for (int i = 0; mark_missing && i < s->n_runs; i++) {
+        sess_run *r = known[i];
+        if (seen[i] || r->loaded || r->problem) continue;
+        char why[600];
+        snprintf(why, sizeof why, "runs/%s: directory missing (listed in session.json)", r->name);
+        r->problem = strdup(why);
+        r->loaded = 1;
+        sess_warn(s, "%s", why);
+    }
     free(known);
+    free(seen);
     if (n) qsort(found, (size_t)n, sizeof *found, cmp_str);
     sess_run **nr = rc == BB_OK ? realloc(s->runs, (size_t)(s->n_runs + n + 1) * sizeof *s->runs) : NULL;
     if (rc == BB_OK && !nr) rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
@@ -284,7 +305,6 @@ static int scan_runs(sess_session *s, char *err, size_t errlen) {
         }
         r->lock_fd = -1;
         r->name = found[i];
-        load_run(s, r, 0);
         s->runs[s->n_runs++] = r;
     }
     free(found);
@@ -292,13 +312,13 @@ static int scan_runs(sess_session *s, char *err, size_t errlen) {
 }
 
 void sess_runs_load(sess_session *s) {
-    for (int i = 0; i < s->n_runs; i++) load_run(s, s->runs[i], 1);
     char err[512];
-    if (scan_runs(s, err, sizeof err) != BB_OK) sess_warn(s, "%s", err);
+    if (scan_runs(s, 1, err, sizeof err) != BB_OK) sess_warn(s, "%s", err);
 }
 
 int sess_run_list(sess_session *s, sess_run ***runs, int *n, char *err, size_t errlen) {
-    int rc = scan_runs(s, err, errlen);
+    int rc = scan_runs(s, 0, err, errlen);
+    for (int i = 0; i < s->n_runs; i++) sess_run_load(s, s->runs[i]);
     if (runs) *runs = s->runs;
     if (n) *n = s->n_runs;
     return rc;
@@ -306,13 +326,17 @@ int sess_run_list(sess_session *s, sess_run ***runs, int *n, char *err, size_t e
 
 sess_run *sess_run_find(sess_session *s, const char *name) {
     for (int i = 0; i < s->n_runs; i++)
-        if (!strcmp(s->runs[i]->name, name)) return s->runs[i];
+        if (!strcmp(s->runs[i]->name, name)) {
+            sess_run_load(s, s->runs[i]);
+            return s->runs[i];
+        }
     return NULL;
 }
 
 /* ---- lifecycle ---- */
 
-static int writable(const sess_session *s, const sess_run *r, char *err, size_t errlen) {
+static int writable(sess_session *s, sess_run *r, char *err, size_t errlen) {
+    if (r) sess_run_load(s, r);
     if (s->read_only) return bb_err(err, errlen, BB_EINVAL, "%s: session is read-only", s->dir);
     if (r && r->problem) return bb_err(err, errlen, BB_EINVAL, "%s", r->problem);
     return BB_OK;
@@ -326,18 +350,28 @@ int sess_run_create(sess_session *s, const char *name, const cJSON *config, cons
     if (config && !cJSON_IsObject(config)) return bb_err(err, errlen, BB_EINVAL, "run config must be a JSON object");
     char auto_name[32], path[4096];
     if (!name) {
+        /* the taken names sorted once: a session of 20k runs named run-N is not 2e8 comparisons */
+        char **taken = malloc(sizeof *taken * (size_t)(s->n_runs + 1));
+        if (!taken) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", s->dir);
+        for (int i = 0; i < s->n_runs; i++) taken[i] = s->runs[i]->name;
+        qsort(taken, (size_t)s->n_runs, sizeof *taken, cmp_str);
         for (int k = 1;; k++) {
             snprintf(auto_name, sizeof auto_name, "run-%d", k);
-            if ((size_t)snprintf(path, sizeof path, "%s/runs/%s", s->dir, auto_name) >= sizeof path)
+            if ((size_t)snprintf(path, sizeof path, "%s/runs/%s", s->dir, auto_name) >= sizeof path) {
+                free(taken);
                 return bb_err(err, errlen, BB_EINVAL, "%s: path too long", s->dir);
-            if (!sess_run_find(s, auto_name) && mtime_of(path) == 0) break;
+            }
+            const char *key = auto_name;
+            if (!bsearch(&key, taken, (size_t)s->n_runs, sizeof *taken, cmp_str) && mtime_of(path) == 0) break;
         }
+        free(taken);
         name = auto_name;
     }
     if (!sess_run_name_valid(name))
         return bb_err(err, errlen, BB_EINVAL, "run name \"%s\": use letters, digits, '.', '-', '_' (at most %d)", name,
                       SESS_RUN_NAME_MAX);
-    if (sess_run_find(s, name)) return bb_err(err, errlen, BB_EINVAL, "run %s already exists", name);
+    for (int i = 0; i < s->n_runs; i++)
+        if (!strcmp(s->runs[i]->name, name)) return bb_err(err, errlen, BB_EINVAL, "run %s already exists", name);
     if ((size_t)snprintf(path, sizeof path, "%s/runs", s->dir) >= sizeof path)
         return bb_err(err, errlen, BB_EINVAL, "%s: path too long", s->dir);
     if (mkdir(path, 0755) != 0 && errno != EEXIST)
@@ -355,6 +389,7 @@ int sess_run_create(sess_session *s, const char *name, const cJSON *config, cons
         return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
     }
     r->lock_fd = -1;
+    r->loaded = 1;
     r->name = strdup(name);
     r->config = config ? cJSON_Duplicate(config, 1) : cJSON_CreateObject();
     r->checkpoint_dir = strdup(checkpoint_dir ? checkpoint_dir : path);

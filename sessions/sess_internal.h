@@ -19,8 +19,8 @@ int sess_write_json(const char *path, const cJSON *root, char *err, size_t errle
 void sess_warn(sess_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int sess_run_name_valid(const char *name);
 
-/* run.c: loads every run named in s->runs (names filled by the session parser), marks dead "running"
- * runs interrupted (writing run.json unless read-only) and adds unlisted runs found under runs/. */
+/* run.c: at open, lists runs/ once: flags the runs named in s->runs (names filled by the session
+ * parser) whose directory is missing and adds unlisted runs found there. Reads no run.json. */
 void sess_runs_load(sess_session *s);
 void sess_run_free(sess_run *r); /* closes its lock */
 int sess_run_write(const char *dir, const sess_run *r, char *err, size_t errlen);

@@ -574,6 +574,7 @@ int sess_save_as(sess_session *s, const char *dir, char *err, size_t errlen) {
     if (!nd) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", dir);
     int rc = make_session_dir(nd, err, errlen);
     for (int i = 0; rc == BB_OK && i < s->n_runs; i++) {
+        sess_run_load(s, s->runs[i]); /* every run is copied: this reads each run.json */
         const sess_run *r = s->runs[i];
         if (r->problem) continue;
         char src[4096], dst[4096];

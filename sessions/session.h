@@ -29,10 +29,14 @@
  * - One writer per session: sess_new / sess_open take an exclusive flock on DIR/session.lock (holding
  *   the pid). When another live process holds it, sess_open opens the session read-only, sets
  *   locked_by to that pid and says so in s->warnings; sess_save_as moves the lock to the new directory.
+ * - Runs are read lazily: sess_open reads session.json and lists runs/ once (names only), so a session
+ *   of 100k runs opens in a few file operations, not 3-4 per run. A run's run.json is read by
+ *   sess_run_load (sess_run_find, sess_run_list and every function here that takes a run call it);
+ *   until then only name and problem (a listed run whose directory is missing) are set.
  * - A run whose run.json says "running" but whose lock file (runs/RUN/lock, flock + pid) no live
- *   process holds is marked "interrupted" at open. A run listed in session.json whose directory (or
- *   run.json) is missing or damaged is kept in the list, flagged, named in s->warnings and never
- *   rewritten; the rest of the session opens.
+ *   process holds is marked "interrupted" when it is loaded. A run listed in session.json whose
+ *   directory (or run.json) is missing or damaged is kept in the list, flagged, named in s->warnings
+ *   and never rewritten; the rest of the session opens.
  * - metrics.jsonl: sess_metrics_append writes one line and fflush()es it, so kill -9 loses nothing
  *   that append returned; fdatasync runs at most every sync_ms (0: every line) and at close, which
  *   bounds what a power cut can lose. The reader ignores a torn final line and counts bad lines.
@@ -72,6 +76,7 @@ typedef struct {
     long pid;              /* process that started it (from run.json) */
     char *problem;         /* non-NULL: run.json missing/damaged; the run is listed but not usable */
     int lock_fd;           /* >= 0 while this process holds the run */
+    int loaded;            /* the fields above status..problem hold run.json (sess_run_load) */
 } sess_run;
 
 enum { SESS_OPEN_READ_ONLY = 1, SESS_OPEN_BACKUP = 2 };
@@ -135,10 +140,15 @@ int sess_run_set_config(sess_session *s, sess_run *r, const char *key, double va
 /* Records the end (status not RUNNING), an optional message and summary (copied), releases the lock. */
 int sess_run_finish(sess_session *s, sess_run *r, sess_run_status status, const char *message,
                     const cJSON *summary, char *err, size_t errlen);
-/* Re-scans runs/ for run directories not yet listed (e.g. written by another process) and gives
- * s->runs / s->n_runs through runs / n (either may be NULL). */
+/* Reads the run's run.json once (later calls do nothing): status, times, config, summary, or problem
+ * (also named in s->warnings); a dead "running" run becomes interrupted (run.json rewritten unless
+ * the session is read-only). */
+void sess_run_load(sess_session *s, sess_run *r);
+/* Re-scans runs/ for run directories not yet listed (e.g. written by another process), loads every
+ * run (a file read per run not loaded yet) and gives s->runs / s->n_runs through runs / n (either may
+ * be NULL). */
 int sess_run_list(sess_session *s, sess_run ***runs, int *n, char *err, size_t errlen);
-sess_run *sess_run_find(sess_session *s, const char *name);
+sess_run *sess_run_find(sess_session *s, const char *name); /* loaded; NULL when absent */
 /* DIR/runs/NAME/FILE into buf; returns BB_EINVAL when it does not fit. */
 int sess_run_file(const sess_session *s, const sess_run *r, const char *file, char *buf, size_t n);
 

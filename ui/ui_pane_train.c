@@ -43,9 +43,11 @@ static void draw_table(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     viz_style hs = {VIZ_COLOUR(VIZ_C_HEADING), VIZ_DEFAULT, VIZ_BOLD};
     viz_printf(c, r.x, r.y, r.w, hs, "%-10s %-11s %-6s %-10s %-12s %6s %9s %9s %8s %6s %6s %8s", "run", "status",
                "task", "init", "data", "steps", "train", "eval", "ppl", "acc", "F1", "time");
+    /* rows from `first` so that the current run is in view; only the rows drawn are read from disk */
+    int rows = r.h - 1, first = u->cur >= rows && rows > 0 ? u->cur - rows + 1 : 0;
     int row = 1;
-    for (int i = 0; i < u->n_runs && row < r.h; i++, row++) {
-        const ui_runview *v = &u->runs[i];
+    for (int i = first; i < u->n_runs && row < r.h; i++, row++) {
+        const ui_runview *v = ui_run_ready(u, i);
         const sess_run *run = v->run;
         const ui_curves *cv = &v->cv;
         const cJSON *init = cJSON_GetObjectItemCaseSensitive(run->config, "init");
@@ -280,7 +282,7 @@ static void cursor_line(viz_canvas *c, viz_rect r, const ui_sess *u, const ui_cu
 }
 
 static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
-    ui_runview *cur = &u->runs[u->cur];
+    ui_runview *cur = ui_run_ready(u, u->cur);
     const ui_curves *cv = &cur->cv;
     int live = u->t && u->live == u->cur;
     /* header: status, progress, time */
@@ -368,7 +370,7 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     char lab[8][80], elab[32];
     for (int i = 0; i < u->n_runs && nov < 8; i++) {
         if (i == u->cur || !u->runs[i].shown) continue;
-        if (view_build(&ov[nov], &u->runs[i].cv, u, min_step) != BB_OK ||
+        if (view_build(&ov[nov], &ui_run_ready(u, i)->cv, u, min_step) != BB_OK ||
             !(oema[nov] = malloc(sizeof(double) * (size_t)(ov[nov].n ? ov[nov].n : 1)))) {
             view_free(&ov[nov]);
             continue;
@@ -486,7 +488,7 @@ static void train_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
  * (cols = INT_MIN / INT_MAX). The first move shows it on the last point. */
 static void move_cursor(ui_sess *u, int cols) {
     if (u->cur < 0 || u->cur >= u->n_runs) return;
-    const ui_curves *cv = &u->runs[u->cur].cv;
+    const ui_curves *cv = &ui_run_ready(u, u->cur)->cv;
     double min_step = min_step_of(u, cv);
     long first = 0;
     while (first < cv->n && cv->step[first] <= min_step) first++;
@@ -541,7 +543,7 @@ static int train_key(ui_app *app, ui_pane *p, int key) {
     case 'l': u->log_y = !u->log_y; break;
     case 't': {
         /* the cursor stays on its point: its x becomes that point's time (or step) */
-        const ui_curves *cv = u->cur >= 0 && u->cur < u->n_runs ? &u->runs[u->cur].cv : NULL;
+        const ui_curves *cv = u->cur >= 0 && u->cur < u->n_runs ? &ui_run_ready(u, u->cur)->cv : NULL;
         long i = cv && u->cursor ? nearest(u->x_time ? cv->time : cv->step, cv->n, u->cursor_x) : -1;
         u->x_time = !u->x_time;
         if (i >= 0) u->cursor_x = u->x_time ? cv->time[i] : cv->step[i];

@@ -13,6 +13,9 @@
 #include "ui_session.h"
 
 enum { AUTOSAVE_S = 60 };
+/* Runs read at open to offer an interrupted one for `resume`: the newest (a killed workbench's run is
+ * the last it made or the one it showed), not all of a session that lists 100k. */
+enum { RESUME_SCAN = 16 };
 
 ui_sess *ui_sess_of(ui_app *app) { return ui_app_pane(app, "train")->state; }
 
@@ -177,8 +180,9 @@ static void restore(ui_app *app, ui_sess *u, sess_session *s) {
     u->last_save = time(NULL);
     /* what to say: a problem first, then an interrupted run to resume, else what was opened */
     char msg[512] = "";
-    for (int i = u->n_runs - 1; i >= 0 && !msg[0]; i--) {
-        const sess_run *r = u->runs[i].run;
+    for (int i = u->n_runs - 1, seen = 0; i >= 0 && !msg[0]; i--) {
+        if (ui_run_external(u, i) || (seen++ >= RESUME_SCAN && i != u->cur)) continue;
+        const sess_run *r = ui_run_ready(u, i)->run;
         if (r->status != SESS_RUN_INTERRUPTED) continue;
         long step = u->runs[i].cv.n ? (long)u->runs[i].cv.step[u->runs[i].cv.n - 1] : 0;
         if (r->last_checkpoint)
@@ -343,6 +347,11 @@ int ui_sess_tick(ui_app *app) {
     ui_sess *u = ui_sess_of(app);
     int changed = ui_train_poll(app, u);
     changed |= ui_follow_tick(app, u);
+    if (u->run_err[0]) {
+        ui_app_message(app, 1, "%s", u->run_err);
+        u->run_err[0] = 0;
+        changed = 1;
+    }
     ui_train_watch(app, u);
     if (u->s && !u->s->read_only && time(NULL) - u->last_save >= AUTOSAVE_S) {
         char err[512];

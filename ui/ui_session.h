@@ -18,7 +18,11 @@
  * Sessions: `save [PATH]`, `open PATH`, autosave every minute and at exit, `bertbench --session PATH`
  * (opened, or created when PATH does not exist). Restoring brings back the model, the tokenizer
  * override, the layout and the training pane's view, the history (into readline too), pinned texts
- * and every run's curves from its metrics.jsonl; an interrupted run is offered for `resume RUN`.
+ * and the runs; an interrupted run among the newest is offered for `resume RUN`.
+ *
+ * Runs are loaded lazily: opening a session lists the runs by name, and a run's run.json and
+ * metrics.jsonl are read (ui_run_ready) when something shows or uses it: a row the runs table draws,
+ * the plotted or overlaid run, resume, `use run`. A session of 100k runs opens as fast as one of ten.
  */
 #ifndef BB_UI_SESSION_H
 #define BB_UI_SESSION_H
@@ -47,6 +51,7 @@ typedef struct {
     int shown; /* overlaid on the plot when it is not the current run */
     struct sess_follow *follow; /* an external run (`follow DIR`), read-only; then run is a stand-in owned
                                    here, not in the session's list */
+    int loaded; /* run and cv hold run.json and metrics.jsonl (ui_run_ready) */
 } ui_runview;
 
 typedef struct ui_sess {
@@ -84,6 +89,7 @@ typedef struct ui_sess {
     char **pending;
     int n_pending;
     double follow_polled; /* ms (monotonic) of the last poll of the followed runs */
+    char run_err[512]; /* a run's metrics that could not be read as it was loaded; said at the next tick */
     time_t last_save;
     int save_failed; /* autosave failed: said once, not every minute */
     int keep_model; /* the session recorded a model: its path is saved back while no model is loaded (it may
@@ -116,8 +122,10 @@ void ui_curves_free(ui_curves *cv);
 int ui_curves_add_step(ui_curves *cv, double step, double time, double epoch, double loss, double lr, double gnorm,
                        double tps);
 int ui_curves_add_eval(ui_curves *cv, double step, double time, double loss, double ppl, double acc, double f1);
-/* Rebuilds runs[] from the session's run list (loading each run's metrics.jsonl). */
+/* Rebuilds runs[] from the session's run list (names only: nothing is read). */
 int ui_sess_load_runs(ui_sess *u, char *err, size_t errlen);
+/* runs[i] with its run.json and curves read (once; a followed run is always ready). */
+ui_runview *ui_run_ready(ui_sess *u, int i);
 void ui_sess_free_runs(ui_sess *u);
 /* The run's planned number of steps: its summary's, its config's (recorded at start) or its last
  * checkpoint's; 0 when none says. */

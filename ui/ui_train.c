@@ -157,18 +157,21 @@ int ui_sess_load_runs(ui_sess *u, char *err, size_t errlen) {
     if (!u->s || !u->s->n_runs) return BB_OK;
     u->runs = calloc((size_t)u->s->n_runs, sizeof *u->runs);
     if (!u->runs) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
-    int rc = BB_OK;
-    for (int i = 0; i < u->s->n_runs; i++) {
-        sess_run *r = u->s->runs[i];
-        u->runs[u->n_runs].run = r;
-        char path[4096], e[512];
-        if (!r->problem && run_metrics_path(u, r, path, sizeof path) == BB_OK &&
-            ui_curves_load(&u->runs[u->n_runs].cv, path, e, sizeof e) != BB_OK && rc == BB_OK)
-            rc = bb_err(err, errlen, BB_EIO, "%s", e);
-        u->n_runs++;
-    }
+    for (int i = 0; i < u->s->n_runs; i++) u->runs[u->n_runs++].run = u->s->runs[i];
     u->cur = u->n_runs - 1;
-    return rc;
+    return BB_OK;
+}
+
+ui_runview *ui_run_ready(ui_sess *u, int i) {
+    ui_runview *v = &u->runs[i];
+    if (v->loaded || v->follow) return v;
+    v->loaded = 1;
+    sess_run_load(u->s, v->run);
+    char path[4096], e[512];
+    if (!v->run->problem && run_metrics_path(u, v->run, path, sizeof path) == BB_OK &&
+        ui_curves_load(&v->cv, path, e, sizeof e) != BB_OK && !u->run_err[0])
+        snprintf(u->run_err, sizeof u->run_err, "%s", e);
+    return v;
 }
 
 static int add_runview(ui_sess *u, sess_run *r) {
@@ -177,6 +180,7 @@ static int add_runview(ui_sess *u, sess_run *r) {
     u->runs = nr;
     memset(&nr[u->n_runs], 0, sizeof *nr);
     nr[u->n_runs].run = r;
+    nr[u->n_runs].loaded = 1; /* just created: its curves fill from the trainer's events */
     return u->n_runs++;
 }
 
@@ -608,11 +612,13 @@ int ui_cmd_resume(ui_app *app, const char *args, char *err, size_t errlen) {
     if (*args) {
         if ((idx = find_run(u, args)) < 0) return bb_err(err, errlen, BB_EINVAL, "resume: no run named %s", args);
     } else {
-        for (int i = u->n_runs - 1; i >= 0 && idx < 0; i--)
-            if (u->runs[i].run->status == SESS_RUN_INTERRUPTED || u->runs[i].run->status == SESS_RUN_STOPPED) idx = i;
+        for (int i = u->n_runs - 1; i >= 0 && idx < 0; i--) { /* newest first: reads only as far as it must */
+            const sess_run *c = ui_run_ready(u, i)->run;
+            if (!ui_run_external(u, i) && (c->status == SESS_RUN_INTERRUPTED || c->status == SESS_RUN_STOPPED)) idx = i;
+        }
         if (idx < 0) return bb_err(err, errlen, BB_EINVAL, "resume: no interrupted or stopped run");
     }
-    sess_run *r = u->runs[idx].run;
+    sess_run *r = ui_run_ready(u, idx)->run;
     if (ui_run_external(u, idx))
         return bb_err(err, errlen, BB_EINVAL, "resume: %s is followed read-only (another program trains it)", r->name);
     if (r->problem) return bb_err(err, errlen, BB_EINVAL, "resume: %s", r->problem);
@@ -758,7 +764,7 @@ int ui_cmd_use(ui_app *app, const char *args, char *err, size_t errlen) {
     sscanf(args, "%31s", w);
     if (strcmp(w, "run") == 0) {
         if (!u->t) {
-            const sess_run *r = u->cur >= 0 && u->cur < u->n_runs ? u->runs[u->cur].run : NULL;
+            const sess_run *r = u->cur >= 0 && u->cur < u->n_runs ? ui_run_ready(u, u->cur)->run : NULL;
             if (r && r->last_checkpoint)
                 return bb_err(err, errlen, BB_EINVAL, "use run: no run is training; `load %s` (%s's last checkpoint)",
                               r->last_checkpoint, r->name);

@@ -87,9 +87,9 @@ static void test_round_trip(void) {
         CHECK(strv_eq(t->pinned, t->n_pinned, pins, 2), "pinned");
         CHECK(cJSON_Compare(t->settings, settings, 1) && !strcmp(sess_setting_get(t, "theme"), "dark"),
               "settings");
-        CHECK(t->n_runs == 1 && !strcmp(t->runs[0]->name, "mlm-1") && t->runs[0]->status == SESS_RUN_FINISHED &&
-                  cJSON_Compare(t->runs[0]->config, cfg, 1),
-              "runs");
+        CHECK(t->n_runs == 1 && !strcmp(t->runs[0]->name, "mlm-1") && !t->runs[0]->loaded, "runs listed, not read");
+        sess_run *r0 = sess_run_find(t, "mlm-1");
+        CHECK(r0 && r0->loaded && r0->status == SESS_RUN_FINISHED && cJSON_Compare(r0->config, cfg, 1), "runs");
         CHECK(t->warnings[0] == 0, "no warnings: %s", t->warnings);
         CHECK(!t->read_only, "writable");
         /* Nulls round-trip too, and the opener accepts DIR/session.json. */
