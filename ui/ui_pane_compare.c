@@ -558,15 +558,6 @@ static void cmp_reload(ui_app *app, ui_pane *p) {
 /* export: the whole tall canvas the pane draws into (cmp_draw), from the top */
 static void cmp_extent(ui_app *app, ui_pane *p, int *w, int *h) { *h = 400; }
 
-/* A new model or tokenizer: side A's tokens were borrowed from the one replaced, so the comparison is
- * dropped (drawing it would read freed strings) and the pane says how to make it again. */
-static void cmp_reload(ui_app *app, ui_pane *p) {
-    cmp_state *s = p->state;
-    if (!s->have || s->busy) return;
-    s->have = 0;
-    snprintf(s->err, sizeof s->err, "the tokenizer or model changed: `compare TEXT` compares again");
-}
-
 ui_pane ui_pane_compare(void) {
     return (ui_pane){.name = "compare",
                      .help = "`compare [--vocab FILE [--vocab FILE2] | --model DIR] TEXT`: two or three tokenizers, or "
