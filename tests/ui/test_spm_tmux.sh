@@ -50,7 +50,7 @@ check "table row" "▁wi +[0-9]+ +\[4,8\)"
 T send-keys -t w C-q 2>/dev/null; T kill-session -t w 2>/dev/null
 
 start "$fx/sentencepiece/bpe_bytefallback_4k.model"
-check "bpe loaded" "SentencePiece BPE, voc"
+check "bpe loaded" "SentencePiece BPE"
 type_line "tokenize rare 𠮷 here"
 check "byte pieces as one character" "tokens +▁r ?are ▁𠮷 ▁here"
 check "byte pieces in the table" "<0xF0> +[0-9]+ +\[5,5\)"

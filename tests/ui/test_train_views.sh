@@ -92,7 +92,8 @@ start --session "$tmp/v.bbs"
 check "reopened" "session .*v\.bbs: 2 runs"
 type_line "train --task mlm --config $tmp/tok/config.json --data corpus.txt --max-steps 100000 --batch-size 4 \
 --block-size 32 --log-every 10 --save-every 1000000 --lr 1e-3"
-check "run-3 steps" "step [0-9]{2,}/100000" 15
+# run-2 (stopped at step N/100000) is on screen too: wait for run-3's own header
+check "run-3 steps" "run-3 +running .*step [0-9]{2,}/100000" 60
 pane_pid=$(T display-message -p -t w '#{pane_pid}')
 kill -9 "$(pgrep -P "$pane_pid" -f bertbench | head -1)"
 check "killed" "EXITED 137"
