@@ -542,6 +542,19 @@ static void cmp_free(ui_pane *p) {
     p->state = NULL;
 }
 
+/* The loaded model or tokenizer was replaced: side A's tokens (and fill-mask strings) were borrowed
+ * from the old tokenizer, so the comparison shown goes and is computed again on the new one. */
+static void cmp_reload(ui_app *app, ui_pane *p) {
+    cmp_state *s = p->state;
+    int had = s->have;
+    for (int k = 0; k < CMP_SIDES; k++) side_free(&s->side[k]);
+    free(s->tv);
+    s->tv = NULL;
+    s->n_sides = 0;
+    s->have = 0;
+    if (had && s->tk && app->tk && s->text[0] && s->text[0] != '-') ui_compare_cmd(app, p, s->text, NULL, 0);
+}
+
 /* export: the whole tall canvas the pane draws into (cmp_draw), from the top */
 static void cmp_extent(ui_app *app, ui_pane *p, int *w, int *h) { *h = 400; }
 
@@ -554,5 +567,6 @@ ui_pane ui_pane_compare(void) {
                      .extent = cmp_extent,
                      .key = ui_scroll_key,
                      .text = cmp_text,
+                     .reload = cmp_reload,
                      .free = cmp_free};
 }

@@ -39,7 +39,7 @@ int viz_lens_draw(viz_canvas *c, viz_rect r, const viz_lens_view *v) {
             viz_style ts = {VIZ_DEFAULT, VIZ_DEFAULT, (uint8_t)(same ? VIZ_BOLD : 0)};
             if (t == v->cursor) ts.attr |= VIZ_UNDERLINE;
             viz_printf(c, r.x + LABEL + j * CELL, y, CELL - 1, ts, "%-*.*s", CELL - 1, CELL - 1, tok ? tok : "?");
-            viz_style ps = {p > 0.55f ? 16 : 231, (int16_t)viz_heat_colour(p), 0}; /* dark text on the bright end */
+            viz_style ps = {VIZ_COLOUR(p > 0.55f ? VIZ_C_ON_ACCENT : VIZ_C_CHIP_TEXT), (int16_t)viz_heat_colour(p), 0}; /* dark text on the bright end */
             viz_printf(c, r.x + LABEL + j * CELL, y + 1, CELL - 1, ps, "%*.2f ", CELL - 2, (double)p);
         }
     }

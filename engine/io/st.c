@@ -474,7 +474,7 @@ int st_add_tensor(st_file *f, const st_tensor *t, char *err, size_t errlen) {
         return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' appears twice", t->path, t->name);
     st_tensor *grown = realloc(f->tensors, sizeof(st_tensor) * (size_t)(f->ntensors + 1));
     if (!grown) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
-    f->tensors = grown;
+    f->tensors = grown; /* before index_reserve, which rehashes through f->tensors */
     if (index_reserve(f, (size_t)f->ntensors + 1) != 0) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);
     st_tensor c = *t;
     if (!(c.name = keep_string(f, t->name))) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", t->path);

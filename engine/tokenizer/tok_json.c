@@ -456,7 +456,7 @@ static cJSON *post_json(const tok_tokenizer *tk) {
         int ns[2] = {tk->n_single, tk->n_pair};
         for (int k = 0; k < 2; k++)
             for (int i = 0; i < ns[k]; i++) {
-                if (!all[k][i].is_special) continue; /* a sequence item's id is not a token id */
+                if (!all[k][i].is_special) continue; /* a Sequence item has no token (id -1) */
                 const char *s = tk->str[all[k][i].id];
                 if (!s || get(sp, s)) continue;
                 cJSON *e = cJSON_AddObjectToObject(sp, s);

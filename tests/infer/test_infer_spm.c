@@ -100,6 +100,7 @@ int main(void) {
     snprintf(cfg_json, sizeof cfg_json, cfg_fmt, "bert");
     CHECK_OK(bert_config_parse(&cfg, cfg_json, strlen(cfg_json), "config", err, sizeof err), err);
     CHECK_OK(bert_create(&m, &cfg, 7, err, sizeof err), err);
+    bert_config_free(&cfg);
     if (!m) return check_done();
     CHECK_OK(bert_save(m, dir, err, sizeof err), err);
     CHECK_OK(bert_save(m, dir2, err, sizeof err), err);

@@ -29,12 +29,14 @@ fail() {
 check() { wait_for "$2" "${3:-20}" || fail "$1: no match for /$2/"; }
 ok() { [ "$2" = 0 ] || { fails=$((fails + 1)); echo "FAIL: $1"; }; }
 type_line() { T send-keys -t w -l -- "$1"; T send-keys -t w Enter; }
-start() { # start ARGS...: the workbench, 100x30
+start() { # start READY ARGS...: the workbench, 100x30, until READY is on screen
+    local ready=$1
+    shift
     T kill-session -t w 2>/dev/null
     T new-session -d -s w -x 100 -y 30 -c "$tmp" \
         "env -u NO_COLOR LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color HOME=$tmp BERTBENCH_HISTORY=$tmp/hist '$bb' $*; echo EXITED \$?; sleep 60"
     T set-option -t w window-size manual >/dev/null 2>&1
-    check "model loads" "loaded .*bert-brown-small"
+    check "ready" "$ready"
 }
 T new-session -d -s keep "sleep 600"
 
@@ -42,7 +44,7 @@ grep -q '"model_max_length":[[:space:]]*128' "$model/tokenizer_config.json" ||
     { fails=$((fails + 1)); echo "FAIL: $model/tokenizer_config.json: model_max_length is not the model's 128 positions"; }
 # 310 tokens: 22 sentences of 14 words (one token each) and [CLS] [SEP]
 long=$(python3 -c "print(' '.join(['the old man walked to the river and sat down by the water .'] * 22))")
-start --model "'$model'"
+start "loaded .*bert-brown-small" --model "'$model'"
 type_line "tok $long"
 check "cut at 128 on the right" "max length 128 \(model\): 182 tokens cut on the right"
 check "scissors after the kept tokens" "✂"
@@ -77,7 +79,7 @@ l = json.load(open('$tmp/s.bbs/session.json'))['layout']['tokens']
 sys.exit(0 if l == {'max_length': 48, 'truncation_side': 'right', 'case': 'cased'} else 1)" 2>&1 >/dev/null; echo $?)"
 type_line "quit"
 check "quit" "EXITED 0"
-start --session "'$tmp/s.bbs'"
+start "bertbench .*tokens" --session "'$tmp/s.bbs'"
 type_line "tok The Old Man $long"
 check "reopened: the setting is back" "max length 48 \(set; model 128\): 265 tokens cut on the right"
 check "reopened: cased" "normalized The Old Man"
