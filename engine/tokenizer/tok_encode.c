@@ -814,13 +814,7 @@ int tok_count(const tok_tokenizer *tk, const char *text, long len, tok_encoding 
 
 /* ---- decoding ------------------------------------------------------------------------------------------ */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-    int bad;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n) {
+void tok_sbuf_put(tok_sbuf *b, const char *s, size_t n) {
     if (b->bad) return;
     if (b->n + n + 1 > b->cap) {
         size_t nc = b->cap ? b->cap : 64;
@@ -838,12 +832,12 @@ static void sb_put(sbuf *b, const char *s, size_t n) {
 }
 
 /* HF's WordPiece decoder cleanup, applied to each token after its space was added. */
-static void wp_cleanup_put(sbuf *b, const char *t, size_t n) {
+static void wp_cleanup_put(tok_sbuf *b, const char *t, size_t n) {
     static const char *from[] = {" .", " ?", " !", " ,", " ' ", " n't", " 'm", " do not", " 's", " 've", " 're"};
     static const char *to[] = {".", "?", "!", ",", "'", "n't", "'m", " don't", "'s", "'ve", "'re"};
     char tmp[512];
     if (n >= sizeof tmp) {
-        sb_put(b, t, n);
+        tok_sbuf_put(b, t, n);
         return;
     }
     memcpy(tmp, t, n);
@@ -862,7 +856,7 @@ static void wp_cleanup_put(sbuf *b, const char *t, size_t n) {
         out[on] = 0;
         memcpy(tmp, out, on + 1);
     }
-    sb_put(b, tmp, strlen(tmp));
+    tok_sbuf_put(b, tmp, strlen(tmp));
 }
 
 void tok_clean_up_tokenization(char *text) {
@@ -884,7 +878,7 @@ void tok_clean_up_tokenization(char *text) {
 }
 
 /* Rust's String::from_utf8_lossy: each maximal invalid subsequence becomes one U+FFFD. */
-static void put_lossy(sbuf *b, const unsigned char *s, size_t n) {
+static void put_lossy(tok_sbuf *b, const unsigned char *s, size_t n) {
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
         size_t len = 0;
@@ -893,7 +887,7 @@ static void put_lossy(sbuf *b, const unsigned char *s, size_t n) {
         else if (c >= 0xE0 && c <= 0xEF) len = 3;
         else if (c >= 0xF0 && c <= 0xF4) len = 4;
         if (len == 1) {
-            sb_put(b, (const char *)s + i, 1), i++;
+            tok_sbuf_put(b, (const char *)s + i, 1), i++;
             continue;
         }
         size_t ok = 1;
@@ -911,10 +905,10 @@ static void put_lossy(sbuf *b, const unsigned char *s, size_t n) {
             }
         }
         if (len && ok == len) {
-            sb_put(b, (const char *)s + i, len);
+            tok_sbuf_put(b, (const char *)s + i, len);
             i += len;
         } else {
-            sb_put(b, "\xEF\xBF\xBD", 3);
+            tok_sbuf_put(b, "\xEF\xBF\xBD", 3);
             i += ok;
         }
     }
@@ -922,8 +916,8 @@ static void put_lossy(sbuf *b, const unsigned char *s, size_t n) {
 
 char *tok_decode_len_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special, size_t *len) {
     if (tk->spm) return (tk->spm->hf ? tok_hf_decode_dup : tok_spm_decode_dup)(tk, ids, n, skip_special, len);
-    sbuf b = {0};
-    sb_put(&b, "", 0);
+    tok_sbuf b = {0};
+    tok_sbuf_put(&b, "", 0);
     unsigned char *bytes = NULL;
     size_t nbytes = 0, bcap = 0;
     int i = 0;
@@ -975,14 +969,14 @@ char *tok_decode_len_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int
                 memcpy(tmp + tn, t, tl);
                 tn += tl;
                 if (tk->dec_cleanup) wp_cleanup_put(&b, tmp, tn);
-                else sb_put(&b, tmp, tn);
+                else tok_sbuf_put(&b, tmp, tn);
             } else {
-                if (tn) sb_put(&b, " ", 1);
-                sb_put(&b, t, tl);
+                if (tn) tok_sbuf_put(&b, " ", 1);
+                tok_sbuf_put(&b, t, tl);
             }
         } else {
-            if (i != 0) sb_put(&b, " ", 1);
-            sb_put(&b, t, tl);
+            if (i != 0) tok_sbuf_put(&b, " ", 1);
+            tok_sbuf_put(&b, t, tl);
         }
         i++;
     }

@@ -141,6 +141,14 @@ int tok_scratch_reserve(struct tok_scratch *s, long need);
 /* Grows q to hold need tokens. */
 int tok_seq_reserve(tok_seq *q, int need);
 
+/* A growable NUL-terminated string for the decoders; bad is set (and appends stop) when memory runs out. */
+typedef struct {
+    char *p;
+    size_t n, cap;
+    int bad;
+} tok_sbuf;
+void tok_sbuf_put(tok_sbuf *b, const char *s, size_t n);
+
 /* Normalizes + pre-tokenizes text into s (nb, nal, w, b2c); returns BB_OK or BB_ENOMEM. */
 int tok_pipeline(const tok_tokenizer *tk, const char *text, long len, struct tok_scratch *s);
 /* Runs the model over the words of s, appending to q (offsets in original bytes and code points).

@@ -426,44 +426,21 @@ int tok_spm_run(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q, long
 
 /* ---- decoding ----------------------------------------------------------------------------------------- */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-    int bad;
-} dbuf;
-
-static void put(dbuf *b, const char *s, size_t n) {
-    if (b->bad) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 64;
-        while (nc < b->n + n + 1) nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) {
-            b->bad = 1;
-            return;
-        }
-        b->p = np, b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
 /* A run of byte pieces: each valid UTF-8 character as it is, each invalid byte as U+FFFD. */
-static void put_bytes(dbuf *b, const unsigned char *s, size_t n) {
+static void put_bytes(tok_sbuf *b, const unsigned char *s, size_t n) {
     for (size_t i = 0; i < n;) {
         int32_t cp;
         int k = tok_utf8_decode(s + i, (long)(n - i), &cp);
-        if (cp == 0xFFFD && k == 1) put(b, "\xEF\xBF\xBD", 3);
-        else put(b, (const char *)s + i, (size_t)k);
+        if (cp == 0xFFFD && k == 1) tok_sbuf_put(b, "\xEF\xBF\xBD", 3);
+        else tok_sbuf_put(b, (const char *)s + i, (size_t)k);
         i += (size_t)k;
     }
 }
 
 char *tok_spm_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int skip_special, size_t *len) {
     const struct tok_spm *sp = tk->spm;
-    dbuf b = {0};
-    put(&b, "", 0);
+    tok_sbuf b = {0};
+    tok_sbuf_put(&b, "", 0);
     unsigned char *run = malloc((size_t)n + 1);
     if (!run) return free(b.p), NULL;
     size_t nrun = 0;
@@ -487,7 +464,7 @@ char *tok_spm_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int
             continue;
         }
         if (t == SPM_UNKNOWN) {
-            put(&b, sp->unk_surface, strlen(sp->unk_surface));
+            tok_sbuf_put(&b, sp->unk_surface, strlen(sp->unk_surface));
             bos_ws_seen = 0;
             continue;
         }
@@ -499,8 +476,8 @@ char *tok_spm_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int
             has_bos_ws = !sp->remove_extra_ws;
         }
         for (size_t i = 0; i < pl;) {
-            if (pl - i >= 3 && memcmp(p + i, SPACE_SYMBOL, 3) == 0) put(&b, " ", 1), i += 3;
-            else put(&b, p + i, 1), i++;
+            if (pl - i >= 3 && memcmp(p + i, SPACE_SYMBOL, 3) == 0) tok_sbuf_put(&b, " ", 1), i += 3;
+            else tok_sbuf_put(&b, p + i, 1), i++;
         }
         bos_ws_seen = has_bos_ws;
     }
@@ -515,13 +492,13 @@ char *tok_spm_decode_dup(const tok_tokenizer *tk, const int32_t *ids, int n, int
 char *tok_spm_mapped_dup(const tok_tokenizer *tk, const char *text, long len) {
     const struct tok_spm *sp = tk->spm;
     if (sp->hf) return tok_hf_mapped_dup(tk, text, len);
-    dbuf b = {0};
-    put(&b, "", 0);
+    tok_sbuf b = {0};
+    tok_sbuf_put(&b, "", 0);
     const char *rep;
     long replen;
     for (long i = 0; i < len;) {
         long m = norm_prefix(sp, (const unsigned char *)text, i, len, &rep, &replen);
-        put(&b, rep, (size_t)replen);
+        tok_sbuf_put(&b, rep, (size_t)replen);
         i += m;
     }
     if (b.bad) return free(b.p), NULL;
