@@ -19,6 +19,7 @@
 #include "ckpt_dir.h"
 #include "metrics.h"
 #include "infer.h"
+#include "ops.h"
 #include "tfevents.h"
 #include "st.h"
 #include "train_state.h"
@@ -875,7 +876,7 @@ static const char *loss_cause(const trainer *t) {
 /* One optimizer step: grad_accum micro-batches, clipping, AdamW. */
 static int train_step(trainer *t, float *loss_out, float *lr_out, float *norm_out, long *tokens, char *err,
                       size_t errlen) {
-    memset(t->grads, 0, sizeof(float) * t->m->num_params);
+    ops_zero(t->grads, (long)t->m->num_params);
     double loss_sum = 0;
     int accum = t->o.grad_accum, rc;
     for (int k = 0; k < accum; k++) {
