@@ -15,20 +15,36 @@ static void *arena_take(char **cur, size_t bytes) {
 
 int bert_bwd_alloc(bert_bwd *w, const bert_model *m, int B, int T, char *err, size_t errlen) {
     memset(w, 0, sizeof *w);
-    if (B < 1 || T < 1) return bb_err(err, errlen, BB_EINVAL, "batch %d x length %d: both must be >= 1", B, T);
+    return bert_bwd_resize(w, m, B, T, err, errlen);
+}
+
+int bert_bwd_resize(bert_bwd *w, const bert_model *m, int B, int T, char *err, size_t errlen) {
+    char *arena = (char *)w->dh; /* the arena starts at dh */
+    size_t cap = arena ? w->cap : 0;
+    memset(w, 0, sizeof *w);
+    if (B < 1 || T < 1) {
+        free(arena);
+        return bb_err(err, errlen, BB_EINVAL, "batch %d x length %d: both must be >= 1", B, T);
+    }
     size_t C = (size_t)m->cfg.hidden_size, I = (size_t)m->cfg.intermediate_size, BT = (size_t)B * (size_t)T;
     size_t n[] = {BT * C, BT * C, BT * C, BT * C, BT * C, 3 * BT * C, BT * I, BT * I, B * C, B * C, 2 * (size_t)T * T};
     float **f[] = {&w->dh, &w->dres, &w->dln1, &w->datty, &w->dtmp, &w->dqkv, &w->dfch, &w->dfch_act,
                    &w->dpool, &w->dcls, &w->scratch};
     size_t total = 0;
     for (size_t i = 0; i < sizeof n / sizeof *n; i++) total += (n[i] * sizeof(float) + 63) & ~(size_t)63;
-    char *mem = aligned_alloc(64, total), *cur = mem;
+    if (total > cap) {
+        free(arena);
+        arena = aligned_alloc(64, total);
+        cap = total;
+    }
+    char *mem = arena, *cur = mem;
     if (!mem)
         return bb_err(err, errlen, BB_ENOMEM, "out of memory for gradients (%.1f MB for batch %d x length %d)",
                       (double)total / 1e6, B, T);
     for (size_t i = 0; i < sizeof n / sizeof *n; i++) *f[i] = arena_take(&cur, n[i] * sizeof(float));
     w->B = B;
     w->T = T;
+    w->cap = cap;
     return BB_OK;
 }
 
@@ -233,20 +249,39 @@ void bert_mlm_backward(const bert_model *m, bert_params *g, const bert_mlm_acts 
 int bert_cls_alloc(bert_cls_acts *c, const bert_model *m, int B, int T, bert_pool_kind pool, char *err,
                    size_t errlen) {
     memset(c, 0, sizeof *c);
-    if (m->head == BERT_HEAD_NONE)
-        return bb_err(err, errlen, BB_EINVAL, "%s: the model has no classifier head", m->dir[0] ? m->dir : "model");
-    if (m->head == BERT_HEAD_SEQCLS && pool == BERT_POOL_POOLER && !m->has_pooler)
-        return bb_err(err, errlen, BB_EINVAL, "%s: pooling by the pooler needs a pooler, which the model lacks",
-                      m->dir[0] ? m->dir : "model");
+    return bert_cls_resize(c, m, B, T, pool, err, errlen);
+}
+
+int bert_cls_resize(bert_cls_acts *c, const bert_model *m, int B, int T, bert_pool_kind pool, char *err,
+                    size_t errlen) {
+    float *x = c->x;
+    uint8_t *keep = c->keep;
+    size_t cap = x ? c->cap : 0;
+    memset(c, 0, sizeof *c);
+    const char *why = NULL;
+    if (m->head == BERT_HEAD_NONE) why = "the model has no classifier head";
+    else if (m->head == BERT_HEAD_SEQCLS && pool == BERT_POOL_POOLER && !m->has_pooler)
+        why = "pooling by the pooler needs a pooler, which the model lacks";
+    if (why) {
+        free(x), free(keep);
+        return bb_err(err, errlen, BB_EINVAL, "%s: %s", m->dir[0] ? m->dir : "model", why);
+    }
     int C = m->cfg.hidden_size, NL = m->cfg.num_labels;
     int rows = m->head == BERT_HEAD_TOKCLS ? B * T : B;
-    size_t rC = (size_t)rows * C, rL = (size_t)rows * NL;
-    c->x = malloc(sizeof(float) * (3 * rC + 3 * rL + (size_t)rows));
-    c->keep = malloc(rC);
+    size_t rC = (size_t)rows * C, rL = (size_t)rows * NL, floats = 3 * rC + 3 * rL + (size_t)rows;
+    if (floats > cap) { /* keep needs rC <= floats bytes: it shares x's capacity */
+        free(x), free(keep);
+        cap = floats;
+        x = malloc(sizeof(float) * cap);
+        keep = malloc(cap);
+    }
+    c->x = x;
+    c->keep = keep;
     if (!c->x || !c->keep) {
         bert_cls_free(c);
         return bb_err(err, errlen, BB_ENOMEM, "out of memory for the classifier (%d rows)", rows);
     }
+    c->cap = cap;
     c->xd = c->x + rC;
     c->dx = c->xd + rC;
     c->logits = c->dx + rC;
