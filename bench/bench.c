@@ -1,12 +1,11 @@
 #include "bench.h"
 
 #include <cblas.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "../ui/cli.h"
 
 double bench_now(void) {
     struct timespec ts;
@@ -61,12 +60,32 @@ static const bench_entry benches[] = {
     {0, 0, 0},
 };
 
+int bench_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "bertbench %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (try 'bertbench %s --help')\n", cmd);
+    va_end(ap);
+    return 2;
+}
+
+int bench_fail(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "bertbench %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
 static int bench_sgemm_only(void) {
     printf("{\"sgemm_gflops\":%.2f}\n", bench_sgemm_gflops(5));
     return 0;
 }
 
-int cli_bench(int argc, char **argv) {
+int bench_main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         /* asked for: the list on stdout; a missing name is a usage error, so the list goes to stderr */
         FILE *f = argc < 2 ? stderr : stdout;
@@ -81,10 +100,10 @@ int cli_bench(int argc, char **argv) {
                    "{\"sgemm_gflops\":G}: the peak the other benchmarks are measured against.\n");
             return 0;
         }
-        if (argc > 2) return cli_usage_error("bench sgemm", "unknown option '%s'", argv[2]);
+        if (argc > 2) return bench_usage_error("bench sgemm", "unknown option '%s'", argv[2]);
         return bench_sgemm_only();
     }
     for (const bench_entry *b = benches; b->name; b++)
         if (b->run && strcmp(argv[1], b->name) == 0) return b->run(argc - 1, argv + 1);
-    return cli_usage_error("bench", "unknown benchmark '%s'", argv[1]);
+    return bench_usage_error("bench", "unknown benchmark '%s'", argv[1]);
 }

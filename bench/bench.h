@@ -3,6 +3,15 @@
 #ifndef BB_BENCH_H
 #define BB_BENCH_H
 
+#include <stdio.h>
+
+/* `bertbench bench NAME ...` (argv[0] is "bench"): runs the named benchmark; returns the exit status. */
+int bench_main(int argc, char **argv);
+/* "bertbench CMD: message (try 'bertbench CMD --help')" on stderr; returns 2. */
+int bench_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "bertbench CMD: message" on stderr; returns 1. */
+int bench_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Monotonic wall clock in seconds. */
 double bench_now(void);
 /* The machine's practical sgemm peak: median GFLOP/s of a 2048x2048x2048 cblas_sgemm over reps runs. */
@@ -16,7 +25,7 @@ double bench_forward_flops(int L, int C, int I, int B, int T);
 int bench_tokenize(int argc, char **argv);
 int bench_infer(int argc, char **argv);
 int bench_train(int argc, char **argv);
-/* ui/ui_bench.c: workbench redraw after a keystroke. */
+/* bench_redraw.c: workbench redraw after a keystroke. */
 int bench_redraw(int argc, char **argv);
 
 #endif

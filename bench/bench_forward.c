@@ -7,7 +7,6 @@
 #include "bb_err.h"
 #include "bench.h"
 #include "bert.h"
-#include "../ui/cli.h"
 
 static const char usage[] =
     "usage: bertbench bench forward [--layers L] [--hidden C] [--heads NH] [--intermediate I]\n"
@@ -20,7 +19,7 @@ static int int_opt(const char *name, const char *val, int lo, int hi, int *out) 
     char *end;
     long v = val ? strtol(val, &end, 10) : 0;
     if (!val || *end || v < lo || v > hi) {
-        cli_usage_error("bench forward", "%s needs an integer in %d..%d", name, lo, hi);
+        bench_usage_error("bench forward", "%s needs an integer in %d..%d", name, lo, hi);
         return 0;
     }
     *out = (int)v;
@@ -48,20 +47,20 @@ int bench_forward(int argc, char **argv) {
         else if (strcmp(a, "--seq") == 0) ok = int_opt(a, v, 1, 4096, &T), i++;
         else if (strcmp(a, "--batch") == 0) ok = int_opt(a, v, 1, 512, &B), i++;
         else if (strcmp(a, "--reps") == 0) ok = int_opt(a, v, 1, 1000, &reps), i++;
-        else return cli_usage_error("bench forward", "unknown option '%s'", a);
+        else return bench_usage_error("bench forward", "unknown option '%s'", a);
         if (!ok) return 2;
     }
     if (!I) I = 4 * C;
-    if (C % NH) return cli_usage_error("bench forward", "--hidden %d is not divisible by --heads %d", C, NH);
+    if (C % NH) return bench_usage_error("bench forward", "--hidden %d is not divisible by --heads %d", C, NH);
     bert_config cfg;
     bert_config_default(&cfg, 30522, C, L, NH, I, T > 512 ? T : 512);
     char err[512];
     bert_model *m;
-    if (bert_create(&m, &cfg, 1, err, sizeof err) != BB_OK) return cli_fail("bench forward", "%s", err);
+    if (bert_create(&m, &cfg, 1, err, sizeof err) != BB_OK) return bench_fail("bench forward", "%s", err);
     bert_acts a;
     if (bert_acts_alloc(&a, m, B, T, 0, err, sizeof err) != BB_OK) {
         bert_free(m);
-        return cli_fail("bench forward", "%s", err);
+        return bench_fail("bench forward", "%s", err);
     }
     int32_t *ids = malloc(sizeof(int32_t) * B * T);
     bb_rng rng;
@@ -85,5 +84,5 @@ int bench_forward(int argc, char **argv) {
     free(ids);
     bert_acts_free(&a);
     bert_free(m);
-    return rc == BB_OK ? 0 : cli_fail("bench forward", "%s", err);
+    return rc == BB_OK ? 0 : bench_fail("bench forward", "%s", err);
 }

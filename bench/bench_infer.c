@@ -6,7 +6,6 @@
 
 #include "bench.h"
 #include "infer.h"
-#include "../ui/cli.h"
 
 static const char usage[] =
     "usage: bertbench bench infer [--shape base|small] [--reps N]\n"
@@ -44,9 +43,9 @@ int bench_infer(int argc, char **argv) {
             small = strcmp(argv[++i], "small") == 0;
         } else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
             reps = atoi(argv[++i]);
-            if (reps < 1 || reps > 1000) return cli_usage_error("bench infer", "--reps needs 1..1000");
+            if (reps < 1 || reps > 1000) return bench_usage_error("bench infer", "--reps needs 1..1000");
         } else {
-            return cli_usage_error("bench infer", "unknown option '%s'", argv[i]);
+            return bench_usage_error("bench infer", "unknown option '%s'", argv[i]);
         }
     }
     int V = small ? 8000 : 30522;
@@ -95,5 +94,5 @@ int bench_infer(int argc, char **argv) {
     infer_close(cx);
     tok_free(tk);
     bert_free(m);
-    return rc == BB_OK ? 0 : cli_fail("bench infer", "%s", err);
+    return rc == BB_OK ? 0 : bench_fail("bench infer", "%s", err);
 }

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ui/cli.h"
 #include "bench.h"
 #include "tok.h"
 
@@ -31,21 +30,21 @@ int bench_tokenize(int argc, char **argv) {
         else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) model = argv[++i];
         else if (strcmp(argv[i], "--tokenizer") == 0 && i + 1 < argc) tjson = argv[++i];
         else if (strcmp(argv[i], "--cased") == 0) cased = 1;
-        else if (argv[i][0] == '-') return cli_usage_error("bench tokenize", "unknown option '%s'", argv[i]);
+        else if (argv[i][0] == '-') return bench_usage_error("bench tokenize", "unknown option '%s'", argv[i]);
         else file = argv[i];
     }
     if (!file || (!vocab && !model && !tjson))
-        return cli_usage_error("bench tokenize", "give a TEXTFILE and --vocab FILE, --model DIR or --tokenizer FILE");
+        return bench_usage_error("bench tokenize", "give a TEXTFILE and --vocab FILE, --model DIR or --tokenizer FILE");
     char err[512];
     tok_tokenizer *tk = NULL;
     int rc = vocab ? tok_load_vocab(&tk, vocab, !cased, err, sizeof err)
              : model ? tok_load_dir(&tk, model, cased ? TOK_CASE_CASED : TOK_CASE_AUTO, err, sizeof err)
                      : tok_load_any(&tk, tjson, cased ? TOK_CASE_CASED : TOK_CASE_AUTO, err, sizeof err);
-    if (rc != BB_OK) return cli_fail("bench tokenize", "%s", err);
+    if (rc != BB_OK) return bench_fail("bench tokenize", "%s", err);
     FILE *f = fopen(file, "rb");
     if (!f) {
         tok_free(tk);
-        return cli_fail("bench tokenize", "%s: cannot open", file);
+        return bench_fail("bench tokenize", "%s: cannot open", file);
     }
     char *data = NULL;
     size_t cap = 0, n = 0, r;
@@ -56,7 +55,7 @@ int bench_tokenize(int argc, char **argv) {
             char *nd = realloc(data, cap);
             if (!nd) {
                 free(data), fclose(f), tok_free(tk);
-                return cli_fail("bench tokenize", "out of memory");
+                return bench_fail("bench tokenize", "out of memory");
             }
             data = nd;
         }
@@ -75,7 +74,7 @@ int bench_tokenize(int argc, char **argv) {
             while (q < n && data[q] != '\n') q++;
             if (tok_encode(tk, data + p, (long)(q - p), NULL, 0, &o, e, err, sizeof err) != BB_OK) {
                 free(data), tok_encoding_free(e), tok_free(tk);
-                return cli_fail("bench tokenize", "%s", err);
+                return bench_fail("bench tokenize", "%s", err);
             }
             tokens += e->n, lines++;
             p = q + 1;

@@ -11,7 +11,6 @@
 #include "bench.h"
 #include "bert.h"
 #include "data.h"
-#include "../ui/cli.h"
 
 static const char usage[] =
     "usage: bertbench bench train [--shape small|base|all] [--seq T] [--batch B] [--reps N]\n"
@@ -34,7 +33,7 @@ static int run_shape(const char *name, int L, int C, int NH, int B, int T, int r
     cfg.hidden_dropout = cfg.attn_dropout = 0.1f;
     char err[512];
     bert_model *m = NULL;
-    if (bert_create(&m, &cfg, 1, err, sizeof err) != BB_OK) return cli_fail(cmd, "%s", err);
+    if (bert_create(&m, &cfg, 1, err, sizeof err) != BB_OK) return bench_fail(cmd, "%s", err);
     bert_acts a;
     bert_bwd w;
     bert_mlm_acts h = {0};
@@ -93,7 +92,7 @@ static int run_shape(const char *name, int L, int C, int NH, int B, int T, int r
     bert_acts_free(&a);
     bert_free(m);
     bert_config_free(&cfg);
-    return rc == BB_OK ? 0 : cli_fail(cmd, "%s", err);
+    return rc == BB_OK ? 0 : bench_fail(cmd, "%s", err);
 }
 
 int bench_train(int argc, char **argv) {
@@ -105,19 +104,19 @@ int bench_train(int argc, char **argv) {
             fputs(usage, stdout);
             return 0;
         }
-        if (!v) return cli_usage_error("bench train", "unknown option or missing value '%s'", a);
+        if (!v) return bench_usage_error("bench train", "unknown option or missing value '%s'", a);
         char *end;
         long n = strtol(v, &end, 10);
         if (!strcmp(a, "--shape")) shape = v;
-        else if (*end || n < 1 || n > 4096) return cli_usage_error("bench train", "%s %s: expected 1..4096", a, v);
+        else if (*end || n < 1 || n > 4096) return bench_usage_error("bench train", "%s %s: expected 1..4096", a, v);
         else if (!strcmp(a, "--seq")) T = (int)n;
         else if (!strcmp(a, "--batch")) B = (int)n;
         else if (!strcmp(a, "--reps")) reps = (int)n;
-        else return cli_usage_error("bench train", "unknown option '%s'", a);
+        else return bench_usage_error("bench train", "unknown option '%s'", a);
         i++;
     }
     int small = !strcmp(shape, "small") || !strcmp(shape, "all"), base = !strcmp(shape, "base") || !strcmp(shape, "all");
-    if (!small && !base) return cli_usage_error("bench train", "--shape %s: expected small, base or all", shape);
+    if (!small && !base) return bench_usage_error("bench train", "--shape %s: expected small, base or all", shape);
     double sg = bench_sgemm_gflops(5);
     int rc = 0;
     if (small) rc = run_shape("L4-H256", 4, 256, 4, B ? B : 16, T, reps, sg);

@@ -3,7 +3,7 @@
  * A canvas is what htop calls a RichString, in two dimensions: each cell holds one code point (plus
  * one combining mark), its display width, a foreground and background colour (xterm-256 index, or
  * VIZ_DEFAULT) and attributes. Wide characters (CJK, emoji) take two cells: the lead cell has
- * width 2 and the cell after it width 0. Nothing here knows about curses; ui/ copies canvases into
+ * width 2 and the cell after it width 0. Nothing here knows about curses; workbench/ copies canvases into
  * windows, and the exporters write them as plain text, ANSI text or SVG, so pictures are testable.
  *
  *     viz_canvas c;

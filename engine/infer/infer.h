@@ -132,6 +132,10 @@ static inline const float *infer_attn_head(const infer_attn *a, int layer, int h
     return a->probs + ((size_t)layer * a->NH + head) * a->T * a->T;
 }
 void infer_attn_free(infer_attn *a);
+/* Attention rollout (as a->rollout) up to and including layer upto over the layers left on: a layer
+ * with layer_off[l] = 1 (l < n) counts as the identity, so it is skipped (the attention pane's layer
+ * toggles). out (T, T). Returns BB_OK, or BB_ENOMEM when its scratch cannot be allocated. */
+int infer_attn_rollout_subset(float *out, const infer_attn *a, const unsigned char *layer_off, int n, int upto);
 
 typedef enum { INFER_PAIR_ALL, INFER_PAIR_AA, INFER_PAIR_BB, INFER_PAIR_AB, INFER_PAIR_BA } infer_pair_filter;
 

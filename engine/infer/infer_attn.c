@@ -167,3 +167,28 @@ int infer_neuron_view(infer_ctx *cx, const infer_attn *a, int layer, int head, i
     for (int j = 0; j < T; j++) out->probs[j] = (float)(exp((double)out->scores[j] - mx) / sum);
     return BB_OK;
 }
+
+int infer_attn_rollout_subset(float *out, const infer_attn *a, const unsigned char *layer_off, int n, int upto) {
+    int T = a->T;
+    size_t TT = (size_t)T * T;
+    float *step = malloc(sizeof(float) * TT), *prod = malloc(sizeof(float) * TT);
+    if (!step || !prod) {
+        free(step);
+        free(prod);
+        return BB_ENOMEM;
+    }
+    memset(out, 0, sizeof(float) * TT);
+    for (int i = 0; i < T; i++) out[(size_t)i * T + i] = 1;
+    for (int l = 0; l <= upto && l < a->L; l++) {
+        if (l < n && layer_off[l]) continue;
+        /* as infer_attention: A' = (A + I) / 2 with A the mean over heads; R = A' R */
+        const float *mean = a->mean_heads + (size_t)l * TT;
+        for (size_t i = 0; i < TT; i++) step[i] = 0.5f * mean[i];
+        for (int i = 0; i < T; i++) step[(size_t)i * T + i] += 0.5f;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, T, T, 1.0f, step, T, out, T, 0.0f, prod, T);
+        memcpy(out, prod, sizeof(float) * TT);
+    }
+    free(step);
+    free(prod);
+    return BB_OK;
+}

@@ -5,7 +5,7 @@
  * <unk> 3, <mask> 8001), fill-mask with <mask>, attention rows that sum to one. */
 #include <unistd.h>
 
-#include "../check.h"
+#include "check.h"
 #include "bert.h"
 #include "config.h"
 #include "infer.h"

@@ -1,7 +1,7 @@
 /* Conformance: every row of tokenizer/tokenizer_json.jsonl — encodings by two tokenizer.json files HF
  * trained on Brown (byte-level BPE with RoBERTa post-processing, cased WordPiece) — must give identical
  * ids, tokens, offsets and type ids, and identical decoded text for singles. */
-#include "../check.h"
+#include "check.h"
 #include "tok_fixture.h"
 
 int main(void) {

@@ -3,7 +3,7 @@
  * (identity) — must give identical ids and pieces, the same spans of the original text, and the same
  * decode(ids). The fixture's "byte_offsets" are what SentencePiece's Python wrapper reports, which
  * converts the spans to code points, so they are compared with the encoding's code-point offsets. */
-#include "../check.h"
+#include "check.h"
 #include "tok_fixture.h"
 
 int main(void) {

@@ -4,7 +4,7 @@
  * and Regex), NFC/NFD/NFKC/NFKD, Strip, Prepend, Lowercase, Sequence; Metaspace (replacement,
  * prepend_scheme always/first/never, split); decoders Metaspace, ByteFallback, Fuse, Strip, Replace;
  * XLM-R and T5 templates; and a .model written as tokenizer.json and read back. */
-#include "../check.h"
+#include "check.h"
 #include "tok_fixture.h"
 #include <unistd.h>
 

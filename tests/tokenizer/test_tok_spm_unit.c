@@ -5,7 +5,7 @@
  * naming the file and the problem, never a crash. */
 #include <unistd.h>
 
-#include "../check.h"
+#include "check.h"
 #include "tok_fixture.h"
 
 static char *seed(const char *name, size_t *n) {

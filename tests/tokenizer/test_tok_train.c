@@ -2,7 +2,7 @@
  * directory, loaded back (tokenizer.json and vocab.txt) and round-tripped encode -> decode. */
 #include <unistd.h>
 
-#include "../check.h"
+#include "check.h"
 #include "tok_fixture.h"
 
 static void strip_spaces(char *s) {

@@ -1,7 +1,7 @@
 /* Unit tests for the hard cases by name (bert-base-uncased vocab): accents, Hangul, CJK, emoji,
  * zero-width and control characters, 100/101-character words, literal special tokens, empty and
  * all-space input; stage inspection, decoding, truncation errors, padding and batches. */
-#include "../check.h"
+#include "check.h"
 #include "tok.h"
 
 static tok_tokenizer *lower, *cased;

@@ -1,7 +1,7 @@
 /* Conformance: every row of tokenizer/wordpiece_uncased.jsonl (HF BertWordPieceTokenizer on the
  * bert-base-uncased vocab: singles cased and uncased, pairs and singles with truncation both sides)
  * must give identical ids, tokens, offsets and type ids. */
-#include "../check.h"
+#include "check.h"
 #include "tok_fixture.h"
 
 int main(void) {

@@ -111,19 +111,19 @@ static void test_layer_toggles(ui_app *app) {
     float *r = malloc(sizeof(float) * TT);
     unsigned char loff[2] = {0, 0};
     double d = 0;
-    CHECK_OK(ui_attn_rollout(r, &at, loff, 2, 1), "rollout");
+    CHECK_OK(infer_attn_rollout_subset(r, &at, loff, 2, 1), "rollout");
     for (size_t i = 0; i < TT; i++) d = fmax(d, fabs((double)r[i] - at.rollout[TT + i]));
     CHECK(d < 1e-5, "all layers on: the engine's rollout (max diff %g)", d);
     /* layer 0 off: rollout to layer 1 is layer 1's own (A + I) / 2, which is the engine's rollout at 0 for layer 1 alone */
     loff[0] = 1;
-    CHECK_OK(ui_attn_rollout(r, &at, loff, 2, 1), "rollout without layer 0");
+    CHECK_OK(infer_attn_rollout_subset(r, &at, loff, 2, 1), "rollout without layer 0");
     d = 0;
     for (int i = 0; i < T; i++)
         for (int j = 0; j < T; j++)
             d = fmax(d, fabs((double)r[i * T + j] - (0.5 * at.mean_heads[TT + (size_t)i * T + j] + (i == j ? 0.5 : 0))));
     CHECK(d < 1e-6, "layer 0 off: (A_1 + I) / 2 (max diff %g)", d);
     loff[1] = 1;
-    CHECK_OK(ui_attn_rollout(r, &at, loff, 2, 1), "rollout of no layers");
+    CHECK_OK(infer_attn_rollout_subset(r, &at, loff, 2, 1), "rollout of no layers");
     d = 0;
     for (int i = 0; i < T; i++)
         for (int j = 0; j < T; j++) d = fmax(d, fabs((double)r[i * T + j] - (i == j)));

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "ckpt_dir.h"
-#include "cli_train.h"
+#include "train_opts.h"
 #include "tok.h"
 #include "ui_session.h"
 
@@ -303,8 +303,8 @@ static void start_done(ui_app *app, ui_job *j, int status, const char *err) {
         if (u->mirror && s->o.skip_invalid_utf8) /* the record the trainer starts its own file with */
             mirror_skipped(u->mirror, &sk, s->o.eval_path != NULL);
         char w[2][1200];
-        cli_train_skipped_text(w[0], sizeof w[0], s->o.data_path, sk.train, sk.train_first_line);
-        cli_train_skipped_text(w[1], sizeof w[1], s->o.eval_path ? s->o.eval_path : "", sk.eval, sk.eval_first_line);
+        train_opts_skipped_text(w[0], sizeof w[0], s->o.data_path, sk.train, sk.train_first_line);
+        train_opts_skipped_text(w[1], sizeof w[1], s->o.eval_path ? s->o.eval_path : "", sk.eval, sk.eval_first_line);
         if (w[0][0] || w[1][0])
             ui_app_message(app, 1, "run %s: %ld steps; warning: %s%s%s", r->name, trainer_total_steps(s->t), w[0],
                            w[0][0] && w[1][0] ? "; " : "", w[1]);
@@ -327,7 +327,7 @@ static int default_threads(void) {
 static int submit_start(ui_app *app, ui_sess *u, int idx, const char *resume_dir, char *err, size_t errlen) {
     start_job *s = calloc(1, sizeof *s);
     if (!s) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
-    int rc = cli_train_parse(u->argc, u->argv, &s->o, 0, err, errlen);
+    int rc = train_opts_parse(u->argc, u->argv, &s->o, 0, err, errlen);
     if (rc != BB_OK) {
         free(s);
         return rc == 1 ? bb_err(err, errlen, BB_EINVAL, "train: see `help train`") : rc;
@@ -393,9 +393,9 @@ int ui_cmd_train(ui_app *app, const char *args, char *err, size_t errlen) {
     rc = split_args(u, args, err, errlen);
     if (rc != BB_OK) return rc;
     train_options o;
-    rc = cli_train_parse(u->argc, u->argv, &o, 0, err, errlen);
+    rc = train_opts_parse(u->argc, u->argv, &o, 0, err, errlen);
     if (rc == 1) {
-        ui_info_set(ui_app_pane(app, "info"), "train", cli_train_usage);
+        ui_info_set(ui_app_pane(app, "info"), "train", train_opts_usage);
         ui_app_show(app, ui_app_pane(app, "info"));
         free_argv(u);
         return BB_OK;

@@ -8,9 +8,5 @@
 /* Solo over n on/off flags (heads or layers; off[i] = 1 leaves i out): every flag but i goes off, or
  * all come back on when i already is the only one on. i outside [0, n) changes nothing. */
 void ui_attn_solo(unsigned char *off, int n, int i);
-/* Attention rollout (as a->rollout) up to and including layer upto over the layers left on: a layer
- * with layer_off[l] = 1 (l < n) counts as the identity, so it is skipped. out (T, T). Returns BB_OK,
- * or BB_ENOMEM when its scratch cannot be allocated. */
-int ui_attn_rollout(float *out, const infer_attn *a, const unsigned char *layer_off, int n, int upto);
 
 #endif

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/bench.h"
-#include "../ui/cli.h"
+#include "bench.h"
 #include "ui_app.h"
 #include "ui_term.h"
 
@@ -30,22 +29,22 @@ int bench_redraw(int argc, char **argv) {
             return 0;
         }
     for (int i = 1; i < argc; i += 2) {
-        if (i + 1 >= argc) return cli_usage_error("bench redraw", "%s needs a value", argv[i]);
+        if (i + 1 >= argc) return bench_usage_error("bench redraw", "%s needs a value", argv[i]);
         if (strcmp(argv[i], "--vocab") == 0 || strcmp(argv[i], "--tokenizer") == 0) vocab = argv[i + 1];
         else if (strcmp(argv[i], "--model") == 0) model = argv[i + 1];
-        else return cli_usage_error("bench redraw", "unknown option '%s'", argv[i]);
+        else return bench_usage_error("bench redraw", "unknown option '%s'", argv[i]);
     }
-    if (!vocab && !model) return cli_usage_error("bench redraw", "give --vocab FILE or --model DIR");
+    if (!vocab && !model) return bench_usage_error("bench redraw", "give --vocab FILE or --model DIR");
     ui_app app;
     char err[512];
     if (ui_app_init(&app, model, vocab, err, sizeof err) != BB_OK) {
         ui_app_free(&app);
-        return cli_fail("bench redraw", "%s", err);
+        return bench_fail("bench redraw", "%s", err);
     }
     ui_app_wait_jobs(&app);
     if (!app.tk) {
         ui_app_free(&app);
-        return cli_fail("bench redraw", "no tokenizer: %s", app.msg);
+        return bench_fail("bench redraw", "no tokenizer: %s", app.msg);
     }
     /* About 128 tokens with specials: ~13.5 tokens a sentence, 10 copies, typing the last 40 chars. */
     char text[4096] = "";
@@ -59,7 +58,7 @@ int bench_redraw(int argc, char **argv) {
         if (out) fclose(out);
         if (in) fclose(in);
         ui_app_free(&app);
-        return cli_fail("bench redraw", "curses: %s", err);
+        return bench_fail("bench redraw", "curses: %s", err);
     }
     viz_canvas c;
     viz_canvas_init(&c, 100, 30, err, sizeof err);

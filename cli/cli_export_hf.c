@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_train.h"
+#include "train_opts.h"
 #include "export_hf.h"
 
 int cli_train_export(int argc, char **argv) {
@@ -30,10 +31,10 @@ int cli_train_export(int argc, char **argv) {
     }
     train_options o;
     char err[1024];
-    int rc = cli_train_parse(n, rest, &o, 0, err, sizeof err);
+    int rc = train_opts_parse(n, rest, &o, 0, err, sizeof err);
     if (rc == 1) {
         free(rest);
-        fputs(cli_train_usage, stdout);
+        fputs(train_opts_usage, stdout);
         return 0;
     }
     if (rc != BB_OK) {

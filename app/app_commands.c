@@ -1,7 +1,9 @@
-/* The subcommand table: one line per subcommand, implemented in ui/cli_NAME.c. */
+/* The subcommand table: one line per subcommand, implemented in cli/cli_NAME.c and bench/. */
+#include "app.h"
+#include "bench.h"
 #include "cli.h"
 
-const cli_cmd cli_commands[] = {
+const app_cmd app_commands[] = {
     {"fill-mask", cli_fill_mask, "top-k predictions for every [MASK] (HF fill-mask)"},
     {"attention", cli_attention, "attention probabilities per layer/head with summaries"},
     {"embed", cli_embed, "sentence embeddings and cosine similarities"},
@@ -13,6 +15,6 @@ const cli_cmd cli_commands[] = {
     {"convert", cli_convert, "write a checkpoint (safetensors or pytorch_model.bin) as model.safetensors"},
     {"models", cli_models, "models in the local Hugging Face cache that --model ORG/NAME can open"},
     {"follow", cli_follow, "the series of a run written elsewhere: HF Trainer output_dir, TensorBoard logs (JSON)"},
-    {"bench", cli_bench, "benchmarks: sgemm, forward, infer, tokenize, train, redraw (JSON line)"},
+    {"bench", bench_main, "benchmarks: sgemm, forward, infer, tokenize, train, redraw (JSON line)"},
     {0, 0, 0},
 };

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "app.h"
 #include "cli_model.h"
 #include "ui_app.h"
 #include "ui_session.h"
@@ -15,7 +15,7 @@
 static void print_help(FILE *f) {
     fprintf(f, "usage: bertbench [SUBCOMMAND] [OPTIONS]\n\n"
                "A terminal workbench for BERT-style encoders. Subcommands print JSON on stdout:\n\n");
-    for (const cli_cmd *c = cli_commands; c->name; c++) fprintf(f, "  %-16s %s\n", c->name, c->summary);
+    for (const app_cmd *c = app_commands; c->name; c++) fprintf(f, "  %-16s %s\n", c->name, c->summary);
     fprintf(f, "\n'bertbench SUBCOMMAND --help' describes its options.\n"
                "\nWith no subcommand: the workbench.\n"
                "  bertbench [--model DIR] [--vocab FILE] [--session NAME.bbs]   (no option: the bundled model)\n"
@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc < 2 || argv[1][0] == '-') return workbench(argc, argv);
-    for (const cli_cmd *c = cli_commands; c->name; c++)
+    for (const app_cmd *c = app_commands; c->name; c++)
         if (strcmp(argv[1], c->name) == 0) {
             signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error, checked below */
             int rc = c->run(argc - 1, argv + 1);

@@ -5,20 +5,10 @@
 
 #include <stdio.h>
 
-typedef struct {
-    const char *name;
-    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
-    const char *summary;
-} cli_cmd;
-
-/* The subcommand table (terminated by a zero entry). */
-extern const cli_cmd cli_commands[];
-
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "bertbench CMD: message" on stderr and returns 1. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-int cli_bench(int argc, char **argv);
 int cli_train(int argc, char **argv);
 int cli_follow(int argc, char **argv);
 int cli_tokenize(int argc, char **argv);

@@ -10,7 +10,6 @@
  * layers that are off, shown grey while selected, so that T can turn one back on: solo a layer with
  * O, then walk to others and add them with T. */
 #define NCURSES_WIDECHAR 1
-#include <cblas.h>
 #include <curses.h>
 #include <math.h>
 #include <stdio.h>
@@ -241,31 +240,6 @@ void ui_attn_solo(unsigned char *off, int n, int i) {
     for (int j = 0; j < n; j++) off[j] = solo ? 0 : j != i;
 }
 
-int ui_attn_rollout(float *out, const infer_attn *a, const unsigned char *layer_off, int n, int upto) {
-    int T = a->T;
-    size_t TT = (size_t)T * T;
-    float *step = malloc(sizeof(float) * TT), *prod = malloc(sizeof(float) * TT);
-    if (!step || !prod) {
-        free(step);
-        free(prod);
-        return BB_ENOMEM;
-    }
-    memset(out, 0, sizeof(float) * TT);
-    for (int i = 0; i < T; i++) out[(size_t)i * T + i] = 1;
-    for (int l = 0; l <= upto && l < a->L; l++) {
-        if (l < n && layer_off[l]) continue;
-        /* as infer_attention: A' = (A + I) / 2 with A the mean over heads; R = A' R */
-        const float *mean = a->mean_heads + (size_t)l * TT;
-        for (size_t i = 0; i < TT; i++) step[i] = 0.5f * mean[i];
-        for (int i = 0; i < T; i++) step[(size_t)i * T + i] += 0.5f;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, T, T, 1.0f, step, T, out, T, 0.0f, prod, T);
-        memcpy(out, prod, sizeof(float) * TT);
-    }
-    free(step);
-    free(prod);
-    return BB_OK;
-}
-
 static int nflags(int n) { return n < 64 ? n : 64; }
 static int layer_on(const attn_state *s, int l) { return l >= 64 || !s->loff[l]; }
 /* Layers the model view and the summary show: those on, and the selected one. */
@@ -284,7 +258,7 @@ static const float *rollout_on(attn_state *s) {
     size_t TT = (size_t)a->T * a->T;
     if (layers_on(s) == a->L) return a->rollout + (size_t)s->layer * TT;
     if (s->roll_layer != s->layer || memcmp(s->roll_off, s->loff, sizeof s->loff) != 0) {
-        if (ui_attn_rollout(s->roll, a, s->loff, nflags(a->L), s->layer) != BB_OK) {
+        if (infer_attn_rollout_subset(s->roll, a, s->loff, nflags(a->L), s->layer) != BB_OK) {
             memset(s->roll, 0, sizeof(float) * TT); /* out of memory: an empty picture, not a wrong one */
             s->roll_layer = -1;
             return s->roll;
