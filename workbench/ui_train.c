@@ -452,9 +452,10 @@ static void end_run(ui_app *app, ui_sess *u, int failed, const char *msg) {
     cJSON_AddNumberToObject(sum, "total_steps", (double)u->st.total_steps);
     double vals[6] = {last_of(cv->loss, cv->n),  last_of(cv->eloss, cv->ne), last_of(cv->eppl, cv->ne),
                       last_of(cv->eacc, cv->ne), last_of(cv->ef1, cv->ne),   u->st.elapsed_s};
-    const char *keys[6] = {"loss", "eval_loss", "eval_perplexity", "eval_accuracy", "eval_f1", "elapsed_s"};
+    const run_metric keys[6] = {RUN_M_LOSS,          RUN_M_EVAL_LOSS, RUN_M_EVAL_PERPLEXITY,
+                                RUN_M_EVAL_ACCURACY, RUN_M_EVAL_F1,   RUN_M_ELAPSED_S}; /* named as in metrics.jsonl */
     for (int i = 0; i < 6; i++)
-        if (isfinite(vals[i])) cJSON_AddNumberToObject(sum, keys[i], vals[i]);
+        if (isfinite(vals[i])) cJSON_AddNumberToObject(sum, run_metric_name(keys[i]), vals[i]);
     const char *why = st == SESS_RUN_FAILED ? (msg && *msg ? msg : e) : NULL;
     if (sess_run_finish(u->s, v->run, st, why, sum, e, sizeof e) != BB_OK)
         ui_app_message(app, 1, "%s", e);
