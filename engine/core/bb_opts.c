@@ -108,12 +108,17 @@ static int take_value(const bb_opt *r, const char *a, const char *v, void *out, 
     return BB_OK;
 }
 
-int bb_opts_parse(const bb_opt *rows, int n, int argc, char **argv, void *out, unsigned char *seen, char *err,
-                  size_t errlen) {
+int bb_opts_parse(const bb_opt *rows, int n, int argc, char **argv, void *out, unsigned char *seen, char **rest,
+                  int *nrest, char *err, size_t errlen) {
     if (seen) memset(seen, 0, (size_t)n);
+    if (nrest) *nrest = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) return 1;
+        if (rest && (a[0] != '-' || !a[1])) { /* an operand ("-" is one: standard input by convention) */
+            rest[(*nrest)++] = argv[i];
+            continue;
+        }
         const bb_opt *r = find_row(rows, n, a);
         if (!r) return bb_err(err, errlen, BB_EINVAL, "unknown option '%s'", a);
         if (r->kind == BB_OPT_FLAG) {

@@ -11,7 +11,7 @@
  *         {"--verbose", "-v", BB_OPT_FLAG, F(verbose), NULL, NULL, 0, NULL, "say more"},
  *     };
  *     my_opts o = defaults;
- *     int rc = bb_opts_parse(rows, 4, argc, argv, &o, NULL, err, sizeof err);  // 1: --help / -h
+ *     int rc = bb_opts_parse(rows, 4, argc, argv, &o, NULL, NULL, NULL, err, sizeof err);  // 1: --help
  *     char *usage = bb_opts_usage_dup(rows, 4, &defaults, "usage: prog [options]\n", "");
  *
  * Kinds and what they accept (the messages name the option as typed and the value):
@@ -53,9 +53,11 @@ typedef struct {
 } bb_opt;
 
 /* Parses argv[1..argc) into out (argv[0] is the command name). seen (n entries, or NULL) gets 1 for
- * each row given. Returns BB_OK, 1 for --help / -h, or BB_EINVAL with the problem in err. */
-int bb_opts_parse(const bb_opt *rows, int n, int argc, char **argv, void *out, unsigned char *seen, char *err,
-                  size_t errlen);
+ * each row given. rest (room for argc words, or NULL) collects the operands, the words that do not
+ * start with '-', in order, *nrest of them; without rest an operand is an unknown option. Returns
+ * BB_OK, 1 for --help / -h, or BB_EINVAL with the problem in err. */
+int bb_opts_parse(const bb_opt *rows, int n, int argc, char **argv, void *out, unsigned char *seen, char **rest,
+                  int *nrest, char *err, size_t errlen);
 /* head, one line per row (wrapped at 100 columns) and tail; malloc'd, NULL when out of memory.
  * defaults (a struct of the table's type, or NULL) gives the values show_default prints. */
 char *bb_opts_usage_dup(const bb_opt *rows, int n, const void *defaults, const char *head, const char *tail);

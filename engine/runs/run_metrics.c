@@ -261,7 +261,9 @@ const double *run_metrics_col_named(const run_metrics_table *s, const char *name
     return NULL;
 }
 
-const double *run_metrics_col(const run_metrics_table *t, run_metric k) { return run_metrics_col_named(t, run_metric_name(k)); }
+const double *run_metrics_col(const run_metrics_table *t, run_metric k) {
+    return run_metrics_col_named(t, run_metric_name(k));
+}
 
 /* A copy of line with bare nan/inf numbers (as printf writes them) made JSON: null and +-1e999. Other
  * writers (printf("%g") of a diverged loss) produce them; the line is still worth keeping. */

@@ -47,7 +47,8 @@ static const bb_opt rows[] = {
     STRING("--data", NULL, data_path, "FILE", "training data: .txt, .jsonl, .csv, .tsv, .conll (or --format)"),
     ENUM("--format", format, format_words, 1, "the data's format; auto goes by the file name's extension"),
     FLAG("--paragraphs", paragraphs, "plain text: blank lines separate documents (default: one per line)"),
-    FLAG("--skip-invalid-utf8", skip_invalid_utf8, "drop dataset lines that are not UTF-8 (default: stop with FILE:LINE)"),
+    FLAG("--skip-invalid-utf8", skip_invalid_utf8,
+         "drop dataset lines that are not UTF-8 (default: stop with FILE:LINE)"),
     STRING("--eval", NULL, eval_path, "FILE", "evaluation data"),
     NUMBER("--eval-split", eval_split, 0, split_below_one, "or hold out this fraction of --data for evaluation"),
     STRING("--out", NULL, out_dir, "DIR", "where the run goes: metrics.jsonl, event files, checkpoints, the model"),
@@ -147,7 +148,7 @@ int train_opts_parse(int argc, char **argv, train_options *op, int need_out, cha
     train_options o = train_options_default();
     o.warmup_steps = -1; /* not given: --warmup-ratio decides */
     unsigned char seen[NROWS];
-    int rc = bb_opts_parse(rows, NROWS, argc, argv, &o, seen, err, errlen);
+    int rc = bb_opts_parse(rows, NROWS, argc, argv, &o, seen, NULL, NULL, err, errlen);
     if (rc != BB_OK) return rc;
     int task_row = 0;
     while (strcmp(rows[task_row].name, "--task")) task_row++;

@@ -690,7 +690,8 @@ int trainer_event_point(const trainer *t, const train_event *ev, run_point *p) {
     run_point_init(p);
     run_point_set(p, RUN_M_STEP, (double)ev->step);
     if (ev->kind == TRAIN_EV_STEP) {
-        const run_metric k[6] = {RUN_M_EPOCH, RUN_M_LOSS, RUN_M_LR, RUN_M_GRAD_NORM, RUN_M_TOKENS_PER_S, RUN_M_ELAPSED_S};
+        const run_metric k[6] = {RUN_M_EPOCH,     RUN_M_LOSS,         RUN_M_LR,
+                                 RUN_M_GRAD_NORM, RUN_M_TOKENS_PER_S, RUN_M_ELAPSED_S};
         const double v[6] = {ev->epoch, ev->loss, ev->lr, ev->grad_norm, ev->tokens_per_s, ev->elapsed_s};
         for (int i = 0; i < 6; i++) run_point_set(p, k[i], v[i]);
         return BB_OK;

@@ -122,7 +122,8 @@ static void test_lists(void) {
     const char *want = "{\"newly_initialized\":[\"bert.pooler.dense.bias\",\"bert.pooler.dense.weight\","
                        "\"classifier.bias\"]}\n"
                        "{\"step\":5,\"eval_loss\":0.5,\"eval_accuracy\":0.75,\"eval_f1\":0.7,"
-                       "\"eval_labels\":[\"ham\",\"sp\\\"am\",\"x\\\\y\\n\"],\"eval_confusion\":[[5,1,0],[0,4,2],[1,0,5]]}\n";
+                       "\"eval_labels\":[\"ham\",\"sp\\\"am\",\"x\\\\y\\n\"],"
+                       "\"eval_confusion\":[[5,1,0],[0,4,2],[1,0,5]]}\n";
     CHECK(text && !strncmp(text, want, strlen(want)), "list lines:\n%s", text ? text : "");
     free(text);
     run_confusion c;

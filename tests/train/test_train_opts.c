@@ -185,6 +185,7 @@ static void check_rules(void) {
     CHECK(parse1(&o, "--eval-split", "1") == BB_EINVAL && strstr(err, "--eval-split 1: the fraction held out must be "
                                                                 "below 1"), "%s", err);
     CHECK(parse1(&o, "--bogus", NULL) == BB_EINVAL && !strcmp(err, "unknown option '--bogus'"), "%s", err);
+    CHECK(parse1(&o, "stray", NULL) == BB_EINVAL && !strcmp(err, "unknown option 'stray'"), "an operand: %s", err);
     CHECK(parse1(&o, "--help", NULL) == 1 && parse1(&o, "-h", NULL) == 1, "--help");
     CHECK(parse1(&o, "--data", "--help") == BB_OK && !strcmp(o.data_path, "--help"), "a value is taken as it is");
     /* defaults and warmup resolution */
