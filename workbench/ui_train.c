@@ -675,7 +675,7 @@ static int snap_run(ui_job *j, char *err, size_t errlen) {
         infer_ctx *cx;
         rc = infer_wrap(&cx, s->m, s->tk, err, errlen);
         if (rc == BB_OK) {
-            rc = ui_fill_compute(cx, &s->fill, &j->cancel, err, errlen);
+            rc = ui_fill_compute(cx, &s->fill, &j->work, err, errlen);
             infer_close(cx);
         }
     }
