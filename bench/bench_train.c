@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "adamw.h"
-#include "backward.h"
+#include "heads.h"
 #include "bb_err.h"
 #include "bench.h"
 #include "bert.h"
