@@ -245,6 +245,7 @@ typedef struct {
 
 static int start_run(ui_job *j, char *err, size_t errlen) {
     start_job *s = (start_job *)j;
+    s->o.work = &j->work; /* Ctrl-C while the run loads cancels it */
     return trainer_create(&s->t, &s->o, err, errlen);
 }
 
@@ -662,12 +663,12 @@ typedef struct {
 static int snap_run(ui_job *j, char *err, size_t errlen) {
     snap_job *s = (snap_job *)j;
     int rc = trainer_copy_model(s->t, &s->m, &s->step, err, errlen);
-    if (rc == BB_OK) rc = tok_load_dir(&s->tk, s->tok_dir, TOK_CASE_AUTO, err, errlen);
+    if (rc == BB_OK) rc = tok_load_any(&s->tk, s->tok_dir, TOK_CASE_AUTO, err, errlen);
     if (rc == BB_OK && s->watch) {
         infer_ctx *cx;
         rc = infer_wrap(&cx, s->m, s->tk, err, errlen);
         if (rc == BB_OK) {
-            rc = ui_fill_compute(cx, &s->fill, &j->cancel, err, errlen);
+            rc = ui_fill_compute(cx, &s->fill, &j->work, err, errlen);
             infer_close(cx);
         }
     }

@@ -25,7 +25,7 @@
 #include "train_state.h"
 
 enum { RING = 1024 };
-enum { FLAG_STOP = 1, FLAG_PAUSE = 2, FLAG_SAVE = 4, FLAG_EVAL = 8 };
+enum { FLAG_PAUSE = 2, FLAG_SAVE = 4, FLAG_EVAL = 8 };
 
 struct trainer {
     train_options o;
@@ -62,6 +62,7 @@ struct trainer {
     pthread_t th;
     int has_thread;
     atomic_int flags;
+    bb_work run;    /* the run's cancel: trainer_stop (the worker finishes the step, saves and ends) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     train_status st;
@@ -178,7 +179,10 @@ static void set_flag(trainer *t, int f) {
 }
 
 void trainer_pause(trainer *t) { set_flag(t, FLAG_PAUSE); }
-void trainer_stop(trainer *t) { set_flag(t, FLAG_STOP); }
+void trainer_stop(trainer *t) {
+    bb_work_cancel(&t->run);
+    set_flag(t, 0); /* wakes a paused worker */
+}
 void trainer_save_now(trainer *t) { set_flag(t, FLAG_SAVE); }
 void trainer_eval_now(trainer *t) { set_flag(t, FLAG_EVAL); }
 void trainer_resume(trainer *t) {
@@ -308,8 +312,8 @@ static void set_active_fields(trainer *t) {
 static int load_model(trainer *t, char *err, size_t errlen) {
     const train_options *o = &t->o;
     int rc;
-    if (t->resume_dir[0]) return bert_load(&t->m, t->resume_dir, err, errlen);
-    if (t->model_dir[0]) return bert_load(&t->m, t->model_dir, err, errlen);
+    if (t->resume_dir[0]) return bert_load_work(&t->m, t->resume_dir, o->work, err, errlen);
+    if (t->model_dir[0]) return bert_load_work(&t->m, t->model_dir, o->work, err, errlen);
     if (!t->config_path[0]) return bb_err(err, errlen, BB_EINVAL, "give a model directory (--model) or a config (--config)");
     bert_config cfg;
     if ((rc = bert_config_load(&cfg, t->config_path, err, errlen)) != BB_OK) return rc;
@@ -393,6 +397,7 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     if (!t) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
+    bb_work_init(&t->run, NULL, NULL);
     t->o = *o;
     copy_str(t->model_dir, sizeof t->model_dir, o->model_dir);
     copy_str(t->config_path, sizeof t->config_path, o->config_path);
@@ -456,6 +461,7 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
                     t->m->cfg.max_position - t->m->cfg.position_offset);
         goto fail;
     }
+    if ((rc = bb_work_check(o->work, "train", err, errlen)) != BB_OK) goto fail;
     int dflags = (o->paragraphs ? DATA_PARAGRAPHS : 0) | (o->skip_invalid_utf8 ? DATA_SKIP_BAD_UTF8 : 0);
     if ((rc = data_load(&train, t->data_path, o->format, dflags, err, errlen)) != BB_OK) goto fail;
     t->skipped.train = train->n_skipped;
@@ -469,9 +475,12 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
         train = NULL;
         if ((rc = data_split(all, o->eval_split, o->seed, &train, &eval, err, errlen)) != BB_OK) goto fail;
     }
+    if ((rc = bb_work_check(o->work, "train", err, errlen)) != BB_OK) goto fail;
     if ((rc = setup_head(t, train, err, errlen)) != BB_OK) goto fail;
     if ((rc = encode_set(t, &t->etr, train, err, errlen)) != BB_OK) goto fail;
+    if ((rc = bb_work_check(o->work, "train", err, errlen)) != BB_OK) goto fail;
     if (eval && (rc = encode_set(t, &t->eev, eval, err, errlen)) != BB_OK) goto fail;
+    if ((rc = bb_work_check(o->work, "train", err, errlen)) != BB_OK) goto fail;
     data_free(train);
     data_free(eval);
     train = eval = NULL;
@@ -497,6 +506,7 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     if (t->resume_dir[0] && (rc = read_state(t, err, errlen)) != BB_OK) goto fail;
     if ((rc = mkdir_p(t->out_dir, err, errlen)) != BB_OK) goto fail;
     trainer_ckpt_clean(t->out_dir); /* what a killed run or a full disk left half-written */
+    t->o.work = NULL; /* the caller's, for trainer_create only */
     *out = t;
     return BB_OK;
 fail:
@@ -930,7 +940,7 @@ static int between_steps(trainer *t, int *rc, char *err, size_t errlen) {
         publish(t, &ev);
         double p0 = now_s();
         pthread_mutex_lock(&t->mu);
-        while ((atomic_load(&t->flags) & (FLAG_PAUSE | FLAG_STOP)) == FLAG_PAUSE) pthread_cond_wait(&t->cv, &t->mu);
+        while ((atomic_load(&t->flags) & FLAG_PAUSE) && !bb_work_cancelled(&t->run)) pthread_cond_wait(&t->cv, &t->mu);
         pthread_mutex_unlock(&t->mu);
         t->t0 += now_s() - p0; /* paused time is not training time */
         ev.kind = TRAIN_EV_RESUMED;
@@ -945,7 +955,7 @@ static int between_steps(trainer *t, int *rc, char *err, size_t errlen) {
         atomic_fetch_and(&t->flags, ~FLAG_EVAL);
         if (t->eev.n > 0 && (*rc = do_eval(t, err, errlen)) != BB_OK) return 1;
     }
-    return (atomic_load(&t->flags) & FLAG_STOP) != 0;
+    return bb_work_cancelled(&t->run);
 }
 
 static int run_loop(trainer *t, char *err, size_t errlen) {
@@ -1014,7 +1024,7 @@ static int run_loop(trainer *t, char *err, size_t errlen) {
 
 static int finish(trainer *t, int rc, const char *msg) {
     train_event ev = {.kind = rc == BB_OK ? TRAIN_EV_FINISHED : TRAIN_EV_ERROR, .step = t->step};
-    copy_str(ev.msg, sizeof ev.msg, rc == BB_OK ? ((atomic_load(&t->flags) & FLAG_STOP) ? "stopped" : "finished") : msg);
+    copy_str(ev.msg, sizeof ev.msg, rc == BB_OK ? (bb_work_cancelled(&t->run) ? "stopped" : "finished") : msg);
     publish(t, &ev);
     pthread_mutex_lock(&t->mu);
     t->st.running = 0;

@@ -17,7 +17,8 @@
  *
  * Controls, safe from any thread at any time: trainer_pause / trainer_resume, trainer_stop (the
  * worker finishes the current step, saves a checkpoint and ends), trainer_save_now and
- * trainer_eval_now (done between steps). The worker checks an atomic flag word between steps.
+ * trainer_eval_now (done between steps). The worker checks an atomic flag word and the run's bb_work
+ * (trainer_stop cancels it) between steps; trainer_create takes the caller's bb_work (o.work).
  *
  * Files in out_dir: metrics.jsonl (one JSON object per logged step and per evaluation, flushed as
  * written; with skip_invalid_utf8 each run or resume first writes the lines it dropped:
@@ -37,6 +38,7 @@
 
 #include "adamw.h"
 #include "backward.h"
+#include "bb_work.h"
 #include "data.h"
 #include "run_metrics.h"
 
@@ -75,6 +77,8 @@ typedef struct {
                                  * complete checkpoint) */
     int threads;                /* OpenBLAS threads for the run; 0: leave as is */
     const char *export_hf;      /* the command line's --export-hf DIR (export_hf.h); the trainer ignores it */
+    bb_work *work;              /* trainer_create's loading (may be NULL; not kept): cancel (BB_ECANCEL) between
+                                 * its stages and the checkpoint's tensors, progress ("tensors") */
 } train_options;
 
 train_options train_options_default(void);
