@@ -472,11 +472,7 @@ static cJSON *post_json(const tok_tokenizer *tk) {
     }
 }
 
-static cJSON *tokenizer_json(const tok_tokenizer *tk) {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "version", "1.0");
-    cJSON_AddNullToObject(root, "truncation");
-    cJSON_AddNullToObject(root, "padding");
+static void add_added_tokens(cJSON *root, const tok_tokenizer *tk) {
     cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
     for (int i = 0; i < tk->n_added; i++) {
         const tok_added *a = &tk->added[i];
@@ -490,25 +486,23 @@ static cJSON *tokenizer_json(const tok_tokenizer *tk) {
         cJSON_AddBoolToObject(o, "special", a->special);
         cJSON_AddItemToArray(added, o);
     }
-    if (tk->spm) {
-        cJSON_AddItemToObject(root, "post_processor", post_json(tk));
-        if (tok_spm_json_write(tk, root) != BB_OK) {
-            cJSON_Delete(root);
-            return NULL;
-        }
-        return root;
-    }
-    if (tk->bert_norm) {
-        cJSON *n = cJSON_AddObjectToObject(root, "normalizer");
-        cJSON_AddStringToObject(n, "type", "BertNormalizer");
-        cJSON_AddBoolToObject(n, "clean_text", tk->clean_text);
-        cJSON_AddBoolToObject(n, "handle_chinese_chars", tk->chinese);
-        if (tk->strip_accents < 0) cJSON_AddNullToObject(n, "strip_accents");
-        else cJSON_AddBoolToObject(n, "strip_accents", tk->strip_accents);
-        cJSON_AddBoolToObject(n, "lowercase", tk->lower);
-    } else {
+}
+
+static void add_normalizer(cJSON *root, const tok_tokenizer *tk) {
+    if (!tk->bert_norm) {
         cJSON_AddNullToObject(root, "normalizer");
+        return;
     }
+    cJSON *n = cJSON_AddObjectToObject(root, "normalizer");
+    cJSON_AddStringToObject(n, "type", "BertNormalizer");
+    cJSON_AddBoolToObject(n, "clean_text", tk->clean_text);
+    cJSON_AddBoolToObject(n, "handle_chinese_chars", tk->chinese);
+    if (tk->strip_accents < 0) cJSON_AddNullToObject(n, "strip_accents");
+    else cJSON_AddBoolToObject(n, "strip_accents", tk->strip_accents);
+    cJSON_AddBoolToObject(n, "lowercase", tk->lower);
+}
+
+static void add_pre_tokenizer(cJSON *root, const tok_tokenizer *tk) {
     if (tk->pre == TOK_PRE_BERT) {
         cJSON_AddStringToObject(cJSON_AddObjectToObject(root, "pre_tokenizer"), "type", "BertPreTokenizer");
     } else if (tk->pre == TOK_PRE_BYTELEVEL) {
@@ -520,7 +514,9 @@ static cJSON *tokenizer_json(const tok_tokenizer *tk) {
     } else {
         cJSON_AddNullToObject(root, "pre_tokenizer");
     }
-    cJSON_AddItemToObject(root, "post_processor", post_json(tk));
+}
+
+static void add_decoder(cJSON *root, const tok_tokenizer *tk) {
     if (tk->dec == TOK_DEC_WORDPIECE) {
         cJSON *d = cJSON_AddObjectToObject(root, "decoder");
         cJSON_AddStringToObject(d, "type", "WordPiece");
@@ -535,6 +531,10 @@ static cJSON *tokenizer_json(const tok_tokenizer *tk) {
     } else {
         cJSON_AddNullToObject(root, "decoder");
     }
+}
+
+/* The WordPiece or BPE model: its options, vocab and (BPE) merges by rank. */
+static void add_model(cJSON *root, const tok_tokenizer *tk) {
     cJSON *m = cJSON_AddObjectToObject(root, "model");
     const char *unk = tk->unk >= 0 ? tk->str[tk->unk] : NULL;
     if (tk->kind == TOK_MODEL_WORDPIECE) {
@@ -566,6 +566,27 @@ static cJSON *tokenizer_json(const tok_tokenizer *tk) {
             cJSON_AddItemToArray(merges, p);
         }
     }
+}
+
+static cJSON *tokenizer_json(const tok_tokenizer *tk) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "version", "1.0");
+    cJSON_AddNullToObject(root, "truncation");
+    cJSON_AddNullToObject(root, "padding");
+    add_added_tokens(root, tk);
+    if (tk->spm) {
+        cJSON_AddItemToObject(root, "post_processor", post_json(tk));
+        if (tok_spm_json_write(tk, root) != BB_OK) {
+            cJSON_Delete(root);
+            return NULL;
+        }
+        return root;
+    }
+    add_normalizer(root, tk);
+    add_pre_tokenizer(root, tk);
+    cJSON_AddItemToObject(root, "post_processor", post_json(tk));
+    add_decoder(root, tk);
+    add_model(root, tk);
     return root;
 }
 
