@@ -390,7 +390,7 @@ static int step(rd *r, int *stop) {
     r->op_at = (size_t)(r->p - r->start);
     unsigned char op = *r->p++;
     pk_value *v = NULL, *k = NULL, **base = NULL;
-    size_t n;
+    size_t n = 0; /* set by pop_mark before use; GCC -O3 cannot see it (-Wmaybe-uninitialized) */
     int rc;
     char line[256], line2[256];
     switch (op) {
