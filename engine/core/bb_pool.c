@@ -14,7 +14,7 @@
 #define POOL_MAX 64
 /* How long a worker (or a waiting caller) spins before sleeping: long enough to catch the next
  * region of a run of elementwise ops, short enough that an idle pool leaves the core at once. */
-#define SPIN_NS 50000L
+#define SPIN_NS 20000L
 
 struct bb_pool {
     int max;                /* threads counting the caller, fixed at creation */
