@@ -1,7 +1,6 @@
 /* linear.c — fully connected layer, out = inp @ weight^T + bias (PyTorch nn.Linear layout). */
-#include <cblas.h>
-
 #include "ops.h"
+#include "ops_internal.h"
 
 void linear_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int N, int C, int OC) {
@@ -12,8 +11,7 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
             for (int j = 0; j < OC; j++) o[j] = bias[j];
         }
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C,
-                bias ? 1.0f : 0.0f, out, OC);
+    ops_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, bias ? 1.0f : 0.0f, out, OC);
 }
 
 void linear_forward_naive(float *out, const float *inp, const float *weight, const float *bias,
@@ -32,11 +30,9 @@ void linear_forward_naive(float *out, const float *inp, const float *weight, con
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int N, int C, int OC) {
     if (dinp) /* (N,C) += (N,OC) @ (OC,C) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C,
-                    1.0f, dinp, C);
+        ops_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
     if (dweight) /* (OC,C) += (N,OC)^T @ (N,C) */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C,
-                    1.0f, dweight, C);
+        ops_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
     if (dbias) {
         for (int n = 0; n < N; n++) {
             const float *g = dout + (long)n * OC;

@@ -87,6 +87,15 @@ void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *rng);
  * non-NULL) and returns sum(exp(x - max)), from which cross-entropy takes its log-sum-exp. */
 double ops_softmax_row(float *p, const float *x, int V, float *max);
 
+/* Multiply-adds a pool share must hold to repay its hand-off (~40 us on one core); smaller work stays
+ * on the calling thread. */
+#define OPS_SHARE_MIN (1L << 21)
+
+/* C (M,N) = alpha op(A) op(B) + beta C, row-major, as cblas_sgemm (ta/tb non-zero: transposed),
+ * shared across ops_pool() when big enough; each share calls the one-threaded OpenBLAS. */
+void ops_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+               int ldb, float beta, float *C, int ldc);
+
 /* The process's pool, sized by ops_threads() (the OpenBLAS setting) once that has been read. */
 bb_pool *ops_pool(void);
 

@@ -41,7 +41,7 @@ typedef struct {
     float *dfch_act; /* (B, T, I) */
     float *dpool;    /* (B, C) gradient wrt the pooler output (heads add here) */
     float *dcls;     /* (B, C) */
-    float *scratch;  /* (2 T T) */
+    float *scratch;  /* attention_backward_scratch(T) */
 } bert_bwd;
 
 int bert_bwd_alloc(bert_bwd *w, const bert_model *m, int B, int T, char *err, size_t errlen);
