@@ -11,6 +11,7 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
             for (int j = 0; j < OC; j++) o[j] = bias[j];
         }
     }
+    if (N <= OPS_XWT_MAX_ROWS && ops_gemm_xwt(out, inp, weight, N, OC, C, bias != 0)) return;
     ops_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, bias ? 1.0f : 0.0f, out, OC);
 }
 

@@ -91,6 +91,15 @@ double ops_softmax_row(float *p, const float *x, int V, float *max);
  * on the calling thread. */
 #define OPS_SHARE_MIN (1L << 21)
 
+/* out (M,N) = x (M,K) @ w (N,K)^T (accumulate: +=), w read in place by an AVX2/FMA kernel shared
+ * across ops_pool() (gemm_xwt.c): faster than a BLAS for few rows. Returns 0, having done nothing,
+ * when the CPU lacks AVX2/FMA (ops_xwt_supported() == 0) or the packing buffer cannot be had. */
+int ops_gemm_xwt(float *out, const float *x, const float *w, int M, int N, int K, int accumulate);
+int ops_xwt_supported(void);
+/* Rows up to which linear_forward uses ops_gemm_xwt (measured faster at 32..128; larger products go
+ * to the BLAS, whose packing pays off there). */
+#define OPS_XWT_MAX_ROWS 256
+
 /* C (M,N) = alpha op(A) op(B) + beta C, row-major, as cblas_sgemm (ta/tb non-zero: transposed),
  * shared across ops_pool() when big enough; each share calls the one-threaded OpenBLAS. */
 void ops_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,

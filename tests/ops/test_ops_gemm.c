@@ -1,7 +1,7 @@
 /* ops_sgemm (the products shared across the engine's pool) against a naive double-precision
  * reference, over every transpose combination and shapes that are not multiples of the 16-column
  * blocks, both below and above the size that is shared; and attention's results independent of the
- * thread count. */
+ * thread count; and the weight-in-place kernel of linear_forward against the same reference. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +52,24 @@ static void test_gemm(int ta, int tb, int M, int N, int K) {
     free(A), free(B), free(C1), free(C2);
 }
 
+/* ops_gemm_xwt (the AVX2/FMA kernel that reads the weight in place) against the naive product, for
+ * row counts that are not multiples of its 16-row panels and feature counts that are not multiples
+ * of its 6-feature tiles or 48-feature shares; the floats just past out must stay untouched. */
+static void test_xwt(int M, int N, int K, int accumulate) {
+    float *x = alloc_floats((long)M * K), *w = alloc_floats((long)N * K);
+    float *o1 = alloc_floats((long)M * N + 8), *o2 = alloc_floats((long)M * N + 8);
+    fill_uniform(x, (long)M * K, &rng, -1, 1), fill_uniform(w, (long)N * K, &rng, -1, 1);
+    fill_uniform(o1, (long)M * N + 8, &rng, -1, 1);
+    memcpy(o2, o1, sizeof(float) * ((long)M * N + 8));
+    CHECK(ops_gemm_xwt(o1, x, w, M, N, K, accumulate) == 1, "xwt %dx%dx%d: not run", M, N, K);
+    gemm_naive(0, 1, M, N, K, 1.0f, x, K, w, K, accumulate ? 1.0f : 0.0f, o2, N);
+    double d = check_maxdiff(o1, o2, (long)M * N);
+    printf("  xwt %dx%dx%d accumulate %d: max |kernel - naive| %.2e\n", M, N, K, accumulate, d);
+    CHECK(d < 1e-5 * (K + 1), "xwt %dx%dx%d accumulate %d: kernel vs naive %.3g", M, N, K, accumulate, d);
+    CHECK(memcmp(o1 + (long)M * N, o2 + (long)M * N, 8 * sizeof(float)) == 0, "xwt %dx%dx%d wrote past out", M, N, K);
+    free(x), free(w), free(o1), free(o2);
+}
+
 /* Attention forward and backward give bit-identical results on one thread and on every thread. */
 static void test_attention_threads(int B, int T, int C, int NH) {
     long nq = (long)B * T * 3 * C, no = (long)B * T * C, np = (long)B * NH * T * T;
@@ -85,6 +103,17 @@ int main(void) {
             test_gemm(ta, tb, 701, 45, 301);  /* split by rows */
             test_gemm(ta, tb, 1, 2311, 1900); /* one row, as a batch-1 pooler or head */
         }
+    if (ops_xwt_supported()) {
+        static const int shapes[][3] = {{1, 1, 1},   {5, 7, 3},     {16, 6, 31},   {17, 47, 64},  {33, 49, 301},
+                                        {130, 97, 77}, {32, 517, 768}, {128, 2304, 40}, {3, 5000, 129}};
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+            for (int acc = 0; acc < 2; acc++) test_xwt(shapes[i][0], shapes[i][1], shapes[i][2], acc);
+        ops_set_threads(1);
+        test_xwt(33, 517, 301, 1); /* the same kernel, unshared */
+        ops_set_threads(2);
+    } else {
+        printf("  xwt: this CPU has no AVX2/FMA, the kernel is not used (linear_forward takes the BLAS)\n");
+    }
     test_attention_threads(1, 45, 96, 12); /* 12 heads: one item each */
     test_attention_threads(2, 33, 24, 2);  /* 4 heads: query rows split */
     test_attention_threads(3, 130, 64, 4);
