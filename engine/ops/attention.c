@@ -9,40 +9,37 @@
 #include "ops.h"
 #include "ops_internal.h"
 
-/* Scores plus HF's extended mask, softmaxed in place: (1 - mask) * finfo(float32).min is added to
- * each score in the same pass that finds the row's maximum. A padded key's score becomes -FLT_MAX and
- * its probability exactly 0; a row with no real key at all becomes uniform, as in HF. */
+/* Scores plus HF's extended mask, softmaxed in place in one call per row while the row is in L1:
+ * (1 - mask) * finfo(float32).min is added to each score (already scaled by 1/sqrt(HS), the sgemm's
+ * alpha), then max, exp, sum and normalise. A padded key's score becomes -FLT_MAX and its
+ * probability exactly 0; a row with no real key at all becomes uniform, as in HF. */
 OPS_HOT
-static void masked_softmax_row(float *row, const float *mask, int T) {
-    float m = -INFINITY;
-    if (mask) {
-#pragma omp simd reduction(max : m)
-        for (int j = 0; j < T; j++) {
-            row[j] += (1.0f - mask[j]) * -FLT_MAX;
-            m = row[j] > m ? row[j] : m;
-        }
-    } else {
-#pragma omp simd reduction(max : m)
-        for (int j = 0; j < T; j++) m = row[j] > m ? row[j] : m;
-    }
-    /* float partial sums over chunks of 32 accumulated in double, as ops_softmax_row */
+static void masked_softmax_row(float *restrict row, const float *restrict mask, int T) {
+    if (mask)
+        for (int j = 0; j < T; j++) row[j] += (1.0f - mask[j]) * -FLT_MAX;
+    /* eight running maxima (one vector) rather than an `omp simd reduction(max)`, which clang
+     * cannot vectorise without -ffast-math */
+    float lane[8], m = row[0];
+    for (int l = 0; l < 8; l++) lane[l] = m;
+    int j = 0;
+    for (; j + 8 <= T; j += 8)
+        for (int l = 0; l < 8; l++) lane[l] = row[j + l] > lane[l] ? row[j + l] : lane[l];
+    for (; j < T; j++) m = row[j] > m ? row[j] : m;
+    for (int l = 0; l < 8; l++) m = lane[l] > m ? lane[l] : m;
+    for (j = 0; j < T; j++) row[j] = ops_expf(row[j] - m);
+    /* float partial sums over chunks of 32 accumulated in double, as ops_softmax_row (the sum is a
+     * loop of its own: clang vectorises neither loop when the exp and the reduction share one) */
     double sum = 0.0;
     int i = 0;
     for (; i + 32 <= T; i += 32) {
         float cs = 0.0f;
 #pragma omp simd reduction(+ : cs)
-        for (int j = i; j < i + 32; j++) {
-            row[j] = ops_expf(row[j] - m);
-            cs += row[j];
-        }
+        for (int c = i; c < i + 32; c++) cs += row[c];
         sum += cs;
     }
-    for (; i < T; i++) {
-        row[i] = ops_expf(row[i] - m);
-        sum += row[i];
-    }
+    for (; i < T; i++) sum += row[i];
     float inv = (float)(1.0 / sum);
-    for (int j = 0; j < T; j++) row[j] *= inv;
+    for (j = 0; j < T; j++) row[j] *= inv;
 }
 
 /* Work items are (batch, head, block of query rows): every product of one item is small, so each
