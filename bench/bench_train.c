@@ -11,6 +11,7 @@
 #include "bench.h"
 #include "bert.h"
 #include "data.h"
+#include "ops.h"
 
 static const char usage[] =
     "usage: bertbench bench train [--shape small|base|all] [--seq T] [--batch B] [--reps N]\n"
@@ -66,7 +67,7 @@ static int run_shape(const char *name, int L, int C, int NH, int B, int T, int r
         data_mask(&batch, special, word_start, &mo, &rng);
         double t0 = bench_now();
         float loss;
-        memset(grads, 0, sizeof(float) * m->num_params);
+        ops_zero(grads, (long)m->num_params);
         rc = bert_forward(m, &a, ids, NULL, NULL, B, T, err, sizeof err);
         if (rc == BB_OK) rc = bert_mlm_forward(m, &h, &a, labels, &loss, NULL, err, sizeof err);
         if (rc != BB_OK) break;

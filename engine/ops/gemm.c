@@ -8,6 +8,8 @@
  * calling thread. */
 #include <cblas.h>
 
+#include "bb_pool.h"
+#include "ops.h"
 #include "ops_internal.h"
 
 /* Blocks of 16 columns (64 bytes of float): two shares never write the same cache line of C. */

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bb_pool.h"
+#include "ops.h"
 #include "ops_internal.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))

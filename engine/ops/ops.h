@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "bb_pool.h"
 #include "bb_rng.h"
 
 typedef enum {
@@ -37,6 +38,10 @@ int ops_threads(void);
 /* For a program that calls cblas directly while no engine work runs (bench's sgemm peak): on != 0
  * gives OpenBLAS ops_threads() threads, 0 puts it back on one. */
 void ops_blas_threaded(int on);
+/* The process's pool (bb_pool_global) sized by ops_threads(), for loops outside engine/ops. */
+bb_pool *ops_pool(void);
+/* x (n) = 0, on the pool's threads (the backward's gradient buffers). */
+void ops_zero(float *x, long n);
 
 /* out (N,OC) = inp (N,C) @ weight(OC,C)^T + bias(OC); bias may be NULL. */
 void linear_forward(float *out, const float *inp, const float *weight, const float *bias,

@@ -11,16 +11,12 @@
 
 #include <stdint.h>
 
-#include "bb_pool.h"
 #include "bb_rng.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define OPS_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define OPS_HOT
-/* The process's pool, sized by ops_threads() (the OpenBLAS setting) once that has been read. */
-bb_pool *ops_pool(void);
-
 #endif
 
 #define OPS_INLINE static inline __attribute__((always_inline))
@@ -104,8 +100,11 @@ int ops_xwt_supported(void);
  * shared across ops_pool() when big enough; each share calls the one-threaded OpenBLAS. */
 void ops_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                int ldb, float beta, float *C, int ldc);
+/* Values per share below which a memory-bound loop is not worth a second thread (a share of 16k
+ * floats takes ~10 us, several times the cost of handing it over). */
+#define OPS_GRAIN 16384L
 
-/* The process's pool, sized by ops_threads() (the OpenBLAS setting) once that has been read. */
-bb_pool *ops_pool(void);
+/* Rows of C values per share for a row-wise loop. */
+static inline long ops_rows_grain(long C) { return C >= OPS_GRAIN ? 1 : OPS_GRAIN / (C > 0 ? C : 1); }
 
 #endif

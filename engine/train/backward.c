@@ -15,20 +15,36 @@ static void *arena_take(char **cur, size_t bytes) {
 
 int bert_bwd_alloc(bert_bwd *w, const bert_model *m, int B, int T, char *err, size_t errlen) {
     memset(w, 0, sizeof *w);
-    if (B < 1 || T < 1) return bb_err(err, errlen, BB_EINVAL, "batch %d x length %d: both must be >= 1", B, T);
+    return bert_bwd_resize(w, m, B, T, err, errlen);
+}
+
+int bert_bwd_resize(bert_bwd *w, const bert_model *m, int B, int T, char *err, size_t errlen) {
+    char *arena = (char *)w->dh; /* the arena starts at dh */
+    size_t cap = arena ? w->cap : 0;
+    memset(w, 0, sizeof *w);
+    if (B < 1 || T < 1) {
+        free(arena);
+        return bb_err(err, errlen, BB_EINVAL, "batch %d x length %d: both must be >= 1", B, T);
+    }
     size_t C = (size_t)m->cfg.hidden_size, I = (size_t)m->cfg.intermediate_size, BT = (size_t)B * (size_t)T;
     size_t n[] = {BT * C, BT * C, BT * C, BT * C, BT * C, 3 * BT * C, BT * I, BT * I, B * C, B * C, (size_t)attention_backward_scratch(T)};
     float **f[] = {&w->dh, &w->dres, &w->dln1, &w->datty, &w->dtmp, &w->dqkv, &w->dfch, &w->dfch_act,
                    &w->dpool, &w->dcls, &w->scratch};
     size_t total = 0;
     for (size_t i = 0; i < sizeof n / sizeof *n; i++) total += (n[i] * sizeof(float) + 63) & ~(size_t)63;
-    char *mem = aligned_alloc(64, total), *cur = mem;
+    if (total > cap) {
+        free(arena);
+        arena = aligned_alloc(64, total);
+        cap = total;
+    }
+    char *mem = arena, *cur = mem;
     if (!mem)
         return bb_err(err, errlen, BB_ENOMEM, "out of memory for gradients (%.1f MB for batch %d x length %d)",
                       (double)total / 1e6, B, T);
     for (size_t i = 0; i < sizeof n / sizeof *n; i++) *f[i] = arena_take(&cur, n[i] * sizeof(float));
     w->B = B;
     w->T = T;
+    w->cap = cap;
     return BB_OK;
 }
 
@@ -39,8 +55,8 @@ void bert_bwd_free(bert_bwd *w) {
 
 void bert_bwd_zero(bert_bwd *w, const bert_model *m) {
     size_t C = (size_t)m->cfg.hidden_size;
-    memset(w->dh, 0, sizeof(float) * (size_t)w->B * w->T * C);
-    memset(w->dpool, 0, sizeof(float) * (size_t)w->B * C);
+    ops_zero(w->dh, (long)((size_t)w->B * w->T * C));
+    ops_zero(w->dpool, (long)((size_t)w->B * C));
 }
 
 /* g's field, or NULL when the gradient is not wanted; off offsets into a per-layer slice. */
@@ -62,8 +78,8 @@ void bert_backward(const bert_model *m, bert_params *g, const bert_acts *a, bert
     if (use_pool && m->has_pooler) {
         /* pool = tanh(cls_in @ poolw^T + poolb); cls_in = hidden[L][:, 0] */
         float *dpre = w->dtmp, *dcls = w->dcls;
-        memset(dpre, 0, sizeof(float) * (size_t)B * C);
-        memset(dcls, 0, sizeof(float) * (size_t)B * C);
+        ops_zero(dpre, (long)((size_t)B * C));
+        ops_zero(dcls, (long)((size_t)B * C));
         tanh_backward(dpre, a->pool, w->dpool, (long)B * C);
         linear_backward(dcls, g->poolw, g->poolb, dpre, a->cls_in, p->poolw, B, C, C);
         for (int b = 0; b < B; b++) residual_backward(w->dh + (size_t)b * T * C, NULL, dcls + (size_t)b * C, C);
@@ -81,38 +97,38 @@ void bert_backward(const bert_model *m, bert_params *g, const bert_acts *a, bert
 
         /* out = LN2(res2), res2 = ln1 + dropout(fcproj) */
         float *dres = w->dres;
-        memset(dres, 0, sizeof(float) * BTC);
+        ops_zero(dres, (long)BTC);
         layernorm_backward(dres, gslot(g->ln2w, lc, want), gslot(g->ln2b, lc, want), w->dh, res2, p->ln2w + lc,
                            a->ln2_mean + (size_t)l * BT, a->ln2_rstd + (size_t)l * BT, N, C);
         const float *dfcproj = dres;
         if (pdrop > 0) {
-            memset(w->dtmp, 0, sizeof(float) * BTC);
+            ops_zero(w->dtmp, (long)BTC);
             dropout_backward(w->dtmp, dres, fcproj_keep, (long)BTC, pdrop);
             dfcproj = w->dtmp;
         }
-        memset(w->dfch_act, 0, sizeof(float) * BTI);
+        ops_zero(w->dfch_act, (long)BTI);
         linear_backward(w->dfch_act, gslot(g->fcprojw, lc * I, want), gslot(g->fcprojb, lc, want), dfcproj, fch_act,
                         p->fcprojw + lc * I, N, I, C);
-        memset(w->dfch, 0, sizeof(float) * BTI);
+        ops_zero(w->dfch, (long)BTI);
         act_backward(w->dfch, fch, w->dfch_act, (long)BTI, c->act);
         memcpy(w->dln1, dres, sizeof(float) * BTC);
         linear_backward(w->dln1, gslot(g->fcw, (size_t)l * I * C, want), gslot(g->fcb, (size_t)l * I, want), w->dfch,
                         ln1, p->fcw + (size_t)l * I * C, N, C, I);
 
         /* ln1 = LN1(res1), res1 = x + dropout(attproj) */
-        memset(dres, 0, sizeof(float) * BTC);
+        ops_zero(dres, (long)BTC);
         layernorm_backward(dres, gslot(g->ln1w, lc, want), gslot(g->ln1b, lc, want), w->dln1, res1, p->ln1w + lc,
                            a->ln1_mean + (size_t)l * BT, a->ln1_rstd + (size_t)l * BT, N, C);
         const float *dattproj = dres;
         if (pdrop > 0) {
-            memset(w->dtmp, 0, sizeof(float) * BTC);
+            ops_zero(w->dtmp, (long)BTC);
             dropout_backward(w->dtmp, dres, attproj_keep, (long)BTC, pdrop);
             dattproj = w->dtmp;
         }
-        memset(w->datty, 0, sizeof(float) * BTC);
+        ops_zero(w->datty, (long)BTC);
         linear_backward(w->datty, gslot(g->attprojw, lc * C, want), gslot(g->attprojb, lc, want), dattproj, atty,
                         p->attprojw + lc * C, N, C, C);
-        memset(w->dqkv, 0, sizeof(float) * 3 * BTC);
+        ops_zero(w->dqkv, (long)(3 * BTC));
         attention_backward(w->dqkv, w->datty, qkv, probs, probs_drop, B, T, C, NH, adrop, w->scratch);
         int need_dx = l > stop || !freeze_embeddings;
         if (need_dx) memcpy(w->dh, dres, sizeof(float) * BTC); /* the residual branch */
@@ -124,11 +140,11 @@ void bert_backward(const bert_model *m, bert_params *g, const bert_acts *a, bert
     /* hidden[0] = dropout(LN(emb)), emb = wte[ids] + wpe[t] + wtt[type_ids] */
     const float *dln = w->dh;
     if (pdrop > 0) {
-        memset(w->dtmp, 0, sizeof(float) * BTC);
+        ops_zero(w->dtmp, (long)BTC);
         dropout_backward(w->dtmp, w->dh, a->emb_keep, (long)BTC, pdrop);
         dln = w->dtmp;
     }
-    memset(w->dres, 0, sizeof(float) * BTC);
+    ops_zero(w->dres, (long)BTC);
     layernorm_backward(w->dres, g->emb_lnw, g->emb_lnb, dln, a->emb, p->emb_lnw, a->emb_mean, a->emb_rstd, N, C);
     embeddings_backward(g->wte, g->wpe, c->type_vocab_size > 0 ? g->wtt : NULL, w->dres, ids, type_ids, B, T, C,
                         c->position_offset);
@@ -217,8 +233,8 @@ void bert_mlm_backward(const bert_model *m, bert_params *g, const bert_mlm_acts 
     const bert_params *p = &m->params;
     size_t nC = (size_t)n * C;
     float *dlogits = h->logits, *dln = h->dC, *dta = dln + nC, *dt = dta + nC, *dh = dt + nC;
-    memset(dlogits, 0, sizeof(float) * (size_t)n * V);
-    memset(h->dC, 0, sizeof(float) * 4 * nC);
+    ops_zero(dlogits, (long)((size_t)n * V));
+    ops_zero(h->dC, (long)(4 * nC));
     crossentropy_backward(dlogits, h->probs, h->targets, n, V, loss_scale / (float)n);
     float *ddec = m->tied_decoder ? (freeze_embeddings ? NULL : g->wte) : g->mlm_dec;
     linear_backward(dln, ddec, g->mlm_bias, dlogits, h->ln, m->tied_decoder ? p->wte : p->mlm_dec, n, C, V);
@@ -233,20 +249,39 @@ void bert_mlm_backward(const bert_model *m, bert_params *g, const bert_mlm_acts 
 int bert_cls_alloc(bert_cls_acts *c, const bert_model *m, int B, int T, bert_pool_kind pool, char *err,
                    size_t errlen) {
     memset(c, 0, sizeof *c);
-    if (m->head == BERT_HEAD_NONE)
-        return bb_err(err, errlen, BB_EINVAL, "%s: the model has no classifier head", m->dir[0] ? m->dir : "model");
-    if (m->head == BERT_HEAD_SEQCLS && pool == BERT_POOL_POOLER && !m->has_pooler)
-        return bb_err(err, errlen, BB_EINVAL, "%s: pooling by the pooler needs a pooler, which the model lacks",
-                      m->dir[0] ? m->dir : "model");
+    return bert_cls_resize(c, m, B, T, pool, err, errlen);
+}
+
+int bert_cls_resize(bert_cls_acts *c, const bert_model *m, int B, int T, bert_pool_kind pool, char *err,
+                    size_t errlen) {
+    float *x = c->x;
+    uint8_t *keep = c->keep;
+    size_t cap = x ? c->cap : 0;
+    memset(c, 0, sizeof *c);
+    const char *why = NULL;
+    if (m->head == BERT_HEAD_NONE) why = "the model has no classifier head";
+    else if (m->head == BERT_HEAD_SEQCLS && pool == BERT_POOL_POOLER && !m->has_pooler)
+        why = "pooling by the pooler needs a pooler, which the model lacks";
+    if (why) {
+        free(x), free(keep);
+        return bb_err(err, errlen, BB_EINVAL, "%s: %s", m->dir[0] ? m->dir : "model", why);
+    }
     int C = m->cfg.hidden_size, NL = m->cfg.num_labels;
     int rows = m->head == BERT_HEAD_TOKCLS ? B * T : B;
-    size_t rC = (size_t)rows * C, rL = (size_t)rows * NL;
-    c->x = malloc(sizeof(float) * (3 * rC + 3 * rL + (size_t)rows));
-    c->keep = malloc(rC);
+    size_t rC = (size_t)rows * C, rL = (size_t)rows * NL, floats = 3 * rC + 3 * rL + (size_t)rows;
+    if (floats > cap) { /* keep needs rC <= floats bytes: it shares x's capacity */
+        free(x), free(keep);
+        cap = floats;
+        x = malloc(sizeof(float) * cap);
+        keep = malloc(cap);
+    }
+    c->x = x;
+    c->keep = keep;
     if (!c->x || !c->keep) {
         bert_cls_free(c);
         return bb_err(err, errlen, BB_ENOMEM, "out of memory for the classifier (%d rows)", rows);
     }
+    c->cap = cap;
     c->xd = c->x + rC;
     c->dx = c->xd + rC;
     c->logits = c->dx + rC;
@@ -323,7 +358,7 @@ int bert_cls_forward(const bert_model *m, bert_cls_acts *c, const bert_acts *a, 
 int bert_cls_backward(const bert_model *m, bert_params *g, const bert_cls_acts *c, const bert_acts *a, bert_bwd *w,
                       const int32_t *labels, const float *values, float loss_scale) {
     int B = c->B, T = c->T, C = m->cfg.hidden_size, NL = c->NL, rows = c->rows;
-    memset(c->dlogits, 0, sizeof(float) * (size_t)rows * NL);
+    ops_zero(c->dlogits, (long)((size_t)rows * NL));
     if (NL == 1 && values) {
         for (int r = 0; r < rows; r++) c->dlogits[r] = 2.0f * (c->logits[r] - values[r]) * loss_scale / (float)rows;
     } else {
@@ -334,8 +369,8 @@ int bert_cls_backward(const bert_model *m, bert_params *g, const bert_cls_acts *
     }
     /* dx first holds the gradient wrt the dropped input, then wrt the input. */
     float *dxd = w->dtmp;
-    memset(dxd, 0, sizeof(float) * (size_t)rows * C);
-    memset(c->dx, 0, sizeof(float) * (size_t)rows * C);
+    ops_zero(dxd, (long)((size_t)rows * C));
+    ops_zero(c->dx, (long)((size_t)rows * C));
     linear_backward(dxd, g->clsw, g->clsb, c->dlogits, c->xd, m->params.clsw, rows, C, NL);
     dropout_backward(c->dx, dxd, c->keep, (long)rows * C, c->p_drop);
     if (c->kind == BERT_HEAD_TOKCLS) {

@@ -42,9 +42,13 @@ typedef struct {
     float *dpool;    /* (B, C) gradient wrt the pooler output (heads add here) */
     float *dcls;     /* (B, C) */
     float *scratch;  /* attention_backward_scratch(T) */
+    size_t cap;      /* bytes of the arena */
 } bert_bwd;
 
 int bert_bwd_alloc(bert_bwd *w, const bert_model *m, int B, int T, char *err, size_t errlen);
+/* Re-lays an allocated (or zeroed) w for a new shape, reusing its arena when large enough (as
+ * bert_acts_resize). On failure w is freed. */
+int bert_bwd_resize(bert_bwd *w, const bert_model *m, int B, int T, char *err, size_t errlen);
 void bert_bwd_free(bert_bwd *w);
 /* Zeroes dh and dpool (call before the heads' backward). */
 void bert_bwd_zero(bert_bwd *w, const bert_model *m);
@@ -103,10 +107,15 @@ typedef struct {
     float *losses;        /* (rows) */
     float *dlogits;       /* (rows, NL) */
     float *dx;            /* (rows, C) */
+    size_t cap;           /* floats allocated at x (and bytes at keep) */
 } bert_cls_acts;
 
 int bert_cls_alloc(bert_cls_acts *c, const bert_model *m, int B, int T, bert_pool_kind pool, char *err,
                    size_t errlen);
+/* Re-lays an allocated (or zeroed) c for a new shape, reusing its buffers when large enough.
+ * On failure c is freed. */
+int bert_cls_resize(bert_cls_acts *c, const bert_model *m, int B, int T, bert_pool_kind pool, char *err,
+                    size_t errlen);
 void bert_cls_free(bert_cls_acts *c);
 /* Classifier forward on the last bert_forward. labels: seqcls (B) class ids, tokcls (B, T) ids or -100;
  * values (B) regression targets when NL == 1 (labels unused). training enables classifier dropout
