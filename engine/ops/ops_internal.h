@@ -92,9 +92,10 @@ double ops_softmax_row(float *p, const float *x, int V, float *max);
  * when the CPU lacks AVX2/FMA (ops_xwt_supported() == 0) or the packing buffer cannot be had. */
 int ops_gemm_xwt(float *out, const float *x, const float *w, int M, int N, int K, int accumulate);
 int ops_xwt_supported(void);
-/* Rows up to which linear_forward uses ops_gemm_xwt (measured faster at 32..128; larger products go
- * to the BLAS, whose packing pays off there). */
-#define OPS_XWT_MAX_ROWS 256
+/* Rows up to which linear_forward uses ops_gemm_xwt. One-thread CPU time against OpenBLAS on the
+ * bert-base shapes: ahead at every M from 1 to 128 (+10% at 128, +15..120% below 32), 5-9% behind
+ * at 256 and 10-20% at 512, where the BLAS's packing pays for itself. */
+#define OPS_XWT_MAX_ROWS 192
 
 /* C (M,N) = alpha op(A) op(B) + beta C, row-major, as cblas_sgemm (ta/tb non-zero: transposed),
  * shared across ops_pool() when big enough; each share calls the one-threaded OpenBLAS. */
