@@ -243,8 +243,6 @@ void ui_info_set(ui_pane *p, const char *title, const char *text);
 int ui_compare_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen);
 /* Stats pane: `stats [--max N] [--vocab FILE] CORPUS` on the worker. */
 int ui_stats_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen);
-/* The load helper the app and the compare pane share: vocab.txt, tokenizer.json or a directory. */
-int ui_load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t errlen);
 /* "1,234,567" */
 void ui_fmt_count(char *out, size_t n, long v);
 

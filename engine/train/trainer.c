@@ -19,8 +19,8 @@
 #include "ckpt_dir.h"
 #include "eval_metrics.h"
 #include "infer.h"
-#include "run_metrics.h"
 #include "ops.h"
+#include "run_metrics.h"
 #include "tfevents.h"
 #include "st.h"
 #include "train_state.h"
@@ -200,6 +200,20 @@ const bert_model *trainer_model_unsafe(const trainer *t) { return t->m; }
 const char *trainer_newly_initialized(const trainer *t) { return t->new_weights; }
 
 const char *trainer_tokenizer_dir(const trainer *t) { return t->tok_dir; }
+
+void train_tokenizer_path(const train_options *o, char *out, size_t n) {
+    const char *p = o->tokenizer_dir ? o->tokenizer_dir : o->resume_dir ? o->resume_dir : o->model_dir;
+    if (p || !o->config_path) {
+        copy_str(out, n, p ? p : "");
+        return;
+    }
+    copy_str(out, n, o->config_path);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *slash = 0;
+    else
+        copy_str(out, n, ".");
+}
 
 int trainer_copy_model(trainer *t, bert_model **out, long *step, char *err, size_t errlen) {
     *out = NULL;
@@ -414,20 +428,9 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
         trainer_free(t);
         return rc;
     }
-    if (o->tokenizer_dir)
-        copy_str(t->tok_dir, sizeof t->tok_dir, o->tokenizer_dir);
-    else if (o->resume_dir)
-        copy_str(t->tok_dir, sizeof t->tok_dir, t->resume_dir);
-    else if (o->model_dir)
-        copy_str(t->tok_dir, sizeof t->tok_dir, o->model_dir);
-    else if (o->config_path) {
-        copy_str(t->tok_dir, sizeof t->tok_dir, o->config_path);
-        char *slash = strrchr(t->tok_dir, '/');
-        if (slash)
-            *slash = 0;
-        else
-            copy_str(t->tok_dir, sizeof t->tok_dir, ".");
-    }
+    train_options resolved = *o;
+    if (o->resume_dir) resolved.resume_dir = t->resume_dir; /* the newest checkpoint of a run directory */
+    train_tokenizer_path(&resolved, t->tok_dir, sizeof t->tok_dir);
     t->o.model_dir = t->o.config_path = t->o.tokenizer_dir = t->o.data_path = t->o.eval_path = t->o.out_dir =
         t->o.resume_dir = t->o.export_hf = NULL; /* the copies above are the ones used */
     t->best_eval = INFINITY;
