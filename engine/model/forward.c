@@ -135,16 +135,14 @@ int bert_forward(const bert_model *m, bert_acts *a, const int32_t *ids, const in
         attention_forward(atty, probs, probs_drop, qkv, a->mask, B, T, C, NH, adrop, &a->rng);
         linear_forward(attproj, atty, p->attprojw + (size_t)l * C * C, p->attprojb + (size_t)l * C, N, C, C);
         if (pdrop > 0) dropout_forward(attproj, a->attproj_keep + s * BTC, attproj, (long)BTC, pdrop, &a->rng);
-        residual_forward(res1, x, attproj, (long)BTC);
-        layernorm_forward(ln1, ln1_mean, ln1_rstd, res1, p->ln1w + (size_t)l * C, p->ln1b + (size_t)l * C, N, C,
-                          c->layer_norm_eps);
+        residual_layernorm_forward(res1, ln1, ln1_mean, ln1_rstd, x, attproj, p->ln1w + (size_t)l * C,
+                                   p->ln1b + (size_t)l * C, N, C, c->layer_norm_eps);
         linear_forward(fch, ln1, p->fcw + (size_t)l * I * C, p->fcb + (size_t)l * I, N, C, I);
         act_forward(fch_act, fch, (long)BTI, c->act);
         linear_forward(fcproj, fch_act, p->fcprojw + (size_t)l * C * I, p->fcprojb + (size_t)l * C, N, I, C);
         if (pdrop > 0) dropout_forward(fcproj, a->fcproj_keep + s * BTC, fcproj, (long)BTC, pdrop, &a->rng);
-        residual_forward(res2, ln1, fcproj, (long)BTC);
-        layernorm_forward(out, a->ln2_mean + (size_t)l * BT, a->ln2_rstd + (size_t)l * BT, res2,
-                          p->ln2w + (size_t)l * C, p->ln2b + (size_t)l * C, N, C, c->layer_norm_eps);
+        residual_layernorm_forward(res2, out, a->ln2_mean + (size_t)l * BT, a->ln2_rstd + (size_t)l * BT, ln1, fcproj,
+                                   p->ln2w + (size_t)l * C, p->ln2b + (size_t)l * C, N, C, c->layer_norm_eps);
     }
     if (m->has_pooler) {
         const float *last = a->hidden + (size_t)L * BTC;

@@ -8,41 +8,63 @@
 #include "ops_internal.h"
 
 typedef struct {
-    float *out, *mean, *rstd;
-    const float *inp, *weight, *bias;
+    float *out, *mean, *rstd, *res;
+    const float *inp, *b, *weight, *bias;
     int C;
     float eps;
 } ln_fwd_ctx;
+
+/* One row: o = (x - mean) * rstd * weight + bias. */
+OPS_INLINE void layernorm_row(float *o, float *mean, float *rstd, const float *x, const float *weight,
+                              const float *bias, int C, float eps) {
+    /* two passes over a row that sits in cache, summed in double: the mean stays exact to float
+     * rounding even when |mean| >> std (a sequential float sum of 768 values near 1000 is off by
+     * ~1e-3), and the centred sum keeps the variance free of cancellation */
+    double s = 0.0;
+#pragma omp simd reduction(+ : s)
+    for (int c = 0; c < C; c++) s += x[c];
+    float m = (float)(s / C);
+    double v = 0.0;
+#pragma omp simd reduction(+ : v)
+    for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
+    float r = 1.0f / sqrtf((float)(v / C) + eps);
+    for (int c = 0; c < C; c++) o[c] = (x[c] - m) * r * weight[c] + bias[c];
+    *mean = m;
+    *rstd = r;
+}
 
 OPS_HOT
 static void layernorm_forward_share(void *vc, long begin, long end, int worker) {
     const ln_fwd_ctx *k = vc;
     int C = k->C;
-    const float *weight = k->weight, *bias = k->bias;
-    for (long n = begin; n < end; n++) {
-        const float *x = k->inp + n * C;
-        float *o = k->out + n * C;
-        /* two passes over a row that sits in cache, summed in double: the mean stays exact to
-         * float rounding even when |mean| >> std (a sequential float sum of 768 values near 1000
-         * is off by ~1e-3), and the centred sum keeps the variance free of cancellation */
-        double s = 0.0;
-#pragma omp simd reduction(+ : s)
-        for (int c = 0; c < C; c++) s += x[c];
-        float m = (float)(s / C);
-        double v = 0.0;
-#pragma omp simd reduction(+ : v)
-        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
-        float r = 1.0f / sqrtf((float)(v / C) + k->eps);
-        for (int c = 0; c < C; c++) o[c] = (x[c] - m) * r * weight[c] + bias[c];
-        k->mean[n] = m;
-        k->rstd[n] = r;
-    }
+    for (long n = begin; n < end; n++)
+        layernorm_row(k->out + n * C, k->mean + n, k->rstd + n, k->inp + n * C, k->weight, k->bias, C, k->eps);
 }
 
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                        const float *weight, const float *bias, int N, int C, float eps) {
-    ln_fwd_ctx k = {out, mean, rstd, inp, weight, bias, C, eps};
+    ln_fwd_ctx k = {.out = out, .mean = mean, .rstd = rstd, .inp = inp, .weight = weight, .bias = bias, .C = C,
+                    .eps = eps};
     bb_pool_for(ops_pool(), N, ops_rows_grain(C), layernorm_forward_share, &k);
+}
+
+OPS_HOT
+static void residual_layernorm_share(void *vc, long begin, long end, int worker) {
+    const ln_fwd_ctx *k = vc;
+    int C = k->C;
+    for (long n = begin; n < end; n++) {
+        float *x = k->res + n * C;
+        const float *a = k->inp + n * C, *b = k->b + n * C;
+        for (int c = 0; c < C; c++) x[c] = a[c] + b[c];
+        layernorm_row(k->out + n * C, k->mean + n, k->rstd + n, x, k->weight, k->bias, C, k->eps);
+    }
+}
+
+void residual_layernorm_forward(float *res, float *out, float *mean, float *rstd, const float *a, const float *b,
+                                const float *weight, const float *bias, int N, int C, float eps) {
+    ln_fwd_ctx k = {.out = out, .mean = mean, .rstd = rstd, .res = res, .inp = a, .b = b, .weight = weight,
+                    .bias = bias, .C = C, .eps = eps};
+    bb_pool_for(ops_pool(), N, ops_rows_grain(C), residual_layernorm_share, &k);
 }
 
 typedef struct {

@@ -58,6 +58,11 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const float *mean,
                         const float *rstd, int N, int C);
+/* res (N,C) = a + b, then out = LayerNorm(res) as layernorm_forward, in one pass over each row (the
+ * row is still in L1 when the norm reads it). The backward is residual_backward after
+ * layernorm_backward with inp = res. */
+void residual_layernorm_forward(float *res, float *out, float *mean, float *rstd, const float *a, const float *b,
+                                const float *weight, const float *bias, int N, int C, float eps);
 
 /* Elementwise activation over n values; out may alias inp in forward. */
 void act_forward(float *out, const float *inp, long n, bb_act act);

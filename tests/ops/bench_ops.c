@@ -65,6 +65,10 @@ int main(void) {
     float mean[T], rstd[T];
     TIME("layernorm fwd 128x768", 0, layernorm_forward(y, mean, rstd, x, w, bias, T, C, 1e-12f));
     TIME("layernorm bwd 128x768", 0, layernorm_backward(dx, dw, db, y, x, w, mean, rstd, T, C));
+    TIME("residual + layernorm fwd 128x768, two ops", 0,
+         (residual_forward(dx, x, y, (long)T * C), layernorm_forward(dw, mean, rstd, dx, w, bias, T, C, 1e-12f)));
+    TIME("residual + layernorm fwd 128x768, fused", 0,
+         residual_layernorm_forward(dx, dw, mean, rstd, x, y, w, bias, T, C, 1e-12f));
 
     float *qkv = alloc_floats((long)T * 3 * C), *probs = alloc_floats((long)NH * T * T);
     float *pd = alloc_floats((long)NH * T * T), *scratch = alloc_floats(attention_backward_scratch(T));

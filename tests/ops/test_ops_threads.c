@@ -1,6 +1,7 @@
 /* Every op that shares its loops with the engine's pool gives bit-identical results on one thread
  * and on all of them (sizes above the ops' grain, so the loops really are shared when the machine
- * has more than one CPU), and AdamW / clipping the same. */
+ * has more than one CPU), and AdamW / clipping the same; the fused residual + LayerNorm equals the
+ * two ops in turn. */
 #include <string.h>
 
 #include "adamw.h"
@@ -45,6 +46,7 @@ static void run_ops(results *r, const float *x, const float *y, const float *w, 
     dropout_backward(take(r, nc), y, r->keep, nc, 0.3f);
     float *ln = take(r, nc), *mean = take(r, N), *rstd = take(r, N);
     layernorm_forward(ln, mean, rstd, x, w, bias, N, C, 1e-12f);
+    residual_layernorm_forward(take(r, nc), take(r, nc), take(r, N), take(r, N), x, y, w, bias, N, C, 1e-12f);
     layernorm_backward(take(r, nc), take(r, C), take(r, C), y, x, w, mean, rstd, N, C);
     softmax_forward(take(r, (long)NV * V), logits, NV, V);
     float *probs = take(r, (long)NV * V);
@@ -96,7 +98,7 @@ int main(void) {
     for (int i = 0; i < NV; i++) targets[i] = i % 7 == 3 ? -100 : (int32_t)bb_rng_below(&rng, V);
     for (int i = 0; i < N; i++) ids[i] = (int32_t)bb_rng_below(&rng, VOCAB), types[i] = i % 2;
 
-    long total = 40 * nc + 4L * NV * V;
+    long total = 44 * nc + 4L * NV * V;
     results one = {alloc_floats(total), malloc((size_t)nc), total};
     results all = {alloc_floats(total), malloc((size_t)nc), total};
     float *p1 = alloc_floats(NP), *g1 = alloc_floats(NP), *pa = alloc_floats(NP), *ga = alloc_floats(NP);
@@ -122,7 +124,18 @@ int main(void) {
     CHECK(memcmp(p1, pa, sizeof(float) * NP) == 0, "AdamW parameters differ between thread counts");
     CHECK(memcmp(g1, ga, sizeof(float) * NP) == 0, "clipped gradients differ between thread counts");
     CHECK(memcmp(n1, na, sizeof n1) == 0, "grad norms differ: %.9g vs %.9g", n1[0], na[0]);
-    /* the clipping actually clipped, and an inactive field kept its parameters */
+    /* the fused residual + LayerNorm is the two ops one after the other, bit for bit */
+    long nc2 = (long)N * C;
+    float *res = alloc_floats(nc2), *ln = alloc_floats(nc2), *fres = alloc_floats(nc2), *fln = alloc_floats(nc2);
+    float mean[N], rstd[N], fmean[N], frstd[N];
+    residual_forward(res, x, y, nc2);
+    layernorm_forward(ln, mean, rstd, res, w, bias, N, C, 1e-12f);
+    residual_layernorm_forward(fres, fln, fmean, frstd, x, y, w, bias, N, C, 1e-12f);
+    CHECK(memcmp(res, fres, sizeof(float) * (size_t)nc2) == 0 && memcmp(ln, fln, sizeof(float) * (size_t)nc2) == 0 &&
+              memcmp(mean, fmean, sizeof mean) == 0 && memcmp(rstd, frstd, sizeof rstd) == 0,
+          "residual_layernorm_forward differs from residual_forward + layernorm_forward");
+    free(res), free(ln), free(fres), free(fln);
+    /* the clipping actually clipped */
     CHECK(n1[0] > 1.0f, "grad norm %g", n1[0]);
     free(x), free(y), free(w), free(bias), free(logits), free(one.out), free(one.keep), free(all.out), free(all.keep);
     free(p1), free(g1), free(pa), free(ga);
