@@ -112,7 +112,6 @@ typedef struct {
     float *ln2_rstd;     /* (L, B, T) */
     float *cls_in;       /* (B, C) hidden[L] at position 0 */
     float *pool;         /* (B, C) pooler output (tanh) */
-    float *scratch;      /* (2 T T) attention scratch */
     bb_rng rng;          /* dropout stream (training) */
     size_t bytes;        /* total bytes allocated (tests check arena sizes) */
     size_t cap;          /* bytes of the arena, >= bytes after bert_acts_resize to a smaller shape */

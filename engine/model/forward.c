@@ -45,7 +45,7 @@ int bert_acts_resize(bert_acts *a, const bert_model *m, int B, int T, int traini
         {LS * BT * 3 * C, 4},  {LS * BT * C, 4},      {LS * BT * C, 4}, {training ? LS * BT * C : 0, 1},
         {LS * BT * C, 4},  {LS * BT * C, 4},      {LS * BT, 4},    {LS * BT, 4},     {LS * BT * I, 4},
         {LS * BT * I, 4},  {LS * BT * C, 4},      {training ? LS * BT * C : 0, 1}, {LS * BT * C, 4},
-        {L * BT, 4},       {L * BT, 4},           {(size_t)B * C, 4}, {(size_t)B * C, 4}, {2 * TT, 4},
+        {L * BT, 4},       {L * BT, 4},           {(size_t)B * C, 4}, {(size_t)B * C, 4},
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
@@ -71,7 +71,7 @@ int bert_acts_resize(bert_acts *a, const bert_model *m, int B, int T, int traini
         (void **)&a->res1,     (void **)&a->ln1,      (void **)&a->ln1_mean,     (void **)&a->ln1_rstd,
         (void **)&a->fch,      (void **)&a->fch_act,  (void **)&a->fcproj,       (void **)&a->fcproj_keep,
         (void **)&a->res2,     (void **)&a->ln2_mean, (void **)&a->ln2_rstd,     (void **)&a->cls_in,
-        (void **)&a->pool,     (void **)&a->scratch,
+        (void **)&a->pool,
     };
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
         void *p = arena_take(&cur, parts[i].n * parts[i].elem);
@@ -132,7 +132,7 @@ int bert_forward(const bert_model *m, bert_acts *a, const int32_t *ids, const in
         size_t C3 = (size_t)3 * C;
 
         linear_forward(qkv, x, p->qkvw + (size_t)l * C3 * C, p->qkvb + (size_t)l * C3, N, C, 3 * C);
-        attention_forward(atty, probs, probs_drop, qkv, a->mask, B, T, C, NH, adrop, &a->rng, a->scratch);
+        attention_forward(atty, probs, probs_drop, qkv, a->mask, B, T, C, NH, adrop, &a->rng);
         linear_forward(attproj, atty, p->attprojw + (size_t)l * C * C, p->attprojb + (size_t)l * C, N, C, C);
         if (pdrop > 0) dropout_forward(attproj, a->attproj_keep + s * BTC, attproj, (long)BTC, pdrop, &a->rng);
         residual_layernorm_forward(res1, ln1, ln1_mean, ln1_rstd, x, attproj, p->ln1w + (size_t)l * C,
