@@ -19,6 +19,7 @@
 #include "ckpt_dir.h"
 #include "eval_metrics.h"
 #include "infer.h"
+#include "ops.h"
 #include "run_metrics.h"
 #include "tfevents.h"
 #include "st.h"
@@ -613,12 +614,10 @@ static int read_state(trainer *t, char *err, size_t errlen) {
 
 static int ensure_shape(trainer *t, int B, int T, char *err, size_t errlen) {
     if (t->a.B == B && t->a.T == T) return BB_OK;
-    bert_acts_free(&t->a);
-    bert_bwd_free(&t->w);
-    bert_cls_free(&t->c);
-    int rc = bert_acts_alloc(&t->a, t->m, B, T, 1, err, errlen);
-    if (rc == BB_OK) rc = bert_bwd_alloc(&t->w, t->m, B, T, err, errlen);
-    if (rc == BB_OK && t->o.task != TRAIN_TASK_MLM) rc = bert_cls_alloc(&t->c, t->m, B, T, t->o.pool, err, errlen);
+    /* batches differ in length: the buffers keep their memory and are re-laid for the new shape */
+    int rc = bert_acts_resize(&t->a, t->m, B, T, 1, err, errlen);
+    if (rc == BB_OK) rc = bert_bwd_resize(&t->w, t->m, B, T, err, errlen);
+    if (rc == BB_OK && t->o.task != TRAIN_TASK_MLM) rc = bert_cls_resize(&t->c, t->m, B, T, t->o.pool, err, errlen);
     if (rc == BB_OK) {
         free(t->flag_sp);
         free(t->flag_ws);
@@ -765,10 +764,8 @@ int trainer_evaluate(trainer *t, train_event *ev, char *err, size_t errlen) {
         if ((rc = data_batch_fill(&t->batch, e, t->idx, B, err, errlen)) != BB_OK) break;
         int T = t->batch.T;
         if (t->ea.B != B || t->ea.T != T) { /* eval runs without dropout on its own activations */
-            bert_acts_free(&t->ea);
-            bert_cls_free(&t->ec);
-            if ((rc = bert_acts_alloc(&t->ea, t->m, B, T, 0, err, errlen)) != BB_OK) break;
-            if (t->o.task != TRAIN_TASK_MLM && (rc = bert_cls_alloc(&t->ec, t->m, B, T, t->o.pool, err, errlen))) break;
+            if ((rc = bert_acts_resize(&t->ea, t->m, B, T, 0, err, errlen)) != BB_OK) break;
+            if (t->o.task != TRAIN_TASK_MLM && (rc = bert_cls_resize(&t->ec, t->m, B, T, t->o.pool, err, errlen))) break;
         }
         if (t->o.task == TRAIN_TASK_MLM) {
             free(sp), free(ws);
@@ -909,7 +906,7 @@ static const char *loss_cause(const trainer *t) {
 /* One optimizer step: grad_accum micro-batches, clipping, AdamW. */
 static int train_step(trainer *t, float *loss_out, float *lr_out, float *norm_out, long *tokens, char *err,
                       size_t errlen) {
-    memset(t->grads, 0, sizeof(float) * t->m->num_params);
+    ops_zero(t->grads, (long)t->m->num_params);
     double loss_sum = 0;
     int accum = t->o.grad_accum, rc;
     for (int k = 0; k < accum; k++) {

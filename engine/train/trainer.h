@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #include "adamw.h"
-#include "backward.h"
+#include "heads.h"
 #include "bb_work.h"
 #include "data.h"
 #include "run_metrics.h"
