@@ -17,13 +17,6 @@
 #define OPS_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define OPS_HOT
-/* Values per share below which a memory-bound loop is not worth a second thread (a share of 16k
- * floats takes ~10 us, several times the cost of handing it over). */
-#define OPS_GRAIN 16384L
-
-/* Rows of C values per share for a row-wise loop. */
-static inline long ops_rows_grain(long C) { return C >= OPS_GRAIN ? 1 : OPS_GRAIN / (C > 0 ? C : 1); }
-
 #endif
 
 #define OPS_INLINE static inline __attribute__((always_inline))
