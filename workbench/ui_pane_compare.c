@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ui_app.h"
+#include "ui_cmd.h"
+#include "ui_pane_compare.h"
+#include "ui_pane_mask.h"
 
 enum { CMP_TOP_K = 5, CMP_SIDES = 3 };
 
@@ -277,7 +279,6 @@ static void cmp_done(ui_app *app, ui_job *j, int status, const char *err) {
             ui_app_message(app, 0, "compare: A %d tokens, B %d tokens", s->side[0].enc->n, s->side[1].enc->n);
     }
     free(c);
-    app->dirty = 1;
 }
 
 int ui_compare_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen) {
@@ -558,15 +559,33 @@ static void cmp_reload(ui_app *app, ui_pane *p) {
 /* export: the whole tall canvas the pane draws into (cmp_draw), from the top */
 static void cmp_extent(ui_app *app, ui_pane *p, int *w, int *h) { *h = 400; }
 
-ui_pane ui_pane_compare(void) {
-    return (ui_pane){.name = "compare",
-                     .help = "`compare [--vocab FILE [--vocab FILE2] | --model DIR] TEXT`: two or three tokenizers, or "
-                             "two models, side by side; up/down scroll",
-                     .state = calloc(1, sizeof(cmp_state)),
-                     .draw = cmp_draw,
-                     .extent = cmp_extent,
-                     .key = ui_scroll_key,
-                     .text = cmp_text,
-                     .reload = cmp_reload,
-                     .free = cmp_free};
+static int cmd_compare(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane_of(app, &ui_compare_pane);
+    ui_app_show(app, p);
+    return ui_compare_cmd(app, p, args, err, errlen);
 }
+
+static const char *const cmp_words[] = {"--vocab", "--model", NULL};
+
+static const ui_cmd cmp_cmds[] = {
+    {.name = "compare", .alias = "cmp", .args = "[--vocab FILE [--vocab FILE2] | --model DIR] TEXT",
+     .help = "TEXT split by the current and one or two other tokenizers (or a model: fill-mask, attention change) "
+     "side by side", .fn = cmd_compare, .words = cmp_words},
+    {0},
+};
+
+static int cmp_init(ui_pane *p) { return (p->state = calloc(1, sizeof(cmp_state))) ? BB_OK : BB_ENOMEM; }
+
+const ui_pane_class ui_compare_pane = {
+    .name = "compare",
+    .help = "`compare [--vocab FILE [--vocab FILE2] | --model DIR] TEXT`: two or three tokenizers, or two models, "
+            "side by side",
+    .keys = ui_scroll_keys,
+    .cmds = cmp_cmds,
+    .init = cmp_init,
+    .free = cmp_free,
+    .draw = cmp_draw,
+    .text = cmp_text,
+    .extent = cmp_extent,
+    .reload = cmp_reload,
+};

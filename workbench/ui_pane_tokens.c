@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ui_app.h"
+#include "ui_cmd.h"
+#include "ui_pane_tokens.h"
 
 typedef struct {
     char text[4096], pair[4096];
@@ -150,7 +151,6 @@ int ui_tokens_set(ui_app *app, ui_pane *p, const char *text, const char *pair, c
     s->has_text = 1;
     s->table0 = 0;
     s->sel = 0;
-    app->dirty = 1;
     if (!app->tk) return bb_err(err, errlen, BB_EINVAL, "tokenize: no tokenizer loaded (`load DIR` or `vocab FILE`)");
     return retokenize(app, s, err, errlen);
 }
@@ -188,10 +188,9 @@ static void settings_changed(ui_app *app, ui_pane *p, int all_panes) {
     if (all_panes) {
         apply_case(app, s);
         for (int i = 0; i < app->n_panes; i++)
-            if (&app->panes[i] != p && app->panes[i].reload) app->panes[i].reload(app, &app->panes[i]);
+            if (&app->panes[i] != p && app->panes[i].cls->reload) app->panes[i].cls->reload(app, &app->panes[i]);
     }
     retokenize(app, s, NULL, 0);
-    app->dirty = 1;
     int model = app->tk ? infer_max_length(app->model ? &app->model->cfg : NULL, app->tk) : 0;
     ui_app_message(app, 0, "tokens: max length %d%s, cut on the %s, case %s%s", app->tk ? max_of(app, s) : s->max_len,
                    s->max_len > 0 ? " (set)" : " (the model's)", side_name(s->side), case_name(s->case_mode),
@@ -458,7 +457,9 @@ static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     viz_token_table(c, (viz_rect){r.x, y, r.w, th}, &t, flags, s->table0, app->pane_mode ? s->sel : -1);
 }
 
-static int tokens_key(ui_app *app, ui_pane *p, int key) {
+/* ---- keys ----------------------------------------------------------------------------------- */
+
+static int key_select(ui_app *app, ui_pane *p, int key) {
     tokens_state *s = p->state;
     int n = s->enc ? s->enc->n : 0;
     switch (key) {
@@ -467,25 +468,105 @@ static int tokens_key(ui_app *app, ui_pane *p, int key) {
     case UI_KEY(KEY_PPAGE): s->sel -= 10; break;
     case UI_KEY(KEY_NPAGE): s->sel += 10; break;
     case UI_KEY(KEY_HOME): case 'g': s->sel = 0; break;
-    case UI_KEY(KEY_END): case 'G': s->sel = n - 1; break;
-    case 'w': app->show_ws = !app->show_ws; break;
-    case '+': case '=': case '-': case '0': case 's': case 'c': {
-        /* truncation and case settings: lengths move in steps of 16 from the current one */
-        int cur = app->tk ? max_of(app, s) : 128;
-        if (key == '+' || key == '=') s->max_len = cur + 16;
-        else if (key == '-') s->max_len = cur - 16 >= 4 ? cur - 16 : 4;
-        else if (key == '0') s->max_len = 0;
-        else if (key == 's') s->side = s->side == TOK_SIDE_LEFT ? TOK_SIDE_RIGHT : TOK_SIDE_LEFT;
-        else s->case_mode = s->case_mode == TOK_CASE_AUTO ? TOK_CASE_LOWER : s->case_mode == TOK_CASE_LOWER ? TOK_CASE_CASED : TOK_CASE_AUTO;
-        settings_changed(app, p, key == 'c');
-        return UI_HANDLED;
-    }
-    default: return UI_IGNORED;
+    default: s->sel = n - 1;
     }
     if (s->sel >= n) s->sel = n - 1;
     if (s->sel < 0) s->sel = 0;
-    app->dirty = 1;
-    return UI_HANDLED;
+    return UI_CHANGED;
+}
+
+static int key_ws(ui_app *app, ui_pane *p, int key) {
+    app->show_ws = !app->show_ws;
+    return UI_CHANGED;
+}
+
+/* Lengths move in steps of 16 from the current one; 0 gives the model's back. */
+static int key_max_len(ui_app *app, ui_pane *p, int key) {
+    tokens_state *s = p->state;
+    int cur = app->tk ? max_of(app, s) : 128;
+    if (key == '+' || key == '=') s->max_len = cur + 16;
+    else if (key == '-') s->max_len = cur - 16 >= 4 ? cur - 16 : 4;
+    else s->max_len = 0;
+    settings_changed(app, p, 0);
+    return UI_CHANGED;
+}
+
+static int key_side(ui_app *app, ui_pane *p, int key) {
+    tokens_state *s = p->state;
+    s->side = s->side == TOK_SIDE_LEFT ? TOK_SIDE_RIGHT : TOK_SIDE_LEFT;
+    settings_changed(app, p, 0);
+    return UI_CHANGED;
+}
+
+static int key_case(ui_app *app, ui_pane *p, int key) {
+    tokens_state *s = p->state;
+    s->case_mode = s->case_mode == TOK_CASE_AUTO ? TOK_CASE_LOWER : s->case_mode == TOK_CASE_LOWER ? TOK_CASE_CASED : TOK_CASE_AUTO;
+    settings_changed(app, p, 1);
+    return UI_CHANGED;
+}
+
+static const ui_key_binding tokens_keys[] = {
+    {UI_KEY(KEY_UP), key_select, "select the row above"},
+    {'k', key_select, NULL},
+    {UI_KEY(KEY_DOWN), key_select, "below"},
+    {'j', key_select, NULL},
+    {UI_KEY(KEY_PPAGE), key_select, "10 up"},
+    {UI_KEY(KEY_NPAGE), key_select, "10 down"},
+    {UI_KEY(KEY_HOME), key_select, "first"},
+    {'g', key_select, NULL},
+    {UI_KEY(KEY_END), key_select, "last"},
+    {'G', key_select, NULL},
+    {'w', key_ws, "whitespace"},
+    {'+', key_max_len, "max length +16"},
+    {'=', key_max_len, NULL},
+    {'-', key_max_len, "-16"},
+    {'0', key_max_len, "the model's max length"},
+    {'s', key_side, "truncation side"},
+    {'c', key_case, "case auto/uncased/cased"},
+    {0, NULL, NULL},
+};
+
+/* ---- commands ------------------------------------------------------------------------------- */
+
+static int cmd_tokenize(ui_app *app, const char *args, char *err, size_t errlen) {
+    if (ui_cmd_need_text(args, "tokenize", err, errlen)) return BB_EINVAL;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", args);
+    char *pair = ui_split_pair(buf);
+    ui_pane *p = ui_app_pane_of(app, &ui_tokens_pane);
+    ui_app_show(app, p);
+    return ui_tokens_set(app, p, buf, pair, err, errlen);
+}
+
+static int cmd_truncate(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane_of(app, &ui_tokens_pane);
+    ui_app_show(app, p);
+    return ui_tokens_truncate_cmd(app, p, args, err, errlen);
+}
+
+static int cmd_case(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane_of(app, &ui_tokens_pane);
+    ui_app_show(app, p);
+    return ui_tokens_case_cmd(app, p, args, err, errlen);
+}
+
+static const ui_cmd tokens_cmds[] = {
+    {.name = "tokenize", .alias = "tok", .args = "TEXT [||| PAIR]",
+     .help = "tokens, stages and offsets of TEXT (live while you type)", .fn = cmd_tokenize, .live = 1},
+    {.name = "truncate", .alias = "trunc", .args = "[N|model] [left|right]",
+     .help = "where the tokens pane cuts (+ - 0 s in the pane)", .fn = cmd_truncate},
+    {.name = "case", .args = "auto|cased|uncased",
+     .help = "the tokenizer's lowercasing, for every pane (c in the tokens pane)", .fn = cmd_case},
+    {0},
+};
+
+/* The input line as it is typed: `tok TEXT`, or plain text while the pane has the focus. */
+static void tokens_live(ui_app *app, ui_pane *p, const char *text) {
+    if (!app->tk) return;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", text);
+    char *pair = ui_split_pair(buf);
+    ui_tokens_set(app, p, buf, pair, NULL, 0);
 }
 
 static void tokens_free(ui_pane *p) {
@@ -503,19 +584,26 @@ static void tokens_free(ui_pane *p) {
     p->state = NULL;
 }
 
-ui_pane ui_pane_tokens(void) {
+static int tokens_init(ui_pane *p) {
     tokens_state *s = calloc(1, sizeof(tokens_state));
-    if (s) s->case_mode = TOK_CASE_AUTO;
-    return (ui_pane){.name = "tokens",
-                     .help = "`tokenize TEXT` or plain text; keys: up/down select, w whitespace, + - max length "
-                             "(0 the model's), s truncation side, c case; `truncate N|model left|right`, `case`",
-                     .state = s,
-                     .draw = tokens_draw,
-                     .extent = tokens_extent,
-                     .key = tokens_key,
-                     .text = tokens_text,
-                     .reload = tokens_reload,
-                     .save = tokens_save,
-                     .restore = tokens_restore,
-                     .free = tokens_free};
+    if (!s) return BB_ENOMEM;
+    s->case_mode = TOK_CASE_AUTO;
+    p->state = s;
+    return BB_OK;
 }
+
+const ui_pane_class ui_tokens_pane = {
+    .name = "tokens",
+    .help = "`tokenize TEXT` or plain text, live as you type; `truncate N|model left|right`, `case`",
+    .keys = tokens_keys,
+    .cmds = tokens_cmds,
+    .init = tokens_init,
+    .free = tokens_free,
+    .draw = tokens_draw,
+    .text = tokens_text,
+    .live = tokens_live,
+    .extent = tokens_extent,
+    .reload = tokens_reload,
+    .save = tokens_save,
+    .restore = tokens_restore,
+};

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui_pane_train.h"
 #include "ui_session.h"
 #include "viz_confusion.h"
 #include "viz_plot.h"
@@ -477,7 +478,7 @@ out:
 }
 
 static void train_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
-    ui_sess *u = p->state;
+    ui_sess *u = ui_sess_of(app);
     if (u->table || u->cur < 0 || u->cur >= u->n_runs)
         draw_table(app, u, c, r);
     else
@@ -507,118 +508,220 @@ static void move_cursor(ui_sess *u, int cols) {
     u->cursor_x = xs[i];
 }
 
-static int train_key(ui_app *app, ui_pane *p, int key) {
-    ui_sess *u = p->state;
-    char err[512] = "";
-    int rc = BB_OK;
-    static const long zooms[4] = {0, 20, 100, 500};
-    if ((key == 'p' || key == 'X' || key == 's' || key == 'e') && ui_run_external(u, u->cur)) {
-        ui_app_message(app, 1, "%s is followed read-only (another program trains it): no pause, stop, checkpoint "
-                       "or eval here", u->runs[u->cur].run->name);
-        return UI_HANDLED;
-    }
+/* ---- keys ----------------------------------------------------------------------------------- */
+
+static int key_cursor(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
     switch (key) {
     case UI_KEY(KEY_LEFT): move_cursor(u, -1); break;
     case UI_KEY(KEY_RIGHT): move_cursor(u, 1); break;
     case UI_KEY(KEY_SLEFT): move_cursor(u, -10); break;
     case UI_KEY(KEY_SRIGHT): move_cursor(u, 10); break;
     case UI_KEY(KEY_HOME): move_cursor(u, INT_MIN); break;
-    case UI_KEY(KEY_END): move_cursor(u, INT_MAX); break;
-    case 'c': u->cursor = 0; break;
-    case 'g':
-        u->opt_row = !u->opt_row;
-        ui_app_message(app, 0, "lower plots: %s (g switches)",
-                       u->opt_row ? "learning rate, grad norm, tokens/s" : "eval loss and metrics");
-        break;
-    case 'C': u->confusion = !u->confusion; break;
+    default: move_cursor(u, INT_MAX);
+    }
+    return UI_CHANGED;
+}
+
+static int key_hide_cursor(ui_app *app, ui_pane *p, int key) {
+    ui_sess_of(app)->cursor = 0;
+    return UI_CHANGED;
+}
+
+static int key_lower_plots(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    u->opt_row = !u->opt_row;
+    ui_app_message(app, 0, "lower plots: %s (g switches)",
+                   u->opt_row ? "learning rate, grad norm, tokens/s" : "eval loss and metrics");
+    return UI_CHANGED;
+}
+
+static int key_confusion(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    u->confusion = !u->confusion;
+    return UI_CHANGED;
+}
+
+/* p pause/resume, X stop, s checkpoint, e eval: the live run's commands, refused on a followed run */
+static int key_run(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    char err[512] = "";
+    int rc = BB_OK;
+    if (ui_run_external(u, u->cur)) {
+        ui_app_message(app, 1, "%s is followed read-only (another program trains it): no pause, stop, checkpoint "
+                       "or eval here", u->runs[u->cur].run->name);
+        return UI_CHANGED;
+    }
+    switch (key) {
     case 'p':
-        if (u->t && u->st.paused)
-            rc = ui_cmd_resume(app, "", err, sizeof err);
-        else
-            rc = ui_cmd_pause(app, "", err, sizeof err);
+        rc = u->t && u->st.paused ? ui_cmd_resume(app, "", err, sizeof err) : ui_cmd_pause(app, "", err, sizeof err);
         break;
     case 'X': rc = ui_cmd_stop(app, "", err, sizeof err); break;
     case 's': rc = ui_cmd_ckpt(app, "", err, sizeof err); break;
-    case 'e': rc = ui_cmd_eval(app, "", err, sizeof err); break;
-    case 'l': u->log_y = !u->log_y; break;
-    case 't': {
-        /* the cursor stays on its point: its x becomes that point's time (or step) */
-        const ui_curves *cv = u->cur >= 0 && u->cur < u->n_runs ? &ui_run_ready(u, u->cur)->cv : NULL;
-        long i = cv && u->cursor ? nearest(u->x_time ? cv->time : cv->step, cv->n, u->cursor_x) : -1;
-        u->x_time = !u->x_time;
-        if (i >= 0) u->cursor_x = u->x_time ? cv->time[i] : cv->step[i];
-        break;
-    }
-    case 'z': {
-        int k = 0;
-        while (k < 3 && zooms[k] != u->last_n) k++;
-        u->last_n = zooms[(k + 1) % 4];
-        if (u->last_n)
-            ui_app_message(app, 0, "showing the last %ld steps (z: more)", u->last_n);
-        else
-            ui_app_message(app, 0, "showing all steps");
-        break;
-    }
-    case '+':
-    case '=': u->ema = u->ema + 0.1 > 0.99 ? 0.99 : floor(u->ema * 10 + 1.5) / 10; break;
-    case '-': u->ema = u->ema - 0.1 < 0 ? 0 : floor(u->ema * 10 - 0.5) / 10; break;
-    case ']': u->skip += 10; break;
-    case '[': u->skip = u->skip >= 10 ? u->skip - 10 : 0; break;
-    case 'r': u->table = !u->table; break;
-    case 'n':
-        if (u->n_runs) u->cur = (u->cur + 1) % u->n_runs;
-        break;
-    case 'o': {
-        int any = 0;
-        for (int i = 0; i < u->n_runs; i++) any |= i != u->cur && u->runs[i].shown;
-        for (int i = 0; i < u->n_runs; i++) u->runs[i].shown = !any && i != u->cur;
-        break;
-    }
-    default: return UI_IGNORED;
+    default: rc = ui_cmd_eval(app, "", err, sizeof err);
     }
     if (rc != BB_OK) ui_app_message(app, 1, "%s", err);
-    app->dirty = 1;
-    return UI_HANDLED;
+    return UI_CHANGED;
 }
 
-static void train_free(ui_pane *p) {
-    ui_sess *u = p->state;
-    if (!u) return;
+/* Ctrl-C on a live run asks first; a second Ctrl-C right after stops it (after its current step, with a
+ * checkpoint). Without a live run the app's Ctrl-C applies. */
+static int key_interrupt(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    if (!u->t || u->st.finished) return UI_IGNORED;
     char err[256];
-    trainer_free(u->t);
-    trainer_free(u->retired); /* NULL once the jobs that held it are done, as they are by now */
-    sess_confusion_free(&u->conf);
-    if (u->mirror) sess_metrics_close(u->mirror, err, sizeof err);
-    ui_sess_free_runs(u);
-    sess_free(u->s);
-    for (int i = 0; i < u->n_pending; i++) free(u->pending[i]);
-    free(u->pending);
-    for (int i = 0; i < u->argc; i++) free(u->argv[i]);
-    free(u->argv);
-    free(u);
-    p->state = NULL;
+    if (!u->stop_asked || app->prev_key != key) {
+        u->stop_asked = 1;
+        ui_app_message(app, 0, "Ctrl-C again stops %s (after its current step, with a checkpoint)",
+                       u->runs[u->live].run->name);
+    } else {
+        u->stop_asked = 0;
+        if (ui_cmd_stop(app, "", err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
+    }
+    return UI_CHANGED;
 }
+
+static int key_log(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    u->log_y = !u->log_y;
+    return UI_CHANGED;
+}
+
+/* The x axis: steps or time; the cursor stays on its point, its x becomes that point's time (or step). */
+static int key_x_axis(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    const ui_curves *cv = u->cur >= 0 && u->cur < u->n_runs ? &ui_run_ready(u, u->cur)->cv : NULL;
+    long i = cv && u->cursor ? nearest(u->x_time ? cv->time : cv->step, cv->n, u->cursor_x) : -1;
+    u->x_time = !u->x_time;
+    if (i >= 0) u->cursor_x = u->x_time ? cv->time[i] : cv->step[i];
+    return UI_CHANGED;
+}
+
+static int key_zoom(ui_app *app, ui_pane *p, int key) {
+    static const long zooms[4] = {0, 20, 100, 500};
+    ui_sess *u = ui_sess_of(app);
+    int k = 0;
+    while (k < 3 && zooms[k] != u->last_n) k++;
+    u->last_n = zooms[(k + 1) % 4];
+    if (u->last_n)
+        ui_app_message(app, 0, "showing the last %ld steps (z: more)", u->last_n);
+    else
+        ui_app_message(app, 0, "showing all steps");
+    return UI_CHANGED;
+}
+
+static int key_smooth(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    if (key == '-') u->ema = u->ema - 0.1 < 0 ? 0 : floor(u->ema * 10 - 0.5) / 10;
+    else u->ema = u->ema + 0.1 > 0.99 ? 0.99 : floor(u->ema * 10 + 1.5) / 10;
+    return UI_CHANGED;
+}
+
+static int key_skip(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    if (key == ']') u->skip += 10;
+    else u->skip = u->skip >= 10 ? u->skip - 10 : 0;
+    return UI_CHANGED;
+}
+
+static int key_table(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    u->table = !u->table;
+    return UI_CHANGED;
+}
+
+static int key_next_run(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    if (u->n_runs) u->cur = (u->cur + 1) % u->n_runs;
+    return UI_CHANGED;
+}
+
+/* Every other run overlaid on the plot, or none. */
+static int key_overlay(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    int any = 0;
+    for (int i = 0; i < u->n_runs; i++) any |= i != u->cur && u->runs[i].shown;
+    for (int i = 0; i < u->n_runs; i++) u->runs[i].shown = !any && i != u->cur;
+    return UI_CHANGED;
+}
+
+static const ui_key_binding train_keys[] = {
+    {UI_KEY(KEY_LEFT), key_cursor, "value cursor left"},
+    {UI_KEY(KEY_RIGHT), key_cursor, "right"},
+    {UI_KEY(KEY_SLEFT), key_cursor, "10 columns left"},
+    {UI_KEY(KEY_SRIGHT), key_cursor, "10 right"},
+    {UI_KEY(KEY_HOME), key_cursor, "first point"},
+    {UI_KEY(KEY_END), key_cursor, "last point"},
+    {'c', key_hide_cursor, "hide the cursor"},
+    {'g', key_lower_plots, "eval/optimizer plots"},
+    {'C', key_confusion, "confusion matrix"},
+    {'p', key_run, "pause/resume"},
+    {'X', key_run, "stop"},
+    {3, key_interrupt, "twice: stop"},
+    {'s', key_run, "checkpoint"},
+    {'e', key_run, "eval"},
+    {'l', key_log, "log scale"},
+    {'t', key_x_axis, "x axis step/time"},
+    {'z', key_zoom, "zoom to the last steps"},
+    {'-', key_smooth, "less smoothing"},
+    {'+', key_smooth, "more"},
+    {'=', key_smooth, NULL},
+    {'[', key_skip, "skip 10 steps fewer"},
+    {']', key_skip, "more"},
+    {'r', key_table, "runs table"},
+    {'n', key_next_run, "next run"},
+    {'o', key_overlay, "overlay the other runs"},
+    {0, NULL, NULL},
+};
+
+/* ---- commands (ui_train.c, ui_follow.c) ---------------------------------------------------------- */
+
+static const char *const use_words[] = {"run", "model", NULL}, *const watch_words[] = {"off", NULL};
+
+static const ui_cmd train_cmds[] = {
+    {.name = "train", .args = "OPTIONS",
+     .help = "start a training run (the options of `bertbench train`; --help lists them)", .fn = ui_cmd_train},
+    {.name = "pause", .args = "", .help = "pause the run after its current step (p in the train pane)",
+     .fn = ui_cmd_pause},
+    {.name = "resume", .args = "[RUN]",
+     .help = "continue the paused run, or an interrupted/stopped RUN from its last checkpoint", .fn = ui_cmd_resume},
+    {.name = "stop", .args = "", .help = "stop the run after its current step, with a checkpoint (X)",
+     .fn = ui_cmd_stop},
+    {.name = "checkpoint", .alias = "ckpt", .args = "", .help = "save a checkpoint of the run now (s)",
+     .fn = ui_cmd_ckpt},
+    {.name = "eval", .args = "", .help = "evaluate the run now (e)", .fn = ui_cmd_eval},
+    {.name = "follow", .args = "[DIR]",
+     .help = "follow a run trained elsewhere (HF Trainer output_dir, TensorBoard logs, a bertbench run), read-only",
+     .fn = ui_cmd_follow},
+    {.name = "unfollow", .args = "[RUN]",
+     .help = "stop following an external run (the shown one without RUN)", .fn = ui_cmd_unfollow},
+    {.name = "runs", .args = "",
+     .help = "the runs table: task, init, data, steps, losses, perplexity, accuracy, F1, time", .fn = ui_cmd_runs},
+    {.name = "plot", .args = "[step|time] [log|linear] [smooth W] [skip N] [last N|all] [show|hide|run RUN]",
+     .help = "the training plot's view", .fn = ui_cmd_plot},
+    {.name = "csv", .args = "[RUN] FILE", .help = "write a run's metrics as CSV", .fn = ui_cmd_csv},
+    {.name = "use", .args = "run|model",
+     .help = "every pane on a snapshot of the training run's latest weights (`use run` again: newer), or the loaded "
+     "model", .fn = ui_cmd_use, .words = use_words},
+    {.name = "watch", .args = "N|off",
+     .help = "fill-mask of the fill-mask pane's text on the run's latest weights every N steps", .fn = ui_cmd_watch,
+     .words = watch_words},
+    {0},
+};
 
 /* export: the header lines at full width and, in the runs table, every run */
 static void train_extent(ui_app *app, ui_pane *p, int *w, int *h) {
-    ui_sess *u = p->state;
+    ui_sess *u = ui_sess_of(app);
     *w = 170;
     if (u->table && u->n_runs + 2 > *h) *h = u->n_runs + 2;
 }
 
-ui_pane ui_pane_train(void) {
-    ui_sess *u = calloc(1, sizeof *u);
-    if (u) u->cur = -1, u->ema = 0.6;
-    return (ui_pane){.name = "train",
-                     .help =
-                         "training runs: `train ...`; left/right (shift: 10 columns, Home/End) move the value cursor, "
-                         "c hides it, g eval/optimizer plots, C confusion matrix, p pause, X stop (Ctrl-C twice), "
-                         "s checkpoint, e eval, l log, t x axis, z zoom, -/+ smooth, [/] skip, r runs, n next, o overlay; "
-                         "`watch N` ranks the fill-mask text on "
-                         "the run's weights every N steps, `use run` puts every pane on them",
-                     .state = u,
-                     .draw = train_draw,
-                     .extent = train_extent,
-                     .key = train_key,
-                     .free = train_free};
-}
+const ui_pane_class ui_train_pane = {
+    .name = "train",
+    .help = "training runs: `train ...`; `watch N` ranks the fill-mask text on the run's weights every N steps, "
+            "`use run` puts every pane on them",
+    .keys = train_keys,
+    .cmds = train_cmds,
+    .draw = train_draw,
+    .extent = train_extent,
+};

@@ -12,6 +12,7 @@
 #include "ckpt_dir.h"
 #include "train_opts.h"
 #include "tok.h"
+#include "ui_pane_mask.h"
 #include "ui_session.h"
 
 /* ---- curves ----------------------------------------------------------------------------------- */
@@ -395,8 +396,7 @@ int ui_cmd_train(ui_app *app, const char *args, char *err, size_t errlen) {
     train_options o;
     rc = train_opts_parse(u->argc, u->argv, &o, 0, err, errlen);
     if (rc == 1) {
-        ui_info_set(ui_app_pane(app, "info"), "train", train_opts_usage);
-        ui_app_show(app, ui_app_pane(app, "info"));
+        ui_app_show_text(app, "train", train_opts_usage);
         free_argv(u);
         return BB_OK;
     }
