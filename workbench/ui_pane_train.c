@@ -282,11 +282,11 @@ static void cursor_line(viz_canvas *c, viz_rect r, const ui_sess *u, const ui_cu
                k >= 0 ? cv->step[k] : v->x[i], tm, l[0], l[1], l[2], l[3], l[4], ev);
 }
 
-static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
-    ui_runview *cur = ui_run_ready(u, u->cur);
+/* The first row: run name, status, a progress bar, step, epoch, elapsed time, ETA and tokens/s (the live
+ * trainer's snapshot, else the run's last logged point). */
+static void status_row(ui_sess *u, const ui_runview *cur, viz_canvas *c, viz_rect r) {
     const ui_curves *cv = &cur->cv;
     int live = u->t && u->live == u->cur;
-    /* header: status, progress, time */
     long step = live ? u->st.step : cv->n ? (long)cv->step[cv->n - 1] : 0;
     long total = live ? u->st.total_steps : ui_run_total(cur->run);
     const char *status = ui_run_status_text(u, u->cur);
@@ -316,54 +316,43 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
         viz_duration_label(eta, sizeof eta, elapsed / step * (total - step));
     viz_printf(c, x, r.y, r.x + r.w - x, VIZ_PLAIN, " step %ld/%ld %3.0f%%  epoch %.2f  elapsed %s  ETA %s  %.0f tok/s",
                step, total, 100 * frac, isfinite(epoch) ? epoch : 0, el, eta, isfinite(tps) ? tps : 0);
-    /* the points in view */
-    double min_step = min_step_of(u, cv);
-    view_pts v;
-    if (view_build(&v, cv, u, min_step) != BB_OK) {
-        view_free(&v);
-        viz_put(c, r.x, r.y + 1, r.w, "out of memory", VIZ_PLAIN);
-        return;
-    }
-    double *ema = malloc(sizeof(double) * (size_t)(v.n ? v.n : 1));
-    unsigned char *sl = malloc((size_t)(v.n ? v.n : 1)), *sg = malloc((size_t)(v.n ? v.n : 1));
-    if (!ema || !sl || !sg) goto out;
-    viz_ema(ema, v.y, v.n, u->ema);
-    long nsl = viz_spikes(sl, v.y, v.n, SPIKE_WINDOW, SPIKE_Z), nsg = viz_spikes(sg, v.y3, v.n, SPIKE_WINDOW, SPIKE_Z);
-    /* second line: latest numbers */
+}
+
+/* The second row: the latest numbers, or the value cursor's readout. */
+static void numbers_row(ui_sess *u, const ui_curves *cv, const view_pts *v, const double *ema, long spikes,
+                        viz_canvas *c, viz_rect r) {
     char l1[16], l2[16], l3[16], l4[16], l5[16], m1[48] = "";
-    fmt_num(l1, sizeof l1, v.n ? v.y[v.n - 1] : NAN, "%.4f");
-    fmt_num(l2, sizeof l2, v.n ? ema[v.n - 1] : NAN, "%.4f");
-    fmt_num(l3, sizeof l3, v.n ? v.y2[v.n - 1] : NAN, "%.3g");
-    fmt_num(l4, sizeof l4, v.n ? v.y3[v.n - 1] : NAN, "%.3g");
+    fmt_num(l1, sizeof l1, v->n ? v->y[v->n - 1] : NAN, "%.4f");
+    fmt_num(l2, sizeof l2, v->n ? ema[v->n - 1] : NAN, "%.4f");
+    fmt_num(l3, sizeof l3, v->n ? v->y2[v->n - 1] : NAN, "%.3g");
+    fmt_num(l4, sizeof l4, v->n ? v->y3[v->n - 1] : NAN, "%.3g");
     fmt_num(l5, sizeof l5, cv->ne ? cv->eloss[cv->ne - 1] : NAN, "%.4f");
     if (cv->ne && isfinite(cv->eppl[cv->ne - 1]))
         snprintf(m1, sizeof m1, "  perplexity %.3f", cv->eppl[cv->ne - 1]);
     else if (cv->ne && isfinite(cv->eacc[cv->ne - 1]))
         snprintf(m1, sizeof m1, "  accuracy %.4f  F1 %.4f", cv->eacc[cv->ne - 1], cv->ef1[cv->ne - 1]);
-    if (u->cursor && v.n)
-        cursor_line(c, (viz_rect){r.x, r.y + 1, r.w, 1}, u, cv, &v, ema);
+    if (u->cursor && v->n)
+        cursor_line(c, r, u, cv, v, ema);
     else
-        viz_printf(c, r.x, r.y + 1, r.w, VIZ_PLAIN,
-                   "loss %s  smoothed %s  lr %s  grad norm %s  eval loss %s%s  spikes %ld", l1, l2, l3, l4, l5, m1,
-                   nsl + nsg);
-    /* a third line, only for a run whose data lost lines to --skip-invalid-utf8 */
-    int skipped = cv->skipped[0] + cv->skipped[1], note = skipped > 0;
-    if (note) {
-        char split[64] = "";
-        if (cv->skipped[1] > 0)
-            snprintf(split, sizeof split, ": %d training, %d eval", cv->skipped[0], cv->skipped[1]);
-        viz_printf(c, r.x, r.y + 2, r.w, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD}, "%d line%s skipped (not UTF-8)%s",
-                   skipped, skipped == 1 ? "" : "s", split);
-    }
-    if (u->confusion) {
-        draw_confusion(u, c, (viz_rect){r.x, r.y + 3 + note, r.w, r.h - 4 - note});
-        viz_put(c, r.x, r.y + r.h - 1, r.w, "C plots  e eval now  n next run  r runs  p pause/resume  X stop",
-                (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
-        goto out;
-    }
-    /* main plot: other runs (smoothed), then raw, smoothed, eval points, spikes of this one */
-    int small_h = r.h >= 22 ? 8 : r.h >= 18 ? 6 : 0;
-    viz_rect mr = {r.x, r.y + 2 + note, r.w, r.h - 3 - small_h - note};
+        viz_printf(c, r.x, r.y, r.w, VIZ_PLAIN, "loss %s  smoothed %s  lr %s  grad norm %s  eval loss %s%s  spikes %ld",
+                   l1, l2, l3, l4, l5, m1, spikes);
+}
+
+/* A third row, only for a run whose data lost lines to --skip-invalid-utf8; returns the rows used. */
+static int skipped_row(const ui_curves *cv, viz_canvas *c, viz_rect r) {
+    int skipped = cv->skipped[0] + cv->skipped[1];
+    if (skipped <= 0) return 0;
+    char split[64] = "";
+    if (cv->skipped[1] > 0) snprintf(split, sizeof split, ": %d training, %d eval", cv->skipped[0], cv->skipped[1]);
+    viz_printf(c, r.x, r.y, r.w, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD},
+               "%d line%s skipped (not UTF-8)%s", skipped, skipped == 1 ? "" : "s", split);
+    return 1;
+}
+
+/* The main plot in mr: the other runs shown (smoothed), then this run's raw loss, smoothed loss, eval
+ * points and spikes (sl flags v's points). */
+static void main_plot(ui_sess *u, const view_pts *v, const double *ema, const unsigned char *sl, double min_step,
+                      int waiting, viz_canvas *c, viz_rect mr) {
     viz_series ss[16];
     view_pts ov[8];
     double *oema[8];
@@ -387,22 +376,22 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     }
     snprintf(elab, sizeof elab, "smoothed %.2g", u->ema);
     ss[ns++] = (viz_series){
-        .x = v.x, .y = v.y, .n = v.n, .style = {VIZ_COLOUR(VIZ_C_RAW), VIZ_DEFAULT, VIZ_DIM}, .label = "raw", .band = 1};
+        .x = v->x, .y = v->y, .n = v->n, .style = {VIZ_COLOUR(VIZ_C_RAW), VIZ_DEFAULT, VIZ_DIM}, .label = "raw", .band = 1};
     ss[ns++] = (viz_series){
-        .x = v.x, .y = ema, .n = v.n, .style = {(int16_t)run_colour(u->cur), VIZ_DEFAULT, VIZ_BOLD}, .label = elab};
-    if (v.ne)
-        ss[ns++] = (viz_series){.x = v.ex,
-                                .y = v.ey,
-                                .n = v.ne,
+        .x = v->x, .y = ema, .n = v->n, .style = {(int16_t)run_colour(u->cur), VIZ_DEFAULT, VIZ_BOLD}, .label = elab};
+    if (v->ne)
+        ss[ns++] = (viz_series){.x = v->ex,
+                                .y = v->ey,
+                                .n = v->ne,
                                 .kind = VIZ_SERIES_POINTS,
                                 .style = {VIZ_COLOUR(VIZ_C_EVAL), VIZ_DEFAULT, VIZ_BOLD},
                                 .glyph = c->ascii ? 'o' : 0x25c6,
                                 .label = "eval"};
-    double *spx = malloc(sizeof(double) * (size_t)(v.n ? v.n : 1)),
-           *spy = malloc(sizeof(double) * (size_t)(v.n ? v.n : 1));
+    double *spx = malloc(sizeof(double) * (size_t)(v->n ? v->n : 1)),
+           *spy = malloc(sizeof(double) * (size_t)(v->n ? v->n : 1));
     long k = 0;
-    for (long i = 0; spx && spy && i < v.n; i++)
-        if (sl[i]) spx[k] = v.x[i], spy[k++] = v.y[i];
+    for (long i = 0; spx && spy && i < v->n; i++)
+        if (sl[i]) spx[k] = v->x[i], spy[k++] = v->y[i];
     if (k)
         ss[ns++] = (viz_series){.x = spx,
                                 .y = spy,
@@ -415,8 +404,8 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     snprintf(ylab, sizeof ylab, "train loss%s%s", u->log_y ? " (log)" : "", u->skip ? " (skip)" : "");
     viz_plot p = {.series = ss,
                   .n_series = ns,
-                  .vmarks = v.marks,
-                  .n_vmarks = v.nm,
+                  .vmarks = v->marks,
+                  .n_vmarks = v->nm,
                   .ylabel = ylab,
                   .xlabel = u->x_time ? "time" : "step",
                   .x_time = u->x_time,
@@ -427,52 +416,91 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     u->plot_w = mr.w;
     if (mr.h >= 5 && viz_plot_draw(c, mr, &p) == 0)
         viz_put(c, mr.x + mr.w / 2 - 10, mr.y + mr.h / 2, mr.w / 2,
-                live || u->starting ? "waiting for the first step..." : "no steps logged",
+                waiting ? "waiting for the first step..." : "no steps logged",
                 (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
     free(spx), free(spy);
     for (int i = 0; i < nov; i++) view_free(&ov[i]), free(oema[i]);
-    /* small plots: the eval metrics when the run has evaluations (g: the optimizer's instead), else
-     * learning rate, grad norm (with its spikes), tokens/s */
+}
+
+/* The small plots under the main one (sr: the first's place): the eval metrics when the run has
+ * evaluations (g: the optimizer's instead), else learning rate, grad norm (with its spikes sg), tokens/s. */
+static void lower_plots(const ui_sess *u, const ui_curves *cv, const view_pts *v, const unsigned char *sg,
+                        viz_canvas *c, viz_rect sr, int total_w) {
     int evals = cv->ne > 0 && !u->opt_row;
-    if (small_h && evals) {
-        int cls = cv->ne && !isfinite(cv->eppl[cv->ne - 1]);
-        int nplots = r.w >= 96 || cls ? 3 : 2, w = r.w / nplots;
-        viz_rect sr = {r.x, mr.y + mr.h, w - 1, small_h};
-        eval_plot(c, sr, "eval loss", v.ex, v.ey, v.ne, VIZ_COLOUR(VIZ_C_EVAL), u);
+    int cls = evals && !isfinite(cv->eppl[cv->ne - 1]);
+    int nplots = total_w >= 96 || cls ? 3 : 2, w = total_w / nplots;
+    sr.w = w - 1;
+    if (evals) {
+        eval_plot(c, sr, "eval loss", v->ex, v->ey, v->ne, VIZ_COLOUR(VIZ_C_EVAL), u);
         sr.x += w;
         if (cls) {
-            eval_plot(c, sr, "accuracy", v.ex, v.eacc, v.ne, 118, u);
+            eval_plot(c, sr, "accuracy", v->ex, v->eacc, v->ne, 118, u);
             sr.x += w;
-            eval_plot(c, sr, "macro F1", v.ex, v.ef1, v.ne, 51, u);
+            eval_plot(c, sr, "macro F1", v->ex, v->ef1, v->ne, 51, u);
         } else {
-            eval_plot(c, sr, "perplexity", v.ex, v.eppl, v.ne, 213, u);
+            eval_plot(c, sr, "perplexity", v->ex, v->eppl, v->ne, 213, u);
             if (nplots == 3) {
                 sr.x += w;
-                small_plot(c, sr, "learning rate", v.x, v.y2, v.n, 141, NULL, u);
+                small_plot(c, sr, "learning rate", v->x, v->y2, v->n, 141, NULL, u);
             }
         }
-    } else if (small_h) {
-        int nplots = r.w >= 96 ? 3 : 2, w = r.w / nplots;
-        viz_rect sr = {r.x, mr.y + mr.h, w - 1, small_h};
-        small_plot(c, sr, "learning rate", v.x, v.y2, v.n, 141, NULL, u);
-        sr.x += w;
-        small_plot(c, sr, "grad norm", v.x, v.y3, v.n, 208, sg, u);
-        if (nplots == 3) {
-            sr.x += w;
-            small_plot(c, sr, "tokens/s", v.x, v.y4, v.n, 118, NULL, u);
-        }
+        return;
     }
+    small_plot(c, sr, "learning rate", v->x, v->y2, v->n, 141, NULL, u);
+    sr.x += w;
+    small_plot(c, sr, "grad norm", v->x, v->y3, v->n, 208, sg, u);
+    if (nplots == 3) {
+        sr.x += w;
+        small_plot(c, sr, "tokens/s", v->x, v->y4, v->n, 118, NULL, u);
+    }
+}
+
+/* The last row: the pane's keys (a followed run: its directory and the keys that apply to it). */
+static void keys_row(ui_sess *u, const ui_runview *cur, viz_canvas *c, viz_rect r) {
+    viz_style muted = {VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0};
     if (ui_run_external(u, u->cur))
-        viz_printf(c, r.x, r.y + r.h - 1, r.w, (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0},
+        viz_printf(c, r.x, r.y, r.w, muted,
                    "followed read-only: %s  <-/-> cursor  c hide  g eval/optimizer plots  l log  t step/time  z zoom  "
                    "-/+ smooth  [/] skip  r runs  n next run  o overlay",
                    cJSON_GetObjectItemCaseSensitive(cur->run->config, "dir")->valuestring);
     else
-        viz_put(c, r.x, r.y + r.h - 1, r.w,
+        viz_put(c, r.x, r.y, r.w,
                 "<-/-> cursor  c hide  g eval/optimizer plots  C confusion  p pause/resume  X stop  s checkpoint  e eval  "
                 "l log  t step/time  z zoom  -/+ smooth  [/] skip  r runs  n next run  o overlay",
-                (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
-out:
+                muted);
+}
+
+static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
+    ui_runview *cur = ui_run_ready(u, u->cur);
+    const ui_curves *cv = &cur->cv;
+    status_row(u, cur, c, r);
+    /* the points in view */
+    double min_step = min_step_of(u, cv);
+    view_pts v;
+    if (view_build(&v, cv, u, min_step) != BB_OK) {
+        view_free(&v);
+        viz_put(c, r.x, r.y + 1, r.w, "out of memory", VIZ_PLAIN);
+        return;
+    }
+    double *ema = malloc(sizeof(double) * (size_t)(v.n ? v.n : 1));
+    unsigned char *sl = malloc((size_t)(v.n ? v.n : 1)), *sg = malloc((size_t)(v.n ? v.n : 1));
+    if (ema && sl && sg) {
+        viz_ema(ema, v.y, v.n, u->ema);
+        long nsl = viz_spikes(sl, v.y, v.n, SPIKE_WINDOW, SPIKE_Z), nsg = viz_spikes(sg, v.y3, v.n, SPIKE_WINDOW, SPIKE_Z);
+        numbers_row(u, cv, &v, ema, nsl + nsg, c, (viz_rect){r.x, r.y + 1, r.w, 1});
+        int note = skipped_row(cv, c, (viz_rect){r.x, r.y + 2, r.w, 1});
+        if (u->confusion) {
+            draw_confusion(u, c, (viz_rect){r.x, r.y + 3 + note, r.w, r.h - 4 - note});
+            viz_put(c, r.x, r.y + r.h - 1, r.w, "C plots  e eval now  n next run  r runs  p pause/resume  X stop",
+                    (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
+        } else {
+            int small_h = r.h >= 22 ? 8 : r.h >= 18 ? 6 : 0;
+            viz_rect mr = {r.x, r.y + 2 + note, r.w, r.h - 3 - small_h - note};
+            main_plot(u, &v, ema, sl, min_step, (u->t && u->live == u->cur) || u->starting, c, mr);
+            if (small_h) lower_plots(u, cv, &v, sg, c, (viz_rect){r.x, mr.y + mr.h, r.w, small_h}, r.w);
+            keys_row(u, cur, c, (viz_rect){r.x, r.y + r.h - 1, r.w, 1});
+        }
+    }
     free(ema), free(sl), free(sg);
     view_free(&v);
 }
