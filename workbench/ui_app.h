@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "bb_work.h"
 #include "bert.h"
 #include "infer.h"
 #include "tok.h"
@@ -43,8 +44,10 @@ struct ui_job {
     const bert_model *model;
     const tok_tokenizer *tk;
     infer_ctx *cx; /* the inference context over model + tokenizer; NULL without both */
-    volatile int cancel; /* set by the UI (Ctrl-C); run() checks it between steps */
-    _Atomic int permille; /* progress run() publishes, 1..1000; 0 while it reports none */
+    bb_work work; /* given to the engine calls run() makes: the UI's Ctrl-C cancels it (ui_app_submit sets
+                     it up to publish the engine's progress into permille) */
+    _Atomic int permille; /* progress shown beside the spinner, 1..1000; 0 while the work reports none */
+    int part, parts; /* run() in pass part (0-based) of parts: the engine's progress fills that share */
     int (*run)(ui_job *j, char *err, size_t errlen);
     void (*done)(ui_app *app, ui_job *j, int status, const char *err);
 };

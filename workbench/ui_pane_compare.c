@@ -165,7 +165,7 @@ static int fill_both(ui_job *j, cmp_job *c, infer_ctx *cxb, const tok_tokenizer 
     const char *mask_a = tok_specials(j->tk).mask >= 0 ? tok_id_to_token(j->tk, tok_specials(j->tk).mask) : NULL;
     int st = BB_OK;
     if (!mask_a || !strstr(c->text, mask_a)) return BB_OK;
-    for (int k = 0; k < 2 && st == BB_OK && !j->cancel; k++) {
+    for (int k = 0; k < 2 && st == BB_OK && !bb_work_cancelled(&j->work); k++) {
         int32_t mid = tok_specials(tks[k]).mask;
         const char *mk = mid >= 0 ? tok_id_to_token(tks[k], mid) : NULL;
         if (!mk) continue;
@@ -186,15 +186,17 @@ static int fill_both(ui_job *j, cmp_job *c, infer_ctx *cxb, const tok_tokenizer 
 static int attention_change(ui_job *j, cmp_job *c, infer_ctx *cxb, char *err, size_t errlen) {
     const tok_encoding *ea = c->side[0].enc, *eb = c->side[1].enc;
     int same = ea->n == eb->n && memcmp(ea->ids, eb->ids, sizeof(int32_t) * (size_t)ea->n) == 0;
-    if (!same || j->cancel) {
+    if (!same || bb_work_cancelled(&j->work)) {
         snprintf(c->note + strlen(c->note), sizeof c->note - strlen(c->note), "%sattention not compared: the two "
                  "tokenizers give different tokens", c->note[0] ? "; " : "");
         return BB_OK;
     }
     infer_attn at[2];
-    int st = infer_attention(j->cx, c->text, NULL, &at[0], err, errlen);
+    j->parts = 2; /* the two captures, each half of the progress */
+    int st = infer_attention(j->cx, c->text, NULL, &at[0], &j->work, err, errlen);
     if (st != BB_OK) return st;
-    st = infer_attention(cxb, c->text, NULL, &at[1], err, errlen);
+    j->part = 1;
+    st = infer_attention(cxb, c->text, NULL, &at[1], &j->work, err, errlen);
     if (st != BB_OK) {
         infer_attn_free(&at[0]);
         return st;

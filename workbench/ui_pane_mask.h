@@ -19,7 +19,7 @@ typedef struct {
     float probs[UI_FILL_MAX_RANKS];
 } ui_fill;
 /* Fills f's result for f->text and f->word on cx (on the worker); on success ui_fill_free frees it. */
-int ui_fill_compute(infer_ctx *cx, ui_fill *f, volatile int *cancel, char *err, size_t errlen);
+int ui_fill_compute(infer_ctx *cx, ui_fill *f, bb_work *work, char *err, size_t errlen);
 void ui_fill_free(ui_fill *f);
 /* Points fm's token_str (borrowed from the vocabulary) at copies in *strs, malloc'd and freed by the
  * caller with fm, so that a result a pane keeps outlives a tokenizer that `use` or `load` replaced. */

@@ -17,9 +17,10 @@ void infer_ppl_free(infer_ppl *p) {
     memset(p, 0, sizeof *p);
 }
 
-/* Scores the tokens at idx[0..n) of window ids (T tokens): logprob[i] for each. */
-static int score_window(infer_ctx *cx, const int32_t *ids, int T, const int *idx, int n, float *logprob, char *err,
-                        size_t errlen) {
+/* Scores the tokens at idx[0..n) of window ids (T tokens): logprob[i] for each. bw: cancel between
+ * batches, progress ("tokens", *done + scored, total) after each. */
+static int score_window(infer_ctx *cx, const int32_t *ids, int T, const int *idx, int n, float *logprob,
+                        bb_work *bw, long *done, long total, char *err, size_t errlen) {
     const bert_model *m = cx->model;
     int C = m->cfg.hidden_size, V = m->cfg.vocab_size, mask = tok_specials(cx->tok).mask;
     int32_t *batch = malloc(sizeof(int32_t) * (size_t)PPL_BATCH * T);
@@ -27,6 +28,7 @@ static int score_window(infer_ctx *cx, const int32_t *ids, int T, const int *idx
     int rc = batch && logits ? BB_OK : bb_err(err, errlen, BB_ENOMEM, "out of memory");
     for (int s = 0; s < n && rc == BB_OK; s += PPL_BATCH) {
         int B = n - s < PPL_BATCH ? n - s : PPL_BATCH;
+        if ((rc = bb_work_check(bw, "pseudo-perplexity", err, errlen)) != BB_OK) break;
         for (int b = 0; b < B; b++) {
             memcpy(batch + (size_t)b * T, ids, sizeof(int32_t) * (size_t)T);
             batch[(size_t)b * T + idx[s + b]] = mask;
@@ -47,20 +49,26 @@ static int score_window(infer_ctx *cx, const int32_t *ids, int T, const int *idx
             infer_log_softmax_row(row, row, V);
             logprob[s + b] = row[ids[idx[s + b]]];
         }
+        *done += B;
+        bb_work_progress(bw, "tokens", *done, total);
     }
     free(batch);
     free(logits);
     return rc;
 }
 
-int infer_pseudo_perplexity(infer_ctx *cx, const char *text, int stride, infer_ppl *out, char *err, size_t errlen) {
+int infer_pseudo_perplexity(infer_ctx *cx, const char *text, int stride, infer_ppl *out, bb_work *work, char *err,
+                            size_t errlen) {
     memset(out, 0, sizeof *out);
     int maxT = infer_max_tokens(cx), rc;
     if (tok_specials(cx->tok).mask < 0) return bb_err(err, errlen, BB_EINVAL, "the tokenizer has no mask token");
     out->enc = tok_encoding_new();
     if (!out->enc) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
     tok_options o = tok_options_default();
-    if ((rc = tok_encode(cx->tok, text, -1, NULL, 0, &o, out->enc, err, errlen)) != BB_OK) goto fail;
+    out->enc->work = work;
+    rc = tok_encode(cx->tok, text, -1, NULL, 0, &o, out->enc, err, errlen);
+    out->enc->work = NULL; /* the result outlives the caller's work */
+    if (rc != BB_OK) goto fail;
     if (out->enc->n > maxT && stride <= 0) {
         if ((rc = infer_encode(cx, text, NULL, out->enc, err, errlen)) != BB_OK) goto fail;
         out->truncated = out->enc->overflow_a;
@@ -80,8 +88,10 @@ int infer_pseudo_perplexity(infer_ctx *cx, const char *text, int stride, infer_p
     }
     for (int i = 0; i < e->n; i++)
         if (e->special[i] == TOK_TEXT) out->positions[out->n++] = i;
+    long done = 0;
+    bb_work_progress(work, "tokens", 0, out->n);
     if (e->n <= maxT) {
-        rc = score_window(cx, e->ids, e->n, out->positions, out->n, out->logprob, err, errlen);
+        rc = score_window(cx, e->ids, e->n, out->positions, out->n, out->logprob, work, &done, out->n, err, errlen);
     } else {
         /* Windows of W content tokens advancing by stride; each token is scored in the window where it
          * sits farthest from an edge, so it sees the most context on both sides. */
@@ -109,7 +119,7 @@ int infer_pseudo_perplexity(infer_ctx *cx, const char *text, int stride, infer_p
                 rc = bb_err(err, errlen, BB_ENOMEM, "out of memory");
                 break;
             }
-            rc = score_window(cx, win, maxT, idx, k, lp, err, errlen);
+            rc = score_window(cx, win, maxT, idx, k, lp, work, &done, out->n, err, errlen);
             for (int j = 0; j < k && rc == BB_OK; j++) out->logprob[tix[j]] = lp[j];
             free(lp);
         }

@@ -173,6 +173,18 @@ static bert_head head_from_architectures(const bert_config *cfg) {
 }
 
 int bert_load(bert_model **out, const char *dir_or_id, char *err, size_t errlen) {
+    return bert_load_work(out, dir_or_id, NULL, err, errlen);
+}
+
+/* The tensors bert_load_work reads: one per field the model has, per layer for the per-layer ones. */
+static long tensors_to_load(const bert_model *m, const bert_tensor_name *names, int n) {
+    long total = 0;
+    for (int i = 0; i < n; i++)
+        if (m->param_sizes[names[i].field] > 0) total += names[i].per_layer ? m->cfg.num_layers : 1;
+    return total;
+}
+
+int bert_load_work(bert_model **out, const char *dir_or_id, bb_work *work, char *err, size_t errlen) {
     *out = NULL;
     char dir[4096];
     int hub_rc = bb_hub_resolve(dir_or_id, dir, sizeof dir, err, errlen);
@@ -205,13 +217,18 @@ int bert_load(bert_model **out, const char *dir_or_id, char *err, size_t errlen)
     int has_cls = has_any(f, names, n, BERT_P_CLSW, prefix);
     m->head = has_cls ? head_from_architectures(&m->cfg) : BERT_HEAD_NONE;
     if ((rc = alloc_params(m, has_cls ? m->cfg.num_labels : 0, err, errlen)) != BB_OK) goto fail;
+    long done = 0, total = tensors_to_load(m, names, n);
     for (int i = 0; i < n; i++) {
         int field = names[i].field, need = m->param_sizes[field] > 0;
         if (!need) continue;
         int layers = names[i].per_layer ? m->cfg.num_layers : 1;
-        for (int l = 0; l < layers; l++)
+        for (int l = 0; l < layers; l++) {
+            bb_work_progress(work, "tensors", done++, total);
+            if ((rc = bb_work_check(work, "load", err, errlen)) != BB_OK) goto fail;
             if ((rc = load_tensor(m, f, &names[i], prefix, l, err, errlen)) != BB_OK) goto fail;
+        }
     }
+    bb_work_progress(work, "tensors", total, total);
     if (m->cfg.type_vocab_size == 0) m->cfg.type_vocab_size = 1; /* DistilBERT: one zero row */
     st_close(f);
     *out = m;

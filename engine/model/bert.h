@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "bb_rng.h"
+#include "bb_work.h"
 #include "config.h"
 
 /* Indices of the fields of bert_params, in order. */
@@ -118,6 +119,9 @@ typedef struct {
 
 /* Loads config.json and the safetensors weights of a model directory. */
 int bert_load(bert_model **out, const char *dir, char *err, size_t errlen);
+/* The same as long work (bb_work.h; work may be NULL): cancel (BB_ECANCEL) between tensors, progress
+ * ("tensors", done, total) as they are read. */
+int bert_load_work(bert_model **out, const char *dir, bb_work *work, char *err, size_t errlen);
 /* Builds a model from a config with HF's initialisation (normal(0, initializer_range) weights, zero
  * biases, unit LayerNorm), with a pooler, an MLM head tied to the word embeddings and an NSP head. */
 int bert_create(bert_model **out, const bert_config *cfg, uint64_t seed, char *err, size_t errlen);

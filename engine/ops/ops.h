@@ -27,9 +27,10 @@ typedef enum {
     BB_ACT_RELU,
 } bb_act;
 
-/* Threads OpenBLAS uses for the large products (the per-head attention products use one).
- * ops_set_threads(n) sets it for the process (n <= 0: OpenBLAS's default, usually all cores);
- * ops_threads() returns the configured count. */
+/* Threads OpenBLAS uses for the large products (the per-head attention products use one), and the
+ * threads of the engine's pool (bb_pool.h) that the elementwise ops, the loss and the optimizer
+ * share their loops with (at most one per CPU). ops_set_threads(n) sets both for the process
+ * (n <= 0: OpenBLAS's default, usually all cores); ops_threads() returns the configured count. */
 void ops_set_threads(int n);
 int ops_threads(void);
 

@@ -11,12 +11,16 @@
 
 #include <stdint.h>
 
+#include "bb_pool.h"
 #include "bb_rng.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define OPS_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define OPS_HOT
+/* The process's pool, sized by ops_threads() (the OpenBLAS setting) once that has been read. */
+bb_pool *ops_pool(void);
+
 #endif
 
 #define OPS_INLINE static inline __attribute__((always_inline))
@@ -82,5 +86,8 @@ void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *rng);
 /* p (V) = softmax(x), max-subtracted as torch.softmax; p may be x. Stores max(x) in *max (when
  * non-NULL) and returns sum(exp(x - max)), from which cross-entropy takes its log-sum-exp. */
 double ops_softmax_row(float *p, const float *x, int V, float *max);
+
+/* The process's pool, sized by ops_threads() (the OpenBLAS setting) once that has been read. */
+bb_pool *ops_pool(void);
 
 #endif

@@ -128,7 +128,7 @@ struct tok_scratch {
     long sym_cap;
     struct tok_bpe_cand *heap; /* candidate merges, lowest (rank, position) on top */
     long heap_n, heap_cap;
-    volatile const int *cancel; /* the encoding's */
+    bb_work *work; /* the encoding's (cancels a long word's merging) */
     uint32_t *hs;     /* WordPiece prefix hashes of one word */
     long hs_cap;
     tok_seq a, b;

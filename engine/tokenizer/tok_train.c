@@ -473,11 +473,12 @@ int tok_trainer_finish(tok_trainer *tr, tok_tokenizer **out, char *err, size_t e
             ws[w].n = n;
         }
         free(where);
-        if (tr->o.progress && (n_merges & 63) == 0 &&
-            tr->o.progress(tr->o.user, (double)tk->n_vocab / (double)target) != 0) {
-            free(seen);
-            rc = bb_err(err, errlen, BB_ECANCEL, "train: cancelled");
-            goto done_msg;
+        if ((n_merges & 63) == 0) {
+            bb_work_progress(tr->o.work, "vocabulary", tk->n_vocab < target ? tk->n_vocab : target, target);
+            if ((rc = bb_work_check(tr->o.work, "train", err, errlen)) != BB_OK) {
+                free(seen);
+                goto done_msg;
+            }
         }
         continue;
     oom:
@@ -533,6 +534,7 @@ int tok_trainer_finish(tok_trainer *tr, tok_tokenizer **out, char *err, size_t e
         t->n_single = 1, t->single[0] = (tok_tmpl_item){0, -1, 0, 0};
         t->n_pair = 2, t->pair[0] = t->single[0], t->pair[1] = (tok_tmpl_item){0, -1, 1, !wp ? 0 : 1};
     }
+    bb_work_progress(tr->o.work, "vocabulary", target, target);
     *out = tk;
     tk = NULL;
     rc = BB_OK;
