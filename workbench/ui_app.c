@@ -1,8 +1,5 @@
-#define NCURSES_WIDECHAR 1
 #include "ui_app.h"
 
-#include <curses.h>
-#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +9,6 @@
 #include "bb_hub.h"
 #include "ui_rl.h"
 #include "ui_session.h"
-#include "ui_term.h"
 #include "ui_worker.h"
 
 /* ---- panes and layout ------------------------------------------------------------------------- */
