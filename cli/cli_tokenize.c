@@ -146,7 +146,8 @@ int cli_tokenize(int argc, char **argv) {
         }
     }
     if (!!dir + !!vocab + !!json > 1) return cli_usage_error("tokenize", "give one of --model, --vocab, --tokenizer");
-    if (!dir && !vocab && !json) dir = cli_default_model(); /* like the other subcommands */
+    /* like the other subcommands */
+    if (!dir && !vocab && !json && !(dir = cli_default_model("tokenize"))) return 1;
     if (!first_text && !jsonl && !stats) return cli_usage_error("tokenize", "no text (give TEXT..., --jsonl or --stats FILE)");
     char err[512];
     tok_tokenizer *tk = NULL, *vs = NULL;

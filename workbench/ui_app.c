@@ -305,10 +305,6 @@ typedef struct {
     char model_err[512], tk_err[512];
 } load_job;
 
-int ui_load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t errlen) {
-    return tok_load_any(tk, path, TOK_CASE_AUTO, err, errlen);
-}
-
 static int load_run(ui_job *j, char *err, size_t errlen) {
     load_job *l = (load_job *)j;
     struct stat st;
@@ -316,7 +312,7 @@ static int load_run(ui_job *j, char *err, size_t errlen) {
     int rc = bb_hub_resolve(l->dir, dir, sizeof dir, err, errlen);
     if (rc != BB_OK) return rc;
     if (stat(dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
-    l->tk_st = ui_load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : dir, l->tk_err, sizeof l->tk_err);
+    l->tk_st = tok_load_any(&l->tk, l->vocab[0] ? l->vocab : dir, TOK_CASE_AUTO, l->tk_err, sizeof l->tk_err);
     l->model_st = S_ISDIR(st.st_mode) ? bert_load_work(&l->model, dir, &j->work, l->model_err, sizeof l->model_err)
                                       : bb_err(l->model_err, sizeof l->model_err, BB_EINVAL, "%s: not a directory", l->dir);
     /* A tokenizer alone is a useful load only when it came from the path itself (vocab.txt, tokenizer.json). */
@@ -437,7 +433,7 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen) {
     if (app->running || app->n_queued)
         return bb_err(err, errlen, BB_EINVAL, "vocab: wait for the running work to finish (or Ctrl-C)");
     tok_tokenizer *tk;
-    int st = ui_load_tokenizer(&tk, path, err, errlen);
+    int st = tok_load_any(&tk, path, TOK_CASE_AUTO, err, errlen);
     if (st != BB_OK) return st;
     drop_ctx(app);
     put_back_loaded(app);

@@ -146,9 +146,6 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen);
  * (from a job's done(), which is where the previous snapshot can be freed safely). */
 void ui_app_use(ui_app *app, bert_model *m, tok_tokenizer *tk, const char *label);
 
-/* The load helper the app and the panes share: vocab.txt, tokenizer.json or a directory. */
-int ui_load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t errlen);
-
 /* The app's own keys (F1 help, F2 next pane, F3 layout, ..., Ctrl-C), tried before the input line; a
  * handler's flags as a pane key's. */
 extern const ui_key_binding ui_app_keys[];

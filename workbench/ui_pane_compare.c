@@ -142,13 +142,13 @@ static const char *short_name(const char *path) {
 static int load_sides(cmp_job *c, char *err, size_t errlen) {
     int st = BB_OK;
     if (c->vocab[0]) {
-        st = ui_load_tokenizer(&c->new_tk, c->vocab, err, errlen);
-        if (st == BB_OK && c->vocab_c[0]) st = ui_load_tokenizer(&c->new_tk_c, c->vocab_c, err, errlen);
+        st = tok_load_any(&c->new_tk, c->vocab, TOK_CASE_AUTO, err, errlen);
+        if (st == BB_OK && c->vocab_c[0]) st = tok_load_any(&c->new_tk_c, c->vocab_c, TOK_CASE_AUTO, err, errlen);
     } else if (c->model_dir[0]) {
         st = bert_load(&c->new_model, c->model_dir, err, errlen);
         /* A checkpoint directory often has no tokenizer files: it then shares A's vocabulary. */
         if (st == BB_OK && tok_load_dir(&c->new_tk, c->model_dir, TOK_CASE_AUTO, err, errlen) != BB_OK) {
-            st = c->fallback[0] ? ui_load_tokenizer(&c->new_tk, c->fallback, err, errlen) : BB_EINVAL;
+            st = c->fallback[0] ? tok_load_any(&c->new_tk, c->fallback, TOK_CASE_AUTO, err, errlen) : BB_EINVAL;
             if (st == BB_OK) snprintf(c->note, sizeof c->note, "B has no tokenizer files: it uses A's (%s)",
                                        short_name(c->fallback));
         }

@@ -46,7 +46,7 @@ static int stats_run(ui_job *j, char *err, size_t errlen) {
     if (!j->tk) return bb_err(err, errlen, BB_EINVAL, "stats: load a tokenizer first (`load DIR` or `vocab FILE`)");
     tok_tokenizer *other[STATS_SIDES - 1] = {0};
     int st = BB_OK;
-    for (int k = 0; k < s->n_vocab && st == BB_OK; k++) st = ui_load_tokenizer(&other[k], s->vocab[k], err, errlen);
+    for (int k = 0; k < s->n_vocab && st == BB_OK; k++) st = tok_load_any(&other[k], s->vocab[k], TOK_CASE_AUTO, err, errlen);
     char **texts;
     long n;
     if (st == BB_OK) st = tok_read_texts(s->path, 0, &texts, &n, NULL, err, errlen);

@@ -57,6 +57,49 @@ static int score_window(infer_ctx *cx, const int32_t *ids, int T, const int *idx
     return rc;
 }
 
+/* A text longer than the model (maxT tokens): windows of W = maxT - 2 content tokens advancing by stride;
+ * each token is scored in the window where it sits farthest from an edge, so it sees the most context
+ * on both sides. */
+static int score_windows(infer_ctx *cx, infer_ppl *out, int maxT, int stride, bb_work *bw, long *done, char *err,
+                         size_t errlen) {
+    const tok_encoding *e = out->enc;
+    int32_t *win = malloc(sizeof(int32_t) * (size_t)maxT);
+    int *idx = malloc(sizeof(int) * (size_t)maxT), *tix = malloc(sizeof(int) * (size_t)maxT);
+    int rc = win && idx && tix ? BB_OK : bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    int n = e->n - 2, W = maxT - 2, nw = (n - W + stride - 1) / stride + 1;
+    for (int w = 0; w < nw && rc == BB_OK; w++) {
+        int s = w * stride < n - W ? w * stride : n - W, k = 0;
+        for (int t = 0; t < out->n; t++) {
+            int c = out->positions[t] - 1, best = -1, bestd = -1;
+            for (int v = 0; v < nw; v++) {
+                int sv = v * stride < n - W ? v * stride : n - W;
+                if (c < sv || c >= sv + W) continue;
+                int d = c - sv < sv + W - 1 - c ? c - sv : sv + W - 1 - c;
+                if (d > bestd) bestd = d, best = v;
+            }
+            if (best == w) {
+                tix[k] = t;
+                idx[k++] = c - s + 1;
+            }
+        }
+        win[0] = e->ids[0];
+        memcpy(win + 1, e->ids + 1 + s, sizeof(int32_t) * (size_t)W);
+        win[W + 1] = e->ids[e->n - 1];
+        float *lp = malloc(sizeof(float) * (size_t)(k ? k : 1));
+        if (!lp) {
+            rc = bb_err(err, errlen, BB_ENOMEM, "out of memory");
+            break;
+        }
+        rc = score_window(cx, win, maxT, idx, k, lp, bw, done, out->n, err, errlen);
+        for (int j = 0; j < k && rc == BB_OK; j++) out->logprob[tix[j]] = lp[j];
+        free(lp);
+    }
+    free(win);
+    free(idx);
+    free(tix);
+    return rc;
+}
+
 int infer_pseudo_perplexity(infer_ctx *cx, const char *text, int stride, infer_ppl *out, bb_work *work, char *err,
                             size_t errlen) {
     memset(out, 0, sizeof *out);
@@ -77,12 +120,7 @@ int infer_pseudo_perplexity(infer_ctx *cx, const char *text, int stride, infer_p
     out->positions = malloc(sizeof(int) * (size_t)e->n);
     out->logprob = malloc(sizeof(float) * (size_t)e->n);
     out->surprisal = malloc(sizeof(float) * (size_t)e->n);
-    int32_t *win = malloc(sizeof(int32_t) * (size_t)maxT);
-    int *idx = malloc(sizeof(int) * (size_t)maxT), *tix = malloc(sizeof(int) * (size_t)maxT);
-    if (!out->positions || !out->logprob || !out->surprisal || !win || !idx || !tix) {
-        free(win);
-        free(idx);
-        free(tix);
+    if (!out->positions || !out->logprob || !out->surprisal) {
         rc = bb_err(err, errlen, BB_ENOMEM, "out of memory");
         goto fail;
     }
@@ -90,43 +128,10 @@ int infer_pseudo_perplexity(infer_ctx *cx, const char *text, int stride, infer_p
         if (e->special[i] == TOK_TEXT) out->positions[out->n++] = i;
     long done = 0;
     bb_work_progress(work, "tokens", 0, out->n);
-    if (e->n <= maxT) {
+    if (e->n <= maxT)
         rc = score_window(cx, e->ids, e->n, out->positions, out->n, out->logprob, work, &done, out->n, err, errlen);
-    } else {
-        /* Windows of W content tokens advancing by stride; each token is scored in the window where it
-         * sits farthest from an edge, so it sees the most context on both sides. */
-        int n = e->n - 2, W = maxT - 2, nw = (n - W + stride - 1) / stride + 1;
-        for (int w = 0; w < nw && rc == BB_OK; w++) {
-            int s = w * stride < n - W ? w * stride : n - W, k = 0;
-            for (int t = 0; t < out->n; t++) {
-                int c = out->positions[t] - 1, best = -1, bestd = -1;
-                for (int v = 0; v < nw; v++) {
-                    int sv = v * stride < n - W ? v * stride : n - W;
-                    if (c < sv || c >= sv + W) continue;
-                    int d = c - sv < sv + W - 1 - c ? c - sv : sv + W - 1 - c;
-                    if (d > bestd) bestd = d, best = v;
-                }
-                if (best == w) {
-                    tix[k] = t;
-                    idx[k++] = c - s + 1;
-                }
-            }
-            win[0] = e->ids[0];
-            memcpy(win + 1, e->ids + 1 + s, sizeof(int32_t) * (size_t)W);
-            win[W + 1] = e->ids[e->n - 1];
-            float *lp = malloc(sizeof(float) * (size_t)(k ? k : 1));
-            if (!lp) {
-                rc = bb_err(err, errlen, BB_ENOMEM, "out of memory");
-                break;
-            }
-            rc = score_window(cx, win, maxT, idx, k, lp, work, &done, out->n, err, errlen);
-            for (int j = 0; j < k && rc == BB_OK; j++) out->logprob[tix[j]] = lp[j];
-            free(lp);
-        }
-    }
-    free(win);
-    free(idx);
-    free(tix);
+    else
+        rc = score_windows(cx, out, maxT, stride, work, &done, err, errlen);
     if (rc != BB_OK) goto fail;
     double sum = 0;
     for (int t = 0; t < out->n; t++) {

@@ -115,6 +115,7 @@ typedef struct {
     float *scratch;      /* (2 T T) attention scratch */
     bb_rng rng;          /* dropout stream (training) */
     size_t bytes;        /* total bytes allocated (tests check arena sizes) */
+    size_t cap;          /* bytes of the arena, >= bytes after bert_acts_resize to a smaller shape */
 } bert_acts;
 
 /* Loads config.json and the safetensors weights of a model directory. */
@@ -152,6 +153,10 @@ const char *bert_param_field_name(int i);
 size_t bert_encoder_param_count(const bert_config *cfg, int with_pooler);
 
 int bert_acts_alloc(bert_acts *a, const bert_model *m, int B, int T, int training, char *err, size_t errlen);
+/* Re-lays an allocated (or zeroed) a for a new shape, reusing its arena when it is large enough, so a
+ * trainer whose batches vary in length does not map and fault in fresh memory every step. Keeps rng.
+ * On failure a is freed. */
+int bert_acts_resize(bert_acts *a, const bert_model *m, int B, int T, int training, char *err, size_t errlen);
 void bert_acts_free(bert_acts *a);
 
 /* Runs embeddings and every encoder layer, then the pooler when the model has one.

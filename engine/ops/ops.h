@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "bb_pool.h"
 #include "bb_rng.h"
 
 typedef enum {
@@ -33,6 +34,10 @@ typedef enum {
  * (n <= 0: OpenBLAS's default, usually all cores); ops_threads() returns the configured count. */
 void ops_set_threads(int n);
 int ops_threads(void);
+/* The process's pool (bb_pool_global) sized by ops_threads(), for loops outside engine/ops. */
+bb_pool *ops_pool(void);
+/* x (n) = 0, on the pool's threads (the backward's gradient buffers). */
+void ops_zero(float *x, long n);
 
 /* out (N,OC) = inp (N,C) @ weight(OC,C)^T + bias(OC); bias may be NULL. */
 void linear_forward(float *out, const float *inp, const float *weight, const float *bias,

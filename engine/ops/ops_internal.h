@@ -11,15 +11,18 @@
 
 #include <stdint.h>
 
-#include "bb_pool.h"
 #include "bb_rng.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define OPS_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define OPS_HOT
-/* The process's pool, sized by ops_threads() (the OpenBLAS setting) once that has been read. */
-bb_pool *ops_pool(void);
+/* Values per share below which a memory-bound loop is not worth a second thread (a share of 16k
+ * floats takes ~10 us, several times the cost of handing it over). */
+#define OPS_GRAIN 16384L
+
+/* Rows of C values per share for a row-wise loop. */
+static inline long ops_rows_grain(long C) { return C >= OPS_GRAIN ? 1 : OPS_GRAIN / (C > 0 ? C : 1); }
 
 #endif
 
@@ -87,7 +90,11 @@ void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *rng);
  * non-NULL) and returns sum(exp(x - max)), from which cross-entropy takes its log-sum-exp. */
 double ops_softmax_row(float *p, const float *x, int V, float *max);
 
-/* The process's pool, sized by ops_threads() (the OpenBLAS setting) once that has been read. */
-bb_pool *ops_pool(void);
+/* Values per share below which a memory-bound loop is not worth a second thread (a share of 16k
+ * floats takes ~10 us, several times the cost of handing it over). */
+#define OPS_GRAIN 16384L
+
+/* Rows of C values per share for a row-wise loop. */
+static inline long ops_rows_grain(long C) { return C >= OPS_GRAIN ? 1 : OPS_GRAIN / (C > 0 ? C : 1); }
 
 #endif

@@ -75,8 +75,17 @@ int tok_load_spm_mem(tok_tokenizer **out, const uint8_t *data, size_t len, const
                      size_t errlen);
 /* 1 when data starts like a SentencePiece ModelProto (recognised by content, not by name). */
 int tok_is_spm(const uint8_t *data, size_t len);
+typedef enum { TOK_FILE_JSON = 1, TOK_FILE_VOCAB, TOK_FILE_SPM } tok_file_kind;
+/* Where the tokenizer of a path lives, as every loader finds it: path (or a Hub id's cached snapshot)
+ * is the file itself, its kind recognised by content (a SentencePiece model, a JSON object, else a
+ * vocab.txt), or a model directory holding tokenizer.json, else vocab.txt, else a SentencePiece model
+ * (tokenizer.model, spiece.model, sentencepiece.bpe.model, sentencepiece.model, then any *.model).
+ * file (n bytes) receives that file's path, *kind its kind, *is_dir (may be NULL) whether path was a
+ * directory. BB_EIO naming the path when there is none. */
+int tok_resolve(const char *path, char *file, size_t n, tok_file_kind *kind, int *is_dir, char *err, size_t errlen);
+const char *tok_file_kind_name(tok_file_kind kind); /* "tokenizer.json", "vocab.txt", "SentencePiece model" */
 /* A file recognised by its content (a SentencePiece model, a tokenizer.json, else a vocab.txt) or a
- * model directory (tok_load_dir). case_mode as for tok_load_dir. */
+ * model directory (tok_load_dir), as tok_resolve finds it. case_mode as for tok_load_dir. */
 int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen);
 /* A model directory: tokenizer.json if present, else vocab.txt, else a SentencePiece .model
  * (tokenizer.model, spiece.model, sentencepiece.bpe.model or any *.model). case_mode TOK_CASE_AUTO takes

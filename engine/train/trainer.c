@@ -19,6 +19,7 @@
 #include "ckpt_dir.h"
 #include "eval_metrics.h"
 #include "infer.h"
+#include "ops.h"
 #include "run_metrics.h"
 #include "tfevents.h"
 #include "st.h"
@@ -199,6 +200,20 @@ const bert_model *trainer_model_unsafe(const trainer *t) { return t->m; }
 const char *trainer_newly_initialized(const trainer *t) { return t->new_weights; }
 
 const char *trainer_tokenizer_dir(const trainer *t) { return t->tok_dir; }
+
+void train_tokenizer_path(const train_options *o, char *out, size_t n) {
+    const char *p = o->tokenizer_dir ? o->tokenizer_dir : o->resume_dir ? o->resume_dir : o->model_dir;
+    if (p || !o->config_path) {
+        copy_str(out, n, p ? p : "");
+        return;
+    }
+    copy_str(out, n, o->config_path);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *slash = 0;
+    else
+        copy_str(out, n, ".");
+}
 
 int trainer_copy_model(trainer *t, bert_model **out, long *step, char *err, size_t errlen) {
     *out = NULL;
@@ -413,20 +428,9 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
         trainer_free(t);
         return rc;
     }
-    if (o->tokenizer_dir)
-        copy_str(t->tok_dir, sizeof t->tok_dir, o->tokenizer_dir);
-    else if (o->resume_dir)
-        copy_str(t->tok_dir, sizeof t->tok_dir, t->resume_dir);
-    else if (o->model_dir)
-        copy_str(t->tok_dir, sizeof t->tok_dir, o->model_dir);
-    else if (o->config_path) {
-        copy_str(t->tok_dir, sizeof t->tok_dir, o->config_path);
-        char *slash = strrchr(t->tok_dir, '/');
-        if (slash)
-            *slash = 0;
-        else
-            copy_str(t->tok_dir, sizeof t->tok_dir, ".");
-    }
+    train_options resolved = *o;
+    if (o->resume_dir) resolved.resume_dir = t->resume_dir; /* the newest checkpoint of a run directory */
+    train_tokenizer_path(&resolved, t->tok_dir, sizeof t->tok_dir);
     t->o.model_dir = t->o.config_path = t->o.tokenizer_dir = t->o.data_path = t->o.eval_path = t->o.out_dir =
         t->o.resume_dir = t->o.export_hf = NULL; /* the copies above are the ones used */
     t->best_eval = INFINITY;
@@ -610,12 +614,10 @@ static int read_state(trainer *t, char *err, size_t errlen) {
 
 static int ensure_shape(trainer *t, int B, int T, char *err, size_t errlen) {
     if (t->a.B == B && t->a.T == T) return BB_OK;
-    bert_acts_free(&t->a);
-    bert_bwd_free(&t->w);
-    bert_cls_free(&t->c);
-    int rc = bert_acts_alloc(&t->a, t->m, B, T, 1, err, errlen);
-    if (rc == BB_OK) rc = bert_bwd_alloc(&t->w, t->m, B, T, err, errlen);
-    if (rc == BB_OK && t->o.task != TRAIN_TASK_MLM) rc = bert_cls_alloc(&t->c, t->m, B, T, t->o.pool, err, errlen);
+    /* batches differ in length: the buffers keep their memory and are re-laid for the new shape */
+    int rc = bert_acts_resize(&t->a, t->m, B, T, 1, err, errlen);
+    if (rc == BB_OK) rc = bert_bwd_resize(&t->w, t->m, B, T, err, errlen);
+    if (rc == BB_OK && t->o.task != TRAIN_TASK_MLM) rc = bert_cls_resize(&t->c, t->m, B, T, t->o.pool, err, errlen);
     if (rc == BB_OK) {
         free(t->flag_sp);
         free(t->flag_ws);
@@ -762,10 +764,8 @@ int trainer_evaluate(trainer *t, train_event *ev, char *err, size_t errlen) {
         if ((rc = data_batch_fill(&t->batch, e, t->idx, B, err, errlen)) != BB_OK) break;
         int T = t->batch.T;
         if (t->ea.B != B || t->ea.T != T) { /* eval runs without dropout on its own activations */
-            bert_acts_free(&t->ea);
-            bert_cls_free(&t->ec);
-            if ((rc = bert_acts_alloc(&t->ea, t->m, B, T, 0, err, errlen)) != BB_OK) break;
-            if (t->o.task != TRAIN_TASK_MLM && (rc = bert_cls_alloc(&t->ec, t->m, B, T, t->o.pool, err, errlen))) break;
+            if ((rc = bert_acts_resize(&t->ea, t->m, B, T, 0, err, errlen)) != BB_OK) break;
+            if (t->o.task != TRAIN_TASK_MLM && (rc = bert_cls_resize(&t->ec, t->m, B, T, t->o.pool, err, errlen))) break;
         }
         if (t->o.task == TRAIN_TASK_MLM) {
             free(sp), free(ws);
@@ -906,7 +906,7 @@ static const char *loss_cause(const trainer *t) {
 /* One optimizer step: grad_accum micro-batches, clipping, AdamW. */
 static int train_step(trainer *t, float *loss_out, float *lr_out, float *norm_out, long *tokens, char *err,
                       size_t errlen) {
-    memset(t->grads, 0, sizeof(float) * t->m->num_params);
+    ops_zero(t->grads, (long)t->m->num_params);
     double loss_sum = 0;
     int accum = t->o.grad_accum, rc;
     for (int k = 0; k < accum; k++) {

@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #include "adamw.h"
-#include "backward.h"
+#include "heads.h"
 #include "bb_work.h"
 #include "data.h"
 #include "run_metrics.h"
@@ -145,6 +145,9 @@ int trainer_copy_model(trainer *t, bert_model **out, long *step, char *err, size
 const char *trainer_newly_initialized(const trainer *t);
 /* The path the run's tokenizer was loaded from (tok_load_any loads the same one); borrowed. */
 const char *trainer_tokenizer_dir(const trainer *t);
+/* The path a run takes its tokenizer from (tok_resolve then finds the file in it): o->tokenizer_dir, else
+ * the checkpoint resumed, else the model directory, else the config's directory; "" with none of them. */
+void train_tokenizer_path(const train_options *o, char *out, size_t n);
 /* Dataset lines dropped by skip_invalid_utf8 (data.h's DATA_SKIP_BAD_UTF8): from the data file (an
  * eval split of it included) and from the eval file, each with the line of the first (0: none). */
 typedef struct {

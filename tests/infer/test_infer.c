@@ -264,8 +264,8 @@ int main(void) {
     const char *pairs[] = {NULL, "I like BUAN6342"};
     test_model(fx, "bert_tiny_a", texts, pairs, 2);
     const char *texts_b[] = {"Café naïve résumé, 我爱北京 and the [MASK] of the united states.", "A short one.",
-                             "The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary "
-                             "election produced no evidence."};
+                             ("The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary "
+                              "election produced no evidence.")};
     const char *pairs_b[] = {NULL, NULL, NULL};
     test_model(fx, "bert_tiny_b", texts_b, pairs_b, 3);
     test_ppl(fx);
