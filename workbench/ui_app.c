@@ -316,7 +316,7 @@ static int load_run(ui_job *j, char *err, size_t errlen) {
     if (rc != BB_OK) return rc;
     if (stat(dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
     l->tk_st = ui_load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : dir, l->tk_err, sizeof l->tk_err);
-    l->model_st = S_ISDIR(st.st_mode) ? bert_load(&l->model, dir, l->model_err, sizeof l->model_err)
+    l->model_st = S_ISDIR(st.st_mode) ? bert_load_mapped(&l->model, dir, l->model_err, sizeof l->model_err)
                                       : bb_err(l->model_err, sizeof l->model_err, BB_EINVAL, "%s: not a directory", l->dir);
     /* A tokenizer alone is a useful load only when it came from the path itself (vocab.txt, tokenizer.json). */
     if (l->model_st != BB_OK && (l->tk_st != BB_OK || l->vocab[0])) {
