@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "cli_model.h"
+#include "bb_model_dir.h"
 #include "ui_app.h"
 #include "ui_session.h"
 #include "ui_term.h"
@@ -18,7 +18,8 @@ static void print_help(FILE *f) {
     for (const app_cmd *c = app_commands; c->name; c++) fprintf(f, "  %-16s %s\n", c->name, c->summary);
     fprintf(f, "\n'bertbench SUBCOMMAND --help' describes its options.\n"
                "\nWith no subcommand: the workbench.\n"
-               "  bertbench [--model DIR] [--vocab FILE] [--session NAME.bbs]   (no option: the bundled model)\n"
+               "  bertbench [--model DIR] [--vocab FILE] [--session NAME.bbs]\n"
+               "    no option     $BERTBENCH_MODEL, else the bundled model (installed beside bertbench)\n"
                "    --model DIR   a Hugging Face model directory (config.json, model.safetensors, tokenizer)\n"
                "    --vocab FILE  tokenizer override: vocab.txt, tokenizer.json or a directory (also --tokenizer)\n"
                "    --session DIR restore a saved session (created when DIR does not exist)\n");
@@ -39,11 +40,16 @@ static int workbench(int argc, char **argv) {
             return 2;
         }
     }
-    /* No model, vocabulary or session named: the bundled model (or $BERTBENCH_MODEL), when it is there. */
-    char cfg_path[1200];
-    if (!model && !vocab && !session) {
-        snprintf(cfg_path, sizeof cfg_path, "%s/config.json", cli_default_model());
-        if (access(cfg_path, R_OK) == 0) model = cli_default_model();
+    /* No model, vocabulary or session named: $BERTBENCH_MODEL or the bundled model when it is there;
+     * else the workbench opens empty and its message line says how to give one. */
+    char dflt[4096], cfg_path[4200], no_model[4400] = "";
+    if (!model && !vocab && !session && bb_model_default(dflt, sizeof dflt, no_model, sizeof no_model) == BB_OK) {
+        snprintf(cfg_path, sizeof cfg_path, "%s/config.json", dflt);
+        if (access(cfg_path, R_OK) == 0)
+            model = dflt;
+        else
+            snprintf(no_model, sizeof no_model, "no model found: BERTBENCH_MODEL=%s has no readable config.json; "
+                     "give another with --model DIR or BERTBENCH_MODEL=DIR", dflt);
     }
     ui_app app;
     char err[512];
@@ -57,6 +63,7 @@ static int workbench(int argc, char **argv) {
         ui_app_free(&app);
         return 1;
     }
+    if (no_model[0]) ui_app_message(&app, 1, "%s; or type `load DIR`", no_model);
     if (session) ui_sess_start(&app, session);
     int rc = ui_app_run(&app);
     ui_app_free(&app);

@@ -77,7 +77,7 @@ int bench_infer(int argc, char **argv) {
                     rc = infer_fill_mask(cx, text, 5, NULL, 0, &f, err, sizeof err);
                     if (rc == BB_OK) infer_fill_free(&f);
                 } else {
-                    rc = infer_attention(cx, text, NULL, &at, err, sizeof err);
+                    rc = infer_attention(cx, text, NULL, &at, NULL, err, sizeof err);
                     if (rc == BB_OK) infer_attn_free(&at);
                 }
                 t[r] = bench_now() - t0;

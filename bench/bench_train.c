@@ -6,11 +6,12 @@
 #include <string.h>
 
 #include "adamw.h"
-#include "backward.h"
+#include "heads.h"
 #include "bb_err.h"
 #include "bench.h"
 #include "bert.h"
 #include "data.h"
+#include "ops.h"
 
 static const char usage[] =
     "usage: bertbench bench train [--shape small|base|all] [--seq T] [--batch B] [--reps N]\n"
@@ -66,7 +67,7 @@ static int run_shape(const char *name, int L, int C, int NH, int B, int T, int r
         data_mask(&batch, special, word_start, &mo, &rng);
         double t0 = bench_now();
         float loss;
-        memset(grads, 0, sizeof(float) * m->num_params);
+        ops_zero(grads, (long)m->num_params);
         rc = bert_forward(m, &a, ids, NULL, NULL, B, T, err, sizeof err);
         if (rc == BB_OK) rc = bert_mlm_forward(m, &h, &a, labels, &loss, NULL, err, sizeof err);
         if (rc != BB_OK) break;
@@ -98,7 +99,7 @@ static int run_shape(const char *name, int L, int C, int NH, int B, int T, int r
 int bench_train(int argc, char **argv) {
     const char *shape = "all";
     int T = 128, B = 0, reps = 3;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* OPTION VALUE pairs */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help")) {
             fputs(usage, stdout);
@@ -113,7 +114,6 @@ int bench_train(int argc, char **argv) {
         else if (!strcmp(a, "--batch")) B = (int)n;
         else if (!strcmp(a, "--reps")) reps = (int)n;
         else return bench_usage_error("bench train", "unknown option '%s'", a);
-        i++;
     }
     int small = !strcmp(shape, "small") || !strcmp(shape, "all"), base = !strcmp(shape, "base") || !strcmp(shape, "all");
     if (!small && !base) return bench_usage_error("bench train", "--shape %s: expected small, base or all", shape);

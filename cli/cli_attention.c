@@ -56,7 +56,7 @@ int cli_attention(int argc, char **argv) {
     infer_attn at;
     char err[1024];
     int status;
-    if (infer_attention(cx, text, pair, &at, err, sizeof err) != BB_OK) {
+    if (infer_attention(cx, text, pair, &at, NULL, err, sizeof err) != BB_OK) {
         status = cli_fail(cmd, "%s", err);
     } else if (layer >= at.L || head >= at.NH) {
         status = cli_usage_error(cmd, "the model has layers 0..%d and heads 0..%d", at.L - 1, at.NH - 1);

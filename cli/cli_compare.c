@@ -69,8 +69,8 @@ static int compare_corpus(tok_tokenizer *const *tk, const char *const *paths, in
                           int max_length) {
     char err[512];
     long nt = 0, skipped = 0;
-    char **texts = cli_read_texts(corpus, &nt, 0, &skipped, err, sizeof err);
-    if (!texts) return cli_fail("compare", "%s", err);
+    char **texts;
+    if (tok_read_texts(corpus, 0, &texts, &nt, &skipped, err, sizeof err) != BB_OK) return cli_fail("compare", "%s", err);
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "tokenizers");
     cJSON_AddStringToObject(o, "corpus", corpus);
     int status = 0;
@@ -78,7 +78,7 @@ static int compare_corpus(tok_tokenizer *const *tk, const char *const *paths, in
     for (int k = 0; k < n && status == 0; k++) {
         tok_stats st;
         int max = max_length ? max_length : tok_model_max_length(tk[k]);
-        if (tok_stats_compute(tk[k], (const char *const *)texts, nt, max, &st, err, sizeof err) != BB_OK) {
+        if (tok_stats_compute(tk[k], (const char *const *)texts, nt, max, &st, NULL, err, sizeof err) != BB_OK) {
             status = cli_fail("compare", "%s: %s", paths[k], err);
             break;
         }
@@ -91,8 +91,7 @@ static int compare_corpus(tok_tokenizer *const *tk, const char *const *paths, in
         cJSON_AddItemToObject(d, "stats", cli_stats_json(&st));
         cJSON_AddItemToArray(arr, d);
     }
-    for (long i = 0; i < nt; i++) free(texts[i]);
-    free(texts);
+    tok_texts_free(texts, nt);
     if (status) {
         cJSON_Delete(o);
         return status;

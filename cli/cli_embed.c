@@ -119,7 +119,7 @@ int cli_perplexity(int argc, char **argv) {
     for (int t = first; cx && t < argc && status == 0; t++) {
         infer_ppl p;
         char err[1024];
-        if (infer_pseudo_perplexity(cx, argv[t], stride, &p, err, sizeof err) != BB_OK) {
+        if (infer_pseudo_perplexity(cx, argv[t], stride, &p, NULL, err, sizeof err) != BB_OK) {
             status = cli_fail(cmd, "text %d: %s", t - first + 1, err);
             break;
         }

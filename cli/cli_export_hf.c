@@ -2,7 +2,6 @@
  * (engine/train/export_hf.h) instead of trained here. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -11,42 +10,14 @@
 #include "train_opts.h"
 #include "export_hf.h"
 
-int cli_train_export(int argc, char **argv) {
-    const char *cmd = "train", *dir = NULL;
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--export-hf")) {
-            if (i + 1 >= argc) return cli_usage_error(cmd, "--export-hf needs a directory");
-            dir = argv[i + 1];
-        }
-    if (!dir) return -1;
-    char **rest = malloc(sizeof *rest * (size_t)argc);
-    if (!rest) return cli_fail(cmd, "out of memory");
-    int n = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--export-hf")) {
-            i++;
-            continue;
-        }
-        rest[n++] = argv[i];
-    }
-    train_options o;
+int cli_train_export(const train_options *o, int argc, char **argv) {
+    const char *cmd = "train", *dir = o->export_hf;
     char err[1024];
-    int rc = train_opts_parse(n, rest, &o, 0, err, sizeof err);
-    if (rc == 1) {
-        free(rest);
-        fputs(train_opts_usage, stdout);
-        return 0;
-    }
-    if (rc != BB_OK) {
-        free(rest);
-        return cli_usage_error(cmd, "%s", err);
-    }
-    rc = train_export_hf(&o, dir, argc, argv, err, sizeof err);
-    free(rest);
+    int rc = train_export_hf(o, dir, argc, argv, err, sizeof err);
     if (rc != BB_OK) return cli_fail(cmd, "%s", err);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "export_hf", dir);
-    cJSON_AddStringToObject(j, "task", train_task_name(o.task));
+    cJSON_AddStringToObject(j, "task", train_task_name(o->task));
     cJSON *files = cJSON_AddArrayToObject(j, "files");
     const char *names[3] = {"train_hf.py", "accelerate_config.yaml", "README.md"};
     for (int i = 0; i < 3; i++) {
@@ -55,7 +26,7 @@ int cli_train_export(int argc, char **argv) {
         cJSON_AddItemToArray(files, cJSON_CreateString(p));
     }
     char out[4200];
-    snprintf(out, sizeof out, "%s%s", o.out_dir ? o.out_dir : dir, o.out_dir ? "" : "/output");
+    snprintf(out, sizeof out, "%s%s", o->out_dir ? o->out_dir : dir, o->out_dir ? "" : "/output");
     cJSON_AddStringToObject(j, "output_dir", out);
     char *s = cJSON_PrintUnformatted(j);
     if (s) puts(s);

@@ -3,11 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bb_model_dir.h"
 #include "cli.h"
 
-const char *cli_default_model(void) {
-    const char *env = getenv("BERTBENCH_MODEL");
-    return env && *env ? env : BB_DEFAULT_MODEL;
+const char *cli_default_model(const char *cmd) {
+    static char dir[4096];
+    char err[1024];
+    if (bb_model_default(dir, sizeof dir, err, sizeof err) != BB_OK) {
+        cli_fail(cmd, "%s", err);
+        return NULL;
+    }
+    return dir;
 }
 
 int cli_model_arg(cli_model_opts *o, int argc, char **argv, int *i, const char *cmd) {
@@ -35,7 +41,8 @@ int cli_model_arg(cli_model_opts *o, int argc, char **argv, int *i, const char *
 infer_ctx *cli_open_infer(const cli_model_opts *o, const char *cmd) {
     char err[1024];
     infer_ctx *cx = NULL;
-    const char *dir = o->model ? o->model : cli_default_model();
+    const char *dir = o->model ? o->model : cli_default_model(cmd);
+    if (!dir) return NULL;
     if (infer_open(&cx, dir, o->vocab, o->case_mode, err, sizeof err) != BB_OK) {
         cli_fail(cmd, "%s", err);
         return NULL;

@@ -15,13 +15,14 @@ typedef struct {
 
 #define CLI_MODEL_HELP                                                                             \
     "  --model DIR       Hugging Face model directory, or ORG/NAME[@REV] from the local HF cache\n"  \
-    "                    (default: the bundled model in models/)\n"                                \
+    "                    (default: $BERTBENCH_MODEL, else the bundled model)\n"                   \
     "  --vocab PATH      vocab.txt, tokenizer.json, SentencePiece .model or directory to use\n"  \
     "                    instead of the model's tokenizer (also --tokenizer); it must match the model\n" \
     "  --cased           keep case and accents (default: as the tokenizer was configured)\n"
 
-/* The bundled default model directory (BERTBENCH_MODEL overrides it). */
-const char *cli_default_model(void);
+/* The model used without --model: $BERTBENCH_MODEL, else the bundled one (bb_model_default). NULL
+ * after printing why there is none and how to give one. */
+const char *cli_default_model(const char *cmd);
 /* Consumes a model option at argv[*i] (advancing *i past its value). Returns 1 when consumed, 0 when
  * argv[*i] is not a model option, -1 after printing a usage error. */
 int cli_model_arg(cli_model_opts *o, int argc, char **argv, int *i, const char *cmd);

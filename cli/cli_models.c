@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "cli_model.h"
 #include "config.h"
+#include "tok.h"
 
 static const char usage[] =
     "usage: bertbench models\n"
@@ -61,31 +62,26 @@ static cJSON *formats(const char *dir, double *bytes, int *loadable) {
     return a;
 }
 
+/* The tokenizer the loaders would load from dir (tok_resolve): a tokenizer.json's model type, else
+ * WordPiece (vocab.txt) or SentencePiece; NULL when there is none. */
 static const char *tokenizer_kind(const char *dir, char *buf, size_t len) {
-    char p[8300];
+    char p[8300], err[256];
+    tok_file_kind kind;
+    if (tok_resolve(dir, p, sizeof p, &kind, NULL, err, sizeof err) != BB_OK) return NULL;
+    if (kind == TOK_FILE_VOCAB) return "WordPiece";
+    if (kind == TOK_FILE_SPM) return "SentencePiece";
     struct stat sb;
-    snprintf(p, sizeof p, "%s/tokenizer.json", dir);
     FILE *fp = stat(p, &sb) == 0 && sb.st_size < (64 << 20) ? fopen(p, "rb") : NULL;
-    if (fp) {
-        char *text = malloc((size_t)sb.st_size + 1);
-        size_t n = text ? fread(text, 1, (size_t)sb.st_size, fp) : 0;
-        fclose(fp);
-        cJSON *j = text ? cJSON_ParseWithLength(text, n) : NULL;
-        free(text);
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "model"), "type");
-        if (cJSON_IsString(t)) snprintf(buf, len, "%s", t->valuestring);
-        cJSON_Delete(j);
-        if (cJSON_IsString(t)) return buf;
-    }
-    static const struct {
-        const char *file, *kind;
-    } files[] = {{"vocab.txt", "WordPiece"}, {"merges.txt", "BPE"}, {"spiece.model", "SentencePiece"},
-                 {"sentencepiece.bpe.model", "SentencePiece"}, {"tokenizer.model", "SentencePiece"}};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, files[i].file);
-        if (stat(p, &sb) == 0) return files[i].kind;
-    }
-    return NULL;
+    if (!fp) return NULL;
+    char *text = malloc((size_t)sb.st_size + 1);
+    size_t n = text ? fread(text, 1, (size_t)sb.st_size, fp) : 0;
+    fclose(fp);
+    cJSON *j = text ? cJSON_ParseWithLength(text, n) : NULL;
+    free(text);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "model"), "type");
+    if (cJSON_IsString(t)) snprintf(buf, len, "%s", t->valuestring);
+    cJSON_Delete(j);
+    return cJSON_IsString(t) ? buf : NULL;
 }
 
 static void skip(cJSON *skipped, const char *id, const char *reason) {

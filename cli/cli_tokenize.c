@@ -107,50 +107,6 @@ cJSON *cli_stats_json(const tok_stats *s) {
     return o;
 }
 
-char **cli_read_texts(const char *path, long *n, int skip_bad, long *skipped, char *err, size_t errlen) {
-    bb_lines *r;
-    if (bb_lines_open(&r, path, BB_MAX_LINE, err, errlen) != BB_OK) return NULL;
-    char **v = calloc(1, sizeof *v);
-    const char *line;
-    size_t len;
-    long cap = 1;
-    int rc = 0;
-    *n = 0;
-    while (v && (rc = bb_lines_next(r, &line, &len, err, errlen)) > 0) {
-        if (len > 0 && line[len - 1] == '\r') len--;
-        if (strlen(line) < len || !data_utf8_valid(line)) {
-            if (skip_bad) {
-                ++*skipped;
-                continue;
-            }
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s:%ld: not valid UTF-8 (--skip-invalid-utf8 skips such lines)", path,
-                        bb_lines_number(r));
-            break;
-        }
-        cJSON *j = line[0] == '{' ? cJSON_ParseWithLength(line, len) : NULL;
-        const cJSON *t = j ? cJSON_GetObjectItemCaseSensitive(j, "text") : NULL;
-        char *text = cJSON_IsString(t) ? strdup(t->valuestring) : strndup(line, len);
-        cJSON_Delete(j);
-        if (*n == cap) {
-            cap *= 2;
-            char **nv = realloc(v, sizeof *nv * (size_t)cap);
-            if (!nv) free(text), text = NULL;
-            else v = nv;
-        }
-        if (!text) {
-            rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
-            break;
-        }
-        v[(*n)++] = text;
-    }
-    bb_lines_close(r);
-    if (v && rc >= 0) return v;
-    for (long i = 0; v && i < *n; i++) free(v[i]);
-    free(v);
-    if (rc >= 0) bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
-    return NULL;
-}
-
 int cli_tokenize(int argc, char **argv) {
     const char *dir = NULL, *vocab = NULL, *json = NULL, *pair = NULL, *stats = NULL;
     const char *vs_dir = NULL, *vs_vocab = NULL, *vs_json = NULL;
@@ -190,7 +146,8 @@ int cli_tokenize(int argc, char **argv) {
         }
     }
     if (!!dir + !!vocab + !!json > 1) return cli_usage_error("tokenize", "give one of --model, --vocab, --tokenizer");
-    if (!dir && !vocab && !json) dir = cli_default_model(); /* like the other subcommands */
+    /* like the other subcommands */
+    if (!dir && !vocab && !json && !(dir = cli_default_model("tokenize"))) return 1;
     if (!first_text && !jsonl && !stats) return cli_usage_error("tokenize", "no text (give TEXT..., --jsonl or --stats FILE)");
     char err[512];
     tok_tokenizer *tk = NULL, *vs = NULL;
@@ -211,8 +168,8 @@ int cli_tokenize(int argc, char **argv) {
             return cli_fail("tokenize", "%s", err);
         }
         long n = 0, skipped = 0;
-        char **texts = cli_read_texts(stats, &n, skip_bad, &skipped, err, sizeof err);
-        if (!texts) {
+        char **texts;
+        if (tok_read_texts(stats, skip_bad, &texts, &n, &skipped, err, sizeof err) != BB_OK) {
             tok_free(tk), tok_free(vs);
             return cli_fail("tokenize", "%s", err);
         }
@@ -220,8 +177,8 @@ int cli_tokenize(int argc, char **argv) {
             fprintf(stderr, "warning: %s: skipped %ld line%s that %s not UTF-8\n", stats, skipped, skipped == 1 ? "" : "s",
                     skipped == 1 ? "is" : "are");
         tok_stats sa, sb;
-        int rc = tok_stats_compute(tk, (const char *const *)texts, n, max_length, &sa, err, sizeof err);
-        if (rc == BB_OK && vs) rc = tok_stats_compute(vs, (const char *const *)texts, n, max_length, &sb, err, sizeof err);
+        int rc = tok_stats_compute(tk, (const char *const *)texts, n, max_length, &sa, NULL, err, sizeof err);
+        if (rc == BB_OK && vs) rc = tok_stats_compute(vs, (const char *const *)texts, n, max_length, &sb, NULL, err, sizeof err);
         if (rc == BB_OK) {
             cJSON *o = cli_stats_json(&sa);
             if (vs) {
@@ -237,8 +194,7 @@ int cli_tokenize(int argc, char **argv) {
         } else {
             status = cli_fail("tokenize", "%s", err);
         }
-        for (long i = 0; i < n; i++) free(texts[i]);
-        free(texts);
+        tok_texts_free(texts, n);
         tok_free(tk), tok_free(vs);
         return status;
     }
@@ -249,7 +205,7 @@ int cli_tokenize(int argc, char **argv) {
         long lineno = 0;
         while (getline(&line, &cap, stdin) >= 0) {
             lineno++;
-            if (!data_utf8_valid(line)) {
+            if (!bb_utf8_valid(line)) {
                 if (skip_bad) continue;
                 status = cli_fail("tokenize", "stdin line %ld: not valid UTF-8 (--skip-invalid-utf8 skips such lines)",
                                   lineno);

@@ -58,14 +58,16 @@ int cli_train(int argc, char **argv) {
     const char *cmd = "train";
     train_options o;
     char err[512];
-    int xrc = cli_train_export(argc, argv);
-    if (xrc >= 0) return xrc;
     int prc = train_opts_parse(argc, argv, &o, 1, err, sizeof err);
     if (prc == 1) {
-        fputs(train_opts_usage, stdout);
+        char *usage = train_opts_usage_dup();
+        if (!usage) return cli_fail(cmd, "out of memory");
+        fputs(usage, stdout);
+        free(usage);
         return 0;
     }
     if (prc != BB_OK) return cli_usage_error(cmd, "%s", err);
+    if (o.export_hf) return cli_train_export(&o, argc, argv);
     /* --freeze-layers is checked against the model's layers here, so that it is a usage error too */
     if (o.freeze_layers > 0) {
         char cfg_path[1200];

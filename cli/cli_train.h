@@ -2,8 +2,10 @@
 #ifndef BB_CLI_TRAIN_H
 #define BB_CLI_TRAIN_H
 
-/* `train ... --export-hf DIR` (cli_export_hf.c): writes the HF Trainer export and returns the exit
- * status; -1 when argv has no --export-hf (then the run trains here). */
-int cli_train_export(int argc, char **argv);
+#include "trainer.h"
+
+/* `train ... --export-hf DIR` (cli_export_hf.c): writes the HF Trainer export of the parsed options
+ * (o->export_hf set) and returns the exit status. argv is quoted in the files. */
+int cli_train_export(const train_options *o, int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bb_err.h"
+#include "run_metrics.h"
 #include "session.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -69,8 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     snprintf(path, sizeof path, "%s/runs/r/metrics.jsonl", dir);
     if (at < size) {
         put(path, data + at, n);
-        sess_series ser;
-        if (sess_metrics_read(&ser, path, err, sizeof err) == BB_OK) sess_series_free(&ser);
+        run_metrics_table ser;
+        if (run_metrics_read(&ser, path, err, sizeof err) == BB_OK) run_metrics_table_free(&ser);
     }
     sess_session *s = NULL;
     if (sess_open(&s, dir, 0, err, sizeof err) == BB_OK) {

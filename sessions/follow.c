@@ -11,6 +11,7 @@
 
 #include "bb_err.h"
 #include "hf_state.h"
+#include "run_metrics.h"
 #include "sess_internal.h"
 #include "session.h"
 #include "tfevents.h"
@@ -255,16 +256,16 @@ static int poll_metrics(sess_follow *f, char *err, size_t errlen) {
     read_run_status(f);
     if (stat(path, &sb) != 0 || sb.st_size == f->metrics_size) return BB_OK;
     grew(f, &sb);
-    sess_series s;
-    int rc = sess_metrics_read(&s, path, err, errlen);
+    run_metrics_table s;
+    int rc = run_metrics_read(&s, path, err, errlen);
     if (rc != BB_OK) return rc;
     if (s.n < f->metrics_rows) f->metrics_rows = 0; /* replaced by a shorter file */
-    const double *step = sess_series_col(&s, "step");
-    const double *el = sess_series_col(&s, "elapsed_s");
+    const double *step = run_metrics_col(&s, RUN_M_STEP);
+    const double *el = run_metrics_col(&s, RUN_M_ELAPSED_S);
     for (long r = f->metrics_rows; r < s.n && rc == BB_OK; r++) {
         if (!step || !isfinite(step[r])) continue;
         for (int c = 0; c < s.ncols && rc == BB_OK; c++) {
-            if (strcmp(s.cols[c].name, "step") == 0 || isnan(s.cols[c].v[r])) continue;
+            if (s.cols[c].v == step || isnan(s.cols[c].v[r])) continue;
             rc = run_series_add(&f->mx_s, s.cols[c].name, (long)step[r], el && isfinite(el[r]) ? el[r] : NAN,
                                 s.cols[c].v[r]);
         }
@@ -276,7 +277,7 @@ static int poll_metrics(sess_follow *f, char *err, size_t errlen) {
         f->bad_lines = s.bad_lines;
         f->torn_line = s.torn_tail;
     }
-    sess_series_free(&s);
+    run_metrics_table_free(&s);
     return rc == BB_OK ? BB_OK : bb_err(err, errlen, rc, "%s: %s", path, bb_strerror(rc));
 }
 

@@ -1,4 +1,4 @@
-/* sess_internal.h — helpers shared by session.c, run.c and metrics.c (not part of the API). */
+/* sess_internal.h — helpers shared by session.c, run.c and follow.c (not part of the API). */
 #ifndef BB_SESS_INTERNAL_H
 #define BB_SESS_INTERNAL_H
 

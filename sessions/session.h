@@ -9,12 +9,8 @@
  *     sess_save(s, err, sizeof err);                  // session.json.bak <- old, session.json <- new
  *
  *     sess_run *r;                                     // a training run recorded in the session
- *     sess_run_create(s, "mlm-1", config_json, &r, err, sizeof err);   // runs/mlm-1/run.json, status running
- *     sess_metrics *m;
- *     sess_run_file(s, r, "metrics.jsonl", path, sizeof path);
- *     sess_metrics_open(&m, path, 1000, err, sizeof err);
- *     sess_point p; sess_point_init(&p); p.step = 1; p.loss = 7.1f; sess_metrics_append(m, &p, err, sizeof err);
- *     sess_metrics_close(m, err, sizeof err);
+ *     sess_run_create(s, "mlm-1", config_json, NULL, &r, err, sizeof err); // runs/mlm-1/run.json, running
+ *     sess_run_file(s, r, "metrics.jsonl", path, sizeof path); // written with engine/runs/run_metrics.h
  *     sess_run_finish(s, r, SESS_RUN_FINISHED, NULL, summary_json, err, sizeof err);
  *     sess_free(s);
  *
@@ -37,12 +33,11 @@
  *   process holds is marked "interrupted" when it is loaded. A run listed in session.json whose
  *   directory (or run.json) is missing or damaged is kept in the list, flagged, named in s->warnings
  *   and never rewritten; the rest of the session opens.
- * - metrics.jsonl: sess_metrics_append writes one line and fflush()es it, so kill -9 loses nothing
- *   that append returned; fdatasync runs at most every sync_ms (0: every line) and at close, which
- *   bounds what a power cut can lose. The reader ignores a torn final line and counts bad lines.
+ * - A run's metrics.jsonl is written and read by engine/runs/run_metrics.h (one line per fwrite +
+ *   fflush, so kill -9 loses nothing an append returned; a torn final line is ignored).
  *
  * Errors follow bb_err.h: BB_OK or a negative code, and a one-line message naming the file.
- * A sess_session belongs to one thread (the UI's); a sess_metrics may live on another (the trainer's).
+ * A sess_session belongs to one thread (the UI's).
  * Creating a run does not save session.json: sess_open finds run directories it does not list.
  */
 #ifndef BB_SESSION_H
@@ -115,6 +110,11 @@ int sess_save(sess_session *s, char *err, size_t errlen);
 int sess_save_as(sess_session *s, const char *dir, char *err, size_t errlen);
 void sess_free(sess_session *s); /* releases run locks held by this process */
 
+/* The directory for sessions nobody named (a `train` or `pin` in a workbench started without
+ * --session): $XDG_DATA_HOME/bertbench/sessions, or ~/.local/share/bertbench/sessions when
+ * XDG_DATA_HOME is unset, empty or relative; created with its parents (mode 0700). */
+int sess_data_dir(char *buf, size_t n, char *err, size_t errlen);
+
 /* Mutators (strings are copied). NULL clears model / tokenizer / layout. */
 int sess_set_model(sess_session *s, const char *model_dir);
 int sess_set_tokenizer(sess_session *s, const char *tokenizer_path);
@@ -151,59 +151,5 @@ int sess_run_list(sess_session *s, sess_run ***runs, int *n, char *err, size_t e
 sess_run *sess_run_find(sess_session *s, const char *name); /* loaded; NULL when absent */
 /* DIR/runs/NAME/FILE into buf; returns BB_EINVAL when it does not fit. */
 int sess_run_file(const sess_session *s, const sess_run *r, const char *file, char *buf, size_t n);
-
-/* ---- metrics.jsonl ---- */
-
-typedef struct sess_metrics sess_metrics;
-
-/* One logged step or evaluation. NaN fields (and step < 0) are left out of the line. */
-typedef struct {
-    long step;
-    double epoch;
-    double loss, lr, grad_norm, tokens_per_s, elapsed_s;
-    double eval_loss, eval_perplexity, eval_accuracy, eval_f1, eval_mse, eval_pearson, eval_spearman;
-} sess_point;
-
-void sess_point_init(sess_point *p); /* step -1, everything else NaN */
-
-/* Opens PATH for appending (created when absent). A torn final line left by a crash is closed with a
- * newline first so new lines stay whole. sync_ms: fdatasync at most this often (0: every line). */
-int sess_metrics_open(sess_metrics **out, const char *path, int sync_ms, char *err, size_t errlen);
-int sess_metrics_append(sess_metrics *m, const sess_point *p, char *err, size_t errlen);
-/* Any JSON object (its numbers and strings), printed on one line. */
-int sess_metrics_append_json(sess_metrics *m, const cJSON *obj, char *err, size_t errlen);
-int sess_metrics_close(sess_metrics *m, char *err, size_t errlen); /* syncs; frees m even on error */
-
-/* The numeric series of a metrics file: one row per valid line, one column per key seen
- * ("step" first, the rest in order of first appearance); NaN where a row lacks the key. */
-typedef struct {
-    char *name;
-    double *v; /* (n) */
-} sess_column;
-
-typedef struct {
-    long n;
-    int ncols;
-    sess_column *cols;
-    long bad_lines; /* complete lines that were not a JSON object (skipped) */
-    int torn_tail;  /* the last line had no newline and did not parse: ignored */
-} sess_series;
-
-int sess_metrics_read(sess_series *out, const char *path, char *err, size_t errlen);
-const double *sess_series_col(const sess_series *s, const char *name); /* NULL when absent */
-void sess_series_free(sess_series *s);
-/* The last evaluation's confusion matrix in a metrics file (a classification run's eval lines carry
- * "eval_labels" and "eval_confusion"): k labels (malloc'd names), counts (k, k) rows gold, columns
- * predicted, the step. k == 0 when the file has none. */
-typedef struct {
-    int k;
-    char **labels;
-    long *counts;
-    long step;
-} sess_confusion;
-int sess_metrics_last_confusion(sess_confusion *out, const char *path, char *err, size_t errlen);
-void sess_confusion_free(sess_confusion *c);
-/* CSV with a header row of the column names; empty cells for missing values. Written atomically. */
-int sess_metrics_export_csv(const char *metrics_path, const char *csv_path, char *err, size_t errlen);
 
 #endif

@@ -194,7 +194,7 @@ static void draw_status(ui_app *app, viz_canvas *c, int y) {
     if (app->pane_mode) x += viz_put(c, 0, y, c->w, " PANE ", (viz_style){VIZ_COLOUR(VIZ_C_ON_ACCENT), VIZ_COLOUR(VIZ_C_FOCUS), VIZ_BOLD}) + 1;
     if (app->running) {
         char s[96];
-        int pm = app->running->permille;
+        int pm = atomic_load(&app->running->permille);
         char pct[16] = "";
         if (pm > 0) snprintf(pct, sizeof pct, " %d%%", pm / 10);
         snprintf(s, sizeof s, " %s %s...%s ", c->ascii ? spin_a[app->spin % 4] : spin_u[app->spin % 8],
@@ -232,7 +232,19 @@ int ui_app_draw(ui_app *app, viz_canvas *c) {
 
 /* ---- jobs ------------------------------------------------------------------------------------- */
 
+/* The engine's progress (on the worker thread) as the job's share of 0..100%: pass part of parts. */
+static void job_progress(void *user, const char *phase, long done, long total) {
+    (void)phase;
+    ui_job *j = user;
+    int parts = j->parts > 0 ? j->parts : 1, part = j->part < parts ? j->part : parts - 1;
+    long in_part = total > 0 ? (done >= total ? 1000 : 1000 * done / total) : 0;
+    int pm = (int)((part * 1000L + in_part) / parts);
+    atomic_store(&j->permille, pm < 1 ? 1 : pm);
+}
+
 int ui_app_submit(ui_app *app, ui_job *j) {
+    bb_work_init(&j->work, job_progress, j);
+    atomic_init(&j->permille, 0);
     if (app->n_queued >= UI_MAX_JOBS) {
         char err[64];
         j->done(app, j, bb_err(err, sizeof err, BB_EINVAL, "too much queued work"), "too much queued work");
@@ -284,11 +296,11 @@ void ui_app_wait_jobs(ui_app *app) {
 
 static void cancel_jobs(ui_app *app) {
     for (int i = 0; i < app->n_queued; i++) {
-        app->queue[i]->cancel = 1;
+        bb_work_cancel(&app->queue[i]->work);
         app->queue[i]->done(app, app->queue[i], BB_ECANCEL, "cancelled");
     }
     app->n_queued = 0;
-    if (app->running) app->running->cancel = 1;
+    if (app->running) bb_work_cancel(&app->running->work);
 }
 
 /* ---- loading ---------------------------------------------------------------------------------- */
@@ -304,10 +316,6 @@ typedef struct {
     char model_err[512], tk_err[512];
 } load_job;
 
-int ui_load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t errlen) {
-    return tok_load_any(tk, path, TOK_CASE_AUTO, err, errlen);
-}
-
 static int load_run(ui_job *j, char *err, size_t errlen) {
     load_job *l = (load_job *)j;
     struct stat st;
@@ -315,11 +323,11 @@ static int load_run(ui_job *j, char *err, size_t errlen) {
     int rc = bb_hub_resolve(l->dir, dir, sizeof dir, err, errlen);
     if (rc != BB_OK) return rc;
     if (stat(dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
-    l->tk_st = ui_load_tokenizer(&l->tk, l->vocab[0] ? l->vocab : dir, l->tk_err, sizeof l->tk_err);
-    l->model_st = S_ISDIR(st.st_mode) ? bert_load_mapped(&l->model, dir, l->model_err, sizeof l->model_err)
+    l->tk_st = tok_load_any(&l->tk, l->vocab[0] ? l->vocab : dir, TOK_CASE_AUTO, l->tk_err, sizeof l->tk_err);
+    l->model_st = S_ISDIR(st.st_mode) ? bert_load_mapped_work(&l->model, dir, &j->work, l->model_err, sizeof l->model_err)
                                       : bb_err(l->model_err, sizeof l->model_err, BB_EINVAL, "%s: not a directory", l->dir);
     /* A tokenizer alone is a useful load only when it came from the path itself (vocab.txt, tokenizer.json). */
-    if (l->model_st != BB_OK && (l->tk_st != BB_OK || l->vocab[0])) {
+    if (l->model_st != BB_OK && (l->tk_st != BB_OK || l->vocab[0] || l->model_st == BB_ECANCEL)) {
         tok_free(l->tk);
         l->tk = NULL;
         return bb_err(err, errlen, l->model_st, "%s", l->model_err);
@@ -437,7 +445,7 @@ int ui_app_load_vocab(ui_app *app, const char *path, char *err, size_t errlen) {
     if (app->running || app->n_queued)
         return bb_err(err, errlen, BB_EINVAL, "vocab: wait for the running work to finish (or Ctrl-C)");
     tok_tokenizer *tk;
-    int st = ui_load_tokenizer(&tk, path, err, errlen);
+    int st = tok_load_any(&tk, path, TOK_CASE_AUTO, err, errlen);
     if (st != BB_OK) return st;
     drop_ctx(app);
     put_back_loaded(app);

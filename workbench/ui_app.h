@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "bb_work.h"
 #include "bert.h"
 #include "infer.h"
 #include "tok.h"
@@ -72,8 +73,10 @@ struct ui_job {
     const bert_model *model;
     const tok_tokenizer *tk;
     infer_ctx *cx; /* the inference context over model + tokenizer; NULL without both */
-    volatile int cancel; /* set by the UI (Ctrl-C); run() checks it between steps */
-    _Atomic int permille; /* progress run() publishes, 1..1000; 0 while it reports none */
+    bb_work work; /* given to the engine calls run() makes: the UI's Ctrl-C cancels it (ui_app_submit sets
+                     it up to publish the engine's progress into permille) */
+    _Atomic int permille; /* progress shown beside the spinner, 1..1000; 0 while the work reports none */
+    int part, parts; /* run() in pass part (0-based) of parts: the engine's progress fills that share */
     int (*run)(ui_job *j, char *err, size_t errlen);
     void (*done)(ui_app *app, ui_job *j, int status, const char *err);
 };
@@ -221,7 +224,7 @@ typedef struct {
     float probs[UI_FILL_MAX_RANKS];
 } ui_fill;
 /* Fills f's result for f->text and f->word on cx (on the worker); on success ui_fill_free frees it. */
-int ui_fill_compute(infer_ctx *cx, ui_fill *f, volatile int *cancel, char *err, size_t errlen);
+int ui_fill_compute(infer_ctx *cx, ui_fill *f, bb_work *work, char *err, size_t errlen);
 void ui_fill_free(ui_fill *f);
 /* Points fm's token_str (borrowed from the vocabulary) at copies in *strs, malloc'd and freed by the
  * caller with fm, so that a result a pane keeps outlives a tokenizer that `use` or `load` replaced. */
@@ -240,16 +243,6 @@ void ui_info_set(ui_pane *p, const char *title, const char *text);
 int ui_compare_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen);
 /* Stats pane: `stats [--max N] [--vocab FILE] CORPUS` on the worker. */
 int ui_stats_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen);
-/* Corpus statistics as tok_stats_compute gives them, computed one text at a time so the worker can
- * publish progress (permille, may be NULL) and stop when *cancel is set (BB_ECANCEL). */
-int ui_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n, int max_length, tok_stats *out,
-                     _Atomic int *permille, volatile int *cancel, char *err, size_t errlen);
-/* Reads a corpus: JSONL (the "text" field of each line) when the name ends in .jsonl, else one text per
- * non-empty line. *texts is a malloc'd array of n malloc'd strings; ui_corpus_free frees both. */
-int ui_corpus_read(const char *path, char ***texts, long *n, char *err, size_t errlen);
-void ui_corpus_free(char **texts, long n);
-/* The load helper the app and the compare pane share: vocab.txt, tokenizer.json or a directory. */
-int ui_load_tokenizer(tok_tokenizer **tk, const char *path, char *err, size_t errlen);
 /* "1,234,567" */
 void ui_fmt_count(char *out, size_t n, long v);
 

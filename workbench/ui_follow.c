@@ -45,12 +45,16 @@ void ui_follow_release(ui_runview *v) {
 
 /* ---- the series -> the pane's curves ---------------------------------------------------------- */
 
-static const run_tag *tag_of(const run_series *s, const char *const *names) {
-    for (; *names; names++) {
-        const run_tag *t = run_series_find(s, *names);
-        if (t) return t;
-    }
-    return NULL;
+/* A plotted series: the tag HF's TensorBoardCallback writes it under (NULL: none), else bertbench's
+ * metrics.jsonl key. */
+typedef struct {
+    const char *tb;
+    run_metric key;
+} series_tag;
+
+static const run_tag *tag_of(const run_series *s, series_tag t) {
+    const run_tag *r = t.tb ? run_series_find(s, t.tb) : NULL;
+    return r ? r : run_series_find(s, run_metric_name(t.key));
 }
 
 /* The value of t at step, walking *k forward (rows and t are both in step order); NaN when absent. */
@@ -60,15 +64,11 @@ static double at_step(const run_tag *t, long *k, long step) {
     return *k < t->n && t->step[*k] == step ? t->value[*k] : NAN;
 }
 
-/* Tags as HF's TensorBoardCallback and bertbench's metrics.jsonl write them, mapped to the plots. */
-static const char *const T_LOSS[] = {"train/loss", "loss", NULL}, *const T_LR[] = {"train/learning_rate", "lr", NULL},
-                         *const T_GN[] = {"train/grad_norm", "grad_norm", NULL},
-                         *const T_EP[] = {"train/epoch", "epoch", NULL},
-                         *const T_TPS[] = {"train/tokens_per_s", "tokens_per_s", NULL},
-                         *const T_EL[] = {"elapsed_s", NULL}, *const T_ELOSS[] = {"eval/loss", "eval_loss", NULL},
-                         *const T_EPPL[] = {"eval/perplexity", "eval_perplexity", NULL},
-                         *const T_EACC[] = {"eval/accuracy", "eval_accuracy", NULL},
-                         *const T_EF1[] = {"eval/f1", "eval_f1", NULL};
+static const series_tag T_LOSS = {"train/loss", RUN_M_LOSS}, T_LR = {"train/learning_rate", RUN_M_LR},
+                        T_GN = {"train/grad_norm", RUN_M_GRAD_NORM}, T_EP = {"train/epoch", RUN_M_EPOCH},
+                        T_TPS = {"train/tokens_per_s", RUN_M_TOKENS_PER_S}, T_EL = {NULL, RUN_M_ELAPSED_S},
+                        T_ELOSS = {"eval/loss", RUN_M_EVAL_LOSS}, T_EPPL = {"eval/perplexity", RUN_M_EVAL_PERPLEXITY},
+                        T_EACC = {"eval/accuracy", RUN_M_EVAL_ACCURACY}, T_EF1 = {"eval/f1", RUN_M_EVAL_F1};
 
 static int rebuild(ui_runview *v) {
     const run_series *s = sess_follow_series(v->follow);

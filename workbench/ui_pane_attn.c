@@ -73,7 +73,7 @@ static int attn_run(ui_job *j, char *err, size_t errlen) {
     attn_job *a = (attn_job *)j;
     if (!j->cx) return bb_err(err, errlen, BB_EINVAL, "attention: load a model first (`load DIR`)");
     switch (a->kind) {
-    case 0: return infer_attention(j->cx, a->text, a->has_pair ? a->pair : NULL, &a->out_at, err, errlen);
+    case 0: return infer_attention(j->cx, a->text, a->has_pair ? a->pair : NULL, &a->out_at, &j->work, err, errlen);
     case 1: return infer_neuron_view(j->cx, a->at, a->layer, a->head, a->q, &a->out_nv, err, errlen);
     case 2: return infer_logit_lens(j->cx, a->text, a->q, 5, &a->out_lens, err, errlen);
     default: return infer_logit_lens_grid(j->cx, a->text, a->has_pair ? a->pair : NULL, &a->out_grid, err, errlen);

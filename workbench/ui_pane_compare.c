@@ -141,13 +141,13 @@ static int cmp_run(ui_job *j, char *err, size_t errlen) {
     if (!j->tk) return bb_err(err, errlen, BB_EINVAL, "compare: load a tokenizer first (`load DIR` or `vocab FILE`)");
     int st = BB_OK;
     if (c->vocab[0]) {
-        st = ui_load_tokenizer(&c->new_tk, c->vocab, err, errlen);
-        if (st == BB_OK && c->vocab_c[0]) st = ui_load_tokenizer(&c->new_tk_c, c->vocab_c, err, errlen);
+        st = tok_load_any(&c->new_tk, c->vocab, TOK_CASE_AUTO, err, errlen);
+        if (st == BB_OK && c->vocab_c[0]) st = tok_load_any(&c->new_tk_c, c->vocab_c, TOK_CASE_AUTO, err, errlen);
     } else if (c->model_dir[0]) {
         st = bert_load_mapped(&c->new_model, c->model_dir, err, errlen);
         /* A checkpoint directory often has no tokenizer files: it then shares A's vocabulary. */
         if (st == BB_OK && tok_load_dir(&c->new_tk, c->model_dir, TOK_CASE_AUTO, err, errlen) != BB_OK) {
-            st = c->fallback[0] ? ui_load_tokenizer(&c->new_tk, c->fallback, err, errlen) : BB_EINVAL;
+            st = c->fallback[0] ? tok_load_any(&c->new_tk, c->fallback, TOK_CASE_AUTO, err, errlen) : BB_EINVAL;
             if (st == BB_OK) snprintf(c->note, sizeof c->note, "B has no tokenizer files: it uses A's (%s)",
                                        short_name(c->fallback));
         }
@@ -182,7 +182,7 @@ static int cmp_run(ui_job *j, char *err, size_t errlen) {
     infer_ctx *cxs[2] = {j->cx, cxb};
     const char *mask_a = tok_specials(j->tk).mask >= 0 ? tok_id_to_token(j->tk, tok_specials(j->tk).mask) : NULL;
     if (mask_a && strstr(c->text, mask_a)) {
-        for (int k = 0; k < 2 && st == BB_OK && !j->cancel; k++) {
+        for (int k = 0; k < 2 && st == BB_OK && !bb_work_cancelled(&j->work); k++) {
             int32_t mid = tok_specials(tks[k]).mask;
             const char *mk = mid >= 0 ? tok_id_to_token(tks[k], mid) : NULL;
             if (!mk) continue;
@@ -200,15 +200,17 @@ static int cmp_run(ui_job *j, char *err, size_t errlen) {
     /* attention change per head, when both models see the same tokens */
     const tok_encoding *ea = c->side[0].enc, *eb = c->side[1].enc;
     int same = ea->n == eb->n && memcmp(ea->ids, eb->ids, sizeof(int32_t) * (size_t)ea->n) == 0;
-    if (!same || j->cancel) {
+    if (!same || bb_work_cancelled(&j->work)) {
         snprintf(c->note + strlen(c->note), sizeof c->note - strlen(c->note), "%sattention not compared: the two "
                  "tokenizers give different tokens", c->note[0] ? "; " : "");
         return BB_OK;
     }
     infer_attn at[2];
-    st = infer_attention(cxs[0], c->text, NULL, &at[0], err, errlen);
+    j->parts = 2; /* the two captures, each half of the progress */
+    st = infer_attention(cxs[0], c->text, NULL, &at[0], &j->work, err, errlen);
     if (st != BB_OK) return st;
-    st = infer_attention(cxs[1], c->text, NULL, &at[1], err, errlen);
+    j->part = 1;
+    st = infer_attention(cxs[1], c->text, NULL, &at[1], &j->work, err, errlen);
     if (st != BB_OK) {
         infer_attn_free(&at[0]);
         return st;

@@ -58,7 +58,7 @@ int ui_fill_own_strs(infer_fill *fm, char **strs) {
     return BB_OK;
 }
 
-int ui_fill_compute(infer_ctx *cx, ui_fill *f, volatile int *cancel, char *err, size_t errlen) {
+int ui_fill_compute(infer_ctx *cx, ui_fill *f, bb_work *work, char *err, size_t errlen) {
     f->n_ranks = 0;
     f->strs = NULL;
     int st = infer_fill_mask(cx, f->text, TOP_K, NULL, 0, &f->fm, err, errlen);
@@ -67,7 +67,7 @@ int ui_fill_compute(infer_ctx *cx, ui_fill *f, volatile int *cancel, char *err, 
         infer_fill_free(&f->fm);
         return bb_err(err, errlen, BB_ENOMEM, "mask: out of memory");
     }
-    for (int i = 0; f->word[0] && i < f->fm.n_masks && i < UI_FILL_MAX_RANKS && !(cancel && *cancel); i++) {
+    for (int i = 0; f->word[0] && i < f->fm.n_masks && i < UI_FILL_MAX_RANKS && !bb_work_cancelled(work); i++) {
         st = infer_word_rank(cx, f->text, i, f->word, &f->ranks[i], &f->probs[i], err, errlen);
         if (st != BB_OK) {
             ui_fill_free(f);
@@ -81,7 +81,7 @@ int ui_fill_compute(infer_ctx *cx, ui_fill *f, volatile int *cancel, char *err, 
 static int mask_run(ui_job *j, char *err, size_t errlen) {
     mask_job *m = (mask_job *)j;
     if (!j->cx) return bb_err(err, errlen, BB_EINVAL, "mask: load a model first (`load DIR`)");
-    return ui_fill_compute(j->cx, &m->f, &j->cancel, err, errlen);
+    return ui_fill_compute(j->cx, &m->f, &j->work, err, errlen);
 }
 
 void ui_fillmask_show(ui_app *app, ui_pane *p, ui_fill *f, const char *label) {

@@ -2,147 +2,15 @@
  * worker and shows, for the current tokenizer (and up to two more given with --vocab, side by side: any
  * mix of WordPiece, BPE and Unigram), the histogram of tokens per text, the share over the max length,
  * what right and left truncation would cut, the [UNK] and byte-fallback rates, the fertility and how
- * many tokens each needs for the corpus against the first. The numbers are tok_stats_compute's; the worker calls it one text at a time and merges,
- * so it can publish progress and stop on Ctrl-C. */
+ * many tokens each needs for the corpus against the first. The texts are tok_read_texts' and the numbers
+ * tok_stats_compute's, as `tokenize --stats` reports them; the job's bb_work carries Ctrl-C and progress. */
 #define NCURSES_WIDECHAR 1
-#include <cJSON.h>
 #include <curses.h>
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ui_app.h"
-
-/* ---- corpus ----------------------------------------------------------------------------------- */
-
-void ui_corpus_free(char **texts, long n) {
-    for (long i = 0; texts && i < n; i++) free(texts[i]);
-    free(texts);
-}
-
-int ui_corpus_read(const char *path, char ***texts, long *n, char *err, size_t errlen) {
-    *texts = NULL;
-    *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return bb_err(err, errlen, BB_EIO, "stats: %s: %s", path, strerror(errno));
-    size_t plen = strlen(path);
-    int jsonl = plen >= 6 && strcmp(path + plen - 6, ".jsonl") == 0;
-    char **t = NULL;
-    long cnt = 0, cap = 0, lineno = 0;
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t len;
-    int st = BB_OK;
-    while ((len = getline(&line, &lcap, f)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
-        if (len == 0) continue;
-        char *text;
-        if (jsonl) {
-            cJSON *j = cJSON_ParseWithLength(line, (size_t)len);
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "text");
-            if (!cJSON_IsString(v)) {
-                cJSON_Delete(j);
-                st = bb_err(err, errlen, BB_EFORMAT, "stats: %s:%ld: not a JSON object with a \"text\" string", path,
-                            lineno);
-                break;
-            }
-            text = strdup(v->valuestring);
-            cJSON_Delete(j);
-        } else {
-            text = strdup(line);
-        }
-        if (cnt == cap) {
-            long nc = cap ? cap * 2 : 1024;
-            char **nt = realloc(t, sizeof(char *) * (size_t)nc);
-            if (!nt) {
-                free(text);
-                text = NULL;
-            } else {
-                t = nt, cap = nc;
-            }
-        }
-        if (!text) {
-            st = bb_err(err, errlen, BB_ENOMEM, "stats: %s: out of memory", path);
-            break;
-        }
-        t[cnt++] = text;
-    }
-    if (st == BB_OK && ferror(f)) st = bb_err(err, errlen, BB_EIO, "stats: %s: read error", path);
-    free(line);
-    fclose(f);
-    if (st != BB_OK) {
-        ui_corpus_free(t, cnt);
-        return st;
-    }
-    if (cnt == 0) {
-        free(t);
-        return bb_err(err, errlen, BB_EINVAL, "stats: %s holds no text", path);
-    }
-    *texts = t;
-    *n = cnt;
-    return BB_OK;
-}
-
-/* ---- statistics ------------------------------------------------------------------------------- */
-
-static int cmp_int(const void *a, const void *b) {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
-}
-
-int ui_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n, int max_length, tok_stats *out,
-                     _Atomic int *permille, volatile int *cancel, char *err, size_t errlen) {
-    memset(out, 0, sizeof *out);
-    out->max_length = max_length;
-    if (n <= 0) return BB_OK;
-    int *len = malloc(sizeof(int) * (size_t)n);
-    if (!len) return bb_err(err, errlen, BB_ENOMEM, "stats: out of memory");
-    double sum = 0, sum2 = 0, content = 0;
-    for (long t = 0; t < n; t++) {
-        if (cancel && *cancel) {
-            free(len);
-            return bb_err(err, errlen, BB_ECANCEL, "stats: cancelled");
-        }
-        tok_stats one;
-        int st = tok_stats_compute(tk, texts + t, 1, max_length, &one, err, errlen);
-        if (st != BB_OK) {
-            free(len);
-            return st;
-        }
-        /* One text: min = max = its length; content tokens = fertility x words, an integer. */
-        len[t] = one.max;
-        sum += one.max, sum2 += (double)one.max * one.max;
-        content += one.n_words ? rint(one.fertility * (double)one.n_words) : 0;
-        out->n_tokens += one.n_tokens;
-        out->n_words += one.n_words;
-        out->n_unk += one.n_unk;
-        out->n_bytes += one.n_bytes;
-        out->n_over += one.n_over;
-        out->cut_tokens += one.cut_tokens;
-        out->cut_words_right += one.cut_words_right;
-        out->cut_words_left += one.cut_words_left;
-        if (permille && (t & 63) == 0) *permille = 1 + (int)(999 * t / n);
-    }
-    /* The rest as tok_stats_compute derives it from the lengths (tests/ui checks the two agree). */
-    out->n_texts = n;
-    out->mean = sum / (double)n;
-    double var = sum2 / (double)n - out->mean * out->mean;
-    out->std = var > 0 ? sqrt(var) : 0;
-    out->unk_rate = content > 0 ? (double)out->n_unk / content : 0;
-    out->byte_rate = content > 0 ? (double)out->n_bytes / content : 0;
-    out->fertility = out->n_words ? content / (double)out->n_words : 0;
-    qsort(len, (size_t)n, sizeof *len, cmp_int);
-    out->min = len[0], out->max = len[n - 1];
-    out->q1 = len[(n - 1) / 4], out->median = len[(n - 1) / 2], out->q3 = len[(3 * (n - 1)) / 4];
-    out->bin_width = out->max / TOK_STATS_BINS + 1;
-    for (long t = 0; t < n; t++) out->hist[len[t] / out->bin_width]++;
-    free(len);
-    if (permille) *permille = 1000;
-    return BB_OK;
-}
 
 /* ---- the pane --------------------------------------------------------------------------------- */
 
@@ -177,10 +45,14 @@ static int stats_run(ui_job *j, char *err, size_t errlen) {
     if (!j->tk) return bb_err(err, errlen, BB_EINVAL, "stats: load a tokenizer first (`load DIR` or `vocab FILE`)");
     tok_tokenizer *other[STATS_SIDES - 1] = {0};
     int st = BB_OK;
-    for (int k = 0; k < s->n_vocab && st == BB_OK; k++) st = ui_load_tokenizer(&other[k], s->vocab[k], err, errlen);
+    for (int k = 0; k < s->n_vocab && st == BB_OK; k++) st = tok_load_any(&other[k], s->vocab[k], TOK_CASE_AUTO, err, errlen);
     char **texts;
     long n;
-    if (st == BB_OK) st = ui_corpus_read(s->path, &texts, &n, err, errlen);
+    if (st == BB_OK) st = tok_read_texts(s->path, 0, &texts, &n, NULL, err, errlen);
+    if (st == BB_OK && n == 0) {
+        free(texts);
+        st = bb_err(err, errlen, BB_EINVAL, "stats: %s holds no text", s->path);
+    }
     if (st == BB_OK) {
         int max = s->max_length > 0 ? s->max_length : infer_max_length(j->model ? &j->model->cfg : NULL, j->tk);
         const tok_tokenizer *tks[STATS_SIDES] = {j->tk, other[0], other[1]};
@@ -190,13 +62,12 @@ static int stats_run(ui_job *j, char *err, size_t errlen) {
             const char *base = strrchr(s->vocab[k], '/');
             describe(s->names[k + 1], sizeof s->names[k + 1], base && base[1] ? base + 1 : s->vocab[k], other[k]);
         }
+        j->parts = s->n_sides; /* each tokenizer's pass fills its share of 0..100% */
         for (int k = 0; k < s->n_sides && st == BB_OK; k++) {
-            /* progress over the passes: each fills its share of 0..100% */
-            _Atomic int pm = 0;
-            st = ui_stats_compute(tks[k], (const char *const *)texts, n, max, &s->st[k], &pm, &j->cancel, err, errlen);
-            j->permille = (k * 1000 + pm) / s->n_sides;
+            j->part = k;
+            st = tok_stats_compute(tks[k], (const char *const *)texts, n, max, &s->st[k], &j->work, err, errlen);
         }
-        ui_corpus_free(texts, n);
+        tok_texts_free(texts, n);
     }
     for (int k = 0; k < STATS_SIDES - 1; k++) tok_free(other[k]);
     return st;

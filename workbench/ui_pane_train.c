@@ -209,14 +209,14 @@ static void small_plot(viz_canvas *c, viz_rect r, const char *title, const doubl
 static const char *load_confusion(ui_sess *u, char *err, size_t errlen) {
     const ui_runview *v = &u->runs[u->cur];
     if (u->conf.k && u->conf_run == u->cur && u->conf_ne == v->cv.ne) return NULL;
-    sess_confusion_free(&u->conf);
+    run_confusion_free(&u->conf);
     u->conf_run = u->cur, u->conf_ne = v->cv.ne;
     char path[4200];
     const char *dir = v->run->checkpoint_dir;
     if (!dir || snprintf(path, sizeof path, "%s/metrics.jsonl", dir) >= (int)sizeof path ||
-        sess_metrics_last_confusion(&u->conf, path, err, errlen) != BB_OK) {
+        run_metrics_last_confusion(&u->conf, path, err, errlen) != BB_OK) {
         if (!u->s || sess_run_file(u->s, v->run, "metrics.jsonl", path, sizeof path) != BB_OK ||
-            sess_metrics_last_confusion(&u->conf, path, err, errlen) != BB_OK)
+            run_metrics_last_confusion(&u->conf, path, err, errlen) != BB_OK)
             return err;
     }
     return NULL;
@@ -587,8 +587,8 @@ static void train_free(ui_pane *p) {
     char err[256];
     trainer_free(u->t);
     trainer_free(u->retired); /* NULL once the jobs that held it are done, as they are by now */
-    sess_confusion_free(&u->conf);
-    if (u->mirror) sess_metrics_close(u->mirror, err, sizeof err);
+    run_confusion_free(&u->conf);
+    if (u->mirror) run_metrics_close(u->mirror, err, sizeof err);
     ui_sess_free_runs(u);
     sess_free(u->s);
     for (int i = 0; i < u->n_pending; i++) free(u->pending[i]);

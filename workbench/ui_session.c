@@ -10,6 +10,7 @@
 
 #include <readline/history.h>
 
+#include "bb_file.h"
 #include "ui_session.h"
 
 enum { AUTOSAVE_S = 60 };
@@ -133,15 +134,28 @@ static void flush_pending(ui_sess *u) {
     u->n_pending = 0;
 }
 
+/* DATA_DIR/bertbench-YYYYmmdd-HHMMSS.bbs (sess_data_dir), with -2, -3 ... when that one exists (two
+ * workbenches started in the same second). */
+static int default_session_path(char *buf, size_t n, char *err, size_t errlen) {
+    char base[4096], stamp[64];
+    int rc = sess_data_dir(base, sizeof base, err, errlen);
+    if (rc != BB_OK) return rc;
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(buf, n, "%s/bertbench-%s.bbs", base, stamp);
+    for (int k = 2; bb_path_exists(buf) && k < 1000; k++) snprintf(buf, n, "%s/bertbench-%s-%d.bbs", base, stamp, k);
+    return BB_OK;
+}
+
 int ui_sess_ensure(ui_app *app, const char *dir, char *err, size_t errlen) {
     ui_sess *u = ui_sess_of(app);
     if (u->s) return BB_OK;
-    char name[256];
-    if (!dir) {
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
-        strftime(name, sizeof name, "bertbench-%Y%m%d-%H%M%S.bbs", &tm);
+    char name[4400];
+    if (!dir) { /* a session nobody named goes to the data directory, not into the current one */
+        int rc = default_session_path(name, sizeof name, err, errlen);
+        if (rc != BB_OK) return rc;
         dir = name;
     }
     int rc = sess_new(&u->s, dir, err, errlen);

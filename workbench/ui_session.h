@@ -8,7 +8,7 @@
  * drains the trainer's events into the run's in-memory series, records checkpoints and the end in
  * the session's runs/RUN/run.json, and copies the status snapshot. Without --out the trainer writes
  * into runs/RUN itself (its metrics.jsonl is flushed after every line); with --out elsewhere the
- * events are copied into runs/RUN/metrics.jsonl with sess_metrics_append.
+ * trainer's lines are copied into runs/RUN/metrics.jsonl (trainer_event_point, run_metrics.h).
  *
  * While a run trains, `use run` makes a snapshot of its weights (trainer_copy_model, on the worker)
  * the model every pane uses until `use model`, and `watch N` ranks the fill-mask pane's text on a
@@ -61,7 +61,7 @@ typedef struct ui_sess {
     /* the live run */
     trainer *t; /* NULL when none runs */
     int live; /* index into runs of the live run */
-    sess_metrics *mirror; /* runs/RUN/metrics.jsonl when --out is elsewhere */
+    run_metrics *mirror; /* runs/RUN/metrics.jsonl when --out is elsewhere */
     train_status st; /* snapshot of this tick */
     int starting; /* a trainer is being created on the worker */
     char **argv; /* the live run's options (train_options points into them) */
@@ -82,7 +82,7 @@ typedef struct ui_sess {
     double cursor_x;  /* its step (or seconds with x_time) */
     int plot_w;       /* the main plot's width as last drawn: an arrow moves the cursor one column */
     int confusion;    /* the last evaluation's confusion matrix instead of the plots (C) */
-    sess_confusion conf; /* as last read, for run conf_run after conf_ne evaluations */
+    run_confusion conf; /* as last read, for run conf_run after conf_ne evaluations */
     int conf_run;
     long conf_ne;
     /* history typed before a session existed, added when one is made */

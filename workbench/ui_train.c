@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ckpt_dir.h"
+#include "export_hf.h"
 #include "train_opts.h"
 #include "tok.h"
 #include "ui_session.h"
@@ -67,17 +68,18 @@ static double time_at(const ui_curves *cv, double step) {
 int ui_curves_load(ui_curves *cv, const char *path, char *err, size_t errlen) {
     memset(cv, 0, sizeof *cv);
     if (access(path, F_OK) != 0) return BB_OK; /* a run that logged nothing yet */
-    sess_series s;
-    int rc = sess_metrics_read(&s, path, err, errlen);
+    run_metrics_table s;
+    int rc = run_metrics_read(&s, path, err, errlen);
     if (rc != BB_OK) return rc;
-    const char *names[11] = {"step",         "elapsed_s", "epoch",           "loss",          "lr",     "grad_norm",
-                             "tokens_per_s", "eval_loss", "eval_perplexity", "eval_accuracy", "eval_f1"};
+    const run_metric keys[11] = {RUN_M_STEP,      RUN_M_ELAPSED_S,       RUN_M_EPOCH,         RUN_M_LOSS,
+                                 RUN_M_LR,        RUN_M_GRAD_NORM,       RUN_M_TOKENS_PER_S,  RUN_M_EVAL_LOSS,
+                                 RUN_M_EVAL_PERPLEXITY, RUN_M_EVAL_ACCURACY, RUN_M_EVAL_F1};
     const double *c[11];
-    for (int i = 0; i < 11; i++) c[i] = sess_series_col(&s, names[i]);
+    for (int i = 0; i < 11; i++) c[i] = run_metrics_col(&s, keys[i]);
 #define AT(k, i) (c[k] ? c[k][i] : NAN)
-    const char *skip_names[2] = {"skipped_invalid_utf8_train", "skipped_invalid_utf8_eval"};
+    const run_metric skip_keys[2] = {RUN_M_SKIPPED_TRAIN, RUN_M_SKIPPED_EVAL};
     for (int k = 0; k < 2; k++) {
-        const double *v = sess_series_col(&s, skip_names[k]);
+        const double *v = run_metrics_col(&s, skip_keys[k]);
         for (long i = 0; v && i < s.n; i++)
             if (isfinite(v[i]) && v[i] >= 0 && v[i] <= INT_MAX) cv->skipped[k] = (int)v[i];
     }
@@ -90,7 +92,7 @@ int ui_curves_load(ui_curves *cv, const char *path, char *err, size_t errlen) {
             rc = ui_curves_add_eval(cv, step, time_at(cv, step), AT(7, i), AT(8, i), AT(9, i), AT(10, i));
     }
 #undef AT
-    sess_series_free(&s);
+    run_metrics_table_free(&s);
     if (rc != BB_OK) {
         ui_curves_free(cv);
         return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
@@ -243,6 +245,7 @@ typedef struct {
 
 static int start_run(ui_job *j, char *err, size_t errlen) {
     start_job *s = (start_job *)j;
+    s->o.work = &j->work; /* Ctrl-C while the run loads cancels it */
     return trainer_create(&s->t, &s->o, err, errlen);
 }
 
@@ -251,19 +254,6 @@ static void fail_run(ui_app *app, ui_sess *u, int idx, const char *msg) {
     if (idx >= 0 && idx < u->n_runs) sess_run_finish(u->s, u->runs[idx].run, SESS_RUN_FAILED, msg, NULL, e, sizeof e);
     ui_app_message(app, 1, "train: %s", msg);
     free_argv(u);
-}
-
-static void mirror_skipped(sess_metrics *m, const train_skipped *sk, int has_eval) {
-    char e[512];
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "skipped_invalid_utf8_train", sk->train);
-    cJSON_AddNumberToObject(j, "first_skipped_line_train", sk->train_first_line);
-    if (has_eval) {
-        cJSON_AddNumberToObject(j, "skipped_invalid_utf8_eval", sk->eval);
-        cJSON_AddNumberToObject(j, "first_skipped_line_eval", sk->eval_first_line);
-    }
-    if (j) sess_metrics_append_json(m, j, e, sizeof e); /* errors ignored, as for the mirrored steps */
-    cJSON_Delete(j);
 }
 
 static void start_done(ui_app *app, ui_job *j, int status, const char *err) {
@@ -297,11 +287,14 @@ static void start_done(ui_app *app, ui_job *j, int status, const char *err) {
     size_t rl = strlen(run_dir);
     if (rl && run_dir[rl - 1] == '/') run_dir[rl - 1] = 0;
     if (strcmp(s->out_dir, run_dir) != 0 && run_metrics_path(u, r, path, sizeof path) == BB_OK &&
-        sess_metrics_open(&u->mirror, path, 1000, e, sizeof e) != BB_OK) {
+        run_metrics_open(&u->mirror, path, 1000, e, sizeof e) != BB_OK) {
         ui_app_message(app, 1, "train: %s (the run goes on; its metrics are in %s)", e, s->out_dir);
     } else {
-        if (u->mirror && s->o.skip_invalid_utf8) /* the record the trainer starts its own file with */
-            mirror_skipped(u->mirror, &sk, s->o.eval_path != NULL);
+        if (u->mirror && s->o.skip_invalid_utf8) { /* the record the trainer starts its own file with */
+            run_point pt;
+            trainer_skipped_point(s->t, &pt);
+            run_metrics_append(u->mirror, &pt, e, sizeof e); /* errors ignored, as for the mirrored steps */
+        }
         char w[2][1200];
         train_opts_skipped_text(w[0], sizeof w[0], s->o.data_path, sk.train, sk.train_first_line);
         train_opts_skipped_text(w[1], sizeof w[1], s->o.eval_path ? s->o.eval_path : "", sk.eval, sk.eval_first_line);
@@ -395,9 +388,12 @@ int ui_cmd_train(ui_app *app, const char *args, char *err, size_t errlen) {
     train_options o;
     rc = train_opts_parse(u->argc, u->argv, &o, 0, err, errlen);
     if (rc == 1) {
-        ui_info_set(ui_app_pane(app, "info"), "train", train_opts_usage);
-        ui_app_show(app, ui_app_pane(app, "info"));
+        char *usage = train_opts_usage_dup();
         free_argv(u);
+        if (!usage) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+        ui_info_set(ui_app_pane(app, "info"), "train", usage);
+        free(usage);
+        ui_app_show(app, ui_app_pane(app, "info"));
         return BB_OK;
     }
     if (rc != BB_OK) {
@@ -405,6 +401,14 @@ int ui_cmd_train(ui_app *app, const char *args, char *err, size_t errlen) {
         snprintf(why, sizeof why, "%s", err);
         free_argv(u);
         return bb_err(err, errlen, rc, "train: %s", why);
+    }
+    if (o.export_hf) { /* nothing trains here: the files `bertbench train --export-hf` writes */
+        rc = train_export_hf(&o, o.export_hf, u->argc, u->argv, err, errlen);
+        if (rc == BB_OK)
+            ui_app_message(app, 0, "wrote %s/train_hf.py, accelerate_config.yaml and README.md (`follow` shows the "
+                           "run's output)", o.export_hf);
+        free_argv(u);
+        return rc;
     }
     if ((rc = ui_sess_ensure(app, NULL, err, errlen)) != BB_OK) return rc;
     cJSON *cfg = cJSON_CreateObject();
@@ -449,9 +453,10 @@ static void end_run(ui_app *app, ui_sess *u, int failed, const char *msg) {
     cJSON_AddNumberToObject(sum, "total_steps", (double)u->st.total_steps);
     double vals[6] = {last_of(cv->loss, cv->n),  last_of(cv->eloss, cv->ne), last_of(cv->eppl, cv->ne),
                       last_of(cv->eacc, cv->ne), last_of(cv->ef1, cv->ne),   u->st.elapsed_s};
-    const char *keys[6] = {"loss", "eval_loss", "eval_perplexity", "eval_accuracy", "eval_f1", "elapsed_s"};
+    const run_metric keys[6] = {RUN_M_LOSS,          RUN_M_EVAL_LOSS, RUN_M_EVAL_PERPLEXITY,
+                                RUN_M_EVAL_ACCURACY, RUN_M_EVAL_F1,   RUN_M_ELAPSED_S}; /* named as in metrics.jsonl */
     for (int i = 0; i < 6; i++)
-        if (isfinite(vals[i])) cJSON_AddNumberToObject(sum, keys[i], vals[i]);
+        if (isfinite(vals[i])) cJSON_AddNumberToObject(sum, run_metric_name(keys[i]), vals[i]);
     const char *why = st == SESS_RUN_FAILED ? (msg && *msg ? msg : e) : NULL;
     if (sess_run_finish(u->s, v->run, st, why, sum, e, sizeof e) != BB_OK)
         ui_app_message(app, 1, "%s", e);
@@ -461,7 +466,7 @@ static void end_run(ui_app *app, ui_sess *u, int failed, const char *msg) {
         ui_app_message(app, 0, "run %s %s at step %ld/%ld, loss %.4f", v->run->name, sess_run_status_name(st),
                        u->st.step, u->st.total_steps, vals[0]);
     cJSON_Delete(sum);
-    if (u->mirror && sess_metrics_close(u->mirror, e, sizeof e) != BB_OK) ui_app_message(app, 1, "%s", e);
+    if (u->mirror && run_metrics_close(u->mirror, e, sizeof e) != BB_OK) ui_app_message(app, 1, "%s", e);
     u->mirror = NULL;
     /* the curves from the file, as a reopened session reads them (events carry floats the file rounds) */
     char path[4096];
@@ -493,23 +498,17 @@ int ui_train_poll(ui_app *app, ui_sess *u) {
         any = 1;
         for (int i = 0; i < n; i++) {
             const train_event *x = &ev[i];
-            sess_point pt;
-            sess_point_init(&pt);
-            pt.step = x->step;
+            run_point pt; /* the line the trainer wrote, copied into the session when --out is elsewhere */
+            if (u->mirror && trainer_event_point(u->t, x, &pt) == BB_OK)
+                run_metrics_append(u->mirror, &pt, e, sizeof e); /* errors ignored: the trainer's file has it */
             switch (x->kind) {
             case TRAIN_EV_STEP:
                 ui_curves_add_step(&v->cv, (double)x->step, x->elapsed_s, x->epoch, x->loss, x->lr, x->grad_norm,
                                    x->tokens_per_s);
-                pt.epoch = x->epoch, pt.loss = x->loss, pt.lr = x->lr, pt.grad_norm = x->grad_norm;
-                pt.tokens_per_s = x->tokens_per_s, pt.elapsed_s = x->elapsed_s;
-                if (u->mirror) sess_metrics_append(u->mirror, &pt, e, sizeof e);
                 break;
             case TRAIN_EV_EVAL:
                 ui_curves_add_eval(&v->cv, (double)x->step, time_at(&v->cv, (double)x->step), x->eval_loss,
                                    x->eval_perplexity, x->eval_accuracy, x->eval_f1);
-                pt.eval_loss = x->eval_loss, pt.eval_perplexity = x->eval_perplexity;
-                pt.eval_accuracy = x->eval_accuracy, pt.eval_f1 = x->eval_f1;
-                if (u->mirror) sess_metrics_append(u->mirror, &pt, e, sizeof e);
                 if (isfinite(x->eval_perplexity))
                     ui_app_message(app, 0, "eval at step %ld: loss %.4f, perplexity %.3f", x->step, x->eval_loss,
                                    x->eval_perplexity);
@@ -635,12 +634,6 @@ int ui_cmd_resume(ui_app *app, const char *args, char *err, size_t errlen) {
     if (!cJSON_IsString(a)) return bb_err(err, errlen, BB_EINVAL, "resume: run %s has no recorded options", r->name);
     int rc = split_args(u, a->valuestring, err, errlen);
     if (rc != BB_OK) return rc;
-    /* a kill -9 can leave half a line at the end of metrics.jsonl: close it before the trainer appends */
-    char path[4096];
-    sess_metrics *m;
-    snprintf(path, sizeof path, "%s/metrics.jsonl", r->checkpoint_dir);
-    if (access(path, F_OK) == 0 && sess_metrics_open(&m, path, 0, err, errlen) == BB_OK)
-        sess_metrics_close(m, err, errlen);
     if ((rc = sess_run_resume(u->s, r, err, errlen)) != BB_OK) {
         free_argv(u);
         return rc;
@@ -670,12 +663,12 @@ typedef struct {
 static int snap_run(ui_job *j, char *err, size_t errlen) {
     snap_job *s = (snap_job *)j;
     int rc = trainer_copy_model(s->t, &s->m, &s->step, err, errlen);
-    if (rc == BB_OK) rc = tok_load_dir(&s->tk, s->tok_dir, TOK_CASE_AUTO, err, errlen);
+    if (rc == BB_OK) rc = tok_load_any(&s->tk, s->tok_dir, TOK_CASE_AUTO, err, errlen);
     if (rc == BB_OK && s->watch) {
         infer_ctx *cx;
         rc = infer_wrap(&cx, s->m, s->tk, err, errlen);
         if (rc == BB_OK) {
-            rc = ui_fill_compute(cx, &s->fill, &j->cancel, err, errlen);
+            rc = ui_fill_compute(cx, &s->fill, &j->work, err, errlen);
             infer_close(cx);
         }
     }
@@ -900,7 +893,7 @@ int ui_cmd_csv(ui_app *app, const char *args, char *err, size_t errlen) {
                       "prints its series", u->runs[idx].run->name);
     char path[4096];
     run_metrics_path(u, u->runs[idx].run, path, sizeof path);
-    int rc = sess_metrics_export_csv(path, file, err, errlen);
+    int rc = run_metrics_export_csv(path, file, err, errlen);
     if (rc == BB_OK) ui_app_message(app, 0, "metrics of %s written to %s", u->runs[idx].run->name, file);
     return rc;
 }

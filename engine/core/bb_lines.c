@@ -151,3 +151,23 @@ int bb_read_text(const char *path, size_t max_line, char **buf, size_t *len, cha
     *len = n;
     return BB_OK;
 }
+
+int bb_utf8_valid(const char *str) {
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        unsigned c = *s;
+        int n = c < 0x80 ? 0 : c < 0xC2 ? -1 : c <= 0xDF ? 1 : c <= 0xEF ? 2 : c <= 0xF4 ? 3 : -1;
+        if (n < 0) return 0;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+        s++;
+        for (int k = 0; k < n; k++, s++) {
+            if (*s < lo || *s > hi) return 0;
+            lo = 0x80, hi = 0xBF;
+        }
+    }
+    return 1;
+}

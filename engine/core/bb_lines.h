@@ -29,4 +29,8 @@ void bb_lines_close(bb_lines *r);
 /* The whole file through the same checks, NUL-terminated (the caller frees *buf). */
 int bb_read_text(const char *path, size_t max_line, char **buf, size_t *len, char *err, size_t errlen);
 
+/* 1 when str (NUL-terminated) is well-formed UTF-8: no overlong forms, surrogates or code points past
+ * U+10FFFF. */
+int bb_utf8_valid(const char *str);
+
 #endif

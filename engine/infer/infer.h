@@ -11,7 +11,7 @@
  *     infer_fill_free(&fm);
  *
  *     infer_attn at;                          // every layer and head of one text (or pair)
- *     infer_attention(cx, "The cat sat.", NULL, &at, err, sizeof err);
+ *     infer_attention(cx, "The cat sat.", NULL, &at, NULL, err, sizeof err);   // NULL: no bb_work
  *     const float *p = infer_attn_head(&at, layer, head);   // (T, T): rows query, columns key
  *     infer_attn_free(&at);
  *     infer_close(cx);
@@ -127,7 +127,9 @@ typedef struct {
     int truncated;
 } infer_attn;
 
-int infer_attention(infer_ctx *cx, const char *text, const char *pair, infer_attn *out, char *err, size_t errlen);
+/* work (may be NULL): cancel (BB_ECANCEL) before the forward and between layers; progress ("layers"). */
+int infer_attention(infer_ctx *cx, const char *text, const char *pair, infer_attn *out, bb_work *work, char *err,
+                    size_t errlen);
 static inline const float *infer_attn_head(const infer_attn *a, int layer, int head) {
     return a->probs + ((size_t)layer * a->NH + head) * a->T * a->T;
 }
@@ -211,8 +213,10 @@ typedef struct {
 } infer_ppl;
 
 /* Masks each token in turn (batched), as Salazar et al.'s pseudo-log-likelihood. stride > 0 scores a
- * long text in windows of the model's length advancing by stride; otherwise it is truncated. */
-int infer_pseudo_perplexity(infer_ctx *cx, const char *text, int stride, infer_ppl *out, char *err, size_t errlen);
+ * long text in windows of the model's length advancing by stride; otherwise it is truncated. work (may
+ * be NULL): cancel (BB_ECANCEL) between batches of masked copies; progress ("tokens" scored). */
+int infer_pseudo_perplexity(infer_ctx *cx, const char *text, int stride, infer_ppl *out, bb_work *work, char *err,
+                            size_t errlen);
 void infer_ppl_free(infer_ppl *p);
 
 #endif

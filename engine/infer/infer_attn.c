@@ -40,15 +40,19 @@ static void summarize(infer_head_summary *s, const float *p, const tok_encoding 
     s->to_next = T > 1 ? (float)(next / (T - 1)) : 0;
 }
 
-int infer_attention(infer_ctx *cx, const char *text, const char *pair, infer_attn *out, char *err, size_t errlen) {
+int infer_attention(infer_ctx *cx, const char *text, const char *pair, infer_attn *out, bb_work *work, char *err,
+                    size_t errlen) {
     memset(out, 0, sizeof *out);
     const bert_model *m = cx->model;
     int L = m->cfg.num_layers, NH = m->cfg.num_heads, rc;
     out->enc = tok_encoding_new();
     if (!out->enc) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    out->enc->work = work;
     if ((rc = infer_encode(cx, text, pair, out->enc, err, errlen)) != BB_OK) goto fail;
+    out->enc->work = NULL; /* the result outlives the caller's work */
     int T = out->enc->n;
     out->truncated = out->enc->overflow_a + out->enc->overflow_b;
+    if ((rc = bb_work_check(work, "attention", err, errlen)) != BB_OK) goto fail;
     if ((rc = infer_run(cx, out->enc->ids, out->enc->type_ids, T, err, errlen)) != BB_OK) goto fail;
     size_t TT = (size_t)T * T;
     out->L = L;
@@ -66,6 +70,12 @@ int infer_attention(infer_ctx *cx, const char *text, const char *pair, infer_att
     }
     memcpy(out->probs, bert_attention(&cx->acts, m, 0), sizeof(float) * L * NH * TT); /* batch 1: contiguous */
     for (int l = 0; l < L; l++) {
+        /* the rollout is T^3 per layer: at 512 tokens as long as the forward itself */
+        bb_work_progress(work, "layers", l, L);
+        if ((rc = bb_work_check(work, "attention", err, errlen)) != BB_OK) {
+            free(step);
+            goto fail;
+        }
         float *mean = out->mean_heads + l * TT;
         for (int h = 0; h < NH; h++) {
             const float *p = infer_attn_head(out, l, h);
@@ -82,6 +92,7 @@ int infer_attention(infer_ctx *cx, const char *text, const char *pair, infer_att
                         T, 0.0f, out->rollout + l * TT, T);
     }
     free(step);
+    bb_work_progress(work, "layers", L, L);
     return BB_OK;
 fail:
     infer_attn_free(out);

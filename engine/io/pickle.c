@@ -385,14 +385,15 @@ static int op_appends(rd *r, pk_value **base, size_t n) {
     return add_items(r, l, base, n);
 }
 
-static int step(rd *r, int *stop) {
+/* One function per opcode family; each is called only with the opcodes the table below gives it. */
+typedef int (*op_fn)(rd *r, unsigned char op, int *stop);
+
+/* PROTO, FRAME, STOP, MARK, POP, POP_MARK, DUP */
+static int op_control(rd *r, unsigned char op, int *stop) {
     pk_ctx *cx = r->cx;
-    r->op_at = (size_t)(r->p - r->start);
-    unsigned char op = *r->p++;
-    pk_value *v = NULL, *k = NULL, **base = NULL;
+    pk_value *v = NULL, **base = NULL;
     size_t n;
     int rc;
-    char line[256], line2[256];
     switch (op) {
     case 0x80: /* PROTO */
         if ((rc = need(r, 1, "PROTO")) != BB_OK) return rc;
@@ -409,7 +410,16 @@ static int step(rd *r, int *stop) {
         return BB_OK;
     case '0': return pop(r, &v);
     case '1': return pop_mark(r, &base, &n);
-    case '2': return top(r, &v) != BB_OK ? BB_EFORMAT : push(r, v);
+    default: return top(r, &v) != BB_OK ? BB_EFORMAT : push(r, v); /* '2' DUP */
+    }
+}
+
+/* NONE, NEWTRUE/NEWFALSE, BININT*, LONG1/LONG4, INT (protocol 0), BINFLOAT */
+static int op_number(rd *r, unsigned char op, int *stop) {
+    pk_value *v = NULL;
+    int rc;
+    char line[256];
+    switch (op) {
     case 'N': return push(r, mk(r, PK_NONE));
     case 0x88:
     case 0x89:
@@ -431,11 +441,12 @@ static int step(rd *r, int *stop) {
     case 0x8a:
         if ((rc = need(r, 1, "LONG1")) != BB_OK) return rc;
         return push_long(r, *r->p++);
-    case 0x8b:
+    case 0x8b: {
         if ((rc = need(r, 4, "LONG4")) != BB_OK) return rc;
-        n = (size_t)le(r->p, 4);
+        size_t n = (size_t)le(r->p, 4);
         r->p += 4;
         return push_long(r, n);
+    }
     case 'I': { /* protocol 0 int; "01"/"00" are True/False */
         if ((rc = text_line(r, line, sizeof line, "INT")) != BB_OK) return rc;
         if (strcmp(line, "01") == 0 || strcmp(line, "00") == 0) {
@@ -447,7 +458,7 @@ static int step(rd *r, int *stop) {
         if (!line[0] || *e) return fail(r, BB_EFORMAT, "INT argument '%s' is not a number", line, NULL);
         return push_int(r, x);
     }
-    case 'G': {
+    default: { /* 'G' BINFLOAT */
         if ((rc = need(r, 8, "BINFLOAT")) != BB_OK) return rc;
         uint64_t bits = 0;
         for (int i = 0; i < 8; i++) bits = bits << 8 | r->p[i];
@@ -456,6 +467,14 @@ static int step(rd *r, int *stop) {
         memcpy(&v->f, &bits, 8);
         return push(r, v);
     }
+    }
+}
+
+/* BINUNICODE*, BINSTRING, BINBYTES*, SHORT_BINSTRING/SHORT_BINUNICODE/SHORT_BINBYTES */
+static int op_string(rd *r, unsigned char op, int *stop) {
+    int rc;
+    size_t n;
+    switch (op) {
     case 'X':
     case 'T':
     case 'B':
@@ -470,13 +489,22 @@ static int step(rd *r, int *stop) {
         if ((rc = need(r, 1, "a string length")) != BB_OK) return rc;
         n = *r->p++;
         return push_str(r, op == 'C' ? PK_BYTES : PK_STR, n, "a string");
-    case 0x8d:
-    case 0x8e: {
+    default: { /* 0x8d BINUNICODE8, 0x8e BINBYTES8 */
         if ((rc = need(r, 8, "a string length")) != BB_OK) return rc;
         uint64_t n64 = le(r->p, 8);
         r->p += 8;
         return push_str(r, op == 0x8e ? PK_BYTES : PK_STR, n64, "a string");
     }
+    }
+}
+
+/* Empty and marked tuples, lists and dicts, TUPLE1-3, APPEND(S), SETITEM(S) */
+static int op_container(rd *r, unsigned char op, int *stop) {
+    pk_ctx *cx = r->cx;
+    pk_value *v = NULL, *k = NULL, **base = NULL;
+    size_t n;
+    int rc;
+    switch (op) {
     case ')': return push(r, mk(r, PK_TUPLE));
     case ']': return push(r, mk(r, PK_LIST));
     case '}': return push(r, mk(r, PK_DICT));
@@ -504,9 +532,18 @@ static int step(rd *r, int *stop) {
         pk_value *kv[2] = {k, v};
         return op_setitems(r, kv, 2);
     }
-    case 'u':
+    default: /* 'u' SETITEMS */
         if ((rc = pop_mark(r, &base, &n)) != BB_OK) return rc;
         return op_setitems(r, base, n);
+    }
+}
+
+/* GLOBAL, STACK_GLOBAL, REDUCE, BUILD, BINPERSID: the allow-listed torch objects */
+static int op_object(rd *r, unsigned char op, int *stop) {
+    pk_value *v = NULL, *k = NULL;
+    int rc;
+    char line[256], line2[256];
+    switch (op) {
     case 'c':
         if ((rc = text_line(r, line, sizeof line, "GLOBAL")) != BB_OK ||
             (rc = text_line(r, line2, sizeof line2, "GLOBAL")) != BB_OK)
@@ -519,50 +556,71 @@ static int step(rd *r, int *stop) {
         return push_global(r, k->s, v->s);
     case 'R': return reduce(r);
     case 'b': return op_build(r);
-    case 'Q':
+    default: /* 'Q' BINPERSID */
         if ((rc = pop(r, &v)) != BB_OK) return rc;
         return persistent(r, v);
+    }
+}
+
+/* The memo index of PUT/GET (text), BINPUT/BINGET (1 byte) and LONG_BINPUT/LONG_BINGET (4 bytes). */
+static int memo_index(rd *r, int text, int width, const char *name, uint64_t *idx) {
+    if (text) return text_uint(r, name, idx);
+    int rc = need(r, (size_t)width, name);
+    if (rc != BB_OK) return rc;
+    *idx = le(r->p, width);
+    r->p += width;
+    return BB_OK;
+}
+
+/* PUT, BINPUT, LONG_BINPUT, MEMOIZE, GET, BINGET, LONG_BINGET */
+static int op_memo(rd *r, unsigned char op, int *stop) {
+    pk_value *v = NULL;
+    uint64_t idx;
+    int rc;
+    switch (op) {
     case 'q':
     case 'r':
-    case 'p': {
-        uint64_t idx;
-        if (op == 'p') {
-            if ((rc = text_uint(r, "PUT", &idx)) != BB_OK) return rc;
-        } else {
-            int w = op == 'q' ? 1 : 4;
-            if ((rc = need(r, (size_t)w, "PUT")) != BB_OK) return rc;
-            idx = le(r->p, w);
-            r->p += w;
-        }
+    case 'p':
+        if ((rc = memo_index(r, op == 'p', op == 'q' ? 1 : 4, "PUT", &idx)) != BB_OK) return rc;
         if ((rc = top(r, &v)) != BB_OK) return rc;
         return memo_put(r, idx, v);
-    }
     case 0x94:
         if ((rc = top(r, &v)) != BB_OK) return rc;
-        return memo_put(r, cx->nmemo, v);
-    case 'h':
-    case 'j':
-    case 'g': {
-        uint64_t idx;
-        if (op == 'g') {
-            if ((rc = text_uint(r, "GET", &idx)) != BB_OK) return rc;
-        } else {
-            int w = op == 'h' ? 1 : 4;
-            if ((rc = need(r, (size_t)w, "GET")) != BB_OK) return rc;
-            idx = le(r->p, w);
-            r->p += w;
-        }
+        return memo_put(r, r->cx->nmemo, v);
+    default: /* 'h', 'j', 'g' */
+        if ((rc = memo_index(r, op == 'g', op == 'h' ? 1 : 4, "GET", &idx)) != BB_OK) return rc;
         return memo_get(r, idx);
     }
-    default: {
-        char hex[8];
-        snprintf(hex, sizeof hex, "0x%02x", op);
-        return fail(r, BB_EFORMAT,
-                    "opcode %s is not one torch.save writes for a state dict (object construction and "
-                    "extensions are refused)",
-                    hex, NULL);
-    }
-    }
+}
+
+/* Every opcode torch.save writes for a state dict; anything else (object construction, extensions) is
+ * refused. */
+static const op_fn op_table[256] = {
+    [0x80] = op_control, [0x95] = op_control, ['.'] = op_control, ['('] = op_control,
+    ['0'] = op_control,  ['1'] = op_control,  ['2'] = op_control,
+    ['N'] = op_number,   [0x88] = op_number,  [0x89] = op_number, ['J'] = op_number,  ['K'] = op_number,
+    ['M'] = op_number,   [0x8a] = op_number,  [0x8b] = op_number, ['I'] = op_number,  ['G'] = op_number,
+    ['X'] = op_string,   ['T'] = op_string,   ['B'] = op_string,  [0x8c] = op_string, ['U'] = op_string,
+    ['C'] = op_string,   [0x8d] = op_string,  [0x8e] = op_string,
+    [')'] = op_container, [']'] = op_container, ['}'] = op_container, ['t'] = op_container,
+    ['l'] = op_container, ['d'] = op_container, [0x85] = op_container, [0x86] = op_container,
+    [0x87] = op_container, ['a'] = op_container, ['e'] = op_container, ['s'] = op_container,
+    ['u'] = op_container,
+    ['c'] = op_object,   [0x93] = op_object,  ['R'] = op_object,  ['b'] = op_object,  ['Q'] = op_object,
+    ['q'] = op_memo,     ['r'] = op_memo,     ['p'] = op_memo,    [0x94] = op_memo,   ['h'] = op_memo,
+    ['j'] = op_memo,     ['g'] = op_memo,
+};
+
+static int step(rd *r, int *stop) {
+    r->op_at = (size_t)(r->p - r->start);
+    unsigned char op = *r->p++;
+    if (op_table[op]) return op_table[op](r, op, stop);
+    char hex[8];
+    snprintf(hex, sizeof hex, "0x%02x", op);
+    return fail(r, BB_EFORMAT,
+                "opcode %s is not one torch.save writes for a state dict (object construction and "
+                "extensions are refused)",
+                hex, NULL);
 }
 
 int pk_load(pk_ctx *cx, const unsigned char *data, size_t len, size_t *used, const char *name, const pk_value **out,

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "bb_rng.h"
+#include "bb_work.h"
 #include "config.h"
 
 /* Indices of the fields of bert_params, in order. */
@@ -135,6 +136,7 @@ typedef struct {
     float *scratch;      /* (2 T T) attention scratch */
     bb_rng rng;          /* dropout stream (training) */
     size_t bytes;        /* total bytes allocated (tests check arena sizes) */
+    size_t cap;          /* bytes of the arena, >= bytes after bert_acts_resize to a smaller shape */
 } bert_acts;
 
 /* Loads config.json and the weights of a model directory (safetensors, sharded or not, or
@@ -152,6 +154,10 @@ int bert_own_params(bert_model *m, char *err, size_t errlen);
 static inline int bert_is_mapped(const bert_model *m) { return m->layers != NULL; }
 /* Where layer l's weights are (either kind of model). */
 void bert_layer_weights(const bert_model *m, int l, bert_layer *w);
+/* The same as long work (bb_work.h; work may be NULL): cancel (BB_ECANCEL) between tensors and
+ * between chunks of the weight scan, progress ("tensors", done, total) as the scan reads them. */
+int bert_load_work(bert_model **out, const char *dir, bb_work *work, char *err, size_t errlen);
+int bert_load_mapped_work(bert_model **out, const char *dir, bb_work *work, char *err, size_t errlen);
 /* Builds a model from a config with HF's initialisation (normal(0, initializer_range) weights, zero
  * biases, unit LayerNorm), with a pooler, an MLM head tied to the word embeddings and an NSP head. */
 int bert_create(bert_model **out, const bert_config *cfg, uint64_t seed, char *err, size_t errlen);
@@ -182,6 +188,10 @@ const char *bert_param_field_name(int i);
 size_t bert_encoder_param_count(const bert_config *cfg, int with_pooler);
 
 int bert_acts_alloc(bert_acts *a, const bert_model *m, int B, int T, int training, char *err, size_t errlen);
+/* Re-lays an allocated (or zeroed) a for a new shape, reusing its arena when it is large enough, so a
+ * trainer whose batches vary in length does not map and fault in fresh memory every step. Keeps rng.
+ * On failure a is freed. */
+int bert_acts_resize(bert_acts *a, const bert_model *m, int B, int T, int training, char *err, size_t errlen);
 void bert_acts_free(bert_acts *a);
 
 /* Runs embeddings and every encoder layer, then the pooler when the model has one.

@@ -1,10 +1,10 @@
 /* The non-finite scan of the loaders (bert_finite.h). */
 #include "bert_finite.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "bb_pool.h"
 
 /* A float is NaN or Inf exactly when its exponent bits are all ones, i.e. when its bits without the
  * sign are >= 0x7f800000. The largest of those over a block of fixed length is one vectorised max per
@@ -42,22 +42,26 @@ typedef struct {
 typedef struct {
     const float *const *arrays;
     scan_chunk *chunks;
-    int nchunks;
-    atomic_int next;
+    int count;
+    bb_work *work;
 } scan_job;
 
-static void *scan_worker(void *arg) {
-    scan_job *j = arg;
-    for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->nchunks;) {
+static void scan_share(void *ctx, long begin, long end, int worker) {
+    scan_job *j = ctx;
+    for (long i = begin; i < end && !bb_work_cancelled(j->work); i++) {
         scan_chunk *c = &j->chunks[i];
+        if (worker == 0) bb_work_progress(j->work, "tensors", c->array, j->count);
         int64_t at = bert_first_nonfinite(j->arrays[c->array] + c->begin, c->n);
         c->bad = at < 0 ? -1 : c->begin + at;
     }
-    return NULL;
 }
 
-static int find_serial(const float *const *arrays, const int64_t *lens, int count, int *which, int64_t *at) {
+/* The same scan on the calling thread alone (when there is no memory for the chunk list). */
+static int find_serial(const float *const *arrays, const int64_t *lens, int count, bb_work *work, int *which,
+                       int64_t *at) {
     for (int i = 0; i < count; i++) {
+        if (bb_work_cancelled(work)) return -1;
+        bb_work_progress(work, "tensors", i, count);
         int64_t k = bert_first_nonfinite(arrays[i], lens[i]);
         if (k >= 0) {
             *which = i;
@@ -65,29 +69,24 @@ static int find_serial(const float *const *arrays, const int64_t *lens, int coun
             return 1;
         }
     }
+    bb_work_progress(work, "tensors", count, count);
     return 0;
 }
 
-int bert_find_nonfinite(const float *const *arrays, const int64_t *lens, int count, int threads, int *which,
-                      int64_t *at) {
-    int64_t nchunks = 0;
-    for (int i = 0; i < count; i++) nchunks += (lens[i] + CHUNK - 1) / CHUNK;
-    if (threads > 8) threads = 8; /* memory bandwidth, not arithmetic, is the limit */
-    if (threads > nchunks) threads = (int)nchunks;
-    scan_chunk *chunks = threads > 1 && nchunks < INT32_MAX ? malloc(sizeof *chunks * (size_t)nchunks) : NULL;
-    if (!chunks) return find_serial(arrays, lens, count, which, at); /* one thread, or no memory to share */
-    scan_job job = {arrays, chunks, (int)nchunks, 0};
-    int k = 0;
+int bert_find_nonfinite(const float *const *arrays, const int64_t *lens, int count, bb_work *work, int *which,
+                        int64_t *at) {
+    long nchunks = 0;
+    for (int i = 0; i < count; i++) nchunks += (long)((lens[i] + CHUNK - 1) / CHUNK);
+    scan_chunk *chunks = malloc(sizeof *chunks * (size_t)(nchunks ? nchunks : 1));
+    if (!chunks) return find_serial(arrays, lens, count, work, which, at);
+    long k = 0;
     for (int i = 0; i < count; i++)
-        for (int64_t b = 0; b < lens[i]; b += CHUNK)
-            chunks[k++] = (scan_chunk){i, b, lens[i] - b < CHUNK ? lens[i] - b : CHUNK, -1};
-    pthread_t tid[8];
-    int started = 0;
-    while (started < threads - 1 && pthread_create(&tid[started], NULL, scan_worker, &job) == 0) started++;
-    scan_worker(&job); /* the calling thread works too; with no helper it does everything */
-    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
-    int found = 0;
-    for (int c = 0; c < job.nchunks && !found; c++)
+        for (int64_t b = 0; b < lens[i]; b += CHUNK) chunks[k++] = (scan_chunk){i, b, lens[i] - b < CHUNK ? lens[i] - b : CHUNK, -1};
+    scan_job job = {arrays, chunks, count, work};
+    bb_pool_for(NULL, nchunks, 1, scan_share, &job);
+    int found = bb_work_cancelled(work) ? -1 : 0;
+    if (!found) bb_work_progress(work, "tensors", count, count);
+    for (long c = 0; c < nchunks && !found; c++)
         if (chunks[c].bad >= 0) {
             *which = chunks[c].array;
             *at = chunks[c].bad;

@@ -14,7 +14,6 @@
 #include "bert.h"
 #include "bert_finite.h"
 #include "bert_names.h"
-#include "ops.h"
 #include "st.h"
 
 _Static_assert(sizeof(bert_layer) == (3 + 3 + BERT_P_LN2B - BERT_P_ATTPROJW + 1) * sizeof(const float *),
@@ -106,9 +105,9 @@ static void set_tensor_data(bert_model *m, const bert_tensor_name *tn, int l, co
 
 /* Walks every stored tensor the model needs: checks its shape, and with arena NULL adds the floats it
  * needs converted to *need; with an arena, points the model at the tensor in place or converts it
- * there. */
+ * there (cancellable between conversions). */
 static int place_tensors(bert_model *m, const st_file *f, const char *prefix, float *arena, size_t *need,
-                         char *err, size_t errlen) {
+                         bb_work *work, char *err, size_t errlen) {
     int n;
     const bert_tensor_name *names = bert_names(m->cfg.family, &n);
     size_t used = 0;
@@ -124,7 +123,9 @@ static int place_tensors(bert_model *m, const st_file *f, const char *prefix, fl
             const float *in_place = st_f32_inplace(t);
             if (!in_place) {
                 if (arena) {
-                    if ((rc = st_read_f32(t, arena + used, t->numel, err, errlen)) != BB_OK) return rc;
+                    if ((rc = bb_work_check(work, "load", err, errlen)) != BB_OK ||
+                        (rc = st_read_f32(t, arena + used, t->numel, err, errlen)) != BB_OK)
+                        return rc;
                     in_place = arena + used;
                 }
                 used += (size_t)t->numel;
@@ -145,8 +146,10 @@ static int place_tensors(bert_model *m, const st_file *f, const char *prefix, fl
 
 /* NaN or Inf in a weight makes every output NaN (fill-mask would rank [PAD] with no score): say so at
  * load, naming the tensor and the element. The scan reads every weight once (for a mapped checkpoint,
- * the first touch of each page), on the threads the ops use (bert_find_nonfinite). */
-static int check_finite(const bert_model *m, const st_file *f, const char *prefix, char *err, size_t errlen) {
+ * the first touch of each page), on the engine's threads (bert_find_nonfinite), and is what the
+ * load's progress ("tensors") follows. */
+static int check_finite(const bert_model *m, const st_file *f, const char *prefix, bb_work *work, char *err,
+                        size_t errlen) {
     int n, count = 0, rc = BB_OK;
     const bert_tensor_name *names = bert_names(m->cfg.family, &n);
     int cap = n * m->cfg.num_layers;
@@ -168,7 +171,10 @@ static int check_finite(const bert_model *m, const st_file *f, const char *prefi
     }
     int which;
     int64_t at;
-    if (bert_find_nonfinite(arrays, lens, count, ops_threads(), &which, &at)) {
+    int found = bert_find_nonfinite(arrays, lens, count, work, &which, &at);
+    if (found < 0) {
+        rc = bb_work_check(work, "load", err, errlen);
+    } else if (found) {
         const bert_tensor_name *tn = &names[item[which] / (m->cfg.num_layers + 1)];
         char name[256];
         const st_tensor *t = find_name(f, tn, prefix, item[which] % (m->cfg.num_layers + 1), name, sizeof name);
@@ -239,7 +245,7 @@ static void own_into(bert_model *m, float *mem) {
 
 /* Loads dir mapped; with own, into a flat buffer allocated before anything is read (so a model larger
  * than memory fails at once, saying so). */
-static int load(bert_model **out, const char *dir_or_id, int own, char *err, size_t errlen) {
+static int load(bert_model **out, const char *dir_or_id, int own, bb_work *work, char *err, size_t errlen) {
     *out = NULL;
     char dir[4096];
     int rc = bb_hub_resolve(dir_or_id, dir, sizeof dir, err, errlen);
@@ -253,7 +259,8 @@ static int load(bert_model **out, const char *dir_or_id, int own, char *err, siz
     snprintf(m->dir, sizeof m->dir, "%s", dir);
     const char *prefix = NULL;
     float *flat = NULL;
-    if ((rc = open_checkpoint(m, dir, &prefix, err, errlen)) != BB_OK) goto fail;
+    if ((rc = bb_work_check(work, "load", err, errlen)) != BB_OK || (rc = open_checkpoint(m, dir, &prefix, err, errlen)))
+        goto fail;
     const st_file *f = m->weights;
     int n;
     const bert_tensor_name *names = bert_names(m->cfg.family, &n);
@@ -269,15 +276,15 @@ static int load(bert_model **out, const char *dir_or_id, int own, char *err, siz
         goto fail;
     }
     size_t need = 0;
-    if ((rc = place_tensors(m, f, prefix, NULL, &need, err, errlen)) != BB_OK) goto fail;
+    if ((rc = place_tensors(m, f, prefix, NULL, &need, work, err, errlen)) != BB_OK) goto fail;
     m->layers = calloc((size_t)m->cfg.num_layers + 1, sizeof *m->layers);
     m->converted = calloc(need ? need : 1, sizeof(float));
     if (!m->layers || !m->converted) {
         rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory converting %zu parameters", dir, need);
         goto fail;
     }
-    if ((rc = place_tensors(m, f, prefix, m->converted, &need, err, errlen)) != BB_OK) goto fail;
-    if ((rc = check_finite(m, f, prefix, err, errlen)) != BB_OK) goto fail;
+    if ((rc = place_tensors(m, f, prefix, m->converted, &need, work, err, errlen)) != BB_OK) goto fail;
+    if ((rc = check_finite(m, f, prefix, work, err, errlen)) != BB_OK) goto fail;
     if (m->cfg.type_vocab_size == 0) m->cfg.type_vocab_size = 1; /* DistilBERT: one zero row */
     if (own) own_into(m, flat);
     *out = m;
@@ -288,9 +295,19 @@ fail:
     return rc;
 }
 
-int bert_load_mapped(bert_model **out, const char *dir, char *err, size_t errlen) { return load(out, dir, 0, err, errlen); }
+int bert_load(bert_model **out, const char *dir, char *err, size_t errlen) { return load(out, dir, 1, NULL, err, errlen); }
 
-int bert_load(bert_model **out, const char *dir, char *err, size_t errlen) { return load(out, dir, 1, err, errlen); }
+int bert_load_work(bert_model **out, const char *dir, bb_work *work, char *err, size_t errlen) {
+    return load(out, dir, 1, work, err, errlen);
+}
+
+int bert_load_mapped(bert_model **out, const char *dir, char *err, size_t errlen) {
+    return load(out, dir, 0, NULL, err, errlen);
+}
+
+int bert_load_mapped_work(bert_model **out, const char *dir, bb_work *work, char *err, size_t errlen) {
+    return load(out, dir, 0, work, err, errlen);
+}
 
 void bert_layer_weights(const bert_model *m, int l, bert_layer *w) {
     if (m->layers) {

@@ -19,7 +19,19 @@ void bert_acts_free(bert_acts *a) {
 
 int bert_acts_alloc(bert_acts *a, const bert_model *m, int B, int T, int training, char *err, size_t errlen) {
     memset(a, 0, sizeof *a);
-    if (B < 1 || T < 1) return bb_err(err, errlen, BB_EINVAL, "batch %d x length %d: both must be >= 1", B, T);
+    return bert_acts_resize(a, m, B, T, training, err, errlen);
+}
+
+int bert_acts_resize(bert_acts *a, const bert_model *m, int B, int T, int training, char *err, size_t errlen) {
+    char *arena = (char *)a->mask; /* the arena starts at mask */
+    size_t cap = arena ? a->cap : 0;
+    bb_rng rng = a->rng;
+    memset(a, 0, sizeof *a);
+    a->rng = rng;
+    if (B < 1 || T < 1) {
+        free(arena);
+        return bb_err(err, errlen, BB_EINVAL, "batch %d x length %d: both must be >= 1", B, T);
+    }
     const bert_config *c = &m->cfg;
     size_t L = (size_t)c->num_layers, C = (size_t)c->hidden_size, I = (size_t)c->intermediate_size,
            NH = (size_t)c->num_heads, BT = (size_t)B * (size_t)T, TT = (size_t)T * (size_t)T;
@@ -37,10 +49,18 @@ int bert_acts_alloc(bert_acts *a, const bert_model *m, int B, int T, int trainin
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
-        if (parts[i].n > (SIZE_MAX / 2) / parts[i].elem) return bb_err(err, errlen, BB_ENOMEM, "activations too large");
+        if (parts[i].n > (SIZE_MAX / 2) / parts[i].elem) {
+            free(arena);
+            return bb_err(err, errlen, BB_ENOMEM, "activations too large");
+        }
         total += (parts[i].n * parts[i].elem + 63) & ~(size_t)63;
     }
-    char *mem = aligned_alloc(64, total), *cur = mem;
+    if (total > cap) {
+        free(arena);
+        arena = aligned_alloc(64, total);
+        cap = total;
+    }
+    char *mem = arena, *cur = mem;
     if (!mem)
         return bb_err(err, errlen, BB_ENOMEM, "out of memory for activations (%.1f MB for batch %d x length %d)",
                       (double)total / 1e6, B, T);
@@ -62,6 +82,7 @@ int bert_acts_alloc(bert_acts *a, const bert_model *m, int B, int T, int trainin
     a->LS = (int)LS;
     a->training = training;
     a->bytes = total;
+    a->cap = cap;
     return BB_OK;
 }
 

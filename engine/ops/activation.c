@@ -1,5 +1,8 @@
-/* activation.c — GELU (exact erf and tanh forms), ReLU, and the pooler's tanh. */
+/* activation.c — GELU (exact erf and tanh forms), ReLU, and the pooler's tanh. The elementwise
+ * loops are cut into shares for the engine's pool; each value is computed the same way whatever the
+ * share, so the result does not depend on the thread count. */
 #include <math.h>
+#include <stddef.h>
 
 #include "ops.h"
 #include "ops_internal.h"
@@ -15,34 +18,51 @@ OPS_INLINE float gelu_tanh_sigmoid(float x) {
     return 1.0f / (1.0f + ops_expf(-2.0f * u));
 }
 
+typedef struct {
+    float *out;        /* forward: out; backward: dinp */
+    const float *inp;
+    const float *dout; /* backward only */
+    bb_act act;
+} act_ctx;
+
 OPS_HOT
-void act_forward(float *out, const float *inp, long n, bb_act act) {
-    switch (act) {
+static void act_forward_share(void *vc, long begin, long end, int worker) {
+    const act_ctx *c = vc;
+    float *out = c->out;
+    const float *inp = c->inp;
+    switch (c->act) {
     case BB_ACT_GELU:
-        for (long i = 0; i < n; i++) out[i] = inp[i] * ops_normcdf(inp[i]);
+        for (long i = begin; i < end; i++) out[i] = inp[i] * ops_normcdf(inp[i]);
         break;
     case BB_ACT_GELU_TANH:
-        for (long i = 0; i < n; i++) out[i] = inp[i] * gelu_tanh_sigmoid(inp[i]);
+        for (long i = begin; i < end; i++) out[i] = inp[i] * gelu_tanh_sigmoid(inp[i]);
         break;
     case BB_ACT_RELU:
-        for (long i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+        for (long i = begin; i < end; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
         break;
     }
 }
 
+void act_forward(float *out, const float *inp, long n, bb_act act) {
+    act_ctx c = {out, inp, NULL, act};
+    bb_pool_for(ops_pool(), n, OPS_GRAIN, act_forward_share, &c);
+}
+
 OPS_HOT
-void act_backward(float *dinp, const float *inp, const float *dout, long n, bb_act act) {
-    if (!dinp) return;
-    switch (act) {
+static void act_backward_share(void *vc, long begin, long end, int worker) {
+    const act_ctx *c = vc;
+    float *dinp = c->out;
+    const float *inp = c->inp, *dout = c->dout;
+    switch (c->act) {
     case BB_ACT_GELU: /* Phi(x) + x phi(x) */
-        for (long i = 0; i < n; i++) {
+        for (long i = begin; i < end; i++) {
             float x = inp[i];
             float pdf = INV_SQRT_2PI * ops_expf(-0.5f * x * x);
             dinp[i] += dout[i] * (ops_normcdf(x) + x * pdf);
         }
         break;
     case BB_ACT_GELU_TANH: /* s = sigmoid(2u): s + 2 x s (1 - s) u'(x) */
-        for (long i = 0; i < n; i++) {
+        for (long i = begin; i < end; i++) {
             float x = inp[i];
             float u = GELU_BETA * (x + GELU_KAPPA * x * x * x);
             /* 1 - s = e s with e = exp(-2u), without the cancellation of 1 - s as s -> 1 (which
@@ -56,9 +76,15 @@ void act_backward(float *dinp, const float *inp, const float *dout, long n, bb_a
         }
         break;
     case BB_ACT_RELU: /* 0 at x == 0, as torch */
-        for (long i = 0; i < n; i++) dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
+        for (long i = begin; i < end; i++) dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
         break;
     }
+}
+
+void act_backward(float *dinp, const float *inp, const float *dout, long n, bb_act act) {
+    if (!dinp) return;
+    act_ctx c = {dinp, inp, dout, act};
+    bb_pool_for(ops_pool(), n, OPS_GRAIN, act_backward_share, &c);
 }
 
 /* The pooler applies tanh to B*C values only, so libm's tanhf (correctly rounded-ish) costs nothing. */

@@ -1,4 +1,5 @@
-/* dropout.c — inverted dropout with a recorded keep mask, driven by the caller's seeded RNG. */
+/* dropout.c — inverted dropout with a recorded keep mask, driven by the caller's seeded RNG. The
+ * draws stay on one thread (they are one stream, and cheap); applying the mask uses the pool. */
 #include <string.h>
 
 #include "bb_err.h"
@@ -16,6 +17,18 @@ void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *rng) {
     if (i < n) keep[i] = (uint32_t)bb_rng_u64(rng) >= thr;
 }
 
+typedef struct {
+    float *out;
+    const float *inp;
+    const uint8_t *keep;
+    float scale;
+} drop_ctx;
+
+static void dropout_forward_share(void *vc, long begin, long end, int worker) {
+    const drop_ctx *c = vc;
+    for (long i = begin; i < end; i++) c->out[i] = c->keep[i] ? c->inp[i] * c->scale : 0.0f;
+}
+
 void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float p, bb_rng *rng) {
     BB_ASSERT(p >= 0.0f && p < 1.0f);
     if (p == 0.0f) {
@@ -25,16 +38,21 @@ void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float 
     }
     BB_ASSERT(keep && rng);
     ops_dropout_draw(keep, n, p, rng);
-    float scale = 1.0f / (1.0f - p);
-    for (long i = 0; i < n; i++) out[i] = keep[i] ? inp[i] * scale : 0.0f;
+    drop_ctx c = {out, inp, keep, 1.0f / (1.0f - p)};
+    bb_pool_for(ops_pool(), n, OPS_GRAIN, dropout_forward_share, &c);
+}
+
+static void dropout_backward_share(void *vc, long begin, long end, int worker) {
+    const drop_ctx *c = vc;
+    if (!c->keep) {
+        for (long i = begin; i < end; i++) c->out[i] += c->inp[i];
+        return;
+    }
+    for (long i = begin; i < end; i++) c->out[i] += c->keep[i] ? c->inp[i] * c->scale : 0.0f;
 }
 
 void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, long n, float p) {
     if (!dinp) return;
-    if (p == 0.0f) {
-        for (long i = 0; i < n; i++) dinp[i] += dout[i];
-        return;
-    }
-    float scale = 1.0f / (1.0f - p);
-    for (long i = 0; i < n; i++) dinp[i] += keep[i] ? dout[i] * scale : 0.0f;
+    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p)};
+    bb_pool_for(ops_pool(), n, OPS_GRAIN, dropout_backward_share, &c);
 }

@@ -1,15 +1,27 @@
-/* layernorm.c — LayerNorm over the channel dim with biased variance, as torch.nn.LayerNorm. */
+/* layernorm.c — LayerNorm over the channel dim with biased variance, as torch.nn.LayerNorm.
+ * Rows are shared among the pool's threads; the weight and bias gradients, which sum over rows, are
+ * shared by channel instead, so each channel still sums its rows in order and the result does not
+ * depend on the thread count. */
 #include <math.h>
 
 #include "ops.h"
 #include "ops_internal.h"
 
+typedef struct {
+    float *out, *mean, *rstd;
+    const float *inp, *weight, *bias;
+    int C;
+    float eps;
+} ln_fwd_ctx;
+
 OPS_HOT
-void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                       const float *weight, const float *bias, int N, int C, float eps) {
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (long)n * C;
-        float *o = out + (long)n * C;
+static void layernorm_forward_share(void *vc, long begin, long end, int worker) {
+    const ln_fwd_ctx *k = vc;
+    int C = k->C;
+    const float *weight = k->weight, *bias = k->bias;
+    for (long n = begin; n < end; n++) {
+        const float *x = k->inp + n * C;
+        float *o = k->out + n * C;
         /* two passes over a row that sits in cache, summed in double: the mean stays exact to
          * float rounding even when |mean| >> std (a sequential float sum of 768 values near 1000
          * is off by ~1e-3), and the centred sum keeps the variance free of cancellation */
@@ -20,38 +32,72 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
         double v = 0.0;
 #pragma omp simd reduction(+ : v)
         for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
-        float r = 1.0f / sqrtf((float)(v / C) + eps);
+        float r = 1.0f / sqrtf((float)(v / C) + k->eps);
         for (int c = 0; c < C; c++) o[c] = (x[c] - m) * r * weight[c] + bias[c];
-        mean[n] = m;
-        rstd[n] = r;
+        k->mean[n] = m;
+        k->rstd[n] = r;
     }
 }
+
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                       const float *weight, const float *bias, int N, int C, float eps) {
+    ln_fwd_ctx k = {out, mean, rstd, inp, weight, bias, C, eps};
+    bb_pool_for(ops_pool(), N, ops_rows_grain(C), layernorm_forward_share, &k);
+}
+
+typedef struct {
+    float *dinp, *dweight, *dbias;
+    const float *dout, *inp, *weight, *mean, *rstd;
+    int N, C;
+} ln_bwd_ctx;
 
 /* With xhat = (x - mean) * rstd and g = dout * weight:
  * dinp = rstd * (g - mean(g) - xhat * mean(g * xhat)); dweight = sum dout * xhat; dbias = sum dout. */
 OPS_HOT
+static void layernorm_dinp_share(void *vc, long begin, long end, int worker) {
+    const ln_bwd_ctx *k = vc;
+    int C = k->C;
+    const float *weight = k->weight;
+    for (long n = begin; n < end; n++) {
+        const float *x = k->inp + n * C;
+        const float *g = k->dout + n * C;
+        float m = k->mean[n], r = k->rstd[n];
+        double sum_g = 0.0, sum_gx = 0.0;
+#pragma omp simd reduction(+ : sum_g, sum_gx)
+        for (int c = 0; c < C; c++) {
+            float gw = g[c] * weight[c];
+            sum_g += gw;
+            sum_gx += gw * (x[c] - m) * r;
+        }
+        float sg = (float)(sum_g / C), sgx = (float)(sum_gx / C);
+        float *d = k->dinp + n * C;
+        for (int c = 0; c < C; c++) d[c] += (g[c] * weight[c] - sg - (x[c] - m) * r * sgx) * r;
+    }
+}
+
+/* channels begin..end-1 of dweight and dbias, summed over every row in row order */
+OPS_HOT
+static void layernorm_dparams_share(void *vc, long begin, long end, int worker) {
+    const ln_bwd_ctx *k = vc;
+    int C = k->C;
+    float *dweight = k->dweight, *dbias = k->dbias;
+    for (int n = 0; n < k->N; n++) {
+        const float *x = k->inp + (long)n * C;
+        const float *g = k->dout + (long)n * C;
+        float m = k->mean[n], r = k->rstd[n];
+        if (dweight)
+            for (long c = begin; c < end; c++) dweight[c] += g[c] * (x[c] - m) * r;
+        if (dbias)
+            for (long c = begin; c < end; c++) dbias[c] += g[c];
+    }
+}
+
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const float *mean,
                         const float *rstd, int N, int C) {
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (long)n * C;
-        const float *g = dout + (long)n * C;
-        float m = mean[n], r = rstd[n];
-        if (dinp) {
-            double sum_g = 0.0, sum_gx = 0.0;
-#pragma omp simd reduction(+ : sum_g, sum_gx)
-            for (int c = 0; c < C; c++) {
-                float gw = g[c] * weight[c];
-                sum_g += gw;
-                sum_gx += gw * (x[c] - m) * r;
-            }
-            float sg = (float)(sum_g / C), sgx = (float)(sum_gx / C);
-            float *d = dinp + (long)n * C;
-            for (int c = 0; c < C; c++) d[c] += (g[c] * weight[c] - sg - (x[c] - m) * r * sgx) * r;
-        }
-        if (dweight)
-            for (int c = 0; c < C; c++) dweight[c] += g[c] * (x[c] - m) * r;
-        if (dbias)
-            for (int c = 0; c < C; c++) dbias[c] += g[c];
-    }
+    ln_bwd_ctx k = {dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C};
+    if (dinp) bb_pool_for(ops_pool(), N, ops_rows_grain(C), layernorm_dinp_share, &k);
+    /* a share of channels reads a C/threads slice of every row: worth it once the rows are many */
+    if (dweight || dbias)
+        bb_pool_for(ops_pool(), C, (long)N * C >= 4 * OPS_GRAIN ? 64 : C, layernorm_dparams_share, &k);
 }

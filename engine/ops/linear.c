@@ -1,16 +1,29 @@
-/* linear.c — fully connected layer, out = inp @ weight^T + bias (PyTorch nn.Linear layout). */
+/* linear.c — fully connected layer, out = inp @ weight^T + bias (PyTorch nn.Linear layout). The
+ * products are OpenBLAS's; the bias passes use the engine's pool (rows for the forward's seeding,
+ * channels for the bias gradient, so each channel sums its rows in order). */
 #include <cblas.h>
+#include <string.h>
 
 #include "ops.h"
+#include "ops_internal.h"
+
+typedef struct {
+    float *out;
+    const float *in;
+    int N, OC;
+} bias_ctx;
+
+static void bias_seed_share(void *vc, long begin, long end, int worker) {
+    const bias_ctx *k = vc;
+    for (long n = begin; n < end; n++) memcpy(k->out + n * k->OC, k->in, sizeof(float) * (size_t)k->OC);
+}
 
 void linear_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int N, int C, int OC) {
     /* Seed out with the bias and let sgemm accumulate (beta = 1): one pass over out, as addmm. */
     if (bias) {
-        for (int n = 0; n < N; n++) {
-            float *o = out + (long)n * OC;
-            for (int j = 0; j < OC; j++) o[j] = bias[j];
-        }
+        bias_ctx k = {out, bias, N, OC};
+        bb_pool_for(ops_pool(), N, ops_rows_grain(OC), bias_seed_share, &k);
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C,
                 bias ? 1.0f : 0.0f, out, OC);
@@ -29,6 +42,15 @@ void linear_forward_naive(float *out, const float *inp, const float *weight, con
     }
 }
 
+/* dbias channels begin..end-1 += sum over rows of dout, row by row */
+static void dbias_share(void *vc, long begin, long end, int worker) {
+    const bias_ctx *k = vc;
+    for (int n = 0; n < k->N; n++) {
+        const float *g = k->in + (long)n * k->OC;
+        for (long o = begin; o < end; o++) k->out[o] += g[o];
+    }
+}
+
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int N, int C, int OC) {
     if (dinp) /* (N,C) += (N,OC) @ (OC,C) */
@@ -38,9 +60,7 @@ void linear_backward(float *dinp, float *dweight, float *dbias, const float *dou
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C,
                     1.0f, dweight, C);
     if (dbias) {
-        for (int n = 0; n < N; n++) {
-            const float *g = dout + (long)n * OC;
-            for (int o = 0; o < OC; o++) dbias[o] += g[o];
-        }
+        bias_ctx k = {dbias, dout, N, OC};
+        bb_pool_for(ops_pool(), OC, (long)N * OC >= 4 * OPS_GRAIN ? 64 : OC, dbias_share, &k);
     }
 }

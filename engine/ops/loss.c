@@ -36,40 +36,69 @@ double ops_softmax_row(float *p, const float *x, int V, float *max) {
     return s;
 }
 
+typedef struct {
+    float *out, *probs; /* out: losses (forward) or dlogits (backward); probs written by forwards */
+    const float *logits, *probs_in; /* probs_in: read by the backward */
+    const int32_t *targets;
+    int V;
+    float scale;
+} ce_ctx;
+
+static void softmax_forward_share(void *vc, long begin, long end, int worker) {
+    const ce_ctx *k = vc;
+    for (long n = begin; n < end; n++) ops_softmax_row(k->probs + n * k->V, k->logits + n * k->V, k->V, NULL);
+}
+
 void softmax_forward(float *probs, const float *logits, int N, int V) {
-    for (int n = 0; n < N; n++) ops_softmax_row(probs + (long)n * V, logits + (long)n * V, V, NULL);
+    ce_ctx k = {.probs = probs, .logits = logits, .V = V};
+    bb_pool_for(ops_pool(), N, ops_rows_grain(V), softmax_forward_share, &k);
 }
 
 /* The loss is log(sum exp(x - max)) - (x[target] - max), as log_softmax computes it, so a target
  * whose probability underflows still gets a finite loss. */
-int crossentropy_forward(float *losses, float *probs, const float *logits, const int32_t *targets,
-                         int N, int V) {
-    int count = 0;
-    for (int n = 0; n < N; n++) {
-        const float *x = logits + (long)n * V;
+static void crossentropy_forward_share(void *vc, long begin, long end, int worker) {
+    const ce_ctx *k = vc;
+    int V = k->V;
+    for (long n = begin; n < end; n++) {
+        const float *x = k->logits + n * V;
         float m;
-        double sum = ops_softmax_row(probs + (long)n * V, x, V, &m);
-        int32_t t = targets[n];
+        double sum = ops_softmax_row(k->probs + n * V, x, V, &m);
+        int32_t t = k->targets[n];
         if (t == IGNORE_INDEX) {
-            losses[n] = 0.0f;
+            k->out[n] = 0.0f;
             continue;
         }
         BB_ASSERT(t >= 0 && t < V);
-        losses[n] = (float)(log(sum) - (double)(x[t] - m));
-        count++;
+        k->out[n] = (float)(log(sum) - (double)(x[t] - m));
     }
+}
+
+int crossentropy_forward(float *losses, float *probs, const float *logits, const int32_t *targets,
+                         int N, int V) {
+    ce_ctx k = {.out = losses, .probs = probs, .logits = logits, .targets = targets, .V = V};
+    bb_pool_for(ops_pool(), N, ops_rows_grain(V), crossentropy_forward_share, &k);
+    int count = 0;
+    for (int n = 0; n < N; n++) count += targets[n] != IGNORE_INDEX;
     return count;
+}
+
+static void crossentropy_backward_share(void *vc, long begin, long end, int worker) {
+    const ce_ctx *k = vc;
+    int V = k->V;
+    float scale = k->scale;
+    for (long n = begin; n < end; n++) {
+        int32_t t = k->targets[n];
+        if (t == IGNORE_INDEX) continue;
+        float *d = k->out + n * V;
+        const float *p = k->probs_in + n * V;
+        for (int i = 0; i < V; i++) d[i] += p[i] * scale;
+        d[t] -= scale;
+    }
 }
 
 void crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
                            int N, int V, float dloss_scale) {
     if (!dlogits) return;
-    for (int n = 0; n < N; n++) {
-        int32_t t = targets[n];
-        if (t == IGNORE_INDEX) continue;
-        float *d = dlogits + (long)n * V;
-        const float *p = probs + (long)n * V;
-        for (int i = 0; i < V; i++) d[i] += p[i] * dloss_scale;
-        d[t] -= dloss_scale;
-    }
+    ce_ctx k = {.out = dlogits, .probs_in = probs, .targets = targets, .V = V, .scale = dloss_scale};
+    bb_pool_for(ops_pool(), N, ops_rows_grain(V), crossentropy_backward_share, &k);
 }

@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "bb_pool.h"
 #include "bb_rng.h"
 
 typedef enum {
@@ -27,11 +28,16 @@ typedef enum {
     BB_ACT_RELU,
 } bb_act;
 
-/* Threads OpenBLAS uses for the large products (the per-head attention products use one).
- * ops_set_threads(n) sets it for the process (n <= 0: OpenBLAS's default, usually all cores);
- * ops_threads() returns the configured count. */
+/* Threads OpenBLAS uses for the large products (the per-head attention products use one), and the
+ * threads of the engine's pool (bb_pool.h) that the elementwise ops, the loss and the optimizer
+ * share their loops with (at most one per CPU). ops_set_threads(n) sets both for the process
+ * (n <= 0: OpenBLAS's default, usually all cores); ops_threads() returns the configured count. */
 void ops_set_threads(int n);
 int ops_threads(void);
+/* The process's pool (bb_pool_global) sized by ops_threads(), for loops outside engine/ops. */
+bb_pool *ops_pool(void);
+/* x (n) = 0, on the pool's threads (the backward's gradient buffers). */
+void ops_zero(float *x, long n);
 
 /* out (N,OC) = inp (N,C) @ weight(OC,C)^T + bias(OC); bias may be NULL. */
 void linear_forward(float *out, const float *inp, const float *weight, const float *bias,

@@ -17,6 +17,13 @@
 #define OPS_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define OPS_HOT
+/* Values per share below which a memory-bound loop is not worth a second thread (a share of 16k
+ * floats takes ~10 us, several times the cost of handing it over). */
+#define OPS_GRAIN 16384L
+
+/* Rows of C values per share for a row-wise loop. */
+static inline long ops_rows_grain(long C) { return C >= OPS_GRAIN ? 1 : OPS_GRAIN / (C > 0 ? C : 1); }
+
 #endif
 
 #define OPS_INLINE static inline __attribute__((always_inline))
@@ -82,5 +89,12 @@ void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *rng);
 /* p (V) = softmax(x), max-subtracted as torch.softmax; p may be x. Stores max(x) in *max (when
  * non-NULL) and returns sum(exp(x - max)), from which cross-entropy takes its log-sum-exp. */
 double ops_softmax_row(float *p, const float *x, int V, float *max);
+
+/* Values per share below which a memory-bound loop is not worth a second thread (a share of 16k
+ * floats takes ~10 us, several times the cost of handing it over). */
+#define OPS_GRAIN 16384L
+
+/* Rows of C values per share for a row-wise loop. */
+static inline long ops_rows_grain(long C) { return C >= OPS_GRAIN ? 1 : OPS_GRAIN / (C > 0 ? C : 1); }
 
 #endif

@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "bb_err.h"
+#include "bb_work.h"
 
 typedef struct tok_tokenizer tok_tokenizer;
 
@@ -74,8 +75,17 @@ int tok_load_spm_mem(tok_tokenizer **out, const uint8_t *data, size_t len, const
                      size_t errlen);
 /* 1 when data starts like a SentencePiece ModelProto (recognised by content, not by name). */
 int tok_is_spm(const uint8_t *data, size_t len);
+typedef enum { TOK_FILE_JSON = 1, TOK_FILE_VOCAB, TOK_FILE_SPM } tok_file_kind;
+/* Where the tokenizer of a path lives, as every loader finds it: path (or a Hub id's cached snapshot)
+ * is the file itself, its kind recognised by content (a SentencePiece model, a JSON object, else a
+ * vocab.txt), or a model directory holding tokenizer.json, else vocab.txt, else a SentencePiece model
+ * (tokenizer.model, spiece.model, sentencepiece.bpe.model, sentencepiece.model, then any *.model).
+ * file (n bytes) receives that file's path, *kind its kind, *is_dir (may be NULL) whether path was a
+ * directory. BB_EIO naming the path when there is none. */
+int tok_resolve(const char *path, char *file, size_t n, tok_file_kind *kind, int *is_dir, char *err, size_t errlen);
+const char *tok_file_kind_name(tok_file_kind kind); /* "tokenizer.json", "vocab.txt", "SentencePiece model" */
 /* A file recognised by its content (a SentencePiece model, a tokenizer.json, else a vocab.txt) or a
- * model directory (tok_load_dir). case_mode as for tok_load_dir. */
+ * model directory (tok_load_dir), as tok_resolve finds it. case_mode as for tok_load_dir. */
 int tok_load_any(tok_tokenizer **out, const char *path, int case_mode, char *err, size_t errlen);
 /* A model directory: tokenizer.json if present, else vocab.txt, else a SentencePiece .model
  * (tokenizer.model, spiece.model, sentencepiece.bpe.model or any *.model). case_mode TOK_CASE_AUTO takes
@@ -158,8 +168,8 @@ typedef struct {
                                (a special token written in the text) */
     int overflow_a;         /* tokens of A cut by truncation */
     int overflow_b;         /* tokens of B cut by truncation */
-    volatile const int *cancel; /* set by the caller (may be NULL): nonzero stops a long word's
-                               merging, tok_encode / tok_count then return BB_ECANCEL */
+    bb_work *work;          /* set by the caller (may be NULL): its cancel stops a long word's merging,
+                               tok_encode / tok_count then return BB_ECANCEL */
     int cap_;               /* private: allocated entries */
     struct tok_scratch *scratch_; /* private: working buffers reused across calls */
 } tok_encoding;
@@ -169,7 +179,7 @@ void tok_encoding_free(tok_encoding *enc);
 
 /* Encodes text (len bytes, or -1 for NUL-terminated) and, when pair != NULL, the pair
  * (pair_len or -1). Invalid UTF-8 bytes are read as U+FFFD. Returns BB_OK, BB_EINVAL (e.g.
- * only_second truncation without a pair, or a sequence too short to cut), BB_ECANCEL (enc->cancel)
+ * only_second truncation without a pair, or a sequence too short to cut), BB_ECANCEL (enc->work)
  * or BB_ENOMEM. */
 int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *pair, long pair_len,
                const tok_options *o, tok_encoding *enc, char *err, size_t errlen);
@@ -180,7 +190,7 @@ int tok_encode_batch(const tok_tokenizer *tk, const char *const *texts, const ch
                      const tok_options *o, tok_encoding **encs, char *err, size_t errlen);
 
 /* Tokens of text without specials, truncation or padding: the count only (fast path for stats);
- * negative: BB_ENOMEM or BB_ECANCEL (scratch->cancel). */
+ * negative: BB_ENOMEM or BB_ECANCEL (scratch->work). */
 int tok_count(const tok_tokenizer *tk, const char *text, long len, tok_encoding *scratch);
 
 /* ---- decoding --------------------------------------------------------------------------------- */
@@ -240,9 +250,8 @@ typedef struct {
     int lowercase;          /* WordPiece: BertNormalizer lowercase + strip accents (default 1) */
     const char *const *special_tokens; /* NULL: [PAD] [UNK] [CLS] [SEP] [MASK] / <s> <pad> </s> <unk> <mask> */
     int n_special;
-    /* Called now and then with progress in [0, 1]; a nonzero return cancels (BB_ECANCEL). */
-    int (*progress)(void *user, double fraction);
-    void *user;
+    bb_work *work;          /* may be NULL: tok_trainer_finish checks its cancel (BB_ECANCEL) and reports
+                               ("vocabulary", size, vocab_size) every 64 merges */
 } tok_train_options;
 
 tok_train_options tok_train_options_default(tok_model_kind algo);
@@ -288,8 +297,16 @@ typedef struct {
     long hist[TOK_STATS_BINS];
 } tok_stats;
 
+/* Statistics of n texts against max_length. work (may be NULL) cancels (BB_ECANCEL) and receives
+ * progress ("texts", done, n). */
 int tok_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n, int max_length,
-                      tok_stats *out, char *err, size_t errlen);
+                      tok_stats *out, bb_work *work, char *err, size_t errlen);
+/* The texts of a corpus file, one per line (a blank line is an empty text; a line holding a JSON object
+ * with a "text" string is that string), read as a stream with a line-length limit. A line that is not
+ * UTF-8 stops the reading with PATH:LINE, or is skipped (skip_bad) and counted in *skipped (may be
+ * NULL). Free with tok_texts_free. */
+int tok_read_texts(const char *path, int skip_bad, char ***texts, long *n, long *skipped, char *err, size_t errlen);
+void tok_texts_free(char **texts, long n);
 /* 1 when token is a byte-fallback piece "<0xXX>" (HF and SentencePiece look bytes up by that name). */
 int tok_is_byte_piece(const char *token);
 

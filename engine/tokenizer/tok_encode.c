@@ -508,7 +508,7 @@ static int bpe_word(const tok_tokenizer *tk, struct tok_scratch *s, tok_seq *q, 
         for (int32_t k = 0; k + 1 < m; k++) push_pair(tk, s, k);
     /* s->sym_e[k] < 0 marks a symbol merged into its left neighbour */
     for (long pops = 0; s->heap_n > 0; pops++) {
-        if ((pops & 4095) == 4095 && s->cancel && *s->cancel) return BB_ECANCEL;
+        if ((pops & 4095) == 4095 && bb_work_cancelled(s->work)) return BB_ECANCEL;
         struct tok_bpe_cand c = heap_pop(s);
         int32_t k = c.pos, r = s->sym_e[k] >= 0 ? s->sym_next[k] : -1;
         if (r < 0) continue;
@@ -733,7 +733,7 @@ int tok_encode(const tok_tokenizer *tk, const char *text, long len, const char *
     e->n = 0, e->overflow_a = e->overflow_b = 0;
     if (len < 0) len = (long)strlen(text);
     s->a.n = s->b.n = 0;
-    s->cancel = e->cancel;
+    s->work = e->work;
     int mrc;
     if (tok_pipeline(tk, text, len, s) != BB_OK) goto nomem;
     if ((mrc = tok_model_run(tk, s, &s->a)) != BB_OK) return model_error(mrc, text, s, err, errlen);
@@ -806,7 +806,7 @@ int tok_count(const tok_tokenizer *tk, const char *text, long len, tok_encoding 
     if (!s) return BB_ENOMEM;
     if (len < 0) len = (long)strlen(text);
     s->a.n = 0;
-    s->cancel = e->cancel;
+    s->work = e->work;
     if (tok_pipeline(tk, text, len, s) != BB_OK) return BB_ENOMEM;
     int rc = tok_model_run(tk, s, &s->a);
     return rc != BB_OK ? rc : s->a.n;

@@ -128,7 +128,7 @@ struct tok_scratch {
     long sym_cap;
     struct tok_bpe_cand *heap; /* candidate merges, lowest (rank, position) on top */
     long heap_n, heap_cap;
-    volatile const int *cancel; /* the encoding's */
+    bb_work *work; /* the encoding's (cancels a long word's merging) */
     uint32_t *hs;     /* WordPiece prefix hashes of one word */
     long hs_cap;
     tok_seq a, b;
@@ -160,6 +160,11 @@ int tok_map_build(tok_map *m, const tok_tokenizer *tk, int only_prefixed);
 int32_t tok_map_get(const tok_map *m, const tok_tokenizer *tk, const char *key, size_t n, uint32_t h);
 /* Finishes a tokenizer whose str/len/n_vocab are set: maps, added-token tables, special ids. */
 int tok_finish(tok_tokenizer *tk, char *err, size_t errlen);
+/* tok_path.c: a file's kind by its content; whether a regular file is at path (1), nothing (0) or
+ * something else (-1, the reason in err); a directory's tokenizer file (tok_resolve without the Hub). */
+tok_file_kind tok_sniff(const char *data, size_t len);
+int tok_file_exists(const char *path, char *err, size_t errlen);
+int tok_resolve_dir(const char *dir, char *file, size_t n, tok_file_kind *kind, char *err, size_t errlen);
 int tok_add_added(tok_tokenizer *tk, int32_t id, const char *content, int lstrip, int rstrip, int special);
 void tok_set_bert_template(tok_tokenizer *tk, int32_t cls, int32_t sep);
 

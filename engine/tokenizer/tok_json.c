@@ -223,74 +223,60 @@ static int load_truncation(tok_tokenizer *tk, const cJSON *t, const char *name, 
     return BB_OK;
 }
 
-int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const char *name, char *err, size_t errlen) {
-    *out = NULL;
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!root) return bb_err(err, errlen, BB_EFORMAT, "%s: not valid JSON", name);
-    tok_tokenizer *tk = calloc(1, sizeof *tk);
-    int rc = BB_ENOMEM, cap = 0;
-    if (!tk) goto nomem;
-    tk->unk = -1;
-    const cJSON *model = get(root, "model"), *mtype = get(model, "type");
-    if (!cJSON_IsObject(model)) {
-        rc = bb_err(err, errlen, BB_EFORMAT, "%s: no model object", name);
-        goto fail;
-    }
+/* model.type -> tk->kind. */
+static int load_model_kind(tok_tokenizer *tk, const cJSON *model, const char *name, char *err, size_t errlen) {
+    if (!cJSON_IsObject(model)) return bb_err(err, errlen, BB_EFORMAT, "%s: no model object", name);
+    const cJSON *mtype = get(model, "type");
     const char *mt = cJSON_IsString(mtype) ? mtype->valuestring : "";
     if (strcmp(mt, "WordPiece") == 0) tk->kind = TOK_MODEL_WORDPIECE;
     else if (strcmp(mt, "BPE") == 0) tk->kind = TOK_MODEL_BPE;
     else if (strcmp(mt, "Unigram") == 0) tk->kind = TOK_MODEL_UNIGRAM;
-    else {
-        rc = bb_err(err, errlen, BB_EFORMAT, "%s: model type '%s' is not supported (WordPiece, BPE, Unigram)", name, mt);
-        goto fail;
-    }
+    else return bb_err(err, errlen, BB_EFORMAT, "%s: model type '%s' is not supported (WordPiece, BPE, Unigram)", name, mt);
+    return BB_OK;
+}
+
+/* model.vocab (Unigram: its [piece, score] list) and added_tokens. */
+static int load_vocab(tok_tokenizer *tk, const cJSON *root, const cJSON *model, const char *name, char *err,
+                      size_t errlen) {
+    int rc, cap = 0;
     const cJSON *vocab = get(model, "vocab"), *v;
     if (tk->kind == TOK_MODEL_UNIGRAM) {
-        if ((rc = tok_spm_json_vocab(tk, model, &cap, name, err, errlen)) != BB_OK) goto fail;
+        if ((rc = tok_spm_json_vocab(tk, model, &cap, name, err, errlen)) != BB_OK) return rc;
     } else if (!cJSON_IsObject(vocab)) {
-        rc = bb_err(err, errlen, BB_EFORMAT, "%s: model.vocab is not an object", name);
-        goto fail;
+        return bb_err(err, errlen, BB_EFORMAT, "%s: model.vocab is not an object", name);
     }
     long limit = 2L * (cJSON_GetArraySize(vocab) + cJSON_GetArraySize(get(root, "added_tokens"))) + 1024;
     const cJSON *vmap = tk->kind == TOK_MODEL_UNIGRAM ? NULL : vocab;
     cJSON_ArrayForEach(v, vmap) {
-        if (!cJSON_IsNumber(v)) {
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s: model.vocab['%.40s'] is not a number", name, v->string);
-            goto fail;
-        }
-        if ((rc = set_token(tk, &cap, v, limit, v->string, name, err, errlen)) != BB_OK) goto fail;
+        if (!cJSON_IsNumber(v))
+            return bb_err(err, errlen, BB_EFORMAT, "%s: model.vocab['%.40s'] is not a number", name, v->string);
+        if ((rc = set_token(tk, &cap, v, limit, v->string, name, err, errlen)) != BB_OK) return rc;
     }
     const cJSON *added = get(root, "added_tokens"), *a;
     cJSON_ArrayForEach(a, added) {
         const cJSON *content = get(a, "content"), *id = get(a, "id");
-        if (!cJSON_IsString(content) || !cJSON_IsNumber(id)) {
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s: added_tokens entry without content and id", name);
-            goto fail;
-        }
-        if (get_bool(a, "single_word", 0) || (get_bool(a, "normalized", 0) && *content->valuestring)) {
-            rc = bb_err(err, errlen, BB_EFORMAT,
-                        "%s: added token '%.40s': single_word or normalized matching is not supported", name,
-                        content->valuestring);
-            goto fail;
-        }
-        if ((rc = set_token(tk, &cap, id, limit, content->valuestring, name, err, errlen)) != BB_OK) goto fail;
+        if (!cJSON_IsString(content) || !cJSON_IsNumber(id))
+            return bb_err(err, errlen, BB_EFORMAT, "%s: added_tokens entry without content and id", name);
+        if (get_bool(a, "single_word", 0) || (get_bool(a, "normalized", 0) && *content->valuestring))
+            return bb_err(err, errlen, BB_EFORMAT,
+                          "%s: added token '%.40s': single_word or normalized matching is not supported", name,
+                          content->valuestring);
+        if ((rc = set_token(tk, &cap, id, limit, content->valuestring, name, err, errlen)) != BB_OK) return rc;
         if (tok_add_added(tk, (int32_t)num_id(id), content->valuestring, get_bool(a, "lstrip", 0),
                           get_bool(a, "rstrip", 0), get_bool(a, "special", 0)) != BB_OK)
-            goto nomem;
+            return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
     }
-    if (tk->n_vocab == 0) {
-        rc = bb_err(err, errlen, BB_EFORMAT, "%s: empty vocabulary", name);
-        goto fail;
-    }
-    /* Model settings. */
-    const cJSON *unk = get(model, "unk_token");
+    if (tk->n_vocab == 0) return bb_err(err, errlen, BB_EFORMAT, "%s: empty vocabulary", name);
+    return BB_OK;
+}
+
+/* WordPiece's prefix and word limit; the BPE options this encoder does not implement are refused. */
+static int load_model_options(tok_tokenizer *tk, const cJSON *model, const char *name, char *err, size_t errlen) {
     if (tk->kind == TOK_MODEL_WORDPIECE) {
         const cJSON *pre = get(model, "continuing_subword_prefix");
         const char *p = cJSON_IsString(pre) ? pre->valuestring : "##";
-        if (strlen(p) >= sizeof tk->prefix) {
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s: continuing_subword_prefix is too long", name);
-            goto fail;
-        }
+        if (strlen(p) >= sizeof tk->prefix)
+            return bb_err(err, errlen, BB_EFORMAT, "%s: continuing_subword_prefix is too long", name);
         strcpy(tk->prefix, p);
         tk->prefix_len = (int)strlen(p);
         const cJSON *mc = get(model, "max_input_chars_per_word");
@@ -303,51 +289,28 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
                           : (cJSON_IsString(ew) && *ew->valuestring) ? "end_of_word_suffix"
                           : get_bool(model, "byte_fallback", 0) ? "byte_fallback"
                                                                 : NULL;
-        if (bad) {
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s: BPE option '%s' is not supported", name, bad);
-            goto fail;
-        }
+        if (bad) return bb_err(err, errlen, BB_EFORMAT, "%s: BPE option '%s' is not supported", name, bad);
         tk->ignore_merges = get_bool(model, "ignore_merges", 0);
     }
-    if ((rc = tok_finish(tk, err, errlen)) != BB_OK) goto fail;
-    tk->unk = cJSON_IsString(unk) ? tok_token_to_id(tk, unk->valuestring) : -1;
-    if (tk->spm) {
-        /* Unigram: its own normalizers, Metaspace and decoders; the post-processor as for the others. */
-        if ((rc = tok_spm_finish(tk, name, err, errlen)) != BB_OK ||
-            (rc = tok_spm_json_components(tk, root, name, err, errlen)) != BB_OK ||
-            (rc = load_post(tk, get(root, "post_processor"), name, err, errlen)) != BB_OK ||
-            (rc = load_truncation(tk, get(root, "truncation"), name, err, errlen)) != BB_OK)
-            goto fail;
-        cJSON_Delete(root);
-        *out = tk;
-        return BB_OK;
-    }
-    if (tk->kind == TOK_MODEL_BPE) {
-        const cJSON *merges = get(model, "merges");
-        if (!cJSON_IsArray(merges)) {
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s: model.merges is not an array", name);
-            goto fail;
-        }
-        if ((rc = build_merges(tk, merges, name, err, errlen)) != BB_OK) goto fail;
-    }
-    /* Normalizer. */
-    const cJSON *norm = get(root, "normalizer");
-    if (!is_null(norm)) {
-        const cJSON *nt = get(norm, "type");
-        const char *t = cJSON_IsString(nt) ? nt->valuestring : "";
-        if (strcmp(t, "BertNormalizer") != 0) {
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s: normalizer type '%s' is not supported (BertNormalizer)", name, t);
-            goto fail;
-        }
-        tk->bert_norm = 1;
-        tk->clean_text = get_bool(norm, "clean_text", 1);
-        tk->chinese = get_bool(norm, "handle_chinese_chars", 1);
-        tk->lower = get_bool(norm, "lowercase", 1);
-        const cJSON *sa = get(norm, "strip_accents");
-        tk->strip_accents = cJSON_IsBool(sa) ? cJSON_IsTrue(sa) : -1;
-    }
-    /* Pre-tokenizer. */
-    const cJSON *pre = get(root, "pre_tokenizer");
+    return BB_OK;
+}
+
+static int load_normalizer(tok_tokenizer *tk, const cJSON *norm, const char *name, char *err, size_t errlen) {
+    if (is_null(norm)) return BB_OK;
+    const cJSON *nt = get(norm, "type");
+    const char *t = cJSON_IsString(nt) ? nt->valuestring : "";
+    if (strcmp(t, "BertNormalizer") != 0)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: normalizer type '%s' is not supported (BertNormalizer)", name, t);
+    tk->bert_norm = 1;
+    tk->clean_text = get_bool(norm, "clean_text", 1);
+    tk->chinese = get_bool(norm, "handle_chinese_chars", 1);
+    tk->lower = get_bool(norm, "lowercase", 1);
+    const cJSON *sa = get(norm, "strip_accents");
+    tk->strip_accents = cJSON_IsBool(sa) ? cJSON_IsTrue(sa) : -1;
+    return BB_OK;
+}
+
+static int load_pre_tokenizer(tok_tokenizer *tk, const cJSON *pre, const char *name, char *err, size_t errlen) {
     if (!is_null(pre)) {
         const cJSON *pt = get(pre, "type");
         const char *t = cJSON_IsString(pt) ? pt->valuestring : "";
@@ -358,48 +321,86 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
             tk->add_prefix_space = get_bool(pre, "add_prefix_space", 1);
             tk->use_regex = get_bool(pre, "use_regex", 1);
         } else {
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s: pre_tokenizer type '%s' is not supported (BertPreTokenizer, ByteLevel)",
-                        name, t);
-            goto fail;
+            return bb_err(err, errlen, BB_EFORMAT,
+                          "%s: pre_tokenizer type '%s' is not supported (BertPreTokenizer, ByteLevel)", name, t);
         }
     }
-    if (tk->kind == TOK_MODEL_BPE && tk->pre != TOK_PRE_BYTELEVEL) {
-        rc = bb_err(err, errlen, BB_EFORMAT, "%s: a BPE model needs the ByteLevel pre_tokenizer", name);
-        goto fail;
+    if (tk->kind == TOK_MODEL_BPE && tk->pre != TOK_PRE_BYTELEVEL)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: a BPE model needs the ByteLevel pre_tokenizer", name);
+    return BB_OK;
+}
+
+static int load_decoder(tok_tokenizer *tk, const cJSON *dec, const char *name, char *err, size_t errlen) {
+    if (is_null(dec)) return BB_OK;
+    const cJSON *dt = get(dec, "type");
+    const char *t = cJSON_IsString(dt) ? dt->valuestring : "";
+    if (strcmp(t, "WordPiece") == 0) {
+        tk->dec = TOK_DEC_WORDPIECE;
+        const cJSON *p = get(dec, "prefix");
+        const char *ps = cJSON_IsString(p) ? p->valuestring : "##";
+        if (strlen(ps) >= sizeof tk->dec_prefix)
+            return bb_err(err, errlen, BB_EFORMAT, "%s: decoder.prefix is too long", name);
+        strcpy(tk->dec_prefix, ps);
+        tk->dec_cleanup = get_bool(dec, "cleanup", 1);
+    } else if (strcmp(t, "ByteLevel") == 0) {
+        tk->dec = TOK_DEC_BYTELEVEL;
+    } else {
+        return bb_err(err, errlen, BB_EFORMAT, "%s: decoder type '%s' is not supported (WordPiece, ByteLevel)", name, t);
     }
-    if ((rc = load_post(tk, get(root, "post_processor"), name, err, errlen)) != BB_OK) goto fail;
-    if ((rc = load_truncation(tk, get(root, "truncation"), name, err, errlen)) != BB_OK) goto fail;
-    /* Decoder. */
-    const cJSON *dec = get(root, "decoder");
-    if (!is_null(dec)) {
-        const cJSON *dt = get(dec, "type");
-        const char *t = cJSON_IsString(dt) ? dt->valuestring : "";
-        if (strcmp(t, "WordPiece") == 0) {
-            tk->dec = TOK_DEC_WORDPIECE;
-            const cJSON *p = get(dec, "prefix");
-            const char *ps = cJSON_IsString(p) ? p->valuestring : "##";
-            if (strlen(ps) >= sizeof tk->dec_prefix) {
-                rc = bb_err(err, errlen, BB_EFORMAT, "%s: decoder.prefix is too long", name);
-                goto fail;
-            }
-            strcpy(tk->dec_prefix, ps);
-            tk->dec_cleanup = get_bool(dec, "cleanup", 1);
-        } else if (strcmp(t, "ByteLevel") == 0) {
-            tk->dec = TOK_DEC_BYTELEVEL;
-        } else {
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s: decoder type '%s' is not supported (WordPiece, ByteLevel)", name, t);
-            goto fail;
-        }
+    return BB_OK;
+}
+
+/* The pipeline after the vocabulary: Unigram brings its own normalizers, Metaspace and decoders; the
+ * others a BertNormalizer, a pre-tokenizer, BPE merges and a decoder; all a post-processor and
+ * truncation. */
+static int load_pipeline(tok_tokenizer *tk, const cJSON *root, const cJSON *model, const char *name, char *err,
+                         size_t errlen) {
+    int rc;
+    if (tk->spm) {
+        if ((rc = tok_spm_finish(tk, name, err, errlen)) != BB_OK ||
+            (rc = tok_spm_json_components(tk, root, name, err, errlen)) != BB_OK)
+            return rc;
+    } else {
+        const cJSON *merges = get(model, "merges");
+        if (tk->kind == TOK_MODEL_BPE && !cJSON_IsArray(merges))
+            return bb_err(err, errlen, BB_EFORMAT, "%s: model.merges is not an array", name);
+        if ((tk->kind == TOK_MODEL_BPE && (rc = build_merges(tk, merges, name, err, errlen)) != BB_OK) ||
+            (rc = load_normalizer(tk, get(root, "normalizer"), name, err, errlen)) != BB_OK ||
+            (rc = load_pre_tokenizer(tk, get(root, "pre_tokenizer"), name, err, errlen)) != BB_OK)
+            return rc;
+    }
+    if ((rc = load_post(tk, get(root, "post_processor"), name, err, errlen)) != BB_OK ||
+        (rc = load_truncation(tk, get(root, "truncation"), name, err, errlen)) != BB_OK)
+        return rc;
+    return tk->spm ? BB_OK : load_decoder(tk, get(root, "decoder"), name, err, errlen);
+}
+
+int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const char *name, char *err, size_t errlen) {
+    *out = NULL;
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!root) return bb_err(err, errlen, BB_EFORMAT, "%s: not valid JSON", name);
+    tok_tokenizer *tk = calloc(1, sizeof *tk);
+    if (!tk) {
+        cJSON_Delete(root);
+        return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
+    }
+    tk->unk = -1;
+    const cJSON *model = get(root, "model"), *unk = get(model, "unk_token");
+    int rc;
+    if ((rc = load_model_kind(tk, model, name, err, errlen)) == BB_OK &&
+        (rc = load_vocab(tk, root, model, name, err, errlen)) == BB_OK &&
+        (rc = load_model_options(tk, model, name, err, errlen)) == BB_OK &&
+        (rc = tok_finish(tk, err, errlen)) == BB_OK) {
+        tk->unk = cJSON_IsString(unk) ? tok_token_to_id(tk, unk->valuestring) : -1;
+        rc = load_pipeline(tk, root, model, name, err, errlen);
     }
     cJSON_Delete(root);
+    if (rc != BB_OK) {
+        tok_free(tk);
+        return rc;
+    }
     *out = tk;
     return BB_OK;
-nomem:
-    rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
-fail:
-    cJSON_Delete(root);
-    tok_free(tk);
-    return rc;
 }
 
 /* ---- writing ------------------------------------------------------------------------------------------ */
@@ -471,11 +472,7 @@ static cJSON *post_json(const tok_tokenizer *tk) {
     }
 }
 
-static cJSON *tokenizer_json(const tok_tokenizer *tk) {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "version", "1.0");
-    cJSON_AddNullToObject(root, "truncation");
-    cJSON_AddNullToObject(root, "padding");
+static void add_added_tokens(cJSON *root, const tok_tokenizer *tk) {
     cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
     for (int i = 0; i < tk->n_added; i++) {
         const tok_added *a = &tk->added[i];
@@ -489,25 +486,23 @@ static cJSON *tokenizer_json(const tok_tokenizer *tk) {
         cJSON_AddBoolToObject(o, "special", a->special);
         cJSON_AddItemToArray(added, o);
     }
-    if (tk->spm) {
-        cJSON_AddItemToObject(root, "post_processor", post_json(tk));
-        if (tok_spm_json_write(tk, root) != BB_OK) {
-            cJSON_Delete(root);
-            return NULL;
-        }
-        return root;
-    }
-    if (tk->bert_norm) {
-        cJSON *n = cJSON_AddObjectToObject(root, "normalizer");
-        cJSON_AddStringToObject(n, "type", "BertNormalizer");
-        cJSON_AddBoolToObject(n, "clean_text", tk->clean_text);
-        cJSON_AddBoolToObject(n, "handle_chinese_chars", tk->chinese);
-        if (tk->strip_accents < 0) cJSON_AddNullToObject(n, "strip_accents");
-        else cJSON_AddBoolToObject(n, "strip_accents", tk->strip_accents);
-        cJSON_AddBoolToObject(n, "lowercase", tk->lower);
-    } else {
+}
+
+static void add_normalizer(cJSON *root, const tok_tokenizer *tk) {
+    if (!tk->bert_norm) {
         cJSON_AddNullToObject(root, "normalizer");
+        return;
     }
+    cJSON *n = cJSON_AddObjectToObject(root, "normalizer");
+    cJSON_AddStringToObject(n, "type", "BertNormalizer");
+    cJSON_AddBoolToObject(n, "clean_text", tk->clean_text);
+    cJSON_AddBoolToObject(n, "handle_chinese_chars", tk->chinese);
+    if (tk->strip_accents < 0) cJSON_AddNullToObject(n, "strip_accents");
+    else cJSON_AddBoolToObject(n, "strip_accents", tk->strip_accents);
+    cJSON_AddBoolToObject(n, "lowercase", tk->lower);
+}
+
+static void add_pre_tokenizer(cJSON *root, const tok_tokenizer *tk) {
     if (tk->pre == TOK_PRE_BERT) {
         cJSON_AddStringToObject(cJSON_AddObjectToObject(root, "pre_tokenizer"), "type", "BertPreTokenizer");
     } else if (tk->pre == TOK_PRE_BYTELEVEL) {
@@ -519,7 +514,9 @@ static cJSON *tokenizer_json(const tok_tokenizer *tk) {
     } else {
         cJSON_AddNullToObject(root, "pre_tokenizer");
     }
-    cJSON_AddItemToObject(root, "post_processor", post_json(tk));
+}
+
+static void add_decoder(cJSON *root, const tok_tokenizer *tk) {
     if (tk->dec == TOK_DEC_WORDPIECE) {
         cJSON *d = cJSON_AddObjectToObject(root, "decoder");
         cJSON_AddStringToObject(d, "type", "WordPiece");
@@ -534,6 +531,10 @@ static cJSON *tokenizer_json(const tok_tokenizer *tk) {
     } else {
         cJSON_AddNullToObject(root, "decoder");
     }
+}
+
+/* The WordPiece or BPE model: its options, vocab and (BPE) merges by rank. */
+static void add_model(cJSON *root, const tok_tokenizer *tk) {
     cJSON *m = cJSON_AddObjectToObject(root, "model");
     const char *unk = tk->unk >= 0 ? tk->str[tk->unk] : NULL;
     if (tk->kind == TOK_MODEL_WORDPIECE) {
@@ -565,6 +566,27 @@ static cJSON *tokenizer_json(const tok_tokenizer *tk) {
             cJSON_AddItemToArray(merges, p);
         }
     }
+}
+
+static cJSON *tokenizer_json(const tok_tokenizer *tk) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "version", "1.0");
+    cJSON_AddNullToObject(root, "truncation");
+    cJSON_AddNullToObject(root, "padding");
+    add_added_tokens(root, tk);
+    if (tk->spm) {
+        cJSON_AddItemToObject(root, "post_processor", post_json(tk));
+        if (tok_spm_json_write(tk, root) != BB_OK) {
+            cJSON_Delete(root);
+            return NULL;
+        }
+        return root;
+    }
+    add_normalizer(root, tk);
+    add_pre_tokenizer(root, tk);
+    cJSON_AddItemToObject(root, "post_processor", post_json(tk));
+    add_decoder(root, tk);
+    add_model(root, tk);
     return root;
 }
 

@@ -29,7 +29,7 @@ static long words_cut(const tok_encoding *e, int first, int n, int keep, tok_sid
 }
 
 int tok_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n, int max_length, tok_stats *out,
-                      char *err, size_t errlen) {
+                      bb_work *work, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     out->max_length = max_length;
     if (n <= 0) return BB_OK;
@@ -39,13 +39,16 @@ int tok_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n,
         free(len), tok_encoding_free(e);
         return bb_err(err, errlen, BB_ENOMEM, "stats: out of memory");
     }
+    e->work = work;
     int nadd = 0;
     for (int k = 0; k < tk->n_single; k++) nadd += tk->single[k].is_special;
     long content = 0;
     double sum = 0, sum2 = 0;
     for (long t = 0; t < n; t++) {
+        if ((t & 63) == 0) bb_work_progress(work, "texts", t, n);
         tok_options o = tok_options_default();
-        int rc = tok_encode(tk, texts[t], -1, NULL, 0, &o, e, err, errlen);
+        int rc = bb_work_check(work, "stats", err, errlen);
+        if (rc == BB_OK) rc = tok_encode(tk, texts[t], -1, NULL, 0, &o, e, err, errlen);
         if (rc != BB_OK) {
             free(len), tok_encoding_free(e);
             return rc;
@@ -86,5 +89,6 @@ int tok_stats_compute(const tok_tokenizer *tk, const char *const *texts, long n,
     for (long t = 0; t < n; t++) out->hist[len[t] / out->bin_width]++;
     free(len);
     tok_encoding_free(e);
+    bb_work_progress(work, "texts", n, n);
     return BB_OK;
 }

@@ -267,158 +267,237 @@ typedef struct {
     int n;
 } tr_syms;
 
-int tok_trainer_finish(tok_trainer *tr, tok_tokenizer **out, char *err, size_t errlen) {
-    *out = NULL;
-    const int wp = tr->o.algo == TOK_MODEL_WORDPIECE;
-    static const char *wp_sp[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
-    static const char *bpe_sp[] = {"<s>", "<pad>", "</s>", "<unk>", "<mask>"};
-    const char *const *sp = tr->o.special_tokens ? tr->o.special_tokens : wp ? wp_sp : bpe_sp;
-    int n_sp = tr->o.special_tokens ? tr->o.n_special : 5;
-    tok_tokenizer *tk = calloc(1, sizeof *tk);
-    vb v = {tk, 0, {0}};
-    tr_syms *ws = calloc((size_t)tr->n_words + 1, sizeof *ws);
-    ptable pt = {0};
-    heap hp = {0};
-    int32_t *merge_l = NULL, *merge_r = NULL;
-    int n_merges = 0, cap_merges = 0;
-    int rc = BB_ENOMEM;
-    if (!tk || !ws) goto done;
-    tk->kind = tr->o.algo;
-    tk->unk = -1;
-    if (n_sp < 0 || n_sp > 64) {
-        rc = bb_err(err, errlen, BB_EINVAL, "train: %d special tokens (at most 64)", n_sp);
-        goto done_msg;
+/* What tok_trainer_finish builds, freed in one place (tr_build_free). */
+typedef struct {
+    tok_trainer *tr;
+    int wp;                     /* WordPiece; else byte-level BPE */
+    tok_tokenizer *tk;
+    vb v;
+    tr_syms *ws;                /* (n_words) each word as symbols */
+    ptable pt;                  /* pair -> count and the words holding it */
+    heap hp;                    /* pairs by count (stale entries are requeued when popped) */
+    int32_t *merge_l, *merge_r; /* (n_merges) in the order learned */
+    int n_merges, cap_merges;
+} tr_build;
+
+static void tr_build_free(tr_build *b) {
+    free(b->v.map.slots);
+    tok_free(b->tk);
+    for (long w = 0; b->ws && w < b->tr->n_words; w++) free(b->ws[w].sym);
+    free(b->ws);
+    for (uint64_t i = 0; b->pt.t && i <= b->pt.mask; i++)
+        if (b->pt.t[i].key != UINT64_MAX) free(b->pt.t[i].where);
+    free(b->pt.t), free(b->hp.h), free(b->merge_l), free(b->merge_r);
+}
+
+static int oom(char *err, size_t errlen) { return bb_err(err, errlen, BB_ENOMEM, "train: out of memory"); }
+
+/* Characters counted in a small open table: code point (-1 empty) and weighted count. */
+typedef struct {
+    int32_t *cp;  /* (cap) */
+    long *count;  /* (cap) */
+    long cap, used;
+} char_table;
+
+static int char_table_grow(char_table *t, long cap) {
+    int32_t *ncp = malloc(sizeof(int32_t) * (size_t)cap);
+    long *ncn = calloc((size_t)cap, sizeof *ncn);
+    if (!ncp || !ncn) {
+        free(ncp), free(ncn);
+        return BB_ENOMEM;
     }
-    int32_t sp_id[64];
-    if (tok_map_build(&v.map, tk, 0) != BB_OK) goto done;
-    for (int k = 0; k < n_sp; k++)
-        if (vb_add(&v, sp[k], strlen(sp[k]), &sp_id[k]) != BB_OK) goto done;
-    /* The alphabet: byte-level BPE takes all 256 byte symbols; WordPiece the most frequent characters. */
+    for (long i = 0; i < cap; i++) ncp[i] = -1;
+    for (long i = 0; i < t->cap; i++) {
+        if (t->cp[i] < 0) continue;
+        long j = ((uint32_t)t->cp[i] * 2654435761u) & (cap - 1);
+        while (ncp[j] >= 0) j = (j + 1) & (cap - 1);
+        ncp[j] = t->cp[i], ncn[j] = t->count[i];
+    }
+    free(t->cp), free(t->count);
+    t->cp = ncp, t->count = ncn, t->cap = cap;
+    return BB_OK;
+}
+
+static int char_table_add(char_table *t, int32_t cp, long count) {
+    if (t->used * 2 + 2 > t->cap && char_table_grow(t, t->cap * 2) != BB_OK) return BB_ENOMEM;
+    long j = ((uint32_t)cp * 2654435761u) & (t->cap - 1);
+    while (t->cp[j] >= 0 && t->cp[j] != cp) j = (j + 1) & (t->cap - 1);
+    if (t->cp[j] < 0) t->cp[j] = cp, t->used++;
+    t->count[j] += count;
+    return BB_OK;
+}
+
+/* WordPiece's alphabet: the words' characters weighted by word frequency, the limit_alphabet most
+ * frequent (ties: smaller code point). *alpha is malloc'd. */
+static int wordpiece_alphabet(const tok_trainer *tr, int32_t **alpha_out, int *n_out) {
+    char_table t = {0};
+    int rc = char_table_grow(&t, 1024);
+    for (long w = 0; rc == BB_OK && w < tr->n_words; w++) {
+        const unsigned char *s = (const unsigned char *)tr->words[w].s;
+        for (int p = 0; rc == BB_OK && p < tr->words[w].len;) {
+            int32_t cp;
+            p += tok_utf8_decode(s + p, tr->words[w].len - p, &cp);
+            rc = char_table_add(&t, cp, tr->words[w].count);
+        }
+    }
+    int32_t *alpha = rc == BB_OK ? malloc(sizeof(int32_t) * ((size_t)t.used + 1)) : NULL;
+    long *ac = rc == BB_OK ? malloc(sizeof(long) * ((size_t)t.used + 1)) : NULL;
+    if (!alpha || !ac) {
+        free(alpha), free(ac), free(t.cp), free(t.count);
+        return BB_ENOMEM;
+    }
+    int n = 0;
+    for (long i = 0; i < t.cap; i++)
+        if (t.cp[i] >= 0) alpha[n] = t.cp[i], ac[n++] = t.count[i];
+    for (int i = 1; i < n; i++) /* insertion sort by (count desc, cp asc): alphabets are small */
+        for (int j = i; j > 0 && (ac[j] > ac[j - 1] || (ac[j] == ac[j - 1] && alpha[j] < alpha[j - 1])); j--) {
+            long c = ac[j];
+            ac[j] = ac[j - 1], ac[j - 1] = c;
+            int32_t u = alpha[j];
+            alpha[j] = alpha[j - 1], alpha[j - 1] = u;
+        }
+    if (tr->o.limit_alphabet > 0 && n > tr->o.limit_alphabet) n = tr->o.limit_alphabet;
+    free(ac), free(t.cp), free(t.count);
+    *alpha_out = alpha, *n_out = n;
+    return BB_OK;
+}
+
+/* The alphabet into the vocabulary in code point order: byte-level BPE takes all 256 byte symbols,
+ * WordPiece the most frequent characters. */
+static int add_alphabet(tr_build *b) {
     int32_t *alpha = NULL;
-    int n_alpha = 0;
-    if (!wp) {
+    int n = 0;
+    if (!b->wp) {
         alpha = malloc(sizeof(int32_t) * 256);
-        if (!alpha) goto done;
-        for (int b = 0; b < 256; b++) alpha[n_alpha++] = tok_byte_char(b);
-    } else {
-        /* Count characters (weighted by word frequency) in a small open table. */
-        long cap = 1024, used = 0;
-        int32_t *cps = malloc(sizeof(int32_t) * (size_t)cap);
-        long *cnt = calloc((size_t)cap, sizeof *cnt);
-        if (!cps || !cnt) {
-            free(cps), free(cnt);
-            goto done;
-        }
-        for (long i = 0; i < cap; i++) cps[i] = -1;
-        for (long w = 0; w < tr->n_words; w++) {
-            const unsigned char *s = (const unsigned char *)tr->words[w].s;
-            for (int p = 0; p < tr->words[w].len;) {
-                int32_t cp;
-                p += tok_utf8_decode(s + p, tr->words[w].len - p, &cp);
-                if (used * 2 + 2 > cap) {
-                    long nc = cap * 2;
-                    int32_t *ncp = malloc(sizeof(int32_t) * (size_t)nc);
-                    long *ncn = calloc((size_t)nc, sizeof *ncn);
-                    if (!ncp || !ncn) {
-                        free(ncp), free(ncn), free(cps), free(cnt);
-                        goto done;
-                    }
-                    for (long i = 0; i < nc; i++) ncp[i] = -1;
-                    for (long i = 0; i < cap; i++) {
-                        if (cps[i] < 0) continue;
-                        long j = ((uint32_t)cps[i] * 2654435761u) & (nc - 1);
-                        while (ncp[j] >= 0) j = (j + 1) & (nc - 1);
-                        ncp[j] = cps[i], ncn[j] = cnt[i];
-                    }
-                    free(cps), free(cnt);
-                    cps = ncp, cnt = ncn, cap = nc;
-                }
-                long j = ((uint32_t)cp * 2654435761u) & (cap - 1);
-                while (cps[j] >= 0 && cps[j] != cp) j = (j + 1) & (cap - 1);
-                if (cps[j] < 0) cps[j] = cp, used++;
-                cnt[j] += tr->words[w].count;
-            }
-        }
-        /* Keep the limit_alphabet most frequent (ties: smaller code point). */
-        alpha = malloc(sizeof(int32_t) * ((size_t)used + 1));
-        long *ac = malloc(sizeof(long) * ((size_t)used + 1));
-        if (!alpha || !ac) {
-            free(ac), free(cps), free(cnt);
-            goto done;
-        }
-        for (long i = 0; i < cap; i++)
-            if (cps[i] >= 0) alpha[n_alpha] = cps[i], ac[n_alpha++] = cnt[i];
-        for (int i = 1; i < n_alpha; i++) /* insertion sort by (count desc, cp asc): alphabets are small */
-            for (int j = i; j > 0 && (ac[j] > ac[j - 1] || (ac[j] == ac[j - 1] && alpha[j] < alpha[j - 1])); j--) {
-                long t = ac[j];
-                ac[j] = ac[j - 1], ac[j - 1] = t;
-                int32_t u = alpha[j];
-                alpha[j] = alpha[j - 1], alpha[j - 1] = u;
-            }
-        if (tr->o.limit_alphabet > 0 && n_alpha > tr->o.limit_alphabet) n_alpha = tr->o.limit_alphabet;
-        free(ac), free(cps), free(cnt);
+        if (!alpha) return BB_ENOMEM;
+        for (int c = 0; c < 256; c++) alpha[n++] = tok_byte_char(c);
+    } else if (wordpiece_alphabet(b->tr, &alpha, &n) != BB_OK) {
+        return BB_ENOMEM;
     }
-    qsort(alpha, (size_t)n_alpha, sizeof *alpha, cmp_i32);
-    for (int i = 0; i < n_alpha; i++) {
+    qsort(alpha, (size_t)n, sizeof *alpha, cmp_i32);
+    int rc = BB_OK;
+    for (int i = 0; rc == BB_OK && i < n; i++) {
         char u[4];
         int32_t id;
-        int n = tok_utf8_encode(alpha[i], u);
-        if (vb_add(&v, u, (size_t)n, &id) != BB_OK) {
-            free(alpha);
-            goto done;
-        }
+        int k = tok_utf8_encode(alpha[i], u);
+        rc = vb_add(&b->v, u, (size_t)k, &id);
     }
     free(alpha);
-    /* Words as symbol sequences; WordPiece continuation symbols carry "##". Characters outside the
-     * alphabet drop out of the word (they become [UNK] when encoding). */
+    return rc;
+}
+
+/* Words as symbol sequences (WordPiece continuation symbols carry "##"; characters outside the
+ * alphabet drop out of the word: they become [UNK] when encoding), and the counts of adjacent pairs. */
+static int split_words(tr_build *b) {
+    const tok_trainer *tr = b->tr;
     for (long w = 0; w < tr->n_words; w++) {
         const tr_word *word = &tr->words[w];
-        ws[w].sym = malloc(sizeof(int32_t) * ((size_t)word->len + 1));
-        if (!ws[w].sym) goto done;
+        tr_syms *ws = &b->ws[w];
+        ws->sym = malloc(sizeof(int32_t) * ((size_t)word->len + 1));
+        if (!ws->sym) return BB_ENOMEM;
         const unsigned char *s = (const unsigned char *)word->s;
         for (int p = 0; p < word->len;) {
             char u[8];
             int n = 0;
-            int32_t cp;
-            if (wp) {
-                int cl = tok_utf8_decode(s + p, word->len - p, &cp);
-                p += cl;
+            if (b->wp) {
+                int32_t cp;
+                p += tok_utf8_decode(s + p, word->len - p, &cp);
                 char c1[4];
                 int c1n = tok_utf8_encode(cp, c1);
-                if (vb_get(&v, c1, (size_t)c1n) < 0) continue;
-                if (ws[w].n > 0) u[n++] = '#', u[n++] = '#';
+                if (vb_get(&b->v, c1, (size_t)c1n) < 0) continue;
+                if (ws->n > 0) u[n++] = '#', u[n++] = '#';
                 memcpy(u + n, c1, (size_t)c1n), n += c1n;
             } else {
                 n = tok_utf8_encode(tok_byte_char(s[p++]), u);
             }
             int32_t id;
-            if (vb_add(&v, u, (size_t)n, &id) != BB_OK) goto done;
-            ws[w].sym[ws[w].n++] = id;
+            if (vb_add(&b->v, u, (size_t)n, &id) != BB_OK) return BB_ENOMEM;
+            ws->sym[ws->n++] = id;
         }
     }
     for (long w = 0; w < tr->n_words; w++)
-        for (int k = 0; k + 1 < ws[w].n; k++)
-            if (pt_add(&pt, &hp, ws[w].sym[k], ws[w].sym[k + 1], tr->words[w].count, w) != BB_OK) goto done;
+        for (int k = 0; k + 1 < b->ws[w].n; k++)
+            if (pt_add(&b->pt, &b->hp, b->ws[w].sym[k], b->ws[w].sym[k + 1], tr->words[w].count, w) != BB_OK)
+                return BB_ENOMEM;
+    return BB_OK;
+}
+
+static int record_merge(tr_build *b, int32_t l, int32_t r) {
+    if (b->n_merges == b->cap_merges) {
+        int cap = b->cap_merges ? b->cap_merges * 2 : 1024;
+        int32_t *a = realloc(b->merge_l, sizeof(int32_t) * (size_t)cap);
+        if (!a) return BB_ENOMEM;
+        b->merge_l = a;
+        a = realloc(b->merge_r, sizeof(int32_t) * (size_t)cap);
+        if (!a) return BB_ENOMEM;
+        b->merge_r = a, b->cap_merges = cap;
+    }
+    b->merge_l[b->n_merges] = l, b->merge_r[b->n_merges] = r, b->n_merges++;
+    return BB_OK;
+}
+
+/* (l, r) -> nid in word w, with the counts of the pairs around each merge moved over. */
+static int merge_in_word(tr_build *b, long w, int32_t l, int32_t r, int32_t nid) {
+    long c = b->tr->words[w].count;
+    int32_t *sy = b->ws[w].sym;
+    int n = b->ws[w].n;
+    ptable *pt = &b->pt;
+    heap *hp = &b->hp;
+    for (int i = 0; i + 1 < n; i++) {
+        if (sy[i] != l || sy[i + 1] != r) continue;
+        if (i > 0 && (pt_add(pt, hp, sy[i - 1], l, -c, w) != BB_OK || pt_add(pt, hp, sy[i - 1], nid, c, w) != BB_OK))
+            return BB_ENOMEM;
+        if (i + 2 < n && (pt_add(pt, hp, r, sy[i + 2], -c, w) != BB_OK || pt_add(pt, hp, nid, sy[i + 2], c, w) != BB_OK))
+            return BB_ENOMEM;
+        if (pt_add(pt, hp, l, r, -c, w) != BB_OK) return BB_ENOMEM;
+        sy[i] = nid;
+        memmove(sy + i + 1, sy + i + 2, sizeof(int32_t) * (size_t)(n - i - 2));
+        n--;
+    }
+    b->ws[w].n = n;
+    return BB_OK;
+}
+
+/* Applies merge (l, r) -> nid in every word holding the pair, once per word (seen[w] == stamp). The
+ * where-list is taken first: updating counts may grow the table and move st. */
+static int apply_merge(tr_build *b, pstat *st, int32_t l, int32_t r, int32_t nid, long *seen, long stamp) {
+    int nw = st->n_where;
+    long *where = st->where;
+    st->where = NULL, st->n_where = st->cap_where = 0;
+    int rc = BB_OK;
+    for (int k = 0; rc == BB_OK && k < nw; k++) {
+        long w = where[k];
+        if (seen[w] == stamp) continue;
+        seen[w] = stamp;
+        rc = merge_in_word(b, w, l, r, nid);
+    }
+    free(where);
+    return rc;
+}
+
+/* Merges the most frequent pair into a new symbol (left + right without its "##") until the vocabulary
+ * has vocab_size entries or no pair occurs min_frequency times; the work's cancel and progress every
+ * 64 merges. */
+static int learn_merges(tr_build *b, char *err, size_t errlen) {
+    const tok_trainer *tr = b->tr;
+    const tok_tokenizer *tk = b->tk;
     long *seen = calloc((size_t)tr->n_words + 1, sizeof *seen);
-    if (!seen) goto done;
+    if (!seen) return oom(err, errlen);
     long stamp = 0;
     const int target = tr->o.vocab_size;
-    while (tk->n_vocab < target && hp.n > 0) {
-        hitem top = heap_pop(&hp);
-        pstat *st = pt_get(&pt, top.key, 0);
+    int rc = BB_OK;
+    while (rc == BB_OK && tk->n_vocab < target && b->hp.n > 0) {
+        hitem top = heap_pop(&b->hp);
+        pstat *st = pt_get(&b->pt, top.key, 0);
         if (!st) continue;
         if (st->count != top.count) { /* stale entry: requeue the pair at its current count */
-            if (st->count > 0 && heap_push(&hp, (hitem){st->count, top.key}) != BB_OK) {
-                free(seen);
-                goto done;
-            }
+            if (st->count > 0 && heap_push(&b->hp, (hitem){st->count, top.key}) != BB_OK) rc = BB_ENOMEM;
             continue;
         }
         if (st->count < tr->o.min_frequency || st->count <= 0) break;
         int32_t l = (int32_t)(top.key >> 32), r = (int32_t)(top.key & 0xFFFFFFFFu);
-        /* New symbol: left + right without its "##". */
         char buf[2048];
-        size_t ln = tk->len[l], rn = tk->len[r], skip = wp && rn > 2 && memcmp(tk->str[r], "##", 2) == 0 ? 2 : 0;
+        size_t ln = tk->len[l], rn = tk->len[r], skip = b->wp && rn > 2 && memcmp(tk->str[r], "##", 2) == 0 ? 2 : 0;
         if (ln + rn - skip >= sizeof buf) {
             st->count = 0;
             continue;
@@ -426,90 +505,49 @@ int tok_trainer_finish(tok_trainer *tr, tok_tokenizer **out, char *err, size_t e
         memcpy(buf, tk->str[l], ln);
         memcpy(buf + ln, tk->str[r] + skip, rn - skip);
         int32_t nid;
-        if (vb_add(&v, buf, ln + rn - skip, &nid) != BB_OK) {
-            free(seen);
-            goto done;
+        if (vb_add(&b->v, buf, ln + rn - skip, &nid) != BB_OK || record_merge(b, l, r) != BB_OK ||
+            apply_merge(b, st, l, r, nid, seen, ++stamp) != BB_OK) {
+            rc = BB_ENOMEM;
+            break;
         }
-        if (n_merges == cap_merges) {
-            cap_merges = cap_merges ? cap_merges * 2 : 1024;
-            int32_t *a = realloc(merge_l, sizeof(int32_t) * (size_t)cap_merges);
-            if (!a) {
-                free(seen);
-                goto done;
-            }
-            merge_l = a;
-            a = realloc(merge_r, sizeof(int32_t) * (size_t)cap_merges);
-            if (!a) {
-                free(seen);
-                goto done;
-            }
-            merge_r = a;
+        if ((b->n_merges & 63) == 0) {
+            bb_work_progress(tr->o.work, "vocabulary", tk->n_vocab < target ? tk->n_vocab : target, target);
+            if (bb_work_cancelled(tr->o.work)) rc = bb_work_check(tr->o.work, "train", err, errlen);
         }
-        merge_l[n_merges] = l, merge_r[n_merges] = r, n_merges++;
-        stamp++;
-        /* Apply the merge in every word holding the pair. The where-list is copied first: updating
-         * counts may grow the table and move st. */
-        int nw = st->n_where;
-        long *where = st->where;
-        st->where = NULL, st->n_where = st->cap_where = 0;
-        for (int k = 0; k < nw; k++) {
-            long w = where[k];
-            if (seen[w] == stamp) continue;
-            seen[w] = stamp;
-            long c = tr->words[w].count;
-            int32_t *sy = ws[w].sym;
-            int n = ws[w].n;
-            for (int i = 0; i + 1 < n; i++) {
-                if (sy[i] != l || sy[i + 1] != r) continue;
-                if (i > 0 && (pt_add(&pt, &hp, sy[i - 1], l, -c, w) != BB_OK || pt_add(&pt, &hp, sy[i - 1], nid, c, w) != BB_OK))
-                    goto oom;
-                if (i + 2 < n && (pt_add(&pt, &hp, r, sy[i + 2], -c, w) != BB_OK || pt_add(&pt, &hp, nid, sy[i + 2], c, w) != BB_OK))
-                    goto oom;
-                if (pt_add(&pt, &hp, l, r, -c, w) != BB_OK) goto oom;
-                sy[i] = nid;
-                memmove(sy + i + 1, sy + i + 2, sizeof(int32_t) * (size_t)(n - i - 2));
-                n--;
-            }
-            ws[w].n = n;
-        }
-        free(where);
-        if (tr->o.progress && (n_merges & 63) == 0 &&
-            tr->o.progress(tr->o.user, (double)tk->n_vocab / (double)target) != 0) {
-            free(seen);
-            rc = bb_err(err, errlen, BB_ECANCEL, "train: cancelled");
-            goto done_msg;
-        }
-        continue;
-    oom:
-        free(where), free(seen);
-        goto done;
     }
     free(seen);
-    /* The tokenizer around the vocabulary. */
-    for (int k = 0; k < n_sp; k++)
-        if (*sp[k] && tok_add_added(tk, sp_id[k], sp[k], 0, 0, 1) != BB_OK) goto done;
-    if (wp) {
-        memcpy(tk->prefix, "##", 3);
-        tk->prefix_len = 2;
-        tk->max_chars = 100;
-        tk->bert_norm = 1, tk->clean_text = 1, tk->chinese = 1, tk->strip_accents = -1, tk->lower = tr->o.lowercase != 0;
-        tk->pre = TOK_PRE_BERT;
-        tk->dec = TOK_DEC_WORDPIECE, tk->dec_cleanup = 1;
-        memcpy(tk->dec_prefix, "##", 3);
-    } else {
-        tk->pre = TOK_PRE_BYTELEVEL, tk->use_regex = 1;
-        tk->dec = TOK_DEC_BYTELEVEL;
-        tk->merge_left = merge_l, tk->merge_right = merge_r, tk->n_merges = n_merges;
-        merge_l = merge_r = NULL;
-        uint32_t cap = 64;
-        while (cap < (uint32_t)tk->n_merges * 2u + 2u) cap <<= 1;
-        tk->merges = malloc(sizeof *tk->merges * cap);
-        if (!tk->merges) goto done;
-        tk->merge_mask = cap - 1;
-        for (uint32_t i = 0; i < cap; i++) tk->merges[i].left = -1;
-    }
-    if ((rc = tok_finish(tk, err, errlen)) != BB_OK) goto done_msg;
-    for (int rnk = 0; !wp && rnk < tk->n_merges; rnk++) {
+    return rc == BB_ENOMEM ? oom(err, errlen) : rc;
+}
+
+/* Byte-level BPE's pipeline, with the merges moved into tk and their lookup table allocated. */
+static int set_bytelevel(tr_build *b) {
+    tok_tokenizer *tk = b->tk;
+    tk->pre = TOK_PRE_BYTELEVEL, tk->use_regex = 1;
+    tk->dec = TOK_DEC_BYTELEVEL;
+    tk->merge_left = b->merge_l, tk->merge_right = b->merge_r, tk->n_merges = b->n_merges;
+    b->merge_l = b->merge_r = NULL;
+    uint32_t cap = 64;
+    while (cap < (uint32_t)tk->n_merges * 2u + 2u) cap <<= 1;
+    tk->merges = malloc(sizeof *tk->merges * cap);
+    if (!tk->merges) return BB_ENOMEM;
+    tk->merge_mask = cap - 1;
+    for (uint32_t i = 0; i < cap; i++) tk->merges[i].left = -1;
+    return BB_OK;
+}
+
+static void set_wordpiece(tok_tokenizer *tk, int lowercase) {
+    memcpy(tk->prefix, "##", 3);
+    tk->prefix_len = 2;
+    tk->max_chars = 100;
+    tk->bert_norm = 1, tk->clean_text = 1, tk->chinese = 1, tk->strip_accents = -1, tk->lower = lowercase != 0;
+    tk->pre = TOK_PRE_BERT;
+    tk->dec = TOK_DEC_WORDPIECE, tk->dec_cleanup = 1;
+    memcpy(tk->dec_prefix, "##", 3);
+}
+
+/* Each merge by rank into the lookup table, with the id of the token it makes. */
+static void fill_merge_table(tok_tokenizer *tk) {
+    for (int rnk = 0; rnk < tk->n_merges; rnk++) {
         int32_t ml = tk->merge_left[rnk], mr = tk->merge_right[rnk];
         char buf[2048];
         snprintf(buf, sizeof buf, "%s%s", tk->str[ml], tk->str[mr]);
@@ -519,7 +557,11 @@ int tok_trainer_finish(tok_trainer *tr, tok_tokenizer **out, char *err, size_t e
         while (tk->merges[i].left >= 0) i = (i + 1) & tk->merge_mask;
         tk->merges[i] = (struct tok_merge){ml, mr, rnk, id};
     }
-    tok_tokenizer *t = tk;
+}
+
+/* The post-processor: BERT's [CLS] A [SEP] B [SEP] (RoBERTa's <s> A </s></s> B </s> for BPE) when the
+ * specials are there, else the texts alone. */
+static void set_templates(tok_tokenizer *t, int wp) {
     t->unk = wp ? t->sp.unk : -1;
     if (t->sp.cls >= 0 && t->sp.sep >= 0) {
         tok_set_bert_template(t, t->sp.cls, t->sp.sep);
@@ -533,18 +575,55 @@ int tok_trainer_finish(tok_trainer *tr, tok_tokenizer **out, char *err, size_t e
         t->n_single = 1, t->single[0] = (tok_tmpl_item){0, -1, 0, 0};
         t->n_pair = 2, t->pair[0] = t->single[0], t->pair[1] = (tok_tmpl_item){0, -1, 1, !wp ? 0 : 1};
     }
-    *out = tk;
-    tk = NULL;
-    rc = BB_OK;
-done:
-    if (rc == BB_ENOMEM) bb_err(err, errlen, BB_ENOMEM, "train: out of memory");
-done_msg:
-    free(v.map.slots);
-    tok_free(tk);
-    for (long w = 0; ws && w < tr->n_words; w++) free(ws[w].sym);
-    free(ws);
-    for (uint64_t i = 0; pt.t && i <= pt.mask; i++)
-        if (pt.t[i].key != UINT64_MAX) free(pt.t[i].where);
-    free(pt.t), free(hp.h), free(merge_l), free(merge_r);
+}
+
+/* The tokenizer around the learned vocabulary: the specials as added tokens, the WordPiece or
+ * byte-level pipeline, the merge table and the templates. */
+static int build_tokenizer(tr_build *b, const char *const *sp, int n_sp, const int32_t *sp_id, char *err,
+                           size_t errlen) {
+    tok_tokenizer *tk = b->tk;
+    for (int k = 0; k < n_sp; k++)
+        if (*sp[k] && tok_add_added(tk, sp_id[k], sp[k], 0, 0, 1) != BB_OK) return oom(err, errlen);
+    if (b->wp)
+        set_wordpiece(tk, b->tr->o.lowercase);
+    else if (set_bytelevel(b) != BB_OK)
+        return oom(err, errlen);
+    int rc = tok_finish(tk, err, errlen);
+    if (rc != BB_OK) return rc;
+    if (!b->wp) fill_merge_table(tk);
+    set_templates(tk, b->wp);
+    return BB_OK;
+}
+
+int tok_trainer_finish(tok_trainer *tr, tok_tokenizer **out, char *err, size_t errlen) {
+    *out = NULL;
+    static const char *wp_sp[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    static const char *bpe_sp[] = {"<s>", "<pad>", "</s>", "<unk>", "<mask>"};
+    tr_build b = {.tr = tr, .wp = tr->o.algo == TOK_MODEL_WORDPIECE};
+    const char *const *sp = tr->o.special_tokens ? tr->o.special_tokens : b.wp ? wp_sp : bpe_sp;
+    int n_sp = tr->o.special_tokens ? tr->o.n_special : 5;
+    if (n_sp < 0 || n_sp > 64) return bb_err(err, errlen, BB_EINVAL, "train: %d special tokens (at most 64)", n_sp);
+    b.tk = calloc(1, sizeof *b.tk);
+    b.ws = calloc((size_t)tr->n_words + 1, sizeof *b.ws);
+    b.v = (vb){b.tk, 0, {0}};
+    int32_t sp_id[64];
+    int rc = b.tk && b.ws ? BB_OK : BB_ENOMEM;
+    if (rc == BB_OK) {
+        b.tk->kind = tr->o.algo;
+        b.tk->unk = -1;
+        rc = tok_map_build(&b.v.map, b.tk, 0);
+    }
+    for (int k = 0; rc == BB_OK && k < n_sp; k++) rc = vb_add(&b.v, sp[k], strlen(sp[k]), &sp_id[k]);
+    if (rc == BB_OK) rc = add_alphabet(&b);
+    if (rc == BB_OK) rc = split_words(&b);
+    if (rc != BB_OK) rc = oom(err, errlen); /* the stages so far fail only for memory */
+    if (rc == BB_OK) rc = learn_merges(&b, err, errlen);
+    if (rc == BB_OK) rc = build_tokenizer(&b, sp, n_sp, sp_id, err, errlen);
+    if (rc == BB_OK) {
+        bb_work_progress(tr->o.work, "vocabulary", tr->o.vocab_size, tr->o.vocab_size);
+        *out = b.tk;
+        b.tk = NULL;
+    }
+    tr_build_free(&b);
     return rc;
 }

@@ -693,12 +693,12 @@ int tok_ug_finish(tok_ug_trainer *tr, tok_ug_model *out, char *err, size_t errle
     for (;;) {
         for (int it = 0; it < tr->o.sub_iterations; it++)
             if (em_step(&c)) goto fail;
-        if (tr->o.progress) {
-            double f = c.n <= desired ? 1 : log(n_seed / c.n) / log(n_seed / desired);
-            if (tr->o.progress(tr->o.user, f)) {
-                rc = bb_err(err, errlen, BB_ECANCEL, "unigram: cancelled");
-                goto fail;
-            }
+        /* pruning shrinks the pieces geometrically: the share of the way there, in log scale */
+        double f = c.n <= desired ? 1 : log(n_seed / c.n) / log(n_seed / desired);
+        bb_work_progress(tr->o.work, "pruning", (long)(1000 * f), 1000);
+        if (bb_work_cancelled(tr->o.work)) {
+            rc = bb_work_check(tr->o.work, "unigram", err, errlen);
+            goto fail;
         }
         if (c.n <= desired) break;
         int before = c.n;
@@ -714,6 +714,7 @@ int tok_ug_finish(tok_ug_trainer *tr, tok_ug_model *out, char *err, size_t errle
     out->n_sentences = tr->n_sentences;
     out->n_skipped = tr->n_skipped;
     ctx_free(&c);
+    bb_work_progress(tr->o.work, "pruning", 1000, 1000);
     return BB_OK;
 fail:
     ctx_free(&c);

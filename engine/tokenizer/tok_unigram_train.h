@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "bb_err.h"
+#include "bb_work.h"
 
 typedef struct {
     int vocab_size;            /* total, with <unk> <s> </s> and the byte pieces (default 8000) */
@@ -49,9 +50,8 @@ typedef struct {
     double shrinking_factor;   /* pieces kept per pruning round (default 0.75) */
     int sub_iterations;        /* EM steps between prunings (default 2) */
     int max_sentence_bytes;    /* longer lines are skipped, as SentencePiece does (default 8192) */
-    /* Called now and then with progress in [0, 1]; a nonzero return cancels (BB_ECANCEL). */
-    int (*progress)(void *user, double fraction);
-    void *user;
+    bb_work *work;             /* may be NULL: tok_ug_finish checks its cancel (BB_ECANCEL) and reports
+                                  ("pruning", done, 1000) between pruning rounds */
 } tok_ug_options;
 
 tok_ug_options tok_ug_options_default(void);

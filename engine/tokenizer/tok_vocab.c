@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
@@ -305,35 +304,6 @@ int tok_load_json(tok_tokenizer **out, const char *path, char *err, size_t errle
     return rc;
 }
 
-/* 1 when path is a regular file; 0 when nothing is there; -1 (with the reason in err) when something
- * else is (a directory, a device, a dangling or looping link): that is an error, not "not found". */
-static int file_exists(const char *path, char *err, size_t errlen) {
-    if (!bb_path_exists(path)) return 0;
-    return bb_check_regular(path, err, errlen) == BB_OK ? 1 : -1;
-}
-
-/* The SentencePiece model of a directory: the names HF checkpoints use, then any *.model. */
-static int find_spm(const char *dir, char *path, size_t n, char *err, size_t errlen) {
-    static const char *names[] = {"tokenizer.model", "spiece.model", "sentencepiece.bpe.model", "sentencepiece.model"};
-    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
-        snprintf(path, n, "%s/%s", dir, names[k]);
-        int ex = file_exists(path, err, errlen);
-        if (ex) return ex;
-    }
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    int found = 0;
-    for (struct dirent *e; !found && (e = readdir(d));) {
-        size_t l = strlen(e->d_name);
-        if (l > 6 && strcmp(e->d_name + l - 6, ".model") == 0) {
-            snprintf(path, n, "%s/%s", dir, e->d_name);
-            found = file_exists(path, err, errlen);
-        }
-    }
-    closedir(d);
-    return found;
-}
-
 int tok_load_any(tok_tokenizer **out, const char *path_or_id, int case_mode, char *err, size_t errlen) {
     *out = NULL;
     char path[4096];
@@ -346,11 +316,10 @@ int tok_load_any(tok_tokenizer **out, const char *path_or_id, int case_mode, cha
     size_t len;
     int rc = read_file(path, &data, &len, err, errlen);
     if (rc != BB_OK) return rc;
-    size_t i = 0;
-    while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t')) i++;
-    if (tok_is_spm((const uint8_t *)data, len)) {
+    tok_file_kind kind = tok_sniff(data, len);
+    if (kind == TOK_FILE_SPM) {
         rc = tok_load_spm_mem(out, (const uint8_t *)data, len, path, err, errlen);
-    } else if (i < len && data[i] == '{') {
+    } else if (kind == TOK_FILE_JSON) {
         rc = tok_load_json_mem(out, data, len, path, err, errlen);
         if (rc == BB_OK && case_mode != TOK_CASE_AUTO) tok_set_lowercase(*out, case_mode == TOK_CASE_LOWER);
     } else {
@@ -403,7 +372,7 @@ int tok_load_dir(tok_tokenizer **out, const char *dir_or_id, int case_mode, char
     int lower = 1, max_len = 0, cleanup = -1, ex, xlmr = 0;
     char specials[5][64] = {""};
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
+    if ((ex = tok_file_exists(path, err, errlen)) < 0) return BB_EIO;
     if (ex) {
         char *data;
         size_t len;
@@ -424,32 +393,26 @@ int tok_load_dir(tok_tokenizer **out, const char *dir_or_id, int case_mode, char
         config_special_names(j, specials);
         cJSON_Delete(j);
     }
-    int rc;
-    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
-    if (ex) {
+    tok_file_kind kind;
+    int rc = tok_resolve_dir(dir, path, sizeof path, &kind, err, errlen);
+    if (rc != BB_OK) return rc;
+    if (kind == TOK_FILE_JSON) {
         rc = tok_load_json(out, path, err, errlen);
         if (rc != BB_OK) return rc;
         if (case_mode != TOK_CASE_AUTO) tok_set_lowercase(*out, case_mode == TOK_CASE_LOWER);
-    } else {
-        snprintf(path, sizeof path, "%s/vocab.txt", dir);
-        if ((ex = file_exists(path, err, errlen)) < 0) return BB_EIO;
-        if (!ex) {
-            if ((ex = find_spm(dir, path, sizeof path, err, errlen)) < 0) return BB_EIO;
-            if (!ex)
-                return bb_err(err, errlen, BB_EIO, "%s: no tokenizer.json, vocab.txt or SentencePiece .model found", dir);
-            rc = tok_load_spm(out, path, err, errlen);
-            size_t pl = strlen(path);
-            /* XLM-R (and its fine-tunes) ship sentencepiece.bpe.model and number it the fairseq way. */
-            if (rc == BB_OK && (xlmr || (pl >= 23 && strcmp(path + pl - 23, "sentencepiece.bpe.model") == 0)))
-                rc = tok_spm_xlmr(*out, path, err, errlen);
-            if (rc != BB_OK) {
-                tok_free(*out), *out = NULL;
-                return rc;
-            }
-            if (max_len) (*out)->model_max_length = max_len;
-            return BB_OK;
+    } else if (kind == TOK_FILE_SPM) {
+        rc = tok_load_spm(out, path, err, errlen);
+        size_t pl = strlen(path);
+        /* XLM-R (and its fine-tunes) ship sentencepiece.bpe.model and number it the fairseq way. */
+        if (rc == BB_OK && (xlmr || (pl >= 23 && strcmp(path + pl - 23, "sentencepiece.bpe.model") == 0)))
+            rc = tok_spm_xlmr(*out, path, err, errlen);
+        if (rc != BB_OK) {
+            tok_free(*out), *out = NULL;
+            return rc;
         }
+        if (max_len) (*out)->model_max_length = max_len;
+        return BB_OK;
+    } else {
         if (case_mode != TOK_CASE_AUTO) lower = case_mode == TOK_CASE_LOWER;
         rc = tok_load_vocab(out, path, lower, err, errlen);
         if (rc == BB_OK) rc = apply_config_specials(*out, specials, err, errlen);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bb_err.h"
+#include "ops.h"
 
 adamw_hparams adamw_hparams_default(void) {
     /* transformers.TrainingArguments defaults */
@@ -55,50 +56,111 @@ void adamw_set_frozen_prefix(adamw_state *s, int field, size_t n) {
     s->frozen[field] = n;
 }
 
-void adamw_step(adamw_state *s, float *params, const float *grads, float lr, const adamw_hparams *h) {
-    s->t++;
-    /* Scalars as torch computes them: in double (Python floats), then used in float32 kernels. */
-    double bc1 = 1.0 - pow((double)h->beta1, (double)s->t), bc2 = 1.0 - pow((double)h->beta2, (double)s->t);
-    float step_size = (float)(-((double)lr / bc1)), bc2_sqrt = (float)sqrt(bc2);
-    float w1 = (float)(1.0 - (double)h->beta1), w2 = (float)(1.0 - (double)h->beta2), b2 = h->beta2, eps = h->eps;
+/* One AdamW step or clipping pass over the flat parameters, in shares for the engine's pool. */
+typedef struct {
+    const adamw_state *s;
+    float *params, *grads; /* params NULL for the clipping passes */
+    const float *cgrads;
+    float step_size, bc2_sqrt, w1, w2, b2, eps, decay, coef;
+    double *partial; /* (CLIP_BLOCKS) sums of squares, one per block */
+    long block;
+} adamw_ctx;
+
+/* Calls fn(k, field, lo, hi, acc) for each active field's part lo..hi-1 of the flat range
+ * begin..end-1 (skip_frozen: past the field's frozen prefix). */
+typedef void (*field_fn)(const adamw_ctx *k, int f, size_t lo, size_t hi, double *acc);
+
+static void for_active_fields(const adamw_ctx *k, size_t begin, size_t end, int skip_frozen, field_fn fn,
+                              double *acc) {
     size_t off = 0;
-    for (int f = 0; f < BERT_NPARAMS; f++) {
-        size_t n = s->sizes[f];
-        if (s->active[f]) {
-            float *p = params + off, *m = s->m + off, *v = s->v + off;
-            const float *g = grads + off;
-            float decay = s->decay[f] ? (float)(1.0 - (double)lr * (double)h->weight_decay) : 1.0f;
-            for (size_t i = s->frozen[f]; i < n; i++) {
-                float gi = g[i];
-                p[i] *= decay;
-                m[i] = m[i] + w1 * (gi - m[i]); /* lerp with weight < 0.5 */
-                v[i] = v[i] * b2 + w2 * gi * gi;
-                float denom = sqrtf(v[i]) / bc2_sqrt + eps;
-                p[i] = p[i] + step_size * m[i] / denom;
-            }
-        }
+    for (int f = 0; f < BERT_NPARAMS && off < end; f++) {
+        size_t n = k->s->sizes[f], lo = off + (skip_frozen ? k->s->frozen[f] : 0), hi = off + n;
+        if (lo < begin) lo = begin;
+        if (hi > end) hi = end;
+        if (k->s->active[f] && lo < hi) fn(k, f, lo, hi, acc);
         off += n;
     }
 }
 
-float adamw_clip_grad_norm(const adamw_state *s, float *grads, float max_norm) {
-    double sq = 0;
-    size_t off = 0;
-    for (int f = 0; f < BERT_NPARAMS; f++) {
-        if (s->active[f])
-            for (size_t i = 0; i < s->sizes[f]; i++) sq += (double)grads[off + i] * grads[off + i];
-        off += s->sizes[f];
+static void adamw_update(const adamw_ctx *k, int f, size_t lo, size_t hi, double *acc) {
+    float *p = k->params, *m = k->s->m, *v = k->s->v;
+    const float *g = k->cgrads;
+    float decay = k->s->decay[f] ? k->decay : 1.0f, w1 = k->w1, w2 = k->w2, b2 = k->b2, eps = k->eps;
+    float step_size = k->step_size, bc2_sqrt = k->bc2_sqrt;
+    for (size_t i = lo; i < hi; i++) {
+        float gi = g[i];
+        p[i] *= decay;
+        m[i] = m[i] + w1 * (gi - m[i]); /* lerp with weight < 0.5 */
+        v[i] = v[i] * b2 + w2 * gi * gi;
+        float denom = sqrtf(v[i]) / bc2_sqrt + eps;
+        p[i] = p[i] + step_size * m[i] / denom;
     }
+}
+
+static void adamw_share(void *vc, long begin, long end, int worker) {
+    const adamw_ctx *k = vc;
+    for_active_fields(k, (size_t)begin, (size_t)end, 1, adamw_update, NULL);
+}
+
+void adamw_step(adamw_state *s, float *params, const float *grads, float lr, const adamw_hparams *h) {
+    s->t++;
+    /* Scalars as torch computes them: in double (Python floats), then used in float32 kernels. */
+    double bc1 = 1.0 - pow((double)h->beta1, (double)s->t), bc2 = 1.0 - pow((double)h->beta2, (double)s->t);
+    adamw_ctx k = {.s = s, .params = params, .cgrads = grads};
+    k.step_size = (float)(-((double)lr / bc1));
+    k.bc2_sqrt = (float)sqrt(bc2);
+    k.w1 = (float)(1.0 - (double)h->beta1);
+    k.w2 = (float)(1.0 - (double)h->beta2);
+    k.b2 = h->beta2;
+    k.eps = h->eps;
+    k.decay = (float)(1.0 - (double)lr * (double)h->weight_decay);
+    bb_pool_for(ops_pool(), (long)s->n, 4 * 16384, adamw_share, &k);
+}
+
+/* The squared norm is summed in CLIP_BLOCKS fixed blocks of the flat index, each in index order,
+ * then the blocks in order: the same sum whatever the thread count. */
+#define CLIP_BLOCKS 256
+
+static void sum_squares(const adamw_ctx *k, int f, size_t lo, size_t hi, double *acc) {
+    const float *g = k->cgrads;
+    double sq = *acc;
+    for (size_t i = lo; i < hi; i++) sq += (double)g[i] * g[i];
+    *acc = sq;
+}
+
+static void clip_sum_share(void *vc, long begin, long end, int worker) {
+    const adamw_ctx *k = vc;
+    for (long b = begin; b < end; b++) {
+        double sq = 0;
+        for_active_fields(k, (size_t)(b * k->block), (size_t)((b + 1) * k->block), 0, sum_squares, &sq);
+        k->partial[b] = sq;
+    }
+}
+
+static void scale(const adamw_ctx *k, int f, size_t lo, size_t hi, double *acc) {
+    float coef = k->coef, *g = k->grads;
+    for (size_t i = lo; i < hi; i++) g[i] *= coef;
+}
+
+static void clip_scale_share(void *vc, long begin, long end, int worker) {
+    for_active_fields(vc, (size_t)begin, (size_t)end, 0, scale, NULL);
+}
+
+float adamw_clip_grad_norm(const adamw_state *s, float *grads, float max_norm) {
+    double partial[CLIP_BLOCKS] = {0};
+    adamw_ctx k = {.s = s, .grads = grads, .cgrads = grads, .partial = partial};
+    k.block = (long)((s->n + CLIP_BLOCKS - 1) / CLIP_BLOCKS);
+    if (k.block < 1) k.block = 1;
+    long blocks = (long)((s->n + (size_t)k.block - 1) / (size_t)k.block);
+    bb_pool_for(ops_pool(), blocks, 4 * 16384 / k.block + 1, clip_sum_share, &k);
+    double sq = 0;
+    for (long b = 0; b < blocks; b++) sq += partial[b];
     float norm = (float)sqrt(sq);
     if (max_norm > 0) {
         float coef = max_norm / (norm + 1e-6f);
         if (coef < 1.0f) {
-            off = 0;
-            for (int f = 0; f < BERT_NPARAMS; f++) {
-                if (s->active[f])
-                    for (size_t i = 0; i < s->sizes[f]; i++) grads[off + i] *= coef;
-                off += s->sizes[f];
-            }
+            k.coef = coef;
+            bb_pool_for(ops_pool(), (long)s->n, 4 * 16384, clip_scale_share, &k);
         }
     }
     return norm;

@@ -348,32 +348,12 @@ static int load_conll(data_set *d, char *buf, size_t len, char *err, size_t errl
 
 /* Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF (0x80-0xC1 and 0xF5-0xFF
  * never start a character; the first following byte's range is narrowed for E0, ED, F0, F4). */
-int data_utf8_valid(const char *str) {
-    const unsigned char *s = (const unsigned char *)str;
-    while (*s) {
-        unsigned c = *s;
-        int n = c < 0x80 ? 0 : c < 0xC2 ? -1 : c <= 0xDF ? 1 : c <= 0xEF ? 2 : c <= 0xF4 ? 3 : -1;
-        if (n < 0) return 0;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-        s++;
-        for (int k = 0; k < n; k++, s++) {
-            if (*s < lo || *s > hi) return 0;
-            lo = 0x80, hi = 0xBF;
-        }
-    }
-    return 1;
-}
-
 static int example_utf8(const data_example *e) {
-    if (!data_utf8_valid(e->text) || (e->text_pair && !data_utf8_valid(e->text_pair)) ||
-        (e->label && !data_utf8_valid(e->label)))
+    if (!bb_utf8_valid(e->text) || (e->text_pair && !bb_utf8_valid(e->text_pair)) ||
+        (e->label && !bb_utf8_valid(e->label)))
         return 0;
     for (int i = 0; i < e->n_words; i++)
-        if (!data_utf8_valid(e->words[i]) || !data_utf8_valid(e->tags[i])) return 0;
+        if (!bb_utf8_valid(e->words[i]) || !bb_utf8_valid(e->tags[i])) return 0;
     return 1;
 }
 

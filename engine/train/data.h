@@ -133,8 +133,4 @@ void data_mask(data_batch *b, const uint8_t *special, const uint8_t *word_start,
 void data_batch_flags(const data_batch *b, const data_encoded *e, const int32_t *idx, uint8_t *special,
                       uint8_t *word_start);
 
-/* 1 when the NUL-terminated str is strict UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF): the test every dataset line passes, also used for corpora read elsewhere. */
-int data_utf8_valid(const char *str);
-
 #endif

@@ -332,15 +332,9 @@ static void write_script(FILE *f, const train_options *o, const char *out_dir, i
     fprintf(f, "TASK = \"%s\"\n", train_task_name(o->task));
     fputs("MODEL = ", f), py_path(f, o->model_dir), fputs("  # start from this checkpoint; None: from CONFIG\n", f);
     fputs("CONFIG = ", f), py_path(f, o->config_path), fputc('\n', f);
-    const char *tok = o->tokenizer_dir ? o->tokenizer_dir : o->model_dir;
-    char cfg_dir[PATH_MAX + 256] = ".";
-    if (!tok && o->config_path) {
-        abs_path(cfg_dir, sizeof cfg_dir, o->config_path);
-        char *slash = strrchr(cfg_dir, '/');
-        if (slash) *slash = 0;
-        tok = cfg_dir;
-    }
-    fputs("TOKENIZER = ", f), py_path(f, tok), fputc('\n', f);
+    char tok[PATH_MAX + 256];
+    train_tokenizer_path(o, tok, sizeof tok);
+    fputs("TOKENIZER = ", f), py_path(f, tok[0] ? tok : NULL), fputc('\n', f);
     fputs("DATA = ", f), py_path(f, o->data_path), fputc('\n', f);
     fputs("EVAL = ", f), py_path(f, o->eval_path), fputc('\n', f);
     fprintf(f, "FORMAT = \"%s\"\n", format_name(o));

@@ -1,44 +1,112 @@
-/* The option parser of a training run (`bertbench train` and the workbench's `train`). */
-#include <math.h>
+/* The options of a training run (`bertbench train` and the workbench's `train`): one table drives the
+ * parser and writes the usage. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "train_opts.h"
 
-const char train_opts_usage[] =
-    "usage: bertbench train --task mlm|seqcls|tokcls (--model DIR | --config FILE) --data FILE --out DIR [options]\n"
-    "  --model DIR            start from a checkpoint (Hugging Face directory)\n"
-    "  --config FILE          train from scratch (HF init) with this config.json\n"
-    "  --tokenizer PATH       tokenizer directory, tokenizer.json or vocab.txt (also --vocab; default: the\n"
-    "                         model's, or the config's directory); it must match the model\n"
-    "  --data FILE            training data: .txt, .jsonl, .csv, .tsv, .conll (or --format)\n"
-    "  --format F             text|jsonl|csv|tsv|conll   --paragraphs: blank lines separate documents\n"
-    "  --skip-invalid-utf8    drop dataset lines that are not UTF-8 (default: stop with FILE:LINE)\n"
-    "  --eval FILE            evaluation data; or --eval-split X to hold out a fraction of --data\n"
-    "  --epochs N (3) | --max-steps N    --batch-size B (8)   --grad-accum N (1)\n"
-    "  --lr X (5e-5)  --weight-decay X (0)  --warmup N | --warmup-ratio X  --schedule linear|cosine|constant\n"
-    "  --max-grad-norm X (1.0, 0 = off)   --block-size N (128: MLM chunk / classification max length)\n"
-    "  --seed S (42)  --mlm-probability X (0.15)  --whole-word-mask\n"
-    "  --position-init normal|sinusoidal (with --config: HF's N(0, initializer_range), or sinusoids at that scale)\n"
-    "  --freeze-embeddings  --freeze-layers N  --pool pooler|cls|mean (seqcls head input)  --regression\n"
-    "  --log-every N (1)  --eval-every N  --save-every N  --resume DIR (a checkpoint, or a run: its newest complete one)  --threads N\n"
-    "  --export-hf DIR        train nothing: write DIR/train_hf.py (HF Trainer + datasets, the same settings),\n"
-    "                         accelerate_config.yaml and README.md, to run on GPUs; `bertbench follow` reads its output\n"
+static const bb_opt_word task_words[] = {
+    {"mlm", TRAIN_TASK_MLM}, {"seqcls", TRAIN_TASK_SEQCLS}, {"tokcls", TRAIN_TASK_TOKCLS}, {NULL, 0}};
+static const bb_opt_word format_words[] = {{"auto", DATA_FMT_AUTO}, {"text", DATA_FMT_TEXT},
+                                           {"jsonl", DATA_FMT_JSONL}, {"csv", DATA_FMT_CSV},
+                                           {"tsv", DATA_FMT_TSV},    {"conll", DATA_FMT_CONLL},
+                                           {NULL, 0}};
+static const bb_opt_word sched_words[] = {
+    {"linear", TRAIN_SCHED_LINEAR}, {"cosine", TRAIN_SCHED_COSINE}, {"constant", TRAIN_SCHED_CONSTANT}, {NULL, 0}};
+static const bb_opt_word pool_words[] = {
+    {"pooler", BERT_POOL_POOLER}, {"cls", BERT_POOL_CLS}, {"mean", BERT_POOL_MEAN}, {NULL, 0}};
+static const bb_opt_word position_words[] = {{"normal", 0}, {"sinusoidal", 1}, {NULL, 0}};
+
+static int lr_above_zero(const char *name, const char *value, double x, char *err, size_t errlen) {
+    if (x == 0) return bb_err(err, errlen, BB_EINVAL, "%s %s: the learning rate must be above 0", name, value);
+    return BB_OK;
+}
+
+static int split_below_one(const char *name, const char *value, double x, char *err, size_t errlen) {
+    if (x >= 1)
+        return bb_err(err, errlen, BB_EINVAL, "%s %s: the fraction held out must be below 1 (it would leave no "
+                      "training data)", name, value);
+    return BB_OK;
+}
+
+#define F(m) offsetof(train_options, m), sizeof(((train_options *)0)->m)
+#define STRING(name, alias, m, arg, help) {name, alias, BB_OPT_STRING, F(m), arg, NULL, 0, NULL, help}
+#define FLAG(name, m, help) {name, NULL, BB_OPT_FLAG, F(m), NULL, NULL, 0, NULL, help}
+#define ENUM(name, m, words, dflt, help) {name, NULL, BB_OPT_ENUM, F(m), NULL, words, dflt, NULL, help}
+#define COUNT(name, m, arg, dflt, help) {name, NULL, BB_OPT_COUNT, F(m), arg, NULL, dflt, NULL, help}
+#define NUMBER(name, m, dflt, check, help) {name, NULL, BB_OPT_NUMBER, F(m), "X", NULL, dflt, check, help}
+
+static const bb_opt rows[] = {
+    ENUM("--task", task, task_words, 0, "what to train: masked LM, sequence or token classification (required)"),
+    STRING("--model", NULL, model_dir, "DIR", "start from a checkpoint (Hugging Face directory)"),
+    STRING("--config", NULL, config_path, "FILE", "train from scratch (HF init) with this config.json"),
+    STRING("--tokenizer", "--vocab", tokenizer_dir, "PATH",
+           "tokenizer directory, tokenizer.json or vocab.txt (default: the model's, or the config's directory); "
+           "it must match the model"),
+    STRING("--data", NULL, data_path, "FILE", "training data: .txt, .jsonl, .csv, .tsv, .conll (or --format)"),
+    ENUM("--format", format, format_words, 1, "the data's format; auto goes by the file name's extension"),
+    FLAG("--paragraphs", paragraphs, "plain text: blank lines separate documents (default: one per line)"),
+    FLAG("--skip-invalid-utf8", skip_invalid_utf8,
+         "drop dataset lines that are not UTF-8 (default: stop with FILE:LINE)"),
+    STRING("--eval", NULL, eval_path, "FILE", "evaluation data"),
+    NUMBER("--eval-split", eval_split, 0, split_below_one, "or hold out this fraction of --data for evaluation"),
+    STRING("--out", NULL, out_dir, "DIR", "where the run goes: metrics.jsonl, event files, checkpoints, the model"),
+    STRING("--resume", NULL, resume_dir, "DIR", "continue a checkpoint, or a run (its newest complete one)"),
+    STRING("--export-hf", NULL, export_hf, "DIR",
+           "train nothing: write DIR/train_hf.py (HF Trainer + datasets, the same settings), "
+           "accelerate_config.yaml and README.md, to run on GPUs; `bertbench follow` reads its output"),
+    COUNT("--epochs", epochs, "N", 1, "passes over the training data"),
+    COUNT("--max-steps", max_steps, "N", 0, "optimizer steps to take instead of --epochs"),
+    COUNT("--batch-size", batch_size, "B", 1, "examples per micro-batch"),
+    COUNT("--grad-accum", grad_accum, "N", 1, "micro-batches per optimizer step"),
+    NUMBER("--lr", adam.lr, 1, lr_above_zero, "peak learning rate (above 0)"),
+    NUMBER("--weight-decay", adam.weight_decay, 1, NULL, "AdamW weight decay"),
+    COUNT("--warmup", warmup_steps, "N", 1, "steps of linear warmup"),
+    NUMBER("--warmup-ratio", warmup_ratio, 0, NULL, "or warm up over this fraction of the steps"),
+    ENUM("--schedule", sched, sched_words, 1, "the learning rate after warmup"),
+    NUMBER("--max-grad-norm", max_grad_norm, 1, NULL, "clip the gradients' global norm to X (0: off)"),
+    COUNT("--block-size", block_size, "N", 1, "MLM chunk / classification max length, in tokens"),
+    COUNT("--seed", seed, "S", 1, "seed of shuffling, masking, dropout and initialisation"),
+    NUMBER("--mlm-probability", mlm_probability, 1, NULL, "fraction of the tokens masked"),
+    FLAG("--whole-word-mask", whole_word_mask, "mask every piece of a chosen word"),
+    ENUM("--position-init", position_init, position_words, 1,
+         "with --config: HF's N(0, initializer_range), or sinusoids at that scale"),
+    FLAG("--freeze-embeddings", freeze_embeddings, "keep the embeddings as they are"),
+    COUNT("--freeze-layers", freeze_layers, "N", 0, "keep the lowest N encoder layers as they are"),
+    ENUM("--pool", pool, pool_words, 1, "the seqcls head's input"),
+    FLAG("--regression", regression, "seqcls with one output and MSE loss"),
+    COUNT("--log-every", log_every, "N", 1, "steps between metrics lines"),
+    COUNT("--eval-every", eval_every, "N", 0, "steps between evaluations (one runs at the end anyway)"),
+    COUNT("--save-every", save_every, "N", 0, "steps between checkpoints (one is saved at the end anyway)"),
+    COUNT("--threads", threads, "N", 0, "BLAS threads (default: OpenBLAS's own choice)"),
+};
+
+#undef F
+#undef STRING
+#undef FLAG
+#undef ENUM
+#undef COUNT
+#undef NUMBER
+
+enum { NROWS = (int)(sizeof rows / sizeof rows[0]) };
+
+static const char usage_head[] =
+    "usage: bertbench train --task mlm|seqcls|tokcls (--model DIR | --config FILE) --data FILE --out DIR [options]\n";
+static const char usage_tail[] =
     "Writes DIR/metrics.jsonl, events.out.tfevents.*, DIR/checkpoint-STEP/, DIR/best/ and the final model in DIR.\n"
-    "In the workbench, without --model or --config: the loaded model with the tokenizer in use.\n"
+    "In the workbench, without --model or --config: the loaded model with the tokenizer in use; --out defaults\n"
+    "to the run's directory in the session.\n"
     "Ctrl-C stops after the current step and saves a checkpoint that --resume continues bit-exactly.\n";
 
-static int parse_long(const char *s, long *v) {
-    char *end;
-    *v = strtol(s, &end, 10);
-    return *s && !*end;
+const bb_opt *train_opts_table(int *n) {
+    *n = NROWS;
+    return rows;
 }
-/* A finite number: strtof also reads "inf" and "nan", which no option here means. */
-static int parse_float(const char *s, float *v) {
-    char *end;
-    *v = strtof(s, &end);
-    return *s && !*end && isfinite(*v);
+
+char *train_opts_usage_dup(void) {
+    train_options d = train_options_default();
+    return bb_opts_usage_dup(rows, NROWS, &d, usage_head, usage_tail);
 }
 
 /* "" or a path that names the filesystem root ("/", "//", "/./", "/..") would put metrics.jsonl and
@@ -57,134 +125,34 @@ static int is_root_path(const char *p) {
     return 1;
 }
 
+/* The rules between options, once every word is read. */
+static int cross_check(train_options *o, int task_set, int need_out, char *err, size_t errlen) {
+    if (!task_set && !o->resume_dir) return bb_err(err, errlen, BB_EINVAL, "--task is required");
+    if (!o->data_path) return bb_err(err, errlen, BB_EINVAL, "--data is required");
+    if (need_out && !o->out_dir && !o->export_hf) return bb_err(err, errlen, BB_EINVAL, "--out is required");
+    if (!o->model_dir && !o->config_path && !o->resume_dir)
+        return bb_err(err, errlen, BB_EINVAL, "give --model DIR or --config FILE");
+    if (o->model_dir && o->config_path)
+        return bb_err(err, errlen, BB_EINVAL, "give --model DIR (fine-tune a checkpoint) or --config FILE (train "
+                      "from scratch), not both");
+    if (o->out_dir && is_root_path(o->out_dir))
+        return bb_err(err, errlen, BB_EINVAL, "--out '%s': give a directory for the run (metrics.jsonl and "
+                      "checkpoints), not %s", o->out_dir, *o->out_dir ? "the filesystem root" : "an empty path");
+    if (o->warmup_steps < 0 && o->warmup_ratio == 0) o->warmup_steps = 0;
+    if (o->eval_every > 0 && !o->eval_path && o->eval_split == 0)
+        return bb_err(err, errlen, BB_EINVAL, "--eval-every needs --eval FILE or --eval-split X");
+    return BB_OK;
+}
 
 int train_opts_parse(int argc, char **argv, train_options *op, int need_out, char *err, size_t errlen) {
     train_options o = train_options_default();
-    o.warmup_steps = -1;
-    int task_set = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long n;
-        float x;
-#define NEED_ARG                                                                                                   \
-    do {                                                                                                           \
-        if (!v) return bb_err(err, errlen, BB_EINVAL, "%s needs a value", a);                                      \
-        i++;                                                                                                       \
-    } while (0)
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            return 1;
-        } else if (!strcmp(a, "--task")) {
-            NEED_ARG;
-            int t = train_task_parse(v);
-            if (t < 0) return bb_err(err, errlen, BB_EINVAL, "--task %s: expected mlm, seqcls or tokcls", v);
-            o.task = (train_task)t;
-            task_set = 1;
-        } else if (!strcmp(a, "--model")) {
-            NEED_ARG;
-            o.model_dir = v;
-        } else if (!strcmp(a, "--config")) {
-            NEED_ARG;
-            o.config_path = v;
-        } else if (!strcmp(a, "--tokenizer") || !strcmp(a, "--vocab")) {
-            NEED_ARG;
-            o.tokenizer_dir = v;
-        } else if (!strcmp(a, "--data")) {
-            NEED_ARG;
-            o.data_path = v;
-        } else if (!strcmp(a, "--eval")) {
-            NEED_ARG;
-            o.eval_path = v;
-        } else if (!strcmp(a, "--out")) {
-            NEED_ARG;
-            o.out_dir = v;
-        } else if (!strcmp(a, "--resume")) {
-            NEED_ARG;
-            o.resume_dir = v;
-        } else if (!strcmp(a, "--format")) {
-            NEED_ARG;
-            int f = data_format_parse(v);
-            if (f < 0) return bb_err(err, errlen, BB_EINVAL, "--format %s: expected text, jsonl, csv, tsv or conll", v);
-            o.format = (data_format)f;
-        } else if (!strcmp(a, "--schedule")) {
-            NEED_ARG;
-            int s = train_sched_parse(v);
-            if (s < 0) return bb_err(err, errlen, BB_EINVAL, "--schedule %s: expected linear, cosine or constant", v);
-            o.sched = (train_sched)s;
-        } else if (!strcmp(a, "--pool")) {
-            NEED_ARG;
-            if (!strcmp(v, "pooler")) o.pool = BERT_POOL_POOLER;
-            else if (!strcmp(v, "cls")) o.pool = BERT_POOL_CLS;
-            else if (!strcmp(v, "mean")) o.pool = BERT_POOL_MEAN;
-            else return bb_err(err, errlen, BB_EINVAL, "--pool %s: expected pooler, cls or mean", v);
-        } else if (!strcmp(a, "--paragraphs")) {
-            o.paragraphs = 1;
-        } else if (!strcmp(a, "--skip-invalid-utf8")) {
-            o.skip_invalid_utf8 = 1;
-        } else if (!strcmp(a, "--position-init")) {
-            NEED_ARG;
-            if (!strcmp(v, "normal")) o.position_init = 0;
-            else if (!strcmp(v, "sinusoidal")) o.position_init = 1;
-            else return bb_err(err, errlen, BB_EINVAL, "--position-init %s: expected normal or sinusoidal", v);
-        } else if (!strcmp(a, "--whole-word-mask")) {
-            o.whole_word_mask = 1;
-        } else if (!strcmp(a, "--freeze-embeddings")) {
-            o.freeze_embeddings = 1;
-        } else if (!strcmp(a, "--regression")) {
-            o.regression = 1;
-        } else if (!strcmp(a, "--epochs") || !strcmp(a, "--max-steps") || !strcmp(a, "--batch-size") ||
-                   !strcmp(a, "--grad-accum") || !strcmp(a, "--warmup") || !strcmp(a, "--block-size") ||
-                   !strcmp(a, "--seed") || !strcmp(a, "--freeze-layers") || !strcmp(a, "--log-every") ||
-                   !strcmp(a, "--eval-every") || !strcmp(a, "--save-every") || !strcmp(a, "--threads")) {
-            NEED_ARG;
-            if (!parse_long(v, &n) || n < 0 || n > 1000000000L)
-                return bb_err(err, errlen, BB_EINVAL, "%s %s: expected a non-negative integer", a, v);
-            if (!strcmp(a, "--epochs")) o.epochs = (int)n;
-            else if (!strcmp(a, "--max-steps")) o.max_steps = n;
-            else if (!strcmp(a, "--batch-size")) o.batch_size = (int)n;
-            else if (!strcmp(a, "--grad-accum")) o.grad_accum = (int)n;
-            else if (!strcmp(a, "--warmup")) o.warmup_steps = n;
-            else if (!strcmp(a, "--block-size")) o.block_size = (int)n;
-            else if (!strcmp(a, "--seed")) o.seed = (uint64_t)n;
-            else if (!strcmp(a, "--freeze-layers")) o.freeze_layers = (int)n;
-            else if (!strcmp(a, "--log-every")) o.log_every = n;
-            else if (!strcmp(a, "--eval-every")) o.eval_every = n;
-            else if (!strcmp(a, "--save-every")) o.save_every = n;
-            else o.threads = (int)n;
-        } else if (!strcmp(a, "--lr") || !strcmp(a, "--weight-decay") || !strcmp(a, "--warmup-ratio") ||
-                   !strcmp(a, "--max-grad-norm") || !strcmp(a, "--mlm-probability") || !strcmp(a, "--eval-split")) {
-            NEED_ARG;
-            if (!parse_float(v, &x) || !(x >= 0))
-                return bb_err(err, errlen, BB_EINVAL, "%s %.40s: expected a finite number >= 0", a, v);
-            if (!strcmp(a, "--eval-split") && x >= 1)
-                return bb_err(err, errlen, BB_EINVAL, "--eval-split %s: the fraction held out must be below 1 (it "
-                              "would leave no training data)", v);
-            if (!strcmp(a, "--lr") && x == 0)
-                return bb_err(err, errlen, BB_EINVAL, "--lr %s: the learning rate must be above 0", v);
-            if (!strcmp(a, "--lr")) o.adam.lr = x;
-            else if (!strcmp(a, "--weight-decay")) o.adam.weight_decay = x;
-            else if (!strcmp(a, "--warmup-ratio")) o.warmup_ratio = x;
-            else if (!strcmp(a, "--max-grad-norm")) o.max_grad_norm = x;
-            else if (!strcmp(a, "--mlm-probability")) o.mlm_probability = x;
-            else o.eval_split = x;
-        } else {
-            return bb_err(err, errlen, BB_EINVAL, "unknown option '%s'", a);
-        }
-#undef NEED_ARG
-    }
-    if (!task_set && !o.resume_dir) return bb_err(err, errlen, BB_EINVAL, "--task is required");
-    if (!o.data_path) return bb_err(err, errlen, BB_EINVAL, "--data is required");
-    if (need_out && !o.out_dir) return bb_err(err, errlen, BB_EINVAL, "--out is required");
-    if (!o.model_dir && !o.config_path && !o.resume_dir)
-        return bb_err(err, errlen, BB_EINVAL, "give --model DIR or --config FILE");
-    if (o.model_dir && o.config_path)
-        return bb_err(err, errlen, BB_EINVAL, "give --model DIR (fine-tune a checkpoint) or --config FILE (train "
-                      "from scratch), not both");
-    if (o.out_dir && is_root_path(o.out_dir))
-        return bb_err(err, errlen, BB_EINVAL, "--out '%s': give a directory for the run (metrics.jsonl and "
-                      "checkpoints), not %s", o.out_dir, *o.out_dir ? "the filesystem root" : "an empty path");
-    if (o.warmup_steps < 0 && o.warmup_ratio == 0) o.warmup_steps = 0;
-    if (o.eval_every > 0 && !o.eval_path && o.eval_split == 0)
-        return bb_err(err, errlen, BB_EINVAL, "--eval-every needs --eval FILE or --eval-split X");
+    o.warmup_steps = -1; /* not given: --warmup-ratio decides */
+    unsigned char seen[NROWS];
+    int rc = bb_opts_parse(rows, NROWS, argc, argv, &o, seen, NULL, NULL, err, errlen);
+    if (rc != BB_OK) return rc;
+    int task_row = 0;
+    while (strcmp(rows[task_row].name, "--task")) task_row++;
+    if ((rc = cross_check(&o, seen[task_row], need_out, err, errlen)) != BB_OK) return rc;
     *op = o;
     return BB_OK;
 }
@@ -196,4 +164,3 @@ void train_opts_skipped_text(char *buf, size_t len, const char *path, int n, int
     else if (len)
         buf[0] = 0;
 }
-

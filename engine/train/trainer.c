@@ -17,14 +17,16 @@
 #include "atomic_file.h"
 #include "bb_err.h"
 #include "ckpt_dir.h"
-#include "metrics.h"
+#include "eval_metrics.h"
 #include "infer.h"
+#include "ops.h"
+#include "run_metrics.h"
 #include "tfevents.h"
 #include "st.h"
 #include "train_state.h"
 
 enum { RING = 1024 };
-enum { FLAG_STOP = 1, FLAG_PAUSE = 2, FLAG_SAVE = 4, FLAG_EVAL = 8 };
+enum { FLAG_PAUSE = 2, FLAG_SAVE = 4, FLAG_EVAL = 8 };
 
 struct trainer {
     train_options o;
@@ -55,12 +57,13 @@ struct trainer {
     train_skipped skipped; /* lines the data sets dropped as not UTF-8 */
     char new_weights[256];   /* HF names of the weights the head set-up created, sorted, ", "-joined */
     double elapsed_before, t0;
-    FILE *metrics;
+    run_metrics *metrics; /* out_dir/metrics.jsonl */
     tfev_writer *events; /* the same numbers for TensorBoard, under the tags HF's TensorBoardCallback uses */
     /* thread and reporting */
     pthread_t th;
     int has_thread;
     atomic_int flags;
+    bb_work run;    /* the run's cancel: trainer_stop (the worker finishes the step, saves and ends) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     train_status st;
@@ -177,7 +180,10 @@ static void set_flag(trainer *t, int f) {
 }
 
 void trainer_pause(trainer *t) { set_flag(t, FLAG_PAUSE); }
-void trainer_stop(trainer *t) { set_flag(t, FLAG_STOP); }
+void trainer_stop(trainer *t) {
+    bb_work_cancel(&t->run);
+    set_flag(t, 0); /* wakes a paused worker */
+}
 void trainer_save_now(trainer *t) { set_flag(t, FLAG_SAVE); }
 void trainer_eval_now(trainer *t) { set_flag(t, FLAG_EVAL); }
 void trainer_resume(trainer *t) {
@@ -194,6 +200,20 @@ const bert_model *trainer_model_unsafe(const trainer *t) { return t->m; }
 const char *trainer_newly_initialized(const trainer *t) { return t->new_weights; }
 
 const char *trainer_tokenizer_dir(const trainer *t) { return t->tok_dir; }
+
+void train_tokenizer_path(const train_options *o, char *out, size_t n) {
+    const char *p = o->tokenizer_dir ? o->tokenizer_dir : o->resume_dir ? o->resume_dir : o->model_dir;
+    if (p || !o->config_path) {
+        copy_str(out, n, p ? p : "");
+        return;
+    }
+    copy_str(out, n, o->config_path);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *slash = 0;
+    else
+        copy_str(out, n, ".");
+}
 
 int trainer_copy_model(trainer *t, bert_model **out, long *step, char *err, size_t errlen) {
     *out = NULL;
@@ -271,7 +291,7 @@ void trainer_free(trainer *t) {
     data_labels_free(&t->lm);
     tok_free(t->tk);
     bert_free(t->m);
-    if (t->metrics) fclose(t->metrics);
+    run_metrics_close(t->metrics, NULL, 0);
     char ignored[8];
     tfev_writer_close(t->events, ignored, sizeof ignored);
     pthread_mutex_destroy(&t->mu);
@@ -307,8 +327,8 @@ static void set_active_fields(trainer *t) {
 static int load_model(trainer *t, char *err, size_t errlen) {
     const train_options *o = &t->o;
     int rc;
-    if (t->resume_dir[0]) return bert_load(&t->m, t->resume_dir, err, errlen);
-    if (t->model_dir[0]) return bert_load(&t->m, t->model_dir, err, errlen);
+    if (t->resume_dir[0]) return bert_load_work(&t->m, t->resume_dir, o->work, err, errlen);
+    if (t->model_dir[0]) return bert_load_work(&t->m, t->model_dir, o->work, err, errlen);
     if (!t->config_path[0]) return bb_err(err, errlen, BB_EINVAL, "give a model directory (--model) or a config (--config)");
     bert_config cfg;
     if ((rc = bert_config_load(&cfg, t->config_path, err, errlen)) != BB_OK) return rc;
@@ -392,6 +412,7 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     if (!t) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
+    bb_work_init(&t->run, NULL, NULL);
     t->o = *o;
     copy_str(t->model_dir, sizeof t->model_dir, o->model_dir);
     copy_str(t->config_path, sizeof t->config_path, o->config_path);
@@ -407,22 +428,11 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
         trainer_free(t);
         return rc;
     }
-    if (o->tokenizer_dir)
-        copy_str(t->tok_dir, sizeof t->tok_dir, o->tokenizer_dir);
-    else if (o->resume_dir)
-        copy_str(t->tok_dir, sizeof t->tok_dir, t->resume_dir);
-    else if (o->model_dir)
-        copy_str(t->tok_dir, sizeof t->tok_dir, o->model_dir);
-    else if (o->config_path) {
-        copy_str(t->tok_dir, sizeof t->tok_dir, o->config_path);
-        char *slash = strrchr(t->tok_dir, '/');
-        if (slash)
-            *slash = 0;
-        else
-            copy_str(t->tok_dir, sizeof t->tok_dir, ".");
-    }
+    train_options resolved = *o;
+    if (o->resume_dir) resolved.resume_dir = t->resume_dir; /* the newest checkpoint of a run directory */
+    train_tokenizer_path(&resolved, t->tok_dir, sizeof t->tok_dir);
     t->o.model_dir = t->o.config_path = t->o.tokenizer_dir = t->o.data_path = t->o.eval_path = t->o.out_dir =
-        t->o.resume_dir = NULL; /* the copies above are the ones used */
+        t->o.resume_dir = t->o.export_hf = NULL; /* the copies above are the ones used */
     t->best_eval = INFINITY;
     t->st.eval_loss = t->st.eval_metric = NAN;
     data_set *train = NULL, *eval = NULL;
@@ -455,6 +465,7 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
                     t->m->cfg.max_position - t->m->cfg.position_offset);
         goto fail;
     }
+    if ((rc = bb_work_check(o->work, "train", err, errlen)) != BB_OK) goto fail;
     int dflags = (o->paragraphs ? DATA_PARAGRAPHS : 0) | (o->skip_invalid_utf8 ? DATA_SKIP_BAD_UTF8 : 0);
     if ((rc = data_load(&train, t->data_path, o->format, dflags, err, errlen)) != BB_OK) goto fail;
     t->skipped.train = train->n_skipped;
@@ -468,9 +479,12 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
         train = NULL;
         if ((rc = data_split(all, o->eval_split, o->seed, &train, &eval, err, errlen)) != BB_OK) goto fail;
     }
+    if ((rc = bb_work_check(o->work, "train", err, errlen)) != BB_OK) goto fail;
     if ((rc = setup_head(t, train, err, errlen)) != BB_OK) goto fail;
     if ((rc = encode_set(t, &t->etr, train, err, errlen)) != BB_OK) goto fail;
+    if ((rc = bb_work_check(o->work, "train", err, errlen)) != BB_OK) goto fail;
     if (eval && (rc = encode_set(t, &t->eev, eval, err, errlen)) != BB_OK) goto fail;
+    if ((rc = bb_work_check(o->work, "train", err, errlen)) != BB_OK) goto fail;
     data_free(train);
     data_free(eval);
     train = eval = NULL;
@@ -496,6 +510,7 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     if (t->resume_dir[0] && (rc = read_state(t, err, errlen)) != BB_OK) goto fail;
     if ((rc = mkdir_p(t->out_dir, err, errlen)) != BB_OK) goto fail;
     trainer_ckpt_clean(t->out_dir); /* what a killed run or a full disk left half-written */
+    t->o.work = NULL; /* the caller's, for trainer_create only */
     *out = t;
     return BB_OK;
 fail:
@@ -599,12 +614,10 @@ static int read_state(trainer *t, char *err, size_t errlen) {
 
 static int ensure_shape(trainer *t, int B, int T, char *err, size_t errlen) {
     if (t->a.B == B && t->a.T == T) return BB_OK;
-    bert_acts_free(&t->a);
-    bert_bwd_free(&t->w);
-    bert_cls_free(&t->c);
-    int rc = bert_acts_alloc(&t->a, t->m, B, T, 1, err, errlen);
-    if (rc == BB_OK) rc = bert_bwd_alloc(&t->w, t->m, B, T, err, errlen);
-    if (rc == BB_OK && t->o.task != TRAIN_TASK_MLM) rc = bert_cls_alloc(&t->c, t->m, B, T, t->o.pool, err, errlen);
+    /* batches differ in length: the buffers keep their memory and are re-laid for the new shape */
+    int rc = bert_acts_resize(&t->a, t->m, B, T, 1, err, errlen);
+    if (rc == BB_OK) rc = bert_bwd_resize(&t->w, t->m, B, T, err, errlen);
+    if (rc == BB_OK && t->o.task != TRAIN_TASK_MLM) rc = bert_cls_resize(&t->c, t->m, B, T, t->o.pool, err, errlen);
     if (rc == BB_OK) {
         free(t->flag_sp);
         free(t->flag_ws);
@@ -681,12 +694,44 @@ static int next_batch(trainer *t, char *err, size_t errlen) {
     return BB_OK;
 }
 
-static int write_metrics(trainer *t, const char *line, char *err, size_t errlen) {
-    if (!t->metrics) return BB_OK;
-    if (fputs(line, t->metrics) < 0 || fflush(t->metrics) != 0)
-        return bb_err(err, errlen, errno == ENOSPC ? BB_ENOSPC : BB_EIO, "%s/metrics.jsonl: write failed: %s",
-                      t->out_dir, strerror(errno));
+static int write_metrics(trainer *t, const run_point *p, char *err, size_t errlen) {
+    return t->metrics ? run_metrics_append(t->metrics, p, err, errlen) : BB_OK;
+}
+
+int trainer_event_point(const trainer *t, const train_event *ev, run_point *p) {
+    run_point_init(p);
+    run_point_set(p, RUN_M_STEP, (double)ev->step);
+    if (ev->kind == TRAIN_EV_STEP) {
+        const run_metric k[6] = {RUN_M_EPOCH,     RUN_M_LOSS,         RUN_M_LR,
+                                 RUN_M_GRAD_NORM, RUN_M_TOKENS_PER_S, RUN_M_ELAPSED_S};
+        const double v[6] = {ev->epoch, ev->loss, ev->lr, ev->grad_norm, ev->tokens_per_s, ev->elapsed_s};
+        for (int i = 0; i < 6; i++) run_point_set(p, k[i], v[i]);
+        return BB_OK;
+    }
+    if (ev->kind != TRAIN_EV_EVAL) return BB_EINVAL;
+    run_point_set(p, RUN_M_EVAL_LOSS, ev->eval_loss);
+    if (t->o.task == TRAIN_TASK_MLM) {
+        run_point_set(p, RUN_M_EVAL_PERPLEXITY, ev->eval_perplexity);
+    } else if (t->o.regression) {
+        run_point_set(p, RUN_M_EVAL_MSE, ev->eval_mse);
+        run_point_set(p, RUN_M_EVAL_PEARSON, ev->eval_pearson);
+        run_point_set(p, RUN_M_EVAL_SPEARMAN, ev->eval_spearman);
+    } else {
+        run_point_set(p, RUN_M_EVAL_ACCURACY, ev->eval_accuracy);
+        run_point_set(p, RUN_M_EVAL_F1, ev->eval_f1);
+    }
     return BB_OK;
+}
+
+void trainer_skipped_point(const trainer *t, run_point *p) {
+    const train_skipped *k = &t->skipped;
+    run_point_init(p);
+    run_point_set(p, RUN_M_SKIPPED_TRAIN, k->train);
+    run_point_set(p, RUN_M_FIRST_SKIPPED_TRAIN, k->train_first_line);
+    if (t->eval_path[0]) {
+        run_point_set(p, RUN_M_SKIPPED_EVAL, k->eval);
+        run_point_set(p, RUN_M_FIRST_SKIPPED_EVAL, k->eval_first_line);
+    }
 }
 
 int trainer_evaluate(trainer *t, train_event *ev, char *err, size_t errlen) {
@@ -719,10 +764,8 @@ int trainer_evaluate(trainer *t, train_event *ev, char *err, size_t errlen) {
         if ((rc = data_batch_fill(&t->batch, e, t->idx, B, err, errlen)) != BB_OK) break;
         int T = t->batch.T;
         if (t->ea.B != B || t->ea.T != T) { /* eval runs without dropout on its own activations */
-            bert_acts_free(&t->ea);
-            bert_cls_free(&t->ec);
-            if ((rc = bert_acts_alloc(&t->ea, t->m, B, T, 0, err, errlen)) != BB_OK) break;
-            if (t->o.task != TRAIN_TASK_MLM && (rc = bert_cls_alloc(&t->ec, t->m, B, T, t->o.pool, err, errlen))) break;
+            if ((rc = bert_acts_resize(&t->ea, t->m, B, T, 0, err, errlen)) != BB_OK) break;
+            if (t->o.task != TRAIN_TASK_MLM && (rc = bert_cls_resize(&t->ec, t->m, B, T, t->o.pool, err, errlen))) break;
         }
         if (t->o.task == TRAIN_TASK_MLM) {
             free(sp), free(ws);
@@ -784,30 +827,15 @@ int trainer_evaluate(trainer *t, train_event *ev, char *err, size_t errlen) {
     return rc;
 }
 
-/* The eval line of a classification run with the label names and the confusion matrix added:
- * "eval_labels":["ham","spam"],"eval_confusion":[[gold ham: predicted ham, spam], ...]. Malloc'd. */
-static char *confusion_line(const trainer *t, const char *line) {
-    cJSON *o = cJSON_Parse(line), *names = cJSON_CreateArray(), *rows = cJSON_CreateArray();
-    int K = t->m->cfg.num_labels, ok = o && names && rows;
-    for (int i = 0; ok && i < K; i++) {
-        const char *nm = t->has_labels && i < t->lm.n ? t->lm.names[i] : NULL;
-        char id[16];
-        snprintf(id, sizeof id, "%d", i);
-        ok &= cJSON_AddItemToArray(names, cJSON_CreateString(nm ? nm : id));
-        cJSON *row = cJSON_CreateArray();
-        ok &= row && cJSON_AddItemToArray(rows, row);
-        for (int j = 0; ok && j < K; j++)
-            ok &= cJSON_AddItemToArray(row, cJSON_CreateNumber((double)t->confusion[(size_t)i * K + j]));
+/* The label names of a classification run's confusion matrix: the data's, or the ids. */
+static void label_names(const trainer *t, char (*ids)[16], const char **names, int K) {
+    for (int i = 0; i < K; i++) {
+        names[i] = t->has_labels && i < t->lm.n ? t->lm.names[i] : NULL;
+        if (!names[i]) {
+            snprintf(ids[i], sizeof ids[i], "%d", i);
+            names[i] = ids[i];
+        }
     }
-    ok = ok && cJSON_AddItemToObject(o, "eval_labels", names);
-    if (ok) names = NULL;
-    ok = ok && cJSON_AddItemToObject(o, "eval_confusion", rows);
-    if (ok) rows = NULL;
-    char *text = ok ? cJSON_PrintUnformatted(o) : NULL, *out = text ? malloc(strlen(text) + 2) : NULL;
-    if (out) sprintf(out, "%s\n", text);
-    cJSON_free(text);
-    cJSON_Delete(o), cJSON_Delete(names), cJSON_Delete(rows);
-    return out;
 }
 
 static int do_eval(trainer *t, char *err, size_t errlen) {
@@ -816,20 +844,23 @@ static int do_eval(trainer *t, char *err, size_t errlen) {
     if (rc != BB_OK) return rc;
     ev.epoch = t->epoch + (double)t->batch_in_epoch / (double)t->batches_per_epoch;
     ev.elapsed_s = t->elapsed_before + (now_s() - t->t0);
-    char line[512];
-    if (t->o.task == TRAIN_TASK_MLM)
-        snprintf(line, sizeof line, "{\"step\":%ld,\"eval_loss\":%.6g,\"eval_perplexity\":%.6g}\n", ev.step,
-                 ev.eval_loss, ev.eval_perplexity);
-    else if (t->o.regression)
-        snprintf(line, sizeof line, "{\"step\":%ld,\"eval_loss\":%.6g,\"eval_mse\":%.6g,\"eval_pearson\":%.6g,"
-                 "\"eval_spearman\":%.6g}\n", ev.step, ev.eval_loss, ev.eval_mse, ev.eval_pearson, ev.eval_spearman);
-    else
-        snprintf(line, sizeof line, "{\"step\":%ld,\"eval_loss\":%.6g,\"eval_accuracy\":%.6g,\"eval_f1\":%.6g}\n",
-                 ev.step, ev.eval_loss, ev.eval_accuracy, ev.eval_f1);
-    /* NULL (out of memory, a NaN loss the JSON cannot hold): the line without the matrix */
-    char *cls_line = t->o.task != TRAIN_TASK_MLM && !t->o.regression && t->confusion ? confusion_line(t, line) : NULL;
-    rc = write_metrics(t, cls_line ? cls_line : line, err, errlen);
-    free(cls_line);
+    run_point p;
+    trainer_event_point(t, &ev, &p);
+    int K = t->m->cfg.num_labels;
+    char (*ids)[16] = NULL;
+    const char **names = NULL;
+    if (t->o.task != TRAIN_TASK_MLM && !t->o.regression && t->confusion) { /* the line names labels and counts */
+        ids = malloc(sizeof *ids * (size_t)K);
+        names = malloc(sizeof *names * (size_t)K);
+        if (!ids || !names) {
+            free(ids), free(names);
+            return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+        }
+        label_names(t, ids, names, K);
+        p.k = K, p.labels = names, p.confusion = t->confusion;
+    }
+    rc = write_metrics(t, &p, err, errlen);
+    free(ids), free(names);
     if (rc != BB_OK) return rc;
     const char *tags[4] = {"eval/loss", "eval/perplexity"};
     float vals[4] = {ev.eval_loss, ev.eval_perplexity};
@@ -875,7 +906,7 @@ static const char *loss_cause(const trainer *t) {
 /* One optimizer step: grad_accum micro-batches, clipping, AdamW. */
 static int train_step(trainer *t, float *loss_out, float *lr_out, float *norm_out, long *tokens, char *err,
                       size_t errlen) {
-    memset(t->grads, 0, sizeof(float) * t->m->num_params);
+    ops_zero(t->grads, (long)t->m->num_params);
     double loss_sum = 0;
     int accum = t->o.grad_accum, rc;
     for (int k = 0; k < accum; k++) {
@@ -909,7 +940,7 @@ static int between_steps(trainer *t, int *rc, char *err, size_t errlen) {
         publish(t, &ev);
         double p0 = now_s();
         pthread_mutex_lock(&t->mu);
-        while ((atomic_load(&t->flags) & (FLAG_PAUSE | FLAG_STOP)) == FLAG_PAUSE) pthread_cond_wait(&t->cv, &t->mu);
+        while ((atomic_load(&t->flags) & FLAG_PAUSE) && !bb_work_cancelled(&t->run)) pthread_cond_wait(&t->cv, &t->mu);
         pthread_mutex_unlock(&t->mu);
         t->t0 += now_s() - p0; /* paused time is not training time */
         ev.kind = TRAIN_EV_RESUMED;
@@ -924,39 +955,25 @@ static int between_steps(trainer *t, int *rc, char *err, size_t errlen) {
         atomic_fetch_and(&t->flags, ~FLAG_EVAL);
         if (t->eev.n > 0 && (*rc = do_eval(t, err, errlen)) != BB_OK) return 1;
     }
-    return (atomic_load(&t->flags) & FLAG_STOP) != 0;
+    return bb_work_cancelled(&t->run);
 }
 
 static int run_loop(trainer *t, char *err, size_t errlen) {
     char path[1100];
     if (t->o.threads > 0) ops_set_threads(t->o.threads);
     snprintf(path, sizeof path, "%s/metrics.jsonl", t->out_dir);
-    t->metrics = fopen(path, "a");
-    if (!t->metrics) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
-    int rc = tfev_writer_open(&t->events, t->out_dir, err, errlen);
+    int rc = run_metrics_open(&t->metrics, path, 1000, err, errlen);
     if (rc != BB_OK) return rc;
+    if ((rc = tfev_writer_open(&t->events, t->out_dir, err, errlen)) != BB_OK) return rc;
+    run_point p;
     if (t->new_weights[0] && !t->resume_dir[0]) { /* which weights started from HF's init, not the checkpoint */
-        char line[400];
-        size_t k = (size_t)snprintf(line, sizeof line, "{\"newly_initialized\":[\"");
-        for (const char *p = t->new_weights; *p && k < sizeof line - 8; p++) {
-            if (*p == ' ') continue;
-            if (*p == ',') k += (size_t)snprintf(line + k, sizeof line - k, "\",\"");
-            else line[k++] = *p;
-        }
-        snprintf(line + k, sizeof line - k, "\"]}\n");
-        if ((rc = write_metrics(t, line, err, errlen)) != BB_OK) return rc;
+        run_point_init(&p);
+        p.new_weights = t->new_weights;
+        if ((rc = write_metrics(t, &p, err, errlen)) != BB_OK) return rc;
     }
     if (t->o.skip_invalid_utf8) { /* the file then says what the run did not see */
-        const train_skipped *k = &t->skipped;
-        char line[256];
-        int n = snprintf(line, sizeof line, "{\"skipped_invalid_utf8_train\":%d,\"first_skipped_line_train\":%d",
-                         k->train, k->train_first_line);
-        if (t->eval_path[0])
-            n += snprintf(line + n, sizeof line - (size_t)n,
-                          ",\"skipped_invalid_utf8_eval\":%d,\"first_skipped_line_eval\":%d", k->eval,
-                          k->eval_first_line);
-        snprintf(line + n, sizeof line - (size_t)n, "}\n");
-        if ((rc = write_metrics(t, line, err, errlen)) != BB_OK) return rc;
+        trainer_skipped_point(t, &p);
+        if ((rc = write_metrics(t, &p, err, errlen)) != BB_OK) return rc;
     }
     t->t0 = now_s();
     double last_t = t->t0;
@@ -976,12 +993,8 @@ static int run_loop(trainer *t, char *err, size_t errlen) {
             ev.epoch = t->epoch + (double)t->batch_in_epoch / (double)t->batches_per_epoch;
             ev.tokens_per_s = now > last_t ? (double)tokens / (now - last_t) : 0;
             ev.elapsed_s = t->elapsed_before + (now - t->t0);
-            char line[512];
-            snprintf(line, sizeof line,
-                     "{\"step\":%ld,\"epoch\":%.4f,\"loss\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens_per_s\":%.1f,"
-                     "\"elapsed_s\":%.3f}\n", ev.step, ev.epoch, ev.loss, ev.lr, ev.grad_norm, ev.tokens_per_s,
-                     ev.elapsed_s);
-            if ((rc = write_metrics(t, line, err, errlen)) != BB_OK) break;
+            trainer_event_point(t, &ev, &p);
+            if ((rc = write_metrics(t, &p, err, errlen)) != BB_OK) break;
             const char *tags[5] = {"train/loss", "train/learning_rate", "train/grad_norm", "train/epoch",
                                    "train/tokens_per_s"};
             float vals[5] = {ev.loss, ev.lr, ev.grad_norm, (float)ev.epoch, (float)ev.tokens_per_s};
@@ -1011,7 +1024,7 @@ static int run_loop(trainer *t, char *err, size_t errlen) {
 
 static int finish(trainer *t, int rc, const char *msg) {
     train_event ev = {.kind = rc == BB_OK ? TRAIN_EV_FINISHED : TRAIN_EV_ERROR, .step = t->step};
-    copy_str(ev.msg, sizeof ev.msg, rc == BB_OK ? ((atomic_load(&t->flags) & FLAG_STOP) ? "stopped" : "finished") : msg);
+    copy_str(ev.msg, sizeof ev.msg, rc == BB_OK ? (bb_work_cancelled(&t->run) ? "stopped" : "finished") : msg);
     publish(t, &ev);
     pthread_mutex_lock(&t->mu);
     t->st.running = 0;

@@ -17,7 +17,8 @@
  *
  * Controls, safe from any thread at any time: trainer_pause / trainer_resume, trainer_stop (the
  * worker finishes the current step, saves a checkpoint and ends), trainer_save_now and
- * trainer_eval_now (done between steps). The worker checks an atomic flag word between steps.
+ * trainer_eval_now (done between steps). The worker checks an atomic flag word and the run's bb_work
+ * (trainer_stop cancels it) between steps; trainer_create takes the caller's bb_work (o.work).
  *
  * Files in out_dir: metrics.jsonl (one JSON object per logged step and per evaluation, flushed as
  * written; with skip_invalid_utf8 each run or resume first writes the lines it dropped:
@@ -36,8 +37,10 @@
 #include <stdint.h>
 
 #include "adamw.h"
-#include "backward.h"
+#include "heads.h"
+#include "bb_work.h"
 #include "data.h"
+#include "run_metrics.h"
 
 typedef enum { TRAIN_TASK_MLM, TRAIN_TASK_SEQCLS, TRAIN_TASK_TOKCLS } train_task;
 
@@ -73,6 +76,9 @@ typedef struct {
     const char *resume_dir;     /* a checkpoint-STEP directory to continue from, or a run directory (its newest
                                  * complete checkpoint) */
     int threads;                /* OpenBLAS threads for the run; 0: leave as is */
+    const char *export_hf;      /* the command line's --export-hf DIR (export_hf.h); the trainer ignores it */
+    bb_work *work;              /* trainer_create's loading (may be NULL; not kept): cancel (BB_ECANCEL) between
+                                 * its stages and the checkpoint's tensors, progress ("tensors") */
 } train_options;
 
 train_options train_options_default(void);
@@ -139,6 +145,9 @@ int trainer_copy_model(trainer *t, bert_model **out, long *step, char *err, size
 const char *trainer_newly_initialized(const trainer *t);
 /* The path the run's tokenizer was loaded from (tok_load_any loads the same one); borrowed. */
 const char *trainer_tokenizer_dir(const trainer *t);
+/* The path a run takes its tokenizer from (tok_resolve then finds the file in it): o->tokenizer_dir, else
+ * the checkpoint resumed, else the model directory, else the config's directory; "" with none of them. */
+void train_tokenizer_path(const train_options *o, char *out, size_t n);
 /* Dataset lines dropped by skip_invalid_utf8 (data.h's DATA_SKIP_BAD_UTF8): from the data file (an
  * eval split of it included) and from the eval file, each with the line of the first (0: none). */
 typedef struct {
@@ -149,6 +158,13 @@ void trainer_skipped(const trainer *t, train_skipped *out);
 /* Tokens per optimizer step and the number of steps the run will take. */
 long trainer_total_steps(const trainer *t);
 const bert_model *trainer_model_unsafe(const trainer *t); /* only while no worker runs */
+
+/* The metrics.jsonl line of a TRAIN_EV_STEP or TRAIN_EV_EVAL event as the run writes it (without the
+ * confusion matrix): the workbench copies a run's lines into its session with these. BB_EINVAL for
+ * other events. Safe from any thread (it reads the task only). */
+int trainer_event_point(const trainer *t, const train_event *ev, run_point *p);
+/* The line --skip-invalid-utf8 starts a run with: the lines each data file lost. */
+void trainer_skipped_point(const trainer *t, run_point *p);
 
 /* Evaluates the current weights on the eval set (synchronously; not while a worker runs). */
 int trainer_evaluate(trainer *t, train_event *out, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # train-tokenizer --algo unigram from the command line: the JSON summary, the files it writes, usage
-# errors (exit 2) and a vocabulary too small for the corpus's characters (exit 1, saying why).
+# errors (exit 2; the option table's messages and --help's rows) and a vocabulary too small for the
+# corpus's characters (exit 1, saying why).
 bin=${1:?bertbench binary}
 fx=${BERTBENCH_FIXTURES:-$2}
 held=$fx/sentencepiece/heldout_text.txt
@@ -67,6 +68,21 @@ check cased 2 "$bin" train-tokenizer --algo unigram --vocab-size 3000 --cased --
 check coverage 2 "$bin" train-tokenizer --algo unigram --vocab-size 3000 --character-coverage 1.5 --out "$tmp/x" "$tmp/a.txt" &&
     { grep -q "1.5" "$tmp/err" || { echo "FAIL coverage message"; fail=1; }; }
 check bf-bpe 2 "$bin" train-tokenizer --algo bpe --vocab-size 300 --byte-fallback --out "$tmp/x" "$tmp/a.txt"
+err_has() { grep -qF -- "$2" "$tmp/err" || { echo "FAIL $1 message: $(cat "$tmp/err")"; fail=1; }; }
+check algo 2 "$bin" train-tokenizer --algo spm --vocab-size 3000 --out "$tmp/x" "$tmp/a.txt" &&
+    err_has algo "--algo spm: expected wordpiece, bpe or unigram"
+check size0 2 "$bin" train-tokenizer --algo bpe --vocab-size 0 --out "$tmp/x" "$tmp/a.txt" &&
+    err_has size0 "--vocab-size 0: expected a size from 1 to 16777216"
+check size-word 2 "$bin" train-tokenizer --algo bpe --vocab-size lots --out "$tmp/x" "$tmp/a.txt" &&
+    err_has size-word "--vocab-size lots: expected a non-negative integer"
+check no-value 2 "$bin" train-tokenizer --algo bpe --out "$tmp/x" "$tmp/a.txt" --vocab-size && err_has no-value "needs a value"
+check no-file 2 "$bin" train-tokenizer --algo bpe --vocab-size 300 --out "$tmp/x" && err_has no-file "FILE..."
+check unknown 2 "$bin" train-tokenizer --algo bpe --vocab-size 300 --out "$tmp/x" -q "$tmp/a.txt" &&
+    err_has unknown "unknown option '-q'"
+check help 0 "$bin" train-tokenizer --help &&
+    for o in --algo --vocab-size --out --min-frequency --limit-alphabet --cased --character-coverage --byte-fallback; do
+        grep -q "^  $o" "$tmp/out" || { echo "FAIL help: no line for $o"; fail=1; }
+    done
 check missing 1 "$bin" train-tokenizer --algo unigram --vocab-size 3000 --out "$tmp/x" "$tmp/none.txt" &&
     { grep -q "none.txt" "$tmp/err" || { echo "FAIL missing-file message"; fail=1; }; }
 exit $fail

@@ -157,8 +157,10 @@ static void test_bpe_long_word(void) {
     CHECK_OK(tok_encode(tk, w, 1027, NULL, 0, &o, e, err, sizeof err), err);
     CHECK(e->n == 4 && e->ids[0] == 9 && e->ids[1] == 9 && e->ids[2] == 1 && e->ids[3] == 0, "1027 a's: %d tokens",
           e->n);
-    volatile int stop = 1;
-    e->cancel = &stop;
+    bb_work stop;
+    bb_work_init(&stop, NULL, NULL);
+    bb_work_cancel(&stop);
+    e->work = &stop;
     CHECK(tok_encode(tk, w, N, NULL, 0, &o, e, err, sizeof err) == BB_ECANCEL && strstr(err, "cancelled"),
           "a set cancel flag stops the merging: %s", err);
     CHECK(tok_count(tk, w, N, e) == BB_ECANCEL, "tok_count too");

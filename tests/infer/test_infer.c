@@ -86,7 +86,7 @@ static void test_model(const char *fx, const char *name, const char *const *text
 
         /* Attention: every layer/head equals the reference on the real tokens. */
         infer_attn at;
-        CHECK_OK(infer_attention(cx, texts[r], pairs[r], &at, err, sizeof err), err);
+        CHECK_OK(infer_attention(cx, texts[r], pairs[r], &at, NULL, err, sizeof err), err);
         double amax = 0;
         for (int l = 0; l < L && at.T == n; l++) {
             snprintf(path, sizeof path, "attentions.%d", l);
@@ -164,7 +164,7 @@ static void test_ppl(const char *fx) {
     if (!cx) return;
     const char *text = "The quick brown fox jumps over the lazy dog near the riverbank.";
     infer_ppl p;
-    CHECK_OK(infer_pseudo_perplexity(cx, text, 0, &p, err, sizeof err), err);
+    CHECK_OK(infer_pseudo_perplexity(cx, text, 0, &p, NULL, err, sizeof err), err);
     const bert_model *m = cx->model;
     int T = p.enc->n, V = m->cfg.vocab_size, C = m->cfg.hidden_size;
     CHECK(p.n == T - 2, "every content token scored (%d of %d)", p.n, T);
@@ -246,7 +246,7 @@ static void test_ppl(const char *fx) {
     CHECK(trunc > 0, "truncation reported (%d tokens)", trunc);
     CHECK_OK(infer_embed(cx, long_text, INFER_POOL_MEAN, -1, 32, e2, &trunc, err, sizeof err), err);
     CHECK(trunc == 0 && infer_cosine(e1, e2, C) > 0.5f, "windowed embedding close to the truncated one");
-    CHECK_OK(infer_pseudo_perplexity(cx, long_text, 32, &p, err, sizeof err), err);
+    CHECK_OK(infer_pseudo_perplexity(cx, long_text, 32, &p, NULL, err, sizeof err), err);
     CHECK(p.n == p.enc->n - 2 && p.pppl > 1, "windowed pseudo-perplexity scores every token (%d)", p.n);
     infer_ppl_free(&p);
     free(e1);
@@ -264,8 +264,8 @@ int main(void) {
     const char *pairs[] = {NULL, "I like BUAN6342"};
     test_model(fx, "bert_tiny_a", texts, pairs, 2);
     const char *texts_b[] = {"Café naïve résumé, 我爱北京 and the [MASK] of the united states.", "A short one.",
-                             "The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary "
-                             "election produced no evidence."};
+                             ("The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary "
+                              "election produced no evidence.")};
     const char *pairs_b[] = {NULL, NULL, NULL};
     test_model(fx, "bert_tiny_b", texts_b, pairs_b, 3);
     test_ppl(fx);

@@ -69,7 +69,7 @@ static void check_model(const char *dir) {
         infer_fill_free(&fm);
     }
     infer_attn at;
-    rc = infer_attention(cx, "Bonjour le monde", NULL, &at, err, sizeof err);
+    rc = infer_attention(cx, "Bonjour le monde", NULL, &at, NULL, err, sizeof err);
     CHECK(rc == BB_OK, "%s: attention: %s", dir, err);
     if (rc == BB_OK) {
         CHECK(at.L == 2 && at.NH == 4 && at.T == at.enc->n && at.T >= 4, "%s: attention shape", dir);

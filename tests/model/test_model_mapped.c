@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "bb_err.h"
+#include "bb_pool.h"
 #include "bert.h"
 #include "bert_finite.h"
 #include "check.h"
@@ -233,15 +234,16 @@ static void scan_order(void) {
     if (!x[0] || !x[1] || !x[2]) return;
     const float *arr[3] = {x[0], x[1], x[2]};
     for (int threads = 1; threads <= 4; threads++) {
+        bb_pool_set_threads(bb_pool_global(), threads);
         int which = -1;
         int64_t at = -1;
-        CHECK(!bert_find_nonfinite(arr, lens, 3, threads, &which, &at), "all finite (%d threads)", threads);
+        CHECK(!bert_find_nonfinite(arr, lens, 3, NULL, &which, &at), "all finite (%d threads)", threads);
         x[2][lens[2] - 1] = -INFINITY; /* in the short tail of the last chunk */
-        CHECK(bert_find_nonfinite(arr, lens, 3, threads, &which, &at) && which == 2 && at == lens[2] - 1,
+        CHECK(bert_find_nonfinite(arr, lens, 3, NULL, &which, &at) && which == 2 && at == lens[2] - 1,
               "tail Inf: %d %lld (%d threads)", which, (long long)at, threads);
         x[1][(5 << 19) + 3] = NAN; /* a later chunk of array 1 */
         x[1][(1 << 20) + 1000] = INFINITY;
-        CHECK(bert_find_nonfinite(arr, lens, 3, threads, &which, &at) && which == 1 && at == (1 << 20) + 1000,
+        CHECK(bert_find_nonfinite(arr, lens, 3, NULL, &which, &at) && which == 1 && at == (1 << 20) + 1000,
               "first of several: %d %lld (%d threads)", which, (long long)at, threads);
         x[1][(5 << 19) + 3] = x[1][(1 << 20) + 1000] = x[2][lens[2] - 1] = 0;
     }
@@ -250,6 +252,12 @@ static void scan_order(void) {
     CHECK(bert_first_nonfinite(x[0], 5) == 4, "short array");
     float big = 3.4028235e38f, tiny = 1e-45f;
     CHECK(bert_first_nonfinite(&big, 1) == -1 && bert_first_nonfinite(&tiny, 1) == -1, "FLT_MAX and denormals are finite");
+    bb_work w;
+    bb_work_init(&w, NULL, NULL);
+    bb_work_cancel(&w);
+    int which = -1;
+    int64_t at = -1;
+    CHECK(bert_find_nonfinite(arr, lens, 3, &w, &which, &at) == -1, "a cancelled scan says so");
     for (int i = 0; i < 3; i++) free(x[i]);
 }
 

@@ -12,6 +12,7 @@
 
 #include "bb_err.h"
 #include "check.h"
+#include "run_metrics.h"
 #include "session.h"
 
 static char root[512];
@@ -195,19 +196,19 @@ static void test_crash(void) {
         close(fds[0]);
         sess_session *c;
         sess_run *r;
-        sess_metrics *m;
+        run_metrics *m;
         cJSON *cfg = cJSON_Parse("{\"task\":\"mlm\"}");
         if (sess_open(&c, dir, 0, err, sizeof err) || sess_run_create(c, "live", cfg, NULL, &r, err, sizeof err) ||
-            sess_run_file(c, r, "metrics.jsonl", mp, sizeof mp) || sess_metrics_open(&m, mp, 50, err, sizeof err))
+            sess_run_file(c, r, "metrics.jsonl", mp, sizeof mp) || run_metrics_open(&m, mp, 50, err, sizeof err))
             _exit(2);
         for (long i = 0;; i++) {
-            sess_point p;
-            sess_point_init(&p);
-            p.step = i;
-            p.loss = 10.0 / (double)(i + 1);
-            p.lr = 1e-4;
-            p.elapsed_s = 0.01 * (double)i;
-            if (sess_metrics_append(m, &p, err, sizeof err) != BB_OK) _exit(3);
+            run_point p;
+            run_point_init(&p);
+            run_point_set(&p, RUN_M_STEP, (double)i);
+            run_point_set(&p, RUN_M_LOSS, 10.0 / (double)(i + 1));
+            run_point_set(&p, RUN_M_LR, 1e-4);
+            run_point_set(&p, RUN_M_ELAPSED_S, 0.01 * (double)i);
+            if (run_metrics_append(m, &p, err, sizeof err) != BB_OK) _exit(3);
             if (write(fds[1], &i, sizeof i) != sizeof i) _exit(4);
         }
     }
@@ -229,9 +230,9 @@ static void test_crash(void) {
         return;
     }
     sess_run_file(s, r, "metrics.jsonl", mp, sizeof mp);
-    sess_series ser;
-    CHECK_OK(sess_metrics_read(&ser, mp, err, sizeof err), err);
-    const double *step = sess_series_col(&ser, "step"), *loss = sess_series_col(&ser, "loss");
+    run_metrics_table ser;
+    CHECK_OK(run_metrics_read(&ser, mp, err, sizeof err), err);
+    const double *step = run_metrics_col(&ser, RUN_M_STEP), *loss = run_metrics_col(&ser, RUN_M_LOSS);
     /* A line the kill caught half-written (the kernel stops a write at a page boundary for SIGKILL) is
      * the torn tail; it was never acknowledged. */
     CHECK(ser.n >= acked + 1 && ser.bad_lines == 0, "%ld lines for %ld acknowledged, %ld bad", ser.n, acked + 1,
@@ -239,28 +240,28 @@ static void test_crash(void) {
     int torn = ser.torn_tail;
     int in_order = step && loss;
     for (long i = 0; in_order && i < ser.n; i++)
-        in_order = step[i] == (double)i && fabs(loss[i] - 10.0 / (double)(i + 1)) < 1e-9;
+        in_order = step[i] == (double)i && fabs(loss[i] * (double)(i + 1) / 10.0 - 1) < 1e-5; /* %.6g */
     CHECK(in_order, "every line there, in order");
     long before = ser.n;
-    sess_series_free(&ser);
+    run_metrics_table_free(&ser);
 
     /* Resume appends to the same file. */
-    sess_metrics *m;
+    run_metrics *m;
     CHECK_OK(sess_run_resume(s, r, err, sizeof err), err);
-    CHECK_OK(sess_metrics_open(&m, mp, 0, err, sizeof err), err);
+    CHECK_OK(run_metrics_open(&m, mp, 0, err, sizeof err), err);
     if (m) {
-        sess_point p;
-        sess_point_init(&p);
-        p.step = before;
-        p.loss = 0.5;
-        CHECK_OK(sess_metrics_append(m, &p, err, sizeof err), err);
-        CHECK_OK(sess_metrics_close(m, err, sizeof err), err);
+        run_point p;
+        run_point_init(&p);
+        run_point_set(&p, RUN_M_STEP, (double)before);
+        run_point_set(&p, RUN_M_LOSS, 0.5);
+        CHECK_OK(run_metrics_append(m, &p, err, sizeof err), err);
+        CHECK_OK(run_metrics_close(m, err, sizeof err), err);
     }
     CHECK_OK(sess_run_finish(s, r, SESS_RUN_FINISHED, NULL, NULL, err, sizeof err), err);
-    CHECK_OK(sess_metrics_read(&ser, mp, err, sizeof err), err);
-    step = sess_series_col(&ser, "step");
+    CHECK_OK(run_metrics_read(&ser, mp, err, sizeof err), err);
+    step = run_metrics_col(&ser, RUN_M_STEP);
     CHECK(ser.n == before + 1 && step && step[before] == (double)before && ser.bad_lines == torn, "resumed line appended");
-    sess_series_free(&ser);
+    run_metrics_table_free(&ser);
     sess_free(s);
 }
 

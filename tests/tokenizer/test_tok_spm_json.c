@@ -181,7 +181,7 @@ int main(void) {
     remove(path);
     if (sp && back) {
         CHECK(tok_kind(back) == TOK_MODEL_UNIGRAM && tok_vocab_size(back) == tok_vocab_size(sp), "round trip kind/size");
-        const char *texts[] = {"the cat sat on the mat", "\xEF\xBC\xA1the caf" "e\xCC\x81 \xEF\xAC\x81", "the\tcat  sat"};
+        const char *texts[] = {"the cat sat on the mat", ("\xEF\xBC\xA1the caf" "e\xCC\x81 \xEF\xAC\x81"), "the\tcat  sat"};
         for (int k = 0; k < 3; k++) {
             char a[1024];
             snprintf(a, sizeof a, "%s", enc(sp, texts[k], NULL, 0, e));

@@ -3,7 +3,7 @@
  * on the masked mean, token classification, regression; with hidden and attention dropout on (the
  * masks are replayed by restoring the RNG), padding in the batch, and frozen embeddings + layer 0
  * (whose gradients must stay exactly zero). Central differences in float32 with h = 1e-2. */
-#include "backward.h"
+#include "heads.h"
 #include "bb_err.h"
 #include "bert.h"
 #include "check.h"

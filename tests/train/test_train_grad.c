@@ -5,7 +5,7 @@
  * Tolerances from the fixtures README: gradients within 1e-4 of the tensor's largest gradient,
  * parameters after AdamW within 1e-6. */
 #include "adamw.h"
-#include "backward.h"
+#include "heads.h"
 #include "bb_err.h"
 #include "bert.h"
 #include "bert_names.h"

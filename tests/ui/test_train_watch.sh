@@ -14,8 +14,10 @@ sock=bbwatch$$
 watch_step() { screen | grep -oE 'weights: run-1 at step [0-9]+ \(watch' | head -1 | sed 's/.*step //; s/ .*//'; }
 mat_p() { screen | grep -oE "'mat': rank [0-9]+, p = [0-9.]+" | head -1 | sed 's/.*p = //'; }
 watch_past() { local n; n=$(watch_step); [ "${n:-0}" -gt "$1" ]; } # a ranking after step $1
-# the run's last logged step, from its metrics.jsonl in the session (the pane shown may not say it)
-step_now() { cat "$tmp"/*.bbs/runs/run-1/metrics.jsonl 2>/dev/null | grep -oE '^\{"step":[0-9]+' | tail -1 | grep -oE '[0-9]+'; }
+# the run's last logged step, from its metrics.jsonl in the session the run made (the pane shown may not
+# say it); a session nobody named goes to $HOME/.local/share/bertbench/sessions (HOME is $tmp)
+sessions=$tmp/.local/share/bertbench/sessions
+step_now() { cat "$sessions"/*.bbs/runs/run-1/metrics.jsonl 2>/dev/null | grep -oE '^\{"step":[0-9]+' | tail -1 | grep -oE '[0-9]+'; }
 run_past() { local n; n=$(step_now); [ "${n:-0}" -gt "$1" ]; }
 mat_likely() { pb=$(mat_p); s=$(watch_step); awk -v b="${pb:-0}" 'BEGIN { exit !(b > 0.5) }'; }
 
@@ -106,11 +108,12 @@ check "watch on again" "weights: run-1 at step [0-9]+ \(watch every 100000 steps
 type_line "stop"
 check "stopped" "run run-1 stopped at step [0-9]+"
 # the step the run ended at: its stop checkpoint's (the status line shows the last logged step)
-last=$(ls -d "$tmp"/*.bbs/runs/run-1/checkpoint-* | sed 's/.*checkpoint-//' | sort -n | tail -1)
+last=$(ls -d "$sessions"/*.bbs/runs/run-1/checkpoint-* | sed 's/.*checkpoint-//' | sort -n | tail -1)
 type_line "pane fill-mask"
 check "the final step ranked" "weights: run-1 at step $last \(watch" 20
 type_line "use run"
-check "use run without a live run" "no run is training; .load [^ ]*run-1/checkpoint-[0-9]+."
+# (the path, in the data directory's session, runs past the 110 columns: its start is what shows)
+check "use run without a live run" "no run is training; .load $sessions/bertbench-[0-9]"
 quit
 
 echo "$checks checks, $fails failed"

@@ -166,7 +166,7 @@ static void test_box_and_thumb(void) {
  * the emoji in four, "e" + U+0301 in three pieces; each group is one chip of whole graphemes. */
 static void test_bytelevel(void) {
     static const char *bt[] = {"<s>", "A", "\xc4\xa0n", "a", "\xc3\x83", "\xc2\xaf", "ve", "\xc4\xa0",
-                               "\xc3\xb0", "\xc5\x81", "\xc4\xba", "\xc4\xa2", "\xc4\xa0" "e", "\xc3\x8c",
+                               "\xc3\xb0", "\xc5\x81", "\xc4\xba", "\xc4\xa2", ("\xc4\xa0" "e"), "\xc3\x8c",
                                "\xc4\xa3", "</s>"};
     static const unsigned char bsp[] = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     static const int bw[] = {-1, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, -1};

@@ -1,6 +1,6 @@
-/* metrics.c — runs/RUN/metrics.jsonl: an appender that a kill -9 cannot tear (each line is one
- * fwrite + fflush, so it reaches the kernel before append returns), a reader that keeps every
- * complete line and ignores a torn tail, and CSV export. */
+/* run_metrics.c — metrics.jsonl (run_metrics.h): the keys and their formats, an appender that a
+ * kill -9 cannot tear (each line is one fwrite + fflush, so it reaches the kernel before append
+ * returns), a reader that keeps every complete line and ignores a torn tail, and CSV export. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,11 +14,61 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "atomic_file.h"
 #include "bb_err.h"
-#include "sess_internal.h"
+#include "bb_file.h"
+#include "run_metrics.h"
 
-struct sess_metrics {
+/* The one list of keys. fmt: how a finite value is printed (the trainer's precision: a step and the
+ * counts whole, the epoch to 4 places, throughput to 0.1 token/s, times to the millisecond, losses
+ * and rates to 6 significant digits); NULL for the list-valued keys. */
+static const struct {
+    const char *name, *fmt;
+} keys[RUN_M_KEYS] = {
+    [RUN_M_STEP] = {"step", "%.0f"},
+    [RUN_M_EPOCH] = {"epoch", "%.4f"},
+    [RUN_M_LOSS] = {"loss", "%.6g"},
+    [RUN_M_LR] = {"lr", "%.6g"},
+    [RUN_M_GRAD_NORM] = {"grad_norm", "%.6g"},
+    [RUN_M_TOKENS_PER_S] = {"tokens_per_s", "%.1f"},
+    [RUN_M_ELAPSED_S] = {"elapsed_s", "%.3f"},
+    [RUN_M_EVAL_LOSS] = {"eval_loss", "%.6g"},
+    [RUN_M_EVAL_PERPLEXITY] = {"eval_perplexity", "%.6g"},
+    [RUN_M_EVAL_ACCURACY] = {"eval_accuracy", "%.6g"},
+    [RUN_M_EVAL_F1] = {"eval_f1", "%.6g"},
+    [RUN_M_EVAL_MSE] = {"eval_mse", "%.6g"},
+    [RUN_M_EVAL_PEARSON] = {"eval_pearson", "%.6g"},
+    [RUN_M_EVAL_SPEARMAN] = {"eval_spearman", "%.6g"},
+    [RUN_M_SKIPPED_TRAIN] = {"skipped_invalid_utf8_train", "%.0f"},
+    [RUN_M_FIRST_SKIPPED_TRAIN] = {"first_skipped_line_train", "%.0f"},
+    [RUN_M_SKIPPED_EVAL] = {"skipped_invalid_utf8_eval", "%.0f"},
+    [RUN_M_FIRST_SKIPPED_EVAL] = {"first_skipped_line_eval", "%.0f"},
+    [RUN_M_NEWLY_INITIALIZED] = {"newly_initialized", NULL},
+    [RUN_M_EVAL_LABELS] = {"eval_labels", NULL},
+    [RUN_M_EVAL_CONFUSION] = {"eval_confusion", NULL},
+};
+
+const char *run_metric_name(run_metric k) {
+    BB_ASSERT(k >= 0 && k < RUN_M_KEYS);
+    return keys[k].name;
+}
+
+void run_point_init(run_point *p) {
+    memset(p, 0, sizeof *p);
+    for (int k = 0; k < RUN_M_NUMBERS; k++) p->v[k] = NAN;
+}
+
+void run_point_set(run_point *p, run_metric k, double v) {
+    BB_ASSERT(k >= 0 && k < RUN_M_NUMBERS);
+    p->v[k] = v;
+    p->set |= (uint32_t)1 << k;
+}
+
+/* ---- writing ---- */
+
+struct run_metrics {
     FILE *fp;
     char *path;
     int sync_ms;
@@ -34,14 +84,7 @@ static double mono_s(void) {
 
 static int io_code(int e) { return e == ENOSPC || e == EFBIG || e == EDQUOT ? BB_ENOSPC : BB_EIO; }
 
-void sess_point_init(sess_point *p) {
-    p->step = -1;
-    p->epoch = p->loss = p->lr = p->grad_norm = p->tokens_per_s = p->elapsed_s = NAN;
-    p->eval_loss = p->eval_perplexity = p->eval_accuracy = p->eval_f1 = NAN;
-    p->eval_mse = p->eval_pearson = p->eval_spearman = NAN;
-}
-
-int sess_metrics_open(sess_metrics **out, const char *path, int sync_ms, char *err, size_t errlen) {
+int run_metrics_open(run_metrics **out, const char *path, int sync_ms, char *err, size_t errlen) {
     *out = NULL;
     int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return bb_err(err, errlen, BB_EIO, "%s: cannot open: %s", path, strerror(errno));
@@ -59,7 +102,7 @@ int sess_metrics_open(sess_metrics **out, const char *path, int sync_ms, char *e
         close(fd);
         return bb_err(err, errlen, io_code(e), "%s: write failed: %s", path, strerror(e));
     }
-    sess_metrics *m = calloc(1, sizeof *m);
+    run_metrics *m = calloc(1, sizeof *m);
     if (m) m->path = strdup(path);
     if (m && m->path) m->fp = fdopen(fd, "a");
     if (!m || !m->path || !m->fp) {
@@ -74,7 +117,7 @@ int sess_metrics_open(sess_metrics **out, const char *path, int sync_ms, char *e
     return BB_OK;
 }
 
-static int sync_now(sess_metrics *m, char *err, size_t errlen) {
+static int sync_now(run_metrics *m, char *err, size_t errlen) {
     if (!m->unsynced) return BB_OK;
     if (fdatasync(fileno(m->fp)) != 0)
         return bb_err(err, errlen, io_code(errno), "%s: sync failed: %s", m->path, strerror(errno));
@@ -84,7 +127,7 @@ static int sync_now(sess_metrics *m, char *err, size_t errlen) {
 }
 
 /* Writes one whole line (line holds its '\n') and flushes it to the kernel. */
-static int write_line(sess_metrics *m, const char *line, size_t n, char *err, size_t errlen) {
+static int write_line(run_metrics *m, const char *line, size_t n, char *err, size_t errlen) {
     errno = 0;
     if (fwrite(line, 1, n, m->fp) != n || fflush(m->fp) != 0) {
         int e = errno ? errno : EIO;
@@ -96,62 +139,102 @@ static int write_line(sess_metrics *m, const char *line, size_t n, char *err, si
     return BB_OK;
 }
 
-/* JSON has no inf: +-1e999 reads back as +-inf (strtod overflows to HUGE_VAL). */
-static int put_num(char *buf, size_t n, size_t *at, const char *key, double v) {
-    if (isnan(v)) return 0;
-    int k = isinf(v) ? snprintf(buf + *at, n - *at, ",\"%s\":%s", key, v > 0 ? "1e999" : "-1e999")
-                     : snprintf(buf + *at, n - *at, ",\"%s\":%.12g", key, v);
-    if (k < 0 || (size_t)k >= n - *at) return -1;
-    *at += (size_t)k;
-    return 0;
+/* A JSON string: quotes, backslashes and control characters escaped as cJSON prints them. */
+static void put_string(FILE *f, const char *s, size_t n) {
+    fputc('"', f);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+                        : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+        if (esc)
+            fputs(esc, f);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
 }
 
-int sess_metrics_append(sess_metrics *m, const sess_point *p, char *err, size_t errlen) {
-    char line[1024];
-    size_t at = 0;
-    int bad = 0;
-    line[0] = 0;
-    if (p->step >= 0) at = (size_t)snprintf(line, sizeof line, ",\"step\":%ld", p->step);
-    bad |= put_num(line, sizeof line, &at, "epoch", p->epoch);
-    bad |= put_num(line, sizeof line, &at, "loss", p->loss);
-    bad |= put_num(line, sizeof line, &at, "lr", p->lr);
-    bad |= put_num(line, sizeof line, &at, "grad_norm", p->grad_norm);
-    bad |= put_num(line, sizeof line, &at, "tokens_per_s", p->tokens_per_s);
-    bad |= put_num(line, sizeof line, &at, "elapsed_s", p->elapsed_s);
-    bad |= put_num(line, sizeof line, &at, "eval_loss", p->eval_loss);
-    bad |= put_num(line, sizeof line, &at, "eval_perplexity", p->eval_perplexity);
-    bad |= put_num(line, sizeof line, &at, "eval_accuracy", p->eval_accuracy);
-    bad |= put_num(line, sizeof line, &at, "eval_f1", p->eval_f1);
-    bad |= put_num(line, sizeof line, &at, "eval_mse", p->eval_mse);
-    bad |= put_num(line, sizeof line, &at, "eval_pearson", p->eval_pearson);
-    bad |= put_num(line, sizeof line, &at, "eval_spearman", p->eval_spearman);
-    BB_ASSERT(!bad && at + 3 < sizeof line); /* 14 numbers always fit */
-    if (at == 0) return bb_err(err, errlen, BB_EINVAL, "%s: empty metrics point", m->path);
-    line[0] = '{'; /* replaces the first key's leading comma */
-    line[at++] = '}';
-    line[at++] = '\n';
-    return write_line(m, line, at, err, errlen);
+static void put_key(FILE *f, int *first, run_metric k) {
+    fprintf(f, "%s\"%s\":", *first ? "" : ",", keys[k].name);
+    *first = 0;
 }
 
-int sess_metrics_append_json(sess_metrics *m, const cJSON *obj, char *err, size_t errlen) {
-    if (!cJSON_IsObject(obj))
-        return bb_err(err, errlen, BB_EINVAL, "%s: a metrics line must be a JSON object", m->path);
-    char *text = cJSON_PrintUnformatted(obj); /* one line: strings escape their newlines */
-    if (!text) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", m->path);
-    size_t n = strlen(text);
-    char *line = realloc(text, n + 2);
-    if (!line) {
-        free(text);
+/* JSON has no NaN or inf: null, and +-1e999 (which reads back as +-inf: strtod overflows to HUGE_VAL). */
+static void put_number(FILE *f, run_metric k, double v) {
+    if (isnan(v))
+        fputs("null", f);
+    else if (isinf(v))
+        fputs(v > 0 ? "1e999" : "-1e999", f);
+    else
+        fprintf(f, keys[k].fmt, v);
+}
+
+/* "a, b,c" -> ["a","b","c"] */
+static void put_names(FILE *f, const char *list) {
+    fputc('[', f);
+    int first = 1;
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        size_t n = strcspn(p, ", ");
+        if (!n) break;
+        if (!first) fputc(',', f);
+        first = 0;
+        put_string(f, p, n);
+        p += n;
+    }
+    fputc(']', f);
+}
+
+static void put_confusion(FILE *f, int *first, const run_point *p) {
+    put_key(f, first, RUN_M_EVAL_LABELS);
+    fputc('[', f);
+    for (int i = 0; i < p->k; i++) {
+        if (i) fputc(',', f);
+        put_string(f, p->labels[i], strlen(p->labels[i]));
+    }
+    fputc(']', f);
+    put_key(f, first, RUN_M_EVAL_CONFUSION);
+    fputc('[', f);
+    for (int i = 0; i < p->k; i++) {
+        fputs(i ? ",[" : "[", f);
+        for (int j = 0; j < p->k; j++) fprintf(f, "%s%ld", j ? "," : "", p->confusion[(size_t)i * (size_t)p->k + j]);
+        fputc(']', f);
+    }
+    fputc(']', f);
+}
+
+int run_metrics_append(run_metrics *m, const run_point *p, char *err, size_t errlen) {
+    if (!p->set && !p->new_weights && p->k <= 0)
+        return bb_err(err, errlen, BB_EINVAL, "%s: empty metrics point", m->path);
+    char *line = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&line, &len);
+    if (!f) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", m->path);
+    int first = 1;
+    fputc('{', f);
+    if (p->new_weights) {
+        put_key(f, &first, RUN_M_NEWLY_INITIALIZED);
+        put_names(f, p->new_weights);
+    }
+    for (int k = 0; k < RUN_M_NUMBERS; k++)
+        if (p->set & ((uint32_t)1 << k)) {
+            put_key(f, &first, (run_metric)k);
+            put_number(f, (run_metric)k, p->v[k]);
+        }
+    if (p->k > 0) put_confusion(f, &first, p);
+    fputs("}\n", f);
+    if (fclose(f) != 0) {
+        free(line);
         return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", m->path);
     }
-    line[n] = '\n';
-    line[n + 1] = 0;
-    int rc = write_line(m, line, n + 1, err, errlen);
+    int rc = write_line(m, line, len, err, errlen);
     free(line);
     return rc;
 }
 
-int sess_metrics_close(sess_metrics *m, char *err, size_t errlen) {
+int run_metrics_close(run_metrics *m, char *err, size_t errlen) {
     if (!m) return BB_OK;
     int rc = sync_now(m, err, errlen);
     if (fclose(m->fp) != 0 && rc == BB_OK)
@@ -163,7 +246,7 @@ int sess_metrics_close(sess_metrics *m, char *err, size_t errlen) {
 
 /* ---- reading ---- */
 
-void sess_series_free(sess_series *s) {
+void run_metrics_table_free(run_metrics_table *s) {
     for (int i = 0; i < s->ncols; i++) {
         free(s->cols[i].name);
         free(s->cols[i].v);
@@ -172,10 +255,14 @@ void sess_series_free(sess_series *s) {
     memset(s, 0, sizeof *s);
 }
 
-const double *sess_series_col(const sess_series *s, const char *name) {
+const double *run_metrics_col_named(const run_metrics_table *s, const char *name) {
     for (int i = 0; i < s->ncols; i++)
         if (!strcmp(s->cols[i].name, name)) return s->cols[i].v;
     return NULL;
+}
+
+const double *run_metrics_col(const run_metrics_table *t, run_metric k) {
+    return run_metrics_col_named(t, run_metric_name(k));
 }
 
 /* A copy of line with bare nan/inf numbers (as printf writes them) made JSON: null and +-1e999. Other
@@ -223,13 +310,13 @@ static cJSON *parse_line(const char *line, size_t n) {
     return j;
 }
 
-static int find_col(sess_series *s, const char *name, long cap) {
+static int find_col(run_metrics_table *s, const char *name, long cap) {
     for (int i = 0; i < s->ncols; i++)
         if (!strcmp(s->cols[i].name, name)) return i;
-    sess_column *nc = realloc(s->cols, (size_t)(s->ncols + 1) * sizeof *nc);
+    run_metrics_column *nc = realloc(s->cols, (size_t)(s->ncols + 1) * sizeof *nc);
     if (!nc) return -1;
     s->cols = nc;
-    sess_column *c = &s->cols[s->ncols];
+    run_metrics_column *c = &s->cols[s->ncols];
     c->name = strdup(name);
     c->v = malloc((size_t)cap * sizeof *c->v);
     if (!c->name || !c->v) {
@@ -242,7 +329,7 @@ static int find_col(sess_series *s, const char *name, long cap) {
 }
 
 /* Adds one row from a parsed object; its numbers (and nulls, as NaN) become cells. */
-static int add_row(sess_series *s, const cJSON *obj, long *cap) {
+static int add_row(run_metrics_table *s, const cJSON *obj, long *cap) {
     if (s->n == *cap) {
         long nc = *cap ? *cap * 2 : 256;
         for (int i = 0; i < s->ncols; i++) {
@@ -264,11 +351,11 @@ static int add_row(sess_series *s, const cJSON *obj, long *cap) {
     return BB_OK;
 }
 
-int sess_metrics_read(sess_series *out, const char *path, char *err, size_t errlen) {
+int run_metrics_read(run_metrics_table *out, const char *path, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     char *buf;
     size_t len;
-    int rc = sess_read_file(path, &buf, &len, err, errlen);
+    int rc = bb_read_file(path, SIZE_MAX, &buf, &len, err, errlen);
     if (rc != BB_OK) return rc;
     long cap = 0;
     for (size_t at = 0; at < len && rc == BB_OK;) {
@@ -293,12 +380,12 @@ int sess_metrics_read(sess_series *out, const char *path, char *err, size_t errl
     }
     free(buf);
     if (rc != BB_OK) {
-        sess_series_free(out);
+        run_metrics_table_free(out);
         return rc;
     }
     for (int i = 1; i < out->ncols; i++) /* "step" first: the x axis */
-        if (!strcmp(out->cols[i].name, "step")) {
-            sess_column c = out->cols[i];
+        if (!strcmp(out->cols[i].name, keys[RUN_M_STEP].name)) {
+            run_metrics_column c = out->cols[i];
             memmove(out->cols + 1, out->cols, (size_t)i * sizeof c);
             out->cols[0] = c;
         }
@@ -318,13 +405,13 @@ static void csv_field(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-int sess_metrics_export_csv(const char *metrics_path, const char *csv_path, char *err, size_t errlen) {
-    sess_series s;
-    int rc = sess_metrics_read(&s, metrics_path, err, errlen);
+int run_metrics_export_csv(const char *metrics_path, const char *csv_path, char *err, size_t errlen) {
+    run_metrics_table s;
+    int rc = run_metrics_read(&s, metrics_path, err, errlen);
     if (rc != BB_OK) return rc;
     bb_atomic_file af;
     if ((rc = bb_atomic_open(&af, csv_path, err, errlen)) != BB_OK) {
-        sess_series_free(&s);
+        run_metrics_table_free(&s);
         return rc;
     }
     errno = 0;
@@ -343,11 +430,11 @@ int sess_metrics_export_csv(const char *metrics_path, const char *csv_path, char
         fputc('\n', af.fp);
     }
     rc = bb_atomic_commit(&af, ferror(af.fp), err, errlen);
-    sess_series_free(&s);
+    run_metrics_table_free(&s);
     return rc;
 }
 
-void sess_confusion_free(sess_confusion *c) {
+void run_confusion_free(run_confusion *c) {
     for (int i = 0; c->labels && i < c->k; i++) free(c->labels[i]);
     free(c->labels);
     free(c->counts);
@@ -355,10 +442,10 @@ void sess_confusion_free(sess_confusion *c) {
 }
 
 /* Fills c from one parsed eval line; BB_EINVAL when its matrix is not k x k numbers. */
-static int confusion_from(sess_confusion *c, const cJSON *o) {
-    const cJSON *names = cJSON_GetObjectItemCaseSensitive(o, "eval_labels");
-    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(o, "eval_confusion");
-    const cJSON *step = cJSON_GetObjectItemCaseSensitive(o, "step");
+static int confusion_from(run_confusion *c, const cJSON *o) {
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(o, keys[RUN_M_EVAL_LABELS].name);
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(o, keys[RUN_M_EVAL_CONFUSION].name);
+    const cJSON *step = cJSON_GetObjectItemCaseSensitive(o, keys[RUN_M_STEP].name);
     int k = cJSON_GetArraySize(rows);
     if (!cJSON_IsArray(names) || !cJSON_IsArray(rows) || k < 1 || k > 4096 || cJSON_GetArraySize(names) != k)
         return BB_EINVAL;
@@ -380,7 +467,7 @@ static int confusion_from(sess_confusion *c, const cJSON *o) {
     return BB_OK;
 }
 
-int sess_metrics_last_confusion(sess_confusion *out, const char *path, char *err, size_t errlen) {
+int run_metrics_last_confusion(run_confusion *out, const char *path, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) return bb_err(err, errlen, BB_EIO, "%s: %s", path, strerror(errno));
@@ -388,9 +475,11 @@ int sess_metrics_last_confusion(sess_confusion *out, const char *path, char *err
     size_t cap = 0;
     ssize_t n;
     long lineno = 0, last_no = 0;
+    char needle[32];
+    snprintf(needle, sizeof needle, "\"%s\"", keys[RUN_M_EVAL_CONFUSION].name);
     while ((n = getline(&line, &cap, f)) > 0) {
         lineno++;
-        if (!strstr(line, "\"eval_confusion\"")) continue;
+        if (!strstr(line, needle)) continue;
         free(last);
         if (!(last = strdup(line))) break;
         last_no = lineno;
@@ -408,7 +497,7 @@ int sess_metrics_last_confusion(sess_confusion *out, const char *path, char *err
     int rc = o ? confusion_from(out, o) : BB_EINVAL;
     cJSON_Delete(o);
     if (rc != BB_OK) {
-        sess_confusion_free(out);
+        run_confusion_free(out);
         return bb_err(err, errlen, rc, "%s:%ld: %s", path, last_no,
                       rc == BB_ENOMEM ? "out of memory" : "eval_confusion is not a K x K matrix of counts with K labels");
     }

@@ -1,5 +1,5 @@
 /* Classification and regression metrics. */
-#include "metrics.h"
+#include "eval_metrics.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* metrics.h — evaluation metrics for classification and regression.
+/* eval_metrics.h — evaluation metrics of classification and regression runs (accuracy, macro-F1,
+ * confusion matrix; MSE, Pearson, Spearman). metrics.jsonl, the run log, is engine/runs/run_metrics.h.
  *
  *     train_cls_metrics cm;
  *     train_cls_metrics_init(&cm, num_labels);
@@ -6,8 +7,8 @@
  *     train_cls_metrics_finish(&cm);                 // accuracy, macro-F1, per-class P/R/F1
  *     train_cls_metrics_free(&cm);
  */
-#ifndef BB_METRICS_H
-#define BB_METRICS_H
+#ifndef BB_EVAL_METRICS_H
+#define BB_EVAL_METRICS_H
 
 #include <stddef.h>
 
