@@ -313,7 +313,7 @@ static int load_run(ui_job *j, char *err, size_t errlen) {
     if (rc != BB_OK) return rc;
     if (stat(dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
     l->tk_st = tok_load_any(&l->tk, l->vocab[0] ? l->vocab : dir, TOK_CASE_AUTO, l->tk_err, sizeof l->tk_err);
-    l->model_st = S_ISDIR(st.st_mode) ? bert_load_work(&l->model, dir, &j->work, l->model_err, sizeof l->model_err)
+    l->model_st = S_ISDIR(st.st_mode) ? bert_load_mapped_work(&l->model, dir, &j->work, l->model_err, sizeof l->model_err)
                                       : bb_err(l->model_err, sizeof l->model_err, BB_EINVAL, "%s: not a directory", l->dir);
     /* A tokenizer alone is a useful load only when it came from the path itself (vocab.txt, tokenizer.json). */
     if (l->model_st != BB_OK && (l->tk_st != BB_OK || l->vocab[0] || l->model_st == BB_ECANCEL)) {

@@ -145,7 +145,7 @@ static int load_sides(cmp_job *c, char *err, size_t errlen) {
         st = tok_load_any(&c->new_tk, c->vocab, TOK_CASE_AUTO, err, errlen);
         if (st == BB_OK && c->vocab_c[0]) st = tok_load_any(&c->new_tk_c, c->vocab_c, TOK_CASE_AUTO, err, errlen);
     } else if (c->model_dir[0]) {
-        st = bert_load(&c->new_model, c->model_dir, err, errlen);
+        st = bert_load_mapped(&c->new_model, c->model_dir, err, errlen);
         /* A checkpoint directory often has no tokenizer files: it then shares A's vocabulary. */
         if (st == BB_OK && tok_load_dir(&c->new_tk, c->model_dir, TOK_CASE_AUTO, err, errlen) != BB_OK) {
             st = c->fallback[0] ? tok_load_any(&c->new_tk, c->fallback, TOK_CASE_AUTO, err, errlen) : BB_EINVAL;
