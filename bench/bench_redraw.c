@@ -10,6 +10,7 @@
 
 #include "bench.h"
 #include "ui_app.h"
+#include "ui_pane_tokens.h"
 #include "ui_term.h"
 
 enum { KEYS = 300 };

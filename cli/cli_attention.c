@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bb_numfmt.h"
 #include "cli.h"
 #include "cli_model.h"
 
@@ -11,20 +12,12 @@ static const char usage[] =
     "{\"tokens\",\"layers\",\"heads\",\"attentions\":[layer][head][query][key],\"summaries\":[layer][head]}\n"
     "with only the selected layer/head when --layer/--head are given. Summaries: entropy (nats, mean over\n"
     "queries), mean attention to [CLS], to [SEP], to itself, to the previous and to the next token.\n"
+    "Probabilities are written as the shortest decimal that reads back as the same float32 (0.25,\n"
+    "0.020544866, 1e-7): parsed as float32 they are the engine's values exactly.\n"
     "  --layer L         only layer L\n"
     "  --head H          only head H\n"
     "  --pair TEXT       encode TEXT as the second segment\n"
     "  --rollout         add \"rollout\": attention rollout through each selected layer\n" CLI_MODEL_HELP;
-
-static cJSON *matrix_json(const float *p, int T) {
-    cJSON *rows = cJSON_CreateArray();
-    for (int i = 0; rows && i < T; i++) {
-        cJSON *row = cJSON_CreateArray();
-        for (int j = 0; row && j < T; j++) cJSON_AddItemToArray(row, cJSON_CreateNumber(p[(size_t)i * T + j]));
-        cJSON_AddItemToArray(rows, row);
-    }
-    return rows;
-}
 
 int cli_attention(int argc, char **argv) {
     const char *cmd = "attention", *text = NULL, *pair = NULL;
@@ -85,7 +78,7 @@ int cli_attention(int argc, char **argv) {
         for (int l = layer < 0 ? 0 : layer; l < (layer < 0 ? at.L : layer + 1); l++) {
             cJSON *la = cJSON_CreateArray(), *ls = cJSON_CreateArray();
             for (int h = head < 0 ? 0 : head; h < (head < 0 ? at.NH : head + 1); h++) {
-                cJSON_AddItemToArray(la, matrix_json(infer_attn_head(&at, l, h), at.T));
+                cJSON_AddItemToArray(la, bb_json_floats(infer_attn_head(&at, l, h), at.T, at.T));
                 const infer_head_summary *s = &at.summary[l * at.NH + h];
                 cJSON *sj = cJSON_CreateObject();
                 cJSON_AddNumberToObject(sj, "entropy", s->entropy);
@@ -98,7 +91,7 @@ int cli_attention(int argc, char **argv) {
             }
             cJSON_AddItemToArray(att, la);
             cJSON_AddItemToArray(sum, ls);
-            if (roll) cJSON_AddItemToArray(roll, matrix_json(at.rollout + (size_t)l * at.T * at.T, at.T));
+            if (roll) cJSON_AddItemToArray(roll, bb_json_floats(at.rollout + (size_t)l * at.T * at.T, at.T, at.T));
         }
         status = cli_print_json(o, cmd);
         infer_attn_free(&at);

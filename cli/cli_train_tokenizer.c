@@ -2,13 +2,16 @@
  * [--cased] --out DIR FILE...`: learns a vocabulary from the lines of the files and writes a model
  * directory (tokenizer.json, vocab.txt or vocab.json + merges.txt, tokenizer_config.json).
  * `--algo unigram [--character-coverage X] [--byte-fallback]` trains a SentencePiece-style Unigram
- * model instead (tok_unigram_train.h) and writes tokenizer.json + tokenizer_config.json. */
+ * model instead (tok_unigram_train.h) and writes tokenizer.json + tokenizer_config.json. On a terminal
+ * the trainer's progress (bb_work) goes to stderr. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bb_opts.h"
+#include "bb_work.h"
 #include "cli.h"
 #include "tok.h"
 #include "tok_unigram_train.h"
@@ -131,9 +134,15 @@ static int feed_unigram(void *ctx, const char *s, long n, char *err, size_t errl
     return tok_ug_feed(ctx, s, n, err, errlen);
 }
 
+/* On a terminal, the trainer's progress on stderr ("\rtrain-tokenizer: vocabulary 1200/30000"). */
+static void show_progress(void *user, const char *phase, long done, long total) {
+    fprintf(stderr, "\rtrain-tokenizer: %s %ld/%ld%s", phase, done, total, done >= total ? "\n" : "");
+}
+
 static int train_unigram(int vocab_size, double coverage, int byte_fallback, const char *out, const char **files,
-                         int n_files) {
+                         int n_files, bb_work *work) {
     tok_ug_options o = tok_ug_options_default();
+    o.work = work;
     o.vocab_size = vocab_size;
     if (coverage > 0) o.character_coverage = coverage;
     o.byte_fallback = byte_fallback;
@@ -164,13 +173,16 @@ int cli_train_tokenizer(int argc, char **argv) {
         return status;
     }
     const char *out = to.out, *algo = algo_words[to.algo].word;
+    bb_work work;
+    bb_work_init(&work, isatty(STDERR_FILENO) ? show_progress : NULL, NULL);
     if (to.algo == ALGO_UNIGRAM) {
-        status = train_unigram(to.vocab_size, to.coverage, to.byte_fallback, out, (const char **)files, n_files);
+        status = train_unigram(to.vocab_size, to.coverage, to.byte_fallback, out, (const char **)files, n_files, &work);
         free(files);
         return status;
     }
     tok_train_options o = tok_train_options_default(to.algo == ALGO_WORDPIECE ? TOK_MODEL_WORDPIECE : TOK_MODEL_BPE);
     o.vocab_size = to.vocab_size;
+    o.work = &work;
     o.lowercase = !to.cased;
     if (to.min_freq >= 0) o.min_frequency = to.min_freq;
     if (to.limit >= 0) o.limit_alphabet = to.limit;

@@ -87,121 +87,159 @@ static void col_label_down(viz_canvas *c, int x, int y, int n, int cellw, const 
     }
 }
 
-int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h) {
-    if (r.w < 8 || r.h < 4 || h->rows <= 0 || h->cols <= 0) return 1;
-    int cellw = h->cellw == 2 && !h->fit ? 2 : 1;
-    int labw = 0;
+/* Where a heatmap's parts go in its rectangle: cell width, the index and label columns on the left, the
+ * rows of rotated key labels, the overview's block size k, and the window of blocks in view. */
+typedef struct {
+    int cellw, labw, idxw, left, labh, k;
+    int rows, cols;     /* in blocks */
+    int cr, cc;         /* the cursor's block (-1: none) */
+    int row0, col0;     /* the first block in view */
+    int vis_r, vis_c;   /* blocks in view */
+} heat_layout;
+
+/* Lays h out in r, keeping the cursor in view (h->row0/col0 updated); 0 when r is too small. */
+static int heat_layout_of(viz_rect r, viz_heatmap *h, heat_layout *L) {
+    L->cellw = h->cellw == 2 && !h->fit ? 2 : 1;
+    L->labw = 0;
     if (h->row_labels)
         for (int i = 0; i < h->rows; i++) {
             int w = viz_text_width(h->row_labels[i], -1);
-            if (w > labw) labw = w;
+            if (w > L->labw) L->labw = w;
         }
-    if (labw > LABEL_MAX) labw = LABEL_MAX;
-    int idxw = h->rows > 99 ? 3 : h->rows > 9 ? 2 : 1;
-    int left = idxw + 1 + (labw ? labw + 1 : 0);
-    if (left > r.w / 2) left = r.w / 2;
-    int avail_c = (r.w - left) / cellw, avail_r = r.h - 2; /* one ruler line on top, footer below */
-    if (avail_c < 1 || avail_r < 1) return 1;
+    if (L->labw > LABEL_MAX) L->labw = LABEL_MAX;
+    L->idxw = h->rows > 99 ? 3 : h->rows > 9 ? 2 : 1;
+    L->left = L->idxw + 1 + (L->labw ? L->labw + 1 : 0);
+    if (L->left > r.w / 2) L->left = r.w / 2;
+    int avail_c = (r.w - L->left) / L->cellw, avail_r = r.h - 2; /* one ruler line on top, footer below */
+    if (avail_c < 1 || avail_r < 1) return 0;
     /* Key labels written downwards under their columns (rotated), as many letters as leave at least
      * 4 matrix rows; not in the overview, where a column is a block of keys. */
-    int labh = 0;
+    L->labh = 0;
     if (h->col_labels && !h->fit) {
         for (int j = 0; j < h->cols; j++) {
             int w = viz_text_width(h->col_labels[j], -1);
-            if (w > labh) labh = w;
+            if (w > L->labh) L->labh = w;
         }
-        if (labh > VIZ_HEAT_COL_LABEL) labh = VIZ_HEAT_COL_LABEL;
-        if (labh > avail_r - 4) labh = avail_r - 4 > 0 ? avail_r - 4 : 0;
-        avail_r -= labh;
+        if (L->labh > VIZ_HEAT_COL_LABEL) L->labh = VIZ_HEAT_COL_LABEL;
+        if (L->labh > avail_r - 4) L->labh = avail_r - 4 > 0 ? avail_r - 4 : 0;
+        avail_r -= L->labh;
     }
     /* Overview: one square block size for rows and columns, so the picture keeps its shape. */
-    int k = 1;
+    L->k = 1;
     if (h->fit) {
         int kr = (h->rows + avail_r - 1) / avail_r, kc = (h->cols + avail_c - 1) / avail_c;
-        k = kr > kc ? kr : kc;
+        L->k = kr > kc ? kr : kc;
     }
-    int rows = (h->rows + k - 1) / k, cols = (h->cols + k - 1) / k; /* in blocks */
-    int cr = h->cur_r >= 0 ? h->cur_r / k : -1, cc = h->cur_c >= 0 ? h->cur_c / k : -1;
-    int vis_c = avail_c, vis_r = avail_r;
+    int k = L->k;
+    L->rows = (h->rows + k - 1) / k, L->cols = (h->cols + k - 1) / k;
+    L->cr = h->cur_r >= 0 ? h->cur_r / k : -1, L->cc = h->cur_c >= 0 ? h->cur_c / k : -1;
+    L->vis_c = avail_c, L->vis_r = avail_r;
     /* Keep the cursor on screen, and never scroll past the end (row0/col0 count matrix rows). */
     int row0 = h->row0 / k, col0 = h->col0 / k;
-    if (cr >= 0) {
-        if (cr < row0) row0 = cr;
-        if (cr >= row0 + vis_r) row0 = cr - vis_r + 1;
+    if (L->cr >= 0) {
+        if (L->cr < row0) row0 = L->cr;
+        if (L->cr >= row0 + L->vis_r) row0 = L->cr - L->vis_r + 1;
     }
-    if (cc >= 0) {
-        if (cc < col0) col0 = cc;
-        if (cc >= col0 + vis_c) col0 = cc - vis_c + 1;
+    if (L->cc >= 0) {
+        if (L->cc < col0) col0 = L->cc;
+        if (L->cc >= col0 + L->vis_c) col0 = L->cc - L->vis_c + 1;
     }
-    if (row0 > rows - vis_r) row0 = rows - vis_r;
-    if (col0 > cols - vis_c) col0 = cols - vis_c;
+    if (row0 > L->rows - L->vis_r) row0 = L->rows - L->vis_r;
+    if (col0 > L->cols - L->vis_c) col0 = L->cols - L->vis_c;
     if (row0 < 0) row0 = 0;
     if (col0 < 0) col0 = 0;
+    L->row0 = row0, L->col0 = col0;
     h->row0 = row0 * k, h->col0 = col0 * k;
+    return 1;
+}
 
-    float vmax = h->vmax;
-    if (vmax <= 0) {
-        vmax = 0;
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols; j++) {
-                float m = k == 1 ? h->v[(long)i * h->cols + j] : block_mean(h, i * k, j * k, k);
-                if (m > vmax) vmax = m;
-            }
-        if (!(vmax > 0)) vmax = 1;
-    }
+/* A cell's value: the matrix's, or the block's mean in the overview. */
+static float heat_at(const viz_heatmap *h, const heat_layout *L, int i, int j) {
+    return L->k == 1 ? h->v[(long)i * h->cols + j] : block_mean(h, i * L->k, j * L->k, L->k);
+}
 
+/* The value shading is relative to: h->vmax, or the largest cell (1 when none is positive). */
+static float heat_vmax(const viz_heatmap *h, const heat_layout *L) {
+    if (!(h->vmax <= 0)) return h->vmax;
+    float vmax = 0;
+    for (int i = 0; i < L->rows; i++)
+        for (int j = 0; j < L->cols; j++) {
+            float m = heat_at(h, L, i, j);
+            if (m > vmax) vmax = m;
+        }
+    return vmax > 0 ? vmax : 1;
+}
+
+/* Ruler: key indices every 5 columns (every 2 when cells are 2 wide enough to hold them). */
+static void heat_ruler(viz_canvas *c, viz_rect r, const heat_layout *L) {
     viz_style dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM};
-    /* Ruler: key indices every 5 columns (every 2 when cells are 2 wide enough to hold them). */
-    int step = cellw == 2 ? 2 : 5;
-    for (int j = col0; j < cols && j < col0 + vis_c; j++) {
-        int x = r.x + left + (j - col0) * cellw;
-        viz_style st = j == cc ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : dim;
-        if (j % step == 0 || j == cc) {
+    int step = L->cellw == 2 ? 2 : 5;
+    for (int j = L->col0; j < L->cols && j < L->col0 + L->vis_c; j++) {
+        int x = r.x + L->left + (j - L->col0) * L->cellw;
+        viz_style st = j == L->cc ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : dim;
+        if (j % step == 0 || j == L->cc) {
             char num[12];
-            snprintf(num, sizeof num, "%d", j * k);
-            int room = r.x + r.w - x;
-            viz_put(c, x, r.y, room, num, st);
+            snprintf(num, sizeof num, "%d", j * L->k);
+            viz_put(c, x, r.y, r.x + r.w - x, num, st);
         }
     }
-    for (int i = row0; i < rows && i < row0 + vis_r; i++) {
-        int y = r.y + 1 + i - row0;
-        viz_style ls = i == cr ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : dim;
-        viz_printf(c, r.x, y, idxw, ls, "%*d", idxw, i * k);
-        if (labw && h->row_labels)
-            viz_put(c, r.x + idxw + 1, y, left - idxw - 2, h->row_labels[i * k],
-                    i == cr ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : VIZ_PLAIN);
-        for (int j = col0; j < cols && j < col0 + vis_c; j++) {
-            float f = (k == 1 ? h->v[(long)i * h->cols + j] : block_mean(h, i * k, j * k, k)) / vmax;
+}
+
+/* The rows in view: index, query label, then the shaded cells (the cursor's reversed). */
+static void heat_rows(viz_canvas *c, viz_rect r, const viz_heatmap *h, const heat_layout *L, float vmax) {
+    viz_style dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM}, bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD};
+    for (int i = L->row0; i < L->rows && i < L->row0 + L->vis_r; i++) {
+        int y = r.y + 1 + i - L->row0;
+        viz_printf(c, r.x, y, L->idxw, i == L->cr ? bold : dim, "%*d", L->idxw, i * L->k);
+        if (L->labw && h->row_labels)
+            viz_put(c, r.x + L->idxw + 1, y, L->left - L->idxw - 2, h->row_labels[i * L->k], i == L->cr ? bold : VIZ_PLAIN);
+        for (int j = L->col0; j < L->cols && j < L->col0 + L->vis_c; j++) {
+            float f = heat_at(h, L, i, j) / vmax;
             viz_style st = {(int16_t)viz_heat_colour(f), VIZ_DEFAULT, 0};
             uint32_t g = viz_shade_glyph(c, f);
-            if (i == cr && j == cc) {
+            if (i == L->cr && j == L->cc) {
                 st.attr = VIZ_REVERSE | VIZ_BOLD;
                 if (g == ' ') g = c->ascii ? '.' : 0x00b7;
             }
-            int x = r.x + left + (j - col0) * cellw;
-            for (int q = 0; q < cellw; q++) viz_putc(c, x + q, y, g, st);
+            int x = r.x + L->left + (j - L->col0) * L->cellw;
+            for (int q = 0; q < L->cellw; q++) viz_putc(c, x + q, y, g, st);
         }
     }
-    if (labh > 0 && k == 1) {
-        int y0 = r.y + 1 + (rows - row0 < vis_r ? rows - row0 : vis_r);
-        for (int j = col0; j < cols && j < col0 + vis_c; j++)
-            col_label_down(c, r.x + left + (j - col0) * cellw, y0, labh, cellw, h->col_labels[j],
-                           j == cc ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : dim);
-    }
-    int foot = r.x;
+}
+
+/* The footer: the cursor's query, key and value (and its block in the overview), then the legend. */
+static void heat_footer(viz_canvas *c, viz_rect r, const viz_heatmap *h, const heat_layout *L, float vmax) {
+    int foot = r.x, y = r.y + r.h - 1;
     if (h->cur_r >= 0 && h->cur_c >= 0 && h->cur_r < h->rows && h->cur_c < h->cols) {
         const char *ql = h->row_labels ? h->row_labels[h->cur_r] : "";
         const char *kl = h->col_labels ? h->col_labels[h->cur_c] : "";
-        int x = r.x + viz_printf(c, r.x, r.y + r.h - 1, r.w, VIZ_PLAIN, "q%d %s %s k%d %s = %.4f", h->cur_r, ql,
+        int x = r.x + viz_printf(c, r.x, y, r.w, VIZ_PLAIN, "q%d %s %s k%d %s = %.4f", h->cur_r, ql,
                                  c->ascii ? "->" : "\xe2\x86\x92", h->cur_c, kl,
                                  (double)h->v[(long)h->cur_r * h->cols + h->cur_c]);
-        if (k > 1)
-            x += viz_printf(c, x, r.y + r.h - 1, r.x + r.w - x, dim, "  (overview: %dx%d blocks, block mean %.4f)", k, k,
-                            (double)block_mean(h, cr * k, cc * k, k));
+        if (L->k > 1)
+            x += viz_printf(c, x, y, r.x + r.w - x, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM},
+                            "  (overview: %dx%d blocks, block mean %.4f)", L->k, L->k,
+                            (double)block_mean(h, L->cr * L->k, L->cc * L->k, L->k));
         foot = x;
     }
-    viz_heat_legend(c, foot, r.x + r.w, r.y + r.h - 1, vmax);
-    return k;
+    viz_heat_legend(c, foot, r.x + r.w, y, vmax);
+}
+
+int viz_heatmap_draw(viz_canvas *c, viz_rect r, viz_heatmap *h) {
+    if (r.w < 8 || r.h < 4 || h->rows <= 0 || h->cols <= 0) return 1;
+    heat_layout L;
+    if (!heat_layout_of(r, h, &L)) return 1;
+    float vmax = heat_vmax(h, &L);
+    heat_ruler(c, r, &L);
+    heat_rows(c, r, h, &L, vmax);
+    if (L.labh > 0 && L.k == 1) {
+        int y0 = r.y + 1 + (L.rows - L.row0 < L.vis_r ? L.rows - L.row0 : L.vis_r);
+        for (int j = L.col0; j < L.cols && j < L.col0 + L.vis_c; j++)
+            col_label_down(c, r.x + L.left + (j - L.col0) * L.cellw, y0, L.labh, L.cellw, h->col_labels[j],
+                           j == L.cc ? (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD} : (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM});
+    }
+    heat_footer(c, r, h, &L, vmax);
+    return L.k;
 }
 
 int viz_heat_legend(viz_canvas *c, int left, int right, int y, float vmax) {

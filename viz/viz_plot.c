@@ -192,103 +192,111 @@ static double ty(const viz_plot *p, double y) {
     return y;
 }
 
-long viz_plot_draw(viz_canvas *c, viz_rect r, const viz_plot *p) {
-    if (r.w < 20 || r.h < 5) return 0;
-    /* ranges */
-    double xmin = p->xmin, xmax = p->xmax;
-    int auto_x = !(xmax > xmin);
-    if (auto_x) xmin = INFINITY, xmax = -INFINITY;
+/* The data ranges a plot shows and how they map onto the dot grid (W x H dots). */
+typedef struct {
+    double xmin, xmax, ymin, ymax;
+    int W, H;
+} plot_map;
+
+static int dot_x(const plot_map *m, double x) { return (int)lround((x - m->xmin) / (m->xmax - m->xmin) * (m->W - 1)); }
+static int dot_y(const plot_map *m, double y) { return (int)lround((m->ymax - y) / (m->ymax - m->ymin) * (m->H - 1)); }
+
+/* x from the plot (or every finite point when it sets none), y over the points inside it; returns how
+ * many points are in view (0: a unit square). */
+static long plot_ranges(const viz_plot *p, plot_map *m) {
+    m->xmin = p->xmin, m->xmax = p->xmax;
+    int auto_x = !(m->xmax > m->xmin);
+    if (auto_x) m->xmin = INFINITY, m->xmax = -INFINITY;
     for (int s = 0; auto_x && s < p->n_series; s++)
         for (long i = 0; i < p->series[s].n; i++) {
             double x = p->series[s].x[i];
             if (!isfinite(x) || !isfinite(ty(p, p->series[s].y[i]))) continue;
-            if (x < xmin) xmin = x;
-            if (x > xmax) xmax = x;
+            if (x < m->xmin) m->xmin = x;
+            if (x > m->xmax) m->xmax = x;
         }
-    double ymin = INFINITY, ymax = -INFINITY;
+    m->ymin = INFINITY, m->ymax = -INFINITY;
     long npts = 0;
     for (int s = 0; s < p->n_series; s++)
         for (long i = 0; i < p->series[s].n; i++) {
             double x = p->series[s].x[i], y = ty(p, p->series[s].y[i]);
-            if (!isfinite(x) || !isfinite(y) || x < xmin || x > xmax) continue;
-            if (y < ymin) ymin = y;
-            if (y > ymax) ymax = y;
+            if (!isfinite(x) || !isfinite(y) || x < m->xmin || x > m->xmax) continue;
+            if (y < m->ymin) m->ymin = y;
+            if (y > m->ymax) m->ymax = y;
             npts++;
         }
-    if (!npts) xmin = 0, xmax = 1, ymin = 0, ymax = 1;
-    if (!(xmax > xmin)) xmax = xmin + 1;
-    if (!(ymax > ymin)) {
-        double pad = fabs(ymin) > 1e-3 ? fabs(ymin) * 0.1 : 0.1;
-        ymin -= pad, ymax += pad;
+    if (!npts) m->xmin = 0, m->xmax = 1, m->ymin = 0, m->ymax = 1;
+    if (!(m->xmax > m->xmin)) m->xmax = m->xmin + 1;
+    if (!(m->ymax > m->ymin)) {
+        double pad = fabs(m->ymin) > 1e-3 ? fabs(m->ymin) * 0.1 : 0.1;
+        m->ymin -= pad, m->ymax += pad;
     }
-    int ph = r.h - 3;
-    /* y ticks and the label column */
-    double yt[16], ystep;
+    return npts;
+}
+
+/* The y ticks for ph rows and their labels; returns how many and the widest label in *lw. */
+static int y_ticks(const viz_plot *p, const plot_map *m, int ph, double yt[16], char ylab[16][24], int *lw) {
     int max_yt = (ph + 1) / 2 + 1 > 16 ? 16 : (ph + 1) / 2 + 1;
-    int nyt = p->log_y ? viz_log_ticks(ymin, ymax, max_yt, yt) : viz_nice_ticks(ymin, ymax, max_yt, yt);
-    ystep = nyt > 1 ? yt[1] - yt[0] : ymax - ymin;
-    char ylab[16][24];
-    int lw = 1;
+    int nyt = p->log_y ? viz_log_ticks(m->ymin, m->ymax, max_yt, yt) : viz_nice_ticks(m->ymin, m->ymax, max_yt, yt);
+    double ystep = nyt > 1 ? yt[1] - yt[0] : m->ymax - m->ymin;
+    *lw = 1;
     for (int i = 0; i < nyt; i++) {
         if (p->log_y) viz_tick_label(ylab[i], sizeof ylab[i], pow(10, yt[i]), pow(10, floor(yt[i] + 1e-9)));
         else viz_tick_label(ylab[i], sizeof ylab[i], yt[i], ystep);
         int w = viz_text_width(ylab[i], -1);
-        if (w > lw) lw = w;
+        if (w > *lw) *lw = w;
     }
-    int ax = r.x + lw + 1, x0 = ax + 1, y0 = r.y + 1;
-    dotgrid g = {.sx = c->ascii || p->blocks ? 1 : 2, .sy = c->ascii ? 3 : p->blocks ? 2 : 4, .pw = r.x + r.w - x0, .ph = ph};
-    size_t cells = (size_t)g.pw * (size_t)g.ph;
-    g.bits = calloc(cells, 1);
-    g.owner = malloc(cells * sizeof *g.owner);
-    g.point = calloc(cells, sizeof *g.point);
-    g.band = malloc(cells * sizeof *g.band);
-    if (!g.bits || !g.owner || !g.point || !g.band) goto done;
-    for (size_t k = 0; k < cells; k++) g.owner[k] = g.band[k] = -1;
-    int W = g.pw * g.sx, H = g.ph * g.sy;
-#define DOT_X(x) ((int)lround(((x) - xmin) / (xmax - xmin) * (W - 1)))
-#define DOT_Y(y) ((int)lround((ymax - (y)) / (ymax - ymin) * (H - 1)))
-    /* series */
+    return nyt;
+}
+
+/* Every series onto the dot grid: lines as dots joined, points as glyphs in their cell, banded lines
+ * as their min/max band and mean. */
+static void plot_series(dotgrid *g, const viz_plot *p, const plot_map *m, int ascii) {
     for (int s = 0; s < p->n_series; s++) {
         const viz_series *sr = &p->series[s];
-        if (sr->band && sr->kind == VIZ_SERIES_LINE && draw_band(&g, sr, (short)s, p, xmin, xmax, ymin, ymax, ty))
+        if (sr->band && sr->kind == VIZ_SERIES_LINE &&
+            draw_band(g, sr, (short)s, p, m->xmin, m->xmax, m->ymin, m->ymax, ty))
             continue;
         int have = 0, px = 0, py = 0;
         for (long i = 0; i < sr->n; i++) {
             double x = sr->x[i], y = ty(p, sr->y[i]);
-            if (!isfinite(x) || x < xmin || x > xmax || !isfinite(y)) {
+            if (!isfinite(x) || x < m->xmin || x > m->xmax || !isfinite(y)) {
                 have = 0;
                 continue;
             }
-            int dx = DOT_X(x), dy = DOT_Y(y);
+            int dx = dot_x(m, x), dy = dot_y(m, y);
             if (sr->kind == VIZ_SERIES_POINTS) {
-                int k = dy / g.sy * g.pw + dx / g.sx;
+                int k = dy / g->sy * g->pw + dx / g->sx;
                 uint32_t gl = sr->glyph ? sr->glyph : 0x25cf;
-                g.point[k] = c->ascii && gl > 127 ? 'o' : gl;
-                g.owner[k] = (short)s;
+                g->point[k] = ascii && gl > 127 ? 'o' : gl;
+                g->owner[k] = (short)s;
                 continue;
             }
-            if (have) dot_line(&g, px, py, dx, dy, (short)s);
-            else dot_set(&g, dx, dy, (short)s);
+            if (have) dot_line(g, px, py, dx, dy, (short)s);
+            else dot_set(g, dx, dy, (short)s);
             have = 1, px = dx, py = dy;
         }
     }
-    /* cells */
+}
+
+/* The grid's cells at (x0, y0): a series' dots or point, else its band, else the cursor's column, else an
+ * epoch mark. Returns the cursor's column (-1: none). */
+static int plot_cells(viz_canvas *c, const dotgrid *g, const viz_plot *p, const plot_map *m, int x0, int y0) {
     int mark_col[64], n_marks = 0;
     for (int i = 0; i < p->n_vmarks && n_marks < 64; i++) {
         double x = p->vmarks[i];
-        if (x >= xmin && x <= xmax) mark_col[n_marks++] = DOT_X(x) / g.sx;
+        if (x >= m->xmin && x <= m->xmax) mark_col[n_marks++] = dot_x(m, x) / g->sx;
     }
-    int cursor_col = p->cursor && p->cursor_x >= xmin && p->cursor_x <= xmax ? DOT_X(p->cursor_x) / g.sx : -1;
-    for (int cy = 0; cy < g.ph; cy++)
-        for (int cx = 0; cx < g.pw; cx++) {
-            int k = cy * g.pw + cx;
-            if (g.owner[k] >= 0) {
-                viz_style st = p->series[g.owner[k]].style;
-                viz_putc(c, x0 + cx, y0 + cy, g.point[k] ? g.point[k] : cell_glyph(&g, g.bits[k], c->ascii), st);
+    int cursor_col = p->cursor && p->cursor_x >= m->xmin && p->cursor_x <= m->xmax ? dot_x(m, p->cursor_x) / g->sx : -1;
+    for (int cy = 0; cy < g->ph; cy++)
+        for (int cx = 0; cx < g->pw; cx++) {
+            int k = cy * g->pw + cx;
+            if (g->owner[k] >= 0) {
+                viz_style st = p->series[g->owner[k]].style;
+                viz_putc(c, x0 + cx, y0 + cy, g->point[k] ? g->point[k] : cell_glyph(g, g->bits[k], c->ascii), st);
                 continue;
             }
-            if (g.band[k] >= 0) {
-                viz_style st = p->series[g.band[k]].style;
+            if (g->band[k] >= 0) {
+                viz_style st = p->series[g->band[k]].style;
                 st.attr = (uint8_t)((st.attr & ~VIZ_BOLD) | VIZ_DIM);
                 viz_putc(c, x0 + cx, y0 + cy, c->ascii ? ':' : 0x2591, st);
                 continue;
@@ -297,30 +305,40 @@ long viz_plot_draw(viz_canvas *c, viz_rect r, const viz_plot *p) {
                 viz_putc(c, x0 + cx, y0 + cy, c->ascii ? '|' : 0x2502, p->cursor_style);
                 continue;
             }
-            for (int m = 0; m < n_marks; m++)
-                if (mark_col[m] == cx) viz_putc(c, x0 + cx, y0 + cy, c->ascii ? ':' : 0x250a, (viz_style){VIZ_COLOUR(VIZ_C_MARK), VIZ_DEFAULT, 0});
+            for (int i = 0; i < n_marks; i++)
+                if (mark_col[i] == cx) viz_putc(c, x0 + cx, y0 + cy, c->ascii ? ':' : 0x250a, (viz_style){VIZ_COLOUR(VIZ_C_MARK), VIZ_DEFAULT, 0});
         }
-    /* y axis */
-    viz_style axs = {VIZ_COLOUR(VIZ_C_AXIS), VIZ_DEFAULT, 0};
-    for (int cy = 0; cy < g.ph; cy++) viz_putc(c, ax, y0 + cy, c->ascii ? '|' : 0x2502, axs);
+    return cursor_col;
+}
+
+static const viz_style axis_style = {VIZ_COLOUR(VIZ_C_AXIS), VIZ_DEFAULT, 0};
+
+/* The y axis at column ax over the grid's rows, with its tick labels to the left. */
+static void y_axis(viz_canvas *c, const dotgrid *g, const plot_map *m, int ax, int y0, const double *yt,
+                   char ylab[][24], int nyt) {
+    for (int cy = 0; cy < g->ph; cy++) viz_putc(c, ax, y0 + cy, c->ascii ? '|' : 0x2502, axis_style);
     for (int i = 0; i < nyt; i++) {
-        int cy = DOT_Y(yt[i]) / g.sy;
+        int cy = dot_y(m, yt[i]) / g->sy;
         int w = viz_text_width(ylab[i], -1);
-        viz_put(c, ax - 1 - w, y0 + cy, w, ylab[i], axs);
-        viz_putc(c, ax, y0 + cy, c->ascii ? '+' : 0x2524, axs);
+        viz_put(c, ax - 1 - w, y0 + cy, w, ylab[i], axis_style);
+        viz_putc(c, ax, y0 + cy, c->ascii ? '+' : 0x2524, axis_style);
     }
-    /* x axis */
-    int axy = y0 + g.ph;
-    viz_putc(c, ax, axy, c->ascii ? '+' : 0x2514, axs);
-    for (int cx = 0; cx < g.pw; cx++) viz_putc(c, x0 + cx, axy, c->ascii ? '-' : 0x2500, axs);
+}
+
+/* The x axis on row axy with its tick labels below (those that would overlap are left out); returns the
+ * column after the last label drawn. */
+static int x_axis(viz_canvas *c, viz_rect r, const dotgrid *g, const viz_plot *p, const plot_map *m, int ax, int axy) {
+    int x0 = ax + 1;
+    viz_putc(c, ax, axy, c->ascii ? '+' : 0x2514, axis_style);
+    for (int cx = 0; cx < g->pw; cx++) viz_putc(c, x0 + cx, axy, c->ascii ? '-' : 0x2500, axis_style);
     double xt[32];
-    int max_xt = g.pw / 10 + 1 > 32 ? 32 : g.pw / 10 + 1;
-    int nxt = viz_nice_ticks(xmin, xmax, max_xt, xt);
-    double xstep = nxt > 1 ? xt[1] - xt[0] : xmax - xmin;
+    int max_xt = g->pw / 10 + 1 > 32 ? 32 : g->pw / 10 + 1;
+    int nxt = viz_nice_ticks(m->xmin, m->xmax, max_xt, xt);
+    double xstep = nxt > 1 ? xt[1] - xt[0] : m->xmax - m->xmin;
     int last = r.x - 1;
     for (int i = 0; i < nxt; i++) {
-        int cx = x0 + DOT_X(xt[i]) / g.sx;
-        viz_putc(c, cx, axy, c->ascii ? '+' : 0x252c, axs);
+        int cx = x0 + dot_x(m, xt[i]) / g->sx;
+        viz_putc(c, cx, axy, c->ascii ? '+' : 0x252c, axis_style);
         char lab[32];
         if (p->x_time) viz_duration_label(lab, sizeof lab, xt[i]);
         else viz_tick_label(lab, sizeof lab, xt[i], xstep);
@@ -328,18 +346,18 @@ long viz_plot_draw(viz_canvas *c, viz_rect r, const viz_plot *p) {
         if (lx < r.x) lx = r.x;
         if (lx + w > r.x + r.w) lx = r.x + r.w - w;
         if (lx <= last) continue;
-        viz_put(c, lx, axy + 1, w, lab, axs);
+        viz_put(c, lx, axy + 1, w, lab, axis_style);
         last = lx + w;
     }
-    if (cursor_col >= 0) viz_putc(c, x0 + cursor_col, axy, c->ascii ? '^' : 0x25b2, p->cursor_style);
-    /* the x label after the tick labels, or beside the y label when they leave no room */
-    int xl_w = p->xlabel ? viz_text_width(p->xlabel, -1) : 0, xl_top = 0;
-    if (xl_w && r.x + r.w - xl_w > last) viz_put(c, r.x + r.w - xl_w, axy + 1, xl_w, p->xlabel, axs);
-    else xl_top = xl_w > 0;
-    /* header: y label left, legend right */
+    return last;
+}
+
+/* The header row: the y label (and the x label when the tick row had no room for it) left, the legend of
+ * the labelled series right, as many as fit. */
+static void plot_header(viz_canvas *c, viz_rect r, const viz_plot *p, int x_label_here) {
     int hx = r.x;
     if (p->ylabel) hx += viz_put(c, r.x, r.y, r.w, p->ylabel, (viz_style){VIZ_COLOUR(VIZ_C_HEADING), VIZ_DEFAULT, VIZ_BOLD}) + 1;
-    if (xl_top) hx += viz_printf(c, hx, r.y, r.x + r.w - hx, axs, "(x: %s)", p->xlabel) + 1;
+    if (x_label_here) hx += viz_printf(c, hx, r.y, r.x + r.w - hx, axis_style, "(x: %s)", p->xlabel) + 1;
     char item[96];
     int right = r.x + r.w;
     for (int s = p->n_series - 1; s >= 0; s--) {
@@ -354,9 +372,37 @@ long viz_plot_draw(viz_canvas *c, viz_rect r, const viz_plot *p) {
         viz_putc(c, right + 1, r.y, gl, sr->style);
         viz_put(c, right + 3, r.y, w - 3, item, (viz_style){sr->style.fg, VIZ_DEFAULT, 0});
     }
-#undef DOT_X
-#undef DOT_Y
-done:
+}
+
+long viz_plot_draw(viz_canvas *c, viz_rect r, const viz_plot *p) {
+    if (r.w < 20 || r.h < 5) return 0;
+    plot_map m;
+    long npts = plot_ranges(p, &m);
+    int ph = r.h - 3, lw;
+    double yt[16];
+    char ylab[16][24];
+    int nyt = y_ticks(p, &m, ph, yt, ylab, &lw);
+    int ax = r.x + lw + 1, x0 = ax + 1, y0 = r.y + 1;
+    dotgrid g = {.sx = c->ascii || p->blocks ? 1 : 2, .sy = c->ascii ? 3 : p->blocks ? 2 : 4, .pw = r.x + r.w - x0, .ph = ph};
+    size_t cells = (size_t)g.pw * (size_t)g.ph;
+    g.bits = calloc(cells, 1);
+    g.owner = malloc(cells * sizeof *g.owner);
+    g.point = calloc(cells, sizeof *g.point);
+    g.band = malloc(cells * sizeof *g.band);
+    if (g.bits && g.owner && g.point && g.band) {
+        for (size_t k = 0; k < cells; k++) g.owner[k] = g.band[k] = -1;
+        m.W = g.pw * g.sx, m.H = g.ph * g.sy;
+        plot_series(&g, p, &m, c->ascii);
+        int cursor_col = plot_cells(c, &g, p, &m, x0, y0);
+        y_axis(c, &g, &m, ax, y0, yt, ylab, nyt);
+        int axy = y0 + g.ph, last = x_axis(c, r, &g, p, &m, ax, axy);
+        if (cursor_col >= 0) viz_putc(c, x0 + cursor_col, axy, c->ascii ? '^' : 0x25b2, p->cursor_style);
+        /* the x label after the tick labels, or beside the y label when they leave no room */
+        int xl_w = p->xlabel ? viz_text_width(p->xlabel, -1) : 0, xl_top = 0;
+        if (xl_w && r.x + r.w - xl_w > last) viz_put(c, r.x + r.w - xl_w, axy + 1, xl_w, p->xlabel, axis_style);
+        else xl_top = xl_w > 0;
+        plot_header(c, r, p, xl_top);
+    }
     free(g.bits);
     free(g.owner);
     free(g.point);

@@ -1,8 +1,5 @@
-#define NCURSES_WIDECHAR 1
 #include "ui_app.h"
 
-#include <curses.h>
-#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,34 +9,42 @@
 #include "bb_hub.h"
 #include "ui_rl.h"
 #include "ui_session.h"
-#include "ui_term.h"
 #include "ui_worker.h"
 
 /* ---- panes and layout ------------------------------------------------------------------------- */
 
-int ui_app_add_pane(ui_app *app, const ui_pane *p) {
-    if (app->n_panes >= UI_MAX_PANES) return BB_EINVAL;
-    app->panes[app->n_panes++] = *p;
-    return BB_OK;
-}
-
 ui_pane *ui_app_pane(ui_app *app, const char *name) {
     for (int i = 0; i < app->n_panes; i++)
-        if (strcmp(app->panes[i].name, name) == 0) return &app->panes[i];
-    /* unique prefix ("attn" is an alias users type) */
+        if (strcmp(app->panes[i].cls->name, name) == 0) return &app->panes[i];
+    /* unique prefix, then a class's alias ("attn" is one users type) */
     ui_pane *hit = NULL;
     size_t n = strlen(name);
     for (int i = 0; i < app->n_panes; i++)
-        if (n && strncmp(app->panes[i].name, name, n) == 0) {
+        if (n && strncmp(app->panes[i].cls->name, name, n) == 0) {
             if (hit) return NULL;
             hit = &app->panes[i];
         }
-    if (!hit && strcmp(name, "attn") == 0) return ui_app_pane(app, "attention");
-    if (!hit && strcmp(name, "mask") == 0) return ui_app_pane(app, "fill-mask");
+    for (int i = 0; !hit && i < app->n_panes; i++)
+        if (app->panes[i].cls->alias && strcmp(app->panes[i].cls->alias, name) == 0) hit = &app->panes[i];
     return hit;
 }
 
-static int slots_used(int layout) {
+ui_pane *ui_app_pane_of(ui_app *app, const ui_pane_class *cls) {
+    for (int i = 0; i < app->n_panes; i++)
+        if (app->panes[i].cls == cls) return &app->panes[i];
+    return NULL;
+}
+
+void ui_app_show_text(ui_app *app, const char *title, const char *text) {
+    for (int i = 0; i < app->n_panes; i++)
+        if (app->panes[i].cls->show_text) {
+            app->panes[i].cls->show_text(&app->panes[i], title, text);
+            ui_app_show(app, &app->panes[i]);
+            return;
+        }
+}
+
+int ui_layout_slots(int layout) {
     switch (layout) {
     case UI_LAYOUT_SINGLE: return 1;
     case UI_LAYOUT_VSPLIT:
@@ -55,27 +60,13 @@ const char *ui_layout_name(int layout) {
 
 ui_pane *ui_app_focused(ui_app *app) { return &app->panes[app->slots[app->focus]]; }
 
-int ui_scroll_key(ui_app *app, ui_pane *p, int key) {
-    switch (key) {
-    case UI_KEY(KEY_UP): case 'k': p->scroll--; break;
-    case UI_KEY(KEY_DOWN): case 'j': p->scroll++; break;
-    case UI_KEY(KEY_PPAGE): p->scroll -= 10; break;
-    case UI_KEY(KEY_NPAGE): p->scroll += 10; break;
-    default: return UI_IGNORED;
-    }
-    if (p->scroll < 0) p->scroll = 0;
-    app->dirty = 1;
-    return UI_HANDLED;
-}
-
 void ui_app_show(ui_app *app, ui_pane *p) {
     int idx = (int)(p - app->panes);
-    int used = app->zoom ? 1 : slots_used(app->layout);
+    int used = app->zoom ? 1 : ui_layout_slots(app->layout);
     for (int s = 0; s < used; s++) {
         int slot = app->zoom ? app->focus : s;
         if (app->slots[slot] == idx) {
             app->focus = slot;
-            app->dirty = 1;
             return;
         }
     }
@@ -83,13 +74,12 @@ void ui_app_show(ui_app *app, ui_pane *p) {
     for (int s = 0; s < 4; s++)
         if (app->slots[s] == idx) app->slots[s] = app->slots[app->focus];
     app->slots[app->focus] = idx;
-    app->dirty = 1;
 }
 
 int ui_app_layout_rects(const ui_app *app, int w, int h, viz_rect *rects, int *panes) {
     viz_rect area = {0, 1, w, h - 3};
     int layout = app->zoom ? UI_LAYOUT_SINGLE : app->layout;
-    int n = slots_used(layout);
+    int n = ui_layout_slots(layout);
     int hw = area.w / 2, hh = area.h / 2;
     switch (layout) {
     case UI_LAYOUT_SINGLE: rects[0] = area; break;
@@ -117,7 +107,7 @@ void ui_app_message(ui_app *app, int error, const char *fmt, ...) {
     vsnprintf(app->msg, sizeof app->msg, fmt, ap);
     va_end(ap);
     app->msg_error = error;
-    app->dirty = 1;
+    app->msg_seq++;
     if (!app->log) return;
     ui_logged_msg *last = app->log_n ? &app->log[(app->log_next + UI_MSG_LOG - 1) % UI_MSG_LOG] : NULL;
     if (last && last->error == error && strcmp(last->text, app->msg) == 0) {
@@ -167,7 +157,7 @@ static void draw_tabs(ui_app *app, viz_canvas *c) {
     snprintf(right, sizeof right, " %s%s%s  F1 help ", run, ui_layout_name(app->layout), app->zoom ? " (zoom)" : "");
     /* Narrow screens: the layout name goes first, then the panes not focused shrink to 3 letters. */
     int total = 0;
-    for (int i = 0; i < app->n_panes; i++) total += viz_text_width(app->panes[i].name, -1) + 3;
+    for (int i = 0; i < app->n_panes; i++) total += viz_text_width(app->panes[i].cls->name, -1) + 3;
     int rw = viz_text_width(right, -1);
     if (x + total + rw >= c->w)
         snprintf(right, sizeof right, " %s%sF1 help ", run, app->zoom ? "(zoom)  " : ""), rw = viz_text_width(right, -1);
@@ -178,7 +168,7 @@ static void draw_tabs(ui_app *app, viz_canvas *c) {
         int focused = app->slots[app->focus] == i;
         viz_style st = focused ? (viz_style){VIZ_COLOUR(VIZ_C_ON_ACCENT), VIZ_COLOUR(VIZ_C_FOCUS), VIZ_BOLD} : (viz_style){VIZ_COLOUR(shown ? VIZ_C_TAB_SHOWN : VIZ_C_TAB_HIDDEN), VIZ_COLOUR(VIZ_C_BAR), shown ? VIZ_BOLD : 0};
         char label[48];
-        snprintf(label, sizeof label, " %s%.*s ", focused ? "*" : "", shorten && !focused ? 3 : 40, app->panes[i].name);
+        snprintf(label, sizeof label, " %s%.*s ", focused ? "*" : "", shorten && !focused ? 3 : 40, app->panes[i].cls->name);
         x += 1;
         x += viz_put(c, x, 0, c->w - x, label, st);
     }
@@ -222,9 +212,9 @@ int ui_app_draw(ui_app *app, viz_canvas *c) {
         ui_pane *p = &app->panes[vis[i]];
         int focused = app->slots[app->focus] == vis[i];
         viz_style bs = focused ? (viz_style){VIZ_COLOUR(VIZ_C_BORDER_FOCUS), VIZ_DEFAULT, VIZ_BOLD} : (viz_style){VIZ_COLOUR(VIZ_C_BORDER), VIZ_DEFAULT, 0};
-        viz_box(c, rects[i], p->name, bs);
+        viz_box(c, rects[i], p->cls->name, bs);
         viz_rect in = {rects[i].x + 1, rects[i].y + 1, rects[i].w - 2, rects[i].h - 2};
-        if (in.w > 0 && in.h > 0) p->draw(app, p, c, in);
+        if (in.w > 0 && in.h > 0) p->cls->draw(app, p, c, in);
     }
     draw_status(app, c, c->h - 2);
     return ui_rl_draw(c, c->h - 1);
@@ -274,7 +264,6 @@ static int finish(ui_app *app, int block) {
     if (!j) return 0;
     app->running = NULL;
     j->done(app, j, st, err);
-    app->dirty = 1;
     return 1;
 }
 
@@ -294,7 +283,7 @@ void ui_app_wait_jobs(ui_app *app) {
     }
 }
 
-static void cancel_jobs(ui_app *app) {
+void ui_app_cancel_jobs(ui_app *app) {
     for (int i = 0; i < app->n_queued; i++) {
         bb_work_cancel(&app->queue[i]->work);
         app->queue[i]->done(app, app->queue[i], BB_ECANCEL, "cancelled");
@@ -324,7 +313,7 @@ static int load_run(ui_job *j, char *err, size_t errlen) {
     if (rc != BB_OK) return rc;
     if (stat(dir, &st) != 0) return bb_err(err, errlen, BB_EIO, "%s: no such file or directory", l->dir);
     l->tk_st = tok_load_any(&l->tk, l->vocab[0] ? l->vocab : dir, TOK_CASE_AUTO, l->tk_err, sizeof l->tk_err);
-    l->model_st = S_ISDIR(st.st_mode) ? bert_load_work(&l->model, dir, &j->work, l->model_err, sizeof l->model_err)
+    l->model_st = S_ISDIR(st.st_mode) ? bert_load_mapped_work(&l->model, dir, &j->work, l->model_err, sizeof l->model_err)
                                       : bb_err(l->model_err, sizeof l->model_err, BB_EINVAL, "%s: not a directory", l->dir);
     /* A tokenizer alone is a useful load only when it came from the path itself (vocab.txt, tokenizer.json). */
     if (l->model_st != BB_OK && (l->tk_st != BB_OK || l->vocab[0] || l->model_st == BB_ECANCEL)) {
@@ -358,7 +347,7 @@ static void reload_panes(ui_app *app) {
     else if (app->model && app->tk && infer_wrap(&app->cx, app->model, app->tk, err, sizeof err) != BB_OK)
         ui_app_message(app, 1, "%s", err);
     for (int i = 0; i < app->n_panes; i++)
-        if (app->panes[i].reload) app->panes[i].reload(app, &app->panes[i]);
+        if (app->panes[i].cls->reload) app->panes[i].cls->reload(app, &app->panes[i]);
 }
 
 /* Frees a run's snapshot in use and puts the loaded model and tokenizer back (drop_ctx first). */
@@ -391,7 +380,6 @@ void ui_app_use(ui_app *app, bert_model *m, tok_tokenizer *tk, const char *label
         snprintf(app->using_run, sizeof app->using_run, "%s", label && *label ? label : "a run");
     }
     reload_panes(app);
-    app->dirty = 1;
 }
 
 static void load_done(ui_app *app, ui_job *j, int status, const char *err) {
@@ -484,16 +472,17 @@ int ui_app_draw_mismatch(const ui_app *app, viz_canvas *c, viz_rect r, const cha
 
 int ui_app_init(ui_app *app, const char *model_dir, const char *vocab, char *err, size_t errlen) {
     memset(app, 0, sizeof *app);
-    ui_pane ps[7] = {ui_pane_tokens(), ui_pane_attention(), ui_pane_fillmask(), ui_pane_info(), ui_pane_compare(),
-                     ui_pane_stats(), ui_pane_train()};
-    for (int i = 0; i < 7; i++) ui_app_add_pane(app, &ps[i]);
-    if (!ps[6].state) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
-    for (int i = 0; i < 4; i++) app->slots[i] = i;
+    for (int i = 0; ui_pane_registry[i] && app->n_panes < UI_MAX_PANES; i++) {
+        ui_pane *p = &app->panes[app->n_panes++];
+        p->cls = ui_pane_registry[i];
+        if (p->cls->init && p->cls->init(p) != BB_OK) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < 4; i++) app->slots[i] = i < app->n_panes ? i : 0;
     app->layout = UI_LAYOUT_SINGLE;
     app->log = calloc(UI_MSG_LOG, sizeof *app->log);
+    app->sess = ui_sess_new();
     app->worker = ui_worker_new();
-    if (!app->log || !app->worker) return bb_err(err, errlen, BB_ENOMEM, "cannot start the worker thread");
-    app->dirty = 1;
+    if (!app->log || !app->sess || !app->worker) return bb_err(err, errlen, BB_ENOMEM, "cannot start the worker thread");
     if (vocab && *vocab) {
         int st = ui_app_load_vocab(app, vocab, err, errlen);
         if (st != BB_OK) return st;
@@ -505,11 +494,12 @@ int ui_app_init(ui_app *app, const char *model_dir, const char *vocab, char *err
 }
 
 void ui_app_free(ui_app *app) {
-    cancel_jobs(app);
+    ui_app_cancel_jobs(app);
     ui_app_wait_jobs(app);
     ui_worker_free(app->worker);
     for (int i = 0; i < app->n_panes; i++)
-        if (app->panes[i].free) app->panes[i].free(&app->panes[i]);
+        if (app->panes[i].cls->free) app->panes[i].cls->free(&app->panes[i]);
+    ui_sess_free(app->sess);
     drop_ctx(app);
     put_back_loaded(app);
     bert_free(app->model);
@@ -517,222 +507,4 @@ void ui_app_free(ui_app *app) {
     free(app->log);
     tok_free(app->own_tk);
     memset(app, 0, sizeof *app);
-}
-
-/* ---- event loop ------------------------------------------------------------------------------- */
-
-static void on_line(char *line, void *user) {
-    ui_app *app = user;
-    if (!line) {
-        app->quit = 1;
-        return;
-    }
-    ui_rl_clear_matches();
-    ui_sess_record(app, line);
-    ui_cmd_run(app, line);
-    free(line);
-    app->dirty = 1;
-}
-
-static void focus_next(ui_app *app) {
-    if (app->zoom || app->layout == UI_LAYOUT_SINGLE) {
-        /* one pane on screen: cycle through all panes */
-        int cur = app->slots[app->focus];
-        ui_app_show(app, &app->panes[(cur + 1) % app->n_panes]);
-    } else {
-        app->focus = (app->focus + 1) % slots_used(app->layout);
-    }
-    app->dirty = 1;
-}
-
-static int pane_key(ui_app *app, int key) {
-    ui_pane *p = ui_app_focused(app);
-    return p->key ? p->key(app, p, key) : UI_IGNORED;
-}
-
-/* A key for readline; a line the command put back (a near miss) returns once readline cleared it. */
-static void rl_key(ui_app *app, int ch, int is_key) {
-    static int said; /* once a process: the locale is the process's */
-    ui_rl_feed(ch, is_key);
-    if (!said && (ui_rl_dropped() > 0 || (ui_rl_non_ascii() > 0 && !ui_term_locale_utf8()))) {
-        said = 1;
-        const char *lang = getenv("LC_ALL");
-        if (!lang || !*lang) lang = getenv("LC_CTYPE");
-        if (!lang || !*lang) lang = getenv("LANG");
-        if (ui_rl_dropped())
-            ui_app_message(app, 1, "the locale %s cannot encode a character you typed: it was left out; run with "
-                           "LANG=C.UTF-8", lang && *lang ? lang : "C");
-        else
-            ui_app_message(app, 0, "the locale %s is not UTF-8: non-ASCII text is read as UTF-8 but drawn as '?' "
-                           "(LANG=C.UTF-8 draws it)", lang && *lang ? lang : "C");
-    }
-    if (app->refill[0]) {
-        ui_rl_set_line(app->refill);
-        app->refill[0] = 0;
-    }
-}
-
-static void handle_key(ui_app *app, int ch, int is_key) {
-    app->dirty = 1;
-    int asked = app->stop_asked;
-    app->stop_asked = 0;
-    if (is_key) {
-        switch (ch) {
-        case KEY_RESIZE: return;
-        case KEY_F(10): app->quit = 1; return;
-        case KEY_F(1): ui_cmd_run(app, "help"); return;
-        case KEY_F(2): focus_next(app); return;
-        case KEY_F(3):
-            app->layout = (app->layout + 1) % UI_LAYOUT_COUNT;
-            app->zoom = 0;
-            if (app->focus >= slots_used(app->layout)) app->focus = 0;
-            return;
-        case KEY_F(4): app->zoom = !app->zoom; return;
-        case KEY_F(5): app->show_ws = !app->show_ws; return;
-        case KEY_PPAGE:
-        case KEY_NPAGE: pane_key(app, UI_KEY(ch)); return;
-        default: break;
-        }
-        if (app->pane_mode) {
-            if (pane_key(app, UI_KEY(ch)) == UI_IGNORED && ch == KEY_BTAB) focus_next(app);
-        } else {
-            rl_key(app, ch, 1);
-        }
-        return;
-    }
-    switch (ch) {
-    case 3: { /* Ctrl-C: stop the focused pane's work (a run: press twice), or clear the line */
-        ui_sess *u = ui_sess_of(app);
-        if (strcmp(ui_app_focused(app)->name, "train") == 0 && u && u->t && !u->st.finished) {
-            char err[256];
-            if (!asked) {
-                app->stop_asked = 1;
-                ui_app_message(app, 0, "Ctrl-C again stops %s (after its current step, with a checkpoint)",
-                               u->runs[u->live].run->name);
-            } else if (ui_cmd_stop(app, "", err, sizeof err) != BB_OK) {
-                ui_app_message(app, 1, "%s", err);
-            }
-        } else if (app->running || app->n_queued) {
-            cancel_jobs(app);
-            ui_app_message(app, 0, "cancelling...");
-        } else {
-            ui_rl_set_line("");
-        }
-        return;
-    }
-    case 12: clearok(curscr, TRUE); return; /* Ctrl-L */
-    case 15: focus_next(app); return;        /* Ctrl-O */
-    default: break;
-    }
-    if (app->pane_mode) {
-        if (ch == 27 || ch == 'i' || ch == ':') {
-            app->pane_mode = 0;
-            return;
-        }
-        if (ch == '\t') {
-            focus_next(app);
-            return;
-        }
-        if (pane_key(app, ch) == UI_IGNORED && ch == 'q') app->pane_mode = 0;
-        return;
-    }
-    if (ch == 27) {
-        /* Esc alone enters pane mode; Esc followed at once by a key is Alt+key for readline. */
-        wint_t next;
-        timeout(0); /* the caller's key loop drains without waiting, too */
-        int r = get_wch(&next);
-        if (r == ERR) {
-            app->pane_mode = 1;
-            ui_app_message(app, 0, "pane keys for %s (Esc, i or : returns to the input line)", ui_app_focused(app)->name);
-            return;
-        }
-        ui_rl_feed(27, 0);
-        rl_key(app, (int)next, r == KEY_CODE_YES);
-        return;
-    }
-    rl_key(app, ch, 0);
-}
-
-/* Re-tokenizes the live text when the input line changed. */
-static void live_update(ui_app *app) {
-    const char *line = ui_rl_line();
-    if (strcmp(line, app->input) == 0) return;
-    snprintf(app->input, sizeof app->input, "%s", line);
-    const char *live = ui_cmd_live_text(app, app->input);
-    ui_pane *tp = ui_app_pane(app, "tokens");
-    if (live && tp && app->tk) {
-        char buf[4096];
-        snprintf(buf, sizeof buf, "%s", live);
-        char *pair = ui_split_pair(buf);
-        ui_tokens_set(app, tp, buf, pair, NULL, 0);
-    }
-    app->dirty = 1;
-}
-
-static void history_path(char *out, size_t n) {
-    const char *e = getenv("BERTBENCH_HISTORY"), *home = getenv("HOME");
-    if (e && *e)
-        snprintf(out, n, "%s", e);
-    else if (home && *home)
-        snprintf(out, n, "%s/.bertbench_history", home);
-    else
-        out[0] = 0;
-}
-
-int ui_app_run(ui_app *app) {
-    char err[512];
-    int utf8 = 0;
-    if (ui_term_init(stdout, stdin, &utf8, err, sizeof err) != BB_OK) {
-        fprintf(stderr, "bertbench: %s\n", err);
-        return 1;
-    }
-    char hist[1024];
-    history_path(hist, sizeof hist);
-    ui_rl_init("> ", on_line, ui_cmd_complete, app, hist);
-    /* readline set LC_CTYPE back from the environment (LANG=C); keys are read as UTF-8 (ui_term_init) */
-    if (!utf8) setlocale(LC_CTYPE, "C.UTF-8");
-    viz_canvas c;
-    if (viz_canvas_init(&c, COLS, LINES, err, sizeof err) != BB_OK) {
-        ui_rl_end();
-        ui_term_end();
-        fprintf(stderr, "bertbench: %s\n", err);
-        return 1;
-    }
-    c.ascii = !utf8;
-    while (!app->quit) {
-        live_update(app);
-        if (app->dirty) {
-            if (c.w != COLS || c.h != LINES) {
-                if (viz_canvas_resize(&c, COLS, LINES, err, sizeof err) != BB_OK) break;
-                erase();
-            }
-            int cx = ui_app_draw(app, &c);
-            ui_term_blit(&c, cx, cx >= 0 ? c.h - 1 : -1);
-            app->dirty = 0;
-        }
-        int busy = app->running || app->n_queued || ui_sess_busy(app);
-        timeout(busy ? 80 : 500);
-        wint_t ch;
-        int r = get_wch(&ch);
-        if (r == ERR) {
-            if (busy) {
-                app->spin++;
-                app->dirty = 1;
-            }
-        } else {
-            /* Handle every key already typed before drawing once: a paste or fast typing costs one
-             * re-tokenization and one redraw, not one per key. */
-            timeout(0);
-            do {
-                handle_key(app, (int)ch, r == KEY_CODE_YES);
-            } while (!app->quit && (r = get_wch(&ch)) != ERR);
-        }
-        ui_app_poll_jobs(app);
-        if (ui_sess_tick(app)) app->dirty = 1;
-    }
-    viz_canvas_free(&c);
-    ui_rl_end();
-    ui_term_end();
-    ui_sess_end(app); /* stops a run (with a checkpoint) and saves the session */
-    return 0;
 }

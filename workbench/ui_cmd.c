@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "bb_hub.h"
-#include "ui_app.h"
+#include "ui_cmd.h"
 #include "ui_session.h"
 
 static const char *skip_ws(const char *s) {
@@ -16,12 +16,17 @@ static const char *skip_ws(const char *s) {
 }
 
 /* Copies the first word of s into w (cap bytes) and returns the rest after its spaces. */
-static const char *first_word(const char *s, char *w, size_t cap) {
+const char *ui_cmd_first_word(const char *s, char *w, size_t cap) {
     s = skip_ws(s);
     size_t n = 0;
     while (s[n] && !isspace((unsigned char)s[n])) n++;
     snprintf(w, cap, "%.*s", (int)n, s);
     return skip_ws(s + n);
+}
+
+int ui_cmd_need_text(const char *args, const char *cmd, char *err, size_t errlen) {
+    if (!*args) return bb_err(err, errlen, BB_EINVAL, "%s: give a text, e.g. `%s The cat sat on the mat.`", cmd, cmd);
+    return BB_OK;
 }
 
 char *ui_split_pair(char *s) {
@@ -32,47 +37,6 @@ char *ui_split_pair(char *s) {
     *sep = 0;
     while (*b == ' ') b++;
     return b;
-}
-
-static int need_text(const char *args, const char *cmd, char *err, size_t errlen) {
-    if (!*args) return bb_err(err, errlen, BB_EINVAL, "%s: give a text, e.g. `%s The cat sat on the mat.`", cmd, cmd);
-    return BB_OK;
-}
-
-static int cmd_tokenize(ui_app *app, const char *args, char *err, size_t errlen) {
-    if (need_text(args, "tokenize", err, errlen)) return BB_EINVAL;
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", args);
-    char *pair = ui_split_pair(buf);
-    ui_pane *p = ui_app_pane(app, "tokens");
-    ui_app_show(app, p);
-    return ui_tokens_set(app, p, buf, pair, err, errlen);
-}
-
-static int cmd_attention(ui_app *app, const char *args, char *err, size_t errlen) {
-    if (need_text(args, "attention", err, errlen)) return BB_EINVAL;
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", args);
-    char *pair = ui_split_pair(buf);
-    ui_pane *p = ui_app_pane(app, "attention");
-    ui_app_show(app, p);
-    return ui_attention_set(app, p, buf, pair, err, errlen);
-}
-
-static int cmd_mask(ui_app *app, const char *args, char *err, size_t errlen) {
-    if (need_text(args, "mask", err, errlen)) return BB_EINVAL;
-    ui_pane *p = ui_app_pane(app, "fill-mask");
-    ui_app_show(app, p);
-    return ui_fillmask_set(app, p, args, NULL, err, errlen);
-}
-
-static int cmd_rank(ui_app *app, const char *args, char *err, size_t errlen) {
-    char w[128];
-    first_word(args, w, sizeof w);
-    if (!*w) return bb_err(err, errlen, BB_EINVAL, "rank: give a word, e.g. `rank paris`");
-    ui_pane *p = ui_app_pane(app, "fill-mask");
-    ui_app_show(app, p);
-    return ui_fillmask_set(app, p, NULL, w, err, errlen);
 }
 
 static int cmd_load(ui_app *app, const char *args, char *err, size_t errlen) {
@@ -155,15 +119,13 @@ static int cmd_model(ui_app *app, const char *args, char *err, size_t errlen) {
         ADD("No tokenizer loaded.\n");
     }
 #undef ADD
-    ui_pane *p = ui_app_pane(app, "info");
-    ui_info_set(p, "model", text);
-    ui_app_show(app, p);
+    ui_app_show_text(app, "model", text);
     return BB_OK;
 }
 
 static int cmd_layout(ui_app *app, const char *args, char *err, size_t errlen) {
     char w[32];
-    first_word(args, w, sizeof w);
+    ui_cmd_first_word(args, w, sizeof w);
     if (!*w) {
         app->layout = (app->layout + 1) % UI_LAYOUT_COUNT;
     } else {
@@ -175,14 +137,13 @@ static int cmd_layout(ui_app *app, const char *args, char *err, size_t errlen) {
     }
     app->zoom = 0;
     app->focus = 0;
-    app->dirty = 1;
     ui_app_message(app, 0, "layout %s (F3 cycles, F4 zooms, F2 moves the focus)", ui_layout_name(app->layout));
     return BB_OK;
 }
 
 static int cmd_pane(ui_app *app, const char *args, char *err, size_t errlen) {
     char w[64];
-    first_word(args, w, sizeof w);
+    ui_cmd_first_word(args, w, sizeof w);
     ui_pane *p = ui_app_pane(app, w);
     if (!p) return bb_err(err, errlen, BB_EINVAL, "pane: unknown pane '%s'", w);
     ui_app_show(app, p);
@@ -200,15 +161,15 @@ static int row_blank(const viz_canvas *c, int y) {
 
 static int cmd_export(ui_app *app, const char *args, char *err, size_t errlen) {
     char name[64], path[1024];
-    const char *rest = first_word(args, name, sizeof name);
-    first_word(rest, path, sizeof path);
+    const char *rest = ui_cmd_first_word(args, name, sizeof name);
+    ui_cmd_first_word(rest, path, sizeof path);
     ui_pane *p = ui_app_pane(app, name);
     if (!p || !*path)
         return bb_err(err, errlen, BB_EINVAL, "export: usage `export PANE FILE.svg|FILE.txt|FILE.ansi`%s%s",
                       p || !*name ? "" : "; unknown pane ", p ? "" : name);
     /* The pane's whole content (its extent, at least a zoomed 100x38 pane), without the frame, from the top. */
     int need_w = EXPORT_MIN_W, need_h = EXPORT_MIN_H;
-    if (p->extent) p->extent(app, p, &need_w, &need_h);
+    if (p->cls->extent) p->cls->extent(app, p, &need_w, &need_h);
     int w = need_w < EXPORT_MIN_W ? EXPORT_MIN_W : need_w > EXPORT_MAX_W ? EXPORT_MAX_W : need_w;
     int h = need_h < EXPORT_MIN_H ? EXPORT_MIN_H : need_h > EXPORT_MAX_H ? EXPORT_MAX_H : need_h;
     viz_canvas c;
@@ -216,13 +177,13 @@ static int cmd_export(ui_app *app, const char *args, char *err, size_t errlen) {
     if (st != BB_OK) return st;
     int scroll = p->scroll;
     p->scroll = 0;
-    p->draw(app, p, &c, (viz_rect){0, 0, c.w, c.h});
+    p->cls->draw(app, p, &c, (viz_rect){0, 0, c.w, c.h});
     p->scroll = scroll;
     /* Still cut: the extent was over the limits, or (a pane that cannot say its extent) the last row is used. */
     char note[160] = "";
     if (w < need_w || h < need_h)
         snprintf(note, sizeof note, "(export cut to %d x %d of the pane's %d x %d columns x rows)", w, h, need_w, need_h);
-    else if (!p->extent && !row_blank(&c, h - 1))
+    else if (!p->cls->extent && !row_blank(&c, h - 1))
         snprintf(note, sizeof note, "(export shows %d rows; the pane may continue below: scroll it and export again)", h);
     int rows = c.h;
     while (rows > 1 && row_blank(&c, rows - 1)) rows--;
@@ -235,7 +196,7 @@ static int cmd_export(ui_app *app, const char *args, char *err, size_t errlen) {
         viz_canvas_free(&out);
     }
     viz_canvas_free(&c);
-    if (st == BB_OK) ui_app_message(app, 0, "exported %s (%d x %d) to %s%s", p->name, w, rows, path, note[0] ? " (cut: the file says where)" : "");
+    if (st == BB_OK) ui_app_message(app, 0, "exported %s (%d x %d) to %s%s", p->cls->name, w, rows, path, note[0] ? " (cut: the file says where)" : "");
     return st;
 }
 
@@ -243,30 +204,6 @@ static int cmd_ws(ui_app *app, const char *args, char *err, size_t errlen) {
     app->show_ws = !app->show_ws;
     ui_app_message(app, 0, "whitespace %s", app->show_ws ? "shown (\xe2\x8b\x85 \xe2\x86\x92 \\n)" : "hidden");
     return BB_OK;
-}
-
-static int cmd_compare(ui_app *app, const char *args, char *err, size_t errlen) {
-    ui_pane *p = ui_app_pane(app, "compare");
-    ui_app_show(app, p);
-    return ui_compare_cmd(app, p, args, err, errlen);
-}
-
-static int cmd_stats(ui_app *app, const char *args, char *err, size_t errlen) {
-    ui_pane *p = ui_app_pane(app, "stats");
-    ui_app_show(app, p);
-    return ui_stats_cmd(app, p, args, err, errlen);
-}
-
-static int cmd_truncate(ui_app *app, const char *args, char *err, size_t errlen) {
-    ui_pane *p = ui_app_pane(app, "tokens");
-    ui_app_show(app, p);
-    return ui_tokens_truncate_cmd(app, p, args, err, errlen);
-}
-
-static int cmd_case(ui_app *app, const char *args, char *err, size_t errlen) {
-    ui_pane *p = ui_app_pane(app, "tokens");
-    ui_app_show(app, p);
-    return ui_tokens_case_cmd(app, p, args, err, errlen);
 }
 
 static int cmd_quit(ui_app *app, const char *args, char *err, size_t errlen) {
@@ -292,77 +229,73 @@ static int cmd_messages(ui_app *app, const char *args, char *err, size_t errlen)
         o += (size_t)snprintf(text + o, cap - o, "%s %s %s%s\n", when, m->error ? "error" : "     ", m->text, times);
     }
     if (!app->log_n) snprintf(text + o, cap - o, "No messages yet.\n");
-    ui_pane *p = ui_app_pane(app, "info");
-    ui_info_set(p, "messages", text);
-    ui_app_show(app, p);
+    ui_app_show_text(app, "messages", text);
     free(text);
     return BB_OK;
 }
 
-const ui_cmd ui_commands[] = {
-    {"tokenize", "tok", "TEXT [||| PAIR]", "tokens, stages and offsets of TEXT (live while you type)", cmd_tokenize},
-    {"attention", "attn", "TEXT [||| PAIR]", "attention heatmaps of every layer and head", cmd_attention},
-    {"mask", "fill-mask", "TEXT", "rank the vocabulary at each [MASK]", cmd_mask},
-    {"rank", NULL, "WORD", "rank and probability of WORD at each [MASK] of the last text", cmd_rank},
-    {"compare", "cmp", "[--vocab FILE [--vocab FILE2] | --model DIR] TEXT",
-     "TEXT split by the current and one or two other tokenizers (or a model: fill-mask, attention change) side by side",
-     cmd_compare},
-    {"stats", NULL, "[--max N] [--vocab FILE]... CORPUS",
-     "token lengths, truncation, [UNK] and byte-fallback rates, fertility of a .txt (a text per line) or .jsonl "
-     "corpus, for up to 3 tokenizers",
-     cmd_stats},
-    {"truncate", "trunc", "[N|model] [left|right]", "where the tokens pane cuts (+ - 0 s in the pane)", cmd_truncate},
-    {"case", NULL, "auto|cased|uncased", "the tokenizer's lowercasing, for every pane (c in the tokens pane)", cmd_case},
-    {"load", NULL, "DIR|ORG/NAME", "load a Hugging Face model directory or a cached Hub id (on the worker thread)", cmd_load},
-    {"vocab", NULL, "FILE", "use vocab.txt / tokenizer.json / a model directory as the tokenizer", cmd_vocab},
-    {"model", NULL, "", "config, parameter counts, vocabulary and special tokens", cmd_model},
-    {"layout", NULL, "[single|vsplit|hsplit|grid]", "arrange the panes (F3 cycles, F4 zooms)", cmd_layout},
-    {"pane", NULL, "NAME", "show and focus a pane (F2 / Ctrl-O cycles)", cmd_pane},
-    {"export", NULL, "PANE FILE", "write a pane as .svg, .ansi or plain .txt", cmd_export},
-    {"ws", NULL, "", "show whitespace in token views (F5)", cmd_ws},
-    {"train", NULL, "OPTIONS", "start a training run (the options of `bertbench train`; --help lists them)",
-     ui_cmd_train},
-    {"pause", NULL, "", "pause the run after its current step (p in the train pane)", ui_cmd_pause},
-    {"resume", NULL, "[RUN]", "continue the paused run, or an interrupted/stopped RUN from its last checkpoint",
-     ui_cmd_resume},
-    {"stop", NULL, "", "stop the run after its current step, with a checkpoint (X)", ui_cmd_stop},
-    {"checkpoint", "ckpt", "", "save a checkpoint of the run now (s)", ui_cmd_ckpt},
-    {"eval", NULL, "", "evaluate the run now (e)", ui_cmd_eval},
-    {"follow", NULL, "[DIR]", "follow a run trained elsewhere (HF Trainer output_dir, TensorBoard logs, a bertbench run), read-only",
-     ui_cmd_follow},
-    {"unfollow", NULL, "[RUN]", "stop following an external run (the shown one without RUN)", ui_cmd_unfollow},
-    {"runs", NULL, "", "the runs table: task, init, data, steps, losses, perplexity, accuracy, F1, time", ui_cmd_runs},
-    {"plot", NULL, "[step|time] [log|linear] [smooth W] [skip N] [last N|all] [show|hide|run RUN]",
-     "the training plot's view", ui_cmd_plot},
-    {"csv", NULL, "[RUN] FILE", "write a run's metrics as CSV", ui_cmd_csv},
-    {"use", NULL, "run|model",
-     "every pane on a snapshot of the training run's latest weights (`use run` again: newer), or the loaded model",
-     ui_cmd_use},
-    {"watch", NULL, "N|off", "fill-mask of the fill-mask pane's text on the run's latest weights every N steps",
-     ui_cmd_watch},
-    {"save", NULL, "[PATH]", "save the session (to PATH: a new NAME.bbs directory); autosaved every minute",
-     ui_cmd_save},
-    {"open", NULL, "PATH", "open a saved session (NAME.bbs)", ui_cmd_open},
-    {"pin", NULL, "[TEXT | -d N]", "keep TEXT in the session; alone: list the pinned texts", ui_cmd_pin},
-    {"history", NULL, "", "the session's command history", ui_cmd_history},
-    {"messages", "msgs", "", "the last 200 messages with their times, newest first", cmd_messages},
-    {"help", "?", "[COMMAND]", "this help, or one command's", cmd_help},
-    {"quit", "q", "", "leave (F10, Ctrl-D)", cmd_quit},
-    {0, 0, 0, 0, 0},
+const ui_cmd ui_app_commands[] = {
+    {.name = "load", .args = "DIR|ORG/NAME",
+     .help = "load a Hugging Face model directory or a cached Hub id (on the worker thread)", .fn = cmd_load,
+     .complete = UI_COMPLETE_HUB},
+    {.name = "vocab", .args = "FILE",
+     .help = "use vocab.txt / tokenizer.json / a model directory as the tokenizer", .fn = cmd_vocab},
+    {.name = "model", .args = "", .help = "config, parameter counts, vocabulary and special tokens",
+     .fn = cmd_model},
+    {.name = "layout", .args = "[single|vsplit|hsplit|grid]",
+     .help = "arrange the panes (F3 cycles, F4 zooms)", .fn = cmd_layout, .complete = UI_COMPLETE_LAYOUTS},
+    {.name = "pane", .args = "NAME", .help = "show and focus a pane (F2 / Ctrl-O cycles)",
+     .fn = cmd_pane, .complete = UI_COMPLETE_PANES},
+    {.name = "export", .args = "PANE FILE", .help = "write a pane as .svg, .ansi or plain .txt",
+     .fn = cmd_export, .complete = UI_COMPLETE_PANES},
+    {.name = "ws", .args = "", .help = "show whitespace in token views (F5)", .fn = cmd_ws},
+    {.name = "save", .args = "[PATH]",
+     .help = "save the session (to PATH: a new NAME.bbs directory); autosaved every minute", .fn = ui_cmd_save},
+    {.name = "open", .args = "PATH", .help = "open a saved session (NAME.bbs)", .fn = ui_cmd_open},
+    {.name = "pin", .args = "[TEXT | -d N]",
+     .help = "keep TEXT in the session; alone: list the pinned texts", .fn = ui_cmd_pin},
+    {.name = "history", .args = "", .help = "the session's command history", .fn = ui_cmd_history},
+    {.name = "messages", .alias = "msgs", .args = "", .help = "the last 200 messages with their times, newest first",
+     .fn = cmd_messages},
+    {.name = "help", .alias = "?", .args = "[COMMAND]", .help = "this help, or one command's", .fn = cmd_help,
+     .complete = UI_COMPLETE_COMMANDS},
+    {.name = "quit", .alias = "q", .args = "", .help = "leave (F10, Ctrl-D)", .fn = cmd_quit},
+    {0},
 };
 
-const ui_cmd *ui_cmd_find(const char *word) {
-    for (const ui_cmd *c = ui_commands; c->name; c++)
+const ui_cmd *ui_cmd_next(int *it, const ui_pane_class **owner) {
+    /* *it = table * 1000 + row: the tables of the registry's classes, then the app's */
+    int n = 0;
+    while (ui_pane_registry[n]) n++;
+    for (;;) {
+        int table = *it / 1000, row = *it % 1000;
+        if (table > n) return NULL;
+        const ui_pane_class *cls = table < n ? ui_pane_registry[table] : NULL;
+        const ui_cmd *t = cls ? cls->cmds : ui_app_commands;
+        if (t && t[row].name) {
+            (*it)++;
+            if (owner) *owner = cls;
+            return &t[row];
+        }
+        *it = (table + 1) * 1000;
+    }
+}
+
+const ui_cmd *ui_cmd_lookup(const char *word, const ui_pane_class **owner) {
+    int it = 0;
+    for (const ui_cmd *c; (c = ui_cmd_next(&it, owner)) != NULL;)
         if (strcmp(word, c->name) == 0 || (c->alias && strcmp(word, c->alias) == 0)) return c;
-    if (strcmp(word, "exit") == 0) return ui_cmd_find("quit");
+    if (strcmp(word, "exit") == 0) return ui_cmd_lookup("quit", owner);
     return NULL;
 }
 
+const ui_cmd *ui_cmd_find(const char *word) { return ui_cmd_lookup(word, NULL); }
+
+enum { HELP_CAP = 32768, HELP_WIDTH = 100 };
+
 static int cmd_help(ui_app *app, const char *args, char *err, size_t errlen) {
-    char w[64], text[6144];
-    first_word(args, w, sizeof w);
-    size_t o = 0;
-#define ADD(...) o += (size_t)snprintf(text + o, o < sizeof text ? sizeof text - o : 0, __VA_ARGS__)
+    char w[64];
+    ui_cmd_first_word(args, w, sizeof w);
     if (*w) {
         const ui_cmd *c = ui_cmd_find(w);
         if (!c) return bb_err(err, errlen, BB_EINVAL, "help: no command '%s'", w);
@@ -370,24 +303,39 @@ static int cmd_help(ui_app *app, const char *args, char *err, size_t errlen) {
                        c->help);
         return BB_OK;
     }
-    ADD("Commands (plain text runs the focused pane's action: tokens tokenize, attention attention,\n"
-        "fill-mask mask):\n");
-    for (const ui_cmd *c = ui_commands; c->name; c++) {
+    char *text = malloc(HELP_CAP);
+    if (!text) return bb_err(err, errlen, BB_ENOMEM, "help: out of memory");
+    size_t o = 0;
+#define ADD(...) o += (size_t)snprintf(text + o, o < HELP_CAP ? HELP_CAP - o : 0, __VA_ARGS__)
+    ADD("Commands (plain text runs the focused pane's own command:");
+    for (int i = 0; i < app->n_panes; i++) {
+        const ui_pane_class *k = app->panes[i].cls;
+        if (k->text && k->cmds) ADD(" %s in %s%s", k->cmds[0].name, k->name, i + 1 < app->n_panes ? "," : "");
+    }
+    if (o && text[o - 1] == ',') o--;
+    ADD("):\n");
+    int it = 0;
+    for (const ui_cmd *c; (c = ui_cmd_next(&it, NULL)) != NULL;) {
         char head[64];
         snprintf(head, sizeof head, "%s%s%s %s", c->name, c->alias ? "/" : "", c->alias ? c->alias : "", c->args);
         ADD("  %-34s %s\n", head, c->help);
     }
-    ADD("\nKeys: F1 help  F2/Ctrl-O next pane  F3 layout  F4 zoom  F5 whitespace  F10 quit\n"
-        "      Esc: pane keys (arrows move, PgUp/PgDn scroll; Esc, i or : back to the input line)\n"
+    ADD("\nKeys: ");
+    ui_keys_help(ui_app_keys, text, HELP_CAP, &o, 6, HELP_WIDTH - 6);
+    ADD("\n      Esc: pane keys (PgUp/PgDn scroll in any mode; Esc, i or : back to the input line)\n"
         "      Tab completes commands, pane names and paths\n"
-        "      Ctrl-C stops the focused pane's work: a training run after a second Ctrl-C (with a\n"
-        "      checkpoint), else the running job (attention, fill-mask, stats, loading); idle: clears the line\n"
-        "\nPanes:\n");
-    for (int i = 0; i < app->n_panes; i++) ADD("  %-10s %s\n", app->panes[i].name, app->panes[i].help);
+        "\nPanes (their keys after Esc):\n");
+    for (int i = 0; i < app->n_panes; i++) {
+        const ui_pane_class *k = app->panes[i].cls;
+        ADD("  %-10s %s\n", k->name, k->help);
+        if (!k->keys) continue;
+        ADD("             keys: ");
+        ui_keys_help(k->keys, text, HELP_CAP, &o, 19, HELP_WIDTH - 19);
+        ADD("\n");
+    }
 #undef ADD
-    ui_pane *p = ui_app_pane(app, "info");
-    ui_info_set(p, "help", text);
-    ui_app_show(app, p);
+    ui_app_show_text(app, "help", text);
+    free(text);
     return BB_OK;
 }
 
@@ -415,7 +363,8 @@ const char *ui_cmd_near_miss(const char *word) {
     if (strlen(word) < 3) return NULL;
     const char *best = NULL;
     int best_d = 3;
-    for (const ui_cmd *c = ui_commands; c->name; c++) {
+    int it = 0;
+    for (const ui_cmd *c; (c = ui_cmd_next(&it, NULL)) != NULL;) {
         const char *names[2] = {c->name, c->alias};
         for (int k = 0; k < 2; k++) {
             if (!names[k] || strlen(names[k]) < 3) continue;
@@ -439,7 +388,7 @@ static int known_word(const ui_app *app, const char *w) {
 
 int ui_cmd_run(ui_app *app, const char *line) {
     char w[64], err[512] = "";
-    const char *args = first_word(line, w, sizeof w);
+    const char *args = ui_cmd_first_word(line, w, sizeof w);
     if (!*w) return BB_OK;
     const ui_cmd *c = ui_cmd_find(w);
     int st;
@@ -450,34 +399,36 @@ int ui_cmd_run(ui_app *app, const char *line) {
     } else {
         ui_pane *p = ui_app_focused(app);
         const char *near = again || known_word(app, w) ? NULL : ui_cmd_near_miss(w);
-        if (near && p->text) {
+        if (near && p->cls->text) {
             snprintf(app->near_miss, sizeof app->near_miss, "%s", line);
             snprintf(app->refill, sizeof app->refill, "%s", line);
             ui_app_message(app, 1, "not a command; did you mean %s? (Enter again sends it as text to %s)", near,
-                           p->name);
-            app->dirty = 1;
+                           p->cls->name);
             return BB_OK;
         }
-        if (p->text)
-            st = p->text(app, p, skip_ws(line), err, sizeof err);
+        if (p->cls->text)
+            st = p->cls->text(app, p, skip_ws(line), err, sizeof err);
         else if (near)
             st = bb_err(err, sizeof err, BB_EINVAL, "unknown command '%s'; did you mean %s? (F1 lists them)", w, near);
         else
             st = bb_err(err, sizeof err, BB_EINVAL, "unknown command '%s' (F1 lists them)", w);
     }
     if (st != BB_OK) ui_app_message(app, 1, "%s", err[0] ? err : bb_strerror(st));
-    app->dirty = 1;
     return st;
 }
 
-const char *ui_cmd_live_text(const ui_app *app, const char *line) {
+const char *ui_cmd_live_text(ui_app *app, const char *line, ui_pane **pane) {
     char w[64];
-    const char *args = first_word(line, w, sizeof w);
+    const char *args = ui_cmd_first_word(line, w, sizeof w), *text = NULL;
+    ui_pane *p = NULL;
+    if (pane) *pane = NULL;
     if (!*w) return NULL;
-    const ui_cmd *c = ui_cmd_find(w);
-    if (c) return c->fn == cmd_tokenize && *args ? args : NULL;
-    const ui_pane *p = &app->panes[app->slots[app->focus]];
-    return strcmp(p->name, "tokens") == 0 ? skip_ws(line) : NULL;
+    const ui_pane_class *owner = NULL;
+    const ui_cmd *c = ui_cmd_lookup(w, &owner);
+    if (c && c->live && *args && owner) p = ui_app_pane_of(app, owner), text = args;
+    else if (!c && ui_app_focused(app)->cls->live) p = ui_app_focused(app), text = skip_ws(line);
+    if (pane) *pane = p;
+    return p ? text : NULL;
 }
 
 /* ---- completion ------------------------------------------------------------------------------- */
@@ -515,7 +466,7 @@ static char **finish_matches(char **m, int n) {
 char **ui_cmd_complete(const char *line, int start, int end, const char *text, void *user) {
     ui_app *app = user;
     char w[64];
-    first_word(line, w, sizeof w);
+    ui_cmd_first_word(line, w, sizeof w);
     /* which word is being completed: 0 the command, 1 its first argument, ... */
     int argi = 0;
     for (int i = 0; i < start; i++)
@@ -525,33 +476,38 @@ char **ui_cmd_complete(const char *line, int start, int end, const char *text, v
     if (!m) return NULL;
     int n = 0;
     if (argi == 0) {
-        for (const ui_cmd *c = ui_commands; c->name; c++) add_match(m, &n, c->name, text);
+        int it = 0;
+        for (const ui_cmd *c; (c = ui_cmd_next(&it, NULL)) != NULL;) add_match(m, &n, c->name, text);
         return finish_matches(m, n);
     }
     const ui_cmd *c = ui_cmd_find(w);
-    if (c && argi == 1 && (c->fn == cmd_pane || c->fn == cmd_export)) {
-        for (int i = 0; i < app->n_panes; i++) add_match(m, &n, app->panes[i].name, text);
+    if (!c) {
+        free(m);
+        return NULL;
+    }
+    if (argi == 1 && c->complete == UI_COMPLETE_PANES) {
+        for (int i = 0; i < app->n_panes; i++) add_match(m, &n, app->panes[i].cls->name, text);
         return finish_matches(m, n);
     }
-    if (c && argi == 1 && c->fn == cmd_layout) {
+    if (argi == 1 && c->complete == UI_COMPLETE_LAYOUTS) {
         for (int i = 0; i < UI_LAYOUT_COUNT; i++) add_match(m, &n, ui_layout_name(i), text);
         return finish_matches(m, n);
     }
-    if (c && (c->fn == cmd_compare || c->fn == cmd_stats) && text[0] == '-') {
-        static const char *cmp_opts[] = {"--vocab", "--model", NULL}, *stats_opts[] = {"--max", "--vocab", NULL};
-        for (const char **o = c->fn == cmd_compare ? cmp_opts : stats_opts; *o; o++) add_match(m, &n, *o, text);
+    if (c->words && text[0] == '-') { /* options, anywhere */
+        for (const char *const *o = c->words; *o; o++)
+            if ((*o)[0] == '-') add_match(m, &n, *o, text);
         return finish_matches(m, n);
     }
-    if (c && argi == 1 && (c->fn == ui_cmd_use || c->fn == ui_cmd_watch)) {
-        static const char *use_args[] = {"run", "model", NULL}, *watch_args[] = {"off", NULL};
-        for (const char **o = c->fn == ui_cmd_use ? use_args : watch_args; *o; o++) add_match(m, &n, *o, text);
+    if (c->words && argi == 1 && c->words[0][0] != '-') {
+        for (const char *const *o = c->words; *o; o++) add_match(m, &n, *o, text);
         return finish_matches(m, n);
     }
-    if (c && argi == 1 && c->fn == cmd_help) {
-        for (const ui_cmd *k = ui_commands; k->name; k++) add_match(m, &n, k->name, text);
+    if (argi == 1 && c->complete == UI_COMPLETE_COMMANDS) {
+        int it = 0;
+        for (const ui_cmd *k; (k = ui_cmd_next(&it, NULL)) != NULL;) add_match(m, &n, k->name, text);
         return finish_matches(m, n);
     }
-    if (c && argi == 1 && c->fn == cmd_load && !strchr("/.~", text[0] ? text[0] : '/')) {
+    if (argi == 1 && c->complete == UI_COMPLETE_HUB && !strchr("/.~", text[0] ? text[0] : '/')) {
         bb_hub_model *cached; /* Hub ids of the cached models first; file names when none fits */
         int nc;
         char e[256];

@@ -18,8 +18,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "ui_app.h"
-#include "ui_attn.h"
+#include "ui_cmd.h"
+#include "ui_pane_attn.h"
+#include "ui_pane_mask.h"
 #include "viz_lens.h"
 
 enum { MODE_HEAD, MODE_MEAN, MODE_ROLLOUT, MODE_COUNT };
@@ -185,7 +186,6 @@ static void attn_done(ui_app *app, ui_job *j, int status, const char *err) {
         }
     }
     free(a);
-    app->dirty = 1;
     if (status == BB_OK) follow(app, p); /* the cursor may have moved on while this ran */
 }
 
@@ -546,59 +546,154 @@ static void mask_token(ui_app *app, ui_pane *p) {
     snprintf(buf, sizeof buf, "%.*s%s%s", b0, s->text, mask, s->text + b1);
     snprintf(s->text, sizeof s->text, "%s", buf);
     if (submit(app, p, 0, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
-    ui_pane *fm = ui_app_pane(app, "fill-mask");
+    ui_pane *fm = ui_app_pane_of(app, &ui_fillmask_pane);
     if (fm && ui_fillmask_set(app, fm, s->text, NULL, err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
     ui_app_message(app, 0, "masked token %d: %s", i, s->text);
 }
 
-static int attn_key(ui_app *app, ui_pane *p, int key) {
+/* ---- keys ----------------------------------------------------------------------------------- */
+
+/* After a key changed the view: the cursor kept inside the matrix, the neuron view and lens following. */
+static int moved(ui_app *app, ui_pane *p) {
     attn_state *s = p->state;
-    if (!s->have) return UI_IGNORED;
-    int T = s->at.T, L = s->at.L, NH = s->at.NH;
-    int page = 10;
-    switch (key) {
-    case UI_KEY(KEY_UP): case 'k': s->hm.cur_r--; break;
-    case UI_KEY(KEY_DOWN): case 'j': s->hm.cur_r++; break;
-    case UI_KEY(KEY_LEFT): case 'h': s->hm.cur_c--; break;
-    case UI_KEY(KEY_RIGHT): case 'l':
-        if (key == 'l' && s->view == VIEW_LENS) break; /* the lens follows the cursor by itself */
-        s->hm.cur_c++;
-        break;
-    case 'g':
-        if (s->view != VIEW_LENS) return UI_IGNORED;
-        s->lens_grid = !s->lens_grid;
-        break;
-    case UI_KEY(KEY_PPAGE): s->hm.cur_r -= page; break;
-    case UI_KEY(KEY_NPAGE): s->hm.cur_r += page; break;
-    case '[': s->layer = (s->layer + L - 1) % L; break;
-    case ']': s->layer = (s->layer + 1) % L; break;
-    case ',': case '<': s->head = (s->head + NH - 1) % NH; break;
-    case '.': case '>': s->head = (s->head + 1) % NH; break;
-    case 'm': s->mode = (s->mode + 1) % MODE_COUNT; break;
-    case 'v': s->view = (s->view + 1) % VIEW_COUNT; break;
-    case 'f': s->filter = (s->filter + 1) % 5; break;
-    case 'c': s->hide_special = !s->hide_special; break;
-    case 'z': /* cells 2 wide -> 1 wide -> the whole matrix in view (blocks averaged) -> 2 wide */
-        if (s->hm.fit) s->hm.fit = 0, s->hm.cellw = 2;
-        else if (s->hm.cellw == 2) s->hm.cellw = 1;
-        else s->hm.fit = 1;
-        break;
-    case 't': if (s->head < 64) s->off[s->head] = !s->off[s->head]; s->mode = MODE_MEAN; break;
-    case 'o': ui_attn_solo(s->off, nflags(NH), s->head); s->mode = MODE_MEAN; break;
-    case 'T': if (s->layer < 64) s->loff[s->layer] = !s->loff[s->layer]; break;
-    case 'O': ui_attn_solo(s->loff, nflags(L), s->layer); break;
-    case 'n': s->view = VIEW_NEURON; break;
-    case 'x': mask_token(app, p); break;
-    default: return UI_IGNORED;
-    }
+    int T = s->at.T;
     if (s->hm.cur_r < 0) s->hm.cur_r = 0;
     if (s->hm.cur_r >= T) s->hm.cur_r = T - 1;
     if (s->hm.cur_c < 0) s->hm.cur_c = 0;
     if (s->hm.cur_c >= T) s->hm.cur_c = T - 1;
     follow(app, p);
-    app->dirty = 1;
-    return UI_HANDLED;
+    return UI_CHANGED;
 }
+
+static int key_cursor(ui_app *app, ui_pane *p, int key) {
+    attn_state *s = p->state;
+    if (!s->have) return UI_IGNORED;
+    switch (key) {
+    case UI_KEY(KEY_UP): case 'k': s->hm.cur_r--; break;
+    case UI_KEY(KEY_DOWN): case 'j': s->hm.cur_r++; break;
+    case UI_KEY(KEY_LEFT): case 'h': s->hm.cur_c--; break;
+    case UI_KEY(KEY_PPAGE): s->hm.cur_r -= 10; break;
+    case UI_KEY(KEY_NPAGE): s->hm.cur_r += 10; break;
+    default:
+        if (key == 'l' && s->view == VIEW_LENS) break; /* the lens follows the cursor by itself */
+        s->hm.cur_c++;
+    }
+    return moved(app, p);
+}
+
+static int key_lens_grid(ui_app *app, ui_pane *p, int key) {
+    attn_state *s = p->state;
+    if (!s->have || s->view != VIEW_LENS) return UI_IGNORED;
+    s->lens_grid = !s->lens_grid;
+    return moved(app, p);
+}
+
+static int key_layer_head(ui_app *app, ui_pane *p, int key) {
+    attn_state *s = p->state;
+    if (!s->have) return UI_IGNORED;
+    int L = s->at.L, NH = s->at.NH;
+    if (key == '[') s->layer = (s->layer + L - 1) % L;
+    else if (key == ']') s->layer = (s->layer + 1) % L;
+    else if (key == ',' || key == '<') s->head = (s->head + NH - 1) % NH;
+    else s->head = (s->head + 1) % NH;
+    return moved(app, p);
+}
+
+/* m mode, v view, n the neuron view, f pair filter, c [CLS]/[SEP] */
+static int key_view(ui_app *app, ui_pane *p, int key) {
+    attn_state *s = p->state;
+    if (!s->have) return UI_IGNORED;
+    switch (key) {
+    case 'm': s->mode = (s->mode + 1) % MODE_COUNT; break;
+    case 'v': s->view = (s->view + 1) % VIEW_COUNT; break;
+    case 'n': s->view = VIEW_NEURON; break;
+    case 'f': s->filter = (s->filter + 1) % 5; break;
+    default: s->hide_special = !s->hide_special;
+    }
+    return moved(app, p);
+}
+
+/* cells 2 wide -> 1 wide -> the whole matrix in view (blocks averaged) -> 2 wide */
+static int key_zoom(ui_app *app, ui_pane *p, int key) {
+    attn_state *s = p->state;
+    if (!s->have) return UI_IGNORED;
+    if (s->hm.fit) s->hm.fit = 0, s->hm.cellw = 2;
+    else if (s->hm.cellw == 2) s->hm.cellw = 1;
+    else s->hm.fit = 1;
+    return moved(app, p);
+}
+
+static int key_toggle(ui_app *app, ui_pane *p, int key) {
+    attn_state *s = p->state;
+    if (!s->have) return UI_IGNORED;
+    switch (key) {
+    case 't':
+        if (s->head < 64) s->off[s->head] = !s->off[s->head];
+        s->mode = MODE_MEAN;
+        break;
+    case 'o': ui_attn_solo(s->off, nflags(s->at.NH), s->head); s->mode = MODE_MEAN; break;
+    case 'T': if (s->layer < 64) s->loff[s->layer] = !s->loff[s->layer]; break;
+    default: ui_attn_solo(s->loff, nflags(s->at.L), s->layer);
+    }
+    return moved(app, p);
+}
+
+static int key_mask(ui_app *app, ui_pane *p, int key) {
+    attn_state *s = p->state;
+    if (!s->have) return UI_IGNORED;
+    mask_token(app, p);
+    return moved(app, p);
+}
+
+static const ui_key_binding attn_keys[] = {
+    {UI_KEY(KEY_UP), key_cursor, "query up"},
+    {'k', key_cursor, NULL},
+    {UI_KEY(KEY_DOWN), key_cursor, "query down"},
+    {'j', key_cursor, NULL},
+    {UI_KEY(KEY_LEFT), key_cursor, "key left"},
+    {'h', key_cursor, NULL},
+    {UI_KEY(KEY_RIGHT), key_cursor, "key right"},
+    {'l', key_cursor, NULL},
+    {UI_KEY(KEY_PPAGE), key_cursor, "10 queries up"},
+    {UI_KEY(KEY_NPAGE), key_cursor, "10 down"},
+    {'[', key_layer_head, "layer down"},
+    {']', key_layer_head, "layer up"},
+    {',', key_layer_head, "head down"},
+    {'<', key_layer_head, NULL},
+    {'.', key_layer_head, "head up"},
+    {'>', key_layer_head, NULL},
+    {'m', key_view, "mode (head, mean of heads, rollout)"},
+    {'v', key_view, "view (heatmap, model, bars, summary, neuron, lens)"},
+    {'n', key_view, "neuron view"},
+    {'g', key_lens_grid, "every token in the logit lens"},
+    {'f', key_view, "pair filter"},
+    {'c', key_view, "hide [CLS]/[SEP]"},
+    {'z', key_zoom, "cell width / whole matrix"},
+    {'t', key_toggle, "head off"},
+    {'o', key_toggle, "solo head"},
+    {'T', key_toggle, "layer off"},
+    {'O', key_toggle, "solo layer"},
+    {'x', key_mask, "mask the query token (attention and fill-mask again)"},
+    {0, NULL, NULL},
+};
+
+/* ---- commands ------------------------------------------------------------------------------- */
+
+static int cmd_attention(ui_app *app, const char *args, char *err, size_t errlen) {
+    if (ui_cmd_need_text(args, "attention", err, errlen)) return BB_EINVAL;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", args);
+    char *pair = ui_split_pair(buf);
+    ui_pane *p = ui_app_pane_of(app, &ui_attention_pane);
+    ui_app_show(app, p);
+    return ui_attention_set(app, p, buf, pair, err, errlen);
+}
+
+static const ui_cmd attn_cmds[] = {
+    {.name = "attention", .alias = "attn", .args = "TEXT [||| PAIR]",
+     .help = "attention heatmaps of every layer and head", .fn = cmd_attention},
+    {0},
+};
 
 static cJSON *attn_save(const ui_pane *p) {
     const attn_state *s = p->state;
@@ -685,21 +780,27 @@ static void attn_extent(ui_app *app, ui_pane *p, int *w, int *h) {
     s->hm.row0 = s->hm.col0 = 0;
 }
 
-ui_pane ui_pane_attention(void) {
+static int attn_init(ui_pane *p) {
     attn_state *s = calloc(1, sizeof *s);
-    if (s) s->hm = (viz_heatmap){.cur_r = 0, .cur_c = 0, .cellw = 2}, s->roll_layer = -1;
-    return (ui_pane){.name = "attention",
-                     .help = "`attention TEXT [||| PAIR]`; Esc, then [ ] layer, , . head, v view, m mode,\n"
-                             "             t/o head off/solo, T/O layer off/solo (from 0; off layers hidden);\n"
-                             "             the neuron view (n) and the logit lens follow the cursor; g in the lens:\n"
-                             "             every token's top prediction at every layer",
-                     .state = s,
-                     .draw = attn_draw,
-                     .extent = attn_extent,
-                     .key = attn_key,
-                     .text = attn_text,
-                     .reload = attn_reload,
-                     .save = attn_save,
-                     .restore = attn_restore,
-                     .free = attn_free};
+    if (!s) return BB_ENOMEM;
+    s->hm = (viz_heatmap){.cur_r = 0, .cur_c = 0, .cellw = 2}, s->roll_layer = -1;
+    p->state = s;
+    return BB_OK;
 }
+
+const ui_pane_class ui_attention_pane = {
+    .name = "attention",
+    .alias = "attn",
+    .help = "`attention TEXT [||| PAIR]`: layers and heads from 0 (layers off hidden); the neuron view and\n"
+            "             the logit lens follow the cursor",
+    .keys = attn_keys,
+    .cmds = attn_cmds,
+    .init = attn_init,
+    .free = attn_free,
+    .draw = attn_draw,
+    .text = attn_text,
+    .extent = attn_extent,
+    .reload = attn_reload,
+    .save = attn_save,
+    .restore = attn_restore,
+};

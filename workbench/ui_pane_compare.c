@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ui_app.h"
+#include "ui_cmd.h"
+#include "ui_pane_compare.h"
+#include "ui_pane_mask.h"
 
 enum { CMP_TOP_K = 5, CMP_SIDES = 3 };
 
@@ -135,16 +137,15 @@ static const char *short_name(const char *path) {
     return p;
 }
 
-static int cmp_run(ui_job *j, char *err, size_t errlen) {
-    cmp_job *c = (cmp_job *)j;
-    cmp_state *ps = c->pane->state;
-    if (!j->tk) return bb_err(err, errlen, BB_EINVAL, "compare: load a tokenizer first (`load DIR` or `vocab FILE`)");
+/* The new other side(s) the command named: one or two tokenizers, or a model directory (with its own
+ * tokenizer, else A's). Nothing to load: BB_OK. */
+static int load_sides(cmp_job *c, char *err, size_t errlen) {
     int st = BB_OK;
     if (c->vocab[0]) {
         st = tok_load_any(&c->new_tk, c->vocab, TOK_CASE_AUTO, err, errlen);
         if (st == BB_OK && c->vocab_c[0]) st = tok_load_any(&c->new_tk_c, c->vocab_c, TOK_CASE_AUTO, err, errlen);
     } else if (c->model_dir[0]) {
-        st = bert_load(&c->new_model, c->model_dir, err, errlen);
+        st = bert_load_mapped(&c->new_model, c->model_dir, err, errlen);
         /* A checkpoint directory often has no tokenizer files: it then shares A's vocabulary. */
         if (st == BB_OK && tok_load_dir(&c->new_tk, c->model_dir, TOK_CASE_AUTO, err, errlen) != BB_OK) {
             st = c->fallback[0] ? tok_load_any(&c->new_tk, c->fallback, TOK_CASE_AUTO, err, errlen) : BB_EINVAL;
@@ -153,51 +154,36 @@ static int cmp_run(ui_job *j, char *err, size_t errlen) {
         }
         if (st == BB_OK) st = infer_wrap(&c->new_cx, c->new_model, c->new_tk, err, errlen);
     }
-    if (st != BB_OK) return st;
-    /* Side B: the one just loaded, else the pane's (not replaced while this job runs). */
-    int loaded = c->vocab[0] || c->model_dir[0];
-    const tok_tokenizer *tkb = loaded ? c->new_tk : ps->tk;
-    const tok_tokenizer *tkc = loaded ? c->new_tk_c : ps->tk_c;
-    infer_ctx *cxb = loaded ? c->new_cx : ps->cx;
-    const char *label = loaded ? (c->vocab[0] ? c->vocab : c->model_dir) : ps->label;
-    const char *label_c = loaded ? c->vocab_c : ps->label_c;
-    if (!tkb) return bb_err(err, errlen, BB_EINVAL, "compare: give the other side: `compare --vocab FILE TEXT` or `compare --model DIR TEXT`");
-    c->n_sides = tkc ? 3 : 2;
-    st = side_encode(&c->side[0], j->tk, "A current", c->text, err, errlen);
-    for (int k = 1; k < c->n_sides && st == BB_OK; k++) {
-        char who[1100];
-        snprintf(who, sizeof who, "%c %s", 'A' + k, short_name(k == 1 ? label : label_c));
-        st = side_encode(&c->side[k], k == 1 ? tkb : tkc, who, c->text, err, errlen);
-    }
-    if (st != BB_OK) return st;
-    if (c->n_sides > 2) return BB_OK; /* three tokenizers: no models to compare */
-    if (!j->cx || !cxb) {
-        snprintf(c->note + strlen(c->note), sizeof c->note - strlen(c->note), "%s%s", c->note[0] ? "; " : "",
-                 !j->cx ? (j->model ? "the tokenizer does not match the model: tokenizers only" : "no model loaded: tokenizers only")
-                        : "B is a tokenizer only: `compare --model DIR TEXT` compares models too");
-        return BB_OK;
-    }
-    /* fill-mask on both when the text has the current mask token */
+    return st;
+}
+
+/* Fill-mask on both models when the text has the current mask token (each side's own mask token
+ * substituted): the top predictions at every mask, their strings owned. */
+static int fill_both(ui_job *j, cmp_job *c, infer_ctx *cxb, const tok_tokenizer *tkb, char *err, size_t errlen) {
     const tok_tokenizer *tks[2] = {j->tk, tkb};
     infer_ctx *cxs[2] = {j->cx, cxb};
     const char *mask_a = tok_specials(j->tk).mask >= 0 ? tok_id_to_token(j->tk, tok_specials(j->tk).mask) : NULL;
-    if (mask_a && strstr(c->text, mask_a)) {
-        for (int k = 0; k < 2 && st == BB_OK && !bb_work_cancelled(&j->work); k++) {
-            int32_t mid = tok_specials(tks[k]).mask;
-            const char *mk = mid >= 0 ? tok_id_to_token(tks[k], mid) : NULL;
-            if (!mk) continue;
-            char t[4096];
-            replace_all(t, sizeof t, c->text, mask_a, mk);
-            st = infer_fill_mask(cxs[k], t, CMP_TOP_K, NULL, 0, &c->side[k].fill, err, errlen);
-            if (st == BB_OK && ui_fill_own_strs(&c->side[k].fill, &c->side[k].fill_strs) != BB_OK) {
-                infer_fill_free(&c->side[k].fill);
-                st = bb_err(err, errlen, BB_ENOMEM, "compare: out of memory");
-            }
-            c->side[k].have_fill = st == BB_OK;
+    int st = BB_OK;
+    if (!mask_a || !strstr(c->text, mask_a)) return BB_OK;
+    for (int k = 0; k < 2 && st == BB_OK && !bb_work_cancelled(&j->work); k++) {
+        int32_t mid = tok_specials(tks[k]).mask;
+        const char *mk = mid >= 0 ? tok_id_to_token(tks[k], mid) : NULL;
+        if (!mk) continue;
+        char t[4096];
+        replace_all(t, sizeof t, c->text, mask_a, mk);
+        st = infer_fill_mask(cxs[k], t, CMP_TOP_K, NULL, 0, &c->side[k].fill, err, errlen);
+        if (st == BB_OK && ui_fill_own_strs(&c->side[k].fill, &c->side[k].fill_strs) != BB_OK) {
+            infer_fill_free(&c->side[k].fill);
+            st = bb_err(err, errlen, BB_ENOMEM, "compare: out of memory");
         }
-        if (st != BB_OK) return st;
+        c->side[k].have_fill = st == BB_OK;
     }
-    /* attention change per head, when both models see the same tokens */
+    return st;
+}
+
+/* How much every attention head changed between the two models (total variation distance, mean over
+ * query tokens) into c->tv, when both see the same tokens; a note says why not otherwise. */
+static int attention_change(ui_job *j, cmp_job *c, infer_ctx *cxb, char *err, size_t errlen) {
     const tok_encoding *ea = c->side[0].enc, *eb = c->side[1].enc;
     int same = ea->n == eb->n && memcmp(ea->ids, eb->ids, sizeof(int32_t) * (size_t)ea->n) == 0;
     if (!same || bb_work_cancelled(&j->work)) {
@@ -207,10 +193,10 @@ static int cmp_run(ui_job *j, char *err, size_t errlen) {
     }
     infer_attn at[2];
     j->parts = 2; /* the two captures, each half of the progress */
-    st = infer_attention(cxs[0], c->text, NULL, &at[0], &j->work, err, errlen);
+    int st = infer_attention(j->cx, c->text, NULL, &at[0], &j->work, err, errlen);
     if (st != BB_OK) return st;
     j->part = 1;
-    st = infer_attention(cxs[1], c->text, NULL, &at[1], &j->work, err, errlen);
+    st = infer_attention(cxb, c->text, NULL, &at[1], &j->work, err, errlen);
     if (st != BB_OK) {
         infer_attn_free(&at[0]);
         return st;
@@ -235,6 +221,39 @@ static int cmp_run(ui_job *j, char *err, size_t errlen) {
     infer_attn_free(&at[0]);
     infer_attn_free(&at[1]);
     return st;
+}
+
+static int cmp_run(ui_job *j, char *err, size_t errlen) {
+    cmp_job *c = (cmp_job *)j;
+    cmp_state *ps = c->pane->state;
+    if (!j->tk) return bb_err(err, errlen, BB_EINVAL, "compare: load a tokenizer first (`load DIR` or `vocab FILE`)");
+    int st = load_sides(c, err, errlen);
+    if (st != BB_OK) return st;
+    /* Side B: the one just loaded, else the pane's (not replaced while this job runs). */
+    int loaded = c->vocab[0] || c->model_dir[0];
+    const tok_tokenizer *tkb = loaded ? c->new_tk : ps->tk;
+    const tok_tokenizer *tkc = loaded ? c->new_tk_c : ps->tk_c;
+    infer_ctx *cxb = loaded ? c->new_cx : ps->cx;
+    const char *label = loaded ? (c->vocab[0] ? c->vocab : c->model_dir) : ps->label;
+    const char *label_c = loaded ? c->vocab_c : ps->label_c;
+    if (!tkb) return bb_err(err, errlen, BB_EINVAL, "compare: give the other side: `compare --vocab FILE TEXT` or `compare --model DIR TEXT`");
+    c->n_sides = tkc ? 3 : 2;
+    st = side_encode(&c->side[0], j->tk, "A current", c->text, err, errlen);
+    for (int k = 1; k < c->n_sides && st == BB_OK; k++) {
+        char who[1100];
+        snprintf(who, sizeof who, "%c %s", 'A' + k, short_name(k == 1 ? label : label_c));
+        st = side_encode(&c->side[k], k == 1 ? tkb : tkc, who, c->text, err, errlen);
+    }
+    if (st != BB_OK) return st;
+    if (c->n_sides > 2) return BB_OK; /* three tokenizers: no models to compare */
+    if (!j->cx || !cxb) {
+        snprintf(c->note + strlen(c->note), sizeof c->note - strlen(c->note), "%s%s", c->note[0] ? "; " : "",
+                 !j->cx ? (j->model ? "the tokenizer does not match the model: tokenizers only" : "no model loaded: tokenizers only")
+                        : "B is a tokenizer only: `compare --model DIR TEXT` compares models too");
+        return BB_OK;
+    }
+    st = fill_both(j, c, cxb, tkb, err, errlen);
+    return st == BB_OK ? attention_change(j, c, cxb, err, errlen) : st;
 }
 
 static void cmp_done(ui_app *app, ui_job *j, int status, const char *err) {
@@ -279,7 +298,6 @@ static void cmp_done(ui_app *app, ui_job *j, int status, const char *err) {
             ui_app_message(app, 0, "compare: A %d tokens, B %d tokens", s->side[0].enc->n, s->side[1].enc->n);
     }
     free(c);
-    app->dirty = 1;
 }
 
 int ui_compare_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen) {
@@ -337,25 +355,97 @@ static viz_tokens view_of(const cmp_side *s) {
 static int is_content(const tok_encoding *e, int i) { return e->special[i] != TOK_ADDED && e->special[i] != TOK_PADDING; }
 
 /* Segments of the text on which every side agrees about the boundaries; one row each. Returns rows. */
-static int draw_segments(ui_app *app, cmp_state *s, viz_canvas *c, int y, int w, int flags) {
-    int ns = s->n_sides;
+/* The content pieces of every side, as indices into its encoding. */
+typedef struct {
+    int ns;
     const tok_encoding *e[CMP_SIDES];
-    for (int k = 0; k < ns; k++) e[k] = s->side[k].enc;
+    int idx[CMP_SIDES][1024];
+    int cnt[CMP_SIDES];
+} seg_sides;
+
+/* The end (exclusive, in content pieces) of the segment that starts at pos on every side: grown until
+ * every side's last piece ends at the same character, then taking the pieces of a split character. */
+static void segment_end(const cmp_state *s, const seg_sides *q, const int *pos, int *end1) {
+    int ns = q->ns;
+    for (int k = 0; k < ns; k++) end1[k] = pos[k] < q->cnt[k] ? pos[k] + 1 : pos[k];
+    for (;;) {
+        int target = -1, agree = 1;
+        for (int k = 0; k < ns; k++) {
+            int ek = end1[k] > pos[k] ? s->side[k].ends[q->idx[k][end1[k] - 1]] : -1;
+            if (k && ek != target) agree = 0;
+            if (ek > target) target = ek;
+        }
+        if (agree) break;
+        int stuck = 0;
+        for (int k = 0; k < ns; k++) {
+            int ek = end1[k] > pos[k] ? s->side[k].ends[q->idx[k][end1[k] - 1]] : -1;
+            if (ek >= target) continue;
+            if (end1[k] < q->cnt[k]) end1[k]++;
+            else stuck = 1;
+        }
+        if (stuck) { /* a side ran out: the rest of every side joins this segment */
+            for (int k = 0; k < ns; k++) end1[k] = q->cnt[k];
+            break;
+        }
+    }
+    /* pieces of one split character share its offsets: they all belong to this segment */
+    int end = -1;
+    for (int k = 0; k < ns; k++)
+        if (end1[k] > pos[k] && s->side[k].ends[q->idx[k][end1[k] - 1]] > end) end = s->side[k].ends[q->idx[k][end1[k] - 1]];
+    for (int k = 0; k < ns; k++)
+        while (end1[k] < q->cnt[k] && s->side[k].starts[q->idx[k][end1[k]]] < end) end1[k]++;
+}
+
+/* One segment's row at y: its text, then every side's pieces, marked when the piece counts differ;
+ * returns 1 when they do. */
+static int segment_row(const cmp_state *s, const seg_sides *q, const int *pos, const int *end1, viz_canvas *c, int y,
+                       int colw, int flags) {
+    /* the sides own byte ranges of the same text */
+    int b0 = 1 << 30, bend = 0, diff = 0;
+    for (int k = 0; k < q->ns; k++) {
+        for (int i = pos[k]; i < end1[k]; i++) {
+            int t = q->idx[k][i];
+            if (q->e[k]->byte_offsets[2 * t] < b0) b0 = q->e[k]->byte_offsets[2 * t];
+            if (q->e[k]->byte_offsets[2 * t + 1] > bend) bend = q->e[k]->byte_offsets[2 * t + 1];
+        }
+        diff |= end1[k] - pos[k] != end1[0] - pos[0];
+    }
+    char seg[256], vis[512], pieces[512];
+    snprintf(seg, sizeof seg, "%.*s", bend > b0 ? bend - b0 : 0, s->text + (b0 < bend ? b0 : 0));
+    viz_visible_ws(vis, sizeof vis, seg, flags, c->ascii);
+    viz_style st = diff ? (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD} : VIZ_PLAIN;
+    if (y < c->h) viz_put(c, 0, y, 15, vis, st);
+    for (int k = 0; k < q->ns; k++) {
+        size_t o = 0;
+        pieces[0] = 0;
+        for (int i = pos[k]; i < end1[k]; i++)
+            o += (size_t)snprintf(pieces + o, o < sizeof pieces ? sizeof pieces - o : 0, "%s%s", i > pos[k] ? " " : "",
+                                  q->e[k]->tokens[q->idx[k][i]]);
+        if (y < c->h) viz_put(c, 16 + k * (colw + 1), y, colw, pieces, st);
+    }
+    return diff;
+}
+
+/* The text cut into segments where all splits agree on the boundaries, each with every side's pieces,
+ * under a count line at y - 1; returns the rows used from y. */
+static int draw_segments(cmp_state *s, viz_canvas *c, int y, int w, int flags) {
+    seg_sides q;
+    q.ns = s->n_sides;
+    int ns = q.ns;
+    for (int k = 0; k < ns; k++) q.e[k] = s->side[k].enc;
     int same = 1;
     for (int k = 1; k < ns && same; k++) {
-        same = e[k]->n == e[0]->n;
-        for (int i = 0; same && i < e[0]->n; i++) same = strcmp(e[0]->tokens[i], e[k]->tokens[i]) == 0;
+        same = q.e[k]->n == q.e[0]->n;
+        for (int i = 0; same && i < q.e[0]->n; i++) same = strcmp(q.e[0]->tokens[i], q.e[k]->tokens[i]) == 0;
     }
     if (same) {
         viz_put(c, 0, y, w, ns == 3 ? "A, B and C split the text into the same pieces." :
                 "A and B split the text into the same pieces.", (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD});
         return 1;
     }
-    int idx[CMP_SIDES][1024];
-    int cnt[CMP_SIDES] = {0};
     for (int k = 0; k < ns; k++)
-        for (int i = 0; i < e[k]->n && cnt[k] < 1024; i++)
-            if (is_content(e[k], i)) idx[k][cnt[k]++] = i;
+        for (int i = q.cnt[k] = 0; i < q.e[k]->n && q.cnt[k] < 1024; i++)
+            if (is_content(q.e[k], i)) q.idx[k][q.cnt[k]++] = i;
     int colw = (w - 16 - (ns - 1)) / ns;
     viz_style hs = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD | VIZ_UNDERLINE};
     int y0 = y;
@@ -369,66 +459,15 @@ static int draw_segments(ui_app *app, cmp_state *s, viz_canvas *c, int y, int w,
     int pos[CMP_SIDES] = {0}, end1[CMP_SIDES], differ = 0, rows = 0;
     for (;;) {
         int more = 0;
-        for (int k = 0; k < ns; k++) more |= pos[k] < cnt[k];
+        for (int k = 0; k < ns; k++) more |= pos[k] < q.cnt[k];
         if (!more) break;
-        /* grow the segment until every side's last piece ends at the same character */
-        for (int k = 0; k < ns; k++) end1[k] = pos[k] < cnt[k] ? pos[k] + 1 : pos[k];
-        for (;;) {
-            int target = -1, agree = 1;
-            for (int k = 0; k < ns; k++) {
-                int ek = end1[k] > pos[k] ? s->side[k].ends[idx[k][end1[k] - 1]] : -1;
-                if (k && ek != target) agree = 0;
-                if (ek > target) target = ek;
-            }
-            if (agree) break;
-            int stuck = 0;
-            for (int k = 0; k < ns; k++) {
-                int ek = end1[k] > pos[k] ? s->side[k].ends[idx[k][end1[k] - 1]] : -1;
-                if (ek >= target) continue;
-                if (end1[k] < cnt[k]) end1[k]++;
-                else stuck = 1;
-            }
-            if (stuck) { /* a side ran out: the rest of every side joins this segment */
-                for (int k = 0; k < ns; k++) end1[k] = cnt[k];
-                break;
-            }
-        }
-        /* pieces of one split character share its offsets: they all belong to this segment */
-        int end = -1;
-        for (int k = 0; k < ns; k++)
-            if (end1[k] > pos[k] && s->side[k].ends[idx[k][end1[k] - 1]] > end) end = s->side[k].ends[idx[k][end1[k] - 1]];
-        for (int k = 0; k < ns; k++)
-            while (end1[k] < cnt[k] && s->side[k].starts[idx[k][end1[k]]] < end) end1[k]++;
-        /* the sides own byte ranges of the same text */
-        int b0 = 1 << 30, bend = 0, diff = 0;
-        for (int k = 0; k < ns; k++) {
-            for (int i = pos[k]; i < end1[k]; i++) {
-                int t = idx[k][i];
-                if (e[k]->byte_offsets[2 * t] < b0) b0 = e[k]->byte_offsets[2 * t];
-                if (e[k]->byte_offsets[2 * t + 1] > bend) bend = e[k]->byte_offsets[2 * t + 1];
-            }
-            diff |= end1[k] - pos[k] != end1[0] - pos[0];
-        }
-        differ += diff;
-        char seg[256], vis[512], pieces[512];
-        snprintf(seg, sizeof seg, "%.*s", bend > b0 ? bend - b0 : 0, s->text + (b0 < bend ? b0 : 0));
-        viz_visible_ws(vis, sizeof vis, seg, flags, c->ascii);
-        viz_style st = diff ? (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD} : VIZ_PLAIN;
-        if (y < c->h) viz_put(c, 0, y, 15, vis, st);
-        for (int k = 0; k < ns; k++) {
-            size_t o = 0;
-            pieces[0] = 0;
-            for (int i = pos[k]; i < end1[k]; i++)
-                o += (size_t)snprintf(pieces + o, o < sizeof pieces ? sizeof pieces - o : 0, "%s%s", i > pos[k] ? " " : "",
-                                      e[k]->tokens[idx[k][i]]);
-            if (y < c->h) viz_put(c, 16 + k * (colw + 1), y, colw, pieces, st);
-        }
+        segment_end(s, &q, pos, end1);
+        differ += segment_row(s, &q, pos, end1, c, y, colw, flags);
         y++, rows++;
         for (int k = 0; k < ns; k++) pos[k] = end1[k];
     }
     viz_printf(c, 0, y0 - 1, w, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD},
                "%d segments, %d split into a different number of pieces (marked)", rows, differ);
-    (void)app;
     return y - y0;
 }
 
@@ -520,7 +559,7 @@ static void cmp_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
         y += (lines < 6 ? lines : 6) + 1;
     }
     y++;
-    y += draw_segments(app, s, &t, y, r.w, flags) + 1;
+    y += draw_segments(s, &t, y, r.w, flags) + 1;
     if (s->side[0].have_fill || s->side[1].have_fill) y = draw_fill(s, &t, y, r.w);
     if (s->tv) y = draw_tv(s, &t, y, r.w) + 1;
     if (s->note[0]) viz_put(&t, 0, y++, r.w, s->note, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM});
@@ -560,15 +599,33 @@ static void cmp_reload(ui_app *app, ui_pane *p) {
 /* export: the whole tall canvas the pane draws into (cmp_draw), from the top */
 static void cmp_extent(ui_app *app, ui_pane *p, int *w, int *h) { *h = 400; }
 
-ui_pane ui_pane_compare(void) {
-    return (ui_pane){.name = "compare",
-                     .help = "`compare [--vocab FILE [--vocab FILE2] | --model DIR] TEXT`: two or three tokenizers, or "
-                             "two models, side by side; up/down scroll",
-                     .state = calloc(1, sizeof(cmp_state)),
-                     .draw = cmp_draw,
-                     .extent = cmp_extent,
-                     .key = ui_scroll_key,
-                     .text = cmp_text,
-                     .reload = cmp_reload,
-                     .free = cmp_free};
+static int cmd_compare(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane_of(app, &ui_compare_pane);
+    ui_app_show(app, p);
+    return ui_compare_cmd(app, p, args, err, errlen);
 }
+
+static const char *const cmp_words[] = {"--vocab", "--model", NULL};
+
+static const ui_cmd cmp_cmds[] = {
+    {.name = "compare", .alias = "cmp", .args = "[--vocab FILE [--vocab FILE2] | --model DIR] TEXT",
+     .help = "TEXT split by the current and one or two other tokenizers (or a model: fill-mask, attention change) "
+     "side by side", .fn = cmd_compare, .words = cmp_words},
+    {0},
+};
+
+static int cmp_init(ui_pane *p) { return (p->state = calloc(1, sizeof(cmp_state))) ? BB_OK : BB_ENOMEM; }
+
+const ui_pane_class ui_compare_pane = {
+    .name = "compare",
+    .help = "`compare [--vocab FILE [--vocab FILE2] | --model DIR] TEXT`: two or three tokenizers, or two models, "
+            "side by side",
+    .keys = ui_scroll_keys,
+    .cmds = cmp_cmds,
+    .init = cmp_init,
+    .free = cmp_free,
+    .draw = cmp_draw,
+    .text = cmp_text,
+    .extent = cmp_extent,
+    .reload = cmp_reload,
+};

@@ -1,10 +1,9 @@
-/* The info pane: free text (help, the model summary) that scrolls. It is the free slot of the
- * default layout; a training pane is added beside it with ui_app_add_pane. */
+/* The info pane: free text (help, the model summary, lists) that scrolls: the app's text pane. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ui_app.h"
+#include "ui_pane_info.h"
 
 typedef struct {
     char title[64];
@@ -59,12 +58,15 @@ static void info_free(ui_pane *p) {
     p->state = NULL;
 }
 
-ui_pane ui_pane_info(void) {
-    return (ui_pane){.name = "info",
-                     .help = "help and `model` output; up/down scroll",
-                     .state = calloc(1, sizeof(info_state)),
-                     .draw = info_draw,
-                     .extent = info_extent,
-                     .key = ui_scroll_key,
-                     .free = info_free};
-}
+static int info_init(ui_pane *p) { return (p->state = calloc(1, sizeof(info_state))) ? BB_OK : BB_ENOMEM; }
+
+const ui_pane_class ui_info_pane = {
+    .name = "info",
+    .help = "help, `model`, `messages`, `history` and `pin` lists",
+    .keys = ui_scroll_keys,
+    .init = info_init,
+    .free = info_free,
+    .draw = info_draw,
+    .show_text = ui_info_set,
+    .extent = info_extent,
+};

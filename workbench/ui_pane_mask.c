@@ -9,7 +9,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "ui_app.h"
+#include "ui_cmd.h"
+#include "ui_pane_mask.h"
 
 enum { TOP_K = UI_FILL_TOP_K };
 
@@ -97,7 +98,6 @@ void ui_fillmask_show(ui_app *app, ui_pane *p, ui_fill *f, const char *label) {
     s->have = 1;
     if (s->res.fm.n_masks == 0) ui_app_message(app, 1, "mask: the text has no [MASK] token");
     else if (s->res.fm.warning[0]) ui_app_message(app, 0, "%s", s->res.fm.warning);
-    app->dirty = 1;
 }
 
 int ui_fillmask_inputs(ui_pane *p, ui_fill *f) {
@@ -119,7 +119,6 @@ static void mask_done(ui_app *app, ui_job *j, int status, const char *err) {
         ui_fillmask_show(app, m->pane, &m->f, app->using_run); /* done() runs before the model can change */
     }
     free(m);
-    app->dirty = 1;
 }
 
 int ui_fillmask_set(ui_app *app, ui_pane *p, const char *text, const char *word, char *err, size_t errlen) {
@@ -221,21 +220,53 @@ static void mask_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     }
 }
 
-static int mask_key(ui_app *app, ui_pane *p, int key) {
+static int key_scroll(ui_app *app, ui_pane *p, int key) {
     mask_state *s = p->state;
     switch (key) {
     case UI_KEY(KEY_UP): case 'k': s->scroll--; break;
     case UI_KEY(KEY_DOWN): case 'j': s->scroll++; break;
     case UI_KEY(KEY_PPAGE): s->scroll -= 10; break;
-    case UI_KEY(KEY_NPAGE): s->scroll += 10; break;
-    default: return UI_IGNORED;
+    default: s->scroll += 10;
     }
     int total = 2 + (s->have ? s->res.fm.n_masks * (TOP_K + 3) : 0);
     if (s->scroll > total - 1) s->scroll = total - 1;
     if (s->scroll < 0) s->scroll = 0;
-    app->dirty = 1;
-    return UI_HANDLED;
+    return UI_CHANGED;
 }
+
+static const ui_key_binding mask_keys[] = {
+    {UI_KEY(KEY_UP), key_scroll, "scroll up"},
+    {'k', key_scroll, NULL},
+    {UI_KEY(KEY_DOWN), key_scroll, "scroll down"},
+    {'j', key_scroll, NULL},
+    {UI_KEY(KEY_PPAGE), key_scroll, "10 lines up"},
+    {UI_KEY(KEY_NPAGE), key_scroll, "10 lines down"},
+    {0, NULL, NULL},
+};
+
+static int cmd_mask(ui_app *app, const char *args, char *err, size_t errlen) {
+    if (ui_cmd_need_text(args, "mask", err, errlen)) return BB_EINVAL;
+    ui_pane *p = ui_app_pane_of(app, &ui_fillmask_pane);
+    ui_app_show(app, p);
+    return ui_fillmask_set(app, p, args, NULL, err, errlen);
+}
+
+static int cmd_rank(ui_app *app, const char *args, char *err, size_t errlen) {
+    char w[128];
+    ui_cmd_first_word(args, w, sizeof w);
+    if (!*w) return bb_err(err, errlen, BB_EINVAL, "rank: give a word, e.g. `rank paris`");
+    ui_pane *p = ui_app_pane_of(app, &ui_fillmask_pane);
+    ui_app_show(app, p);
+    return ui_fillmask_set(app, p, NULL, w, err, errlen);
+}
+
+static const ui_cmd mask_cmds[] = {
+    {.name = "mask", .alias = "fill-mask", .args = "TEXT", .help = "rank the vocabulary at each [MASK]",
+     .fn = cmd_mask},
+    {.name = "rank", .args = "WORD",
+     .help = "rank and probability of WORD at each [MASK] of the last text", .fn = cmd_rank},
+    {0},
+};
 
 static void mask_free(ui_pane *p) {
     mask_state *s = p->state;
@@ -252,16 +283,20 @@ static void mask_extent(ui_app *app, ui_pane *p, int *w, int *h) {
     s->scroll = 0;
 }
 
-ui_pane ui_pane_fillmask(void) {
-    return (ui_pane){.name = "fill-mask",
-                     .help = "`mask TEXT` with [MASK]; `rank WORD` for a word's rank; up/down scroll",
-                     .state = calloc(1, sizeof(mask_state)),
-                     .draw = mask_draw,
-                     .extent = mask_extent,
-                     .key = mask_key,
-                     .text = mask_text,
-                     .reload = mask_reload,
-                     .save = mask_save,
-                     .restore = mask_restore,
-                     .free = mask_free};
-}
+static int mask_init(ui_pane *p) { return (p->state = calloc(1, sizeof(mask_state))) ? BB_OK : BB_ENOMEM; }
+
+const ui_pane_class ui_fillmask_pane = {
+    .name = "fill-mask",
+    .alias = "mask",
+    .help = "`mask TEXT` with [MASK]; `rank WORD` for a word's rank",
+    .keys = mask_keys,
+    .cmds = mask_cmds,
+    .init = mask_init,
+    .free = mask_free,
+    .draw = mask_draw,
+    .text = mask_text,
+    .extent = mask_extent,
+    .reload = mask_reload,
+    .save = mask_save,
+    .restore = mask_restore,
+};

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ui_app.h"
+#include "ui_cmd.h"
+#include "ui_pane_stats.h"
 
 /* ---- the pane --------------------------------------------------------------------------------- */
 
@@ -92,7 +93,6 @@ static void stats_done(ui_app *app, ui_job *j, int status, const char *err) {
         ui_app_message(app, 0, "stats of %s: %s texts", s->path, a);
     }
     free(s);
-    app->dirty = 1;
 }
 
 int ui_stats_cmd(ui_app *app, ui_pane *p, const char *args, char *err, size_t errlen) {
@@ -239,12 +239,30 @@ static void stats_free(ui_pane *p) {
     p->state = NULL;
 }
 
-ui_pane ui_pane_stats(void) {
-    return (ui_pane){.name = "stats",
-                     .help = "`stats [--max N] [--vocab FILE]... CORPUS`: token lengths, truncation, [UNK], bytes, "
-                             "fertility of up to 3 tokenizers",
-                     .state = calloc(1, sizeof(stats_state)),
-                     .draw = stats_draw,
-                     .text = stats_text,
-                     .free = stats_free};
+static int cmd_stats(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane_of(app, &ui_stats_pane);
+    ui_app_show(app, p);
+    return ui_stats_cmd(app, p, args, err, errlen);
 }
+
+static const char *const stats_words[] = {"--max", "--vocab", NULL};
+
+static const ui_cmd stats_cmds[] = {
+    {.name = "stats", .args = "[--max N] [--vocab FILE]... CORPUS",
+     .help = "token lengths, truncation, [UNK] and byte-fallback rates, fertility of a .txt (a text per line) or "
+     ".jsonl corpus, for up to 3 tokenizers", .fn = cmd_stats, .words = stats_words},
+    {0},
+};
+
+static int stats_init(ui_pane *p) { return (p->state = calloc(1, sizeof(stats_state))) ? BB_OK : BB_ENOMEM; }
+
+const ui_pane_class ui_stats_pane = {
+    .name = "stats",
+    .help = "`stats [--max N] [--vocab FILE]... CORPUS`: token lengths, truncation, [UNK], bytes, fertility of up to 3 "
+            "tokenizers",
+    .cmds = stats_cmds,
+    .init = stats_init,
+    .free = stats_free,
+    .draw = stats_draw,
+    .text = stats_text,
+};

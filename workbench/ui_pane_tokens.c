@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ui_app.h"
+#include "ui_cmd.h"
+#include "ui_pane_tokens.h"
 
 typedef struct {
     char text[4096], pair[4096];
@@ -150,7 +151,6 @@ int ui_tokens_set(ui_app *app, ui_pane *p, const char *text, const char *pair, c
     s->has_text = 1;
     s->table0 = 0;
     s->sel = 0;
-    app->dirty = 1;
     if (!app->tk) return bb_err(err, errlen, BB_EINVAL, "tokenize: no tokenizer loaded (`load DIR` or `vocab FILE`)");
     return retokenize(app, s, err, errlen);
 }
@@ -188,10 +188,9 @@ static void settings_changed(ui_app *app, ui_pane *p, int all_panes) {
     if (all_panes) {
         apply_case(app, s);
         for (int i = 0; i < app->n_panes; i++)
-            if (&app->panes[i] != p && app->panes[i].reload) app->panes[i].reload(app, &app->panes[i]);
+            if (&app->panes[i] != p && app->panes[i].cls->reload) app->panes[i].cls->reload(app, &app->panes[i]);
     }
     retokenize(app, s, NULL, 0);
-    app->dirty = 1;
     int model = app->tk ? infer_max_length(app->model ? &app->model->cfg : NULL, app->tk) : 0;
     ui_app_message(app, 0, "tokens: max length %d%s, cut on the %s, case %s%s", app->tk ? max_of(app, s) : s->max_len,
                    s->max_len > 0 ? " (set)" : " (the model's)", side_name(s->side), case_name(s->case_mode),
@@ -360,95 +359,122 @@ static void tokens_extent(ui_app *app, ui_pane *p, int *w, int *h) {
     s->table0 = 0;
 }
 
-static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
-    tokens_state *s = p->state;
-    viz_style dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM}, bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD};
+/* Why there is nothing to draw (no tokenizer, no text, an error), drawn in r; 0 when there is something. */
+static int draw_empty(ui_app *app, tokens_state *s, viz_canvas *c, viz_rect r) {
+    viz_style bold = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD};
     if (!app->tk) {
         viz_put(c, r.x, r.y, r.w, "No tokenizer loaded.", bold);
         viz_put(c, r.x, r.y + 1, r.w, "`load DIR` loads a model directory (tokenizer.json or vocab.txt);", VIZ_PLAIN);
         viz_put(c, r.x, r.y + 2, r.w, "`vocab FILE` loads a vocab.txt or tokenizer.json alone.", VIZ_PLAIN);
-        return;
+        return 1;
     }
     if (!s->has_text || !s->enc) {
         viz_put(c, r.x, r.y, r.w, "Type text in the input line: the tokens update as you type.", bold);
         viz_put(c, r.x, r.y + 1, r.w, "`tokenize TEXT ||| PAIR` shows a sentence pair with segments A/B.", VIZ_PLAIN);
-        return;
+        return 1;
     }
     if (s->err[0] && s->enc->n == 0) {
         viz_put(c, r.x, r.y, r.w, s->err, (viz_style){VIZ_COLOUR(VIZ_C_ERROR), VIZ_DEFAULT, VIZ_BOLD});
-        return;
+        return 1;
     }
-    int flags = app->show_ws ? VIZ_TOK_WHITESPACE : 0;
-    viz_tokens t = view_of(app, s);
+    return 0;
+}
+
+/* The counts (tokens, specials, [UNK], characters) and the truncation note after them, or on the next
+ * line when it does not fit; returns the row after them. */
+static int draw_counts(ui_app *app, const tokens_state *s, const viz_tokens *t, viz_canvas *c, viz_rect r) {
     int nspecial = 0, nunk = 0;
-    for (int i = 0; i < t.n; i++) {
-        nspecial += t.special[i] != TOK_TEXT;
-        nunk += t.ids[i] == t.unk_id;
+    for (int i = 0; i < t->n; i++) {
+        nspecial += t->special[i] != TOK_TEXT;
+        nunk += t->ids[i] == t->unk_id;
     }
     char trunc[200];
     truncation_line(app, s, trunc, sizeof trunc);
     int y = r.y;
-    int x = r.x + viz_printf(c, r.x, y, r.w, bold, "%d tokens", t.n);
+    int x = r.x + viz_printf(c, r.x, y, r.w, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_BOLD}, "%d tokens", t->n);
     x += viz_printf(c, x, y, r.x + r.w - x, VIZ_PLAIN, " (%d special%s%d [UNK]), %d chars", nspecial,
                     nunk ? ", " : ", ", nunk, s->text_chars);
-    /* the truncation note follows the counts when it fits, else it takes the next line */
     int tw = viz_text_width(trunc, -1);
     if (x + 3 + tw > r.x + r.w && y + 1 < r.y + r.h) x = r.x, y++;
     else x += viz_put(c, x, y, r.x + r.w - x, c->ascii ? " - " : " \xc2\xb7 ", VIZ_PLAIN);
-    viz_put(c, x, y, r.x + r.w - x, trunc, t.n > max_of(app, s) ? (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD} : dim);
-    y++;
-    const int labw = 11;
-    if (s->have_stages && y < r.y + r.h) {
-        char vis[4096];
-        if (s->st.mapped && y + 2 < r.y + r.h) {
-            /* SentencePiece: the text, the rules' output (the charsmap), then whitespace handling and '▁' */
-            viz_put(c, r.x, y, labw, "text", dim);
-            viz_visible_ws(vis, sizeof vis, s->text, flags, c->ascii);
-            viz_put(c, r.x + labw, y, r.w - labw, vis, VIZ_PLAIN), y++;
-            viz_put(c, r.x, y, labw, s->st.rule, dim);
-            viz_visible_ws(vis, sizeof vis, s->st.mapped, flags, c->ascii);
-            viz_put(c, r.x + labw, y, r.w - labw, vis, VIZ_PLAIN), y++;
-        }
-        viz_put(c, r.x, y, labw, s->st.mapped ? "escaped" : "normalized", dim);
-        viz_visible_ws(vis, sizeof vis, s->st.normalized, flags, c->ascii);
-        if (s->full) y += put_wrapped(c, (viz_rect){r.x + labw, y, r.w - labw, r.y + r.h - y}, vis);
-        else viz_put(c, r.x + labw, y, r.w - labw, vis, VIZ_PLAIN), y++;
-        const char *words[512];
-        int nw = s->st.n_words < 512 ? s->st.n_words : 512;
-        for (int i = 0; i < nw; i++) words[i] = s->st.words[i].text;
-        /* byte-level words ("ĠnaÃ¯ve") shown as the text they stand for */
-        char *wbuf = s->disp_buf && !is_spm(app->tk) ? viz_bytelevel_display(words, NULL, nw, words) : NULL;
-        int k = 0;
-        for (int i = 0; i < nw; i++)
-            if (words[i]) words[k++] = words[i];
-        nw = k;
-        viz_put(c, r.x, y, labw, "words", dim);
-        int wh = s->full ? r.y + r.h - y : 2;
-        int lines = viz_word_chips(c, (viz_rect){r.x + labw, y, r.w - labw, wh}, words, nw, flags);
-        free(wbuf);
-        y += lines < 1 ? 1 : lines > wh ? wh : lines;
-        if (s->st.scores && y < r.y + r.h) {
-            /* the pieces the model chose, each with its score (log probability for Unigram) */
-            char line[4096];
-            size_t o = 0;
-            for (int i = 0; i < s->st.n_pieces && o + 64 < sizeof line; i++)
-                o += (size_t)snprintf(line + o, sizeof line - o, "%s%s %.2f", i ? "  " : "", s->st.pieces[i].token,
-                                      s->st.scores[i]);
-            viz_put(c, r.x, y, labw, "scores", dim);
-            if (s->full) y += put_wrapped(c, (viz_rect){r.x + labw, y, r.w - labw, r.y + r.h - y}, line);
-            else viz_put(c, r.x + labw, y, r.w - labw, line, VIZ_PLAIN), y++;
-        }
+    viz_put(c, x, y, r.x + r.w - x, trunc,
+            t->n > max_of(app, s) ? (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD}
+                                  : (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM});
+    return y + 1;
+}
+
+enum { LABEL_W = 11 }; /* the stage names' column */
+
+/* One labelled stage line (wrapped over the rows left when the pane is exported); returns the next row. */
+static int stage_line(viz_canvas *c, viz_rect r, int y, const char *label, const char *text, int full) {
+    viz_put(c, r.x, y, LABEL_W, label, (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM});
+    if (full) return y + put_wrapped(c, (viz_rect){r.x + LABEL_W, y, r.w - LABEL_W, r.y + r.h - y}, text);
+    viz_put(c, r.x + LABEL_W, y, r.w - LABEL_W, text, VIZ_PLAIN);
+    return y + 1;
+}
+
+/* The tokenizer's stages from row y: (SentencePiece: the text and the charsmap's output,) the normalized
+ * text, the pre-tokenizer's words as chips, and (Unigram) the pieces with their scores; returns the next row. */
+static int draw_stages(ui_app *app, const tokens_state *s, int flags, viz_canvas *c, viz_rect r, int y) {
+    char vis[4096];
+    if (s->st.mapped && y + 2 < r.y + r.h) {
+        viz_visible_ws(vis, sizeof vis, s->text, flags, c->ascii);
+        y = stage_line(c, r, y, "text", vis, 0);
+        viz_visible_ws(vis, sizeof vis, s->st.mapped, flags, c->ascii);
+        y = stage_line(c, r, y, s->st.rule, vis, 0);
     }
+    viz_visible_ws(vis, sizeof vis, s->st.normalized, flags, c->ascii);
+    y = stage_line(c, r, y, s->st.mapped ? "escaped" : "normalized", vis, s->full);
+    const char *words[512];
+    int nw = s->st.n_words < 512 ? s->st.n_words : 512;
+    for (int i = 0; i < nw; i++) words[i] = s->st.words[i].text;
+    /* byte-level words ("ĠnaÃ¯ve") shown as the text they stand for */
+    char *wbuf = s->disp_buf && !is_spm(app->tk) ? viz_bytelevel_display(words, NULL, nw, words) : NULL;
+    int k = 0;
+    for (int i = 0; i < nw; i++)
+        if (words[i]) words[k++] = words[i];
+    nw = k;
+    viz_put(c, r.x, y, LABEL_W, "words", (viz_style){VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM});
+    int wh = s->full ? r.y + r.h - y : 2;
+    int lines = viz_word_chips(c, (viz_rect){r.x + LABEL_W, y, r.w - LABEL_W, wh}, words, nw, flags);
+    free(wbuf);
+    y += lines < 1 ? 1 : lines > wh ? wh : lines;
+    if (s->st.scores && y < r.y + r.h) {
+        /* the pieces the model chose, each with its score (log probability for Unigram) */
+        char line[4096];
+        size_t o = 0;
+        for (int i = 0; i < s->st.n_pieces && o + 64 < sizeof line; i++)
+            o += (size_t)snprintf(line + o, sizeof line - o, "%s%s %.2f", i ? "  " : "", s->st.pieces[i].token,
+                                  s->st.scores[i]);
+        y = stage_line(c, r, y, "scores", line, s->full);
+    }
+    return y;
+}
+
+/* The tokens as chips from row y (scrolled to the first cut when it would be out of view); returns the
+ * row after them and a blank one. */
+static int draw_chips(const tokens_state *s, const viz_tokens *t, int flags, viz_canvas *c, viz_rect r, int y) {
+    viz_style dim = {VIZ_DEFAULT, VIZ_DEFAULT, VIZ_DIM};
     int chip_h = s->full ? r.y + r.h - y : (r.h - (y - r.y)) / 3;
     if (chip_h < 2) chip_h = 2;
-    s->full = 0;
-    viz_put(c, r.x, y, labw, "tokens", dim);
-    int scroll = cut_scroll(c, r.w - labw, chip_h, &t, flags);
-    int need = viz_token_chips(c, (viz_rect){r.x + labw, y, r.w - labw, chip_h}, &t, flags, scroll);
-    if (scroll > 0 && chip_h > 1) viz_put(c, r.x, y + 1, labw, c->ascii ? "(more)" : "(\xe2\x80\xa6more)", dim);
-    if (need > scroll + chip_h) viz_put(c, r.x, y + chip_h - 1, labw, c->ascii ? "(more)" : "(more\xe2\x80\xa6)", dim);
+    viz_put(c, r.x, y, LABEL_W, "tokens", dim);
+    int scroll = cut_scroll(c, r.w - LABEL_W, chip_h, t, flags);
+    int need = viz_token_chips(c, (viz_rect){r.x + LABEL_W, y, r.w - LABEL_W, chip_h}, t, flags, scroll);
+    if (scroll > 0 && chip_h > 1) viz_put(c, r.x, y + 1, LABEL_W, c->ascii ? "(more)" : "(\xe2\x80\xa6more)", dim);
+    if (need > scroll + chip_h) viz_put(c, r.x, y + chip_h - 1, LABEL_W, c->ascii ? "(more)" : "(more\xe2\x80\xa6)", dim);
     need -= scroll;
-    y += (need < chip_h ? need : chip_h) + 1;
+    return y + (need < chip_h ? need : chip_h) + 1;
+}
+
+static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
+    tokens_state *s = p->state;
+    if (draw_empty(app, s, c, r)) return;
+    int flags = app->show_ws ? VIZ_TOK_WHITESPACE : 0;
+    viz_tokens t = view_of(app, s);
+    int y = draw_counts(app, s, &t, c, r);
+    if (s->have_stages && y < r.y + r.h) y = draw_stages(app, s, flags, c, r, y);
+    y = draw_chips(s, &t, flags, c, r, y);
+    s->full = 0;
     int th = r.y + r.h - y;
     if (th < 2) return;
     /* keep the selected row visible */
@@ -458,7 +484,9 @@ static void tokens_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
     viz_token_table(c, (viz_rect){r.x, y, r.w, th}, &t, flags, s->table0, app->pane_mode ? s->sel : -1);
 }
 
-static int tokens_key(ui_app *app, ui_pane *p, int key) {
+/* ---- keys ----------------------------------------------------------------------------------- */
+
+static int key_select(ui_app *app, ui_pane *p, int key) {
     tokens_state *s = p->state;
     int n = s->enc ? s->enc->n : 0;
     switch (key) {
@@ -467,25 +495,105 @@ static int tokens_key(ui_app *app, ui_pane *p, int key) {
     case UI_KEY(KEY_PPAGE): s->sel -= 10; break;
     case UI_KEY(KEY_NPAGE): s->sel += 10; break;
     case UI_KEY(KEY_HOME): case 'g': s->sel = 0; break;
-    case UI_KEY(KEY_END): case 'G': s->sel = n - 1; break;
-    case 'w': app->show_ws = !app->show_ws; break;
-    case '+': case '=': case '-': case '0': case 's': case 'c': {
-        /* truncation and case settings: lengths move in steps of 16 from the current one */
-        int cur = app->tk ? max_of(app, s) : 128;
-        if (key == '+' || key == '=') s->max_len = cur + 16;
-        else if (key == '-') s->max_len = cur - 16 >= 4 ? cur - 16 : 4;
-        else if (key == '0') s->max_len = 0;
-        else if (key == 's') s->side = s->side == TOK_SIDE_LEFT ? TOK_SIDE_RIGHT : TOK_SIDE_LEFT;
-        else s->case_mode = s->case_mode == TOK_CASE_AUTO ? TOK_CASE_LOWER : s->case_mode == TOK_CASE_LOWER ? TOK_CASE_CASED : TOK_CASE_AUTO;
-        settings_changed(app, p, key == 'c');
-        return UI_HANDLED;
-    }
-    default: return UI_IGNORED;
+    default: s->sel = n - 1;
     }
     if (s->sel >= n) s->sel = n - 1;
     if (s->sel < 0) s->sel = 0;
-    app->dirty = 1;
-    return UI_HANDLED;
+    return UI_CHANGED;
+}
+
+static int key_ws(ui_app *app, ui_pane *p, int key) {
+    app->show_ws = !app->show_ws;
+    return UI_CHANGED;
+}
+
+/* Lengths move in steps of 16 from the current one; 0 gives the model's back. */
+static int key_max_len(ui_app *app, ui_pane *p, int key) {
+    tokens_state *s = p->state;
+    int cur = app->tk ? max_of(app, s) : 128;
+    if (key == '+' || key == '=') s->max_len = cur + 16;
+    else if (key == '-') s->max_len = cur - 16 >= 4 ? cur - 16 : 4;
+    else s->max_len = 0;
+    settings_changed(app, p, 0);
+    return UI_CHANGED;
+}
+
+static int key_side(ui_app *app, ui_pane *p, int key) {
+    tokens_state *s = p->state;
+    s->side = s->side == TOK_SIDE_LEFT ? TOK_SIDE_RIGHT : TOK_SIDE_LEFT;
+    settings_changed(app, p, 0);
+    return UI_CHANGED;
+}
+
+static int key_case(ui_app *app, ui_pane *p, int key) {
+    tokens_state *s = p->state;
+    s->case_mode = s->case_mode == TOK_CASE_AUTO ? TOK_CASE_LOWER : s->case_mode == TOK_CASE_LOWER ? TOK_CASE_CASED : TOK_CASE_AUTO;
+    settings_changed(app, p, 1);
+    return UI_CHANGED;
+}
+
+static const ui_key_binding tokens_keys[] = {
+    {UI_KEY(KEY_UP), key_select, "select the row above"},
+    {'k', key_select, NULL},
+    {UI_KEY(KEY_DOWN), key_select, "below"},
+    {'j', key_select, NULL},
+    {UI_KEY(KEY_PPAGE), key_select, "10 up"},
+    {UI_KEY(KEY_NPAGE), key_select, "10 down"},
+    {UI_KEY(KEY_HOME), key_select, "first"},
+    {'g', key_select, NULL},
+    {UI_KEY(KEY_END), key_select, "last"},
+    {'G', key_select, NULL},
+    {'w', key_ws, "whitespace"},
+    {'+', key_max_len, "max length +16"},
+    {'=', key_max_len, NULL},
+    {'-', key_max_len, "-16"},
+    {'0', key_max_len, "the model's max length"},
+    {'s', key_side, "truncation side"},
+    {'c', key_case, "case auto/uncased/cased"},
+    {0, NULL, NULL},
+};
+
+/* ---- commands ------------------------------------------------------------------------------- */
+
+static int cmd_tokenize(ui_app *app, const char *args, char *err, size_t errlen) {
+    if (ui_cmd_need_text(args, "tokenize", err, errlen)) return BB_EINVAL;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", args);
+    char *pair = ui_split_pair(buf);
+    ui_pane *p = ui_app_pane_of(app, &ui_tokens_pane);
+    ui_app_show(app, p);
+    return ui_tokens_set(app, p, buf, pair, err, errlen);
+}
+
+static int cmd_truncate(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane_of(app, &ui_tokens_pane);
+    ui_app_show(app, p);
+    return ui_tokens_truncate_cmd(app, p, args, err, errlen);
+}
+
+static int cmd_case(ui_app *app, const char *args, char *err, size_t errlen) {
+    ui_pane *p = ui_app_pane_of(app, &ui_tokens_pane);
+    ui_app_show(app, p);
+    return ui_tokens_case_cmd(app, p, args, err, errlen);
+}
+
+static const ui_cmd tokens_cmds[] = {
+    {.name = "tokenize", .alias = "tok", .args = "TEXT [||| PAIR]",
+     .help = "tokens, stages and offsets of TEXT (live while you type)", .fn = cmd_tokenize, .live = 1},
+    {.name = "truncate", .alias = "trunc", .args = "[N|model] [left|right]",
+     .help = "where the tokens pane cuts (+ - 0 s in the pane)", .fn = cmd_truncate},
+    {.name = "case", .args = "auto|cased|uncased",
+     .help = "the tokenizer's lowercasing, for every pane (c in the tokens pane)", .fn = cmd_case},
+    {0},
+};
+
+/* The input line as it is typed: `tok TEXT`, or plain text while the pane has the focus. */
+static void tokens_live(ui_app *app, ui_pane *p, const char *text) {
+    if (!app->tk) return;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", text);
+    char *pair = ui_split_pair(buf);
+    ui_tokens_set(app, p, buf, pair, NULL, 0);
 }
 
 static void tokens_free(ui_pane *p) {
@@ -503,19 +611,26 @@ static void tokens_free(ui_pane *p) {
     p->state = NULL;
 }
 
-ui_pane ui_pane_tokens(void) {
+static int tokens_init(ui_pane *p) {
     tokens_state *s = calloc(1, sizeof(tokens_state));
-    if (s) s->case_mode = TOK_CASE_AUTO;
-    return (ui_pane){.name = "tokens",
-                     .help = "`tokenize TEXT` or plain text; keys: up/down select, w whitespace, + - max length "
-                             "(0 the model's), s truncation side, c case; `truncate N|model left|right`, `case`",
-                     .state = s,
-                     .draw = tokens_draw,
-                     .extent = tokens_extent,
-                     .key = tokens_key,
-                     .text = tokens_text,
-                     .reload = tokens_reload,
-                     .save = tokens_save,
-                     .restore = tokens_restore,
-                     .free = tokens_free};
+    if (!s) return BB_ENOMEM;
+    s->case_mode = TOK_CASE_AUTO;
+    p->state = s;
+    return BB_OK;
 }
+
+const ui_pane_class ui_tokens_pane = {
+    .name = "tokens",
+    .help = "`tokenize TEXT` or plain text, live as you type; `truncate N|model left|right`, `case`",
+    .keys = tokens_keys,
+    .cmds = tokens_cmds,
+    .init = tokens_init,
+    .free = tokens_free,
+    .draw = tokens_draw,
+    .text = tokens_text,
+    .live = tokens_live,
+    .extent = tokens_extent,
+    .reload = tokens_reload,
+    .save = tokens_save,
+    .restore = tokens_restore,
+};

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui_pane_train.h"
 #include "ui_session.h"
 #include "viz_confusion.h"
 #include "viz_plot.h"
@@ -281,11 +282,11 @@ static void cursor_line(viz_canvas *c, viz_rect r, const ui_sess *u, const ui_cu
                k >= 0 ? cv->step[k] : v->x[i], tm, l[0], l[1], l[2], l[3], l[4], ev);
 }
 
-static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
-    ui_runview *cur = ui_run_ready(u, u->cur);
+/* The first row: run name, status, a progress bar, step, epoch, elapsed time, ETA and tokens/s (the live
+ * trainer's snapshot, else the run's last logged point). */
+static void status_row(ui_sess *u, const ui_runview *cur, viz_canvas *c, viz_rect r) {
     const ui_curves *cv = &cur->cv;
     int live = u->t && u->live == u->cur;
-    /* header: status, progress, time */
     long step = live ? u->st.step : cv->n ? (long)cv->step[cv->n - 1] : 0;
     long total = live ? u->st.total_steps : ui_run_total(cur->run);
     const char *status = ui_run_status_text(u, u->cur);
@@ -315,54 +316,43 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
         viz_duration_label(eta, sizeof eta, elapsed / step * (total - step));
     viz_printf(c, x, r.y, r.x + r.w - x, VIZ_PLAIN, " step %ld/%ld %3.0f%%  epoch %.2f  elapsed %s  ETA %s  %.0f tok/s",
                step, total, 100 * frac, isfinite(epoch) ? epoch : 0, el, eta, isfinite(tps) ? tps : 0);
-    /* the points in view */
-    double min_step = min_step_of(u, cv);
-    view_pts v;
-    if (view_build(&v, cv, u, min_step) != BB_OK) {
-        view_free(&v);
-        viz_put(c, r.x, r.y + 1, r.w, "out of memory", VIZ_PLAIN);
-        return;
-    }
-    double *ema = malloc(sizeof(double) * (size_t)(v.n ? v.n : 1));
-    unsigned char *sl = malloc((size_t)(v.n ? v.n : 1)), *sg = malloc((size_t)(v.n ? v.n : 1));
-    if (!ema || !sl || !sg) goto out;
-    viz_ema(ema, v.y, v.n, u->ema);
-    long nsl = viz_spikes(sl, v.y, v.n, SPIKE_WINDOW, SPIKE_Z), nsg = viz_spikes(sg, v.y3, v.n, SPIKE_WINDOW, SPIKE_Z);
-    /* second line: latest numbers */
+}
+
+/* The second row: the latest numbers, or the value cursor's readout. */
+static void numbers_row(ui_sess *u, const ui_curves *cv, const view_pts *v, const double *ema, long spikes,
+                        viz_canvas *c, viz_rect r) {
     char l1[16], l2[16], l3[16], l4[16], l5[16], m1[48] = "";
-    fmt_num(l1, sizeof l1, v.n ? v.y[v.n - 1] : NAN, "%.4f");
-    fmt_num(l2, sizeof l2, v.n ? ema[v.n - 1] : NAN, "%.4f");
-    fmt_num(l3, sizeof l3, v.n ? v.y2[v.n - 1] : NAN, "%.3g");
-    fmt_num(l4, sizeof l4, v.n ? v.y3[v.n - 1] : NAN, "%.3g");
+    fmt_num(l1, sizeof l1, v->n ? v->y[v->n - 1] : NAN, "%.4f");
+    fmt_num(l2, sizeof l2, v->n ? ema[v->n - 1] : NAN, "%.4f");
+    fmt_num(l3, sizeof l3, v->n ? v->y2[v->n - 1] : NAN, "%.3g");
+    fmt_num(l4, sizeof l4, v->n ? v->y3[v->n - 1] : NAN, "%.3g");
     fmt_num(l5, sizeof l5, cv->ne ? cv->eloss[cv->ne - 1] : NAN, "%.4f");
     if (cv->ne && isfinite(cv->eppl[cv->ne - 1]))
         snprintf(m1, sizeof m1, "  perplexity %.3f", cv->eppl[cv->ne - 1]);
     else if (cv->ne && isfinite(cv->eacc[cv->ne - 1]))
         snprintf(m1, sizeof m1, "  accuracy %.4f  F1 %.4f", cv->eacc[cv->ne - 1], cv->ef1[cv->ne - 1]);
-    if (u->cursor && v.n)
-        cursor_line(c, (viz_rect){r.x, r.y + 1, r.w, 1}, u, cv, &v, ema);
+    if (u->cursor && v->n)
+        cursor_line(c, r, u, cv, v, ema);
     else
-        viz_printf(c, r.x, r.y + 1, r.w, VIZ_PLAIN,
-                   "loss %s  smoothed %s  lr %s  grad norm %s  eval loss %s%s  spikes %ld", l1, l2, l3, l4, l5, m1,
-                   nsl + nsg);
-    /* a third line, only for a run whose data lost lines to --skip-invalid-utf8 */
-    int skipped = cv->skipped[0] + cv->skipped[1], note = skipped > 0;
-    if (note) {
-        char split[64] = "";
-        if (cv->skipped[1] > 0)
-            snprintf(split, sizeof split, ": %d training, %d eval", cv->skipped[0], cv->skipped[1]);
-        viz_printf(c, r.x, r.y + 2, r.w, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD}, "%d line%s skipped (not UTF-8)%s",
-                   skipped, skipped == 1 ? "" : "s", split);
-    }
-    if (u->confusion) {
-        draw_confusion(u, c, (viz_rect){r.x, r.y + 3 + note, r.w, r.h - 4 - note});
-        viz_put(c, r.x, r.y + r.h - 1, r.w, "C plots  e eval now  n next run  r runs  p pause/resume  X stop",
-                (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
-        goto out;
-    }
-    /* main plot: other runs (smoothed), then raw, smoothed, eval points, spikes of this one */
-    int small_h = r.h >= 22 ? 8 : r.h >= 18 ? 6 : 0;
-    viz_rect mr = {r.x, r.y + 2 + note, r.w, r.h - 3 - small_h - note};
+        viz_printf(c, r.x, r.y, r.w, VIZ_PLAIN, "loss %s  smoothed %s  lr %s  grad norm %s  eval loss %s%s  spikes %ld",
+                   l1, l2, l3, l4, l5, m1, spikes);
+}
+
+/* A third row, only for a run whose data lost lines to --skip-invalid-utf8; returns the rows used. */
+static int skipped_row(const ui_curves *cv, viz_canvas *c, viz_rect r) {
+    int skipped = cv->skipped[0] + cv->skipped[1];
+    if (skipped <= 0) return 0;
+    char split[64] = "";
+    if (cv->skipped[1] > 0) snprintf(split, sizeof split, ": %d training, %d eval", cv->skipped[0], cv->skipped[1]);
+    viz_printf(c, r.x, r.y, r.w, (viz_style){VIZ_COLOUR(VIZ_C_WARN), VIZ_DEFAULT, VIZ_BOLD},
+               "%d line%s skipped (not UTF-8)%s", skipped, skipped == 1 ? "" : "s", split);
+    return 1;
+}
+
+/* The main plot in mr: the other runs shown (smoothed), then this run's raw loss, smoothed loss, eval
+ * points and spikes (sl flags v's points). */
+static void main_plot(ui_sess *u, const view_pts *v, const double *ema, const unsigned char *sl, double min_step,
+                      int waiting, viz_canvas *c, viz_rect mr) {
     viz_series ss[16];
     view_pts ov[8];
     double *oema[8];
@@ -386,22 +376,22 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     }
     snprintf(elab, sizeof elab, "smoothed %.2g", u->ema);
     ss[ns++] = (viz_series){
-        .x = v.x, .y = v.y, .n = v.n, .style = {VIZ_COLOUR(VIZ_C_RAW), VIZ_DEFAULT, VIZ_DIM}, .label = "raw", .band = 1};
+        .x = v->x, .y = v->y, .n = v->n, .style = {VIZ_COLOUR(VIZ_C_RAW), VIZ_DEFAULT, VIZ_DIM}, .label = "raw", .band = 1};
     ss[ns++] = (viz_series){
-        .x = v.x, .y = ema, .n = v.n, .style = {(int16_t)run_colour(u->cur), VIZ_DEFAULT, VIZ_BOLD}, .label = elab};
-    if (v.ne)
-        ss[ns++] = (viz_series){.x = v.ex,
-                                .y = v.ey,
-                                .n = v.ne,
+        .x = v->x, .y = ema, .n = v->n, .style = {(int16_t)run_colour(u->cur), VIZ_DEFAULT, VIZ_BOLD}, .label = elab};
+    if (v->ne)
+        ss[ns++] = (viz_series){.x = v->ex,
+                                .y = v->ey,
+                                .n = v->ne,
                                 .kind = VIZ_SERIES_POINTS,
                                 .style = {VIZ_COLOUR(VIZ_C_EVAL), VIZ_DEFAULT, VIZ_BOLD},
                                 .glyph = c->ascii ? 'o' : 0x25c6,
                                 .label = "eval"};
-    double *spx = malloc(sizeof(double) * (size_t)(v.n ? v.n : 1)),
-           *spy = malloc(sizeof(double) * (size_t)(v.n ? v.n : 1));
+    double *spx = malloc(sizeof(double) * (size_t)(v->n ? v->n : 1)),
+           *spy = malloc(sizeof(double) * (size_t)(v->n ? v->n : 1));
     long k = 0;
-    for (long i = 0; spx && spy && i < v.n; i++)
-        if (sl[i]) spx[k] = v.x[i], spy[k++] = v.y[i];
+    for (long i = 0; spx && spy && i < v->n; i++)
+        if (sl[i]) spx[k] = v->x[i], spy[k++] = v->y[i];
     if (k)
         ss[ns++] = (viz_series){.x = spx,
                                 .y = spy,
@@ -414,8 +404,8 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     snprintf(ylab, sizeof ylab, "train loss%s%s", u->log_y ? " (log)" : "", u->skip ? " (skip)" : "");
     viz_plot p = {.series = ss,
                   .n_series = ns,
-                  .vmarks = v.marks,
-                  .n_vmarks = v.nm,
+                  .vmarks = v->marks,
+                  .n_vmarks = v->nm,
                   .ylabel = ylab,
                   .xlabel = u->x_time ? "time" : "step",
                   .x_time = u->x_time,
@@ -426,58 +416,97 @@ static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
     u->plot_w = mr.w;
     if (mr.h >= 5 && viz_plot_draw(c, mr, &p) == 0)
         viz_put(c, mr.x + mr.w / 2 - 10, mr.y + mr.h / 2, mr.w / 2,
-                live || u->starting ? "waiting for the first step..." : "no steps logged",
+                waiting ? "waiting for the first step..." : "no steps logged",
                 (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
     free(spx), free(spy);
     for (int i = 0; i < nov; i++) view_free(&ov[i]), free(oema[i]);
-    /* small plots: the eval metrics when the run has evaluations (g: the optimizer's instead), else
-     * learning rate, grad norm (with its spikes), tokens/s */
+}
+
+/* The small plots under the main one (sr: the first's place): the eval metrics when the run has
+ * evaluations (g: the optimizer's instead), else learning rate, grad norm (with its spikes sg), tokens/s. */
+static void lower_plots(const ui_sess *u, const ui_curves *cv, const view_pts *v, const unsigned char *sg,
+                        viz_canvas *c, viz_rect sr, int total_w) {
     int evals = cv->ne > 0 && !u->opt_row;
-    if (small_h && evals) {
-        int cls = cv->ne && !isfinite(cv->eppl[cv->ne - 1]);
-        int nplots = r.w >= 96 || cls ? 3 : 2, w = r.w / nplots;
-        viz_rect sr = {r.x, mr.y + mr.h, w - 1, small_h};
-        eval_plot(c, sr, "eval loss", v.ex, v.ey, v.ne, VIZ_COLOUR(VIZ_C_EVAL), u);
+    int cls = evals && !isfinite(cv->eppl[cv->ne - 1]);
+    int nplots = total_w >= 96 || cls ? 3 : 2, w = total_w / nplots;
+    sr.w = w - 1;
+    if (evals) {
+        eval_plot(c, sr, "eval loss", v->ex, v->ey, v->ne, VIZ_COLOUR(VIZ_C_EVAL), u);
         sr.x += w;
         if (cls) {
-            eval_plot(c, sr, "accuracy", v.ex, v.eacc, v.ne, 118, u);
+            eval_plot(c, sr, "accuracy", v->ex, v->eacc, v->ne, 118, u);
             sr.x += w;
-            eval_plot(c, sr, "macro F1", v.ex, v.ef1, v.ne, 51, u);
+            eval_plot(c, sr, "macro F1", v->ex, v->ef1, v->ne, 51, u);
         } else {
-            eval_plot(c, sr, "perplexity", v.ex, v.eppl, v.ne, 213, u);
+            eval_plot(c, sr, "perplexity", v->ex, v->eppl, v->ne, 213, u);
             if (nplots == 3) {
                 sr.x += w;
-                small_plot(c, sr, "learning rate", v.x, v.y2, v.n, 141, NULL, u);
+                small_plot(c, sr, "learning rate", v->x, v->y2, v->n, 141, NULL, u);
             }
         }
-    } else if (small_h) {
-        int nplots = r.w >= 96 ? 3 : 2, w = r.w / nplots;
-        viz_rect sr = {r.x, mr.y + mr.h, w - 1, small_h};
-        small_plot(c, sr, "learning rate", v.x, v.y2, v.n, 141, NULL, u);
-        sr.x += w;
-        small_plot(c, sr, "grad norm", v.x, v.y3, v.n, 208, sg, u);
-        if (nplots == 3) {
-            sr.x += w;
-            small_plot(c, sr, "tokens/s", v.x, v.y4, v.n, 118, NULL, u);
-        }
+        return;
     }
+    small_plot(c, sr, "learning rate", v->x, v->y2, v->n, 141, NULL, u);
+    sr.x += w;
+    small_plot(c, sr, "grad norm", v->x, v->y3, v->n, 208, sg, u);
+    if (nplots == 3) {
+        sr.x += w;
+        small_plot(c, sr, "tokens/s", v->x, v->y4, v->n, 118, NULL, u);
+    }
+}
+
+/* The last row: the pane's keys (a followed run: its directory and the keys that apply to it). */
+static void keys_row(ui_sess *u, const ui_runview *cur, viz_canvas *c, viz_rect r) {
+    viz_style muted = {VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0};
     if (ui_run_external(u, u->cur))
-        viz_printf(c, r.x, r.y + r.h - 1, r.w, (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0},
+        viz_printf(c, r.x, r.y, r.w, muted,
                    "followed read-only: %s  <-/-> cursor  c hide  g eval/optimizer plots  l log  t step/time  z zoom  "
                    "-/+ smooth  [/] skip  r runs  n next run  o overlay",
                    cJSON_GetObjectItemCaseSensitive(cur->run->config, "dir")->valuestring);
     else
-        viz_put(c, r.x, r.y + r.h - 1, r.w,
+        viz_put(c, r.x, r.y, r.w,
                 "<-/-> cursor  c hide  g eval/optimizer plots  C confusion  p pause/resume  X stop  s checkpoint  e eval  "
                 "l log  t step/time  z zoom  -/+ smooth  [/] skip  r runs  n next run  o overlay",
-                (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
-out:
+                muted);
+}
+
+static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
+    ui_runview *cur = ui_run_ready(u, u->cur);
+    const ui_curves *cv = &cur->cv;
+    status_row(u, cur, c, r);
+    /* the points in view */
+    double min_step = min_step_of(u, cv);
+    view_pts v;
+    if (view_build(&v, cv, u, min_step) != BB_OK) {
+        view_free(&v);
+        viz_put(c, r.x, r.y + 1, r.w, "out of memory", VIZ_PLAIN);
+        return;
+    }
+    double *ema = malloc(sizeof(double) * (size_t)(v.n ? v.n : 1));
+    unsigned char *sl = malloc((size_t)(v.n ? v.n : 1)), *sg = malloc((size_t)(v.n ? v.n : 1));
+    if (ema && sl && sg) {
+        viz_ema(ema, v.y, v.n, u->ema);
+        long nsl = viz_spikes(sl, v.y, v.n, SPIKE_WINDOW, SPIKE_Z), nsg = viz_spikes(sg, v.y3, v.n, SPIKE_WINDOW, SPIKE_Z);
+        numbers_row(u, cv, &v, ema, nsl + nsg, c, (viz_rect){r.x, r.y + 1, r.w, 1});
+        int note = skipped_row(cv, c, (viz_rect){r.x, r.y + 2, r.w, 1});
+        if (u->confusion) {
+            draw_confusion(u, c, (viz_rect){r.x, r.y + 3 + note, r.w, r.h - 4 - note});
+            viz_put(c, r.x, r.y + r.h - 1, r.w, "C plots  e eval now  n next run  r runs  p pause/resume  X stop",
+                    (viz_style){VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0});
+        } else {
+            int small_h = r.h >= 22 ? 8 : r.h >= 18 ? 6 : 0;
+            viz_rect mr = {r.x, r.y + 2 + note, r.w, r.h - 3 - small_h - note};
+            main_plot(u, &v, ema, sl, min_step, (u->t && u->live == u->cur) || u->starting, c, mr);
+            if (small_h) lower_plots(u, cv, &v, sg, c, (viz_rect){r.x, mr.y + mr.h, r.w, small_h}, r.w);
+            keys_row(u, cur, c, (viz_rect){r.x, r.y + r.h - 1, r.w, 1});
+        }
+    }
     free(ema), free(sl), free(sg);
     view_free(&v);
 }
 
 static void train_draw(ui_app *app, ui_pane *p, viz_canvas *c, viz_rect r) {
-    ui_sess *u = p->state;
+    ui_sess *u = ui_sess_of(app);
     if (u->table || u->cur < 0 || u->cur >= u->n_runs)
         draw_table(app, u, c, r);
     else
@@ -507,118 +536,220 @@ static void move_cursor(ui_sess *u, int cols) {
     u->cursor_x = xs[i];
 }
 
-static int train_key(ui_app *app, ui_pane *p, int key) {
-    ui_sess *u = p->state;
-    char err[512] = "";
-    int rc = BB_OK;
-    static const long zooms[4] = {0, 20, 100, 500};
-    if ((key == 'p' || key == 'X' || key == 's' || key == 'e') && ui_run_external(u, u->cur)) {
-        ui_app_message(app, 1, "%s is followed read-only (another program trains it): no pause, stop, checkpoint "
-                       "or eval here", u->runs[u->cur].run->name);
-        return UI_HANDLED;
-    }
+/* ---- keys ----------------------------------------------------------------------------------- */
+
+static int key_cursor(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
     switch (key) {
     case UI_KEY(KEY_LEFT): move_cursor(u, -1); break;
     case UI_KEY(KEY_RIGHT): move_cursor(u, 1); break;
     case UI_KEY(KEY_SLEFT): move_cursor(u, -10); break;
     case UI_KEY(KEY_SRIGHT): move_cursor(u, 10); break;
     case UI_KEY(KEY_HOME): move_cursor(u, INT_MIN); break;
-    case UI_KEY(KEY_END): move_cursor(u, INT_MAX); break;
-    case 'c': u->cursor = 0; break;
-    case 'g':
-        u->opt_row = !u->opt_row;
-        ui_app_message(app, 0, "lower plots: %s (g switches)",
-                       u->opt_row ? "learning rate, grad norm, tokens/s" : "eval loss and metrics");
-        break;
-    case 'C': u->confusion = !u->confusion; break;
+    default: move_cursor(u, INT_MAX);
+    }
+    return UI_CHANGED;
+}
+
+static int key_hide_cursor(ui_app *app, ui_pane *p, int key) {
+    ui_sess_of(app)->cursor = 0;
+    return UI_CHANGED;
+}
+
+static int key_lower_plots(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    u->opt_row = !u->opt_row;
+    ui_app_message(app, 0, "lower plots: %s (g switches)",
+                   u->opt_row ? "learning rate, grad norm, tokens/s" : "eval loss and metrics");
+    return UI_CHANGED;
+}
+
+static int key_confusion(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    u->confusion = !u->confusion;
+    return UI_CHANGED;
+}
+
+/* p pause/resume, X stop, s checkpoint, e eval: the live run's commands, refused on a followed run */
+static int key_run(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    char err[512] = "";
+    int rc = BB_OK;
+    if (ui_run_external(u, u->cur)) {
+        ui_app_message(app, 1, "%s is followed read-only (another program trains it): no pause, stop, checkpoint "
+                       "or eval here", u->runs[u->cur].run->name);
+        return UI_CHANGED;
+    }
+    switch (key) {
     case 'p':
-        if (u->t && u->st.paused)
-            rc = ui_cmd_resume(app, "", err, sizeof err);
-        else
-            rc = ui_cmd_pause(app, "", err, sizeof err);
+        rc = u->t && u->st.paused ? ui_cmd_resume(app, "", err, sizeof err) : ui_cmd_pause(app, "", err, sizeof err);
         break;
     case 'X': rc = ui_cmd_stop(app, "", err, sizeof err); break;
     case 's': rc = ui_cmd_ckpt(app, "", err, sizeof err); break;
-    case 'e': rc = ui_cmd_eval(app, "", err, sizeof err); break;
-    case 'l': u->log_y = !u->log_y; break;
-    case 't': {
-        /* the cursor stays on its point: its x becomes that point's time (or step) */
-        const ui_curves *cv = u->cur >= 0 && u->cur < u->n_runs ? &ui_run_ready(u, u->cur)->cv : NULL;
-        long i = cv && u->cursor ? nearest(u->x_time ? cv->time : cv->step, cv->n, u->cursor_x) : -1;
-        u->x_time = !u->x_time;
-        if (i >= 0) u->cursor_x = u->x_time ? cv->time[i] : cv->step[i];
-        break;
-    }
-    case 'z': {
-        int k = 0;
-        while (k < 3 && zooms[k] != u->last_n) k++;
-        u->last_n = zooms[(k + 1) % 4];
-        if (u->last_n)
-            ui_app_message(app, 0, "showing the last %ld steps (z: more)", u->last_n);
-        else
-            ui_app_message(app, 0, "showing all steps");
-        break;
-    }
-    case '+':
-    case '=': u->ema = u->ema + 0.1 > 0.99 ? 0.99 : floor(u->ema * 10 + 1.5) / 10; break;
-    case '-': u->ema = u->ema - 0.1 < 0 ? 0 : floor(u->ema * 10 - 0.5) / 10; break;
-    case ']': u->skip += 10; break;
-    case '[': u->skip = u->skip >= 10 ? u->skip - 10 : 0; break;
-    case 'r': u->table = !u->table; break;
-    case 'n':
-        if (u->n_runs) u->cur = (u->cur + 1) % u->n_runs;
-        break;
-    case 'o': {
-        int any = 0;
-        for (int i = 0; i < u->n_runs; i++) any |= i != u->cur && u->runs[i].shown;
-        for (int i = 0; i < u->n_runs; i++) u->runs[i].shown = !any && i != u->cur;
-        break;
-    }
-    default: return UI_IGNORED;
+    default: rc = ui_cmd_eval(app, "", err, sizeof err);
     }
     if (rc != BB_OK) ui_app_message(app, 1, "%s", err);
-    app->dirty = 1;
-    return UI_HANDLED;
+    return UI_CHANGED;
 }
 
-static void train_free(ui_pane *p) {
-    ui_sess *u = p->state;
-    if (!u) return;
+/* Ctrl-C on a live run asks first; a second Ctrl-C right after stops it (after its current step, with a
+ * checkpoint). Without a live run the app's Ctrl-C applies. */
+static int key_interrupt(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    if (!u->t || u->st.finished) return UI_IGNORED;
     char err[256];
-    trainer_free(u->t);
-    trainer_free(u->retired); /* NULL once the jobs that held it are done, as they are by now */
-    run_confusion_free(&u->conf);
-    if (u->mirror) run_metrics_close(u->mirror, err, sizeof err);
-    ui_sess_free_runs(u);
-    sess_free(u->s);
-    for (int i = 0; i < u->n_pending; i++) free(u->pending[i]);
-    free(u->pending);
-    for (int i = 0; i < u->argc; i++) free(u->argv[i]);
-    free(u->argv);
-    free(u);
-    p->state = NULL;
+    if (!u->stop_asked || app->prev_key != key) {
+        u->stop_asked = 1;
+        ui_app_message(app, 0, "Ctrl-C again stops %s (after its current step, with a checkpoint)",
+                       u->runs[u->live].run->name);
+    } else {
+        u->stop_asked = 0;
+        if (ui_cmd_stop(app, "", err, sizeof err) != BB_OK) ui_app_message(app, 1, "%s", err);
+    }
+    return UI_CHANGED;
 }
+
+static int key_log(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    u->log_y = !u->log_y;
+    return UI_CHANGED;
+}
+
+/* The x axis: steps or time; the cursor stays on its point, its x becomes that point's time (or step). */
+static int key_x_axis(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    const ui_curves *cv = u->cur >= 0 && u->cur < u->n_runs ? &ui_run_ready(u, u->cur)->cv : NULL;
+    long i = cv && u->cursor ? nearest(u->x_time ? cv->time : cv->step, cv->n, u->cursor_x) : -1;
+    u->x_time = !u->x_time;
+    if (i >= 0) u->cursor_x = u->x_time ? cv->time[i] : cv->step[i];
+    return UI_CHANGED;
+}
+
+static int key_zoom(ui_app *app, ui_pane *p, int key) {
+    static const long zooms[4] = {0, 20, 100, 500};
+    ui_sess *u = ui_sess_of(app);
+    int k = 0;
+    while (k < 3 && zooms[k] != u->last_n) k++;
+    u->last_n = zooms[(k + 1) % 4];
+    if (u->last_n)
+        ui_app_message(app, 0, "showing the last %ld steps (z: more)", u->last_n);
+    else
+        ui_app_message(app, 0, "showing all steps");
+    return UI_CHANGED;
+}
+
+static int key_smooth(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    if (key == '-') u->ema = u->ema - 0.1 < 0 ? 0 : floor(u->ema * 10 - 0.5) / 10;
+    else u->ema = u->ema + 0.1 > 0.99 ? 0.99 : floor(u->ema * 10 + 1.5) / 10;
+    return UI_CHANGED;
+}
+
+static int key_skip(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    if (key == ']') u->skip += 10;
+    else u->skip = u->skip >= 10 ? u->skip - 10 : 0;
+    return UI_CHANGED;
+}
+
+static int key_table(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    u->table = !u->table;
+    return UI_CHANGED;
+}
+
+static int key_next_run(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    if (u->n_runs) u->cur = (u->cur + 1) % u->n_runs;
+    return UI_CHANGED;
+}
+
+/* Every other run overlaid on the plot, or none. */
+static int key_overlay(ui_app *app, ui_pane *p, int key) {
+    ui_sess *u = ui_sess_of(app);
+    int any = 0;
+    for (int i = 0; i < u->n_runs; i++) any |= i != u->cur && u->runs[i].shown;
+    for (int i = 0; i < u->n_runs; i++) u->runs[i].shown = !any && i != u->cur;
+    return UI_CHANGED;
+}
+
+static const ui_key_binding train_keys[] = {
+    {UI_KEY(KEY_LEFT), key_cursor, "value cursor left"},
+    {UI_KEY(KEY_RIGHT), key_cursor, "right"},
+    {UI_KEY(KEY_SLEFT), key_cursor, "10 columns left"},
+    {UI_KEY(KEY_SRIGHT), key_cursor, "10 right"},
+    {UI_KEY(KEY_HOME), key_cursor, "first point"},
+    {UI_KEY(KEY_END), key_cursor, "last point"},
+    {'c', key_hide_cursor, "hide the cursor"},
+    {'g', key_lower_plots, "eval/optimizer plots"},
+    {'C', key_confusion, "confusion matrix"},
+    {'p', key_run, "pause/resume"},
+    {'X', key_run, "stop"},
+    {3, key_interrupt, "twice: stop"},
+    {'s', key_run, "checkpoint"},
+    {'e', key_run, "eval"},
+    {'l', key_log, "log scale"},
+    {'t', key_x_axis, "x axis step/time"},
+    {'z', key_zoom, "zoom to the last steps"},
+    {'-', key_smooth, "less smoothing"},
+    {'+', key_smooth, "more"},
+    {'=', key_smooth, NULL},
+    {'[', key_skip, "skip 10 steps fewer"},
+    {']', key_skip, "more"},
+    {'r', key_table, "runs table"},
+    {'n', key_next_run, "next run"},
+    {'o', key_overlay, "overlay the other runs"},
+    {0, NULL, NULL},
+};
+
+/* ---- commands (ui_train.c, ui_follow.c) ---------------------------------------------------------- */
+
+static const char *const use_words[] = {"run", "model", NULL}, *const watch_words[] = {"off", NULL};
+
+static const ui_cmd train_cmds[] = {
+    {.name = "train", .args = "OPTIONS",
+     .help = "start a training run (the options of `bertbench train`; --help lists them)", .fn = ui_cmd_train},
+    {.name = "pause", .args = "", .help = "pause the run after its current step (p in the train pane)",
+     .fn = ui_cmd_pause},
+    {.name = "resume", .args = "[RUN]",
+     .help = "continue the paused run, or an interrupted/stopped RUN from its last checkpoint", .fn = ui_cmd_resume},
+    {.name = "stop", .args = "", .help = "stop the run after its current step, with a checkpoint (X)",
+     .fn = ui_cmd_stop},
+    {.name = "checkpoint", .alias = "ckpt", .args = "", .help = "save a checkpoint of the run now (s)",
+     .fn = ui_cmd_ckpt},
+    {.name = "eval", .args = "", .help = "evaluate the run now (e)", .fn = ui_cmd_eval},
+    {.name = "follow", .args = "[DIR]",
+     .help = "follow a run trained elsewhere (HF Trainer output_dir, TensorBoard logs, a bertbench run), read-only",
+     .fn = ui_cmd_follow},
+    {.name = "unfollow", .args = "[RUN]",
+     .help = "stop following an external run (the shown one without RUN)", .fn = ui_cmd_unfollow},
+    {.name = "runs", .args = "",
+     .help = "the runs table: task, init, data, steps, losses, perplexity, accuracy, F1, time", .fn = ui_cmd_runs},
+    {.name = "plot", .args = "[step|time] [log|linear] [smooth W] [skip N] [last N|all] [show|hide|run RUN]",
+     .help = "the training plot's view", .fn = ui_cmd_plot},
+    {.name = "csv", .args = "[RUN] FILE", .help = "write a run's metrics as CSV", .fn = ui_cmd_csv},
+    {.name = "use", .args = "run|model",
+     .help = "every pane on a snapshot of the training run's latest weights (`use run` again: newer), or the loaded "
+     "model", .fn = ui_cmd_use, .words = use_words},
+    {.name = "watch", .args = "N|off",
+     .help = "fill-mask of the fill-mask pane's text on the run's latest weights every N steps", .fn = ui_cmd_watch,
+     .words = watch_words},
+    {0},
+};
 
 /* export: the header lines at full width and, in the runs table, every run */
 static void train_extent(ui_app *app, ui_pane *p, int *w, int *h) {
-    ui_sess *u = p->state;
+    ui_sess *u = ui_sess_of(app);
     *w = 170;
     if (u->table && u->n_runs + 2 > *h) *h = u->n_runs + 2;
 }
 
-ui_pane ui_pane_train(void) {
-    ui_sess *u = calloc(1, sizeof *u);
-    if (u) u->cur = -1, u->ema = 0.6;
-    return (ui_pane){.name = "train",
-                     .help =
-                         "training runs: `train ...`; left/right (shift: 10 columns, Home/End) move the value cursor, "
-                         "c hides it, g eval/optimizer plots, C confusion matrix, p pause, X stop (Ctrl-C twice), "
-                         "s checkpoint, e eval, l log, t x axis, z zoom, -/+ smooth, [/] skip, r runs, n next, o overlay; "
-                         "`watch N` ranks the fill-mask text on "
-                         "the run's weights every N steps, `use run` puts every pane on them",
-                     .state = u,
-                     .draw = train_draw,
-                     .extent = train_extent,
-                     .key = train_key,
-                     .free = train_free};
-}
+const ui_pane_class ui_train_pane = {
+    .name = "train",
+    .help = "training runs: `train ...`; `watch N` ranks the fill-mask text on the run's weights every N steps, "
+            "`use run` puts every pane on them",
+    .keys = train_keys,
+    .cmds = train_cmds,
+    .draw = train_draw,
+    .extent = train_extent,
+};

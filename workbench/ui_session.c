@@ -11,6 +11,8 @@
 #include <readline/history.h>
 
 #include "bb_file.h"
+#include "ui_pane_tokens.h"
+#include "ui_pane_train.h"
 #include "ui_session.h"
 
 enum { AUTOSAVE_S = 60 };
@@ -18,7 +20,29 @@ enum { AUTOSAVE_S = 60 };
  * the last it made or the one it showed), not all of a session that lists 100k. */
 enum { RESUME_SCAN = 16 };
 
-ui_sess *ui_sess_of(ui_app *app) { return ui_app_pane(app, "train")->state; }
+ui_sess *ui_sess_new(void) {
+    ui_sess *u = calloc(1, sizeof *u);
+    if (u) u->cur = -1, u->ema = 0.6;
+    return u;
+}
+
+void ui_sess_free(ui_sess *u) {
+    if (!u) return;
+    char err[256];
+    trainer_free(u->t);
+    trainer_free(u->retired); /* NULL once the jobs that held it are done, as they are by now */
+    run_confusion_free(&u->conf);
+    if (u->mirror) run_metrics_close(u->mirror, err, sizeof err);
+    ui_sess_free_runs(u);
+    sess_free(u->s);
+    for (int i = 0; i < u->n_pending; i++) free(u->pending[i]);
+    free(u->pending);
+    for (int i = 0; i < u->argc; i++) free(u->argv[i]);
+    free(u->argv);
+    free(u);
+}
+
+ui_sess *ui_sess_of(ui_app *app) { return app->sess; }
 
 /* ---- layout <-> JSON -------------------------------------------------------------------------- */
 
@@ -28,14 +52,15 @@ static cJSON *layout_json(ui_app *app, ui_sess *u) {
     cJSON_AddBoolToObject(o, "zoom", app->zoom);
     cJSON_AddNumberToObject(o, "focus", app->focus);
     cJSON_AddBoolToObject(o, "show_ws", app->show_ws);
-    cJSON_AddItemToObject(o, "tokens", ui_tokens_settings_json(ui_app_pane(app, "tokens")));
+    cJSON_AddItemToObject(o, "tokens", ui_tokens_settings_json(ui_app_pane_of(app, &ui_tokens_pane)));
     cJSON *panes = cJSON_AddObjectToObject(o, "panes");
     for (int i = 0; panes && i < app->n_panes; i++) {
-        cJSON *ps = app->panes[i].save ? app->panes[i].save(&app->panes[i]) : NULL;
-        if (ps) cJSON_AddItemToObject(panes, app->panes[i].name, ps);
+        const ui_pane_class *k = app->panes[i].cls;
+        cJSON *ps = k->save ? k->save(&app->panes[i]) : NULL;
+        if (ps) cJSON_AddItemToObject(panes, k->name, ps);
     }
     cJSON *slots = cJSON_AddArrayToObject(o, "slots");
-    for (int i = 0; i < 4; i++) cJSON_AddItemToArray(slots, cJSON_CreateString(app->panes[app->slots[i]].name));
+    for (int i = 0; i < 4; i++) cJSON_AddItemToArray(slots, cJSON_CreateString(app->panes[app->slots[i]].cls->name));
     cJSON *t = cJSON_AddObjectToObject(o, "train");
     cJSON_AddNumberToObject(t, "smooth", u->ema);
     cJSON_AddNumberToObject(t, "skip", (double)u->skip);
@@ -68,11 +93,12 @@ static void layout_apply(ui_app *app, ui_sess *u, const cJSON *o) {
         if (strcmp(v->valuestring, ui_layout_name(i)) == 0) app->layout = i;
     app->zoom = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "zoom"));
     app->show_ws = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "show_ws"));
-    ui_tokens_settings_apply(app, ui_app_pane(app, "tokens"), cJSON_GetObjectItemCaseSensitive(o, "tokens"));
+    ui_tokens_settings_apply(app, ui_app_pane_of(app, &ui_tokens_pane), cJSON_GetObjectItemCaseSensitive(o, "tokens"));
     const cJSON *panes = cJSON_GetObjectItemCaseSensitive(o, "panes");
     for (int i = 0; cJSON_IsObject(panes) && i < app->n_panes; i++) {
-        const cJSON *ps = cJSON_GetObjectItemCaseSensitive(panes, app->panes[i].name);
-        if (app->panes[i].restore && cJSON_IsObject(ps)) app->panes[i].restore(app, &app->panes[i], ps);
+        const ui_pane_class *k = app->panes[i].cls;
+        const cJSON *ps = cJSON_GetObjectItemCaseSensitive(panes, k->name);
+        if (k->restore && cJSON_IsObject(ps)) k->restore(app, &app->panes[i], ps);
     }
     const cJSON *slots = cJSON_GetObjectItemCaseSensitive(o, "slots");
     if (cJSON_IsArray(slots) && cJSON_GetArraySize(slots) == 4) {
@@ -216,12 +242,11 @@ static void restore(ui_app *app, ui_sess *u, sess_session *s) {
         ui_app_message(app, 1, "%s", model_msg);
     } else if (msg[0]) {
         ui_app_message(app, 0, "%s", msg);
-        ui_app_show(app, ui_app_pane(app, "train"));
+        ui_app_show(app, ui_app_pane_of(app, &ui_train_pane));
     } else {
         ui_app_message(app, 0, "session %s: %d runs, %d history lines, %d pinned", s->dir, s->n_runs, s->n_history,
                        s->n_pinned);
     }
-    app->dirty = 1;
 }
 
 void ui_sess_start(ui_app *app, const char *path) {
@@ -314,9 +339,7 @@ static void show_list(ui_app *app, const char *title, char **v, int n, const cha
     size_t o = 0;
     for (int i = 0; i < n; i++) o += (size_t)snprintf(text + o, cap - o, "%4d  %s\n", i + 1, v[i]);
     if (!n) snprintf(text, cap, "%s\n", empty);
-    ui_pane *p = ui_app_pane(app, "info");
-    ui_info_set(p, title, text);
-    ui_app_show(app, p);
+    ui_app_show_text(app, title, text);
     free(text);
 }
 

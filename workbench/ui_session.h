@@ -1,7 +1,7 @@
 /* ui_session.h — the workbench's session (sessions/ on disk) and its training runs.
  *
- * The state lives in the "train" pane (ui_pane_train: state is a ui_sess), so the app needs no new
- * fields: commands find it with ui_sess_of(app).
+ * The app holds one ui_sess (ui_sess_new at init, ui_sess_free at the end); commands and the train
+ * pane (a view on it, ui_pane_train.h) find it with ui_sess_of(app).
  *
  * Training: `train OPTIONS` (the options of `bertbench train`) loads the run on the UI's worker (a
  * short job: trainer_create), then the trainer runs on its own thread. Each UI tick (ui_sess_tick)
@@ -94,9 +94,12 @@ typedef struct ui_sess {
     int save_failed; /* autosave failed: said once, not every minute */
     int keep_model; /* the session recorded a model: its path is saved back while no model is loaded (it may
                        be missing or damaged) until the user loads another */
+    int stop_asked; /* Ctrl-C on the train pane asked "again to stop" */
 } ui_sess;
 
-ui_pane ui_pane_train(void);
+/* A session state with nothing open (NULL: out of memory), and freeing it (a live trainer included). */
+ui_sess *ui_sess_new(void);
+void ui_sess_free(ui_sess *u);
 ui_sess *ui_sess_of(ui_app *app);
 
 /* ---- ui_session.c ---- */

@@ -13,6 +13,7 @@
 #include "export_hf.h"
 #include "train_opts.h"
 #include "tok.h"
+#include "ui_pane_mask.h"
 #include "ui_session.h"
 
 /* ---- curves ----------------------------------------------------------------------------------- */
@@ -391,9 +392,8 @@ int ui_cmd_train(ui_app *app, const char *args, char *err, size_t errlen) {
         char *usage = train_opts_usage_dup();
         free_argv(u);
         if (!usage) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
-        ui_info_set(ui_app_pane(app, "info"), "train", usage);
+        ui_app_show_text(app, "train", usage);
         free(usage);
-        ui_app_show(app, ui_app_pane(app, "info"));
         return BB_OK;
     }
     if (rc != BB_OK) {

@@ -55,7 +55,7 @@ int infer_open(infer_ctx **out, const char *model_dir, const char *vocab, int ca
     *out = NULL;
     bert_model *m = NULL;
     tok_tokenizer *tk = NULL, *own = NULL;
-    int rc = bert_load(&m, model_dir, err, errlen);
+    int rc = bert_load_mapped(&m, model_dir, err, errlen);
     if (rc != BB_OK) return rc;
     rc = tok_load_any(&tk, vocab ? vocab : model_dir, case_mode, err, errlen);
     if (rc == BB_OK && vocab) {

@@ -108,7 +108,7 @@ static int map_file(st_map *m, const char *path, char *err, size_t errlen) {
     m->size = (size_t)sb.st_size;
     m->map = NULL;
     if (m->size > 0) {
-        m->map = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        m->map = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
         if (m->map == MAP_FAILED) {
             m->map = NULL;
             m->size = 0;

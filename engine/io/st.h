@@ -59,7 +59,9 @@ size_t st_dtype_size(st_dtype d);
 int st_read_f32(const st_tensor *t, float *dst, int64_t n, char *err, size_t errlen);
 /* Converts an integer tensor (I64, I32, I16, I8, U8, BOOL) to int32 (values must fit). */
 int st_read_i32(const st_tensor *t, int32_t *dst, int64_t n, char *err, size_t errlen);
-/* A pointer to the tensor's data used in place when it is F32 and 4-byte aligned, else NULL. */
+/* A pointer to the tensor's data used in place when it is F32 and 4-byte aligned, else NULL. Files are
+ * mapped MAP_PRIVATE and writable: a write into the data copies that page for this process and never
+ * reaches the file. */
 const float *st_f32_inplace(const st_tensor *t);
 
 /* Writer: F32 tensors, written atomically (temporary file, fsync, rename), with

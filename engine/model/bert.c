@@ -1,17 +1,13 @@
 #include <math.h>
 #include "bert.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
 #include "bb_err.h"
-#include "bb_hub.h"
 #include "bert_names.h"
 #include "st.h"
 
@@ -57,21 +53,28 @@ size_t bert_encoder_param_count(const bert_config *cfg, int with_pooler) {
     return n;
 }
 
-/* Allocates the flat parameter buffer for the current flags and points the fields into it. */
-static int alloc_params(bert_model *m, int num_labels, char *err, size_t errlen) {
+int bert_count_params(bert_model *m, int num_labels, char *err, size_t errlen) {
     bert_param_sizes(m->param_sizes, &m->cfg, m->has_pooler, m->has_mlm, m->has_nsp, m->tied_decoder, num_labels);
     size_t n = 0;
     for (int i = 0; i < BERT_NPARAMS; i++) {
         if (m->param_sizes[i] > SIZE_MAX / sizeof(float) - n) return bb_err(err, errlen, BB_ENOMEM, "model too large");
         n += m->param_sizes[i];
     }
+    m->num_params = n;
+    return BB_OK;
+}
+
+/* Allocates the flat parameter buffer for the current flags and points the fields into it. */
+static int alloc_params(bert_model *m, int num_labels, char *err, size_t errlen) {
+    int rc = bert_count_params(m, num_labels, err, errlen);
+    if (rc != BB_OK) return rc;
+    size_t n = m->num_params;
     float *mem = calloc(n ? n : 1, sizeof(float));
     if (!mem)
         return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory for %zu parameters (%.1f GB)",
                       m->dir[0] ? m->dir : "model", n, (double)n * 4 / 1e9);
     free(m->params_memory);
     m->params_memory = mem;
-    m->num_params = n;
     bert_params_point(&m->params, mem, m->param_sizes);
     return BB_OK;
 }
@@ -79,164 +82,11 @@ static int alloc_params(bert_model *m, int num_labels, char *err, size_t errlen)
 void bert_free(bert_model *m) {
     if (!m) return;
     free(m->params_memory);
+    free(m->converted);
+    free(m->layers);
+    st_close(m->weights);
     bert_config_free(&m->cfg);
     free(m);
-}
-
-static const char *family_prefix(bert_family f) {
-    return f == BERT_FAMILY_ROBERTA ? "roberta." : f == BERT_FAMILY_DISTILBERT ? "distilbert." : "bert.";
-}
-
-/* Finds the first existing spelling of a tensor name. */
-static const st_tensor *find_name(const st_file *f, const bert_tensor_name *tn, const char *prefix, int layer,
-                                  char *name, size_t n) {
-    for (int v = 0; v < 3 && tn->fmt[v]; v++) {
-        if (tn->per_layer)
-            snprintf(name, n, tn->fmt[v], prefix, layer);
-        else
-            snprintf(name, n, tn->fmt[v], prefix);
-        const st_tensor *t = st_find(f, name);
-        if (t) return t;
-    }
-    if (tn->per_layer)
-        snprintf(name, n, tn->fmt[0], prefix, layer);
-    else
-        snprintf(name, n, tn->fmt[0], prefix);
-    return NULL;
-}
-
-static int load_tensor(bert_model *m, const st_file *f, const bert_tensor_name *tn, const char *prefix, int layer,
-                       char *err, size_t errlen) {
-    char name[256];
-    const st_tensor *t = find_name(f, tn, prefix, layer, name, sizeof name);
-    int64_t rows, cols;
-    bert_tensor_shape(m, tn->field, &rows, &cols);
-    if (!t) return bb_err(err, errlen, BB_ESHAPE, "%s: tensor '%s' is missing", m->dir, name);
-    int ok = cols ? t->ndim == 2 && t->shape[0] == rows && t->shape[1] == cols : t->ndim == 1 && t->shape[0] == rows;
-    if (!ok) {
-        char got[96] = "", want[48];
-        size_t k = 0;
-        for (int d = 0; d < t->ndim && k < sizeof got - 24; d++)
-            k += (size_t)snprintf(got + k, sizeof got - k, "%s%lld", d ? ", " : "", (long long)t->shape[d]);
-        if (cols)
-            snprintf(want, sizeof want, "%lld, %lld", (long long)rows, (long long)cols);
-        else
-            snprintf(want, sizeof want, "%lld", (long long)rows);
-        return bb_err(err, errlen, BB_ESHAPE, "%s: tensor '%s' has shape [%s], expected [%s]", t->path, name, got,
-                      want);
-    }
-    float *slot = bert_tensor_slot(m, tn, layer);
-    int rc = st_read_f32(t, slot, t->numel, err, errlen);
-    if (rc != BB_OK) return rc;
-    /* NaN or Inf in a weight makes every output NaN (fill-mask would rank [PAD] with no score): say so here. */
-    for (int64_t i = 0; i < t->numel; i++)
-        if (!isfinite(slot[i]))
-            return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' holds %s at element %lld: the weights are not finite",
-                          t->path, name, isnan(slot[i]) ? "NaN" : "Inf", (long long)i);
-    return BB_OK;
-}
-
-/* Detects the encoder prefix ("bert.", "" ...) from the word embeddings' name. */
-static const char *detect_prefix(const st_file *f, bert_family fam) {
-    static const char *const bare = "";
-    const char *pre = family_prefix(fam);
-    char name[128];
-    snprintf(name, sizeof name, "%sembeddings.word_embeddings.weight", pre);
-    if (st_find(f, name)) return pre;
-    if (st_find(f, "embeddings.word_embeddings.weight")) return bare;
-    return NULL;
-}
-
-static int has_any(const st_file *f, const bert_tensor_name *names, int n, int field, const char *prefix) {
-    char name[256];
-    for (int i = 0; i < n; i++)
-        if (names[i].field == field && find_name(f, &names[i], prefix, 0, name, sizeof name)) return 1;
-    return 0;
-}
-
-/* A PyTorch checkpoint keeps a tied decoder as a second name of the word embeddings' storage. */
-static int decoder_shares_embeddings(const st_file *f, const bert_tensor_name *names, int n, const char *prefix) {
-    const st_tensor *dec = NULL, *wte = NULL;
-    char name[256];
-    for (int i = 0; i < n; i++) {
-        if (names[i].field == BERT_P_MLM_DEC) dec = find_name(f, &names[i], prefix, 0, name, sizeof name);
-        if (names[i].field == BERT_P_WTE) wte = find_name(f, &names[i], prefix, 0, name, sizeof name);
-    }
-    return dec && wte && dec->data == wte->data && dec->nbytes == wte->nbytes && dec->dtype == wte->dtype;
-}
-
-static bert_head head_from_architectures(const bert_config *cfg) {
-    const cJSON *arch = cfg->json ? cJSON_GetObjectItemCaseSensitive((const cJSON *)cfg->json, "architectures") : NULL;
-    const cJSON *a;
-    cJSON_ArrayForEach(a, arch) if (cJSON_IsString(a) && strstr(a->valuestring, "TokenClassification")) return BERT_HEAD_TOKCLS;
-    return BERT_HEAD_SEQCLS;
-}
-
-int bert_load(bert_model **out, const char *dir_or_id, char *err, size_t errlen) {
-    return bert_load_work(out, dir_or_id, NULL, err, errlen);
-}
-
-/* The tensors bert_load_work reads: one per field the model has, per layer for the per-layer ones. */
-static long tensors_to_load(const bert_model *m, const bert_tensor_name *names, int n) {
-    long total = 0;
-    for (int i = 0; i < n; i++)
-        if (m->param_sizes[names[i].field] > 0) total += names[i].per_layer ? m->cfg.num_layers : 1;
-    return total;
-}
-
-int bert_load_work(bert_model **out, const char *dir_or_id, bb_work *work, char *err, size_t errlen) {
-    *out = NULL;
-    char dir[4096];
-    int hub_rc = bb_hub_resolve(dir_or_id, dir, sizeof dir, err, errlen);
-    if (hub_rc != BB_OK) return hub_rc;
-    struct stat sb;
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return bb_err(err, errlen, BB_EIO, "%s: not a readable model directory%s%s", dir, errno ? ": " : "",
-                      errno ? strerror(errno) : "");
-    bert_model *m = calloc(1, sizeof *m);
-    if (!m) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", dir);
-    snprintf(m->dir, sizeof m->dir, "%s", dir);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    st_file *f = NULL;
-    int rc = bert_config_load(&m->cfg, path, err, errlen);
-    if (rc != BB_OK) goto fail;
-    if ((rc = st_open_dir(&f, dir, err, errlen)) != BB_OK) goto fail;
-    const char *prefix = detect_prefix(f, m->cfg.family);
-    if (!prefix) {
-        rc = bb_err(err, errlen, BB_ESHAPE, "%s: no '%sembeddings.word_embeddings.weight' tensor (not a %s checkpoint?)",
-                    dir, family_prefix(m->cfg.family), m->cfg.family == BERT_FAMILY_BERT ? "BERT" : "BERT-family");
-        goto fail;
-    }
-    int n;
-    const bert_tensor_name *names = bert_names(m->cfg.family, &n);
-    m->has_pooler = has_any(f, names, n, BERT_P_POOLW, prefix);
-    m->has_mlm = has_any(f, names, n, BERT_P_MLMW, prefix);
-    m->has_nsp = has_any(f, names, n, BERT_P_NSPW, prefix);
-    m->tied_decoder = !has_any(f, names, n, BERT_P_MLM_DEC, prefix) || decoder_shares_embeddings(f, names, n, prefix);
-    int has_cls = has_any(f, names, n, BERT_P_CLSW, prefix);
-    m->head = has_cls ? head_from_architectures(&m->cfg) : BERT_HEAD_NONE;
-    if ((rc = alloc_params(m, has_cls ? m->cfg.num_labels : 0, err, errlen)) != BB_OK) goto fail;
-    long done = 0, total = tensors_to_load(m, names, n);
-    for (int i = 0; i < n; i++) {
-        int field = names[i].field, need = m->param_sizes[field] > 0;
-        if (!need) continue;
-        int layers = names[i].per_layer ? m->cfg.num_layers : 1;
-        for (int l = 0; l < layers; l++) {
-            bb_work_progress(work, "tensors", done++, total);
-            if ((rc = bb_work_check(work, "load", err, errlen)) != BB_OK) goto fail;
-            if ((rc = load_tensor(m, f, &names[i], prefix, l, err, errlen)) != BB_OK) goto fail;
-        }
-    }
-    bb_work_progress(work, "tensors", total, total);
-    if (m->cfg.type_vocab_size == 0) m->cfg.type_vocab_size = 1; /* DistilBERT: one zero row */
-    st_close(f);
-    *out = m;
-    return BB_OK;
-fail:
-    st_close(f);
-    bert_free(m);
-    return rc;
 }
 
 static void init_normal(float *p, size_t n, float std, bb_rng *rng) {
@@ -245,13 +95,15 @@ static void init_normal(float *p, size_t n, float std, bb_rng *rng) {
 
 int bert_set_head(bert_model *m, bert_head kind, int num_labels, bb_rng *rng, char *err, size_t errlen) {
     if (num_labels < 1) return bb_err(err, errlen, BB_EINVAL, "num_labels must be >= 1 (got %d)", num_labels);
+    int rc = bert_own_params(m, err, errlen); /* a head is for training, which needs the flat buffer */
+    if (rc != BB_OK) return rc;
     bert_model copy = *m;
     copy.params_memory = NULL;
     /* Sequence classification reads the pooler; a checkpoint without one (every BertForMaskedLM save)
      * gets a fresh one, as transformers creates the weights the checkpoint lacks. */
     int new_pooler = kind == BERT_HEAD_SEQCLS && !m->has_pooler;
     if (new_pooler) copy.has_pooler = 1;
-    int rc = alloc_params(&copy, kind == BERT_HEAD_NONE ? 0 : num_labels, err, errlen);
+    rc = alloc_params(&copy, kind == BERT_HEAD_NONE ? 0 : num_labels, err, errlen);
     if (rc != BB_OK) return rc;
     /* Fields that keep their size keep their values; the others start from HF's init. */
     float **from = (float **)&m->params, **to = (float **)&copy.params;

@@ -16,6 +16,13 @@
  * struct type with the same size table describes gradients and AdamW moments. Q, K and V of each layer
  * are fused into one (3C, C) weight so one sgemm computes all three; loading and saving split them back
  * into Hugging Face's query/key/value tensors. Heads that the checkpoint does not have get size 0.
+ *
+ * Inference does not need that buffer: bert_load_mapped() leaves the checkpoint mapped and points the
+ * parameters into it (zero-copy: the load costs page-table set-up, not a copy, and the weights are in
+ * memory once, shared with the page cache). Such a "mapped" model has params_memory NULL, the per-layer
+ * fields of params NULL (a checkpoint stores each layer apart, and query, key and value apart), and
+ * says where each layer's weights are through bert_layer_weights(). Training, which needs the flat
+ * buffer for gradients and AdamW, calls bert_own_params() first (bert_load does it at once).
  */
 #ifndef BB_BERT_H
 #define BB_BERT_H
@@ -71,6 +78,16 @@ typedef struct {
 
 typedef enum { BERT_HEAD_NONE, BERT_HEAD_SEQCLS, BERT_HEAD_TOKCLS } bert_head;
 
+/* One encoder layer's weights as the forward reads them (bert_layer_weights). The members are in the
+ * order of the per-layer fields of bert_params (BERT_P_QKVW .. BERT_P_LN2B), query/key/value split. */
+typedef struct {
+    const float *qkvw[3]; /* (C, C) query, key, value: consecutive when owned, anywhere when mapped */
+    const float *qkvb[3]; /* (C) */
+    const float *attprojw, *attprojb, *ln1w, *ln1b, *fcw, *fcb, *fcprojw, *fcprojb, *ln2w, *ln2b;
+} bert_layer;
+
+struct st_file;
+
 typedef struct {
     bert_config cfg;
     bert_params params;
@@ -80,6 +97,10 @@ typedef struct {
     int has_pooler, has_mlm, has_nsp, tied_decoder;
     bert_head head; /* the classifier head in clsw/clsb, if any */
     char dir[4096]; /* where it was loaded from ("" when built from a config) */
+    /* A mapped model (bert_load_mapped; all NULL when the model owns its parameters): */
+    struct st_file *weights; /* the open checkpoint the parameters point into; closed (munmap) by bert_free */
+    float *converted;        /* the tensors that cannot be used in place: F16/BF16/F64, unaligned F32 */
+    bert_layer *layers;      /* (L) where each layer's weights are */
 } bert_model;
 
 /* Forward activations for one (B, T) shape. In inference every layer's hidden state and attention
@@ -112,17 +133,30 @@ typedef struct {
     float *ln2_rstd;     /* (L, B, T) */
     float *cls_in;       /* (B, C) hidden[L] at position 0 */
     float *pool;         /* (B, C) pooler output (tanh) */
-    float *scratch;      /* (2 T T) attention scratch */
     bb_rng rng;          /* dropout stream (training) */
     size_t bytes;        /* total bytes allocated (tests check arena sizes) */
     size_t cap;          /* bytes of the arena, >= bytes after bert_acts_resize to a smaller shape */
 } bert_acts;
 
-/* Loads config.json and the safetensors weights of a model directory. */
+/* Loads config.json and the weights of a model directory (safetensors, sharded or not, or
+ * pytorch_model.bin) into one flat buffer the model owns: what training needs. */
 int bert_load(bert_model **out, const char *dir, char *err, size_t errlen);
-/* The same as long work (bb_work.h; work may be NULL): cancel (BB_ECANCEL) between tensors, progress
- * ("tensors", done, total) as they are read. */
+/* The same for inference, without the copy: F32 tensors are used in place in the checkpoint's
+ * mapping; F16/BF16/F64 tensors, and F32 ones whose data is not 4-byte aligned, are converted once
+ * into model->converted. The mapping is private (MAP_PRIVATE): a write into a parameter changes this
+ * process's copy of that page only, never the file; it lives until bert_free. Both loaders refuse
+ * NaN or Inf weights, naming the tensor and the element. */
+int bert_load_mapped(bert_model **out, const char *dir, char *err, size_t errlen);
+/* Copies a mapped model's parameters into a flat buffer it owns and closes the mapping (training
+ * calls this; the outputs stay bit-identical). Does nothing to a model that owns its parameters. */
+int bert_own_params(bert_model *m, char *err, size_t errlen);
+static inline int bert_is_mapped(const bert_model *m) { return m->layers != NULL; }
+/* Where layer l's weights are (either kind of model). */
+void bert_layer_weights(const bert_model *m, int l, bert_layer *w);
+/* The same as long work (bb_work.h; work may be NULL): cancel (BB_ECANCEL) between tensors and
+ * between chunks of the weight scan, progress ("tensors", done, total) as the scan reads them. */
 int bert_load_work(bert_model **out, const char *dir, bb_work *work, char *err, size_t errlen);
+int bert_load_mapped_work(bert_model **out, const char *dir, bb_work *work, char *err, size_t errlen);
 /* Builds a model from a config with HF's initialisation (normal(0, initializer_range) weights, zero
  * biases, unit LayerNorm), with a pooler, an MLM head tied to the word embeddings and an NSP head. */
 int bert_create(bert_model **out, const bert_config *cfg, uint64_t seed, char *err, size_t errlen);
@@ -171,6 +205,10 @@ static inline float *bert_hidden(const bert_acts *a, const bert_model *m, int l)
 static inline float *bert_attention(const bert_acts *a, const bert_model *m, int l) {
     return a->probs + (size_t)l * a->B * m->cfg.num_heads * a->T * a->T;
 }
+
+/* qkv (N, 3C) = x (N, C) @ [query | key | value]^T + bias, for layer l. scratch (N, C) is used when the
+ * three weights are not one block (a mapped model): three products, their columns interleaved. */
+void bert_qkv_forward(const bert_model *m, int l, float *qkv, const float *x, int N, float *scratch);
 
 /* MLM head on n selected rows h (n, C) -> logits (n, V). work: at least 2*n*C floats
  * (transform output, then LayerNorm output) and n*2 more (mean, rstd): use bert_mlm_work_size(). */

@@ -104,3 +104,16 @@ float *bert_tensor_slot(const bert_model *m, const bert_tensor_name *tn, int lay
     if (slice >= 0) base += per / 3 * (size_t)slice;
     return base;
 }
+
+int bert_layer_member(const bert_tensor_name *tn) {
+    if (tn->field == BERT_P_QKVW) return tn->slice;
+    if (tn->field == BERT_P_QKVB) return 3 + tn->slice;
+    return 6 + tn->field - BERT_P_ATTPROJW;
+}
+
+const float *bert_tensor_data(const bert_model *m, const bert_tensor_name *tn, int layer) {
+    if (!tn->per_layer) return ((float *const *)&m->params)[tn->field];
+    bert_layer w;
+    bert_layer_weights(m, layer, &w);
+    return ((const float **)&w)[bert_layer_member(tn)];
+}

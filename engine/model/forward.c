@@ -45,7 +45,7 @@ int bert_acts_resize(bert_acts *a, const bert_model *m, int B, int T, int traini
         {LS * BT * 3 * C, 4},  {LS * BT * C, 4},      {LS * BT * C, 4}, {training ? LS * BT * C : 0, 1},
         {LS * BT * C, 4},  {LS * BT * C, 4},      {LS * BT, 4},    {LS * BT, 4},     {LS * BT * I, 4},
         {LS * BT * I, 4},  {LS * BT * C, 4},      {training ? LS * BT * C : 0, 1}, {LS * BT * C, 4},
-        {L * BT, 4},       {L * BT, 4},           {(size_t)B * C, 4}, {(size_t)B * C, 4}, {2 * TT, 4},
+        {L * BT, 4},       {L * BT, 4},           {(size_t)B * C, 4}, {(size_t)B * C, 4},
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
@@ -71,7 +71,7 @@ int bert_acts_resize(bert_acts *a, const bert_model *m, int B, int T, int traini
         (void **)&a->res1,     (void **)&a->ln1,      (void **)&a->ln1_mean,     (void **)&a->ln1_rstd,
         (void **)&a->fch,      (void **)&a->fch_act,  (void **)&a->fcproj,       (void **)&a->fcproj_keep,
         (void **)&a->res2,     (void **)&a->ln2_mean, (void **)&a->ln2_rstd,     (void **)&a->cls_in,
-        (void **)&a->pool,     (void **)&a->scratch,
+        (void **)&a->pool,
     };
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
         void *p = arena_take(&cur, parts[i].n * parts[i].elem);
@@ -129,20 +129,20 @@ int bert_forward(const bert_model *m, bert_acts *a, const int32_t *ids, const in
         float *ln1_mean = a->ln1_mean + s * BT, *ln1_rstd = a->ln1_rstd + s * BT;
         float *probs = a->probs + (size_t)l * att, *probs_drop = a->probs_drop ? a->probs_drop + (size_t)l * att : NULL;
         float *out = a->hidden + (size_t)(l + 1) * BTC;
-        size_t C3 = (size_t)3 * C;
+        bert_layer w;
+        bert_layer_weights(m, l, &w);
 
-        linear_forward(qkv, x, p->qkvw + (size_t)l * C3 * C, p->qkvb + (size_t)l * C3, N, C, 3 * C);
-        attention_forward(atty, probs, probs_drop, qkv, a->mask, B, T, C, NH, adrop, &a->rng, a->scratch);
-        linear_forward(attproj, atty, p->attprojw + (size_t)l * C * C, p->attprojb + (size_t)l * C, N, C, C);
+        bert_qkv_forward(m, l, qkv, x, N, atty); /* atty is free until attention fills it */
+        attention_forward(atty, probs, probs_drop, qkv, a->mask, B, T, C, NH, adrop, &a->rng);
+        linear_forward(attproj, atty, w.attprojw, w.attprojb, N, C, C);
         if (pdrop > 0) dropout_forward(attproj, a->attproj_keep + s * BTC, attproj, (long)BTC, pdrop, &a->rng);
-        residual_layernorm_forward(res1, ln1, ln1_mean, ln1_rstd, x, attproj, p->ln1w + (size_t)l * C,
-                                   p->ln1b + (size_t)l * C, N, C, c->layer_norm_eps);
-        linear_forward(fch, ln1, p->fcw + (size_t)l * I * C, p->fcb + (size_t)l * I, N, C, I);
+        residual_layernorm_forward(res1, ln1, ln1_mean, ln1_rstd, x, attproj, w.ln1w, w.ln1b, N, C, c->layer_norm_eps);
+        linear_forward(fch, ln1, w.fcw, w.fcb, N, C, I);
         act_forward(fch_act, fch, (long)BTI, c->act);
-        linear_forward(fcproj, fch_act, p->fcprojw + (size_t)l * C * I, p->fcprojb + (size_t)l * C, N, I, C);
+        linear_forward(fcproj, fch_act, w.fcprojw, w.fcprojb, N, I, C);
         if (pdrop > 0) dropout_forward(fcproj, a->fcproj_keep + s * BTC, fcproj, (long)BTC, pdrop, &a->rng);
         residual_layernorm_forward(res2, out, a->ln2_mean + (size_t)l * BT, a->ln2_rstd + (size_t)l * BT, ln1, fcproj,
-                                   p->ln2w + (size_t)l * C, p->ln2b + (size_t)l * C, N, C, c->layer_norm_eps);
+                                   w.ln2w, w.ln2b, N, C, c->layer_norm_eps);
     }
     if (m->has_pooler) {
         const float *last = a->hidden + (size_t)L * BTC;
@@ -151,6 +151,22 @@ int bert_forward(const bert_model *m, bert_acts *a, const int32_t *ids, const in
         tanh_forward(a->pool, a->pool, (long)B * C);
     }
     return BB_OK;
+}
+
+void bert_qkv_forward(const bert_model *m, int l, float *qkv, const float *x, int N, float *scratch) {
+    size_t C = (size_t)m->cfg.hidden_size;
+    bert_layer w;
+    bert_layer_weights(m, l, &w);
+    int fused = w.qkvw[1] == w.qkvw[0] + C * C && w.qkvw[2] == w.qkvw[1] + C * C && w.qkvb[1] == w.qkvb[0] + C &&
+                w.qkvb[2] == w.qkvb[1] + C;
+    if (fused) {
+        linear_forward(qkv, x, w.qkvw[0], w.qkvb[0], N, (int)C, 3 * (int)C);
+        return;
+    }
+    for (int s = 0; s < 3; s++) {
+        linear_forward(scratch, x, w.qkvw[s], w.qkvb[s], N, (int)C, (int)C);
+        for (int n = 0; n < N; n++) memcpy(qkv + (size_t)n * 3 * C + (size_t)s * C, scratch + (size_t)n * C, C * sizeof(float));
+    }
 }
 
 size_t bert_mlm_work_size(const bert_model *m, int n) { return (size_t)n * (2 * (size_t)m->cfg.hidden_size + 2); }

@@ -48,7 +48,7 @@ int bert_save(const bert_model *m, const char *dir, char *err, size_t errlen) {
             int64_t rows, cols;
             bert_tensor_shape(m, tn->field, &rows, &cols);
             e[ne].name = buf[ne];
-            e[ne].data = bert_tensor_slot(m, tn, l);
+            e[ne].data = bert_tensor_data(m, tn, l);
             e[ne].ndim = cols ? 2 : 1;
             e[ne].shape[0] = rows;
             e[ne].shape[1] = cols;

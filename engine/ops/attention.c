@@ -9,74 +9,120 @@
 #include "ops.h"
 #include "ops_internal.h"
 
-/* HF's extended mask: (1 - mask) * finfo(float32).min added to the scores. A padded key's score
- * becomes -FLT_MAX and its probability exactly 0; a row with no real key at all becomes uniform,
- * as in HF. */
-static void additive_mask(float *madd, const float *mask, int T) {
-    for (int j = 0; j < T; j++) madd[j] = mask ? (1.0f - mask[j]) * -FLT_MAX : 0.0f;
+/* Scores plus HF's extended mask, softmaxed in place in one call per row while the row is in L1:
+ * (1 - mask) * finfo(float32).min is added to each score (already scaled by 1/sqrt(HS), the sgemm's
+ * alpha), then max, exp, sum and normalise. A padded key's score becomes -FLT_MAX and its
+ * probability exactly 0; a row with no real key at all becomes uniform, as in HF. */
+OPS_HOT
+static void masked_softmax_row(float *restrict row, const float *restrict mask, int T) {
+    if (mask)
+        for (int j = 0; j < T; j++) row[j] += (1.0f - mask[j]) * -FLT_MAX;
+    /* eight running maxima (one vector) rather than an `omp simd reduction(max)`, which clang
+     * cannot vectorise without -ffast-math */
+    float lane[8], m = row[0];
+    for (int l = 0; l < 8; l++) lane[l] = m;
+    int j = 0;
+    for (; j + 8 <= T; j += 8)
+        for (int l = 0; l < 8; l++) lane[l] = row[j + l] > lane[l] ? row[j + l] : lane[l];
+    for (; j < T; j++) m = row[j] > m ? row[j] : m;
+    for (int l = 0; l < 8; l++) m = lane[l] > m ? lane[l] : m;
+    for (j = 0; j < T; j++) row[j] = ops_expf(row[j] - m);
+    /* float partial sums over chunks of 32 accumulated in double, as ops_softmax_row (the sum is a
+     * loop of its own: clang vectorises neither loop when the exp and the reduction share one) */
+    double sum = 0.0;
+    int i = 0;
+    for (; i + 32 <= T; i += 32) {
+        float cs = 0.0f;
+#pragma omp simd reduction(+ : cs)
+        for (int c = i; c < i + 32; c++) cs += row[c];
+        sum += cs;
+    }
+    for (; i < T; i++) sum += row[i];
+    float inv = (float)(1.0 / sum);
+    for (j = 0; j < T; j++) row[j] *= inv;
 }
 
-OPS_HOT
-static void masked_softmax_rows(float *S, const float *madd, int T) {
-    for (int i = 0; i < T; i++) {
-        float *row = S + (long)i * T;
-        for (int j = 0; j < T; j++) row[j] += madd[j];
-        ops_softmax_row(row, row, T, NULL);
+/* Work items are (batch, head, block of query rows): every product of one item is small, so each
+ * calls the one-threaded OpenBLAS and the items are shared across the pool. Query rows are split
+ * only when there are fewer than ATTN_MIN_ITEMS heads in the batch, too few to share evenly. */
+#define ATTN_MIN_ITEMS 8
+typedef struct {
+    float *out, *probs;
+    const float *pv;  /* the probabilities that multiply v: probs, or probs_drop after dropout */
+    const float *qkv, *mask;
+    int T, C, NH, rows, nrb, scores, values;
+    float scale;
+} attn_fwd_job;
+
+static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
+    (void)worker;
+    const attn_fwd_job *j = ctx;
+    int T = j->T, C = j->C, HS = C / j->NH, C3 = 3 * C;
+    long TT = (long)T * T;
+    for (long it = begin; it < end; it++) {
+        long bh = it / j->nrb;
+        int b = (int)(bh / j->NH), h = (int)(bh % j->NH);
+        int r0 = (int)(it % j->nrb) * j->rows, n = T - r0 < j->rows ? T - r0 : j->rows;
+        const float *q = j->qkv + (long)b * T * C3 + h * HS;
+        const float *k = q + C, *v = q + 2 * C;
+        if (j->scores) {
+            float *P = j->probs + bh * TT + (long)r0 * T;
+            /* (n,T) = q (n,HS) @ k^T, scaled: the same order as HF (matmul, then * scale) */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, T, HS, j->scale, q + (long)r0 * C3, C3, k, C3,
+                        0.0f, P, T);
+            const float *mask = j->mask ? j->mask + (long)b * T : NULL;
+            for (int i = 0; i < n; i++) masked_softmax_row(P + (long)i * T, mask, T);
+        }
+        if (j->values) /* out (n,HS), leading dim C = P (n,T) @ v (T,HS) */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HS, T, 1.0f, j->pv + bh * TT + (long)r0 * T,
+                        T, v, C3, 0.0f, j->out + ((long)b * T + r0) * C + h * HS, C);
     }
 }
 
-/* The per-head products are small (T x T x HS): OpenBLAS's thread hand-off costs more than it saves
- * there (measured 5.0 ms vs 1.2 ms per bert-base layer at T = 128 on 2 loaded cores), so they run on
- * one thread; longer sequences keep the configured threads. */
-static int attention_threads_begin(int T) {
-    if (T > 256 || ops_threads() == 1) return 0; /* ops_threads() first: it caches the real count */
-    openblas_set_num_threads(1);
-    return 1;
-}
-
-static void attention_threads_end(int changed) {
-    if (changed) openblas_set_num_threads(ops_threads());
-}
-
-void attention_forward(float *out, float *probs, float *probs_drop, const float *qkv,
-                       const float *mask, int B, int T, int C, int NH, float p_drop,
-                       bb_rng *rng, float *scratch) {
-    BB_ASSERT(C % NH == 0 && p_drop >= 0.0f && p_drop < 1.0f);
-    BB_ASSERT(p_drop == 0.0f || (probs_drop && rng));
-    int HS = C / NH, C3 = 3 * C;
-    float scale = (float)(1.0 / sqrt((double)HS)); /* HF's head_dim ** -0.5, rounded once */
-    long TT = (long)T * T;
-    int single = attention_threads_begin(T);
-    for (int b = 0; b < B; b++) {
-        float *madd = scratch; /* (T) additive mask of this sequence, shared by its heads */
-        additive_mask(madd, mask ? mask + (long)b * T : NULL, T);
-        for (int h = 0; h < NH; h++) {
-            const float *q = qkv + (long)b * T * C3 + h * HS;
-            const float *k = q + C, *v = q + 2 * C;
-            float *P = probs + ((long)b * NH + h) * TT;
-            /* (T,T) = q (T,HS) @ k^T, scaled: the same order as HF (matmul, then * scale) */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, scale, q, C3, k, C3,
-                        0.0f, P, T);
-            masked_softmax_rows(P, madd, T);
-            const float *Pv = P;
-            if (p_drop > 0.0f) {
-                float *Pd = probs_drop + ((long)b * NH + h) * TT;
-                uint32_t thr = ops_dropout_threshold(p_drop);
-                float keep_scale = 1.0f / (1.0f - p_drop);
-                /* same draws as ops_dropout_draw: two decisions per 64-bit draw */
-                for (long i = 0; i < TT; i += 2) {
-                    uint64_t r = bb_rng_u64(rng);
-                    Pd[i] = (uint32_t)r >= thr ? P[i] * keep_scale : 0.0f;
-                    if (i + 1 < TT) Pd[i + 1] = (uint32_t)(r >> 32) >= thr ? P[i + 1] * keep_scale : 0.0f;
-                }
-                Pv = Pd;
-            }
-            /* out (T,HS), leading dim C = P (T,T) @ v (T,HS) */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, 1.0f, Pv, T, v, C3,
-                        0.0f, out + (long)b * T * C + h * HS, C);
+/* The dropout on the probabilities runs on the calling thread, heads in order, so the draws are the
+ * same whatever the thread count. */
+static void attn_dropout(float *probs_drop, const float *probs, long heads, long TT, float p_drop, bb_rng *rng) {
+    uint32_t thr = ops_dropout_threshold(p_drop);
+    float keep_scale = 1.0f / (1.0f - p_drop);
+    for (long bh = 0; bh < heads; bh++) {
+        float *Pd = probs_drop + bh * TT;
+        const float *P = probs + bh * TT;
+        /* same draws as ops_dropout_draw: two decisions per 64-bit draw, a fresh draw per head */
+        for (long i = 0; i < TT; i += 2) {
+            uint64_t r = bb_rng_u64(rng);
+            Pd[i] = (uint32_t)r >= thr ? P[i] * keep_scale : 0.0f;
+            if (i + 1 < TT) Pd[i + 1] = (uint32_t)(r >> 32) >= thr ? P[i + 1] * keep_scale : 0.0f;
         }
     }
-    attention_threads_end(single);
+}
+
+/* Items per share so that a share holds at least OPS_SHARE_MIN multiply-adds. */
+static long attn_grain(long macs_per_item) { return (OPS_SHARE_MIN + macs_per_item - 1) / macs_per_item; }
+
+void attention_forward(float *out, float *probs, float *probs_drop, const float *qkv,
+                       const float *mask, int B, int T, int C, int NH, float p_drop, bb_rng *rng) {
+    BB_ASSERT(C % NH == 0 && p_drop >= 0.0f && p_drop < 1.0f);
+    BB_ASSERT(p_drop == 0.0f || (probs_drop && rng));
+    long heads = (long)B * NH;
+    int nrb = 1; /* from the shape alone, so the products (and their rounding) never depend on the threads */
+    if (heads < ATTN_MIN_ITEMS) {
+        long want = (ATTN_MIN_ITEMS + heads - 1) / heads, most = (T + 15) / 16;
+        nrb = (int)(want < most ? want : most);
+    }
+    int rows = (T + nrb - 1) / nrb;
+    nrb = (T + rows - 1) / rows;
+    attn_fwd_job j = {out, probs, probs, qkv, mask, T, C, NH, rows, nrb, 1, p_drop == 0.0f,
+                      (float)(1.0 / sqrt((double)(C / NH)))}; /* HF's head_dim ** -0.5, rounded once */
+    long grain = attn_grain((long)rows * T * (C / NH));
+    bb_pool *pool = ops_pool();
+    bb_pool_for(pool, heads * nrb, grain, attn_fwd_share, &j);
+    if (p_drop > 0.0f) {
+        attn_dropout(probs_drop, probs, heads, (long)T * T, p_drop, rng);
+        j.pv = probs_drop;
+        j.scores = 0;
+        j.values = 1;
+        bb_pool_for(pool, heads * nrb, grain, attn_fwd_share, &j);
+    }
 }
 
 void attention_forward_naive(float *out, float *probs, const float *qkv, const float *mask,
@@ -138,36 +184,44 @@ static void softmax_backward_rows(float *dS, const float *P, const float *Pd, fl
     }
 }
 
+typedef struct {
+    float *dqkv, *scratch;
+    const float *dout, *qkv, *probs, *probs_drop;
+    int T, C, NH;
+    float scale, keep_scale;
+} attn_bwd_job;
+
+/* One (batch, head) per item: each writes only its own head's columns of dqkv. */
+static void attn_bwd_share(void *ctx, long begin, long end, int worker) {
+    const attn_bwd_job *j = ctx;
+    int T = j->T, C = j->C, HS = C / j->NH, C3 = 3 * C;
+    long TT = (long)T * T;
+    float *dS = j->scratch + worker * TT; /* (T,T) of this thread */
+    for (long bh = begin; bh < end; bh++) {
+        int b = (int)(bh / j->NH), h = (int)(bh % j->NH);
+        const float *q = j->qkv + (long)b * T * C3 + h * HS;
+        const float *k = q + C, *v = q + 2 * C;
+        float *dq = j->dqkv + (long)b * T * C3 + h * HS;
+        float *dk = dq + C, *dv = dq + 2 * C;
+        const float *dO = j->dout + (long)b * T * C + h * HS;
+        const float *P = j->probs + bh * TT;
+        const float *Pd = j->probs_drop ? j->probs_drop + bh * TT : NULL;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, Pd ? Pd : P, T, dO, C, 1.0f, dv, C3);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, dO, C, v, C3, 0.0f, dS, T);
+        softmax_backward_rows(dS, P, Pd, j->keep_scale, T);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, k, C3, 1.0f, dq, C3);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, q, C3, 1.0f, dk, C3);
+    }
+}
+
+long attention_backward_scratch(int T) { return (long)bb_pool_max_threads(ops_pool()) * T * T; }
+
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
                         const float *probs_drop, int B, int T, int C, int NH, float p_drop,
                         float *scratch) {
     if (!dqkv) return;
     BB_ASSERT(C % NH == 0 && (p_drop == 0.0f || probs_drop));
-    int HS = C / NH, C3 = 3 * C;
-    float scale = (float)(1.0 / sqrt((double)HS));
-    long TT = (long)T * T;
-    float *dS = scratch; /* (T,T) */
-    int single = attention_threads_begin(T);
-    for (int b = 0; b < B; b++) {
-        for (int h = 0; h < NH; h++) {
-            long bh = (long)b * NH + h;
-            const float *q = qkv + (long)b * T * C3 + h * HS;
-            const float *k = q + C, *v = q + 2 * C;
-            float *dq = dqkv + (long)b * T * C3 + h * HS;
-            float *dk = dq + C, *dv = dq + 2 * C;
-            const float *dO = dout + (long)b * T * C + h * HS;
-            const float *P = probs + bh * TT;
-            const float *Pd = p_drop > 0.0f ? probs_drop + bh * TT : NULL;
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, Pd ? Pd : P, T,
-                        dO, C, 1.0f, dv, C3);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, dO, C, v, C3,
-                        0.0f, dS, T);
-            softmax_backward_rows(dS, P, Pd, 1.0f / (1.0f - p_drop), T);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, scale, dS, T, k, C3,
-                        1.0f, dq, C3);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, scale, dS, T, q, C3,
-                        1.0f, dk, C3);
-        }
-    }
-    attention_threads_end(single);
+    attn_bwd_job j = {dqkv, scratch, dout, qkv, probs, p_drop > 0.0f ? probs_drop : NULL, T, C, NH,
+                      (float)(1.0 / sqrt((double)(C / NH))), 1.0f / (1.0f - p_drop)};
+    bb_pool_for(ops_pool(), (long)B * NH, attn_grain(4L * T * T * (C / NH)), attn_bwd_share, &j);
 }

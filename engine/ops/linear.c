@@ -1,7 +1,7 @@
 /* linear.c — fully connected layer, out = inp @ weight^T + bias (PyTorch nn.Linear layout). The
- * products are OpenBLAS's; the bias passes use the engine's pool (rows for the forward's seeding,
- * channels for the bias gradient, so each channel sums its rows in order). */
-#include <cblas.h>
+ * products go through ops_gemm_xwt (few rows) or ops_sgemm (both shared across the engine's pool);
+ * the bias passes use the pool too (rows for the forward's seeding, channels for the bias gradient,
+ * so each channel sums its rows in order). */
 #include <string.h>
 
 #include "ops.h"
@@ -25,8 +25,8 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
         bias_ctx k = {out, bias, N, OC};
         bb_pool_for(ops_pool(), N, ops_rows_grain(OC), bias_seed_share, &k);
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C,
-                bias ? 1.0f : 0.0f, out, OC);
+    if (N <= OPS_XWT_MAX_ROWS && ops_gemm_xwt(out, inp, weight, N, OC, C, bias != 0)) return;
+    ops_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, bias ? 1.0f : 0.0f, out, OC);
 }
 
 void linear_forward_naive(float *out, const float *inp, const float *weight, const float *bias,
@@ -54,11 +54,9 @@ static void dbias_share(void *vc, long begin, long end, int worker) {
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int N, int C, int OC) {
     if (dinp) /* (N,C) += (N,OC) @ (OC,C) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC, 1.0f, dout, OC, weight, C,
-                    1.0f, dinp, C);
+        ops_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
     if (dweight) /* (OC,C) += (N,OC)^T @ (N,C) */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N, 1.0f, dout, OC, inp, C,
-                    1.0f, dweight, C);
+        ops_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
     if (dbias) {
         bias_ctx k = {dbias, dout, N, OC};
         bb_pool_for(ops_pool(), OC, (long)N * OC >= 4 * OPS_GRAIN ? 64 : OC, dbias_share, &k);

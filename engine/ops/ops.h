@@ -28,12 +28,16 @@ typedef enum {
     BB_ACT_RELU,
 } bb_act;
 
-/* Threads OpenBLAS uses for the large products (the per-head attention products use one), and the
- * threads of the engine's pool (bb_pool.h) that the elementwise ops, the loss and the optimizer
- * share their loops with (at most one per CPU). ops_set_threads(n) sets both for the process
- * (n <= 0: OpenBLAS's default, usually all cores); ops_threads() returns the configured count. */
+/* Threads of the engine's pool (bb_pool.h), which the matrix products, attention heads, elementwise
+ * ops, the loss and the optimizer share their loops with (at most one per CPU). OpenBLAS itself runs
+ * on one thread: the products are split across the pool instead (ops_sgemm). ops_set_threads(n)
+ * sets the count for the process (n <= 0: one per CPU); ops_threads() returns it (first read from
+ * OpenBLAS's own default, so OPENBLAS_NUM_THREADS still chooses it). */
 void ops_set_threads(int n);
 int ops_threads(void);
+/* For a program that calls cblas directly while no engine work runs (bench's sgemm peak): on != 0
+ * gives OpenBLAS ops_threads() threads, 0 puts it back on one. */
+void ops_blas_threaded(int on);
 /* The process's pool (bb_pool_global) sized by ops_threads(), for loops outside engine/ops. */
 bb_pool *ops_pool(void);
 /* x (n) = 0, on the pool's threads (the backward's gradient buffers). */
@@ -89,17 +93,19 @@ void embeddings_backward(float *dwte, float *dwpe, float *dwtt, const float *dou
  * probs_drop (B,NH,T,T): probs after dropout with probability p_drop (scaled by 1/(1-p_drop));
  *   used only when p_drop > 0 (then it must be non-NULL and rng non-NULL), otherwise may be NULL.
  * out (B,T,C): heads concatenated.
- * scratch: at least T*T floats (one head's scores) — the caller provides it so no op allocates. */
+ * The (batch, head) pairs are shared across the engine's pool; the result does not depend on the
+ * thread count. */
 void attention_forward(float *out, float *probs, float *probs_drop, const float *qkv,
-                       const float *mask, int B, int T, int C, int NH, float p_drop,
-                       bb_rng *rng, float *scratch);
+                       const float *mask, int B, int T, int C, int NH, float p_drop, bb_rng *rng);
 void attention_forward_naive(float *out, float *probs, const float *qkv, const float *mask,
                              int B, int T, int C, int NH);
 /* dqkv (B,T,3C) += gradient. probs_drop as in forward (NULL when p_drop was 0).
- * scratch: at least 2*T*T floats. */
+ * scratch: at least attention_backward_scratch(T) floats (one (T,T) block per pool thread) — the
+ * caller provides it so no op allocates. */
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
                         const float *probs_drop, int B, int T, int C, int NH, float p_drop,
                         float *scratch);
+long attention_backward_scratch(int T);
 
 /* Inverted dropout: out = inp * keep / (1-p), keep ~ Bernoulli(1-p); keep (n bytes) records the
  * mask for backward. p == 0 copies. out may alias inp. */

@@ -17,13 +17,6 @@
 #define OPS_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define OPS_HOT
-/* Values per share below which a memory-bound loop is not worth a second thread (a share of 16k
- * floats takes ~10 us, several times the cost of handing it over). */
-#define OPS_GRAIN 16384L
-
-/* Rows of C values per share for a row-wise loop. */
-static inline long ops_rows_grain(long C) { return C >= OPS_GRAIN ? 1 : OPS_GRAIN / (C > 0 ? C : 1); }
-
 #endif
 
 #define OPS_INLINE static inline __attribute__((always_inline))
@@ -90,6 +83,24 @@ void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *rng);
  * non-NULL) and returns sum(exp(x - max)), from which cross-entropy takes its log-sum-exp. */
 double ops_softmax_row(float *p, const float *x, int V, float *max);
 
+/* Multiply-adds a pool share must hold to repay its hand-off (~40 us on one core); smaller work stays
+ * on the calling thread. */
+#define OPS_SHARE_MIN (1L << 21)
+
+/* out (M,N) = x (M,K) @ w (N,K)^T (accumulate: +=), w read in place by an AVX2/FMA kernel shared
+ * across ops_pool() (gemm_xwt.c): faster than a BLAS for few rows. Returns 0, having done nothing,
+ * when the CPU lacks AVX2/FMA (ops_xwt_supported() == 0) or the packing buffer cannot be had. */
+int ops_gemm_xwt(float *out, const float *x, const float *w, int M, int N, int K, int accumulate);
+int ops_xwt_supported(void);
+/* Rows up to which linear_forward uses ops_gemm_xwt. One-thread CPU time against OpenBLAS on the
+ * bert-base shapes: ahead at every M from 1 to 128 (+10% at 128, +15..120% below 32), 5-9% behind
+ * at 256 and 10-20% at 512, where the BLAS's packing pays for itself. */
+#define OPS_XWT_MAX_ROWS 192
+
+/* C (M,N) = alpha op(A) op(B) + beta C, row-major, as cblas_sgemm (ta/tb non-zero: transposed),
+ * shared across ops_pool() when big enough; each share calls the one-threaded OpenBLAS. */
+void ops_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+               int ldb, float beta, float *C, int ldc);
 /* Values per share below which a memory-bound loop is not worth a second thread (a share of 16k
  * floats takes ~10 us, several times the cost of handing it over). */
 #define OPS_GRAIN 16384L

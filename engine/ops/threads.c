@@ -1,6 +1,7 @@
-/* The process-wide thread count, shared by OpenBLAS and the engine's pool (bb_pool_global), and
- * remembered so that code which briefly switches OpenBLAS to one thread (attention's small products)
- * can restore it even when several engine threads do so. */
+/* The process-wide thread count of the engine's pool (bb_pool_global). The pool is the only source
+ * of parallelism: OpenBLAS is set to one thread once, when the count is first read or set, and
+ * ops_sgemm shares products across the pool itself, so no call ever switches OpenBLAS's
+ * process-wide setting while another thread may be inside BLAS. */
 #include <cblas.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -15,10 +16,14 @@ int ops_threads(void) {
     int n = atomic_load(&configured);
     if (n == 0) {
         int expected = 0;
-        n = openblas_get_num_threads();
+        n = openblas_get_num_threads(); /* OPENBLAS_NUM_THREADS, or every core */
         if (n < 1) n = 1;
-        if (atomic_compare_exchange_strong(&configured, &expected, n)) bb_pool_set_threads(bb_pool_global(), n);
-        else n = expected;
+        if (atomic_compare_exchange_strong(&configured, &expected, n)) {
+            openblas_set_num_threads(1);
+            bb_pool_set_threads(bb_pool_global(), n);
+        } else {
+            n = expected;
+        }
     }
     return n;
 }
@@ -27,10 +32,11 @@ void ops_set_threads(int n) {
     if (n <= 0) n = openblas_get_num_procs();
     if (n < 1) n = 1;
     atomic_store(&configured, n);
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1);
     bb_pool_set_threads(bb_pool_global(), n);
 }
 
+void ops_blas_threaded(int on) { openblas_set_num_threads(on ? ops_threads() : 1); }
 /* OpenBLAS's pthread workers, once a product is done, call sched_yield in a loop for 2^28 cycles
  * (~0.1 s) before they sleep: through every elementwise phase of a training step the idle worker
  * spins in the kernel (168k sched_yield calls in 20 steps of the Brown POS fine-tune) and competes

@@ -28,7 +28,7 @@ int bert_bwd_resize(bert_bwd *w, const bert_model *m, int B, int T, char *err, s
         return bb_err(err, errlen, BB_EINVAL, "batch %d x length %d: both must be >= 1", B, T);
     }
     size_t C = (size_t)m->cfg.hidden_size, I = (size_t)m->cfg.intermediate_size, BT = (size_t)B * (size_t)T;
-    size_t n[] = {BT * C, BT * C, BT * C, BT * C, BT * C, 3 * BT * C, BT * I, BT * I, B * C, B * C, 2 * (size_t)T * T};
+    size_t n[] = {BT * C, BT * C, BT * C, BT * C, BT * C, 3 * BT * C, BT * I, BT * I, B * C, B * C, (size_t)attention_backward_scratch(T)};
     float **f[] = {&w->dh, &w->dres, &w->dln1, &w->datty, &w->dtmp, &w->dqkv, &w->dfch, &w->dfch_act,
                    &w->dpool, &w->dcls, &w->scratch};
     size_t total = 0;

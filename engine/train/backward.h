@@ -41,7 +41,7 @@ typedef struct {
     float *dfch_act; /* (B, T, I) */
     float *dpool;    /* (B, C) gradient wrt the pooler output (heads add here) */
     float *dcls;     /* (B, C) */
-    float *scratch;  /* (2 T T) */
+    float *scratch;  /* attention_backward_scratch(T) */
     size_t cap;      /* bytes of the arena */
 } bert_bwd;
 

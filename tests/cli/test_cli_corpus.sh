@@ -54,5 +54,11 @@ out=$(printf 'the cat sat\r\n' | "$bb" tokenize --model "$model" --stats /dev/st
 grep -q '"texts":1' <<<"$out"
 expect "a pipe is read as a stream" $? "$out"
 
+# a blank line is an empty text, as the workbench's stats pane counts it (tests/ui/test_ui_logic)
+printf 'hello\n\nworld\n' >"$tmp/blank.txt"
+out=$("$bb" tokenize --model "$model" --stats "$tmp/blank.txt" 2>&1)
+grep -q '"texts":3' <<<"$out"
+expect "hello, blank, world: 3 texts" $? "$out"
+
 echo "$checks checks, $fails failed"
 [ $fails -eq 0 ]

@@ -151,6 +151,13 @@ static int do_load(void *ctx, bb_work *w, char *err, size_t errlen) {
     return rc;
 }
 
+static int do_load_mapped(void *ctx, bb_work *w, char *err, size_t errlen) {
+    bert_model *m;
+    int rc = bert_load_mapped_work(&m, MODEL_DIR, w, err, errlen);
+    if (rc == BB_OK) bert_free(m);
+    return rc;
+}
+
 static int do_train_tok(void *ctx, bb_work *w, char *err, size_t errlen) {
     fixture *f = ctx;
     tok_train_options o = tok_train_options_default(TOK_MODEL_WORDPIECE);
@@ -222,6 +229,7 @@ int main(void) {
         check_taker("infer_attention", do_attention, &f, "layers");
         check_taker("infer_pseudo_perplexity", do_ppl, &f, "tokens");
         check_taker("bert_load_work", do_load, &f, "tensors");
+        check_taker("bert_load_mapped_work", do_load_mapped, &f, "tensors");
         check_taker("tok_trainer_finish", do_train_tok, &f, "vocabulary");
         check_taker("tok_ug_finish", do_train_unigram, &f, "pruning");
         check_taker("trainer_create", do_trainer, &f, "tensors");

@@ -4,7 +4,9 @@
  * Tolerances from the fixtures README: 1e-4 absolute (relative for large values) for hidden states and
  * logits, 1e-5 for attention probabilities. The same runs on the pytorch_model.bin copies of the models
  * (torch_bin/): the zip one holds the same float32 weights; the legacy one holds them rounded to float16,
- * so its tolerances are those of F16 weights against the float32 reference (tol_scale). */
+ * so its tolerances are those of F16 weights against the float32 reference (tol_scale). Each model runs
+ * twice: loaded into memory it owns (bert_load, as training does) and mapped (bert_load_mapped, as
+ * inference does). */
 #include "bb_err.h"
 #include "bert.h"
 #include "check.h"
@@ -47,12 +49,14 @@ static void compare(const char *model, const char *name, const float *got, const
     free(want);
 }
 
-/* The model in fixtures/model against the reference outputs in fixtures/ref_model. */
-static void run_model(const char *fixtures, const char *model, const char *ref_model) {
+/* The model in fixtures/model against the reference outputs in fixtures/ref_model; mapped: loaded
+ * with bert_load_mapped (weights used in place; bert_set_head then makes them owned). */
+static void run_model(const char *fixtures, const char *model, const char *ref_model, int mapped) {
     char dir[1024], path[1100], err[512] = "";
     snprintf(dir, sizeof dir, "%s/%s", fixtures, model);
     bert_model *m = NULL;
-    CHECK_OK(bert_load(&m, dir, err, sizeof err), err);
+    CHECK_OK(mapped ? bert_load_mapped(&m, dir, err, sizeof err) : bert_load(&m, dir, err, sizeof err), err);
+    printf("%s load of %s\n", mapped ? "mapped" : "owned", model);
     if (!m) return;
     CHECK(m->has_pooler && m->has_mlm && m->has_nsp && m->tied_decoder, "%s heads detected", model);
     snprintf(path, sizeof path, "%s/%s/reference.safetensors", fixtures, ref_model);
@@ -140,10 +144,13 @@ static void run_model(const char *fixtures, const char *model, const char *ref_m
 
 int main(void) {
     const char *fx = check_fixtures();
-    run_model(fx, "bert_tiny_a", "bert_tiny_a");
-    run_model(fx, "bert_tiny_b", "bert_tiny_b");
-    run_model(fx, "torch_bin/bert_tiny_a_bin", "bert_tiny_a");
-    tol_scale = 100;
-    run_model(fx, "torch_bin/bert_tiny_b_bin_sharded", "bert_tiny_b");
+    for (int mapped = 0; mapped < 2; mapped++) {
+        tol_scale = 1;
+        run_model(fx, "bert_tiny_a", "bert_tiny_a", mapped);
+        run_model(fx, "bert_tiny_b", "bert_tiny_b", mapped);
+        run_model(fx, "torch_bin/bert_tiny_a_bin", "bert_tiny_a", mapped);
+        tol_scale = 100;
+        run_model(fx, "torch_bin/bert_tiny_b_bin_sharded", "bert_tiny_b", mapped);
+    }
     return check_done();
 }

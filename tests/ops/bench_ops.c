@@ -71,15 +71,15 @@ int main(void) {
          residual_layernorm_forward(dx, dw, mean, rstd, x, y, w, bias, T, C, 1e-12f));
 
     float *qkv = alloc_floats((long)T * 3 * C), *probs = alloc_floats((long)NH * T * T);
-    float *pd = alloc_floats((long)NH * T * T), *scratch = alloc_floats(2L * T * T);
+    float *pd = alloc_floats((long)NH * T * T), *scratch = alloc_floats(attention_backward_scratch(T));
     float *mask = alloc_floats(T);
     fill_uniform(qkv, (long)T * 3 * C, &rng, -1, 1);
     for (int t = 0; t < T; t++) mask[t] = t < 100 ? 1.0f : 0.0f;
     double aflops = 4.0 * T * T * C;
     TIME("attention fwd NH12 T128", aflops,
-         attention_forward(y, probs, NULL, qkv, mask, 1, T, C, NH, 0.0f, NULL, scratch));
+         attention_forward(y, probs, NULL, qkv, mask, 1, T, C, NH, 0.0f, NULL));
     TIME("attention fwd NH12 T128 dropout 0.1", aflops,
-         attention_forward(y, probs, pd, qkv, mask, 1, T, C, NH, 0.1f, &rng, scratch));
+         attention_forward(y, probs, pd, qkv, mask, 1, T, C, NH, 0.1f, &rng));
     TIME("attention bwd NH12 T128", 2.0 * aflops,
          attention_backward(dx, x, qkv, probs, NULL, 1, T, C, NH, 0.0f, scratch));
     TIME("softmax 128x3072", 0, softmax_forward(y, x, T, C4));

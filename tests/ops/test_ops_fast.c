@@ -27,7 +27,7 @@ static void test_attention(int B, int T, int C, int NH, int mask_kind) {
     long nq = (long)B * T * 3 * C, no = (long)B * T * C, np = (long)B * NH * T * T;
     float *qkv = alloc_floats(nq), *mask = alloc_floats((long)B * T);
     float *o1 = alloc_floats(no), *o2 = alloc_floats(no);
-    float *p1 = alloc_floats(np), *p2 = alloc_floats(np), *scratch = alloc_floats((long)T * T);
+    float *p1 = alloc_floats(np), *p2 = alloc_floats(np);
     fill_uniform(qkv, nq, &rng, -2, 2);
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
@@ -37,7 +37,7 @@ static void test_attention(int B, int T, int C, int NH, int mask_kind) {
             mask[(long)b * T + t] = m;
         }
     const float *mk = mask_kind ? mask : NULL;
-    attention_forward(o1, p1, NULL, qkv, mk, B, T, C, NH, 0.0f, NULL, scratch);
+    attention_forward(o1, p1, NULL, qkv, mk, B, T, C, NH, 0.0f, NULL);
     attention_forward_naive(o2, p2, qkv, mk, B, T, C, NH);
     double dp = check_maxdiff(p1, p2, np), dout = check_maxdiff(o1, o2, no);
     printf("  attention B%d T%d C%d NH%d mask %d: max |fast - naive| probs %.2e out %.2e\n", B, T,
@@ -65,7 +65,7 @@ static void test_attention(int B, int T, int C, int NH, int mask_kind) {
     CHECK(rowerr < 1e-5, "attention: a probability row sums to 1 +- %.3g", rowerr);
     CHECK(nonzero_pad == 0, "attention: %d padded-key probabilities are not 0 (or not uniform)",
           nonzero_pad);
-    free(qkv), free(mask), free(o1), free(o2), free(p1), free(p2), free(scratch);
+    free(qkv), free(mask), free(o1), free(o2), free(p1), free(p2);
 }
 
 /* With dropout: probs stay the softmax, probs_drop is probs * keep / (1-p), and out = probs_drop @ v. */
@@ -75,11 +75,10 @@ static void test_attention_dropout(void) {
     long nq = (long)B * T * 3 * C, no = (long)B * T * C, np = (long)B * NH * T * T;
     float *qkv = alloc_floats(nq), *o1 = alloc_floats(no), *o2 = alloc_floats(no);
     float *p1 = alloc_floats(np), *p2 = alloc_floats(np), *pd = alloc_floats(np);
-    float *scratch = alloc_floats((long)T * T);
     fill_uniform(qkv, nq, &rng, -2, 2);
     bb_rng r;
     bb_rng_seed(&r, 5);
-    attention_forward(o1, p1, pd, qkv, NULL, B, T, C, NH, p, &r, scratch);
+    attention_forward(o1, p1, pd, qkv, NULL, B, T, C, NH, p, &r);
     attention_forward_naive(o2, p2, qkv, NULL, B, T, C, NH);
     CHECK(check_maxdiff(p1, p2, np) < 1e-6, "attention dropout: probs changed");
     long dropped = 0, bad = 0;
@@ -102,7 +101,7 @@ static void test_attention_dropout(void) {
                     if (e > maxd) maxd = e;
                 }
     CHECK(maxd < 1e-5, "attention dropout: out != probs_drop @ v (%.3g)", maxd);
-    free(qkv), free(o1), free(o2), free(p1), free(p2), free(pd), free(scratch);
+    free(qkv), free(o1), free(o2), free(p1), free(p2), free(pd);
 }
 
 static double gelu_ref(double x, bb_act act) {

@@ -241,7 +241,7 @@ static double att_eval(void *p) {
     bb_rng r; /* reseeded: every evaluation draws the same dropout mask */
     bb_rng_seed(&r, c->seed);
     attention_forward(c->out, c->probs, c->probs_drop, c->qkv, c->mask, c->B, c->T, c->C, c->NH,
-                      c->p, &r, c->scratch);
+                      c->p, &r);
     return dot_d(c->r, c->out, (long)c->B * c->T * c->C);
 }
 
@@ -262,7 +262,7 @@ static void test_attention(int T, int C, int NH, float p, long step) {
     c.mask = mask;
     c.qkv = alloc_floats(nq), c.out = alloc_floats(no), c.r = alloc_floats(no);
     c.probs = alloc_floats(np), c.probs_drop = alloc_floats(np);
-    c.scratch = alloc_floats(2L * c.T * c.T);
+    c.scratch = alloc_floats(attention_backward_scratch(c.T));
     fill_uniform(c.qkv, nq, &rng, -1.5f, 1.5f), fill_uniform(c.r, no, &rng, -1, 1);
     float *g[1] = {alloc_floats(nq)};
     long sz[1] = {nq};

@@ -17,6 +17,8 @@ start_env() { # start_env ENV...: the workbench without --session, cwd $tmp/cwd,
     T new-session -d -s w -x 110 -y 34 -c "$tmp/cwd" \
         "env -u NO_COLOR -u XDG_DATA_HOME LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color HOME=$tmp/home BERTBENCH_HISTORY=$tmp/hist $* '$bb'; echo EXITED \$?; sleep 60"
     T set-option -t w window-size manual >/dev/null 2>&1
+    # the bundled model loads on the worker at start: its message first, so later ones stay on the line
+    check "${1:-no XDG_DATA_HOME}: the bundled model loaded" "loaded .*bert-brown-small" 30
 }
 metrics_in() { compgen -G "$1/bertbench-*.bbs/runs/run-1/metrics.jsonl" >/dev/null; }
 cwd_empty() {

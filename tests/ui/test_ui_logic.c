@@ -10,13 +10,14 @@
 
 #include "check.h"
 #include "ui_app.h"
-#include "ui_attn.h"
+#include "ui_cmd.h"
+#include "ui_pane_attn.h"
 #include "ui_term.h"
 #include "ui_screen.h"
 
 static void key(ui_app *app, int k) {
     ui_pane *p = ui_app_focused(app);
-    p->key(app, p, k);
+    ui_pane_key(app, p, k);
     ui_app_wait_jobs(app);
 }
 
@@ -29,7 +30,7 @@ static void test_attention_views(ui_app *app, const char *fx) {
     CHECK(app->model && strstr(app->msg, "2 layers x 4 heads"), "model loaded: %s", app->msg);
     CHECK(ui_cmd_run(app, "attn the cat sat on the mat") == BB_OK, "attn runs");
     ui_app_wait_jobs(app);
-    CHECK(strcmp(ui_app_focused(app)->name, "attention") == 0, "attention focused");
+    CHECK(strcmp(ui_app_focused(app)->cls->name, "attention") == 0, "attention focused");
     infer_attn at;
     CHECK_OK(infer_attention(app->cx, "the cat sat on the mat", NULL, &at, NULL, err, sizeof err), err);
     /* ] . j j: layer 1, head 1, query 2 ("cat"); n computes the neuron view on the worker */
@@ -300,27 +301,26 @@ static void test_compare(ui_app *app, const char *fx) {
     free(t);
 }
 
-/* The info and compare panes share one scroll handler: one line, ten a page, never above the top. */
+/* The info and compare panes share one key table: one line, ten a page, never above the top. */
 static void test_scroll_keys(ui_app *app) {
     const char *names[] = {"info", "compare"};
     for (int i = 0; i < 2; i++) {
         ui_pane *p = ui_app_pane(app, names[i]);
-        CHECK(p && p->key == ui_scroll_key, "%s pane scrolls with ui_scroll_key", names[i]);
+        CHECK(p && p->cls->keys == ui_scroll_keys, "%s pane scrolls with ui_scroll_keys", names[i]);
         if (!p) continue;
         p->scroll = 0;
-        app->dirty = 0;
-        CHECK(p->key(app, p, UI_KEY(KEY_NPAGE)) == UI_HANDLED && p->scroll == 10 && app->dirty, "%s: PgDn", names[i]);
-        p->key(app, p, UI_KEY(KEY_DOWN));
-        p->key(app, p, 'j');
+        CHECK(ui_pane_key(app, p, UI_KEY(KEY_NPAGE)) == (UI_HANDLED | UI_REDRAW) && p->scroll == 10, "%s: PgDn",
+              names[i]);
+        ui_pane_key(app, p, UI_KEY(KEY_DOWN));
+        ui_pane_key(app, p, 'j');
         CHECK(p->scroll == 12, "%s: down and j, one line each (%d)", names[i], p->scroll);
-        p->key(app, p, UI_KEY(KEY_UP));
-        p->key(app, p, 'k');
-        p->key(app, p, UI_KEY(KEY_PPAGE));
+        ui_pane_key(app, p, UI_KEY(KEY_UP));
+        ui_pane_key(app, p, 'k');
+        ui_pane_key(app, p, UI_KEY(KEY_PPAGE));
         CHECK(p->scroll == 0, "%s: up, k, PgUp (%d)", names[i], p->scroll);
-        p->key(app, p, UI_KEY(KEY_PPAGE));
-        CHECK(p->scroll == 0, "%s: not above the top (%d)", names[i], p->scroll);
-        app->dirty = 0;
-        CHECK(p->key(app, p, 'x') == UI_IGNORED && p->scroll == 0 && !app->dirty, "%s: other keys ignored", names[i]);
+        CHECK(ui_pane_key(app, p, UI_KEY(KEY_PPAGE)) == UI_HANDLED && p->scroll == 0,
+              "%s: not above the top, nothing to redraw (%d)", names[i], p->scroll);
+        CHECK(ui_pane_key(app, p, 'x') == UI_IGNORED && p->scroll == 0, "%s: other keys ignored", names[i]);
     }
 }
 
@@ -390,9 +390,9 @@ int main(void) {
     char vocab[1024];
     snprintf(vocab, sizeof vocab, "%s/vocab/bert-base-uncased-vocab.txt", fx);
     CHECK_OK(ui_app_load_vocab(&app, vocab, err, sizeof err), err);
-    CHECK(ui_cmd_live_text(&app, "tok hello world") && strcmp(ui_cmd_live_text(&app, "tok hello world"), "hello world") == 0,
+    CHECK(ui_cmd_live_text(&app, "tok hello world", NULL) && strcmp(ui_cmd_live_text(&app, "tok hello world", NULL), "hello world") == 0,
           "live text of tok");
-    CHECK(ui_cmd_live_text(&app, "mask a [MASK]") == NULL, "no live text for other commands");
+    CHECK(ui_cmd_live_text(&app, "mask a [MASK]", NULL) == NULL, "no live text for other commands");
     CHECK(ui_cmd_run(&app, "tokenize Tokenization is the process") == BB_OK, "tokenize runs");
     CHECK_OK(viz_canvas_init(&c, 100, 30, err, sizeof err), err);
     ui_app_draw(&app, &c);
@@ -402,7 +402,7 @@ int main(void) {
     free(t);
     /* plain text is the focused pane's action: tokens tokenizes it, info has none */
     CHECK(ui_cmd_run(&app, "frobnicate") == BB_OK, "plain text tokenized in the tokens pane");
-    CHECK(ui_cmd_run(&app, "pane info") == BB_OK && strcmp(ui_app_focused(&app)->name, "info") == 0, "pane info");
+    CHECK(ui_cmd_run(&app, "pane info") == BB_OK && strcmp(ui_app_focused(&app)->cls->name, "info") == 0, "pane info");
     CHECK(ui_cmd_run(&app, "frobnicate") != BB_OK && app.msg_error, "unknown command is an error message");
     CHECK(ui_cmd_run(&app, "attention the cat") != BB_OK && strstr(app.msg, "load"), "attention without a model says to load");
     viz_canvas_free(&c);

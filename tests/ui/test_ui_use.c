@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "ui_app.h"
+#include "ui_cmd.h"
 #include "ui_session.h"
 #include "ui_screen.h"
 

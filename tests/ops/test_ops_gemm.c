@@ -1,0 +1,121 @@
+/* ops_sgemm (the products shared across the engine's pool) against a naive double-precision
+ * reference, over every transpose combination and shapes that are not multiples of the 16-column
+ * blocks, both below and above the size that is shared; and attention's results independent of the
+ * thread count; and the weight-in-place kernel of linear_forward against the same reference. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+#include "ops_internal.h"
+#include "opstest.h"
+
+static bb_rng rng;
+
+/* C = alpha op(A) op(B) + beta C in double; A is (M,K) or, transposed, (K,M), as cblas. */
+static void gemm_naive(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = 0.0;
+            for (int k = 0; k < K; k++) {
+                double a = ta ? A[(long)k * lda + i] : A[(long)i * lda + k];
+                double b = tb ? B[(long)j * ldb + k] : B[(long)k * ldb + j];
+                s += a * b;
+            }
+            C[(long)i * ldc + j] = (float)(alpha * s + beta * C[(long)i * ldc + j]);
+        }
+}
+
+/* Leading dimensions wider than the rows (as attention's qkv views) with padding checked untouched. */
+static void test_gemm(int ta, int tb, int M, int N, int K) {
+    int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 7;
+    long na = (long)(ta ? K : M) * lda, nb = (long)(tb ? N : K) * ldb, nc = (long)M * ldc;
+    float *A = alloc_floats(na), *B = alloc_floats(nb), *C1 = alloc_floats(nc), *C2 = alloc_floats(nc);
+    fill_uniform(A, na, &rng, -1, 1), fill_uniform(B, nb, &rng, -1, 1), fill_uniform(C1, nc, &rng, -1, 1);
+    memcpy(C2, C1, sizeof(float) * nc);
+    ops_sgemm(ta, tb, M, N, K, 0.75f, A, lda, B, ldb, 0.5f, C1, ldc);
+    gemm_naive(ta, tb, M, N, K, 0.75f, A, lda, B, ldb, 0.5f, C2, ldc);
+    double d = 0.0;
+    long pad = 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < ldc; j++) {
+            long at = (long)i * ldc + j;
+            if (j >= N) pad += C1[at] != C2[at];
+            else d = fmax(d, fabs((double)C1[at] - C2[at]));
+        }
+    printf("  sgemm ta%d tb%d %dx%dx%d (%s): max |shared - naive| %.2e\n", ta, tb, M, N, K,
+           (long)M * N * K >= 2 * OPS_SHARE_MIN ? "shared" : "one thread", d);
+    CHECK(d < 1e-5 * K, "sgemm ta%d tb%d %dx%dx%d: shared vs naive %.3g", ta, tb, M, N, K, d);
+    CHECK(pad == 0, "sgemm ta%d tb%d %dx%dx%d: %ld entries outside the N columns written", ta, tb, M, N, K, pad);
+    free(A), free(B), free(C1), free(C2);
+}
+
+/* ops_gemm_xwt (the AVX2/FMA kernel that reads the weight in place) against the naive product, for
+ * row counts that are not multiples of its 16-row panels and feature counts that are not multiples
+ * of its 6-feature tiles or 48-feature shares; the floats just past out must stay untouched. */
+static void test_xwt(int M, int N, int K, int accumulate) {
+    float *x = alloc_floats((long)M * K), *w = alloc_floats((long)N * K);
+    float *o1 = alloc_floats((long)M * N + 8), *o2 = alloc_floats((long)M * N + 8);
+    fill_uniform(x, (long)M * K, &rng, -1, 1), fill_uniform(w, (long)N * K, &rng, -1, 1);
+    fill_uniform(o1, (long)M * N + 8, &rng, -1, 1);
+    memcpy(o2, o1, sizeof(float) * ((long)M * N + 8));
+    CHECK(ops_gemm_xwt(o1, x, w, M, N, K, accumulate) == 1, "xwt %dx%dx%d: not run", M, N, K);
+    gemm_naive(0, 1, M, N, K, 1.0f, x, K, w, K, accumulate ? 1.0f : 0.0f, o2, N);
+    double d = check_maxdiff(o1, o2, (long)M * N);
+    printf("  xwt %dx%dx%d accumulate %d: max |kernel - naive| %.2e\n", M, N, K, accumulate, d);
+    CHECK(d < 1e-5 * (K + 1), "xwt %dx%dx%d accumulate %d: kernel vs naive %.3g", M, N, K, accumulate, d);
+    CHECK(memcmp(o1 + (long)M * N, o2 + (long)M * N, 8 * sizeof(float)) == 0, "xwt %dx%dx%d wrote past out", M, N, K);
+    free(x), free(w), free(o1), free(o2);
+}
+
+/* Attention forward and backward give bit-identical results on one thread and on every thread. */
+static void test_attention_threads(int B, int T, int C, int NH) {
+    long nq = (long)B * T * 3 * C, no = (long)B * T * C, np = (long)B * NH * T * T;
+    float *qkv = alloc_floats(nq), *mask = alloc_floats((long)B * T), *dout = alloc_floats(no);
+    float *o[2], *p[2], *d[2];
+    float *scratch = alloc_floats(attention_backward_scratch(T));
+    fill_uniform(qkv, nq, &rng, -2, 2), fill_uniform(dout, no, &rng, -1, 1);
+    for (long i = 0; i < (long)B * T; i++) mask[i] = i % T < T - 3 ? 1.0f : 0.0f;
+    int threads = ops_threads();
+    for (int run = 0; run < 2; run++) {
+        ops_set_threads(run ? threads : 1);
+        o[run] = alloc_floats(no), p[run] = alloc_floats(np), d[run] = alloc_floats(nq);
+        attention_forward(o[run], p[run], NULL, qkv, mask, B, T, C, NH, 0.0f, NULL);
+        attention_backward(d[run], dout, qkv, p[run], NULL, B, T, C, NH, 0.0f, scratch);
+    }
+    printf("  attention B%d T%d C%d NH%d on 1 and %d threads\n", B, T, C, NH, threads);
+    CHECK(memcmp(o[0], o[1], sizeof(float) * no) == 0, "attention out differs between 1 and %d threads", threads);
+    CHECK(memcmp(p[0], p[1], sizeof(float) * np) == 0, "attention probs differ between 1 and %d threads", threads);
+    CHECK(memcmp(d[0], d[1], sizeof(float) * nq) == 0, "attention dqkv differs between 1 and %d threads", threads);
+    for (int run = 0; run < 2; run++) free(o[run]), free(p[run]), free(d[run]);
+    free(qkv), free(mask), free(dout), free(scratch);
+}
+
+int main(void) {
+    bb_rng_seed(&rng, 11);
+    ops_set_threads(2); /* shared even on a one-CPU machine (the pool clamps to the CPUs) */
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            test_gemm(ta, tb, 37, 61, 29);    /* one thread */
+            test_gemm(ta, tb, 67, 517, 301);  /* split by columns, 517 = 32 blocks of 16 + 5 */
+            test_gemm(ta, tb, 701, 45, 301);  /* split by rows */
+            test_gemm(ta, tb, 1, 2311, 1900); /* one row, as a batch-1 pooler or head */
+        }
+    if (ops_xwt_supported()) {
+        static const int shapes[][3] = {{1, 1, 1},   {5, 7, 3},     {16, 6, 31},   {17, 47, 64},  {33, 49, 301},
+                                        {130, 97, 77}, {32, 517, 768}, {128, 2304, 40}, {3, 5000, 129}};
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+            for (int acc = 0; acc < 2; acc++) test_xwt(shapes[i][0], shapes[i][1], shapes[i][2], acc);
+        ops_set_threads(1);
+        test_xwt(33, 517, 301, 1); /* the same kernel, unshared */
+        ops_set_threads(2);
+    } else {
+        printf("  xwt: this CPU has no AVX2/FMA, the kernel is not used (linear_forward takes the BLAS)\n");
+    }
+    test_attention_threads(1, 45, 96, 12); /* 12 heads: one item each */
+    test_attention_threads(2, 33, 24, 2);  /* 4 heads: query rows split */
+    test_attention_threads(3, 130, 64, 4);
+    return check_done();
+}
