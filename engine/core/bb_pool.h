@@ -39,7 +39,7 @@ bb_pool *bb_pool_create(int max_threads);
 void bb_pool_free(bb_pool *pool);
 
 /* The process's pool (created on first use, never freed): at most one thread per online CPU.
- * ops_set_threads() (engine/ops) sizes it together with OpenBLAS. */
+ * ops_set_threads() (engine/ops) sizes it; OpenBLAS stays on one thread, its products shared here. */
 bb_pool *bb_pool_global(void);
 
 /* Threads a region uses from now on, clamped to 1..max; 1 makes every loop serial. */
