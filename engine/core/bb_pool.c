@@ -1,6 +1,9 @@
 /* bb_pool.c — persistent workers driven by a generation counter: the caller publishes a job, bumps
- * `gen`, runs share 0, and waits for `pending` to reach 0. Each worker acknowledges every generation
- * (also when it has no share), so no worker can mistake a later job for the one it woke for. */
+ * `gen` to wake the workers, and then it and any worker that is awake claim the job's shares one at a
+ * time from `claim` until none is left; the caller returns when every share is done. A worker that is
+ * slow to be scheduled (a loaded machine) therefore holds nothing up: the caller runs the shares it did
+ * not get to. `claim` holds the job's generation beside the next share, so a worker that wakes late
+ * can only ever claim a share of the job still running, whose fields stay put until it is done. */
 #include "bb_pool.h"
 
 #include <pthread.h>
@@ -21,7 +24,7 @@ struct bb_pool {
     atomic_int threads;     /* threads a region uses (1..max) */
     pthread_mutex_t region; /* held by the one caller running a region */
     pthread_mutex_t mu;     /* guards sleeping, quit and starting workers */
-    pthread_cond_t wake, done;
+    pthread_cond_t wake, done_cv;
     int sleepers, quit, started; /* started: workers 1..started are running */
     pthread_t tids[POOL_MAX];
     /* the current job: written by the caller before gen is bumped (release), read after (acquire) */
@@ -30,7 +33,8 @@ struct bb_pool {
     long n;
     int parts;
     atomic_ulong gen;
-    atomic_int pending; /* workers that have not yet acknowledged the current generation */
+    atomic_ulong claim; /* (job generation << 16) | (its share count << 8) | the next unclaimed share */
+    atomic_int done;    /* shares of the current job finished */
 };
 
 typedef struct {
@@ -58,6 +62,32 @@ static long now_ns(void) {
 static void run_share(int i, bb_pool_fn fn, void *ctx, long n, int parts) {
     long begin = n * i / parts, end = n * (i + 1) / parts;
     if (begin < end) fn(ctx, begin, end, i);
+}
+
+/* Claims and runs shares of the job in `claim` until none is left; returns how many this thread ran.
+ * The bound comes from the claim word itself, never from the job fields, which the next job may be
+ * writing; a successful claim means that job's caller is still waiting for the share, so fn/ctx/n/parts
+ * are then the job's own. */
+static int run_claims(bb_pool *p) {
+    int ran = 0;
+    for (;;) {
+        unsigned long c = atomic_load_explicit(&p->claim, memory_order_acquire);
+        int parts = (int)(c >> 8 & 0xff);
+        if ((int)(c & 0xff) >= parts) return ran;
+        if (!atomic_compare_exchange_weak_explicit(&p->claim, &c, c + 1, memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue;
+        int outer = tls_in_task;
+        tls_in_task = 1;
+        run_share((int)(c & 0xff), p->fn, p->ctx, p->n, parts);
+        tls_in_task = outer;
+        ran++;
+        if (atomic_fetch_add_explicit(&p->done, 1, memory_order_acq_rel) + 1 == parts) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->done_cv);
+            pthread_mutex_unlock(&p->mu);
+        }
+    }
 }
 
 /* Spins up to SPIN_NS for gen to move past `seen`; returns the generation it saw last. */
@@ -94,16 +124,7 @@ static void *worker_main(void *arg) {
             if (quit) return NULL;
         }
         seen = g;
-        if (w.id < p->parts) {
-            tls_in_task = 1;
-            run_share(w.id, p->fn, p->ctx, p->n, p->parts);
-            tls_in_task = 0;
-        }
-        if (atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel) == 1) {
-            pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done);
-            pthread_mutex_unlock(&p->mu);
-        }
+        run_claims(p);
     }
 }
 
@@ -115,11 +136,12 @@ bb_pool *bb_pool_create(int max_threads) {
     p->max = max_threads;
     atomic_init(&p->threads, max_threads);
     atomic_init(&p->gen, 0);
-    atomic_init(&p->pending, 0);
+    atomic_init(&p->claim, 0);
+    atomic_init(&p->done, 0);
     pthread_mutex_init(&p->region, NULL);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->done, NULL);
+    pthread_cond_init(&p->done_cv, NULL);
     return p;
 }
 
@@ -133,7 +155,7 @@ void bb_pool_free(bb_pool *p) {
     pthread_mutex_destroy(&p->region);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->wake);
-    pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->done_cv);
     free(p);
 }
 
@@ -149,7 +171,7 @@ static void global_after_fork(void) {
     pthread_mutex_init(&p->region, NULL);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->done, NULL);
+    pthread_cond_init(&p->done_cv, NULL);
 }
 
 static void global_create(void) {
@@ -192,9 +214,10 @@ static int ensure_workers(bb_pool *p, int want) {
     return started;
 }
 
-static void wait_pending(bb_pool *p) {
+/* Waits for the shares other threads claimed: spin briefly, then sleep. */
+static void wait_done(bb_pool *p) {
     long deadline = 0;
-    for (int i = 0; atomic_load_explicit(&p->pending, memory_order_acquire) > 0; i++) {
+    for (int i = 0; atomic_load_explicit(&p->done, memory_order_acquire) < p->parts; i++) {
         if ((i & 63) == 63) {
             long t = now_ns();
             if (!deadline) deadline = t + SPIN_NS;
@@ -202,9 +225,9 @@ static void wait_pending(bb_pool *p) {
         }
         cpu_relax();
     }
-    if (atomic_load_explicit(&p->pending, memory_order_acquire) == 0) return;
+    if (atomic_load_explicit(&p->done, memory_order_acquire) == p->parts) return;
     pthread_mutex_lock(&p->mu);
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) pthread_cond_wait(&p->done, &p->mu);
+    while (atomic_load_explicit(&p->done, memory_order_acquire) < p->parts) pthread_cond_wait(&p->done_cv, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -235,14 +258,14 @@ void bb_pool_for(bb_pool *p, long n, long grain, bb_pool_fn fn, void *ctx) {
     p->ctx = ctx;
     p->n = n;
     p->parts = parts;
-    atomic_store_explicit(&p->pending, workers, memory_order_relaxed);
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    unsigned long g = atomic_load_explicit(&p->gen, memory_order_relaxed) + 1;
+    atomic_store_explicit(&p->claim, (g & 0xffffffffffUL) << 16 | (unsigned long)parts << 8, memory_order_release);
     pthread_mutex_lock(&p->mu);
-    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+    atomic_store_explicit(&p->gen, g, memory_order_release);
     if (p->sleepers) pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    tls_in_task = 1;
-    run_share(0, fn, ctx, n, parts);
-    tls_in_task = 0;
-    wait_pending(p);
+    run_claims(p);
+    wait_done(p);
     pthread_mutex_unlock(&p->region);
 }

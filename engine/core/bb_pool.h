@@ -11,9 +11,10 @@
  *     bb_pool_for(NULL, N, 4, scale_rows, &r);        // NULL: the process's pool; >= 4 rows a share
  *
  * Contract:
- *  - Static chunking: the n items are cut into `parts` contiguous shares, parts = min(threads,
- *    ceil(n / grain)), share i = [n*i/parts, n*(i+1)/parts). The caller runs share 0 and returns
- *    when every share is done. fn sees worker = i, always < bb_pool_max_threads(pool), so per-worker
+ *  - Fixed shares: the n items are cut into `parts` contiguous shares, parts = min(threads,
+ *    ceil(n / grain)), share i = [n*i/parts, n*(i+1)/parts). The caller and the workers that are
+ *    awake claim shares one at a time, so a worker that a loaded machine does not schedule holds
+ *    nothing up (the caller runs its share); bb_pool_for returns when every share is done. fn sees worker = i, always < bb_pool_max_threads(pool), so per-worker
  *    scratch sized by that count never overflows. Work whose result must not depend on the thread
  *    count (a reduction) makes its items fixed-size blocks and combines them in item order.
  *  - One parallel region at a time per pool: a second caller (another engine thread) that finds the
