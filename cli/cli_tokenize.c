@@ -107,6 +107,75 @@ cJSON *cli_stats_json(const tok_stats *s) {
     return o;
 }
 
+/* --stats FILE: corpus statistics with tk (and vs beside it when given), one JSON object. */
+static int corpus_stats(tok_tokenizer *tk, tok_tokenizer *vs, const char *stats, int skip_bad, int max_length) {
+    char err[512];
+    long n = 0, skipped = 0;
+    char **texts;
+    if (tok_read_texts(stats, skip_bad, &texts, &n, &skipped, err, sizeof err) != BB_OK)
+        return cli_fail("tokenize", "%s", err);
+    if (skipped)
+        fprintf(stderr, "warning: %s: skipped %ld line%s that %s not UTF-8\n", stats, skipped, skipped == 1 ? "" : "s",
+                skipped == 1 ? "is" : "are");
+    int status = 0;
+    tok_stats sa, sb;
+    int rc = tok_stats_compute(tk, (const char *const *)texts, n, max_length, &sa, NULL, err, sizeof err);
+    if (rc == BB_OK && vs) rc = tok_stats_compute(vs, (const char *const *)texts, n, max_length, &sb, NULL, err, sizeof err);
+    if (rc == BB_OK) {
+        cJSON *o = cli_stats_json(&sa);
+        if (vs) {
+            cJSON *both = cJSON_CreateObject();
+            cJSON_AddItemToObject(both, "a", o);
+            cJSON_AddItemToObject(both, "b", cli_stats_json(&sb));
+            o = both;
+        }
+        char *js = cJSON_PrintUnformatted(o);
+        if (js) puts(js);
+        free(js);
+        cJSON_Delete(o);
+    } else {
+        status = cli_fail("tokenize", "%s", err);
+    }
+    tok_texts_free(texts, n);
+    return status;
+}
+
+/* --jsonl: one {"text", "text_pair"?} object per stdin line, one encoding printed per line. */
+static int encode_jsonl(tok_tokenizer *tk, const tok_options *opt, tok_encoding *e, int skip_bad, int limit) {
+    char err[512];
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 0;
+    int status = 0;
+    while (getline(&line, &cap, stdin) >= 0) {
+        lineno++;
+        if (!bb_utf8_valid(line)) {
+            if (skip_bad) continue;
+            status = cli_fail("tokenize", "stdin line %ld: not valid UTF-8 (--skip-invalid-utf8 skips such lines)", lineno);
+            break;
+        }
+        cJSON *j = cJSON_Parse(line);
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "text"), *p = cJSON_GetObjectItemCaseSensitive(j, "text_pair");
+        if (!cJSON_IsString(t)) {
+            cJSON_Delete(j);
+            status = cli_fail("tokenize", "stdin line %ld: not an object with a \"text\" string", lineno);
+            break;
+        }
+        if (tok_encode(tk, t->valuestring, -1, cJSON_IsString(p) ? p->valuestring : NULL, -1, opt, e, err, sizeof err) !=
+            BB_OK) {
+            cJSON_Delete(j);
+            status = cli_fail("tokenize", "stdin line %ld: %s", lineno, err);
+            break;
+        }
+        print_encoding(e, limit);
+        cJSON_Delete(j);
+    }
+    /* a closed or unreadable stdin is an error, not an empty input */
+    if (status == 0 && ferror(stdin)) status = cli_fail("tokenize", "reading stdin: %s", strerror(errno));
+    free(line);
+    return status;
+}
+
 int cli_tokenize(int argc, char **argv) {
     const char *dir = NULL, *vocab = NULL, *json = NULL, *pair = NULL, *stats = NULL;
     const char *vs_dir = NULL, *vs_vocab = NULL, *vs_json = NULL;
@@ -163,74 +232,15 @@ int cli_tokenize(int argc, char **argv) {
     if (!max_length) max_length = file_trunc ? opt.max_length : limit;
     int status = 0;
     if (stats) {
-        if ((vs_dir || vs_vocab || vs_json) && load(&vs, vs_dir, vs_vocab, vs_json, cased, err, sizeof err) != BB_OK) {
-            tok_free(tk);
-            return cli_fail("tokenize", "%s", err);
-        }
-        long n = 0, skipped = 0;
-        char **texts;
-        if (tok_read_texts(stats, skip_bad, &texts, &n, &skipped, err, sizeof err) != BB_OK) {
-            tok_free(tk), tok_free(vs);
-            return cli_fail("tokenize", "%s", err);
-        }
-        if (skipped)
-            fprintf(stderr, "warning: %s: skipped %ld line%s that %s not UTF-8\n", stats, skipped, skipped == 1 ? "" : "s",
-                    skipped == 1 ? "is" : "are");
-        tok_stats sa, sb;
-        int rc = tok_stats_compute(tk, (const char *const *)texts, n, max_length, &sa, NULL, err, sizeof err);
-        if (rc == BB_OK && vs) rc = tok_stats_compute(vs, (const char *const *)texts, n, max_length, &sb, NULL, err, sizeof err);
-        if (rc == BB_OK) {
-            cJSON *o = cli_stats_json(&sa);
-            if (vs) {
-                cJSON *both = cJSON_CreateObject();
-                cJSON_AddItemToObject(both, "a", o);
-                cJSON_AddItemToObject(both, "b", cli_stats_json(&sb));
-                o = both;
-            }
-            char *s = cJSON_PrintUnformatted(o);
-            if (s) puts(s);
-            free(s);
-            cJSON_Delete(o);
-        } else {
+        if ((vs_dir || vs_vocab || vs_json) && load(&vs, vs_dir, vs_vocab, vs_json, cased, err, sizeof err) != BB_OK)
             status = cli_fail("tokenize", "%s", err);
-        }
-        tok_texts_free(texts, n);
+        else
+            status = corpus_stats(tk, vs, stats, skip_bad, max_length);
         tok_free(tk), tok_free(vs);
         return status;
     }
     tok_encoding *e = tok_encoding_new();
-    if (jsonl) {
-        char *line = NULL;
-        size_t cap = 0;
-        long lineno = 0;
-        while (getline(&line, &cap, stdin) >= 0) {
-            lineno++;
-            if (!bb_utf8_valid(line)) {
-                if (skip_bad) continue;
-                status = cli_fail("tokenize", "stdin line %ld: not valid UTF-8 (--skip-invalid-utf8 skips such lines)",
-                                  lineno);
-                break;
-            }
-            cJSON *j = cJSON_Parse(line);
-            const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "text"), *p = cJSON_GetObjectItemCaseSensitive(j, "text_pair");
-            if (!cJSON_IsString(t)) {
-                cJSON_Delete(j);
-                status = cli_fail("tokenize", "stdin line %ld: not an object with a \"text\" string", lineno);
-                break;
-            }
-            if (tok_encode(tk, t->valuestring, -1, cJSON_IsString(p) ? p->valuestring : NULL, -1, &opt, e, err,
-                           sizeof err) != BB_OK) {
-                cJSON_Delete(j);
-                status = cli_fail("tokenize", "stdin line %ld: %s", lineno, err);
-                break;
-            }
-            print_encoding(e, limit);
-            cJSON_Delete(j);
-        }
-        /* a closed or unreadable stdin is an error, not an empty input */
-        if (status == 0 && ferror(stdin)) status = cli_fail("tokenize", "reading stdin: %s", strerror(errno));
-        free(line);
-    }
+    if (jsonl) status = encode_jsonl(tk, &opt, e, skip_bad, limit);
     for (int i = first_text; first_text && i < argc && status == 0; i++) {
         if (argv[i][0] == '-' && argv[i][1] == '-') {
             if (strcmp(argv[i], "--cased") && strcmp(argv[i], "--jsonl") && strcmp(argv[i], "--skip-invalid-utf8") &&
