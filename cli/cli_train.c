@@ -54,6 +54,76 @@ static void warn_skipped(const char *path, int n, int first_line) {
     if (msg[0]) fprintf(stderr, "warning: %s\n", msg);
 }
 
+/* --freeze-layers above the model's layer count (from its config.json) is a usage error; 0 when fine
+ * or when the config cannot be read here (the trainer then reports it). */
+static int check_freeze_layers(const train_options *o, const char *cmd) {
+    char cfg_path[1200], err[512];
+    bert_config cfg;
+    snprintf(cfg_path, sizeof cfg_path, "%s%s", o->config_path ? o->config_path : o->resume_dir ? o->resume_dir : o->model_dir,
+             o->config_path ? "" : "/config.json");
+    if (bert_config_load(&cfg, cfg_path, err, sizeof err) != BB_OK) return 0;
+    int L = cfg.num_layers;
+    bert_config_free(&cfg);
+    if (o->freeze_layers > L) return cli_usage_error(cmd, "--freeze-layers %d: the model has only %d layers", o->freeze_layers, L);
+    return 0;
+}
+
+/* transformers' warning for heads created on top of a checkpoint, its list written as Python prints it. */
+static void warn_newly_initialized(const train_options *o, const char *fresh) {
+    fprintf(stderr, "warning: Some weights of %s were not initialized from the model checkpoint at %s and are newly "
+            "initialized: ['", o->task == TRAIN_TASK_SEQCLS ? "BertForSequenceClassification" : "BertForTokenClassification",
+            o->model_dir ? o->model_dir : o->config_path);
+    for (const char *p = fresh; *p; p++)
+        if (*p == ',') fputs("', '", stderr);
+        else if (*p != ' ') fputc(*p, stderr);
+    fputs("']\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and "
+          "inference.\n", stderr);
+}
+
+/* One evaluation's line on stderr: the task's own metrics. */
+static void print_eval(const train_options *o, const train_event *ev) {
+    if (o->task == TRAIN_TASK_MLM)
+        fprintf(stderr, "eval step %ld: loss %.4f perplexity %.3f\n", ev->step, ev->eval_loss, ev->eval_perplexity);
+    else if (o->regression)
+        fprintf(stderr, "eval step %ld: mse %.4f pearson %.4f spearman %.4f\n", ev->step, ev->eval_mse, ev->eval_pearson,
+                ev->eval_spearman);
+    else
+        fprintf(stderr, "eval step %ld: loss %.4f accuracy %.4f macro-F1 %.4f\n", ev->step, ev->eval_loss,
+                ev->eval_accuracy, ev->eval_f1);
+}
+
+/* The run's JSON summary on stdout. last_eval NULL: no evaluation ran. */
+static void print_summary(const train_options *o, const train_event *last_step, const train_event *last_eval, long total,
+                          int stopped, const char *ck, const char *fresh, const train_skipped *sk) {
+    printf("{\"task\":\"%s\",\"out\":\"%s\",\"steps\":%ld,\"total_steps\":%ld,\"stopped\":%s,\"loss\":%.6g,"
+           "\"tokens_per_s\":%.1f,\"elapsed_s\":%.3f,\"checkpoint\":\"%s\"",
+           train_task_name(o->task), o->out_dir, last_step->step, total, stopped ? "true" : "false", last_step->loss,
+           last_step->tokens_per_s, last_step->elapsed_s, ck);
+    if (last_eval) {
+        if (o->task == TRAIN_TASK_MLM)
+            printf(",\"eval_loss\":%.6g,\"eval_perplexity\":%.6g", last_eval->eval_loss, last_eval->eval_perplexity);
+        else if (o->regression)
+            printf(",\"eval_loss\":%.6g,\"eval_pearson\":%.6g,\"eval_spearman\":%.6g", last_eval->eval_loss,
+                   last_eval->eval_pearson, last_eval->eval_spearman);
+        else
+            printf(",\"eval_loss\":%.6g,\"eval_accuracy\":%.6g,\"eval_f1\":%.6g", last_eval->eval_loss,
+                   last_eval->eval_accuracy, last_eval->eval_f1);
+    }
+    if (*fresh && !o->resume_dir) {
+        printf(",\"newly_initialized\":[\"");
+        for (const char *p = fresh; *p; p++)
+            if (*p == ',') printf("\",\"");
+            else if (*p != ' ') putchar(*p);
+        printf("\"]");
+    }
+    if (o->skip_invalid_utf8) {
+        printf(",\"skipped_invalid_utf8\":{\"train\":%d", sk->train);
+        if (o->eval_path) printf(",\"eval\":%d", sk->eval);
+        printf("}");
+    }
+    printf("}\n");
+}
+
 int cli_train(int argc, char **argv) {
     const char *cmd = "train";
     train_options o;
@@ -69,31 +139,11 @@ int cli_train(int argc, char **argv) {
     if (prc != BB_OK) return cli_usage_error(cmd, "%s", err);
     if (o.export_hf) return cli_train_export(&o, argc, argv);
     /* --freeze-layers is checked against the model's layers here, so that it is a usage error too */
-    if (o.freeze_layers > 0) {
-        char cfg_path[1200];
-        bert_config cfg;
-        snprintf(cfg_path, sizeof cfg_path, "%s%s", o.config_path ? o.config_path : o.resume_dir ? o.resume_dir : o.model_dir,
-                 o.config_path ? "" : "/config.json");
-        if (bert_config_load(&cfg, cfg_path, err, sizeof err) == BB_OK) {
-            int L = cfg.num_layers;
-            bert_config_free(&cfg);
-            if (o.freeze_layers > L)
-                return cli_usage_error(cmd, "--freeze-layers %d: the model has only %d layers", o.freeze_layers, L);
-        }
-    }
+    if (o.freeze_layers > 0 && (prc = check_freeze_layers(&o, cmd)) != 0) return prc;
     trainer *t = NULL;
     if (trainer_create(&t, &o, err, sizeof err) != BB_OK) return cli_fail(cmd, "%s", err);
     const char *fresh = trainer_newly_initialized(t);
-    if (*fresh && !o.resume_dir) { /* transformers' warning, its list written as Python prints it */
-        fprintf(stderr, "warning: Some weights of %s were not initialized from the model checkpoint at %s and are newly "
-                "initialized: ['", o.task == TRAIN_TASK_SEQCLS ? "BertForSequenceClassification" : "BertForTokenClassification",
-                o.model_dir ? o.model_dir : o.config_path);
-        for (const char *p = fresh; *p; p++)
-            if (*p == ',') fputs("', '", stderr);
-            else if (*p != ' ') fputc(*p, stderr);
-        fputs("']\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and "
-              "inference.\n", stderr);
-    }
+    if (*fresh && !o.resume_dir) warn_newly_initialized(&o, fresh);
     train_skipped sk;
     trainer_skipped(t, &sk);
     warn_skipped(o.data_path, sk.train, sk.train_first_line);
@@ -131,15 +181,7 @@ int cli_train(int argc, char **argv) {
                 last_eval = ev[i];
                 have_eval = 1;
                 if (bar_open) fputc('\n', stderr), bar_open = 0;
-                if (o.task == TRAIN_TASK_MLM)
-                    fprintf(stderr, "eval step %ld: loss %.4f perplexity %.3f\n", ev[i].step, ev[i].eval_loss,
-                            ev[i].eval_perplexity);
-                else if (o.regression)
-                    fprintf(stderr, "eval step %ld: mse %.4f pearson %.4f spearman %.4f\n", ev[i].step, ev[i].eval_mse,
-                            ev[i].eval_pearson, ev[i].eval_spearman);
-                else
-                    fprintf(stderr, "eval step %ld: loss %.4f accuracy %.4f macro-F1 %.4f\n", ev[i].step,
-                            ev[i].eval_loss, ev[i].eval_accuracy, ev[i].eval_f1);
+                print_eval(&o, &ev[i]);
             } else if (ev[i].kind == TRAIN_EV_CHECKPOINT) {
                 snprintf(last_ck, sizeof last_ck, "%s", ev[i].msg);
             }
@@ -162,33 +204,7 @@ int cli_train(int argc, char **argv) {
         if (stat(mpath, &st) != 0 || !S_ISREG(st.st_mode)) return cli_fail(cmd, "%s", err);
         return cli_fail(cmd, "%s (metrics so far are in %s)", err, mpath);
     }
-    printf("{\"task\":\"%s\",\"out\":\"%s\",\"steps\":%ld,\"total_steps\":%ld,\"stopped\":%s,\"loss\":%.6g,"
-           "\"tokens_per_s\":%.1f,\"elapsed_s\":%.3f,\"checkpoint\":\"%s\"",
-           train_task_name(o.task), o.out_dir, last_step.step, total, stop_sent ? "true" : "false", last_step.loss,
-           last_step.tokens_per_s, last_step.elapsed_s, last_ck);
-    if (have_eval) {
-        if (o.task == TRAIN_TASK_MLM)
-            printf(",\"eval_loss\":%.6g,\"eval_perplexity\":%.6g", last_eval.eval_loss, last_eval.eval_perplexity);
-        else if (o.regression)
-            printf(",\"eval_loss\":%.6g,\"eval_pearson\":%.6g,\"eval_spearman\":%.6g", last_eval.eval_loss,
-                   last_eval.eval_pearson, last_eval.eval_spearman);
-        else
-            printf(",\"eval_loss\":%.6g,\"eval_accuracy\":%.6g,\"eval_f1\":%.6g", last_eval.eval_loss,
-                   last_eval.eval_accuracy, last_eval.eval_f1);
-    }
-    if (*fresh && !o.resume_dir) {
-        printf(",\"newly_initialized\":[\"");
-        for (const char *p = fresh; *p; p++)
-            if (*p == ',') printf("\",\"");
-            else if (*p != ' ') putchar(*p);
-        printf("\"]");
-    }
-    if (o.skip_invalid_utf8) {
-        printf(",\"skipped_invalid_utf8\":{\"train\":%d", sk.train);
-        if (o.eval_path) printf(",\"eval\":%d", sk.eval);
-        printf("}");
-    }
-    printf("}\n");
+    print_summary(&o, &last_step, have_eval ? &last_eval : NULL, total, stop_sent, last_ck, fresh, &sk);
     trainer_free(t);
     return 0;
 }
