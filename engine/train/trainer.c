@@ -394,8 +394,8 @@ static int has_state_file(const char *dir) {
     return lstat(path, &sb) == 0;
 }
 
-int trainer_create(trainer **out, const train_options *o, char *err, size_t errlen) {
-    *out = NULL;
+/* The options trainer_create refuses before it reads anything. */
+static int check_options(const train_options *o, char *err, size_t errlen) {
     if (!o->data_path) return bb_err(err, errlen, BB_EINVAL, "no training data (--data)");
     if (!o->out_dir) return bb_err(err, errlen, BB_EINVAL, "no output directory (--out)");
     if (o->batch_size < 1 || o->grad_accum < 1)
@@ -408,63 +408,37 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
         return bb_err(err, errlen, BB_EINVAL, "--mlm-probability %g: must be in (0, 1)", o->mlm_probability);
     if (o->regression && o->task != TRAIN_TASK_SEQCLS)
         return bb_err(err, errlen, BB_EINVAL, "regression (num_labels 1) is a seqcls task");
-    trainer *t = calloc(1, sizeof *t);
-    if (!t) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
-    pthread_mutex_init(&t->mu, NULL);
-    pthread_cond_init(&t->cv, NULL);
-    bb_work_init(&t->run, NULL, NULL);
-    t->o = *o;
-    copy_str(t->model_dir, sizeof t->model_dir, o->model_dir);
-    copy_str(t->config_path, sizeof t->config_path, o->config_path);
-    copy_str(t->data_path, sizeof t->data_path, o->data_path);
-    copy_str(t->eval_path, sizeof t->eval_path, o->eval_path);
-    copy_str(t->out_dir, sizeof t->out_dir, o->out_dir);
-    copy_str(t->resume_dir, sizeof t->resume_dir, o->resume_dir);
-    int rc;
-    if (o->resume_dir && !has_state_file(o->resume_dir) &&
-        trainer_ckpt_latest(o->resume_dir, t->resume_dir, sizeof t->resume_dir, NULL, 0) != BB_OK) {
-        rc = bb_err(err, errlen, BB_EINVAL, "%s: not a complete checkpoint (trainer_state.json, optimizer.safetensors, "
-                    "config.json, model.safetensors) nor a run directory holding one", o->resume_dir);
-        trainer_free(t);
-        return rc;
-    }
-    train_options resolved = *o;
-    if (o->resume_dir) resolved.resume_dir = t->resume_dir; /* the newest checkpoint of a run directory */
-    train_tokenizer_path(&resolved, t->tok_dir, sizeof t->tok_dir);
-    t->o.model_dir = t->o.config_path = t->o.tokenizer_dir = t->o.data_path = t->o.eval_path = t->o.out_dir =
-        t->o.resume_dir = t->o.export_hf = NULL; /* the copies above are the ones used */
-    t->best_eval = INFINITY;
-    t->st.eval_loss = t->st.eval_metric = NAN;
-    data_set *train = NULL, *eval = NULL;
-    if ((rc = load_model(t, err, errlen)) != BB_OK) goto fail;
-    if ((rc = tok_load_any(&t->tk, t->tok_dir, TOK_CASE_AUTO, err, errlen)) != BB_OK) goto fail;
-    {
-        /* a tokenizer from elsewhere must be the model's own (the same token at every id) */
-        const char *mdir = t->resume_dir[0] ? t->resume_dir : t->model_dir;
-        tok_tokenizer *own = NULL;
-        char ignored[256], why[256];
-        if (mdir[0] && strcmp(mdir, t->tok_dir) != 0 && tok_load_dir(&own, mdir, TOK_CASE_AUTO, ignored, sizeof ignored) != BB_OK)
-            own = NULL;
-        int bad = infer_check_tokenizer(t->m, t->tk, own, why, sizeof why) != BB_OK;
-        tok_free(own);
-        if (bad) {
-            rc = bb_err(err, errlen, BB_EINVAL, "%s: tokenizer does not match the model%s%s: %s", t->tok_dir,
-                        mdir[0] ? " " : "", mdir, why);
-            goto fail;
-        }
-    }
+    return BB_OK;
+}
+
+/* The loaded model against its tokenizer and the options that depend on its shape. */
+static int check_model_fit(trainer *t, const train_options *o, char *err, size_t errlen) {
+    /* a tokenizer from elsewhere must be the model's own (the same token at every id) */
+    const char *mdir = t->resume_dir[0] ? t->resume_dir : t->model_dir;
+    tok_tokenizer *own = NULL;
+    char ignored[256], why[256];
+    if (mdir[0] && strcmp(mdir, t->tok_dir) != 0 && tok_load_dir(&own, mdir, TOK_CASE_AUTO, ignored, sizeof ignored) != BB_OK)
+        own = NULL;
+    int bad = infer_check_tokenizer(t->m, t->tk, own, why, sizeof why) != BB_OK;
+    tok_free(own);
+    if (bad)
+        return bb_err(err, errlen, BB_EINVAL, "%s: tokenizer does not match the model%s%s: %s", t->tok_dir,
+                      mdir[0] ? " " : "", mdir, why);
     /* saved with the checkpoints: HF's tokenizer_config.json carries the model's length */
     tok_set_model_max_length(t->tk, t->m->cfg.max_position - t->m->cfg.position_offset);
-    if (o->freeze_layers > t->m->cfg.num_layers) {
-        rc = bb_err(err, errlen, BB_EINVAL, "--freeze-layers %d: the model has only %d layers", o->freeze_layers,
-                    t->m->cfg.num_layers);
-        goto fail;
-    }
-    if (t->o.block_size + t->m->cfg.position_offset > t->m->cfg.max_position) {
-        rc = bb_err(err, errlen, BB_EINVAL, "--block-size %d exceeds the model's %d positions", t->o.block_size,
-                    t->m->cfg.max_position - t->m->cfg.position_offset);
-        goto fail;
-    }
+    if (o->freeze_layers > t->m->cfg.num_layers)
+        return bb_err(err, errlen, BB_EINVAL, "--freeze-layers %d: the model has only %d layers", o->freeze_layers,
+                      t->m->cfg.num_layers);
+    if (t->o.block_size + t->m->cfg.position_offset > t->m->cfg.max_position)
+        return bb_err(err, errlen, BB_EINVAL, "--block-size %d exceeds the model's %d positions", t->o.block_size,
+                      t->m->cfg.max_position - t->m->cfg.position_offset);
+    return BB_OK;
+}
+
+/* The training and evaluation sets: read (or split off), the head set up from the labels, encoded. */
+static int load_sets(trainer *t, const train_options *o, char *err, size_t errlen) {
+    data_set *train = NULL, *eval = NULL;
+    int rc;
     if ((rc = bb_work_check(o->work, "train", err, errlen)) != BB_OK) goto fail;
     int dflags = (o->paragraphs ? DATA_PARAGRAPHS : 0) | (o->skip_invalid_utf8 ? DATA_SKIP_BAD_UTF8 : 0);
     if ((rc = data_load(&train, t->data_path, o->format, dflags, err, errlen)) != BB_OK) goto fail;
@@ -487,8 +461,16 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     if ((rc = bb_work_check(o->work, "train", err, errlen)) != BB_OK) goto fail;
     data_free(train);
     data_free(eval);
-    train = eval = NULL;
+    return BB_OK;
+fail:
+    data_free(train);
+    data_free(eval);
+    return rc;
+}
 
+/* Steps, warmup and the run's buffers: permutation, batch indices, gradients, AdamW state, RNGs. */
+static int plan_run(trainer *t, const train_options *o, char *err, size_t errlen) {
+    int rc;
     int B = t->o.batch_size;
     t->batches_per_epoch = (t->etr.n + B - 1) / B;
     long steps_per_epoch = (t->batches_per_epoch + t->o.grad_accum - 1) / t->o.grad_accum;
@@ -498,15 +480,51 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     t->perm = malloc(sizeof(int32_t) * (size_t)t->etr.n);
     t->idx = malloc(sizeof(int32_t) * (size_t)(B > t->eev.n ? B : t->eev.n + 1));
     t->grads = calloc(t->m->num_params, sizeof(float));
-    if (!t->perm || !t->idx || !t->grads) {
-        rc = bb_err(err, errlen, BB_ENOMEM, "out of memory");
-        goto fail;
-    }
+    if (!t->perm || !t->idx || !t->grads) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
     bert_params_point(&t->g, t->grads, t->m->param_sizes);
-    if ((rc = adamw_init(&t->opt, t->m, err, errlen)) != BB_OK) goto fail;
+    if ((rc = adamw_init(&t->opt, t->m, err, errlen)) != BB_OK) return rc;
     set_active_fields(t);
     bb_rng_seed(&t->rng, o->seed);
     bb_rng_seed(&t->drop_rng, o->seed + 1);
+    return BB_OK;
+}
+
+int trainer_create(trainer **out, const train_options *o, char *err, size_t errlen) {
+    *out = NULL;
+    int rc = check_options(o, err, errlen);
+    if (rc != BB_OK) return rc;
+    trainer *t = calloc(1, sizeof *t);
+    if (!t) return bb_err(err, errlen, BB_ENOMEM, "out of memory");
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    bb_work_init(&t->run, NULL, NULL);
+    t->o = *o;
+    copy_str(t->model_dir, sizeof t->model_dir, o->model_dir);
+    copy_str(t->config_path, sizeof t->config_path, o->config_path);
+    copy_str(t->data_path, sizeof t->data_path, o->data_path);
+    copy_str(t->eval_path, sizeof t->eval_path, o->eval_path);
+    copy_str(t->out_dir, sizeof t->out_dir, o->out_dir);
+    copy_str(t->resume_dir, sizeof t->resume_dir, o->resume_dir);
+    if (o->resume_dir && !has_state_file(o->resume_dir) &&
+        trainer_ckpt_latest(o->resume_dir, t->resume_dir, sizeof t->resume_dir, NULL, 0) != BB_OK) {
+        rc = bb_err(err, errlen, BB_EINVAL, "%s: not a complete checkpoint (trainer_state.json, optimizer.safetensors, "
+                    "config.json, model.safetensors) nor a run directory holding one", o->resume_dir);
+        trainer_free(t);
+        return rc;
+    }
+    train_options resolved = *o;
+    if (o->resume_dir) resolved.resume_dir = t->resume_dir; /* the newest checkpoint of a run directory */
+    train_tokenizer_path(&resolved, t->tok_dir, sizeof t->tok_dir);
+    t->o.model_dir = t->o.config_path = t->o.tokenizer_dir = t->o.data_path = t->o.eval_path = t->o.out_dir =
+        t->o.resume_dir = t->o.export_hf = NULL; /* the copies above are the ones used */
+    t->best_eval = INFINITY;
+    t->st.eval_loss = t->st.eval_metric = NAN;
+    if ((rc = load_model(t, err, errlen)) != BB_OK) goto fail;
+    if ((rc = tok_load_any(&t->tk, t->tok_dir, TOK_CASE_AUTO, err, errlen)) != BB_OK) goto fail;
+    if ((rc = check_model_fit(t, o, err, errlen)) != BB_OK) goto fail;
+    if ((rc = load_sets(t, o, err, errlen)) != BB_OK) goto fail;
+
+    if ((rc = plan_run(t, o, err, errlen)) != BB_OK) goto fail;
     if (t->resume_dir[0] && (rc = read_state(t, err, errlen)) != BB_OK) goto fail;
     if ((rc = mkdir_p(t->out_dir, err, errlen)) != BB_OK) goto fail;
     trainer_ckpt_clean(t->out_dir); /* what a killed run or a full disk left half-written */
@@ -514,8 +532,6 @@ int trainer_create(trainer **out, const train_options *o, char *err, size_t errl
     *out = t;
     return BB_OK;
 fail:
-    data_free(train);
-    data_free(eval);
     trainer_free(t);
     return rc;
 }
