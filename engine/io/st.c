@@ -157,6 +157,51 @@ static int index_reserve(st_file *f, size_t want) {
     return 0;
 }
 
+/* One header entry `name: {dtype, shape, data_offsets}` -> t (dtype, shape) and its byte span [*b, *en) in
+ * the data area, every count range-checked against the file. */
+static int parse_entry(const char *path, const char *name, const cJSON *e, uint64_t data_size, st_tensor *t, uint64_t *b,
+                       uint64_t *en, char *err, size_t errlen) {
+    const cJSON *jd = cJSON_GetObjectItemCaseSensitive(e, "dtype");
+    const cJSON *js = cJSON_GetObjectItemCaseSensitive(e, "shape");
+    const cJSON *jo = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
+    if (!cJSON_IsString(jd) || !dtype_parse(jd->valuestring, &t->dtype))
+        return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' has unsupported or missing dtype %s", path, name,
+                      cJSON_IsString(jd) ? jd->valuestring : "(none)");
+    if (!cJSON_IsArray(js) || cJSON_GetArraySize(js) > ST_MAX_DIMS)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' has a missing or invalid shape", path, name);
+    uint64_t numel = 1;
+    const cJSON *d;
+    cJSON_ArrayForEach(d, js) {
+        if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 9.0e15 ||
+            d->valuedouble != (double)(int64_t)d->valuedouble)
+            return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' has an invalid dimension", path, name);
+        uint64_t dim = (uint64_t)d->valuedouble;
+        if (dim && numel > UINT64_MAX / dim)
+            return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' shape product overflows", path, name);
+        numel *= dim;
+        t->shape[t->ndim++] = (int64_t)dim;
+    }
+    size_t esz = st_dtype_size(t->dtype);
+    if (numel > UINT64_MAX / esz || numel > (uint64_t)INT64_MAX / esz)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' size overflows", path, name);
+    if (!cJSON_IsArray(jo) || cJSON_GetArraySize(jo) != 2 || !cJSON_IsNumber(jo->child) ||
+        !cJSON_IsNumber(jo->child->next) || jo->child->valuedouble < 0 ||
+        jo->child->next->valuedouble < jo->child->valuedouble || jo->child->next->valuedouble > 1.8e19)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' has invalid data_offsets", path, name);
+    *b = (uint64_t)jo->child->valuedouble;
+    *en = (uint64_t)jo->child->next->valuedouble;
+    if (*en - *b != numel * esz)
+        return bb_err(err, errlen, BB_EFORMAT,
+                      "%s: tensor '%s': data_offsets span %llu bytes but dtype %s and its shape need %llu", path, name,
+                      (unsigned long long)(*en - *b), jd->valuestring, (unsigned long long)(numel * esz));
+    if (*en > data_size)
+        return bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' ends at byte %llu, past the end of the data (%llu bytes)",
+                      path, name, (unsigned long long)*en, (unsigned long long)data_size);
+    t->numel = (int64_t)numel;
+    t->nbytes = (size_t)(*en - *b);
+    return BB_OK;
+}
+
 /* Parses and validates the header of map m, appending its tensors to f. When only is non-NULL, the
  * file must contain (at least) the tensors the shard index assigns to it; others are kept too. */
 static int parse_header(st_file *f, st_map *m, char *err, size_t errlen) {
@@ -204,60 +249,9 @@ static int parse_header(st_file *f, st_map *m, char *err, size_t errlen) {
             rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' is not an object", path, name);
             goto done;
         }
-        const cJSON *jd = cJSON_GetObjectItemCaseSensitive(e, "dtype");
-        const cJSON *js = cJSON_GetObjectItemCaseSensitive(e, "shape");
-        const cJSON *jo = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
         st_tensor t = {0};
-        if (!cJSON_IsString(jd) || !dtype_parse(jd->valuestring, &t.dtype)) {
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' has unsupported or missing dtype %s", path,
-                        name, cJSON_IsString(jd) ? jd->valuestring : "(none)");
-            goto done;
-        }
-        if (!cJSON_IsArray(js) || cJSON_GetArraySize(js) > ST_MAX_DIMS) {
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' has a missing or invalid shape", path, name);
-            goto done;
-        }
-        uint64_t numel = 1;
-        const cJSON *d;
-        cJSON_ArrayForEach(d, js) {
-            if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 9.0e15 ||
-                d->valuedouble != (double)(int64_t)d->valuedouble) {
-                rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' has an invalid dimension", path, name);
-                goto done;
-            }
-            uint64_t dim = (uint64_t)d->valuedouble;
-            if (dim && numel > UINT64_MAX / dim) {
-                rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' shape product overflows", path, name);
-                goto done;
-            }
-            numel *= dim;
-            t.shape[t.ndim++] = (int64_t)dim;
-        }
-        size_t esz = st_dtype_size(t.dtype);
-        if (numel > UINT64_MAX / esz || numel > (uint64_t)INT64_MAX / esz) {
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' size overflows", path, name);
-            goto done;
-        }
-        if (!cJSON_IsArray(jo) || cJSON_GetArraySize(jo) != 2 || !cJSON_IsNumber(jo->child) ||
-            !cJSON_IsNumber(jo->child->next) || jo->child->valuedouble < 0 ||
-            jo->child->next->valuedouble < jo->child->valuedouble || jo->child->next->valuedouble > 1.8e19) {
-            rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' has invalid data_offsets", path, name);
-            goto done;
-        }
-        uint64_t b = (uint64_t)jo->child->valuedouble, en = (uint64_t)jo->child->next->valuedouble;
-        if (en - b != numel * esz) {
-            rc = bb_err(err, errlen, BB_EFORMAT,
-                        "%s: tensor '%s': data_offsets span %llu bytes but dtype %s and its shape need %llu",
-                        path, name, (unsigned long long)(en - b), jd->valuestring,
-                        (unsigned long long)(numel * esz));
-            goto done;
-        }
-        if (en > data_size) {
-            rc = bb_err(err, errlen, BB_EFORMAT,
-                        "%s: tensor '%s' ends at byte %llu, past the end of the data (%llu bytes)", path, name,
-                        (unsigned long long)en, (unsigned long long)data_size);
-            goto done;
-        }
+        uint64_t b = 0, en = 0;
+        if ((rc = parse_entry(path, name, e, data_size, &t, &b, &en, err, errlen)) != BB_OK) goto done;
         size_t slot = slot_of(f, name);
         if (f->slots[slot] >= 0) {
             rc = bb_err(err, errlen, BB_EFORMAT, "%s: tensor '%s' appears twice", path, name);
@@ -268,8 +262,6 @@ static int parse_header(st_file *f, st_map *m, char *err, size_t errlen) {
             rc = bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", path);
             goto done;
         }
-        t.numel = (int64_t)numel;
-        t.nbytes = (size_t)(en - b);
         t.data = data + b;
         t.path = path;
         spans[nspans].begin = b;
