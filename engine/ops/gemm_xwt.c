@@ -104,13 +104,17 @@ __attribute__((target("avx2,fma"))) static inline void xwt_store4x8(float *out, 
  * features. Rows of w past nf repeat the last real row (read, never stored), so no row outside the
  * weight is touched. */
 __attribute__((target("avx2,fma"))) static void xwt_tile(int K, const float *w, int ldw, int nf, const float *P,
-                                                          float *out, int ldo, int nt, const float *bias) {
+                                                          float *out, int ldo, int nt, const float *bias,
+                                                          const float *next) {
     const float *w0 = w, *w1 = w + (long)(nf > 1) * ldw, *w2 = w + (long)(nf > 2 ? 2 : nf - 1) * ldw,
                 *w3 = w + (long)(nf > 3 ? 3 : nf - 1) * ldw, *w4 = w + (long)(nf > 4 ? 4 : nf - 1) * ldw,
                 *w5 = w + (long)(nf > 5 ? 5 : nf - 1) * ldw;
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
            c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int k = 0; k < K; k++, P += XWT_NR) {
+    for (int k0 = 0; k0 < K; k0 += 16) {
+        if (next)
+            for (int i = 0; i < XWT_MR; i++) _mm_prefetch((const char *)(next + (long)i * ldw + k0), _MM_HINT_T0);
+        for (int k = k0, k1 = k0 + 16 < K ? k0 + 16 : K; k < k1; k++, P += XWT_NR) {
         __m256 b0 = _mm256_load_ps(P), b1 = _mm256_load_ps(P + 8), a;
         a = _mm256_broadcast_ss(w0 + k), c00 = _mm256_fmadd_ps(a, b0, c00), c01 = _mm256_fmadd_ps(a, b1, c01);
         a = _mm256_broadcast_ss(w1 + k), c10 = _mm256_fmadd_ps(a, b0, c10), c11 = _mm256_fmadd_ps(a, b1, c11);
@@ -118,6 +122,7 @@ __attribute__((target("avx2,fma"))) static void xwt_tile(int K, const float *w, 
         a = _mm256_broadcast_ss(w3 + k), c30 = _mm256_fmadd_ps(a, b0, c30), c31 = _mm256_fmadd_ps(a, b1, c31);
         a = _mm256_broadcast_ss(w4 + k), c40 = _mm256_fmadd_ps(a, b0, c40), c41 = _mm256_fmadd_ps(a, b1, c41);
         a = _mm256_broadcast_ss(w5 + k), c50 = _mm256_fmadd_ps(a, b0, c50), c51 = _mm256_fmadd_ps(a, b1, c51);
+        }
     }
     /* the tile is out^T: 4 features x 8 tokens at a time through register transposes, the rest
      * (partial tiles, features 4 and 5) through a small buffer */
@@ -154,9 +159,13 @@ static void xwt_share(void *ctx, long begin, long end, int worker) {
     long f1 = end * XWT_SHARE < j->N ? end * XWT_SHARE : j->N;
     for (long f = begin * XWT_SHARE; f < f1; f += XWT_MR) {
         int nf = f1 - f < XWT_MR ? (int)(f1 - f) : XWT_MR;
-        for (int p0 = 0; p0 < j->M; p0 += XWT_NR)
+        /* while the first panel passes, the next tile's weight rows are fetched: they come from
+         * DRAM (a forward reads every weight once), 6 short streams the hardware prefetcher
+         * catches late */
+        const float *next = f + 2 * XWT_MR <= f1 ? j->w + (f + XWT_MR) * j->K : NULL;
+        for (int p0 = 0; p0 < j->M; p0 += XWT_NR, next = NULL)
             xwt_tile(j->K, j->w + f * j->K, j->K, nf, j->P + (long)p0 * j->K, j->out + (long)p0 * j->N + f, j->N,
-                     j->M - p0 < XWT_NR ? j->M - p0 : XWT_NR, j->bias ? j->bias + f : NULL);
+                     j->M - p0 < XWT_NR ? j->M - p0 : XWT_NR, j->bias ? j->bias + f : NULL, next);
     }
 }
 
