@@ -20,12 +20,13 @@ static void bias_seed_share(void *vc, long begin, long end, int worker) {
 
 void linear_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int N, int C, int OC) {
-    /* Seed out with the bias and let sgemm accumulate (beta = 1): one pass over out, as addmm. */
+    /* The few-row kernel adds the bias as it stores its tiles; for the BLAS, out is seeded with the
+     * bias and sgemm accumulates (beta = 1): one pass over out, as addmm. */
+    if (N <= OPS_XWT_MAX_ROWS && ops_gemm_xwt(out, inp, weight, bias, N, OC, C)) return;
     if (bias) {
         bias_ctx k = {out, bias, N, OC};
         bb_pool_for(ops_pool(), N, ops_rows_grain(OC), bias_seed_share, &k);
     }
-    if (N <= OPS_XWT_MAX_ROWS && ops_gemm_xwt(out, inp, weight, N, OC, C, bias != 0)) return;
     ops_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, bias ? 1.0f : 0.0f, out, OC);
 }
 

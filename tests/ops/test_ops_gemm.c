@@ -53,21 +53,23 @@ static void test_gemm(int ta, int tb, int M, int N, int K) {
 }
 
 /* ops_gemm_xwt (the AVX2/FMA kernel that reads the weight in place) against the naive product, for
- * row counts that are not multiples of its 16-row panels and feature counts that are not multiples
- * of its 6-feature tiles or 48-feature shares; the floats just past out must stay untouched. */
-static void test_xwt(int M, int N, int K, int accumulate) {
-    float *x = alloc_floats((long)M * K), *w = alloc_floats((long)N * K);
+ * row counts that are not multiples of its 16-row panels (nor of the 8-row groups it packs with
+ * register transposes) and feature counts that are not multiples of its 6-feature tiles or
+ * 48-feature shares, with and without a bias; the floats just past out must stay untouched. */
+static void test_xwt(int M, int N, int K, int with_bias) {
+    float *x = alloc_floats((long)M * K), *w = alloc_floats((long)N * K), *bias = alloc_floats(N);
     float *o1 = alloc_floats((long)M * N + 8), *o2 = alloc_floats((long)M * N + 8);
     fill_uniform(x, (long)M * K, &rng, -1, 1), fill_uniform(w, (long)N * K, &rng, -1, 1);
-    fill_uniform(o1, (long)M * N + 8, &rng, -1, 1);
+    fill_uniform(bias, N, &rng, -1, 1), fill_uniform(o1, (long)M * N + 8, &rng, -1, 1);
     memcpy(o2, o1, sizeof(float) * ((long)M * N + 8));
-    CHECK(ops_gemm_xwt(o1, x, w, M, N, K, accumulate) == 1, "xwt %dx%dx%d: not run", M, N, K);
-    gemm_naive(0, 1, M, N, K, 1.0f, x, K, w, K, accumulate ? 1.0f : 0.0f, o2, N);
+    CHECK(ops_gemm_xwt(o1, x, w, with_bias ? bias : NULL, M, N, K) == 1, "xwt %dx%dx%d: not run", M, N, K);
+    for (long i = 0; i < (long)M * N; i++) o2[i] = with_bias ? bias[i % N] : 0.0f;
+    gemm_naive(0, 1, M, N, K, 1.0f, x, K, w, K, 1.0f, o2, N);
     double d = check_maxdiff(o1, o2, (long)M * N);
-    printf("  xwt %dx%dx%d accumulate %d: max |kernel - naive| %.2e\n", M, N, K, accumulate, d);
-    CHECK(d < 1e-5 * (K + 1), "xwt %dx%dx%d accumulate %d: kernel vs naive %.3g", M, N, K, accumulate, d);
+    printf("  xwt %dx%dx%d bias %d: max |kernel - naive| %.2e\n", M, N, K, with_bias, d);
+    CHECK(d < 1e-5 * (K + 1), "xwt %dx%dx%d bias %d: kernel vs naive %.3g", M, N, K, with_bias, d);
     CHECK(memcmp(o1 + (long)M * N, o2 + (long)M * N, 8 * sizeof(float)) == 0, "xwt %dx%dx%d wrote past out", M, N, K);
-    free(x), free(w), free(o1), free(o2);
+    free(x), free(w), free(bias), free(o1), free(o2);
 }
 
 /* Attention forward and backward give bit-identical results on one thread and on every thread. */
@@ -105,9 +107,9 @@ int main(void) {
         }
     if (ops_xwt_supported()) {
         static const int shapes[][3] = {{1, 1, 1},   {5, 7, 3},     {16, 6, 31},   {17, 47, 64},  {33, 49, 301},
-                                        {130, 97, 77}, {32, 517, 768}, {128, 2304, 40}, {3, 5000, 129}};
+                                        {130, 97, 77}, {32, 517, 768}, {128, 2304, 40}, {3, 5000, 129}, {45, 31, 769}};
         for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
-            for (int acc = 0; acc < 2; acc++) test_xwt(shapes[i][0], shapes[i][1], shapes[i][2], acc);
+            for (int b = 0; b < 2; b++) test_xwt(shapes[i][0], shapes[i][1], shapes[i][2], b);
         ops_set_threads(1);
         test_xwt(33, 517, 301, 1); /* the same kernel, unshared */
         ops_set_threads(2);
