@@ -258,6 +258,25 @@ static void scan_order(void) {
     int which = -1;
     int64_t at = -1;
     CHECK(bert_find_nonfinite(arr, lens, 3, &w, &which, &at) == -1, "a cancelled scan says so");
+    /* empty arrays around and between others, and arrays that share a chunk (the scan cuts the arrays
+     * taken end to end) */
+    const float *mixed[5] = {x[0], x[1], x[0], x[0], x[2]};
+    int64_t mlens[5] = {0, 70000, 0, 3, 17};
+    for (int threads = 1; threads <= 2; threads++) {
+        bb_pool_set_threads(bb_pool_global(), threads);
+        x[0][2] = NAN;
+        CHECK(bert_find_nonfinite(mixed, mlens, 5, NULL, &which, &at) == 1 && which == 3 && at == 2,
+              "after an empty array: %d %lld (%d threads)", which, (long long)at, threads);
+        x[1][0] = INFINITY;
+        CHECK(bert_find_nonfinite(mixed, mlens, 5, NULL, &which, &at) == 1 && which == 1 && at == 0,
+              "first element after an empty array: %d %lld (%d threads)", which, (long long)at, threads);
+        x[0][2] = x[1][0] = 0;
+        x[2][16] = NAN;
+        CHECK(bert_find_nonfinite(mixed, mlens, 5, NULL, &which, &at) == 1 && which == 4 && at == 16,
+              "last element: %d %lld (%d threads)", which, (long long)at, threads);
+        x[2][16] = 0;
+        CHECK(bert_find_nonfinite(mixed, mlens, 5, NULL, &which, &at) == 0, "all finite (%d threads)", threads);
+    }
     for (int i = 0; i < 3; i++) free(x[i]);
 }
 
