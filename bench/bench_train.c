@@ -40,6 +40,7 @@ static int run_shape(const char *name, int L, int C, int NH, int B, int T, int r
     bert_mlm_acts h = {0};
     adamw_state opt;
     int rc = bert_acts_alloc(&a, m, B, T, 1, err, sizeof err);
+    bb_rng_seed(&a.rng, 7); /* the dropout stream: an unseeded (all-zero) state draws only zeros, dropping everything */
     if (rc == BB_OK) rc = bert_bwd_alloc(&w, m, B, T, err, sizeof err);
     if (rc == BB_OK) rc = adamw_init(&opt, m, err, sizeof err);
     float *grads = calloc(m->num_params, sizeof(float));
