@@ -188,7 +188,7 @@ typedef struct {
     float *dqkv, *scratch;
     const float *dout, *qkv, *probs, *probs_drop;
     int T, C, NH;
-    float scale, keep_scale;
+    float scale, keep_scale, beta; /* beta 0: overwrite dqkv, 1: add to it */
 } attn_bwd_job;
 
 /* One (batch, head) per item: each writes only its own head's columns of dqkv. */
@@ -206,22 +206,34 @@ static void attn_bwd_share(void *ctx, long begin, long end, int worker) {
         const float *dO = j->dout + (long)b * T * C + h * HS;
         const float *P = j->probs + bh * TT;
         const float *Pd = j->probs_drop ? j->probs_drop + bh * TT : NULL;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, Pd ? Pd : P, T, dO, C, 1.0f, dv, C3);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, Pd ? Pd : P, T, dO, C, j->beta, dv, C3);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, dO, C, v, C3, 0.0f, dS, T);
         softmax_backward_rows(dS, P, Pd, j->keep_scale, T);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, k, C3, 1.0f, dq, C3);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, q, C3, 1.0f, dk, C3);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, k, C3, j->beta, dq, C3);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, q, C3, j->beta, dk, C3);
     }
 }
 
 long attention_backward_scratch(int T) { return (long)bb_pool_max_threads(ops_pool()) * T * T; }
 
-void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
-                        const float *probs_drop, int B, int T, int C, int NH, float p_drop,
-                        float *scratch) {
+static void attention_backward_run(float *dqkv, const float *dout, const float *qkv, const float *probs,
+                                   const float *probs_drop, int B, int T, int C, int NH, float p_drop,
+                                   float *scratch, float beta) {
     if (!dqkv) return;
     BB_ASSERT(C % NH == 0 && (p_drop == 0.0f || probs_drop));
     attn_bwd_job j = {dqkv, scratch, dout, qkv, probs, p_drop > 0.0f ? probs_drop : NULL, T, C, NH,
-                      (float)(1.0 / sqrt((double)(C / NH))), 1.0f / (1.0f - p_drop)};
+                      (float)(1.0 / sqrt((double)(C / NH))), 1.0f / (1.0f - p_drop), beta};
     bb_pool_for(ops_pool(), (long)B * NH, attn_grain(4L * T * T * (C / NH)), attn_bwd_share, &j);
+}
+
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
+                        const float *probs_drop, int B, int T, int C, int NH, float p_drop,
+                        float *scratch) {
+    attention_backward_run(dqkv, dout, qkv, probs, probs_drop, B, T, C, NH, p_drop, scratch, 1.0f);
+}
+
+void attention_backward_set(float *dqkv, const float *dout, const float *qkv, const float *probs,
+                            const float *probs_drop, int B, int T, int C, int NH, float p_drop,
+                            float *scratch) {
+    attention_backward_run(dqkv, dout, qkv, probs, probs_drop, B, T, C, NH, p_drop, scratch, 0.0f);
 }

@@ -60,14 +60,24 @@ static void dbias_share(void *vc, long begin, long end, int worker) {
     }
 }
 
-void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                     const float *inp, const float *weight, int N, int C, int OC) {
-    if (dinp) /* (N,C) += (N,OC) @ (OC,C) */
-        ops_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
+static void linear_backward_run(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                const float *weight, int N, int C, int OC, float beta) {
+    if (dinp) /* (N,C) = beta (N,C) + (N,OC) @ (OC,C) */
+        ops_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, beta, dinp, C);
     if (dweight) /* (OC,C) += (N,OC)^T @ (N,C) */
         ops_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
     if (dbias) {
         bias_ctx k = {dbias, dout, N, OC, OC};
         bb_pool_for(ops_pool(), OC, (long)N * OC >= 4 * OPS_GRAIN ? 64 : OC, dbias_share, &k);
     }
+}
+
+void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                     const float *inp, const float *weight, int N, int C, int OC) {
+    linear_backward_run(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 1.0f);
+}
+
+void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+                         const float *inp, const float *weight, int N, int C, int OC) {
+    linear_backward_run(dinp, dweight, dbias, dout, inp, weight, N, C, OC, 0.0f);
 }
