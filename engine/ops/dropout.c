@@ -8,13 +8,15 @@
 
 void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *rng) {
     uint32_t thr = ops_dropout_threshold(p);
+    bb_rng l = *rng; /* a local state stays in registers: stores through keep (bytes) may alias *rng */
     long i = 0;
     for (; i + 1 < n; i += 2) {
-        uint64_t r = bb_rng_u64(rng);
+        uint64_t r = bb_rng_u64(&l);
         keep[i] = (uint32_t)r >= thr;
         keep[i + 1] = (uint32_t)(r >> 32) >= thr;
     }
-    if (i < n) keep[i] = (uint32_t)bb_rng_u64(rng) >= thr;
+    if (i < n) keep[i] = (uint32_t)bb_rng_u64(&l) >= thr;
+    *rng = l;
 }
 
 typedef struct {
