@@ -23,6 +23,7 @@ typedef struct {
     const float *inp;
     const float *dout; /* backward only */
     bb_act act;
+    int set; /* backward: overwrite dinp instead of adding */
 } act_ctx;
 
 OPS_HOT
@@ -44,47 +45,68 @@ static void act_forward_share(void *vc, long begin, long end, int worker) {
 }
 
 void act_forward(float *out, const float *inp, long n, bb_act act) {
-    act_ctx c = {out, inp, NULL, act};
+    act_ctx c = {out, inp, NULL, act, 0};
     bb_pool_for(ops_pool(), n, OPS_GRAIN, act_forward_share, &c);
 }
+
+/* act'(x) * dout, added to (SET 0) or stored in (SET 1) dinp; with SET, dinp may alias dout (each
+ * element is read before it is written). */
+#define ACT_BACKWARD_LOOPS(SET)                                                                         \
+    switch (c->act) {                                                                                   \
+    case BB_ACT_GELU: /* Phi(x) + x phi(x) */                                                           \
+        for (long i = begin; i < end; i++) {                                                            \
+            float x = inp[i];                                                                           \
+            float pdf = INV_SQRT_2PI * ops_expf(-0.5f * x * x);                                         \
+            float v = dout[i] * (ops_normcdf(x) + x * pdf);                                             \
+            dinp[i] = SET ? v : dinp[i] + v;                                                            \
+        }                                                                                               \
+        break;                                                                                          \
+    case BB_ACT_GELU_TANH: /* s = sigmoid(2u): s + 2 x s (1 - s) u'(x) */                                \
+        for (long i = begin; i < end; i++) {                                                            \
+            float x = inp[i];                                                                           \
+            float u = GELU_BETA * (x + GELU_KAPPA * x * x * x);                                         \
+            /* 1 - s = e s with e = exp(-2u), without the cancellation of 1 - s as s -> 1 (which the    \
+             * factor 2 x u' ~ 10..100 would amplify); the clamp keeps e finite so e s is not inf * 0 */ \
+            float e2u = -2.0f * u;                                                                      \
+            float e = ops_expf(e2u < 80.0f ? e2u : 80.0f);                                              \
+            float s = 1.0f / (1.0f + e);                                                                \
+            float du = GELU_BETA * (1.0f + 3.0f * GELU_KAPPA * x * x);                                  \
+            float v = dout[i] * (s + 2.0f * x * s * (e * s) * du);                                      \
+            dinp[i] = SET ? v : dinp[i] + v;                                                            \
+        }                                                                                               \
+        break;                                                                                          \
+    case BB_ACT_RELU: /* 0 at x == 0, as torch */                                                       \
+        for (long i = begin; i < end; i++) {                                                            \
+            float v = inp[i] > 0.0f ? dout[i] : 0.0f;                                                   \
+            dinp[i] = SET ? v : dinp[i] + v;                                                            \
+        }                                                                                               \
+        break;                                                                                          \
+    }
 
 OPS_HOT
 static void act_backward_share(void *vc, long begin, long end, int worker) {
     const act_ctx *c = vc;
     float *dinp = c->out;
     const float *inp = c->inp, *dout = c->dout;
-    switch (c->act) {
-    case BB_ACT_GELU: /* Phi(x) + x phi(x) */
-        for (long i = begin; i < end; i++) {
-            float x = inp[i];
-            float pdf = INV_SQRT_2PI * ops_expf(-0.5f * x * x);
-            dinp[i] += dout[i] * (ops_normcdf(x) + x * pdf);
-        }
-        break;
-    case BB_ACT_GELU_TANH: /* s = sigmoid(2u): s + 2 x s (1 - s) u'(x) */
-        for (long i = begin; i < end; i++) {
-            float x = inp[i];
-            float u = GELU_BETA * (x + GELU_KAPPA * x * x * x);
-            /* 1 - s = e s with e = exp(-2u), without the cancellation of 1 - s as s -> 1 (which
-             * the factor 2 x u' ~ 10..100 would amplify); the clamp keeps e finite so e s is not
-             * inf * 0 */
-            float e2u = -2.0f * u;
-            float e = ops_expf(e2u < 80.0f ? e2u : 80.0f);
-            float s = 1.0f / (1.0f + e);
-            float du = GELU_BETA * (1.0f + 3.0f * GELU_KAPPA * x * x);
-            dinp[i] += dout[i] * (s + 2.0f * x * s * (e * s) * du);
-        }
-        break;
-    case BB_ACT_RELU: /* 0 at x == 0, as torch */
-        for (long i = begin; i < end; i++) dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
-        break;
+    if (c->set) {
+        ACT_BACKWARD_LOOPS(1)
+    } else {
+        ACT_BACKWARD_LOOPS(0)
     }
 }
 
-void act_backward(float *dinp, const float *inp, const float *dout, long n, bb_act act) {
+static void act_backward_run(float *dinp, const float *inp, const float *dout, long n, bb_act act, int set) {
     if (!dinp) return;
-    act_ctx c = {dinp, inp, dout, act};
+    act_ctx c = {dinp, inp, dout, act, set};
     bb_pool_for(ops_pool(), n, OPS_GRAIN, act_backward_share, &c);
+}
+
+void act_backward(float *dinp, const float *inp, const float *dout, long n, bb_act act) {
+    act_backward_run(dinp, inp, dout, n, act, 0);
+}
+
+void act_backward_set(float *dinp, const float *inp, const float *dout, long n, bb_act act) {
+    act_backward_run(dinp, inp, dout, n, act, 1);
 }
 
 /* The pooler applies tanh to B*C values only, so libm's tanhf (correctly rounded-ish) costs nothing. */

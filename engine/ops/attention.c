@@ -52,6 +52,8 @@ typedef struct {
     const float *qkv, *mask;
     int T, C, NH, rows, nrb, scores, values;
     float scale;
+    float *drop;      /* probs_drop holding the keep mask (1 or 0) to turn into probs * keep / (1-p) */
+    float keep_scale; /* 1 / (1-p) */
 } attn_fwd_job;
 
 static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
@@ -73,27 +75,34 @@ static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
             const float *mask = j->mask ? j->mask + (long)b * T : NULL;
             for (int i = 0; i < n; i++) masked_softmax_row(P + (long)i * T, mask, T);
         }
+        if (j->drop) {
+            float *Pd = j->drop + bh * TT + (long)r0 * T;
+            const float *P = j->probs + bh * TT + (long)r0 * T;
+            for (long i = 0; i < (long)n * T; i++) Pd[i] = Pd[i] != 0.0f ? P[i] * j->keep_scale : 0.0f;
+        }
         if (j->values) /* out (n,HS), leading dim C = P (n,T) @ v (T,HS) */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HS, T, 1.0f, j->pv + bh * TT + (long)r0 * T,
                         T, v, C3, 0.0f, j->out + ((long)b * T + r0) * C + h * HS, C);
     }
 }
 
-/* The dropout on the probabilities runs on the calling thread, heads in order, so the draws are the
- * same whatever the thread count. */
-static void attn_dropout(float *probs_drop, const float *probs, long heads, long TT, float p_drop, bb_rng *rng) {
+/* The dropout's draws on the probabilities run on the calling thread, heads in order, so they are
+ * the same whatever the thread count: only the keep mask (1 or 0) is stored here, and the shares of
+ * the values pass scale their own rows of the probabilities by it (that pass used to wait for this
+ * loop to read and scale all of them too: 1M probabilities per L4/H256 B16 layer on one core). */
+static void attn_draw_keep(float *probs_drop, long heads, long TT, float p_drop, bb_rng *rng) {
     uint32_t thr = ops_dropout_threshold(p_drop);
-    float keep_scale = 1.0f / (1.0f - p_drop);
+    bb_rng r = *rng; /* a local state stays in registers across the stores */
     for (long bh = 0; bh < heads; bh++) {
         float *Pd = probs_drop + bh * TT;
-        const float *P = probs + bh * TT;
         /* same draws as ops_dropout_draw: two decisions per 64-bit draw, a fresh draw per head */
         for (long i = 0; i < TT; i += 2) {
-            uint64_t r = bb_rng_u64(rng);
-            Pd[i] = (uint32_t)r >= thr ? P[i] * keep_scale : 0.0f;
-            if (i + 1 < TT) Pd[i + 1] = (uint32_t)(r >> 32) >= thr ? P[i + 1] * keep_scale : 0.0f;
+            uint64_t x = bb_rng_u64(&r);
+            Pd[i] = (uint32_t)x >= thr ? 1.0f : 0.0f;
+            if (i + 1 < TT) Pd[i + 1] = (uint32_t)(x >> 32) >= thr ? 1.0f : 0.0f;
         }
     }
+    *rng = r;
 }
 
 /* Items per share so that a share holds at least OPS_SHARE_MIN multiply-adds. */
@@ -111,14 +120,17 @@ void attention_forward(float *out, float *probs, float *probs_drop, const float 
     }
     int rows = (T + nrb - 1) / nrb;
     nrb = (T + rows - 1) / rows;
+    /* the scale is HF's head_dim ** -0.5, rounded once */
     attn_fwd_job j = {out, probs, probs, qkv, mask, T, C, NH, rows, nrb, 1, p_drop == 0.0f,
-                      (float)(1.0 / sqrt((double)(C / NH)))}; /* HF's head_dim ** -0.5, rounded once */
+                      (float)(1.0 / sqrt((double)(C / NH))), NULL, 1.0f};
     long grain = attn_grain((long)rows * T * (C / NH));
     bb_pool *pool = ops_pool();
     bb_pool_for(pool, heads * nrb, grain, attn_fwd_share, &j);
     if (p_drop > 0.0f) {
-        attn_dropout(probs_drop, probs, heads, (long)T * T, p_drop, rng);
+        attn_draw_keep(probs_drop, heads, (long)T * T, p_drop, rng);
         j.pv = probs_drop;
+        j.drop = probs_drop;
+        j.keep_scale = 1.0f / (1.0f - p_drop);
         j.scores = 0;
         j.values = 1;
         bb_pool_for(pool, heads * nrb, grain, attn_fwd_share, &j);
@@ -188,7 +200,7 @@ typedef struct {
     float *dqkv, *scratch;
     const float *dout, *qkv, *probs, *probs_drop;
     int T, C, NH;
-    float scale, keep_scale;
+    float scale, keep_scale, beta; /* beta 0: overwrite dqkv, 1: add to it */
 } attn_bwd_job;
 
 /* One (batch, head) per item: each writes only its own head's columns of dqkv. */
@@ -206,22 +218,34 @@ static void attn_bwd_share(void *ctx, long begin, long end, int worker) {
         const float *dO = j->dout + (long)b * T * C + h * HS;
         const float *P = j->probs + bh * TT;
         const float *Pd = j->probs_drop ? j->probs_drop + bh * TT : NULL;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, Pd ? Pd : P, T, dO, C, 1.0f, dv, C3);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, Pd ? Pd : P, T, dO, C, j->beta, dv, C3);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, dO, C, v, C3, 0.0f, dS, T);
         softmax_backward_rows(dS, P, Pd, j->keep_scale, T);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, k, C3, 1.0f, dq, C3);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, q, C3, 1.0f, dk, C3);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, k, C3, j->beta, dq, C3);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, q, C3, j->beta, dk, C3);
     }
 }
 
 long attention_backward_scratch(int T) { return (long)bb_pool_max_threads(ops_pool()) * T * T; }
 
-void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
-                        const float *probs_drop, int B, int T, int C, int NH, float p_drop,
-                        float *scratch) {
+static void attention_backward_run(float *dqkv, const float *dout, const float *qkv, const float *probs,
+                                   const float *probs_drop, int B, int T, int C, int NH, float p_drop,
+                                   float *scratch, float beta) {
     if (!dqkv) return;
     BB_ASSERT(C % NH == 0 && (p_drop == 0.0f || probs_drop));
     attn_bwd_job j = {dqkv, scratch, dout, qkv, probs, p_drop > 0.0f ? probs_drop : NULL, T, C, NH,
-                      (float)(1.0 / sqrt((double)(C / NH))), 1.0f / (1.0f - p_drop)};
+                      (float)(1.0 / sqrt((double)(C / NH))), 1.0f / (1.0f - p_drop), beta};
     bb_pool_for(ops_pool(), (long)B * NH, attn_grain(4L * T * T * (C / NH)), attn_bwd_share, &j);
+}
+
+void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
+                        const float *probs_drop, int B, int T, int C, int NH, float p_drop,
+                        float *scratch) {
+    attention_backward_run(dqkv, dout, qkv, probs, probs_drop, B, T, C, NH, p_drop, scratch, 1.0f);
+}
+
+void attention_backward_set(float *dqkv, const float *dout, const float *qkv, const float *probs,
+                            const float *probs_drop, int B, int T, int C, int NH, float p_drop,
+                            float *scratch) {
+    attention_backward_run(dqkv, dout, qkv, probs, probs_drop, B, T, C, NH, p_drop, scratch, 0.0f);
 }

@@ -8,13 +8,15 @@
 
 void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *rng) {
     uint32_t thr = ops_dropout_threshold(p);
+    bb_rng l = *rng; /* a local state stays in registers: stores through keep (bytes) may alias *rng */
     long i = 0;
     for (; i + 1 < n; i += 2) {
-        uint64_t r = bb_rng_u64(rng);
+        uint64_t r = bb_rng_u64(&l);
         keep[i] = (uint32_t)r >= thr;
         keep[i + 1] = (uint32_t)(r >> 32) >= thr;
     }
-    if (i < n) keep[i] = (uint32_t)bb_rng_u64(rng) >= thr;
+    if (i < n) keep[i] = (uint32_t)bb_rng_u64(&l) >= thr;
+    *rng = l;
 }
 
 typedef struct {
@@ -22,6 +24,7 @@ typedef struct {
     const float *inp;
     const uint8_t *keep;
     float scale;
+    int set; /* backward: overwrite out instead of adding */
 } drop_ctx;
 
 static void dropout_forward_share(void *vc, long begin, long end, int worker) {
@@ -38,21 +41,39 @@ void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float 
     }
     BB_ASSERT(keep && rng);
     ops_dropout_draw(keep, n, p, rng);
-    drop_ctx c = {out, inp, keep, 1.0f / (1.0f - p)};
+    drop_ctx c = {out, inp, keep, 1.0f / (1.0f - p), 0};
     bb_pool_for(ops_pool(), n, OPS_GRAIN, dropout_forward_share, &c);
 }
 
 static void dropout_backward_share(void *vc, long begin, long end, int worker) {
     const drop_ctx *c = vc;
-    if (!c->keep) {
-        for (long i = begin; i < end; i++) c->out[i] += c->inp[i];
+    float *out = c->out;
+    const float *inp = c->inp;
+    if (c->set) {
+        if (!c->keep) {
+            if (out != inp) memcpy(out + begin, inp + begin, sizeof(float) * (size_t)(end - begin));
+            return;
+        }
+        for (long i = begin; i < end; i++) out[i] = c->keep[i] ? inp[i] * c->scale : 0.0f;
         return;
     }
-    for (long i = begin; i < end; i++) c->out[i] += c->keep[i] ? c->inp[i] * c->scale : 0.0f;
+    if (!c->keep) {
+        for (long i = begin; i < end; i++) out[i] += inp[i];
+        return;
+    }
+    for (long i = begin; i < end; i++) out[i] += c->keep[i] ? inp[i] * c->scale : 0.0f;
+}
+
+static void dropout_backward_run(float *dinp, const float *dout, const uint8_t *keep, long n, float p, int set) {
+    if (!dinp) return;
+    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), set};
+    bb_pool_for(ops_pool(), n, OPS_GRAIN, dropout_backward_share, &c);
 }
 
 void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, long n, float p) {
-    if (!dinp) return;
-    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p)};
-    bb_pool_for(ops_pool(), n, OPS_GRAIN, dropout_backward_share, &c);
+    dropout_backward_run(dinp, dout, keep, n, p, 0);
+}
+
+void dropout_backward_set(float *dinp, const float *dout, const uint8_t *keep, long n, float p) {
+    dropout_backward_run(dinp, dout, keep, n, p, 1);
 }

@@ -149,23 +149,31 @@ __attribute__((target("avx2,fma"))) static void xwt_tile(int K, const float *w, 
 
 typedef struct {
     float *out;
-    const float *P, *w, *bias;
-    int M, N, K;
+    const float *P;
+    const float *const *w, *const *bias;
+    int parts, items_per_part, M, N, K;
 } xwt_job;
 
+/* Items are XWT_SHARE features of one part; part s writes columns s*N .. s*N+N-1 of out. */
 static void xwt_share(void *ctx, long begin, long end, int worker) {
     (void)worker;
     const xwt_job *j = ctx;
-    long f1 = end * XWT_SHARE < j->N ? end * XWT_SHARE : j->N;
-    for (long f = begin * XWT_SHARE; f < f1; f += XWT_MR) {
-        int nf = f1 - f < XWT_MR ? (int)(f1 - f) : XWT_MR;
-        /* while the first panel passes, the next tile's weight rows are fetched: they come from
-         * DRAM (a forward reads every weight once), 6 short streams the hardware prefetcher
-         * catches late */
-        const float *next = f + 2 * XWT_MR <= f1 ? j->w + (f + XWT_MR) * j->K : NULL;
-        for (int p0 = 0; p0 < j->M; p0 += XWT_NR, next = NULL)
-            xwt_tile(j->K, j->w + f * j->K, j->K, nf, j->P + (long)p0 * j->K, j->out + (long)p0 * j->N + f, j->N,
-                     j->M - p0 < XWT_NR ? j->M - p0 : XWT_NR, j->bias ? j->bias + f : NULL, next);
+    long ldo = (long)j->parts * j->N;
+    for (long item = begin; item < end; item++) {
+        int s = (int)(item / j->items_per_part);
+        long f0 = item % j->items_per_part * XWT_SHARE, f1 = f0 + XWT_SHARE < j->N ? f0 + XWT_SHARE : j->N;
+        const float *w = j->w[s], *bias = j->bias[s];
+        float *out = j->out + (long)s * j->N;
+        for (long f = f0; f < f1; f += XWT_MR) {
+            int nf = f1 - f < XWT_MR ? (int)(f1 - f) : XWT_MR;
+            /* while the first panel passes, the next tile's weight rows are fetched: they come
+             * from DRAM (a forward reads every weight once), 6 short streams the hardware
+             * prefetcher catches late */
+            const float *next = f + 2 * XWT_MR <= f1 ? w + (f + XWT_MR) * j->K : NULL;
+            for (int p0 = 0; p0 < j->M; p0 += XWT_NR, next = NULL)
+                xwt_tile(j->K, w + f * j->K, j->K, nf, j->P + (long)p0 * j->K, out + (long)p0 * ldo + f, (int)ldo,
+                         j->M - p0 < XWT_NR ? j->M - p0 : XWT_NR, bias ? bias + f : NULL, next);
+        }
     }
 }
 
@@ -189,23 +197,35 @@ static float *xwt_scratch(size_t floats) {
     return xwt_buf;
 }
 
-int ops_gemm_xwt(float *out, const float *x, const float *w, const float *bias, int M, int N, int K) {
-    if (!ops_xwt_supported() || M < 1 || N < 1 || K < 1) return 0;
+int ops_gemm_xwt_parts(float *out, const float *x, const float *const *w, const float *const *bias, int parts,
+                       int M, int N, int K) {
+    if (!ops_xwt_supported() || M < 1 || N < 1 || K < 1 || parts < 1) return 0;
     size_t panels = (size_t)(M + XWT_NR - 1) / XWT_NR;
     float *P = xwt_scratch(panels * XWT_NR * (size_t)K);
     if (!P) return 0;
     xwt_pack_job pj = {P, x, M, K};
     long per_panel = (long)XWT_NR * K;
     bb_pool_for(ops_pool(), (long)panels, (OPS_GRAIN + per_panel - 1) / per_panel, xwt_pack_share, &pj);
-    xwt_job j = {out, P, w, bias, M, N, K};
-    long items = (N + XWT_SHARE - 1) / XWT_SHARE, per_item = (long)M * K * XWT_SHARE;
-    bb_pool_for(ops_pool(), items, (OPS_SHARE_MIN + per_item - 1) / per_item, xwt_share, &j);
+    int items_per_part = (N + XWT_SHARE - 1) / XWT_SHARE;
+    xwt_job j = {out, P, w, bias, parts, items_per_part, M, N, K};
+    long per_item = (long)M * K * XWT_SHARE;
+    bb_pool_for(ops_pool(), (long)parts * items_per_part, (OPS_SHARE_MIN + per_item - 1) / per_item, xwt_share, &j);
     return 1;
+}
+
+int ops_gemm_xwt(float *out, const float *x, const float *w, const float *bias, int M, int N, int K) {
+    return ops_gemm_xwt_parts(out, x, &w, &bias, 1, M, N, K);
 }
 
 #else
 
 int ops_xwt_supported(void) { return 0; }
+
+int ops_gemm_xwt_parts(float *out, const float *x, const float *const *w, const float *const *bias, int parts,
+                       int M, int N, int K) {
+    (void)out, (void)x, (void)w, (void)bias, (void)parts, (void)M, (void)N, (void)K;
+    return 0;
+}
 
 int ops_gemm_xwt(float *out, const float *x, const float *w, const float *bias, int M, int N, int K) {
     (void)out, (void)x, (void)w, (void)bias, (void)M, (void)N, (void)K;

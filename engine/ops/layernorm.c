@@ -70,7 +70,7 @@ void residual_layernorm_forward(float *res, float *out, float *mean, float *rstd
 typedef struct {
     float *dinp, *dweight, *dbias;
     const float *dout, *inp, *weight, *mean, *rstd;
-    int N, C;
+    int N, C, set; /* set: overwrite dinp instead of adding */
 } ln_bwd_ctx;
 
 /* With xhat = (x - mean) * rstd and g = dout * weight:
@@ -93,7 +93,10 @@ static void layernorm_dinp_share(void *vc, long begin, long end, int worker) {
         }
         float sg = (float)(sum_g / C), sgx = (float)(sum_gx / C);
         float *d = k->dinp + n * C;
-        for (int c = 0; c < C; c++) d[c] += (g[c] * weight[c] - sg - (x[c] - m) * r * sgx) * r;
+        if (k->set)
+            for (int c = 0; c < C; c++) d[c] = (g[c] * weight[c] - sg - (x[c] - m) * r * sgx) * r;
+        else
+            for (int c = 0; c < C; c++) d[c] += (g[c] * weight[c] - sg - (x[c] - m) * r * sgx) * r;
     }
 }
 
@@ -114,12 +117,23 @@ static void layernorm_dparams_share(void *vc, long begin, long end, int worker) 
     }
 }
 
-void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                        const float *inp, const float *weight, const float *mean,
-                        const float *rstd, int N, int C) {
-    ln_bwd_ctx k = {dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C};
+static void layernorm_backward_run(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                                   const float *weight, const float *mean, const float *rstd, int N, int C, int set) {
+    ln_bwd_ctx k = {dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, set};
     if (dinp) bb_pool_for(ops_pool(), N, ops_rows_grain(C), layernorm_dinp_share, &k);
     /* a share of channels reads a C/threads slice of every row: worth it once the rows are many */
     if (dweight || dbias)
         bb_pool_for(ops_pool(), C, (long)N * C >= 4 * OPS_GRAIN ? 64 : C, layernorm_dparams_share, &k);
+}
+
+void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, const float *mean,
+                        const float *rstd, int N, int C) {
+    layernorm_backward_run(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, 0);
+}
+
+void layernorm_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+                            const float *inp, const float *weight, const float *mean,
+                            const float *rstd, int N, int C) {
+    layernorm_backward_run(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, 1);
 }

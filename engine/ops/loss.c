@@ -1,5 +1,6 @@
 /* loss.c — row softmax and cross-entropy with the ignore index -100 (torch.nn.CrossEntropyLoss). */
 #include <math.h>
+#include <string.h>
 
 #include "bb_err.h"
 #include "ops.h"
@@ -42,6 +43,7 @@ typedef struct {
     const int32_t *targets;
     int V;
     float scale;
+    int set; /* backward: overwrite dlogits instead of adding */
 } ce_ctx;
 
 static void softmax_forward_share(void *vc, long begin, long end, int worker) {
@@ -88,17 +90,33 @@ static void crossentropy_backward_share(void *vc, long begin, long end, int work
     float scale = k->scale;
     for (long n = begin; n < end; n++) {
         int32_t t = k->targets[n];
-        if (t == IGNORE_INDEX) continue;
         float *d = k->out + n * V;
+        if (t == IGNORE_INDEX) {
+            if (k->set) memset(d, 0, sizeof(float) * (size_t)V);
+            continue;
+        }
         const float *p = k->probs_in + n * V;
-        for (int i = 0; i < V; i++) d[i] += p[i] * scale;
+        if (k->set)
+            for (int i = 0; i < V; i++) d[i] = p[i] * scale;
+        else
+            for (int i = 0; i < V; i++) d[i] += p[i] * scale;
         d[t] -= scale;
     }
 }
 
+static void crossentropy_backward_run(float *dlogits, const float *probs, const int32_t *targets, int N, int V,
+                                      float dloss_scale, int set) {
+    if (!dlogits) return;
+    ce_ctx k = {.out = dlogits, .probs_in = probs, .targets = targets, .V = V, .scale = dloss_scale, .set = set};
+    bb_pool_for(ops_pool(), N, ops_rows_grain(V), crossentropy_backward_share, &k);
+}
+
 void crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
                            int N, int V, float dloss_scale) {
-    if (!dlogits) return;
-    ce_ctx k = {.out = dlogits, .probs_in = probs, .targets = targets, .V = V, .scale = dloss_scale};
-    bb_pool_for(ops_pool(), N, ops_rows_grain(V), crossentropy_backward_share, &k);
+    crossentropy_backward_run(dlogits, probs, targets, N, V, dloss_scale, 0);
+}
+
+void crossentropy_backward_set(float *dlogits, const float *probs, const int32_t *targets,
+                               int N, int V, float dloss_scale) {
+    crossentropy_backward_run(dlogits, probs, targets, N, V, dloss_scale, 1);
 }

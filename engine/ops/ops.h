@@ -10,7 +10,10 @@
  *  - A forward stores what its backward needs in caller buffers (layernorm mean/rstd, softmax probs).
  *  - A backward ADDS into its gradient outputs (so shared weights and residual branches accumulate);
  *    the caller zeroes gradients. A NULL gradient pointer means "not wanted" (frozen weights,
- *    the input of the first layer) and is skipped.
+ *    the input of the first layer) and is skipped. A `*_set` backward instead OVERWRITES its input
+ *    gradient (dinp, dqkv, dlogits; parameter gradients are still added to), bit-identical to
+ *    zeroing it and calling the adding form: the backward pass saves a clearing pass and a
+ *    read-modify-write over each fresh activation gradient.
  *  - Fast paths use OpenBLAS cblas_sgemm; every fast op has a naive reference (`*_naive`) kept for
  *    tests.
  */
@@ -48,9 +51,15 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
                     int N, int C, int OC);
 void linear_forward_naive(float *out, const float *inp, const float *weight, const float *bias,
                           int N, int C, int OC);
+/* `parts` layers of one input side by side: out (N, parts*OC), columns s*OC .. s*OC+OC-1 =
+ * inp @ weight[s]^T + bias[s] (bias[s] may be NULL); as separate Q, K and V weights into one qkv. */
+void linear_forward_parts(float *out, const float *inp, const float *const *weight, const float *const *bias,
+                          int parts, int N, int C, int OC);
 /* dinp (N,C) += dout @ weight; dweight (OC,C) += dout^T @ inp; dbias (OC) += sum_n dout. */
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int N, int C, int OC);
+void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+                         const float *inp, const float *weight, int N, int C, int OC);
 
 /* LayerNorm over the last dim: out = (inp - mean) * rstd * weight + bias; mean, rstd (N). */
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
@@ -58,6 +67,9 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, const float *mean,
                         const float *rstd, int N, int C);
+void layernorm_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+                            const float *inp, const float *weight, const float *mean,
+                            const float *rstd, int N, int C);
 /* res (N,C) = a + b, then out = LayerNorm(res) as layernorm_forward, in one pass over each row (the
  * row is still in L1 when the norm reads it). The backward is residual_backward after
  * layernorm_backward with inp = res. */
@@ -66,8 +78,9 @@ void residual_layernorm_forward(float *res, float *out, float *mean, float *rstd
 
 /* Elementwise activation over n values; out may alias inp in forward. */
 void act_forward(float *out, const float *inp, long n, bb_act act);
-/* dinp += act'(inp) * dout */
+/* dinp += act'(inp) * dout; the _set form stores it (dinp may alias dout there). */
 void act_backward(float *dinp, const float *inp, const float *dout, long n, bb_act act);
+void act_backward_set(float *dinp, const float *inp, const float *dout, long n, bb_act act);
 
 /* out = a + b over n values (out may alias a or b). */
 void residual_forward(float *out, const float *a, const float *b, long n);
@@ -105,13 +118,17 @@ void attention_forward_naive(float *out, float *probs, const float *qkv, const f
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
                         const float *probs_drop, int B, int T, int C, int NH, float p_drop,
                         float *scratch);
+void attention_backward_set(float *dqkv, const float *dout, const float *qkv, const float *probs,
+                            const float *probs_drop, int B, int T, int C, int NH, float p_drop,
+                            float *scratch);
 long attention_backward_scratch(int T);
 
 /* Inverted dropout: out = inp * keep / (1-p), keep ~ Bernoulli(1-p); keep (n bytes) records the
  * mask for backward. p == 0 copies. out may alias inp. */
 void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float p, bb_rng *rng);
-/* dinp += dout * keep / (1-p) */
+/* dinp += dout * keep / (1-p); the _set form stores it (dinp may alias dout there). */
 void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, long n, float p);
+void dropout_backward_set(float *dinp, const float *dout, const uint8_t *keep, long n, float p);
 
 /* Row softmax: probs (N,V) = softmax(logits) (max-subtracted). */
 void softmax_forward(float *probs, const float *logits, int N, int V);
@@ -125,6 +142,9 @@ int crossentropy_forward(float *losses, float *probs, const float *logits, const
  * (dloss_scale is 1/count for a mean loss). */
 void crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
                            int N, int V, float dloss_scale);
+/* dlogits = that gradient, ignored rows 0; dlogits may alias probs. */
+void crossentropy_backward_set(float *dlogits, const float *probs, const int32_t *targets,
+                               int N, int V, float dloss_scale);
 
 /* tanh in place helpers used by the pooler: out = tanh(inp); dinp += (1 - out^2) * dout. */
 void tanh_forward(float *out, const float *inp, long n);

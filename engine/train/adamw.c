@@ -61,7 +61,7 @@ typedef struct {
     const adamw_state *s;
     float *params, *grads; /* params NULL for the clipping passes */
     const float *cgrads;
-    float step_size, bc2_sqrt, w1, w2, b2, eps, decay, coef;
+    float step_size, bc2_sqrt, w1, w2, b2, eps, decay, coef; /* coef: clipping's gradient scale */
     double *partial; /* (CLIP_BLOCKS) sums of squares, one per block */
     long block;
 } adamw_ctx;
@@ -86,9 +86,9 @@ static void adamw_update(const adamw_ctx *k, int f, size_t lo, size_t hi, double
     float *p = k->params, *m = k->s->m, *v = k->s->v;
     const float *g = k->cgrads;
     float decay = k->s->decay[f] ? k->decay : 1.0f, w1 = k->w1, w2 = k->w2, b2 = k->b2, eps = k->eps;
-    float step_size = k->step_size, bc2_sqrt = k->bc2_sqrt;
+    float step_size = k->step_size, bc2_sqrt = k->bc2_sqrt, coef = k->coef;
     for (size_t i = lo; i < hi; i++) {
-        float gi = g[i];
+        float gi = g[i] * coef; /* the clipped gradient, as clip_grad_norm_ would have stored it */
         p[i] *= decay;
         m[i] = m[i] + w1 * (gi - m[i]); /* lerp with weight < 0.5 */
         v[i] = v[i] * b2 + w2 * gi * gi;
@@ -102,7 +102,8 @@ static void adamw_share(void *vc, long begin, long end, int worker) {
     for_active_fields(k, (size_t)begin, (size_t)end, 1, adamw_update, NULL);
 }
 
-void adamw_step(adamw_state *s, float *params, const float *grads, float lr, const adamw_hparams *h) {
+void adamw_step_scaled(adamw_state *s, float *params, const float *grads, float grad_scale, float lr,
+                       const adamw_hparams *h) {
     s->t++;
     /* Scalars as torch computes them: in double (Python floats), then used in float32 kernels. */
     double bc1 = 1.0 - pow((double)h->beta1, (double)s->t), bc2 = 1.0 - pow((double)h->beta2, (double)s->t);
@@ -114,7 +115,12 @@ void adamw_step(adamw_state *s, float *params, const float *grads, float lr, con
     k.b2 = h->beta2;
     k.eps = h->eps;
     k.decay = (float)(1.0 - (double)lr * (double)h->weight_decay);
+    k.coef = grad_scale;
     bb_pool_for(ops_pool(), (long)s->n, 4 * 16384, adamw_share, &k);
+}
+
+void adamw_step(adamw_state *s, float *params, const float *grads, float lr, const adamw_hparams *h) {
+    adamw_step_scaled(s, params, grads, 1.0f, lr, h);
 }
 
 /* The squared norm is summed in CLIP_BLOCKS fixed blocks of the flat index, each in index order,
@@ -146,9 +152,9 @@ static void clip_scale_share(void *vc, long begin, long end, int worker) {
     for_active_fields(vc, (size_t)begin, (size_t)end, 0, scale, NULL);
 }
 
-float adamw_clip_grad_norm(const adamw_state *s, float *grads, float max_norm) {
+float adamw_clip_coef(const adamw_state *s, const float *grads, float max_norm, float *coef) {
     double partial[CLIP_BLOCKS] = {0};
-    adamw_ctx k = {.s = s, .grads = grads, .cgrads = grads, .partial = partial};
+    adamw_ctx k = {.s = s, .cgrads = grads, .partial = partial};
     k.block = (long)((s->n + CLIP_BLOCKS - 1) / CLIP_BLOCKS);
     if (k.block < 1) k.block = 1;
     long blocks = (long)((s->n + (size_t)k.block - 1) / (size_t)k.block);
@@ -156,13 +162,18 @@ float adamw_clip_grad_norm(const adamw_state *s, float *grads, float max_norm) {
     double sq = 0;
     for (long b = 0; b < blocks; b++) sq += partial[b];
     float norm = (float)sqrt(sq);
+    *coef = 1.0f;
     if (max_norm > 0) {
-        float coef = max_norm / (norm + 1e-6f);
-        if (coef < 1.0f) {
-            k.coef = coef;
-            bb_pool_for(ops_pool(), (long)s->n, 4 * 16384, clip_scale_share, &k);
-        }
+        float c = max_norm / (norm + 1e-6f);
+        if (c < 1.0f) *coef = c;
     }
+    return norm;
+}
+
+float adamw_clip_grad_norm(const adamw_state *s, float *grads, float max_norm) {
+    adamw_ctx k = {.s = s, .grads = grads};
+    float norm = adamw_clip_coef(s, grads, max_norm, &k.coef);
+    if (k.coef < 1.0f) bb_pool_for(ops_pool(), (long)s->n, 4 * 16384, clip_scale_share, &k);
     return norm;
 }
 

@@ -28,9 +28,8 @@ int bert_bwd_resize(bert_bwd *w, const bert_model *m, int B, int T, char *err, s
         return bb_err(err, errlen, BB_EINVAL, "batch %d x length %d: both must be >= 1", B, T);
     }
     size_t C = (size_t)m->cfg.hidden_size, I = (size_t)m->cfg.intermediate_size, BT = (size_t)B * (size_t)T;
-    size_t n[] = {BT * C, BT * C, BT * C, BT * C, BT * C, 3 * BT * C, BT * I, BT * I, B * C, B * C, (size_t)attention_backward_scratch(T)};
-    float **f[] = {&w->dh, &w->dres, &w->dln1, &w->datty, &w->dtmp, &w->dqkv, &w->dfch, &w->dfch_act,
-                   &w->dpool, &w->dcls, &w->scratch};
+    size_t n[] = {BT * C, BT * C, BT * C, BT * C, 3 * BT * C, BT * I, B * C, B * C, (size_t)attention_backward_scratch(T)};
+    float **f[] = {&w->dh, &w->dres, &w->datty, &w->dtmp, &w->dqkv, &w->dfch, &w->dpool, &w->dcls, &w->scratch};
     size_t total = 0;
     for (size_t i = 0; i < sizeof n / sizeof *n; i++) total += (n[i] * sizeof(float) + 63) & ~(size_t)63;
     if (total > cap) {
@@ -96,44 +95,39 @@ void bert_backward(const bert_model *m, bert_params *g, const bert_acts *a, bert
         const uint8_t *attproj_keep = a->attproj_keep + (size_t)l * BTC, *fcproj_keep = a->fcproj_keep + (size_t)l * BTC;
         size_t lc = (size_t)l * C;
 
-        /* out = LN2(res2), res2 = ln1 + dropout(fcproj) */
-        float *dres = w->dres;
-        ops_zero(dres, (long)BTC);
-        layernorm_backward(dres, gslot(g->ln2w, lc, want), gslot(g->ln2b, lc, want), w->dh, res2, p->ln2w + lc,
-                           a->ln2_mean + (size_t)l * BT, a->ln2_rstd + (size_t)l * BT, N, C);
+        /* Each fresh gradient is stored by a `_set` backward (no clearing pass), and the residual
+         * branches are added onto the buffer that already holds the skip path's gradient, so no
+         * copy either: dres and dh alternate as the residual stream's gradient. */
+        /* out = LN2(res2), res2 = ln1 + dropout(fcproj): dres = d res2 */
+        float *dres = w->dres, *dh = w->dh;
+        layernorm_backward_set(dres, gslot(g->ln2w, lc, want), gslot(g->ln2b, lc, want), dh, res2, p->ln2w + lc,
+                               a->ln2_mean + (size_t)l * BT, a->ln2_rstd + (size_t)l * BT, N, C);
         const float *dfcproj = dres;
         if (pdrop > 0) {
-            ops_zero(w->dtmp, (long)BTC);
-            dropout_backward(w->dtmp, dres, fcproj_keep, (long)BTC, pdrop);
+            dropout_backward_set(w->dtmp, dres, fcproj_keep, (long)BTC, pdrop);
             dfcproj = w->dtmp;
         }
-        ops_zero(w->dfch_act, (long)BTI);
-        linear_backward(w->dfch_act, gslot(g->fcprojw, lc * I, want), gslot(g->fcprojb, lc, want), dfcproj, fch_act,
-                        p->fcprojw + lc * I, N, I, C);
-        ops_zero(w->dfch, (long)BTI);
-        act_backward(w->dfch, fch, w->dfch_act, (long)BTI, c->act);
-        memcpy(w->dln1, dres, sizeof(float) * BTC);
-        linear_backward(w->dln1, gslot(g->fcw, (size_t)l * I * C, want), gslot(g->fcb, (size_t)l * I, want), w->dfch,
+        linear_backward_set(w->dfch, gslot(g->fcprojw, lc * I, want), gslot(g->fcprojb, lc, want), dfcproj, fch_act,
+                            p->fcprojw + lc * I, N, I, C);
+        act_backward_set(w->dfch, fch, w->dfch, (long)BTI, c->act);
+        /* dres += the MLP branch: dres = d ln1 */
+        linear_backward(dres, gslot(g->fcw, (size_t)l * I * C, want), gslot(g->fcb, (size_t)l * I, want), w->dfch,
                         ln1, p->fcw + (size_t)l * I * C, N, C, I);
 
-        /* ln1 = LN1(res1), res1 = x + dropout(attproj) */
-        ops_zero(dres, (long)BTC);
-        layernorm_backward(dres, gslot(g->ln1w, lc, want), gslot(g->ln1b, lc, want), w->dln1, res1, p->ln1w + lc,
-                           a->ln1_mean + (size_t)l * BT, a->ln1_rstd + (size_t)l * BT, N, C);
-        const float *dattproj = dres;
+        /* ln1 = LN1(res1), res1 = x + dropout(attproj): dh = d res1 */
+        layernorm_backward_set(dh, gslot(g->ln1w, lc, want), gslot(g->ln1b, lc, want), dres, res1, p->ln1w + lc,
+                               a->ln1_mean + (size_t)l * BT, a->ln1_rstd + (size_t)l * BT, N, C);
+        const float *dattproj = dh;
         if (pdrop > 0) {
-            ops_zero(w->dtmp, (long)BTC);
-            dropout_backward(w->dtmp, dres, attproj_keep, (long)BTC, pdrop);
+            dropout_backward_set(w->dtmp, dh, attproj_keep, (long)BTC, pdrop);
             dattproj = w->dtmp;
         }
-        ops_zero(w->datty, (long)BTC);
-        linear_backward(w->datty, gslot(g->attprojw, lc * C, want), gslot(g->attprojb, lc, want), dattproj, atty,
-                        p->attprojw + lc * C, N, C, C);
-        ops_zero(w->dqkv, (long)(3 * BTC));
-        attention_backward(w->dqkv, w->datty, qkv, probs, probs_drop, B, T, C, NH, adrop, w->scratch);
+        linear_backward_set(w->datty, gslot(g->attprojw, lc * C, want), gslot(g->attprojb, lc, want), dattproj, atty,
+                            p->attprojw + lc * C, N, C, C);
+        attention_backward_set(w->dqkv, w->datty, qkv, probs, probs_drop, B, T, C, NH, adrop, w->scratch);
+        /* dh += the attention branch: dh = d x, the layer below's output gradient */
         int need_dx = l > stop || !freeze_embeddings;
-        if (need_dx) memcpy(w->dh, dres, sizeof(float) * BTC); /* the residual branch */
-        linear_backward(need_dx ? w->dh : NULL, gslot(g->qkvw, (size_t)l * C3 * C, want),
+        linear_backward(need_dx ? dh : NULL, gslot(g->qkvw, (size_t)l * C3 * C, want),
                         gslot(g->qkvb, (size_t)l * C3, want), w->dqkv, x, p->qkvw + (size_t)l * C3 * C, N, C, 3 * C);
     }
     if (freeze_embeddings) return;
@@ -141,12 +135,10 @@ void bert_backward(const bert_model *m, bert_params *g, const bert_acts *a, bert
     /* hidden[0] = dropout(LN(emb)), emb = wte[ids] + wpe[t] + wtt[type_ids] */
     const float *dln = w->dh;
     if (pdrop > 0) {
-        ops_zero(w->dtmp, (long)BTC);
-        dropout_backward(w->dtmp, w->dh, a->emb_keep, (long)BTC, pdrop);
+        dropout_backward_set(w->dtmp, w->dh, a->emb_keep, (long)BTC, pdrop);
         dln = w->dtmp;
     }
-    ops_zero(w->dres, (long)BTC);
-    layernorm_backward(w->dres, g->emb_lnw, g->emb_lnb, dln, a->emb, p->emb_lnw, a->emb_mean, a->emb_rstd, N, C);
+    layernorm_backward_set(w->dres, g->emb_lnw, g->emb_lnb, dln, a->emb, p->emb_lnw, a->emb_mean, a->emb_rstd, N, C);
     embeddings_backward(g->wte, g->wpe, c->type_vocab_size > 0 ? g->wtt : NULL, w->dres, ids, type_ids, B, T, C,
                         c->position_offset);
 }

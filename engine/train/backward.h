@@ -32,13 +32,11 @@
 typedef struct {
     int B, T;
     float *dh;       /* (B, T, C) gradient wrt the current layer's output; heads add the last one here */
-    float *dres;     /* (B, T, C) */
-    float *dln1;     /* (B, T, C) */
+    float *dres;     /* (B, T, C) the residual stream's gradient inside a layer */
     float *datty;    /* (B, T, C) */
     float *dtmp;     /* (B, T, C) after a dropout backward */
     float *dqkv;     /* (B, T, 3C) */
-    float *dfch;     /* (B, T, I) */
-    float *dfch_act; /* (B, T, I) */
+    float *dfch;     /* (B, T, I) the MLP's hidden gradient, after and then before the activation */
     float *dpool;    /* (B, C) gradient wrt the pooler output (heads add here) */
     float *dcls;     /* (B, C) */
     float *scratch;  /* attention_backward_scratch(T) */

@@ -939,10 +939,11 @@ static int train_step(trainer *t, float *loss_out, float *lr_out, float *norm_ou
     if (!isfinite(*loss_out))
         return bb_err(err, errlen, BB_EINVAL, "the loss became %g at step %ld (%s)", *loss_out, t->step + 1,
                       loss_cause(t));
-    *norm_out = adamw_clip_grad_norm(&t->opt, t->grads, t->o.max_grad_norm);
+    float coef;
+    *norm_out = adamw_clip_coef(&t->opt, t->grads, t->o.max_grad_norm, &coef);
     *lr_out = train_lr_at(t->o.sched, t->o.adam.lr, t->step, t->warmup, t->total_steps);
     pthread_mutex_lock(&t->mu); /* trainer_copy_model reads the weights under mu */
-    adamw_step(&t->opt, t->m->params_memory, t->grads, *lr_out, &t->o.adam);
+    adamw_step_scaled(&t->opt, t->m->params_memory, t->grads, coef, *lr_out, &t->o.adam);
     t->step++;
     pthread_mutex_unlock(&t->mu);
     return BB_OK;

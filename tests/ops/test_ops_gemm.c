@@ -72,6 +72,42 @@ static void test_xwt(int M, int N, int K, int with_bias) {
     free(x), free(w), free(bias), free(o1), free(o2);
 }
 
+/* linear_forward_parts (three weights of one input side by side, as Q, K and V of a mapped model)
+ * against three linear_forward_naive products, at few rows (the kernel, which must also equal three
+ * separate kernel products bit for bit) and at many (the BLAS with a strided C). */
+static void test_parts(int M, int N, int K) {
+    float *x = alloc_floats((long)M * K), *out = alloc_floats((long)M * 3 * N + 8), *ref = alloc_floats((long)M * N);
+    float *w[3], *b[3];
+    for (int s = 0; s < 3; s++) {
+        w[s] = alloc_floats((long)N * K), b[s] = alloc_floats(N);
+        fill_uniform(w[s], (long)N * K, &rng, -1, 1), fill_uniform(b[s], N, &rng, -1, 1);
+    }
+    fill_uniform(x, (long)M * K, &rng, -1, 1), fill_uniform(out, (long)M * 3 * N + 8, &rng, -1, 1);
+    float tail[8];
+    memcpy(tail, out + (long)M * 3 * N, sizeof tail);
+    const float *ws[3] = {w[0], w[1], w[2]}, *bs[3] = {b[0], NULL, b[2]};
+    linear_forward_parts(out, x, ws, bs, 3, M, K, N);
+    double d = 0.0;
+    long same = 0;
+    for (int s = 0; s < 3; s++) {
+        linear_forward_naive(ref, x, w[s], bs[s], M, K, N);
+        for (long i = 0; i < (long)M * N; i++) d = fmax(d, fabs((double)out[i / N * 3 * N + s * N + i % N] - ref[i]));
+        if (M <= OPS_XWT_MAX_ROWS && ops_xwt_supported()) {
+            ops_gemm_xwt(ref, x, w[s], bs[s], M, N, K);
+            for (long i = 0; i < (long)M * N; i++) same += out[i / N * 3 * N + s * N + i % N] == ref[i];
+        } else {
+            same += (long)M * N;
+        }
+    }
+    printf("  linear_forward_parts %dx3*%dx%d: max |parts - naive| %.2e\n", M, N, K, d);
+    CHECK(d < 1e-5 * (K + 1), "parts %dx3*%dx%d: vs naive %.3g", M, N, K, d);
+    CHECK(same == 3L * M * N, "parts %dx3*%dx%d: %ld of %ld values differ from one kernel product per part", M, N, K,
+          3L * M * N - same, 3L * M * N);
+    CHECK(memcmp(out + (long)M * 3 * N, tail, sizeof tail) == 0, "parts %dx3*%dx%d wrote past out", M, N, K);
+    for (int s = 0; s < 3; s++) free(w[s]), free(b[s]);
+    free(x), free(out), free(ref);
+}
+
 /* Attention forward and backward give bit-identical results on one thread and on every thread. */
 static void test_attention_threads(int B, int T, int C, int NH) {
     long nq = (long)B * T * 3 * C, no = (long)B * T * C, np = (long)B * NH * T * T;
@@ -116,6 +152,8 @@ int main(void) {
     } else {
         printf("  xwt: this CPU has no AVX2/FMA, the kernel is not used (linear_forward takes the BLAS)\n");
     }
+    test_parts(45, 53, 77);
+    test_parts(OPS_XWT_MAX_ROWS + 7, 37, 65);
     test_attention_threads(1, 45, 96, 12); /* 12 heads: one item each */
     test_attention_threads(2, 33, 24, 2);  /* 4 heads: query rows split */
     test_attention_threads(3, 130, 64, 4);

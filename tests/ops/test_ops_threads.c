@@ -1,7 +1,7 @@
 /* Every op that shares its loops with the engine's pool gives bit-identical results on one thread
  * and on all of them (sizes above the ops' grain, so the loops really are shared when the machine
  * has more than one CPU), and AdamW / clipping the same; the fused residual + LayerNorm equals the
- * two ops in turn. */
+ * two ops in turn, and so does AdamW with the clipping folded into its step. */
 #include <string.h>
 
 #include "adamw.h"
@@ -61,8 +61,9 @@ static void run_ops(results *r, const float *x, const float *y, const float *w, 
     CHECK(used <= r->n, "results buffer too small: %ld > %ld", used, r->n);
 }
 
-/* AdamW and clipping over a flat parameter vector with a frozen prefix and an inactive field. */
-static void run_adamw(float *params, float *grads, float *norm) {
+/* AdamW and clipping over a flat parameter vector with a frozen prefix and an inactive field; fused:
+ * the clipping folded into the step (adamw_clip_coef + adamw_step_scaled). */
+static void run_adamw(float *params, float *grads, float *norm, int fused) {
     adamw_state s;
     memset(&s, 0, sizeof s);
     s.n = NP;
@@ -77,8 +78,14 @@ static void run_adamw(float *params, float *grads, float *norm) {
     fill_uniform(params, NP, &rng, -1, 1);
     for (int step = 0; step < 3; step++) {
         fill_uniform(grads, NP, &rng, -2, 2);
-        norm[step] = adamw_clip_grad_norm(&s, grads, 1.0f);
-        adamw_step(&s, params, grads, 1e-3f, &h);
+        if (fused) {
+            float coef;
+            norm[step] = adamw_clip_coef(&s, grads, 1.0f, &coef);
+            adamw_step_scaled(&s, params, grads, coef, 1e-3f, &h);
+        } else {
+            norm[step] = adamw_clip_grad_norm(&s, grads, 1.0f);
+            adamw_step(&s, params, grads, 1e-3f, &h);
+        }
     }
     free(s.m), free(s.v);
 }
@@ -108,12 +115,14 @@ int main(void) {
     ops_set_threads(1);
     CHECK(bb_pool_threads(bb_pool_global()) == 1, "ops_set_threads(1) sizes the pool");
     run_ops(&one, x, y, w, bias, logits, targets, ids, types);
-    run_adamw(p1, g1, n1);
+    run_adamw(p1, g1, n1, 0);
     ops_set_threads(cpus);
     CHECK(bb_pool_threads(bb_pool_global()) == cpus, "ops_set_threads(%d) sizes the pool", cpus);
     if (cpus < 2) printf("note: one CPU, so both runs use one thread\n");
     run_ops(&all, x, y, w, bias, logits, targets, ids, types);
-    run_adamw(pa, ga, na);
+    run_adamw(pa, ga, na, 0);
+    float *pf = alloc_floats(NP), *gf = alloc_floats(NP), nf[3];
+    run_adamw(pf, gf, nf, 1);
 
     long first = -1;
     for (long i = 0; i < total && first < 0; i++)
@@ -124,6 +133,9 @@ int main(void) {
     CHECK(memcmp(p1, pa, sizeof(float) * NP) == 0, "AdamW parameters differ between thread counts");
     CHECK(memcmp(g1, ga, sizeof(float) * NP) == 0, "clipped gradients differ between thread counts");
     CHECK(memcmp(n1, na, sizeof n1) == 0, "grad norms differ: %.9g vs %.9g", n1[0], na[0]);
+    CHECK(memcmp(pa, pf, sizeof(float) * NP) == 0 && memcmp(na, nf, sizeof na) == 0,
+          "AdamW with the clipping folded in differs from clipping then AdamW");
+    free(pf), free(gf);
     /* the fused residual + LayerNorm is the two ops one after the other, bit for bit */
     long nc2 = (long)N * C;
     float *res = alloc_floats(nc2), *ln = alloc_floats(nc2), *fres = alloc_floats(nc2), *fln = alloc_floats(nc2);

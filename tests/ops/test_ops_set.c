@@ -1,0 +1,127 @@
+/* test_ops_set.c — every `_set` backward (which overwrites its input gradient) equals the adding
+ * form run on a zeroed buffer, bit for bit, whatever the buffer held before (NaN here), with its
+ * parameter gradients still added; the aliasing the `_set` forms allow (dinp == dout) gives the
+ * same result. Sizes are above the ops' grain, so the loops are shared on a multi-core machine. */
+#include <string.h>
+
+#include "ops.h"
+#include "opstest.h"
+
+enum { N = 300, C = 96, OC = 160, V = 1000, B = 2, T = 48, NH = 4 };
+
+static bb_rng rng;
+
+static float *rand_floats(long n) {
+    float *x = alloc_floats(n);
+    fill_uniform(x, n, &rng, -1.0f, 1.0f);
+    return x;
+}
+
+/* n floats of NaN: a `_set` form must not read what its output held */
+static float *nan_floats(long n) {
+    float *x = alloc_floats(n);
+    for (long i = 0; i < n; i++) x[i] = NAN;
+    return x;
+}
+
+static int same(const float *a, const float *b, long n) { return memcmp(a, b, sizeof(float) * (size_t)n) == 0; }
+
+static void test_linear_set(void) {
+    float *dout = rand_floats((long)N * OC), *inp = rand_floats((long)N * C), *w = rand_floats((long)OC * C);
+    float *add = alloc_floats((long)N * C), *set = nan_floats((long)N * C);
+    float *dw1 = rand_floats((long)OC * C), *dw2 = alloc_floats((long)OC * C), *db1 = rand_floats(OC), *db2 = alloc_floats(OC);
+    memcpy(dw2, dw1, sizeof(float) * (size_t)OC * C);
+    memcpy(db2, db1, sizeof(float) * OC);
+    linear_backward(add, dw1, db1, dout, inp, w, N, C, OC);
+    linear_backward_set(set, dw2, db2, dout, inp, w, N, C, OC);
+    CHECK(same(add, set, (long)N * C), "linear_backward_set: dinp differs from zero + linear_backward");
+    CHECK(same(dw1, dw2, (long)OC * C) && same(db1, db2, OC), "linear_backward_set: parameter gradients not added");
+    free(dout), free(inp), free(w), free(add), free(set), free(dw1), free(dw2), free(db1), free(db2);
+}
+
+static void test_layernorm_set(void) {
+    long n = (long)N * C;
+    float *x = rand_floats(n), *dout = rand_floats(n), *w = rand_floats(C), *bias = rand_floats(C);
+    float *out = alloc_floats(n), *mean = alloc_floats(N), *rstd = alloc_floats(N);
+    layernorm_forward(out, mean, rstd, x, w, bias, N, C, 1e-12f);
+    float *add = alloc_floats(n), *set = nan_floats(n);
+    float *dw1 = rand_floats(C), *dw2 = alloc_floats(C), *db1 = rand_floats(C), *db2 = alloc_floats(C);
+    memcpy(dw2, dw1, sizeof(float) * C);
+    memcpy(db2, db1, sizeof(float) * C);
+    layernorm_backward(add, dw1, db1, dout, x, w, mean, rstd, N, C);
+    layernorm_backward_set(set, dw2, db2, dout, x, w, mean, rstd, N, C);
+    CHECK(same(add, set, n), "layernorm_backward_set: dinp differs from zero + layernorm_backward");
+    CHECK(same(dw1, dw2, C) && same(db1, db2, C), "layernorm_backward_set: parameter gradients not added");
+    free(x), free(dout), free(w), free(bias), free(out), free(mean), free(rstd), free(add), free(set);
+    free(dw1), free(dw2), free(db1), free(db2);
+}
+
+static void test_act_dropout_set(void) {
+    long n = (long)N * OC;
+    float *x = rand_floats(n), *dout = rand_floats(n), *add = alloc_floats(n), *set = nan_floats(n), *alias = alloc_floats(n);
+    for (int act = BB_ACT_GELU; act <= BB_ACT_RELU; act++) {
+        memset(add, 0, sizeof(float) * (size_t)n);
+        act_backward(add, x, dout, n, (bb_act)act);
+        act_backward_set(set, x, dout, n, (bb_act)act);
+        memcpy(alias, dout, sizeof(float) * (size_t)n);
+        act_backward_set(alias, x, alias, n, (bb_act)act);
+        CHECK(same(add, set, n), "act_backward_set (act %d) differs from zero + act_backward", act);
+        CHECK(same(add, alias, n), "act_backward_set (act %d) in place differs", act);
+    }
+    uint8_t *keep = malloc((size_t)n);
+    float *y = alloc_floats(n);
+    bb_rng r;
+    bb_rng_seed(&r, 5);
+    dropout_forward(y, keep, x, n, 0.2f, &r);
+    for (int k = 0; k < 2; k++) {
+        float p = k ? 0.2f : 0.0f;
+        memset(add, 0, sizeof(float) * (size_t)n);
+        for (long i = 0; i < n; i++) set[i] = NAN;
+        dropout_backward(add, dout, keep, n, p);
+        dropout_backward_set(set, dout, keep, n, p);
+        memcpy(alias, dout, sizeof(float) * (size_t)n);
+        dropout_backward_set(alias, alias, keep, n, p);
+        CHECK(same(add, set, n), "dropout_backward_set (p %g) differs from zero + dropout_backward", (double)p);
+        CHECK(same(add, alias, n), "dropout_backward_set (p %g) in place differs", (double)p);
+    }
+    free(x), free(dout), free(add), free(set), free(alias), free(keep), free(y);
+}
+
+static void test_attention_set(void) {
+    long nqkv = (long)B * T * 3 * C, nc = (long)B * T * C, att = (long)B * NH * T * T;
+    float *qkv = rand_floats(nqkv), *dout = rand_floats(nc), *out = alloc_floats(nc), *probs = alloc_floats(att),
+          *pd = alloc_floats(att), *scratch = alloc_floats(attention_backward_scratch(T));
+    float *add = alloc_floats(nqkv), *set = nan_floats(nqkv);
+    bb_rng r;
+    bb_rng_seed(&r, 6);
+    attention_forward(out, probs, pd, qkv, NULL, B, T, C, NH, 0.1f, &r);
+    attention_backward(add, dout, qkv, probs, pd, B, T, C, NH, 0.1f, scratch);
+    attention_backward_set(set, dout, qkv, probs, pd, B, T, C, NH, 0.1f, scratch);
+    CHECK(same(add, set, nqkv), "attention_backward_set differs from zero + attention_backward");
+    free(qkv), free(dout), free(out), free(probs), free(pd), free(scratch), free(add), free(set);
+}
+
+static void test_crossentropy_set(void) {
+    long n = (long)N * V;
+    float *logits = rand_floats(n), *probs = alloc_floats(n), *losses = alloc_floats(N);
+    int32_t *targets = malloc(sizeof(int32_t) * N);
+    for (int i = 0; i < N; i++) targets[i] = i % 7 == 3 ? -100 : (int32_t)bb_rng_below(&rng, V);
+    crossentropy_forward(losses, probs, logits, targets, N, V);
+    float *add = alloc_floats(n), *set = nan_floats(n);
+    crossentropy_backward(add, probs, targets, N, V, 0.25f);
+    crossentropy_backward_set(set, probs, targets, N, V, 0.25f);
+    CHECK(same(add, set, n), "crossentropy_backward_set differs from zero + crossentropy_backward");
+    crossentropy_backward_set(probs, probs, targets, N, V, 0.25f);
+    CHECK(same(add, probs, n), "crossentropy_backward_set in place (dlogits == probs) differs");
+    free(logits), free(probs), free(losses), free(targets), free(add), free(set);
+}
+
+int main(void) {
+    bb_rng_seed(&rng, 4242);
+    test_linear_set();
+    test_layernorm_set();
+    test_act_dropout_set();
+    test_attention_set();
+    test_crossentropy_set();
+    return check_done();
+}
