@@ -138,8 +138,10 @@ int crossentropy_forward(float *losses, float *probs, const float *logits, const
  * (dloss_scale is 1/count for a mean loss). */
 void crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
                            int N, int V, float dloss_scale);
-/* dlogits = that gradient, ignored rows 0; dlogits may alias probs. */
-void crossentropy_backward_set(float *dlogits, const float *probs, const int32_t *targets,
+/* dlogits = that gradient, ignored rows 0; dlogits may alias probs. dbias (V), when not NULL, gets
+ * the column sums of dlogits added as linear_backward's dbias would (same order, same bits): the
+ * decoder's bias gradient without another pass over dlogits. */
+void crossentropy_backward_set(float *dlogits, float *dbias, const float *probs, const int32_t *targets,
                                int N, int V, float dloss_scale);
 
 /* tanh in place helpers used by the pooler: out = tanh(inp); dinp += (1 - out^2) * dout. */

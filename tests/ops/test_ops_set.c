@@ -107,12 +107,20 @@ static void test_crossentropy_set(void) {
     int32_t *targets = malloc(sizeof(int32_t) * N);
     for (int i = 0; i < N; i++) targets[i] = i % 7 == 3 ? -100 : (int32_t)bb_rng_below(&rng, V);
     crossentropy_forward(losses, probs, logits, targets, N, V);
-    float *add = alloc_floats(n), *set = nan_floats(n);
+    float *add = alloc_floats(n), *set = nan_floats(n), *db1 = rand_floats(V), *db2 = alloc_floats(V);
     crossentropy_backward(add, probs, targets, N, V, 0.25f);
-    crossentropy_backward_set(set, probs, targets, N, V, 0.25f);
+    crossentropy_backward_set(set, NULL, probs, targets, N, V, 0.25f);
     CHECK(same(add, set, n), "crossentropy_backward_set differs from zero + crossentropy_backward");
-    crossentropy_backward_set(probs, probs, targets, N, V, 0.25f);
+    /* with the bias gradient: the same dlogits, and dbias as linear_backward sums it */
+    memcpy(db2, db1, sizeof(float) * V);
+    linear_backward(NULL, NULL, db1, add, NULL, NULL, N, 1, V);
+    for (long i = 0; i < n; i++) set[i] = NAN;
+    crossentropy_backward_set(set, db2, probs, targets, N, V, 0.25f);
+    CHECK(same(add, set, n), "crossentropy_backward_set with dbias: dlogits differ");
+    CHECK(same(db1, db2, V), "crossentropy_backward_set: dbias differs from linear_backward's");
+    crossentropy_backward_set(probs, NULL, probs, targets, N, V, 0.25f);
     CHECK(same(add, probs, n), "crossentropy_backward_set in place (dlogits == probs) differs");
+    free(db1), free(db2);
     free(logits), free(probs), free(losses), free(targets), free(add), free(set);
 }
 
