@@ -146,9 +146,9 @@ int infer_neuron_view(infer_ctx *cx, const infer_attn *a, int layer, int head, i
                       layer, head, query, a->L, NH, T);
     int rc = infer_run(cx, a->enc->ids, a->enc->type_ids, T, err, errlen);
     if (rc != BB_OK) return rc;
-    float *qkv = infer_work(cx, (size_t)T * 4 * C, err, errlen); /* (T, 3C) and (T, C) scratch */
+    float *qkv = infer_work(cx, (size_t)T * 3 * C, err, errlen); /* (T, 3C) */
     if (!qkv) return BB_ENOMEM;
-    bert_qkv_forward(m, layer, qkv, bert_hidden(&cx->acts, m, layer), T, qkv + (size_t)T * 3 * C);
+    bert_qkv_forward(m, layer, qkv, bert_hidden(&cx->acts, m, layer), T);
     /* One allocation: query | keys | qk | scores | probs. */
     float *mem = malloc(sizeof(float) * ((size_t)HS + 2 * (size_t)T * HS + 2 * (size_t)T));
     if (!mem) return bb_err(err, errlen, BB_ENOMEM, "out of memory");

@@ -502,7 +502,7 @@ static int op_string(rd *r, unsigned char op, int *stop) {
 static int op_container(rd *r, unsigned char op, int *stop) {
     pk_ctx *cx = r->cx;
     pk_value *v = NULL, *k = NULL, **base = NULL;
-    size_t n;
+    size_t n = 0;
     int rc;
     switch (op) {
     case ')': return push(r, mk(r, PK_TUPLE));

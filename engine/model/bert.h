@@ -206,9 +206,9 @@ static inline float *bert_attention(const bert_acts *a, const bert_model *m, int
     return a->probs + (size_t)l * a->B * m->cfg.num_heads * a->T * a->T;
 }
 
-/* qkv (N, 3C) = x (N, C) @ [query | key | value]^T + bias, for layer l. scratch (N, C) is used when the
- * three weights are not one block (a mapped model): three products, their columns interleaved. */
-void bert_qkv_forward(const bert_model *m, int l, float *qkv, const float *x, int N, float *scratch);
+/* qkv (N, 3C) = x (N, C) @ [query | key | value]^T + bias, for layer l: one product when the three
+ * weights are one block, three side by side (x packed once) when they are not (a mapped model). */
+void bert_qkv_forward(const bert_model *m, int l, float *qkv, const float *x, int N);
 
 /* MLM head on n selected rows h (n, C) -> logits (n, V). work: at least 2*n*C floats
  * (transform output, then LayerNorm output) and n*2 more (mean, rstd): use bert_mlm_work_size(). */

@@ -6,22 +6,23 @@
 
 #include "bb_pool.h"
 
-/* A float is NaN or Inf exactly when its exponent bits are all ones, i.e. when its bits without the
- * sign are >= 0x7f800000. The largest of those over a block of fixed length is one vectorised max per
- * element, so a block costs what reading it costs (an isfinite() branch per element does not
- * vectorise); only a block that has one is searched element by element. */
+/* A float is NaN or Inf exactly when its exponent bits are all ones: then, and only then, adding one
+ * to the exponent field carries into the sign bit, (u & 0x7f800000) + 0x00800000 >= 2^31. Those sums
+ * ORed over a block of fixed length flag the block with an and, an add and an or per element, which
+ * vectorise without a dependency chain on any x86-64 (an unsigned max has no SSE2 instruction: gcc's
+ * emulation of the max this loop used before ran at ~6 GB/s, the bundled model's 7.5 MB in 1.2 ms);
+ * only a block that has one is searched element by element. */
 int64_t bert_first_nonfinite(const float *x, int64_t n) {
     enum { BLOCK = 1024 };
     int64_t b = 0;
     for (; b + BLOCK <= n; b += BLOCK) {
-        uint32_t worst = 0;
+        uint32_t carry = 0;
         for (int i = 0; i < BLOCK; i++) {
             uint32_t u;
             memcpy(&u, x + b + i, sizeof u);
-            u &= 0x7fffffffu;
-            worst = u > worst ? u : worst;
+            carry |= (u & 0x7f800000u) + 0x00800000u;
         }
-        if (worst >= 0x7f800000u) break;
+        if (carry & 0x80000000u) break;
     }
     for (int64_t i = b; i < n; i++) {
         uint32_t u;

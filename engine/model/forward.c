@@ -132,7 +132,7 @@ int bert_forward(const bert_model *m, bert_acts *a, const int32_t *ids, const in
         bert_layer w;
         bert_layer_weights(m, l, &w);
 
-        bert_qkv_forward(m, l, qkv, x, N, atty); /* atty is free until attention fills it */
+        bert_qkv_forward(m, l, qkv, x, N);
         attention_forward(atty, probs, probs_drop, qkv, a->mask, B, T, C, NH, adrop, &a->rng);
         linear_forward(attproj, atty, w.attprojw, w.attprojb, N, C, C);
         if (pdrop > 0) dropout_forward(attproj, a->attproj_keep + s * BTC, attproj, (long)BTC, pdrop, &a->rng);
@@ -153,7 +153,7 @@ int bert_forward(const bert_model *m, bert_acts *a, const int32_t *ids, const in
     return BB_OK;
 }
 
-void bert_qkv_forward(const bert_model *m, int l, float *qkv, const float *x, int N, float *scratch) {
+void bert_qkv_forward(const bert_model *m, int l, float *qkv, const float *x, int N) {
     size_t C = (size_t)m->cfg.hidden_size;
     bert_layer w;
     bert_layer_weights(m, l, &w);
@@ -163,10 +163,8 @@ void bert_qkv_forward(const bert_model *m, int l, float *qkv, const float *x, in
         linear_forward(qkv, x, w.qkvw[0], w.qkvb[0], N, (int)C, 3 * (int)C);
         return;
     }
-    for (int s = 0; s < 3; s++) {
-        linear_forward(scratch, x, w.qkvw[s], w.qkvb[s], N, (int)C, (int)C);
-        for (int n = 0; n < N; n++) memcpy(qkv + (size_t)n * 3 * C + (size_t)s * C, scratch + (size_t)n * C, C * sizeof(float));
-    }
+    const float *ws[3] = {w.qkvw[0], w.qkvw[1], w.qkvw[2]}, *bs[3] = {w.qkvb[0], w.qkvb[1], w.qkvb[2]};
+    linear_forward_parts(qkv, x, ws, bs, 3, N, (int)C, (int)C);
 }
 
 size_t bert_mlm_work_size(const bert_model *m, int n) { return (size_t)n * (2 * (size_t)m->cfg.hidden_size + 2); }

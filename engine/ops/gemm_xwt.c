@@ -34,32 +34,87 @@ int ops_xwt_supported(void) {
     return cached;
 }
 
-/* x (M,K) -> panels of XWT_NR rows: P[p][k][r] = x[p*NR + r][k], rows past M zero. */
-static void xwt_pack(float *P, const float *x, int M, int K) {
-    for (int p0 = 0; p0 < M; p0 += XWT_NR) {
-        float *d = P + (long)p0 * K;
-        int rows = M - p0 < XWT_NR ? M - p0 : XWT_NR;
-        for (int r = 0; r < XWT_NR; r++) {
-            if (r < rows) {
-                const float *src = x + (long)(p0 + r) * K;
-                for (int k = 0; k < K; k++) d[(long)k * XWT_NR + r] = src[k];
-            } else {
-                for (int k = 0; k < K; k++) d[(long)k * XWT_NR + r] = 0.0f;
-            }
+/* Rows r0 .. r0+7 of x (all real), k0 .. k0+7, transposed into the panel: d[k][r] for 8 k. */
+__attribute__((target("avx2,fma"))) static void xwt_pack8x8(float *d, const float *x, long K) {
+    __m256 r0 = _mm256_loadu_ps(x), r1 = _mm256_loadu_ps(x + K), r2 = _mm256_loadu_ps(x + 2 * K),
+           r3 = _mm256_loadu_ps(x + 3 * K), r4 = _mm256_loadu_ps(x + 4 * K), r5 = _mm256_loadu_ps(x + 5 * K),
+           r6 = _mm256_loadu_ps(x + 6 * K), r7 = _mm256_loadu_ps(x + 7 * K);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+           t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+           t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+           u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+           u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_store_ps(d + 0 * XWT_NR, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_store_ps(d + 1 * XWT_NR, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_store_ps(d + 2 * XWT_NR, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_store_ps(d + 3 * XWT_NR, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_store_ps(d + 4 * XWT_NR, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_store_ps(d + 5 * XWT_NR, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_store_ps(d + 6 * XWT_NR, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_store_ps(d + 7 * XWT_NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+typedef struct {
+    float *P;
+    const float *x;
+    int M, K;
+} xwt_pack_job;
+
+/* x (M,K) -> panels of XWT_NR rows: P[p][k][r] = x[p*NR + r][k], rows past M zero. Whole groups of
+ * 8 rows and 8 k go through 8 x 8 register transposes (the scalar loop's strided stores cost 3%
+ * of a bert-base forward, on one core while the other waited); panels are shared over the pool. */
+static void xwt_pack_share(void *ctx, long begin, long end, int worker) {
+    (void)worker;
+    const xwt_pack_job *j = ctx;
+    int K = j->K, K8 = K & ~7;
+    for (long p = begin; p < end; p++) {
+        float *d = j->P + p * XWT_NR * K;
+        long p0 = p * XWT_NR;
+        int rows = j->M - p0 < XWT_NR ? (int)(j->M - p0) : XWT_NR, r = 0;
+        for (; r + 8 <= rows; r += 8)
+            for (int k = 0; k < K8; k += 8) xwt_pack8x8(d + (long)k * XWT_NR + r, j->x + (p0 + r) * K + k, K);
+        for (int q = 0; q < XWT_NR; q++) {
+            const float *src = j->x + (p0 + q) * K;
+            for (int k = q < r ? K8 : 0; k < K; k++) d[(long)k * XWT_NR + q] = q < rows ? src[k] : 0.0f;
         }
     }
 }
 
-/* out[t][f] (+)= sum_k w[f][k] * P[k][t] for t < nt tokens, f < nf features. Rows of w past nf
- * repeat the last real row (read, never stored), so no row outside the weight is touched. */
+/* Four features x 8 tokens (c0..c3 hold one feature each) transposed into 8 rows of out, plus the
+ * 4 features' bias. */
+__attribute__((target("avx2,fma"))) static inline void xwt_store4x8(float *out, int ldo, __m256 c0, __m256 c1,
+                                                                   __m256 c2, __m256 c3, __m128 bias) {
+    __m256 t0 = _mm256_unpacklo_ps(c0, c1), t1 = _mm256_unpackhi_ps(c0, c1);
+    __m256 t2 = _mm256_unpacklo_ps(c2, c3), t3 = _mm256_unpackhi_ps(c2, c3);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+           u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(u0), bias));
+    _mm_storeu_ps(out + ldo, _mm_add_ps(_mm256_castps256_ps128(u1), bias));
+    _mm_storeu_ps(out + 2L * ldo, _mm_add_ps(_mm256_castps256_ps128(u2), bias));
+    _mm_storeu_ps(out + 3L * ldo, _mm_add_ps(_mm256_castps256_ps128(u3), bias));
+    _mm_storeu_ps(out + 4L * ldo, _mm_add_ps(_mm256_extractf128_ps(u0, 1), bias));
+    _mm_storeu_ps(out + 5L * ldo, _mm_add_ps(_mm256_extractf128_ps(u1, 1), bias));
+    _mm_storeu_ps(out + 6L * ldo, _mm_add_ps(_mm256_extractf128_ps(u2, 1), bias));
+    _mm_storeu_ps(out + 7L * ldo, _mm_add_ps(_mm256_extractf128_ps(u3, 1), bias));
+}
+
+/* out[t][f] = sum_k w[f][k] * P[k][t] (+ bias[f] when bias is non-NULL) for t < nt tokens, f < nf
+ * features. Rows of w past nf repeat the last real row (read, never stored), so no row outside the
+ * weight is touched. */
 __attribute__((target("avx2,fma"))) static void xwt_tile(int K, const float *w, int ldw, int nf, const float *P,
-                                                          float *out, int ldo, int nt, int accumulate) {
+                                                          float *out, int ldo, int nt, const float *bias,
+                                                          const float *next) {
     const float *w0 = w, *w1 = w + (long)(nf > 1) * ldw, *w2 = w + (long)(nf > 2 ? 2 : nf - 1) * ldw,
                 *w3 = w + (long)(nf > 3 ? 3 : nf - 1) * ldw, *w4 = w + (long)(nf > 4 ? 4 : nf - 1) * ldw,
                 *w5 = w + (long)(nf > 5 ? 5 : nf - 1) * ldw;
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
            c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int k = 0; k < K; k++, P += XWT_NR) {
+    for (int k0 = 0; k0 < K; k0 += 16) {
+        if (next)
+            for (int i = 0; i < XWT_MR; i++) _mm_prefetch((const char *)(next + (long)i * ldw + k0), _MM_HINT_T0);
+        for (int k = k0, k1 = k0 + 16 < K ? k0 + 16 : K; k < k1; k++, P += XWT_NR) {
         __m256 b0 = _mm256_load_ps(P), b1 = _mm256_load_ps(P + 8), a;
         a = _mm256_broadcast_ss(w0 + k), c00 = _mm256_fmadd_ps(a, b0, c00), c01 = _mm256_fmadd_ps(a, b1, c01);
         a = _mm256_broadcast_ss(w1 + k), c10 = _mm256_fmadd_ps(a, b0, c10), c11 = _mm256_fmadd_ps(a, b1, c11);
@@ -67,39 +122,58 @@ __attribute__((target("avx2,fma"))) static void xwt_tile(int K, const float *w, 
         a = _mm256_broadcast_ss(w3 + k), c30 = _mm256_fmadd_ps(a, b0, c30), c31 = _mm256_fmadd_ps(a, b1, c31);
         a = _mm256_broadcast_ss(w4 + k), c40 = _mm256_fmadd_ps(a, b0, c40), c41 = _mm256_fmadd_ps(a, b1, c41);
         a = _mm256_broadcast_ss(w5 + k), c50 = _mm256_fmadd_ps(a, b0, c50), c51 = _mm256_fmadd_ps(a, b1, c51);
+        }
     }
-    /* the tile is out^T: through a small buffer into out's rows (96 stores against 96 K FMAs) */
-    float buf[XWT_MR][XWT_NR];
+    /* the tile is out^T: 4 features x 8 tokens at a time through register transposes, the rest
+     * (partial tiles, features 4 and 5) through a small buffer */
+    int done = 0;
+    if (nf == XWT_MR && nt == XWT_NR) {
+        __m128 b4 = bias ? _mm_loadu_ps(bias) : _mm_setzero_ps();
+        xwt_store4x8(out, ldo, c00, c10, c20, c30, b4);
+        xwt_store4x8(out + 8L * ldo, ldo, c01, c11, c21, c31, b4);
+        done = 4;
+    }
+    float buf[XWT_MR][XWT_NR], b[XWT_MR] = {0};
     _mm256_storeu_ps(buf[0], c00), _mm256_storeu_ps(buf[0] + 8, c01);
     _mm256_storeu_ps(buf[1], c10), _mm256_storeu_ps(buf[1] + 8, c11);
     _mm256_storeu_ps(buf[2], c20), _mm256_storeu_ps(buf[2] + 8, c21);
     _mm256_storeu_ps(buf[3], c30), _mm256_storeu_ps(buf[3] + 8, c31);
     _mm256_storeu_ps(buf[4], c40), _mm256_storeu_ps(buf[4] + 8, c41);
     _mm256_storeu_ps(buf[5], c50), _mm256_storeu_ps(buf[5] + 8, c51);
+    if (bias) memcpy(b, bias, sizeof(float) * (size_t)nf);
     for (int t = 0; t < nt; t++) {
         float *o = out + (long)t * ldo;
-        if (accumulate)
-            for (int f = 0; f < nf; f++) o[f] += buf[f][t];
-        else
-            for (int f = 0; f < nf; f++) o[f] = buf[f][t];
+        for (int f = done; f < nf; f++) o[f] = buf[f][t] + b[f];
     }
 }
 
 typedef struct {
     float *out;
-    const float *P, *w;
-    int M, N, K, accumulate;
+    const float *P;
+    const float *const *w, *const *bias;
+    int parts, items_per_part, M, N, K;
 } xwt_job;
 
+/* Items are XWT_SHARE features of one part; part s writes columns s*N .. s*N+N-1 of out. */
 static void xwt_share(void *ctx, long begin, long end, int worker) {
     (void)worker;
     const xwt_job *j = ctx;
-    long f1 = end * XWT_SHARE < j->N ? end * XWT_SHARE : j->N;
-    for (long f = begin * XWT_SHARE; f < f1; f += XWT_MR) {
-        int nf = f1 - f < XWT_MR ? (int)(f1 - f) : XWT_MR;
-        for (int p0 = 0; p0 < j->M; p0 += XWT_NR)
-            xwt_tile(j->K, j->w + f * j->K, j->K, nf, j->P + (long)p0 * j->K, j->out + (long)p0 * j->N + f, j->N,
-                     j->M - p0 < XWT_NR ? j->M - p0 : XWT_NR, j->accumulate);
+    long ldo = (long)j->parts * j->N;
+    for (long item = begin; item < end; item++) {
+        int s = (int)(item / j->items_per_part);
+        long f0 = item % j->items_per_part * XWT_SHARE, f1 = f0 + XWT_SHARE < j->N ? f0 + XWT_SHARE : j->N;
+        const float *w = j->w[s], *bias = j->bias[s];
+        float *out = j->out + (long)s * j->N;
+        for (long f = f0; f < f1; f += XWT_MR) {
+            int nf = f1 - f < XWT_MR ? (int)(f1 - f) : XWT_MR;
+            /* while the first panel passes, the next tile's weight rows are fetched: they come
+             * from DRAM (a forward reads every weight once), 6 short streams the hardware
+             * prefetcher catches late */
+            const float *next = f + 2 * XWT_MR <= f1 ? w + (f + XWT_MR) * j->K : NULL;
+            for (int p0 = 0; p0 < j->M; p0 += XWT_NR, next = NULL)
+                xwt_tile(j->K, w + f * j->K, j->K, nf, j->P + (long)p0 * j->K, out + (long)p0 * ldo + f, (int)ldo,
+                         j->M - p0 < XWT_NR ? j->M - p0 : XWT_NR, bias ? bias + f : NULL, next);
+        }
     }
 }
 
@@ -123,24 +197,38 @@ static float *xwt_scratch(size_t floats) {
     return xwt_buf;
 }
 
-int ops_gemm_xwt(float *out, const float *x, const float *w, int M, int N, int K, int accumulate) {
-    if (!ops_xwt_supported() || M < 1 || N < 1 || K < 1) return 0;
+int ops_gemm_xwt_parts(float *out, const float *x, const float *const *w, const float *const *bias, int parts,
+                       int M, int N, int K) {
+    if (!ops_xwt_supported() || M < 1 || N < 1 || K < 1 || parts < 1) return 0;
     size_t panels = (size_t)(M + XWT_NR - 1) / XWT_NR;
     float *P = xwt_scratch(panels * XWT_NR * (size_t)K);
     if (!P) return 0;
-    xwt_pack(P, x, M, K);
-    xwt_job j = {out, P, w, M, N, K, accumulate};
-    long items = (N + XWT_SHARE - 1) / XWT_SHARE, per_item = (long)M * K * XWT_SHARE;
-    bb_pool_for(ops_pool(), items, (OPS_SHARE_MIN + per_item - 1) / per_item, xwt_share, &j);
+    xwt_pack_job pj = {P, x, M, K};
+    long per_panel = (long)XWT_NR * K;
+    bb_pool_for(ops_pool(), (long)panels, (OPS_GRAIN + per_panel - 1) / per_panel, xwt_pack_share, &pj);
+    int items_per_part = (N + XWT_SHARE - 1) / XWT_SHARE;
+    xwt_job j = {out, P, w, bias, parts, items_per_part, M, N, K};
+    long per_item = (long)M * K * XWT_SHARE;
+    bb_pool_for(ops_pool(), (long)parts * items_per_part, (OPS_SHARE_MIN + per_item - 1) / per_item, xwt_share, &j);
     return 1;
+}
+
+int ops_gemm_xwt(float *out, const float *x, const float *w, const float *bias, int M, int N, int K) {
+    return ops_gemm_xwt_parts(out, x, &w, &bias, 1, M, N, K);
 }
 
 #else
 
 int ops_xwt_supported(void) { return 0; }
 
-int ops_gemm_xwt(float *out, const float *x, const float *w, int M, int N, int K, int accumulate) {
-    (void)out, (void)x, (void)w, (void)M, (void)N, (void)K, (void)accumulate;
+int ops_gemm_xwt_parts(float *out, const float *x, const float *const *w, const float *const *bias, int parts,
+                       int M, int N, int K) {
+    (void)out, (void)x, (void)w, (void)bias, (void)parts, (void)M, (void)N, (void)K;
+    return 0;
+}
+
+int ops_gemm_xwt(float *out, const float *x, const float *w, const float *bias, int M, int N, int K) {
+    (void)out, (void)x, (void)w, (void)bias, (void)M, (void)N, (void)K;
     return 0;
 }
 

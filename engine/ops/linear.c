@@ -10,23 +10,32 @@
 typedef struct {
     float *out;
     const float *in;
-    int N, OC;
+    int N, OC, ldo;
 } bias_ctx;
 
 static void bias_seed_share(void *vc, long begin, long end, int worker) {
     const bias_ctx *k = vc;
-    for (long n = begin; n < end; n++) memcpy(k->out + n * k->OC, k->in, sizeof(float) * (size_t)k->OC);
+    for (long n = begin; n < end; n++) memcpy(k->out + n * k->ldo, k->in, sizeof(float) * (size_t)k->OC);
+}
+
+void linear_forward_parts(float *out, const float *inp, const float *const *weight, const float *const *bias,
+                          int parts, int N, int C, int OC) {
+    /* The few-row kernel adds the bias as it stores its tiles; for the BLAS, out is seeded with the
+     * bias and sgemm accumulates (beta = 1): one pass over out, as addmm. */
+    if (N <= OPS_XWT_MAX_ROWS && ops_gemm_xwt_parts(out, inp, weight, bias, parts, N, OC, C)) return;
+    int ldo = parts * OC;
+    for (int s = 0; s < parts; s++) {
+        if (bias[s]) {
+            bias_ctx k = {out + (long)s * OC, bias[s], N, OC, ldo};
+            bb_pool_for(ops_pool(), N, ops_rows_grain(OC), bias_seed_share, &k);
+        }
+        ops_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight[s], C, bias[s] ? 1.0f : 0.0f, out + (long)s * OC, ldo);
+    }
 }
 
 void linear_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int N, int C, int OC) {
-    /* Seed out with the bias and let sgemm accumulate (beta = 1): one pass over out, as addmm. */
-    if (bias) {
-        bias_ctx k = {out, bias, N, OC};
-        bb_pool_for(ops_pool(), N, ops_rows_grain(OC), bias_seed_share, &k);
-    }
-    if (N <= OPS_XWT_MAX_ROWS && ops_gemm_xwt(out, inp, weight, N, OC, C, bias != 0)) return;
-    ops_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, bias ? 1.0f : 0.0f, out, OC);
+    linear_forward_parts(out, inp, &weight, &bias, 1, N, C, OC);
 }
 
 void linear_forward_naive(float *out, const float *inp, const float *weight, const float *bias,
@@ -58,7 +67,7 @@ static void linear_backward_run(float *dinp, float *dweight, float *dbias, const
     if (dweight) /* (OC,C) += (N,OC)^T @ (N,C) */
         ops_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
     if (dbias) {
-        bias_ctx k = {dbias, dout, N, OC};
+        bias_ctx k = {dbias, dout, N, OC, OC};
         bb_pool_for(ops_pool(), OC, (long)N * OC >= 4 * OPS_GRAIN ? 64 : OC, dbias_share, &k);
     }
 }

@@ -51,6 +51,10 @@ void linear_forward(float *out, const float *inp, const float *weight, const flo
                     int N, int C, int OC);
 void linear_forward_naive(float *out, const float *inp, const float *weight, const float *bias,
                           int N, int C, int OC);
+/* `parts` layers of one input side by side: out (N, parts*OC), columns s*OC .. s*OC+OC-1 =
+ * inp @ weight[s]^T + bias[s] (bias[s] may be NULL); as separate Q, K and V weights into one qkv. */
+void linear_forward_parts(float *out, const float *inp, const float *const *weight, const float *const *bias,
+                          int parts, int N, int C, int OC);
 /* dinp (N,C) += dout @ weight; dweight (OC,C) += dout^T @ inp; dbias (OC) += sum_n dout. */
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                      const float *inp, const float *weight, int N, int C, int OC);

@@ -87,10 +87,14 @@ double ops_softmax_row(float *p, const float *x, int V, float *max);
  * on the calling thread. */
 #define OPS_SHARE_MIN (1L << 21)
 
-/* out (M,N) = x (M,K) @ w (N,K)^T (accumulate: +=), w read in place by an AVX2/FMA kernel shared
+/* out (M,N) = x (M,K) @ w (N,K)^T + bias (N) (bias may be NULL), w read in place by an AVX2/FMA kernel shared
  * across ops_pool() (gemm_xwt.c): faster than a BLAS for few rows. Returns 0, having done nothing,
  * when the CPU lacks AVX2/FMA (ops_xwt_supported() == 0) or the packing buffer cannot be had. */
-int ops_gemm_xwt(float *out, const float *x, const float *w, int M, int N, int K, int accumulate);
+int ops_gemm_xwt(float *out, const float *x, const float *w, const float *bias, int M, int N, int K);
+/* The same for `parts` weights (N,K) of one input, side by side: out (M, parts*N), columns
+ * s*N .. s*N+N-1 = x @ w[s]^T + bias[s] (bias[s] may be NULL); x is packed once. */
+int ops_gemm_xwt_parts(float *out, const float *x, const float *const *w, const float *const *bias, int parts,
+                       int M, int N, int K);
 int ops_xwt_supported(void);
 /* Rows up to which linear_forward uses ops_gemm_xwt. One-thread CPU time against OpenBLAS on the
  * bert-base shapes: ahead at every M from 1 to 128 (+10% at 128, +15..120% below 32), 5-9% behind

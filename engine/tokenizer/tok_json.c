@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "tok_internal.h"
+#include "tok_json_vocab.h"
 #include "tok_spm.h"
 
 static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
@@ -28,11 +29,10 @@ static long num_id(const cJSON *v) {
 
 static int type_of(const cJSON *v) { return num_id(v) < 0 ? 0 : (int)num_id(v); }
 
-/* Sets str[id] (growing the tables) from the JSON number v; a second string for the same id is an
+/* Sets str[id] (growing the tables) from the JSON number d; a second string for the same id is an
  * error. The message shows the number as written (%.15g: 2147483648, 1e+300, 5.5), never a cast of it. */
-static int set_token(tok_tokenizer *tk, int *cap, const cJSON *v, long limit, const char *s, const char *name,
+static int set_token(tok_tokenizer *tk, int *cap, double d, long limit, const char *s, const char *name,
                      char *err, size_t errlen) {
-    double d = v->valuedouble;
     /* Ids are dense in real files; the limit keeps a hostile id from allocating gigabytes. */
     if (!(d >= 0 && d < (double)limit))
         return bb_err(err, errlen, BB_EFORMAT, "%s: token '%.40s' has id %.15g outside [0, %ld)", name, s, d, limit);
@@ -235,23 +235,62 @@ static int load_model_kind(tok_tokenizer *tk, const cJSON *model, const char *na
     return BB_OK;
 }
 
-/* model.vocab (Unigram: its [piece, score] list) and added_tokens. */
-static int load_vocab(tok_tokenizer *tk, const cJSON *root, const cJSON *model, const char *name, char *err,
-                      size_t errlen) {
+/* The text of a tokenizer.json whose model.vocab the cJSON tree lacks (read by tok_json_vocab.c). */
+typedef struct {
+    const char *json;
+    tok_vocab_span span;
+} vocab_text;
+
+typedef struct {
+    tok_tokenizer *tk;
+    int *cap;
+    long limit;
+    const char *name;
+    char *err;
+    size_t errlen;
+} vocab_fill;
+
+static int fill_entry(void *ctx, const char *key, long id) {
+    vocab_fill *f = ctx;
+    return set_token(f->tk, f->cap, (double)id, f->limit, key, f->name, f->err, f->errlen);
+}
+
+/* model.vocab's entries, from the text or from the tree. */
+static int fill_vocab(tok_tokenizer *tk, int *cap, const cJSON *vocab, const vocab_text *text, long limit,
+                      const char *name, char *err, size_t errlen) {
+    if (text) {
+        char *key = malloc(text->span.end - text->span.begin + 1);
+        if (!key) return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
+        vocab_fill f = {tk, cap, limit, name, err, errlen};
+        int rc = tok_json_vocab_each(text->json, &text->span, key, fill_entry, &f);
+        free(key);
+        return rc;
+    }
+    const cJSON *v;
+    cJSON_ArrayForEach(v, vocab) {
+        if (!cJSON_IsNumber(v))
+            return bb_err(err, errlen, BB_EFORMAT, "%s: model.vocab['%.40s'] is not a number", name, v->string);
+        int rc = set_token(tk, cap, v->valuedouble, limit, v->string, name, err, errlen);
+        if (rc != BB_OK) return rc;
+    }
+    return BB_OK;
+}
+
+/* model.vocab (Unigram: its [piece, score] list; text: WordPiece's and BPE's object when it was left
+ * out of the tree) and added_tokens. */
+static int load_vocab(tok_tokenizer *tk, const cJSON *root, const cJSON *model, const vocab_text *text,
+                      const char *name, char *err, size_t errlen) {
     int rc, cap = 0;
-    const cJSON *vocab = get(model, "vocab"), *v;
+    const cJSON *vocab = get(model, "vocab");
     if (tk->kind == TOK_MODEL_UNIGRAM) {
         if ((rc = tok_spm_json_vocab(tk, model, &cap, name, err, errlen)) != BB_OK) return rc;
     } else if (!cJSON_IsObject(vocab)) {
         return bb_err(err, errlen, BB_EFORMAT, "%s: model.vocab is not an object", name);
     }
-    long limit = 2L * (cJSON_GetArraySize(vocab) + cJSON_GetArraySize(get(root, "added_tokens"))) + 1024;
-    const cJSON *vmap = tk->kind == TOK_MODEL_UNIGRAM ? NULL : vocab;
-    cJSON_ArrayForEach(v, vmap) {
-        if (!cJSON_IsNumber(v))
-            return bb_err(err, errlen, BB_EFORMAT, "%s: model.vocab['%.40s'] is not a number", name, v->string);
-        if ((rc = set_token(tk, &cap, v, limit, v->string, name, err, errlen)) != BB_OK) return rc;
-    }
+    long entries = text ? text->span.count : cJSON_GetArraySize(vocab);
+    long limit = 2L * (entries + cJSON_GetArraySize(get(root, "added_tokens"))) + 1024;
+    if (tk->kind != TOK_MODEL_UNIGRAM && (rc = fill_vocab(tk, &cap, vocab, text, limit, name, err, errlen)) != BB_OK)
+        return rc;
     const cJSON *added = get(root, "added_tokens"), *a;
     cJSON_ArrayForEach(a, added) {
         const cJSON *content = get(a, "content"), *id = get(a, "id");
@@ -261,7 +300,8 @@ static int load_vocab(tok_tokenizer *tk, const cJSON *root, const cJSON *model, 
             return bb_err(err, errlen, BB_EFORMAT,
                           "%s: added token '%.40s': single_word or normalized matching is not supported", name,
                           content->valuestring);
-        if ((rc = set_token(tk, &cap, id, limit, content->valuestring, name, err, errlen)) != BB_OK) return rc;
+        if ((rc = set_token(tk, &cap, id->valuedouble, limit, content->valuestring, name, err, errlen)) != BB_OK)
+            return rc;
         if (tok_add_added(tk, (int32_t)num_id(id), content->valuestring, get_bool(a, "lstrip", 0),
                           get_bool(a, "rstrip", 0), get_bool(a, "special", 0)) != BB_OK)
             return bb_err(err, errlen, BB_ENOMEM, "%s: out of memory", name);
@@ -375,9 +415,35 @@ static int load_pipeline(tok_tokenizer *tk, const cJSON *root, const cJSON *mode
     return tk->spm ? BB_OK : load_decoder(tk, get(root, "decoder"), name, err, errlen);
 }
 
+/* json parsed with "{}" in place of text->span; NULL when that is not valid JSON, or the model is not
+ * WordPiece or BPE (the Unigram reader wants its vocabulary list in the tree). */
+static cJSON *parse_without_vocab(const char *json, size_t len, const vocab_text *text) {
+    size_t head = text->span.begin, tail = len - text->span.end;
+    char *s = malloc(head + 2 + tail + 1);
+    if (!s) return NULL;
+    memcpy(s, json, head);
+    memcpy(s + head, "{}", 2);
+    memcpy(s + head + 2, json + text->span.end, tail);
+    s[head + 2 + tail] = 0;
+    cJSON *root = cJSON_ParseWithLength(s, head + 2 + tail);
+    free(s);
+    const cJSON *type = get(get(root, "model"), "type");
+    if (!cJSON_IsString(type) || (strcmp(type->valuestring, "WordPiece") != 0 && strcmp(type->valuestring, "BPE") != 0)) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
 int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const char *name, char *err, size_t errlen) {
     *out = NULL;
-    cJSON *root = cJSON_ParseWithLength(json, len);
+    /* The vocabulary object is read from the text when it can be (tok_json_vocab.h), the rest by cJSON. */
+    vocab_text vt = {json, {0, 0, 0}}, *text = &vt;
+    cJSON *root = tok_json_vocab_span(json, len, &vt.span) ? parse_without_vocab(json, len, &vt) : NULL;
+    if (!root) {
+        text = NULL;
+        root = cJSON_ParseWithLength(json, len);
+    }
     if (!root) return bb_err(err, errlen, BB_EFORMAT, "%s: not valid JSON", name);
     tok_tokenizer *tk = calloc(1, sizeof *tk);
     if (!tk) {
@@ -388,7 +454,7 @@ int tok_load_json_mem(tok_tokenizer **out, const char *json, size_t len, const c
     const cJSON *model = get(root, "model"), *unk = get(model, "unk_token");
     int rc;
     if ((rc = load_model_kind(tk, model, name, err, errlen)) == BB_OK &&
-        (rc = load_vocab(tk, root, model, name, err, errlen)) == BB_OK &&
+        (rc = load_vocab(tk, root, model, text, name, err, errlen)) == BB_OK &&
         (rc = load_model_options(tk, model, name, err, errlen)) == BB_OK &&
         (rc = tok_finish(tk, err, errlen)) == BB_OK) {
         tk->unk = cJSON_IsString(unk) ? tok_token_to_id(tk, unk->valuestring) : -1;

@@ -135,8 +135,9 @@ static void mapped_matches_owned(const char *dir, const char *weights_file, int 
               in_mapping_of(w.fcw, weights_file) == zero_copy && in_mapping_of(w.qkvw[2], weights_file) == zero_copy,
           "%s: word embeddings and the last layer's weights %s the mapping of %s", dir,
           zero_copy ? "inside" : "not inside", weights_file);
-    /* A mapped model computes query, key and value as three products (the checkpoint stores them apart)
-     * where an owned one computes one fused product: BLAS may round those differently in the last bit. */
+    /* A mapped model computes query, key and value as three products side by side (the checkpoint
+     * stores them apart) where an owned one computes one fused product: the few-row kernel gives the
+     * same sums either way, but a BLAS (more rows, or a CPU without AVX2) may round them differently. */
     double d = outputs_diff(run(own), run(map));
     CHECK(d <= 1e-5, "%s: mapped forward within %g of the owned one (1e-5)", dir, d);
     /* a model saved from the mapped load is the model saved from the owned one */

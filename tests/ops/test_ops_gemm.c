@@ -53,21 +53,59 @@ static void test_gemm(int ta, int tb, int M, int N, int K) {
 }
 
 /* ops_gemm_xwt (the AVX2/FMA kernel that reads the weight in place) against the naive product, for
- * row counts that are not multiples of its 16-row panels and feature counts that are not multiples
- * of its 6-feature tiles or 48-feature shares; the floats just past out must stay untouched. */
-static void test_xwt(int M, int N, int K, int accumulate) {
-    float *x = alloc_floats((long)M * K), *w = alloc_floats((long)N * K);
+ * row counts that are not multiples of its 16-row panels (nor of the 8-row groups it packs with
+ * register transposes) and feature counts that are not multiples of its 6-feature tiles or
+ * 48-feature shares, with and without a bias; the floats just past out must stay untouched. */
+static void test_xwt(int M, int N, int K, int with_bias) {
+    float *x = alloc_floats((long)M * K), *w = alloc_floats((long)N * K), *bias = alloc_floats(N);
     float *o1 = alloc_floats((long)M * N + 8), *o2 = alloc_floats((long)M * N + 8);
     fill_uniform(x, (long)M * K, &rng, -1, 1), fill_uniform(w, (long)N * K, &rng, -1, 1);
-    fill_uniform(o1, (long)M * N + 8, &rng, -1, 1);
+    fill_uniform(bias, N, &rng, -1, 1), fill_uniform(o1, (long)M * N + 8, &rng, -1, 1);
     memcpy(o2, o1, sizeof(float) * ((long)M * N + 8));
-    CHECK(ops_gemm_xwt(o1, x, w, M, N, K, accumulate) == 1, "xwt %dx%dx%d: not run", M, N, K);
-    gemm_naive(0, 1, M, N, K, 1.0f, x, K, w, K, accumulate ? 1.0f : 0.0f, o2, N);
+    CHECK(ops_gemm_xwt(o1, x, w, with_bias ? bias : NULL, M, N, K) == 1, "xwt %dx%dx%d: not run", M, N, K);
+    for (long i = 0; i < (long)M * N; i++) o2[i] = with_bias ? bias[i % N] : 0.0f;
+    gemm_naive(0, 1, M, N, K, 1.0f, x, K, w, K, 1.0f, o2, N);
     double d = check_maxdiff(o1, o2, (long)M * N);
-    printf("  xwt %dx%dx%d accumulate %d: max |kernel - naive| %.2e\n", M, N, K, accumulate, d);
-    CHECK(d < 1e-5 * (K + 1), "xwt %dx%dx%d accumulate %d: kernel vs naive %.3g", M, N, K, accumulate, d);
+    printf("  xwt %dx%dx%d bias %d: max |kernel - naive| %.2e\n", M, N, K, with_bias, d);
+    CHECK(d < 1e-5 * (K + 1), "xwt %dx%dx%d bias %d: kernel vs naive %.3g", M, N, K, with_bias, d);
     CHECK(memcmp(o1 + (long)M * N, o2 + (long)M * N, 8 * sizeof(float)) == 0, "xwt %dx%dx%d wrote past out", M, N, K);
-    free(x), free(w), free(o1), free(o2);
+    free(x), free(w), free(bias), free(o1), free(o2);
+}
+
+/* linear_forward_parts (three weights of one input side by side, as Q, K and V of a mapped model)
+ * against three linear_forward_naive products, at few rows (the kernel, which must also equal three
+ * separate kernel products bit for bit) and at many (the BLAS with a strided C). */
+static void test_parts(int M, int N, int K) {
+    float *x = alloc_floats((long)M * K), *out = alloc_floats((long)M * 3 * N + 8), *ref = alloc_floats((long)M * N);
+    float *w[3], *b[3];
+    for (int s = 0; s < 3; s++) {
+        w[s] = alloc_floats((long)N * K), b[s] = alloc_floats(N);
+        fill_uniform(w[s], (long)N * K, &rng, -1, 1), fill_uniform(b[s], N, &rng, -1, 1);
+    }
+    fill_uniform(x, (long)M * K, &rng, -1, 1), fill_uniform(out, (long)M * 3 * N + 8, &rng, -1, 1);
+    float tail[8];
+    memcpy(tail, out + (long)M * 3 * N, sizeof tail);
+    const float *ws[3] = {w[0], w[1], w[2]}, *bs[3] = {b[0], NULL, b[2]};
+    linear_forward_parts(out, x, ws, bs, 3, M, K, N);
+    double d = 0.0;
+    long same = 0;
+    for (int s = 0; s < 3; s++) {
+        linear_forward_naive(ref, x, w[s], bs[s], M, K, N);
+        for (long i = 0; i < (long)M * N; i++) d = fmax(d, fabs((double)out[i / N * 3 * N + s * N + i % N] - ref[i]));
+        if (M <= OPS_XWT_MAX_ROWS && ops_xwt_supported()) {
+            ops_gemm_xwt(ref, x, w[s], bs[s], M, N, K);
+            for (long i = 0; i < (long)M * N; i++) same += out[i / N * 3 * N + s * N + i % N] == ref[i];
+        } else {
+            same += (long)M * N;
+        }
+    }
+    printf("  linear_forward_parts %dx3*%dx%d: max |parts - naive| %.2e\n", M, N, K, d);
+    CHECK(d < 1e-5 * (K + 1), "parts %dx3*%dx%d: vs naive %.3g", M, N, K, d);
+    CHECK(same == 3L * M * N, "parts %dx3*%dx%d: %ld of %ld values differ from one kernel product per part", M, N, K,
+          3L * M * N - same, 3L * M * N);
+    CHECK(memcmp(out + (long)M * 3 * N, tail, sizeof tail) == 0, "parts %dx3*%dx%d wrote past out", M, N, K);
+    for (int s = 0; s < 3; s++) free(w[s]), free(b[s]);
+    free(x), free(out), free(ref);
 }
 
 /* Attention forward and backward give bit-identical results on one thread and on every thread. */
@@ -105,15 +143,17 @@ int main(void) {
         }
     if (ops_xwt_supported()) {
         static const int shapes[][3] = {{1, 1, 1},   {5, 7, 3},     {16, 6, 31},   {17, 47, 64},  {33, 49, 301},
-                                        {130, 97, 77}, {32, 517, 768}, {128, 2304, 40}, {3, 5000, 129}};
+                                        {130, 97, 77}, {32, 517, 768}, {128, 2304, 40}, {3, 5000, 129}, {45, 31, 769}};
         for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
-            for (int acc = 0; acc < 2; acc++) test_xwt(shapes[i][0], shapes[i][1], shapes[i][2], acc);
+            for (int b = 0; b < 2; b++) test_xwt(shapes[i][0], shapes[i][1], shapes[i][2], b);
         ops_set_threads(1);
         test_xwt(33, 517, 301, 1); /* the same kernel, unshared */
         ops_set_threads(2);
     } else {
         printf("  xwt: this CPU has no AVX2/FMA, the kernel is not used (linear_forward takes the BLAS)\n");
     }
+    test_parts(45, 53, 77);
+    test_parts(OPS_XWT_MAX_ROWS + 7, 37, 65);
     test_attention_threads(1, 45, 96, 12); /* 12 heads: one item each */
     test_attention_threads(2, 33, 24, 2);  /* 4 heads: query rows split */
     test_attention_threads(3, 130, 64, 4);
