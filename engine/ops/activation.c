@@ -23,7 +23,10 @@ typedef struct {
     const float *inp;
     const float *dout; /* backward only */
     bb_act act;
-    int set; /* backward: overwrite dinp instead of adding */
+    int set;      /* backward: overwrite dinp instead of adding */
+    float *dbias; /* backward_set by columns: column sums of dinp added here */
+    long N;
+    int C;
 } act_ctx;
 
 OPS_HOT
@@ -45,7 +48,7 @@ static void act_forward_share(void *vc, long begin, long end, int worker) {
 }
 
 void act_forward(float *out, const float *inp, long n, bb_act act) {
-    act_ctx c = {out, inp, NULL, act, 0};
+    act_ctx c = {out, inp, NULL, act, 0, NULL, 0, 0};
     bb_pool_for(ops_pool(), n, OPS_GRAIN, act_forward_share, &c);
 }
 
@@ -95,18 +98,32 @@ static void act_backward_share(void *vc, long begin, long end, int worker) {
     }
 }
 
-static void act_backward_run(float *dinp, const float *inp, const float *dout, long n, bb_act act, int set) {
-    if (!dinp) return;
-    act_ctx c = {dinp, inp, dout, act, set};
-    bb_pool_for(ops_pool(), n, OPS_GRAIN, act_backward_share, &c);
+/* Channels begin..end-1 of every row, stored, then added to dbias row by row (linear_backward's
+ * order for its bias gradient, so the same bits) while the row is still in L1. */
+OPS_HOT
+static void act_backward_bias_share(void *vc, long begin, long end, int worker) {
+    const act_ctx *c = vc;
+    for (long n = 0; n < c->N; n++) {
+        float *dinp = c->out + n * c->C;
+        const float *inp = c->inp + n * c->C, *dout = c->dout + n * c->C;
+        ACT_BACKWARD_LOOPS(1)
+        for (long i = begin; i < end; i++) c->dbias[i] += dinp[i];
+    }
 }
 
 void act_backward(float *dinp, const float *inp, const float *dout, long n, bb_act act) {
-    act_backward_run(dinp, inp, dout, n, act, 0);
+    if (!dinp) return;
+    act_ctx c = {dinp, inp, dout, act, 0, NULL, 0, 0};
+    bb_pool_for(ops_pool(), n, OPS_GRAIN, act_backward_share, &c);
 }
 
-void act_backward_set(float *dinp, const float *inp, const float *dout, long n, bb_act act) {
-    act_backward_run(dinp, inp, dout, n, act, 1);
+void act_backward_set(float *dinp, float *dbias, const float *inp, const float *dout, long N, int C, bb_act act) {
+    if (!dinp) return;
+    act_ctx c = {dinp, inp, dout, act, 1, dbias, N, C};
+    if (dbias)
+        bb_pool_for(ops_pool(), C, N * C >= 4 * OPS_GRAIN ? 64 : C, act_backward_bias_share, &c);
+    else
+        bb_pool_for(ops_pool(), N * C, OPS_GRAIN, act_backward_share, &c);
 }
 
 /* The pooler applies tanh to B*C values only, so libm's tanhf (correctly rounded-ish) costs nothing. */

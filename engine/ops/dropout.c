@@ -25,6 +25,9 @@ typedef struct {
     const uint8_t *keep;
     float scale;
     int set; /* backward: overwrite out instead of adding */
+    float *dbias; /* backward_set by columns: column sums of out added here */
+    long N;
+    int C;
 } drop_ctx;
 
 static void dropout_forward_share(void *vc, long begin, long end, int worker) {
@@ -41,7 +44,7 @@ void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float 
     }
     BB_ASSERT(keep && rng);
     ops_dropout_draw(keep, n, p, rng);
-    drop_ctx c = {out, inp, keep, 1.0f / (1.0f - p), 0};
+    drop_ctx c = {out, inp, keep, 1.0f / (1.0f - p), 0, NULL, 0, 0};
     bb_pool_for(ops_pool(), n, OPS_GRAIN, dropout_forward_share, &c);
 }
 
@@ -64,16 +67,34 @@ static void dropout_backward_share(void *vc, long begin, long end, int worker) {
     for (long i = begin; i < end; i++) out[i] += c->keep[i] ? inp[i] * c->scale : 0.0f;
 }
 
-static void dropout_backward_run(float *dinp, const float *dout, const uint8_t *keep, long n, float p, int set) {
-    if (!dinp) return;
-    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), set};
-    bb_pool_for(ops_pool(), n, OPS_GRAIN, dropout_backward_share, &c);
+/* Channels begin..end-1 of every row, stored, then added to dbias row by row (linear_backward's
+ * order for its bias gradient, so the same bits) while the row is still in L1. */
+static void dropout_backward_bias_share(void *vc, long begin, long end, int worker) {
+    const drop_ctx *c = vc;
+    for (long n = 0; n < c->N; n++) {
+        float *out = c->out + n * c->C;
+        const float *inp = c->inp + n * c->C;
+        if (!c->keep) {
+            if (out != inp) memcpy(out + begin, inp + begin, sizeof(float) * (size_t)(end - begin));
+        } else {
+            const uint8_t *keep = c->keep + n * c->C;
+            for (long i = begin; i < end; i++) out[i] = keep[i] ? inp[i] * c->scale : 0.0f;
+        }
+        for (long i = begin; i < end; i++) c->dbias[i] += out[i];
+    }
 }
 
 void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, long n, float p) {
-    dropout_backward_run(dinp, dout, keep, n, p, 0);
+    if (!dinp) return;
+    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), 0, NULL, 0, 0};
+    bb_pool_for(ops_pool(), n, OPS_GRAIN, dropout_backward_share, &c);
 }
 
-void dropout_backward_set(float *dinp, const float *dout, const uint8_t *keep, long n, float p) {
-    dropout_backward_run(dinp, dout, keep, n, p, 1);
+void dropout_backward_set(float *dinp, float *dbias, const float *dout, const uint8_t *keep, long N, int C, float p) {
+    if (!dinp) return;
+    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), 1, dbias, N, C};
+    if (dbias)
+        bb_pool_for(ops_pool(), C, N * C >= 4 * OPS_GRAIN ? 64 : C, dropout_backward_bias_share, &c);
+    else
+        bb_pool_for(ops_pool(), N * C, OPS_GRAIN, dropout_backward_share, &c);
 }

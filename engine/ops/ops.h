@@ -78,9 +78,10 @@ void residual_layernorm_forward(float *res, float *out, float *mean, float *rstd
 
 /* Elementwise activation over n values; out may alias inp in forward. */
 void act_forward(float *out, const float *inp, long n, bb_act act);
-/* dinp += act'(inp) * dout; the _set form stores it (dinp may alias dout there). */
+/* dinp += act'(inp) * dout */
 void act_backward(float *dinp, const float *inp, const float *dout, long n, bb_act act);
-void act_backward_set(float *dinp, const float *inp, const float *dout, long n, bb_act act);
+/* dinp (N,C) = act'(inp) * dout (dinp may alias dout); dbias as in dropout_backward_set. */
+void act_backward_set(float *dinp, float *dbias, const float *inp, const float *dout, long N, int C, bb_act act);
 
 /* out = a + b over n values (out may alias a or b). */
 void residual_forward(float *out, const float *a, const float *b, long n);
@@ -126,9 +127,12 @@ long attention_backward_scratch(int T);
 /* Inverted dropout: out = inp * keep / (1-p), keep ~ Bernoulli(1-p); keep (n bytes) records the
  * mask for backward. p == 0 copies. out may alias inp. */
 void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float p, bb_rng *rng);
-/* dinp += dout * keep / (1-p); the _set form stores it (dinp may alias dout there). */
+/* dinp += dout * keep / (1-p). */
 void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, long n, float p);
-void dropout_backward_set(float *dinp, const float *dout, const uint8_t *keep, long n, float p);
+/* dinp (N,C) = dout * keep / (1-p) (dinp may alias dout); dbias (C), when not NULL, gets the column
+ * sums of dinp added as linear_backward's dbias would (same order, same bits): the bias gradient of
+ * the linear layer before the dropout, without another pass over dinp. */
+void dropout_backward_set(float *dinp, float *dbias, const float *dout, const uint8_t *keep, long N, int C, float p);
 
 /* Row softmax: probs (N,V) = softmax(logits) (max-subtracted). */
 void softmax_forward(float *probs, const float *logits, int N, int V);
@@ -142,8 +146,10 @@ int crossentropy_forward(float *losses, float *probs, const float *logits, const
  * (dloss_scale is 1/count for a mean loss). */
 void crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
                            int N, int V, float dloss_scale);
-/* dlogits = that gradient, ignored rows 0; dlogits may alias probs. */
-void crossentropy_backward_set(float *dlogits, const float *probs, const int32_t *targets,
+/* dlogits = that gradient, ignored rows 0; dlogits may alias probs. dbias (V), when not NULL, gets
+ * the column sums of dlogits added as linear_backward's dbias would (same order, same bits): the
+ * decoder's bias gradient without another pass over dlogits. */
+void crossentropy_backward_set(float *dlogits, float *dbias, const float *probs, const int32_t *targets,
                                int N, int V, float dloss_scale);
 
 /* tanh in place helpers used by the pooler: out = tanh(inp); dinp += (1 - out^2) * dout. */

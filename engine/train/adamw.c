@@ -82,11 +82,55 @@ static void for_active_fields(const adamw_ctx *k, size_t begin, size_t end, int 
     }
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+static int adamw_avx(void) {
+    static int cached = -1; /* the answer never changes, so a racy first write is harmless */
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx");
+    }
+    return cached;
+}
+
+/* adamw_update's loop eight floats at a time: the same IEEE operations in the same order (no FMA:
+ * each product and sum rounds as the scalar loop's does), so the same bits. The scalar build of
+ * the loop (baseline x86-64, two divisions and a square root per parameter, one at a time) took
+ * about 6 ns a parameter, 4.5% of an L4/H256 step on one thread and more at bert-base's 110M
+ * parameters. Returns the first index it left to the scalar loop. */
+__attribute__((target("avx"))) static size_t adamw_update_avx(const adamw_ctx *k, float decay, size_t lo, size_t hi) {
+    float *p = k->params, *m = k->s->m, *v = k->s->v;
+    const float *g = k->cgrads;
+    __m256 vdecay = _mm256_set1_ps(decay), w1 = _mm256_set1_ps(k->w1), w2 = _mm256_set1_ps(k->w2),
+           b2 = _mm256_set1_ps(k->b2), eps = _mm256_set1_ps(k->eps), step = _mm256_set1_ps(k->step_size),
+           bc2 = _mm256_set1_ps(k->bc2_sqrt), coef = _mm256_set1_ps(k->coef);
+    size_t i = lo;
+    for (; i + 8 <= hi; i += 8) {
+        __m256 gi = _mm256_mul_ps(_mm256_loadu_ps(g + i), coef);
+        __m256 pi = _mm256_mul_ps(_mm256_loadu_ps(p + i), vdecay);
+        __m256 mi = _mm256_loadu_ps(m + i), vi = _mm256_loadu_ps(v + i);
+        mi = _mm256_add_ps(mi, _mm256_mul_ps(w1, _mm256_sub_ps(gi, mi)));
+        vi = _mm256_add_ps(_mm256_mul_ps(vi, b2), _mm256_mul_ps(_mm256_mul_ps(w2, gi), gi));
+        __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), bc2), eps);
+        pi = _mm256_add_ps(pi, _mm256_div_ps(_mm256_mul_ps(step, mi), denom));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        _mm256_storeu_ps(p + i, pi);
+    }
+    return i;
+}
+#else
+static int adamw_avx(void) { return 0; }
+static size_t adamw_update_avx(const adamw_ctx *k, float decay, size_t lo, size_t hi) { return lo; }
+#endif
+
 static void adamw_update(const adamw_ctx *k, int f, size_t lo, size_t hi, double *acc) {
     float *p = k->params, *m = k->s->m, *v = k->s->v;
     const float *g = k->cgrads;
     float decay = k->s->decay[f] ? k->decay : 1.0f, w1 = k->w1, w2 = k->w2, b2 = k->b2, eps = k->eps;
     float step_size = k->step_size, bc2_sqrt = k->bc2_sqrt, coef = k->coef;
+    if (adamw_avx()) lo = adamw_update_avx(k, decay, lo, hi);
     for (size_t i = lo; i < hi; i++) {
         float gi = g[i] * coef; /* the clipped gradient, as clip_grad_norm_ would have stored it */
         p[i] *= decay;
@@ -123,23 +167,33 @@ void adamw_step(adamw_state *s, float *params, const float *grads, float lr, con
     adamw_step_scaled(s, params, grads, 1.0f, lr, h);
 }
 
-/* The squared norm is summed in CLIP_BLOCKS fixed blocks of the flat index, each in index order,
- * then the blocks in order: the same sum whatever the thread count. */
+/* The squared norm is summed in CLIP_BLOCKS fixed blocks of the flat index, each in four lanes by
+ * index mod 4 (four independent chains of double adds: one chain ran at the add's latency, ~1% of
+ * an L4/H256 step), then the lanes and the blocks in order: the same sum whatever the thread count.
+ * Each square of a float is exact in double, so only the order of the sums rounds. */
 #define CLIP_BLOCKS 256
 
-static void sum_squares(const adamw_ctx *k, int f, size_t lo, size_t hi, double *acc) {
+static void sum_squares(const adamw_ctx *k, int f, size_t lo, size_t hi, double *lanes) {
     const float *g = k->cgrads;
-    double sq = *acc;
-    for (size_t i = lo; i < hi; i++) sq += (double)g[i] * g[i];
-    *acc = sq;
+    size_t i = lo;
+    for (; i < hi && (i & 3); i++) lanes[i & 3] += (double)g[i] * g[i];
+    double a0 = lanes[0], a1 = lanes[1], a2 = lanes[2], a3 = lanes[3];
+    for (; i + 4 <= hi; i += 4) {
+        a0 += (double)g[i] * g[i];
+        a1 += (double)g[i + 1] * g[i + 1];
+        a2 += (double)g[i + 2] * g[i + 2];
+        a3 += (double)g[i + 3] * g[i + 3];
+    }
+    lanes[0] = a0, lanes[1] = a1, lanes[2] = a2, lanes[3] = a3;
+    for (; i < hi; i++) lanes[i & 3] += (double)g[i] * g[i];
 }
 
 static void clip_sum_share(void *vc, long begin, long end, int worker) {
     const adamw_ctx *k = vc;
     for (long b = begin; b < end; b++) {
-        double sq = 0;
-        for_active_fields(k, (size_t)(b * k->block), (size_t)((b + 1) * k->block), 0, sum_squares, &sq);
-        k->partial[b] = sq;
+        double lanes[4] = {0, 0, 0, 0};
+        for_active_fields(k, (size_t)(b * k->block), (size_t)((b + 1) * k->block), 0, sum_squares, lanes);
+        k->partial[b] = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
     }
 }
 

@@ -102,27 +102,31 @@ void bert_backward(const bert_model *m, bert_params *g, const bert_acts *a, bert
         float *dres = w->dres, *dh = w->dh;
         layernorm_backward_set(dres, gslot(g->ln2w, lc, want), gslot(g->ln2b, lc, want), dh, res2, p->ln2w + lc,
                                a->ln2_mean + (size_t)l * BT, a->ln2_rstd + (size_t)l * BT, N, C);
+        /* A bias gradient is summed by the pass that writes the gradient it sums (dropout's or the
+         * activation's backward) when there is one, rather than by linear_backward reading it again. */
         const float *dfcproj = dres;
+        float *dfcprojb = gslot(g->fcprojb, lc, want);
         if (pdrop > 0) {
-            dropout_backward_set(w->dtmp, dres, fcproj_keep, (long)BTC, pdrop);
+            dropout_backward_set(w->dtmp, dfcprojb, dres, fcproj_keep, N, C, pdrop);
             dfcproj = w->dtmp;
         }
-        linear_backward_set(w->dfch, gslot(g->fcprojw, lc * I, want), gslot(g->fcprojb, lc, want), dfcproj, fch_act,
+        linear_backward_set(w->dfch, gslot(g->fcprojw, lc * I, want), pdrop > 0 ? NULL : dfcprojb, dfcproj, fch_act,
                             p->fcprojw + lc * I, N, I, C);
-        act_backward_set(w->dfch, fch, w->dfch, (long)BTI, c->act);
+        act_backward_set(w->dfch, gslot(g->fcb, (size_t)l * I, want), fch, w->dfch, N, I, c->act);
         /* dres += the MLP branch: dres = d ln1 */
-        linear_backward(dres, gslot(g->fcw, (size_t)l * I * C, want), gslot(g->fcb, (size_t)l * I, want), w->dfch,
-                        ln1, p->fcw + (size_t)l * I * C, N, C, I);
+        linear_backward(dres, gslot(g->fcw, (size_t)l * I * C, want), NULL, w->dfch, ln1, p->fcw + (size_t)l * I * C,
+                        N, C, I);
 
         /* ln1 = LN1(res1), res1 = x + dropout(attproj): dh = d res1 */
         layernorm_backward_set(dh, gslot(g->ln1w, lc, want), gslot(g->ln1b, lc, want), dres, res1, p->ln1w + lc,
                                a->ln1_mean + (size_t)l * BT, a->ln1_rstd + (size_t)l * BT, N, C);
         const float *dattproj = dh;
+        float *dattprojb = gslot(g->attprojb, lc, want);
         if (pdrop > 0) {
-            dropout_backward_set(w->dtmp, dh, attproj_keep, (long)BTC, pdrop);
+            dropout_backward_set(w->dtmp, dattprojb, dh, attproj_keep, N, C, pdrop);
             dattproj = w->dtmp;
         }
-        linear_backward_set(w->datty, gslot(g->attprojw, lc * C, want), gslot(g->attprojb, lc, want), dattproj, atty,
+        linear_backward_set(w->datty, gslot(g->attprojw, lc * C, want), pdrop > 0 ? NULL : dattprojb, dattproj, atty,
                             p->attprojw + lc * C, N, C, C);
         attention_backward_set(w->dqkv, w->datty, qkv, probs, probs_drop, B, T, C, NH, adrop, w->scratch);
         /* dh += the attention branch: dh = d x, the layer below's output gradient */
@@ -135,7 +139,7 @@ void bert_backward(const bert_model *m, bert_params *g, const bert_acts *a, bert
     /* hidden[0] = dropout(LN(emb)), emb = wte[ids] + wpe[t] + wtt[type_ids] */
     const float *dln = w->dh;
     if (pdrop > 0) {
-        dropout_backward_set(w->dtmp, w->dh, a->emb_keep, (long)BTC, pdrop);
+        dropout_backward_set(w->dtmp, NULL, w->dh, a->emb_keep, N, C, pdrop);
         dln = w->dtmp;
     }
     layernorm_backward_set(w->dres, g->emb_lnw, g->emb_lnb, dln, a->emb, p->emb_lnw, a->emb_mean, a->emb_rstd, N, C);

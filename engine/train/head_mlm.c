@@ -90,11 +90,12 @@ void bert_mlm_backward(const bert_model *m, bert_params *g, const bert_mlm_acts 
     size_t nC = (size_t)n * C;
     /* every activation gradient is stored by a `_set` backward: nothing to clear first */
     float *dlogits = h->logits, *dln = h->dC, *dta = dln + nC, *dt = dta + nC, *dh = dt + nC;
-    crossentropy_backward_set(dlogits, h->probs, h->targets, n, V, loss_scale / (float)n);
+    /* the decoder's bias gradient is summed as the logits' gradient is written */
+    crossentropy_backward_set(dlogits, g->mlm_bias, h->probs, h->targets, n, V, loss_scale / (float)n);
     float *ddec = m->tied_decoder ? (freeze_embeddings ? NULL : g->wte) : g->mlm_dec;
-    linear_backward_set(dln, ddec, g->mlm_bias, dlogits, h->ln, m->tied_decoder ? p->wte : p->mlm_dec, n, C, V);
+    linear_backward_set(dln, ddec, NULL, dlogits, h->ln, m->tied_decoder ? p->wte : p->mlm_dec, n, C, V);
     layernorm_backward_set(dta, g->mlm_lnw, g->mlm_lnb, dln, h->ta, p->mlm_lnw, h->mean, h->rstd, n, C);
-    act_backward_set(dt, h->t, dta, (long)n * C, m->cfg.act);
-    linear_backward_set(dh, g->mlmw, g->mlmb, dt, h->h, p->mlmw, n, C, C);
+    act_backward_set(dt, g->mlmb, h->t, dta, n, C, m->cfg.act); /* and the transform's bias gradient */
+    linear_backward_set(dh, g->mlmw, NULL, dt, h->h, p->mlmw, n, C, C);
     for (int i = 0; i < n; i++) residual_backward(w->dh + (size_t)h->rows[i] * C, NULL, dh + (size_t)i * C, C);
 }

@@ -7,7 +7,7 @@
 #include "ops.h"
 #include "opstest.h"
 
-enum { N = 300, C = 96, OC = 160, V = 1000, B = 2, T = 48, NH = 4 };
+enum { N = 600, C = 96, OC = 160, V = 1000, B = 2, T = 48, NH = 4 };
 
 static bb_rng rng;
 
@@ -56,17 +56,30 @@ static void test_layernorm_set(void) {
     free(dw1), free(dw2), free(db1), free(db2);
 }
 
+/* dbias as linear_backward sums it from d (N,OC) onto the same starting values */
+static int dbias_matches(const float *d, const float *got, const float *start) {
+    float *want = alloc_floats(OC);
+    memcpy(want, start, sizeof(float) * OC);
+    linear_backward(NULL, NULL, want, d, NULL, NULL, N, 1, OC);
+    int ok = same(want, got, OC);
+    free(want);
+    return ok;
+}
+
 static void test_act_dropout_set(void) {
     long n = (long)N * OC;
     float *x = rand_floats(n), *dout = rand_floats(n), *add = alloc_floats(n), *set = nan_floats(n), *alias = alloc_floats(n);
+    float *db0 = rand_floats(OC), *db = alloc_floats(OC);
     for (int act = BB_ACT_GELU; act <= BB_ACT_RELU; act++) {
         memset(add, 0, sizeof(float) * (size_t)n);
         act_backward(add, x, dout, n, (bb_act)act);
-        act_backward_set(set, x, dout, n, (bb_act)act);
-        memcpy(alias, dout, sizeof(float) * (size_t)n);
-        act_backward_set(alias, x, alias, n, (bb_act)act);
+        act_backward_set(set, NULL, x, dout, N, OC, (bb_act)act);
         CHECK(same(add, set, n), "act_backward_set (act %d) differs from zero + act_backward", act);
-        CHECK(same(add, alias, n), "act_backward_set (act %d) in place differs", act);
+        memcpy(alias, dout, sizeof(float) * (size_t)n);
+        memcpy(db, db0, sizeof(float) * OC);
+        act_backward_set(alias, db, x, alias, N, OC, (bb_act)act);
+        CHECK(same(add, alias, n), "act_backward_set (act %d) in place, with dbias, differs", act);
+        CHECK(dbias_matches(add, db, db0), "act_backward_set (act %d): dbias differs from linear_backward's", act);
     }
     uint8_t *keep = malloc((size_t)n);
     float *y = alloc_floats(n);
@@ -78,13 +91,18 @@ static void test_act_dropout_set(void) {
         memset(add, 0, sizeof(float) * (size_t)n);
         for (long i = 0; i < n; i++) set[i] = NAN;
         dropout_backward(add, dout, keep, n, p);
-        dropout_backward_set(set, dout, keep, n, p);
-        memcpy(alias, dout, sizeof(float) * (size_t)n);
-        dropout_backward_set(alias, alias, keep, n, p);
+        dropout_backward_set(set, NULL, dout, keep, N, OC, p);
         CHECK(same(add, set, n), "dropout_backward_set (p %g) differs from zero + dropout_backward", (double)p);
+        for (long i = 0; i < n; i++) set[i] = NAN;
+        memcpy(db, db0, sizeof(float) * OC);
+        dropout_backward_set(set, db, dout, keep, N, OC, p);
+        CHECK(same(add, set, n), "dropout_backward_set (p %g) with dbias differs", (double)p);
+        CHECK(dbias_matches(add, db, db0), "dropout_backward_set (p %g): dbias differs from linear_backward's", (double)p);
+        memcpy(alias, dout, sizeof(float) * (size_t)n);
+        dropout_backward_set(alias, NULL, alias, keep, N, OC, p);
         CHECK(same(add, alias, n), "dropout_backward_set (p %g) in place differs", (double)p);
     }
-    free(x), free(dout), free(add), free(set), free(alias), free(keep), free(y);
+    free(x), free(dout), free(add), free(set), free(alias), free(keep), free(y), free(db0), free(db);
 }
 
 static void test_attention_set(void) {
@@ -107,12 +125,20 @@ static void test_crossentropy_set(void) {
     int32_t *targets = malloc(sizeof(int32_t) * N);
     for (int i = 0; i < N; i++) targets[i] = i % 7 == 3 ? -100 : (int32_t)bb_rng_below(&rng, V);
     crossentropy_forward(losses, probs, logits, targets, N, V);
-    float *add = alloc_floats(n), *set = nan_floats(n);
+    float *add = alloc_floats(n), *set = nan_floats(n), *db1 = rand_floats(V), *db2 = alloc_floats(V);
     crossentropy_backward(add, probs, targets, N, V, 0.25f);
-    crossentropy_backward_set(set, probs, targets, N, V, 0.25f);
+    crossentropy_backward_set(set, NULL, probs, targets, N, V, 0.25f);
     CHECK(same(add, set, n), "crossentropy_backward_set differs from zero + crossentropy_backward");
-    crossentropy_backward_set(probs, probs, targets, N, V, 0.25f);
+    /* with the bias gradient: the same dlogits, and dbias as linear_backward sums it */
+    memcpy(db2, db1, sizeof(float) * V);
+    linear_backward(NULL, NULL, db1, add, NULL, NULL, N, 1, V);
+    for (long i = 0; i < n; i++) set[i] = NAN;
+    crossentropy_backward_set(set, db2, probs, targets, N, V, 0.25f);
+    CHECK(same(add, set, n), "crossentropy_backward_set with dbias: dlogits differ");
+    CHECK(same(db1, db2, V), "crossentropy_backward_set: dbias differs from linear_backward's");
+    crossentropy_backward_set(probs, NULL, probs, targets, N, V, 0.25f);
     CHECK(same(add, probs, n), "crossentropy_backward_set in place (dlogits == probs) differs");
+    free(db1), free(db2);
     free(logits), free(probs), free(losses), free(targets), free(add), free(set);
 }
 
