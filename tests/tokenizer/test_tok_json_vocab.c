@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "tok.h"
+#include "tok_fixture.h"
 #include "tok_json_vocab.h"
 
 /* json with `"\u0078":0,` after its first '{' (the reader then leaves the whole text to cJSON). */
@@ -24,25 +25,12 @@ static char *forced_cjson(const char *json, size_t len, size_t *out_len) {
     return s;
 }
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    *len = fread(s, 1, (size_t)n, f);
-    s[*len] = 0;
-    fclose(f);
-    return s;
-}
-
 /* The tokenizer written back as tokenizer.json (NULL when tk is). */
 static char *saved(const tok_tokenizer *tk, const char *path) {
     char err[256];
     size_t n;
     if (!tk || tok_save_json(tk, path, err, sizeof err) != BB_OK) return NULL;
-    char *s = slurp(path, &n);
+    char *s = fx_read(path, &n);
     unlink(path);
     return s;
 }
@@ -155,7 +143,7 @@ int main(void) {
         if (files[i][0] == '/') snprintf(path, sizeof path, "%s", files[i]);
         else snprintf(path, sizeof path, "%s/%s", fx, files[i]);
         size_t len;
-        char *json = slurp(path, &len);
+        char *json = fx_read(path, &len);
         CHECK(json != NULL, "read %s", path);
         if (json) same_both_ways(path, json, len, 1);
         free(json);
