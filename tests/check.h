@@ -53,6 +53,21 @@ static inline const char *check_fixtures(void) {
     exit(77);
 }
 
+/* The whole file at path (*n bytes; a failed open or read is a recorded failure). */
+static inline unsigned char *check_slurp(const char *path, size_t *n) {
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL, "open %s", path);
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc(*n ? *n : 1);
+    CHECK(b && fread(b, 1, *n, f) == *n, "read %s", path);
+    fclose(f);
+    return b;
+}
+
 /* Max |a-b| over n floats. */
 static inline double check_maxdiff(const float *a, const float *b, long n) {
     double m = 0;

@@ -49,19 +49,6 @@ static int mapped_anywhere(const char *path) {
     return found;
 }
 
-static unsigned char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    CHECK(f != NULL, "open %s", path);
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*n ? *n : 1);
-    CHECK(b && fread(b, 1, *n, f) == *n, "read %s", path);
-    fclose(f);
-    return b;
-}
-
 static void spit(const char *path, const void *b, size_t n) {
     FILE *f = fopen(path, "wb");
     CHECK(f && fwrite(b, 1, n, f) == n && fclose(f) == 0, "write %s", path);
@@ -73,7 +60,7 @@ static void make_model(const char *dir, const char *fixture_dir, const unsigned 
     mkdir(dir, 0777);
     snprintf(src, sizeof src, "%s/config.json", fixture_dir);
     size_t cn;
-    unsigned char *cfg = slurp(src, &cn);
+    unsigned char *cfg = check_slurp(src, &cn);
     snprintf(dst, sizeof dst, "%s/config.json", dir);
     if (cfg) spit(dst, cfg, cn);
     free(cfg);
@@ -166,15 +153,21 @@ done:
     CHECK(!mapped_anywhere(weights_file), "%s: nothing of %s stays mapped after bert_free", dir, weights_file);
 }
 
+/* The little-endian header length a safetensors file starts with. */
+static uint64_t header_len(const unsigned char *b) {
+    uint64_t h = 0;
+    for (int i = 0; i < 8; i++) h |= (uint64_t)b[i] << (8 * i);
+    return h;
+}
+
 /* Data offsets that are not 4-byte aligned: two more spaces of header padding. */
 static void unaligned(const char *fx, const char *tmp) {
     char src[1200], dir[1200], path[1300];
     snprintf(src, sizeof src, "%s/bert_tiny_a/model.safetensors", fx);
     size_t n;
-    unsigned char *b = slurp(src, &n);
+    unsigned char *b = check_slurp(src, &n);
     if (!b) return;
-    uint64_t h = 0;
-    for (int i = 0; i < 8; i++) h |= (uint64_t)b[i] << (8 * i);
+    uint64_t h = header_len(b);
     unsigned char *c = malloc(n + 2);
     uint64_t h2 = h + 2;
     for (int i = 0; i < 8; i++) c[i] = (unsigned char)(h2 >> (8 * i));
@@ -201,10 +194,9 @@ static void refuses(const char *fx, const char *tmp, const char *name, int64_t a
     char src[1200], dir[1200], want[400];
     snprintf(src, sizeof src, "%s/bert_tiny_a/model.safetensors", fx);
     size_t n;
-    unsigned char *b = slurp(src, &n);
+    unsigned char *b = check_slurp(src, &n);
     if (!b) return;
-    uint64_t h = 0;
-    for (int i = 0; i < 8; i++) h |= (uint64_t)b[i] << (8 * i);
+    uint64_t h = header_len(b);
     cJSON *hdr = cJSON_ParseWithLength((const char *)b + 8, h);
     cJSON *offs = cJSON_GetObjectItem(cJSON_GetObjectItem(hdr, name), "data_offsets");
     CHECK(offs != NULL, "tensor %s in the fixture", name);
@@ -287,7 +279,7 @@ static void write_stays_private(const char *fx, const char *tmp) {
     char src[1200], dir[1200], path[1300];
     snprintf(src, sizeof src, "%s/bert_tiny_a/model.safetensors", fx);
     size_t n;
-    unsigned char *b = slurp(src, &n);
+    unsigned char *b = check_slurp(src, &n);
     if (!b) return;
     snprintf(dir, sizeof dir, "%s/cow", tmp);
     snprintf(src, sizeof src, "%s/bert_tiny_a", fx);
@@ -302,7 +294,7 @@ static void write_stays_private(const char *fx, const char *tmp) {
         CHECK(again && again->params.wte[100] == was && m->params.wte[100] == was + 1.0f,
               "the write is seen by its model only");
         size_t n2;
-        unsigned char *after = slurp(path, &n2);
+        unsigned char *after = check_slurp(path, &n2);
         CHECK(after && n2 == n && !memcmp(after, b, n), "the file is unchanged by a write into the mapping");
         free(after);
     }

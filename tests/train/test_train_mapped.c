@@ -11,22 +11,9 @@
 
 static char err[1024];
 
-static unsigned char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    CHECK(f != NULL, "open %s", path);
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*n ? *n : 1);
-    CHECK(b && fread(b, 1, *n, f) == *n, "read %s", path);
-    fclose(f);
-    return b;
-}
-
 static void copy_file(const char *from, const char *to) {
     size_t n;
-    unsigned char *b = slurp(from, &n);
+    unsigned char *b = check_slurp(from, &n);
     FILE *f = fopen(to, "wb");
     CHECK(b && f && fwrite(b, 1, n, f) == n && fclose(f) == 0, "copy %s to %s", from, to);
     free(b);
@@ -65,7 +52,7 @@ int main(void) {
         fclose(d);
     }
     size_t n0;
-    unsigned char *before = slurp(to, &n0);
+    unsigned char *before = check_slurp(to, &n0);
 
     /* the model a workbench would hold while a run trains from the same directory */
     infer_ctx *cx = NULL;
@@ -99,7 +86,7 @@ int main(void) {
         trainer_free(t);
     }
     size_t n1;
-    unsigned char *after = slurp(to, &n1);
+    unsigned char *after = check_slurp(to, &n1);
     CHECK(before && after && n0 == n1 && memcmp(before, after, n0) == 0, "%s is byte for byte what it was", to);
     if (cx) CHECK(top_score(cx) == score0, "the mapped model computes what it did before the run");
     infer_close(cx);
