@@ -180,4 +180,7 @@ int32_t tok_byte_char(int b);
 int tok_char_byte(int32_t cp);
 int tok_is_whitespace(int32_t c);
 
+/* BertTokenizer's settings for a WordPiece vocabulary (tok_vocab.c; also the WordPiece trainer's). */
+void tok_wordpiece_defaults(tok_tokenizer *tk, int lowercase);
+
 #endif

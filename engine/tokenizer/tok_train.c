@@ -535,16 +535,6 @@ static int set_bytelevel(tr_build *b) {
     return BB_OK;
 }
 
-static void set_wordpiece(tok_tokenizer *tk, int lowercase) {
-    memcpy(tk->prefix, "##", 3);
-    tk->prefix_len = 2;
-    tk->max_chars = 100;
-    tk->bert_norm = 1, tk->clean_text = 1, tk->chinese = 1, tk->strip_accents = -1, tk->lower = lowercase != 0;
-    tk->pre = TOK_PRE_BERT;
-    tk->dec = TOK_DEC_WORDPIECE, tk->dec_cleanup = 1;
-    memcpy(tk->dec_prefix, "##", 3);
-}
-
 /* Each merge by rank into the lookup table, with the id of the token it makes. */
 static void fill_merge_table(tok_tokenizer *tk) {
     for (int rnk = 0; rnk < tk->n_merges; rnk++) {
@@ -585,7 +575,7 @@ static int build_tokenizer(tr_build *b, const char *const *sp, int n_sp, const i
     for (int k = 0; k < n_sp; k++)
         if (*sp[k] && tok_add_added(tk, sp_id[k], sp[k], 0, 0, 1) != BB_OK) return oom(err, errlen);
     if (b->wp)
-        set_wordpiece(tk, b->tr->o.lowercase);
+        tok_wordpiece_defaults(tk, b->tr->o.lowercase);
     else if (set_bytelevel(b) != BB_OK)
         return oom(err, errlen);
     int rc = tok_finish(tk, err, errlen);

@@ -206,6 +206,18 @@ void tok_free(tok_tokenizer *tk) {
     free(tk);
 }
 
+/* BertTokenizer's settings for a WordPiece vocabulary: "##" continuations, words up to 100
+ * characters, BERT's normaliser and pre-tokeniser, the WordPiece decoder. */
+void tok_wordpiece_defaults(tok_tokenizer *tk, int lowercase) {
+    memcpy(tk->prefix, "##", 3);
+    tk->prefix_len = 2;
+    tk->max_chars = 100;
+    tk->bert_norm = 1, tk->clean_text = 1, tk->chinese = 1, tk->strip_accents = -1, tk->lower = lowercase != 0;
+    tk->pre = TOK_PRE_BERT;
+    tk->dec = TOK_DEC_WORDPIECE, tk->dec_cleanup = 1;
+    memcpy(tk->dec_prefix, "##", 3);
+}
+
 /* ---- vocab.txt ------------------------------------------------------------------------------------ */
 
 int tok_load_vocab_mem(tok_tokenizer **out, const char *data, size_t len, const char *name, int lowercase,
@@ -243,13 +255,7 @@ int tok_load_vocab_mem(tok_tokenizer **out, const char *data, size_t len, const 
         p = e + 1;
     }
     tk->kind = TOK_MODEL_WORDPIECE;
-    memcpy(tk->prefix, "##", 3);
-    tk->prefix_len = 2;
-    tk->max_chars = 100;
-    tk->bert_norm = 1, tk->clean_text = 1, tk->chinese = 1, tk->strip_accents = -1, tk->lower = lowercase != 0;
-    tk->pre = TOK_PRE_BERT;
-    tk->dec = TOK_DEC_WORDPIECE, tk->dec_cleanup = 1;
-    memcpy(tk->dec_prefix, "##", 3);
+    tok_wordpiece_defaults(tk, lowercase);
     tk->n_single = 1, tk->single[0] = (tok_tmpl_item){0, -1, 0, 0};
     tk->n_pair = 2, tk->pair[0] = tk->single[0], tk->pair[1] = (tok_tmpl_item){0, -1, 1, 1};
     int rc = tok_finish(tk, err, errlen);
