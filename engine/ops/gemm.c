@@ -5,7 +5,14 @@
  * one-threaded cblas_sgemm on its block. Measured on bert-base B1 T128 shapes, this beats
  * OpenBLAS's own two-thread split: no wake-up of OpenBLAS's server thread per call, and the pool
  * is already awake between the ops of a layer. Products too small to repay a hand-off run on the
- * calling thread. */
+ * calling thread.
+ *
+ * Two independent products (a linear layer's input and weight gradients) run side by side, each on
+ * its own part of the threads (ops_sgemm_pair): on two cores each is then one whole one-threaded
+ * call, with no operand packed twice and no thread waiting for the other's half of the same product.
+ * (OpenBLAS's sums depend on where a product is cut: a shared product's last bits depend on the
+ * thread count, as they do with OpenBLAS's own threads; a pair on two threads gives the one-thread
+ * bits.) */
 #include <cblas.h>
 
 #include "bb_pool.h"
@@ -44,10 +51,17 @@ static void gemm_share(void *ctx, long begin, long end, int worker) {
                 j->alpha, A, j->lda, B, j->ldb, j->beta, C, j->ldc);
 }
 
+static gemm_job gemm_make(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+                          int ldb, float beta, float *C, int ldc) {
+    return (gemm_job){ta, tb, M, N, K, lda, ldb, ldc, M > N, alpha, beta, A, B, C};
+}
+
+static long gemm_blocks(const gemm_job *j) { return ((j->by_rows ? j->M : j->N) + GEMM_BLOCK - 1) / GEMM_BLOCK; }
+
 void ops_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                int ldb, float beta, float *C, int ldc) {
-    gemm_job j = {ta, tb, M, N, K, lda, ldb, ldc, M > N, alpha, beta, A, B, C};
-    long macs = (long)M * N * K, blocks = ((j.by_rows ? M : N) + GEMM_BLOCK - 1) / GEMM_BLOCK;
+    gemm_job j = gemm_make(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    long macs = (long)M * N * K, blocks = gemm_blocks(&j);
     if (macs < 2 * OPS_SHARE_MIN || blocks < 2) {
         gemm_share(&j, 0, blocks, 0);
         return;
@@ -55,4 +69,43 @@ void ops_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A,
     /* shares of at least OPS_SHARE_MIN multiply-adds each */
     long per_block = macs / blocks, grain = (OPS_SHARE_MIN + per_block - 1) / per_block;
     bb_pool_for(ops_pool(), blocks, grain, gemm_share, &j);
+}
+
+/* Two products side by side: shares 0..first-1 cut the first product's blocks among them, the
+ * others the second's. */
+typedef struct {
+    gemm_job j[2];
+    int first, shares;
+} gemm_pair_job;
+
+static void gemm_pair_share(void *ctx, long begin, long end, int worker) {
+    (void)worker;
+    const gemm_pair_job *p = ctx;
+    for (long s = begin; s < end; s++) {
+        int which = s >= p->first;
+        long k = which ? p->shares - p->first : p->first, i = which ? s - p->first : s;
+        long blocks = gemm_blocks(&p->j[which]), lo = blocks * i / k, hi = blocks * (i + 1) / k;
+        if (lo < hi) gemm_share((void *)&p->j[which], lo, hi, 0);
+    }
+}
+
+void ops_sgemm_pair(const ops_gemm_args *a, const ops_gemm_args *b) {
+    const ops_gemm_args *g[2] = {a, b};
+    gemm_pair_job p;
+    for (int i = 0; i < 2; i++)
+        p.j[i] = gemm_make(g[i]->ta, g[i]->tb, g[i]->M, g[i]->N, g[i]->K, g[i]->alpha, g[i]->A, g[i]->lda, g[i]->B,
+                           g[i]->ldb, g[i]->beta, g[i]->C, g[i]->ldc);
+    int threads = bb_pool_threads(ops_pool());
+    long macs_a = (long)a->M * a->N * a->K, macs_b = (long)b->M * b->N * b->K;
+    if (threads < 2 || macs_a < 2 * OPS_SHARE_MIN || macs_b < 2 * OPS_SHARE_MIN) {
+        for (int i = 0; i < 2; i++)
+            ops_sgemm(g[i]->ta, g[i]->tb, g[i]->M, g[i]->N, g[i]->K, g[i]->alpha, g[i]->A, g[i]->lda, g[i]->B,
+                      g[i]->ldb, g[i]->beta, g[i]->C, g[i]->ldc);
+        return;
+    }
+    /* the threads in proportion to the products' sizes, at least one each */
+    long f = (long)((double)threads * macs_a / (double)(macs_a + macs_b) + 0.5);
+    p.first = (int)(f < 1 ? 1 : f > threads - 1 ? threads - 1 : f);
+    p.shares = threads;
+    bb_pool_for(ops_pool(), threads, 1, gemm_pair_share, &p);
 }

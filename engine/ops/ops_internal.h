@@ -105,6 +105,21 @@ int ops_xwt_supported(void);
  * shared across ops_pool() when big enough; each share calls the one-threaded OpenBLAS. */
 void ops_sgemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                int ldb, float beta, float *C, int ldc);
+/* One product's arguments, as ops_sgemm's. */
+typedef struct {
+    int ta, tb, M, N, K;
+    float alpha;
+    const float *A;
+    int lda;
+    const float *B;
+    int ldb;
+    float beta;
+    float *C;
+    int ldc;
+} ops_gemm_args;
+/* Two independent products (neither reads what the other writes), side by side across ops_pool():
+ * the threads split between them in proportion to their sizes; the same results as two ops_sgemm calls. */
+void ops_sgemm_pair(const ops_gemm_args *a, const ops_gemm_args *b);
 /* Values per share below which a memory-bound loop is not worth a second thread (a share of 16k
  * floats takes ~10 us, several times the cost of handing it over). */
 #define OPS_GRAIN 16384L

@@ -1,7 +1,7 @@
 /* ops_sgemm (the products shared across the engine's pool) against a naive double-precision
  * reference, over every transpose combination and shapes that are not multiples of the 16-column
- * blocks, both below and above the size that is shared; and attention's results independent of the
- * thread count; and the weight-in-place kernel of linear_forward against the same reference. */
+ * blocks, both below and above the size that is shared; two products side by side (ops_sgemm_pair)
+ * equal to the two one after the other; and attention's results independent of the thread count; and the weight-in-place kernel of linear_forward against the same reference. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +108,56 @@ static void test_parts(int M, int N, int K) {
     free(x), free(out), free(ref);
 }
 
+/* ops_sgemm_pair (two products side by side, each on its part of the threads) against the naive
+ * reference, on one thread and on every thread: a linear layer's input and weight gradients
+ * (N,C) = beta (N,C) + (N,OC) @ (OC,C) and (OC,C) += (N,OC)^T @ (N,C), and, as the second, a product
+ * too small to share. On one thread it is the two ops_sgemm calls one after the other, bit for bit;
+ * on two threads each product is one whole one-threaded call, so it gives those same bits (OpenBLAS's
+ * sums depend on where a product is cut, so ops_sgemm's own two-thread split does not). */
+static void test_pair(int N, int C, int OC, int small) {
+    long nd = (long)N * OC, nw = (long)OC * C, nx = (long)N * C;
+    int n2 = small ? 7 : OC, k2 = small ? 5 : N; /* the second product: (n2,C) += (k2,n2)^T @ (k2,C) */
+    float *dout = alloc_floats(nd), *w = alloc_floats(nw), *x = alloc_floats(nx), *r[4];
+    fill_uniform(dout, nd, &rng, -1, 1), fill_uniform(w, nw, &rng, -1, 1), fill_uniform(x, nx, &rng, -1, 1);
+    int threads = ops_threads();
+    for (int run = 0; run < 4; run++) { /* pair on 1 thread, pair on all, one by one on 1, one by one on all */
+        ops_set_threads(run % 2 ? threads : 1);
+        float *di = r[run] = alloc_floats(nx + nw);
+        float *dw = di + nx;
+        for (long i = 0; i < nx + nw; i++) di[i] = (float)(i % 13) * 0.25f;
+        ops_gemm_args a = {0, 0, N, C, OC, 1.0f, dout, OC, w, C, 0.5f, di, C};
+        ops_gemm_args b = {1, 0, n2, C, k2, 1.0f, dout, OC, x, C, 1.0f, dw, C};
+        if (run < 2) {
+            ops_sgemm_pair(&a, &b);
+        } else {
+            ops_sgemm(a.ta, a.tb, a.M, a.N, a.K, a.alpha, a.A, a.lda, a.B, a.ldb, a.beta, a.C, a.ldc);
+            ops_sgemm(b.ta, b.tb, b.M, b.N, b.K, b.alpha, b.A, b.lda, b.B, b.ldb, b.beta, b.C, b.ldc);
+        }
+    }
+    ops_set_threads(threads);
+    float *ref = alloc_floats(nx + nw);
+    for (long i = 0; i < nx + nw; i++) ref[i] = (float)(i % 13) * 0.25f;
+    gemm_naive(0, 0, N, C, OC, 1.0f, dout, OC, w, C, 0.5f, ref, C);
+    gemm_naive(1, 0, n2, C, k2, 1.0f, dout, OC, x, C, 1.0f, ref + nx, C);
+    double d = 0.0;
+    for (long i = 0; i < nx + nw; i++) d = fmax(d, fabs((double)r[1][i] - ref[i]));
+    printf("  pair N%d C%d OC%d%s on 1 and %d threads: max |pair - naive| %.2e\n", N, C, OC,
+           small ? " (second too small to share)" : "", threads, d);
+    CHECK(d < 1e-5 * (N > OC ? N : OC), "pair N%d C%d OC%d: vs naive %.3g", N, C, OC, d);
+    for (int run = 1; run < 4; run++) {
+        double e = 0.0;
+        for (long i = 0; i < nx + nw; i++) e = fmax(e, fabs((double)r[run][i] - ref[i]));
+        CHECK(e < 1e-5 * (N > OC ? N : OC), "pair N%d C%d OC%d: run %d vs naive %.3g", N, C, OC, run, e);
+    }
+    CHECK(memcmp(r[0], r[2], sizeof(float) * (size_t)(nx + nw)) == 0,
+          "pair N%d C%d OC%d on one thread differs from ops_sgemm one after the other", N, C, OC);
+    if (threads == 2)
+        CHECK(memcmp(r[0], r[1], sizeof(float) * (size_t)(nx + nw)) == 0,
+              "pair N%d C%d OC%d on two threads differs from the same on one thread", N, C, OC);
+    for (int run = 0; run < 4; run++) free(r[run]);
+    free(dout), free(w), free(x), free(ref);
+}
+
 /* Attention forward and backward give bit-identical results on one thread and on every thread. */
 static void test_attention_threads(int B, int T, int C, int NH) {
     long nq = (long)B * T * 3 * C, no = (long)B * T * C, np = (long)B * NH * T * T;
@@ -154,6 +204,9 @@ int main(void) {
     }
     test_parts(45, 53, 77);
     test_parts(OPS_XWT_MAX_ROWS + 7, 37, 65);
+    test_pair(300, 77, 261, 0); /* 77 = 4 blocks of 16 + 13 */
+    test_pair(161, 300, 130, 0);
+    test_pair(300, 77, 261, 1);
     test_attention_threads(1, 45, 96, 12); /* 12 heads: one item each */
     test_attention_threads(2, 33, 24, 2);  /* 4 heads: query rows split */
     test_attention_threads(3, 130, 64, 4);
