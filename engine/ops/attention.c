@@ -48,14 +48,16 @@ static void masked_softmax_row(float *restrict row, const float *restrict mask, 
 #define ATTN_MIN_ITEMS 8
 typedef struct {
     float *out, *probs;
-    const float *pv;  /* the probabilities that multiply v: probs, or probs_drop after dropout */
     const float *qkv, *mask;
-    int T, C, NH, rows, nrb, scores, values;
+    int T, C, NH, rows, nrb;
     float scale;
-    float *drop;      /* probs_drop holding the keep mask (1 or 0) to turn into probs * keep / (1-p) */
+    float *drop;      /* probs_drop, or NULL without dropout */
     float keep_scale; /* 1 / (1-p) */
+    float p_drop;
+    uint64_t seed;    /* the dropout mask's: item `it` draws from ops_dropout_stream(seed, it) */
 } attn_fwd_job;
 
+/* One item's scores, softmax, dropout and values, its probabilities in L1 throughout. */
 static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
     (void)worker;
     const attn_fwd_job *j = ctx;
@@ -67,42 +69,31 @@ static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
         int r0 = (int)(it % j->nrb) * j->rows, n = T - r0 < j->rows ? T - r0 : j->rows;
         const float *q = j->qkv + (long)b * T * C3 + h * HS;
         const float *k = q + C, *v = q + 2 * C;
-        if (j->scores) {
-            float *P = j->probs + bh * TT + (long)r0 * T;
-            /* (n,T) = q (n,HS) @ k^T, scaled: the same order as HF (matmul, then * scale) */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, T, HS, j->scale, q + (long)r0 * C3, C3, k, C3,
-                        0.0f, P, T);
-            const float *mask = j->mask ? j->mask + (long)b * T : NULL;
-            for (int i = 0; i < n; i++) masked_softmax_row(P + (long)i * T, mask, T);
-        }
+        float *P = j->probs + bh * TT + (long)r0 * T;
+        /* (n,T) = q (n,HS) @ k^T, scaled: the same order as HF (matmul, then * scale) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, T, HS, j->scale, q + (long)r0 * C3, C3, k, C3, 0.0f,
+                    P, T);
+        const float *mask = j->mask ? j->mask + (long)b * T : NULL;
+        for (int i = 0; i < n; i++) masked_softmax_row(P + (long)i * T, mask, T);
+        const float *pv = P;
         if (j->drop) {
-            float *Pd = j->drop + bh * TT + (long)r0 * T;
-            const float *P = j->probs + bh * TT + (long)r0 * T;
-            for (long i = 0; i < (long)n * T; i++) Pd[i] = Pd[i] != 0.0f ? P[i] * j->keep_scale : 0.0f;
+            /* Pd = P * keep / (1-p), the keep decisions as ops_dropout_draw's (two per 64-bit draw) */
+            float *Pd = j->drop + bh * TT + (long)r0 * T, ks = j->keep_scale;
+            long m = (long)n * T;
+            uint32_t thr = ops_dropout_threshold(j->p_drop);
+            bb_rng r;
+            ops_dropout_stream(&r, j->seed, (uint64_t)it);
+            for (long i = 0; i < m; i += 2) {
+                uint64_t x = bb_rng_u64(&r);
+                Pd[i] = (uint32_t)x >= thr ? P[i] * ks : 0.0f;
+                if (i + 1 < m) Pd[i + 1] = (uint32_t)(x >> 32) >= thr ? P[i + 1] * ks : 0.0f;
+            }
+            pv = Pd;
         }
-        if (j->values) /* out (n,HS), leading dim C = P (n,T) @ v (T,HS) */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HS, T, 1.0f, j->pv + bh * TT + (long)r0 * T,
-                        T, v, C3, 0.0f, j->out + ((long)b * T + r0) * C + h * HS, C);
+        /* out (n,HS), leading dim C = P (n,T) @ v (T,HS) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HS, T, 1.0f, pv, T, v, C3, 0.0f,
+                    j->out + ((long)b * T + r0) * C + h * HS, C);
     }
-}
-
-/* The dropout's draws on the probabilities run on the calling thread, heads in order, so they are
- * the same whatever the thread count: only the keep mask (1 or 0) is stored here, and the shares of
- * the values pass scale their own rows of the probabilities by it (that pass used to wait for this
- * loop to read and scale all of them too: 1M probabilities per L4/H256 B16 layer on one core). */
-static void attn_draw_keep(float *probs_drop, long heads, long TT, float p_drop, bb_rng *rng) {
-    uint32_t thr = ops_dropout_threshold(p_drop);
-    bb_rng r = *rng; /* a local state stays in registers across the stores */
-    for (long bh = 0; bh < heads; bh++) {
-        float *Pd = probs_drop + bh * TT;
-        /* same draws as ops_dropout_draw: two decisions per 64-bit draw, a fresh draw per head */
-        for (long i = 0; i < TT; i += 2) {
-            uint64_t x = bb_rng_u64(&r);
-            Pd[i] = (uint32_t)x >= thr ? 1.0f : 0.0f;
-            if (i + 1 < TT) Pd[i + 1] = (uint32_t)(x >> 32) >= thr ? 1.0f : 0.0f;
-        }
-    }
-    *rng = r;
 }
 
 /* Items per share so that a share holds at least OPS_SHARE_MIN multiply-adds. */
@@ -121,20 +112,14 @@ void attention_forward(float *out, float *probs, float *probs_drop, const float 
     int rows = (T + nrb - 1) / nrb;
     nrb = (T + rows - 1) / rows;
     /* the scale is HF's head_dim ** -0.5, rounded once */
-    attn_fwd_job j = {out, probs, probs, qkv, mask, T, C, NH, rows, nrb, 1, p_drop == 0.0f,
-                      (float)(1.0 / sqrt((double)(C / NH))), NULL, 1.0f};
-    long grain = attn_grain((long)rows * T * (C / NH));
-    bb_pool *pool = ops_pool();
-    bb_pool_for(pool, heads * nrb, grain, attn_fwd_share, &j);
+    attn_fwd_job j = {out, probs, qkv, mask, T, C, NH, rows, nrb, (float)(1.0 / sqrt((double)(C / NH))), NULL, 1.0f,
+                      p_drop, 0};
     if (p_drop > 0.0f) {
-        attn_draw_keep(probs_drop, heads, (long)T * T, p_drop, rng);
-        j.pv = probs_drop;
         j.drop = probs_drop;
         j.keep_scale = 1.0f / (1.0f - p_drop);
-        j.scores = 0;
-        j.values = 1;
-        bb_pool_for(pool, heads * nrb, grain, attn_fwd_share, &j);
+        j.seed = bb_rng_u64(rng); /* the mask's seed: one draw of the caller's stream */
     }
+    bb_pool_for(ops_pool(), heads * nrb, attn_grain((long)rows * T * (C / NH)), attn_fwd_share, &j);
 }
 
 void attention_forward_naive(float *out, float *probs, const float *qkv, const float *mask,

@@ -1,5 +1,6 @@
-/* dropout.c — inverted dropout with a recorded keep mask, driven by the caller's seeded RNG. The
- * draws stay on one thread (they are one stream, and cheap); applying the mask uses the pool. */
+/* dropout.c — inverted dropout with a recorded keep mask, driven by the caller's seeded RNG: the
+ * forward takes one draw of it as the seed of the mask's blocks (ops_dropout_stream), and each pool
+ * share draws its blocks' decisions and applies them while they are in L1. */
 #include <string.h>
 
 #include "bb_err.h"
@@ -24,15 +25,26 @@ typedef struct {
     const float *inp;
     const uint8_t *keep;
     float scale;
+    uint64_t seed; /* forward: the mask's seed */
+    float p;       /* forward: the drop probability */
+    long n;        /* forward: values */
     int set; /* backward: overwrite out instead of adding */
     float *dbias; /* backward_set by columns: column sums of out added here */
     long N;
     int C;
 } drop_ctx;
 
+/* Blocks begin..end-1 of OPS_GRAIN values: each draws its decisions from its own stream, then applies them. */
 static void dropout_forward_share(void *vc, long begin, long end, int worker) {
     const drop_ctx *c = vc;
-    for (long i = begin; i < end; i++) c->out[i] = c->keep[i] ? c->inp[i] * c->scale : 0.0f;
+    uint8_t *keep = (uint8_t *)c->keep;
+    for (long b = begin; b < end; b++) {
+        long lo = b * OPS_GRAIN, hi = lo + OPS_GRAIN < c->n ? lo + OPS_GRAIN : c->n;
+        bb_rng r;
+        ops_dropout_stream(&r, c->seed, (uint64_t)b);
+        ops_dropout_draw(keep + lo, hi - lo, c->p, &r);
+        for (long i = lo; i < hi; i++) c->out[i] = keep[i] ? c->inp[i] * c->scale : 0.0f;
+    }
 }
 
 void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float p, bb_rng *rng) {
@@ -43,9 +55,8 @@ void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float 
         return;
     }
     BB_ASSERT(keep && rng);
-    ops_dropout_draw(keep, n, p, rng);
-    drop_ctx c = {out, inp, keep, 1.0f / (1.0f - p), 0, NULL, 0, 0};
-    bb_pool_for(ops_pool(), n, OPS_GRAIN, dropout_forward_share, &c);
+    drop_ctx c = {out, inp, keep, 1.0f / (1.0f - p), bb_rng_u64(rng), p, n, 0, NULL, 0, 0};
+    bb_pool_for(ops_pool(), (n + OPS_GRAIN - 1) / OPS_GRAIN, 1, dropout_forward_share, &c);
 }
 
 static void dropout_backward_share(void *vc, long begin, long end, int worker) {
@@ -86,13 +97,13 @@ static void dropout_backward_bias_share(void *vc, long begin, long end, int work
 
 void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, long n, float p) {
     if (!dinp) return;
-    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), 0, NULL, 0, 0};
+    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), 0, 0, 0, 0, NULL, 0, 0};
     bb_pool_for(ops_pool(), n, OPS_GRAIN, dropout_backward_share, &c);
 }
 
 void dropout_backward_set(float *dinp, float *dbias, const float *dout, const uint8_t *keep, long N, int C, float p) {
     if (!dinp) return;
-    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), 1, dbias, N, C};
+    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), 0, 0, 0, 1, dbias, N, C};
     if (dbias)
         bb_pool_for(ops_pool(), C, N * C >= 4 * OPS_GRAIN ? 64 : C, dropout_backward_bias_share, &c);
     else

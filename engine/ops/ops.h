@@ -105,7 +105,8 @@ void embeddings_backward(float *dwte, float *dwpe, float *dwtt, const float *dou
  *   finfo.min mask gives); NULL means no padding.
  * probs (B,NH,T,T): softmax(q k^T / sqrt(HS)) — always written (attention capture uses it).
  * probs_drop (B,NH,T,T): probs after dropout with probability p_drop (scaled by 1/(1-p_drop));
- *   used only when p_drop > 0 (then it must be non-NULL and rng non-NULL), otherwise may be NULL.
+ *   used only when p_drop > 0 (then it must be non-NULL and rng non-NULL), otherwise may be NULL;
+ *   rng then advances by one draw, the seed of the mask's per-item streams (ops_dropout_stream).
  * out (B,T,C): heads concatenated.
  * The (batch, head) pairs are shared across the engine's pool; the result does not depend on the
  * thread count. */
@@ -125,7 +126,8 @@ void attention_backward_set(float *dqkv, const float *dout, const float *qkv, co
 long attention_backward_scratch(int T);
 
 /* Inverted dropout: out = inp * keep / (1-p), keep ~ Bernoulli(1-p); keep (n bytes) records the
- * mask for backward. p == 0 copies. out may alias inp. */
+ * mask for backward. p == 0 copies. out may alias inp. rng advances by one draw, the seed of the
+ * mask's blocks (drawn across the pool; the mask does not depend on the thread count). */
 void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float p, bb_rng *rng);
 /* dinp += dout * keep / (1-p). */
 void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, long n, float p);

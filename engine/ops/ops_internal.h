@@ -76,8 +76,16 @@ static inline uint32_t ops_dropout_threshold(float p) {
     return t >= 4294967295.0 ? 4294967295u : (uint32_t)t;
 }
 
-/* keep[i] = 1 with probability 1 - p, for i < n. */
-void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *rng);
+/* A dropout mask is drawn in blocks, each from its own xoshiro stream seeded (through splitmix64)
+ * by one draw of the caller's stream and the block's number, so the blocks are drawn by every
+ * thread at once and the mask does not depend on the thread count (one stream for the whole mask
+ * kept one core drawing while the other waited). */
+static inline void ops_dropout_stream(bb_rng *r, uint64_t seed, uint64_t block) {
+    bb_rng_seed(r, seed + block * 0xd1342543de82ef95ULL);
+}
+
+/* keep[i] = 1 with probability 1 - p, for i < n, from stream r. */
+void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *r);
 
 /* p (V) = softmax(x), max-subtracted as torch.softmax; p may be x. Stores max(x) in *max (when
  * non-NULL) and returns sum(exp(x - max)), from which cross-entropy takes its log-sum-exp. */

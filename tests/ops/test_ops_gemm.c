@@ -158,26 +158,32 @@ static void test_pair(int N, int C, int OC, int small) {
     free(dout), free(w), free(x), free(ref);
 }
 
-/* Attention forward and backward give bit-identical results on one thread and on every thread. */
-static void test_attention_threads(int B, int T, int C, int NH) {
+/* Attention forward and backward give bit-identical results on one thread and on every thread,
+ * with and without dropout (whose mask is drawn by the items themselves). */
+static void test_attention_threads(int B, int T, int C, int NH, float p_drop) {
     long nq = (long)B * T * 3 * C, no = (long)B * T * C, np = (long)B * NH * T * T;
     float *qkv = alloc_floats(nq), *mask = alloc_floats((long)B * T), *dout = alloc_floats(no);
-    float *o[2], *p[2], *d[2];
+    float *o[2], *p[2], *pd[2], *d[2];
     float *scratch = alloc_floats(attention_backward_scratch(T));
     fill_uniform(qkv, nq, &rng, -2, 2), fill_uniform(dout, no, &rng, -1, 1);
     for (long i = 0; i < (long)B * T; i++) mask[i] = i % T < T - 3 ? 1.0f : 0.0f;
     int threads = ops_threads();
     for (int run = 0; run < 2; run++) {
         ops_set_threads(run ? threads : 1);
-        o[run] = alloc_floats(no), p[run] = alloc_floats(np), d[run] = alloc_floats(nq);
-        attention_forward(o[run], p[run], NULL, qkv, mask, B, T, C, NH, 0.0f, NULL);
-        attention_backward(d[run], dout, qkv, p[run], NULL, B, T, C, NH, 0.0f, scratch);
+        o[run] = alloc_floats(no), p[run] = alloc_floats(np), pd[run] = alloc_floats(np), d[run] = alloc_floats(nq);
+        bb_rng r;
+        bb_rng_seed(&r, 5);
+        attention_forward(o[run], p[run], pd[run], qkv, mask, B, T, C, NH, p_drop, &r);
+        attention_backward(d[run], dout, qkv, p[run], p_drop > 0 ? pd[run] : NULL, B, T, C, NH, p_drop, scratch);
     }
-    printf("  attention B%d T%d C%d NH%d on 1 and %d threads\n", B, T, C, NH, threads);
+    printf("  attention B%d T%d C%d NH%d dropout %.1f on 1 and %d threads\n", B, T, C, NH, (double)p_drop, threads);
     CHECK(memcmp(o[0], o[1], sizeof(float) * no) == 0, "attention out differs between 1 and %d threads", threads);
     CHECK(memcmp(p[0], p[1], sizeof(float) * np) == 0, "attention probs differ between 1 and %d threads", threads);
+    if (p_drop > 0)
+        CHECK(memcmp(pd[0], pd[1], sizeof(float) * np) == 0, "attention probs_drop differ between 1 and %d threads",
+              threads);
     CHECK(memcmp(d[0], d[1], sizeof(float) * nq) == 0, "attention dqkv differs between 1 and %d threads", threads);
-    for (int run = 0; run < 2; run++) free(o[run]), free(p[run]), free(d[run]);
+    for (int run = 0; run < 2; run++) free(o[run]), free(p[run]), free(pd[run]), free(d[run]);
     free(qkv), free(mask), free(dout), free(scratch);
 }
 
@@ -207,8 +213,10 @@ int main(void) {
     test_pair(300, 77, 261, 0); /* 77 = 4 blocks of 16 + 13 */
     test_pair(161, 300, 130, 0);
     test_pair(300, 77, 261, 1);
-    test_attention_threads(1, 45, 96, 12); /* 12 heads: one item each */
-    test_attention_threads(2, 33, 24, 2);  /* 4 heads: query rows split */
-    test_attention_threads(3, 130, 64, 4);
+    test_attention_threads(1, 45, 96, 12, 0.0f); /* 12 heads: one item each */
+    test_attention_threads(2, 33, 24, 2, 0.0f);  /* 4 heads: query rows split */
+    test_attention_threads(3, 130, 64, 4, 0.0f);
+    test_attention_threads(1, 45, 96, 12, 0.2f);
+    test_attention_threads(2, 33, 24, 2, 0.2f);
     return check_done();
 }

@@ -36,6 +36,22 @@ static void test_dropout_stats(float p) {
     /* the next draw differs */
     dropout_forward(y, keep2, y, n, p, &r);
     CHECK(memcmp(keep, keep2, (size_t)n) != 0, "dropout: consecutive masks identical");
+    /* The mask is drawn in blocks of OPS_GRAIN (16384) values, each from its own stream: no block may
+     * repeat its neighbour, as such or shifted by up to 8 draws (streams seeded too alike would). The
+     * decisions of independent blocks agree at a rate of p^2 + (1-p)^2. */
+    long blk = 16384, worst_at = 0;
+    double agree_want = (double)p * p + (1.0 - p) * (1.0 - p), worst = 0.0;
+    for (long b = 0; b + 2 <= n / blk; b++)
+        for (long shift = -16; shift <= 16; shift++) {
+            long same = 0, cnt = 0;
+            for (long i = 16; i < blk - 16; i++, cnt++) same += keep[b * blk + i] == keep[(b + 1) * blk + i + shift];
+            double dev = fabs((double)same / cnt - agree_want);
+            if (dev > worst) worst = dev, worst_at = b;
+        }
+    printf("  dropout p=%.2f: neighbouring blocks agree within %.4f of %.4f (block %ld)\n", (double)p, worst,
+           agree_want, worst_at);
+    CHECK(worst < 0.03, "dropout p=%g: blocks %ld and %ld agree at %.4f, independent ones at %.4f", (double)p,
+          worst_at, worst_at + 1, worst, agree_want);
     free(x), free(y), free(keep), free(keep2);
 }
 
