@@ -34,12 +34,13 @@ typedef struct {
     int C;
 } drop_ctx;
 
-/* Blocks begin..end-1 of OPS_GRAIN values: each draws its decisions from its own stream, then applies them. */
+/* Blocks begin..end-1 of OPS_DROP_BLOCK values: each draws its decisions from its own stream, then
+ * applies them. */
 static void dropout_forward_share(void *vc, long begin, long end, int worker) {
     const drop_ctx *c = vc;
     uint8_t *keep = (uint8_t *)c->keep;
     for (long b = begin; b < end; b++) {
-        long lo = b * OPS_GRAIN, hi = lo + OPS_GRAIN < c->n ? lo + OPS_GRAIN : c->n;
+        long lo = b * OPS_DROP_BLOCK, hi = lo + OPS_DROP_BLOCK < c->n ? lo + OPS_DROP_BLOCK : c->n;
         bb_rng r;
         ops_dropout_stream(&r, c->seed, (uint64_t)b);
         ops_dropout_draw(keep + lo, hi - lo, c->p, &r);
@@ -56,7 +57,7 @@ void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float 
     }
     BB_ASSERT(keep && rng);
     drop_ctx c = {out, inp, keep, 1.0f / (1.0f - p), bb_rng_u64(rng), p, n, 0, NULL, 0, 0};
-    bb_pool_for(ops_pool(), (n + OPS_GRAIN - 1) / OPS_GRAIN, 1, dropout_forward_share, &c);
+    bb_pool_for(ops_pool(), (n + OPS_DROP_BLOCK - 1) / OPS_DROP_BLOCK, 1, dropout_forward_share, &c);
 }
 
 static void dropout_backward_share(void *vc, long begin, long end, int worker) {

@@ -80,6 +80,7 @@ static inline uint32_t ops_dropout_threshold(float p) {
  * by one draw of the caller's stream and the block's number, so the blocks are drawn by every
  * thread at once and the mask does not depend on the thread count (one stream for the whole mask
  * kept one core drawing while the other waited). */
+#define OPS_DROP_BLOCK 16384L /* values per block of a hidden-state mask (part of the mask's definition) */
 static inline void ops_dropout_stream(bb_rng *r, uint64_t seed, uint64_t block) {
     bb_rng_seed(r, seed + block * 0xd1342543de82ef95ULL);
 }
@@ -126,7 +127,9 @@ typedef struct {
     int ldc;
 } ops_gemm_args;
 /* Two independent products (neither reads what the other writes), side by side across ops_pool():
- * the threads split between them in proportion to their sizes; the same results as two ops_sgemm calls. */
+ * the threads split between them in proportion to their sizes. On one thread, or below the sharing
+ * size, it is two ops_sgemm calls; on two threads each product is one whole one-threaded call, so
+ * the bits are the one-thread ones (OpenBLAS's sums depend on where a product is cut, gemm.c). */
 void ops_sgemm_pair(const ops_gemm_args *a, const ops_gemm_args *b);
 /* Values per share below which a memory-bound loop is not worth a second thread (a share of 16k
  * floats takes ~10 us, several times the cost of handing it over). */

@@ -1,6 +1,7 @@
 /* test_ops_misc.c — dropout statistics, determinism and the p == 0 identity; cross-entropy's
  * ignore-index count; exact values of embeddings, residual and tanh. */
 #include "ops.h"
+#include "ops_internal.h"
 #include "opstest.h"
 
 static bb_rng rng;
@@ -36,10 +37,10 @@ static void test_dropout_stats(float p) {
     /* the next draw differs */
     dropout_forward(y, keep2, y, n, p, &r);
     CHECK(memcmp(keep, keep2, (size_t)n) != 0, "dropout: consecutive masks identical");
-    /* The mask is drawn in blocks of OPS_GRAIN (16384) values, each from its own stream: no block may
+    /* The mask is drawn in blocks of OPS_DROP_BLOCK values, each from its own stream: no block may
      * repeat its neighbour, as such or shifted by up to 8 draws (streams seeded too alike would). The
      * decisions of independent blocks agree at a rate of p^2 + (1-p)^2. */
-    long blk = 16384, worst_at = 0;
+    long blk = OPS_DROP_BLOCK, worst_at = 0;
     double agree_want = (double)p * p + (1.0 - p) * (1.0 - p), worst = 0.0;
     for (long b = 0; b + 2 <= n / blk; b++)
         for (long shift = -16; shift <= 16; shift++) {
