@@ -46,6 +46,7 @@ static void masked_softmax_row(float *restrict row, const float *restrict mask, 
  * calls the one-threaded OpenBLAS and the items are shared across the pool. Query rows are split
  * only when there are fewer than ATTN_MIN_ITEMS heads in the batch, too few to share evenly. */
 #define ATTN_MIN_ITEMS 8
+#define ATTN_DRAW_CHUNK 4096 /* dropout decisions per draw of an item's mask (even) */
 typedef struct {
     float *out, *probs;
     const float *qkv, *mask;
@@ -77,16 +78,17 @@ static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
         for (int i = 0; i < n; i++) masked_softmax_row(P + (long)i * T, mask, T);
         const float *pv = P;
         if (j->drop) {
-            /* Pd = P * keep / (1-p), the keep decisions as ops_dropout_draw's (two per 64-bit draw) */
+            /* Pd = P * keep / (1-p), the decisions drawn in even-sized chunks (so each 64-bit draw
+             * still gives two consecutive ones) */
             float *Pd = j->drop + bh * TT + (long)r0 * T, ks = j->keep_scale;
             long m = (long)n * T;
-            uint32_t thr = ops_dropout_threshold(j->p_drop);
             bb_rng r;
             ops_dropout_stream(&r, j->seed, (uint64_t)it);
-            for (long i = 0; i < m; i += 2) {
-                uint64_t x = bb_rng_u64(&r);
-                Pd[i] = (uint32_t)x >= thr ? P[i] * ks : 0.0f;
-                if (i + 1 < m) Pd[i + 1] = (uint32_t)(x >> 32) >= thr ? P[i + 1] * ks : 0.0f;
+            for (long c0 = 0; c0 < m; c0 += ATTN_DRAW_CHUNK) {
+                uint8_t keep[ATTN_DRAW_CHUNK];
+                long c1 = c0 + ATTN_DRAW_CHUNK < m ? c0 + ATTN_DRAW_CHUNK : m;
+                ops_dropout_draw(keep, c1 - c0, j->p_drop, &r);
+                for (long i = c0; i < c1; i++) Pd[i] = keep[i - c0] ? P[i] * ks : 0.0f;
             }
             pv = Pd;
         }

@@ -23,11 +23,17 @@ void ops_dropout_draw(uint8_t *keep, long n, float p, bb_rng *rng) {
 typedef struct {
     float *out;
     const float *inp;
+    uint8_t *keep;
+    float p, scale;
+    uint64_t seed; /* the mask's */
+    long n;
+} drop_fwd_ctx;
+
+typedef struct {
+    float *out;
+    const float *inp;
     const uint8_t *keep;
     float scale;
-    uint64_t seed; /* forward: the mask's seed */
-    float p;       /* forward: the drop probability */
-    long n;        /* forward: values */
     int set; /* backward: overwrite out instead of adding */
     float *dbias; /* backward_set by columns: column sums of out added here */
     long N;
@@ -37,8 +43,8 @@ typedef struct {
 /* Blocks begin..end-1 of OPS_DROP_BLOCK values: each draws its decisions from its own stream, then
  * applies them. */
 static void dropout_forward_share(void *vc, long begin, long end, int worker) {
-    const drop_ctx *c = vc;
-    uint8_t *keep = (uint8_t *)c->keep;
+    const drop_fwd_ctx *c = vc;
+    uint8_t *keep = c->keep;
     for (long b = begin; b < end; b++) {
         long lo = b * OPS_DROP_BLOCK, hi = lo + OPS_DROP_BLOCK < c->n ? lo + OPS_DROP_BLOCK : c->n;
         bb_rng r;
@@ -56,7 +62,7 @@ void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float 
         return;
     }
     BB_ASSERT(keep && rng);
-    drop_ctx c = {out, inp, keep, 1.0f / (1.0f - p), bb_rng_u64(rng), p, n, 0, NULL, 0, 0};
+    drop_fwd_ctx c = {out, inp, keep, p, 1.0f / (1.0f - p), bb_rng_u64(rng), n};
     bb_pool_for(ops_pool(), (n + OPS_DROP_BLOCK - 1) / OPS_DROP_BLOCK, 1, dropout_forward_share, &c);
 }
 
@@ -98,13 +104,13 @@ static void dropout_backward_bias_share(void *vc, long begin, long end, int work
 
 void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, long n, float p) {
     if (!dinp) return;
-    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), 0, 0, 0, 0, NULL, 0, 0};
+    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), 0, NULL, 0, 0};
     bb_pool_for(ops_pool(), n, OPS_GRAIN, dropout_backward_share, &c);
 }
 
 void dropout_backward_set(float *dinp, float *dbias, const float *dout, const uint8_t *keep, long N, int C, float p) {
     if (!dinp) return;
-    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), 0, 0, 0, 1, dbias, N, C};
+    drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), 1, dbias, N, C};
     if (dbias)
         bb_pool_for(ops_pool(), C, N * C >= 4 * OPS_GRAIN ? 64 : C, dropout_backward_bias_share, &c);
     else

@@ -89,20 +89,23 @@ static void gemm_pair_share(void *ctx, long begin, long end, int worker) {
     }
 }
 
+static void gemm_run(const ops_gemm_args *g) {
+    ops_sgemm(g->ta, g->tb, g->M, g->N, g->K, g->alpha, g->A, g->lda, g->B, g->ldb, g->beta, g->C, g->ldc);
+}
+
 void ops_sgemm_pair(const ops_gemm_args *a, const ops_gemm_args *b) {
+    int threads = bb_pool_threads(ops_pool());
+    long macs_a = (long)a->M * a->N * a->K, macs_b = (long)b->M * b->N * b->K;
+    if (!a->C || !b->C || threads < 2 || macs_a < 2 * OPS_SHARE_MIN || macs_b < 2 * OPS_SHARE_MIN) {
+        if (a->C) gemm_run(a);
+        if (b->C) gemm_run(b);
+        return;
+    }
     const ops_gemm_args *g[2] = {a, b};
     gemm_pair_job p;
     for (int i = 0; i < 2; i++)
         p.j[i] = gemm_make(g[i]->ta, g[i]->tb, g[i]->M, g[i]->N, g[i]->K, g[i]->alpha, g[i]->A, g[i]->lda, g[i]->B,
                            g[i]->ldb, g[i]->beta, g[i]->C, g[i]->ldc);
-    int threads = bb_pool_threads(ops_pool());
-    long macs_a = (long)a->M * a->N * a->K, macs_b = (long)b->M * b->N * b->K;
-    if (threads < 2 || macs_a < 2 * OPS_SHARE_MIN || macs_b < 2 * OPS_SHARE_MIN) {
-        for (int i = 0; i < 2; i++)
-            ops_sgemm(g[i]->ta, g[i]->tb, g[i]->M, g[i]->N, g[i]->K, g[i]->alpha, g[i]->A, g[i]->lda, g[i]->B,
-                      g[i]->ldb, g[i]->beta, g[i]->C, g[i]->ldc);
-        return;
-    }
     /* the threads in proportion to the products' sizes, at least one each */
     long f = (long)((double)threads * macs_a / (double)(macs_a + macs_b) + 0.5);
     p.first = (int)(f < 1 ? 1 : f > threads - 1 ? threads - 1 : f);

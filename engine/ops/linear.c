@@ -63,15 +63,10 @@ static void dbias_share(void *vc, long begin, long end, int worker) {
 static void linear_backward_run(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                                 const float *weight, int N, int C, int OC, float beta) {
     /* (N,C) = beta (N,C) + (N,OC) @ (OC,C) and (OC,C) += (N,OC)^T @ (N,C): as many multiply-adds each,
-     * run side by side */
+     * run side by side (either may be NULL: not wanted) */
     ops_gemm_args gi = {0, 0, N, C, OC, 1.0f, dout, OC, weight, C, beta, dinp, C};
     ops_gemm_args gw = {1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C};
-    if (dinp && dweight)
-        ops_sgemm_pair(&gi, &gw);
-    else if (dinp)
-        ops_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, beta, dinp, C);
-    else if (dweight)
-        ops_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
+    ops_sgemm_pair(&gi, &gw);
     if (dbias) {
         bias_ctx k = {dbias, dout, N, OC, OC};
         bb_pool_for(ops_pool(), OC, (long)N * OC >= 4 * OPS_GRAIN ? 64 : OC, dbias_share, &k);

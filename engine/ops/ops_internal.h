@@ -127,7 +127,8 @@ typedef struct {
     int ldc;
 } ops_gemm_args;
 /* Two independent products (neither reads what the other writes), side by side across ops_pool():
- * the threads split between them in proportion to their sizes. On one thread, or below the sharing
+ * the threads split between them in proportion to their sizes; a product whose C is NULL is not
+ * wanted (the other runs alone). On one thread, or below the sharing
  * size, it is two ops_sgemm calls; on two threads each product is one whole one-threaded call, so
  * the bits are the one-thread ones (OpenBLAS's sums depend on where a product is cut, gemm.c). */
 void ops_sgemm_pair(const ops_gemm_args *a, const ops_gemm_args *b);
