@@ -27,6 +27,7 @@ const viz_theme_entry viz_theme[VIZ_C_COUNT] = {
     [VIZ_C_WARN] = {"warn", 214, YELLOW, B},
     [VIZ_C_GOOD] = {"good", 79, GREEN, 0},
     [VIZ_C_MUTED] = {"muted", 244, DEF, D},
+    [VIZ_C_BADGE] = {"badge", 244, WHITE, R},
     [VIZ_C_HEADING] = {"heading", 250, WHITE, B},
     [VIZ_C_SELECTED_BG] = {"selected-bg", 236, BLUE, U},
     [VIZ_C_CHIP_TEXT] = {"chip-text", 231, WHITE, 0},

@@ -39,6 +39,7 @@ typedef enum {
     VIZ_C_WARN,         /* something cut, skipped or differing */
     VIZ_C_GOOD,
     VIZ_C_MUTED,        /* off, paused, secondary */
+    VIZ_C_BADGE,        /* behind a status word that is not busy (finished, stopped, loading) */
     VIZ_C_HEADING,
     VIZ_C_SELECTED_BG,  /* a selected thumbnail */
     /* token chips: segment A/B x word parity x piece parity, then specials and [UNK] */

@@ -65,6 +65,7 @@ static void draw_table(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
             snprintf(tm, sizeof tm, "-");
         const char *status = ui_run_status_text(u, i);
         if (i == u->live && u->t && u->st.paused) status = "paused";
+        if (i == u->live && u->starting) status = "loading";
         viz_style st = {(int16_t)run_colour(i), VIZ_DEFAULT, (uint8_t)(i == u->cur ? VIZ_REVERSE : 0)};
         viz_printf(c, r.x, r.y + row, r.w, st, "%-10.10s %-11s %-6s %-10.10s %-12.12s %6ld %9s %9s %8s %6s %6s %8s",
                    run->name, status, ui_run_task(run), cJSON_IsString(init) ? base_name(init->valuestring) : "-",
@@ -295,7 +296,7 @@ static void status_row(ui_sess *u, const ui_runview *cur, viz_canvas *c, viz_rec
     int x = r.x;
     x += viz_printf(c, x, r.y, r.w, (viz_style){(int16_t)run_colour(u->cur), VIZ_DEFAULT, VIZ_BOLD}, "%s ",
                     cur->run->name);
-    x += viz_printf(c, x, r.y, r.x + r.w - x, (viz_style){VIZ_COLOUR(VIZ_C_ON_ACCENT), VIZ_COLOUR(live && !u->st.paused ? VIZ_C_BUSY : VIZ_C_MUTED), VIZ_BOLD}, " %s ",
+    x += viz_printf(c, x, r.y, r.x + r.w - x, (viz_style){VIZ_COLOUR(VIZ_C_ON_ACCENT), VIZ_COLOUR(live && !u->st.paused ? VIZ_C_BUSY : VIZ_C_BADGE), VIZ_BOLD}, " %s ",
                     status);
     enum { BAR = 20 };
     double frac = total > 0 ? (double)step / (double)total : 0;

@@ -335,6 +335,7 @@ static int submit_start(ui_app *app, ui_sess *u, int idx, const char *resume_dir
     }
     if (s->o.threads == 0) s->o.threads = default_threads();
     s->run_index = idx;
+    u->live = idx; /* the run being prepared: "loading" in its header, named by busy() */
     s->job.what = resume_dir ? "resuming run" : "preparing run";
     s->job.run = start_run;
     s->job.done = start_done;

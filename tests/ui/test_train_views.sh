@@ -8,7 +8,9 @@
 #   set (40 of 200 examples);
 # - Ctrl-C on a running run: the first press asks and the run goes on, another key forgets the
 #   question, two presses in a row stop it with a checkpoint;
-# - kill -9 during a run, reopen: the header shows the run's real total (step N/100000, not N/0).
+# - a run whose data is still being read says "loading" in its header (its data comes through a FIFO);
+# - kill -9 during a run, reopen: the header shows the run's real total (step N/100000, not N/0), its
+#   status on a badge readable in 256 colours, 8 colours and mono.
 # Usage: test_train_views.sh BERTBENCH. Exit 77 (skip) without tmux.
 sock=bbviews$$
 . "$(dirname "$0")/train_lib.sh"
@@ -90,18 +92,49 @@ quit
 # ---- kill -9, reopen: the real total ----
 start --session "$tmp/v.bbs"
 check "reopened" "session .*v\.bbs: 2 runs"
-type_line "train --task mlm --config $tmp/tok/config.json --data corpus.txt --max-steps 100000 --batch-size 4 \
+# the data comes through a FIFO, so the run stays in preparation until the text is written: its header
+# says loading (not running) and has no total yet
+mkfifo "$tmp/slow.txt"
+type_line "train --task mlm --config $tmp/tok/config.json --data slow.txt --max-steps 100000 --batch-size 4 \
 --block-size 32 --log-every 10 --save-every 1000000 --lr 1e-3"
-# run-2 (stopped at step N/100000) is on screen too: wait for run-3's own header
+check "a run being prepared says so" "run-3 +loading +[^ ]+ step 0/0 "
+timeout 120 cp "$tmp/corpus.txt" "$tmp/slow.txt" &
+# run-2 (stopped at step N/100000) was on screen just before, and a capture can catch a frame half
+# redrawn over it: wait for run-3's own header, then for the sign on disk that it recorded a step
 check "run-3 steps" "run-3 +running .*step [0-9]{2,}/100000" 60
+checks=$((checks + 1))
+poll 60 grep -q '"step":' "$tmp/v.bbs/runs/run-3/metrics.jsonl" || fail "run-3 recorded no step in its metrics.jsonl"
 pane_pid=$(T display-message -p -t w '#{pane_pid}')
 kill -9 "$(pgrep -P "$pane_pid" -f bertbench | head -1)"
 check "killed" "EXITED 137"
 start --session "$tmp/v.bbs"
 check "the crashed run is offered for resume" "run run-3 was interrupted"
 type_line "plot run run-3"
-check "its real total after the crash" "run-3 +interrupted +[^ ]+ step [0-9]+/100000"
+check "its real total after the crash" "run-3 +interrupted +[^ ]+ step [1-9][0-9]*/100000"
+# the status word that is not busy sits on the badge colour, readable in every medium: grey (244)
+# under black in 256 colours, white under black in 8 (not black on the default background), reversed
+# without colour
+badge() { T capture-pane -t w -e -p | grep -F "interrupted" | head -1 | grep -oP '(?:\e\[[0-9;]*m)+(?= interrupted )' | head -1; }
+badge_has() { # badge_has NAME SGR-CODE...: each code among the SGRs just before " interrupted "
+    local b code
+    b=$(badge)
+    checks=$((checks + 1))
+    for code in "${@:2}"; do
+        printf '%s' "$b" | grep -qP "\e\[(?:[0-9;]*;)?$code(?:;[0-9;]*)?m" ||
+            { fail "$1: the badge's SGRs ($(printf '%s' "$b" | cat -v)) lack $code"; return; }
+    done
+}
+badge_has "256 colours" "38;5;16" "48;5;244"
 quit
+for mode in 8 mono; do
+    START_ENV="BERTBENCH_COLORS=$mode" start --session "$tmp/v.bbs"
+    check "$mode: reopened on the interrupted run" "run-3 +interrupted +[^ ]+ step [1-9][0-9]*/100000"
+    case $mode in
+    8) badge_has "8 colours" 30 47 ;;
+    mono) badge_has "mono" 7 ;;
+    esac
+    quit
+done
 
 echo "$checks checks, $fails failed"
 [ "$fails" = 0 ]

@@ -33,10 +33,11 @@ expect() { # expect NAME CONDITION-STATUS
     [ "$2" = 0 ] || fail "$1"
 }
 type_line() { T send-keys -t w -l -- "$1"; T send-keys -t w Enter; }
-start() { # start ARGS...: the workbench in session w (cwd $tmp; unnamed sessions in $tmp/.local/share)
+start() { # start ARGS...: the workbench in session w (cwd $tmp; unnamed sessions in $tmp/.local/share);
+    # START_ENV: more VAR=VALUE words for its environment
     T kill-session -t w 2>/dev/null
     T new-session -d -s w -x 110 -y 34 -c "$tmp" \
-        "env -u NO_COLOR -u XDG_DATA_HOME LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color HOME=$tmp BERTBENCH_HISTORY=$tmp/hist '$bb' $*; echo EXITED \$?; sleep 60"
+        "env -u NO_COLOR -u XDG_DATA_HOME ${START_ENV:-} LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color HOME=$tmp BERTBENCH_HISTORY=$tmp/hist '$bb' $*; echo EXITED \$?; sleep 60"
     T set-option -t w window-size manual >/dev/null 2>&1
 }
 quit() { T send-keys -t w F10; check "quits cleanly" "EXITED 0" 15; }
