@@ -72,6 +72,27 @@ static void test_xwt(int M, int N, int K, int with_bias) {
     free(x), free(w), free(bias), free(o1), free(o2);
 }
 
+/* The items of a product are claimed one at a time by whichever thread is free: the same bits as on
+ * one thread, whoever took which item, on several runs. */
+static void test_xwt_threads(int M, int N, int K) {
+    float *x = alloc_floats((long)M * K), *w = alloc_floats((long)N * K), *bias = alloc_floats(N);
+    float *o1 = alloc_floats((long)M * N), *o2 = alloc_floats((long)M * N);
+    fill_uniform(x, (long)M * K, &rng, -1, 1), fill_uniform(w, (long)N * K, &rng, -1, 1);
+    fill_uniform(bias, N, &rng, -1, 1);
+    ops_set_threads(1);
+    ops_gemm_xwt(o1, x, w, bias, M, N, K);
+    ops_set_threads(2);
+    int same = 1;
+    for (int run = 0; run < 5 && same; run++) {
+        memset(o2, 0, sizeof(float) * (size_t)M * N);
+        ops_gemm_xwt(o2, x, w, bias, M, N, K);
+        same = memcmp(o1, o2, sizeof(float) * (size_t)M * N) == 0;
+    }
+    printf("  xwt %dx%dx%d: 2 threads claiming items %s the one-thread bits\n", M, N, K, same ? "==" : "!=");
+    CHECK(same, "xwt %dx%dx%d: 2 threads differ from 1", M, N, K);
+    free(x), free(w), free(bias), free(o1), free(o2);
+}
+
 /* linear_forward_parts (three weights of one input side by side, as Q, K and V of a mapped model)
  * against three linear_forward_naive products, at few rows (the kernel, which must also equal three
  * separate kernel products bit for bit) and at many (the BLAS with a strided C). */
@@ -205,6 +226,7 @@ int main(void) {
         ops_set_threads(1);
         test_xwt(33, 517, 301, 1); /* the same kernel, unshared */
         ops_set_threads(2);
+        test_xwt_threads(128, 2304, 768); /* 48 items claimed by two threads in whatever order */
     } else {
         printf("  xwt: this CPU has no AVX2/FMA, the kernel is not used (linear_forward takes the BLAS)\n");
     }
