@@ -315,8 +315,19 @@ static void status_row(ui_sess *u, const ui_runview *cur, viz_canvas *c, viz_rec
         viz_duration_label(eta, sizeof eta, u->st.eta_s);
     else if (live && step > 0 && total > step)
         viz_duration_label(eta, sizeof eta, elapsed / step * (total - step));
-    viz_printf(c, x, r.y, r.x + r.w - x, VIZ_PLAIN, " step %ld/%ld %3.0f%%  epoch %.2f  elapsed %s  ETA %s  %.0f tok/s",
-               step, total, 100 * frac, isfinite(epoch) ? epoch : 0, el, eta, isfinite(tps) ? tps : 0);
+    /* whole fields only, from the left, as many as the row holds (80 columns drop the last ones
+     * rather than cut "ETA" to "E") */
+    char f[5][48];
+    snprintf(f[0], sizeof f[0], " step %ld/%ld %3.0f%%", step, total, 100 * frac);
+    snprintf(f[1], sizeof f[1], "  epoch %.2f", isfinite(epoch) ? epoch : 0);
+    snprintf(f[2], sizeof f[2], "  elapsed %s", el);
+    snprintf(f[3], sizeof f[3], "  ETA %s", eta);
+    snprintf(f[4], sizeof f[4], "  %.0f tok/s", isfinite(tps) ? tps : 0);
+    for (int i = 0; i < 5; i++) {
+        int n = (int)strlen(f[i]);
+        if (i > 0 && x + n > r.x + r.w) break;
+        x += viz_put(c, x, r.y, r.x + r.w - x, f[i], VIZ_PLAIN);
+    }
 }
 
 /* The second row: the latest numbers, or the value cursor's readout. */

@@ -10,7 +10,7 @@
 #   question, two presses in a row stop it with a checkpoint;
 # - a run whose data is still being read says "loading" in its header (its data comes through a FIFO);
 # - kill -9 during a run, reopen: the header shows the run's real total (step N/100000, not N/0), its
-#   status on a badge readable in 256 colours, 8 colours and mono.
+#   status on a badge readable in 256 colours, 8 colours and mono, and at 80 columns whole fields only.
 # Usage: test_train_views.sh BERTBENCH. Exit 77 (skip) without tmux.
 sock=bbviews$$
 . "$(dirname "$0")/train_lib.sh"
@@ -130,7 +130,13 @@ for mode in 8 mono; do
     START_ENV="BERTBENCH_COLORS=$mode" start --session "$tmp/v.bbs"
     check "$mode: reopened on the interrupted run" "run-3 +interrupted +[^ ]+ step [1-9][0-9]*/100000"
     case $mode in
-    8) badge_has "8 colours" 30 47 ;;
+    8)
+        badge_has "8 colours" 30 47
+        # at 80 columns the header keeps whole fields and drops the ones that do not fit
+        T resize-window -t w -x 80 -y 24
+        check "80 columns: the header's fields whole" \
+            "^│run-3 +interrupted +[^ ]+ step [0-9]+/100000 +[0-9]+%(  epoch [0-9.]+)?(  elapsed [^ ]+)?(  ETA [^ ]+)?(  [0-9]+ tok/s)? *│$"
+        ;;
     mono) badge_has "mono" 7 ;;
     esac
     quit
