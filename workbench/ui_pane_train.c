@@ -467,19 +467,27 @@ static void lower_plots(const ui_sess *u, const ui_curves *cv, const view_pts *v
     }
 }
 
-/* The last row: the pane's keys (a followed run: its directory and the keys that apply to it). */
+/* The last row: the pane's keys (a followed run: its directory and the keys that apply to it), as
+ * many whole "key  what" entries (two spaces apart) as the row holds; F1 lists them all. */
 static void keys_row(ui_sess *u, const ui_runview *cur, viz_canvas *c, viz_rect r) {
     viz_style muted = {VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0};
+    char line[1400];
     if (ui_run_external(u, u->cur))
-        viz_printf(c, r.x, r.y, r.w, muted,
-                   "followed read-only: %s  <-/-> cursor  c hide  g eval/optimizer plots  l log  t step/time  z zoom  "
-                   "-/+ smooth  [/] skip  r runs  n next run  o overlay",
-                   cJSON_GetObjectItemCaseSensitive(cur->run->config, "dir")->valuestring);
+        snprintf(line, sizeof line,
+                 "followed read-only: %.1000s  <-/-> cursor  c hide  g eval/optimizer plots  l log  t step/time  "
+                 "z zoom  -/+ smooth  [/] skip  r runs  n next run  o overlay",
+                 cJSON_GetObjectItemCaseSensitive(cur->run->config, "dir")->valuestring);
     else
-        viz_put(c, r.x, r.y, r.w,
-                "<-/-> cursor  c hide  g eval/optimizer plots  C confusion  p pause/resume  X stop  s checkpoint  e eval  "
-                "l log  t step/time  z zoom  -/+ smooth  [/] skip  r runs  n next run  o overlay",
-                muted);
+        snprintf(line, sizeof line, "%s",
+                 "<-/-> cursor  c hide  g eval/optimizer plots  C confusion  p pause/resume  X stop  s checkpoint  "
+                 "e eval  l log  t step/time  z zoom  -/+ smooth  [/] skip  r runs  n next run  o overlay");
+    /* the text before the directory is ASCII; a directory wider than the row is cut as before */
+    if ((int)strlen(line) > r.w) {
+        char *cut = NULL;
+        for (char *p = strstr(line, "  "); p && p - line <= r.w; p = strstr(p + 2, "  ")) cut = p;
+        if (cut && cut > line + (ui_run_external(u, u->cur) ? 20 : 0)) *cut = 0;
+    }
+    viz_put(c, r.x, r.y, r.w, line, muted);
 }
 
 static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {

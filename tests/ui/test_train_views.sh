@@ -10,7 +10,7 @@
 #   question, two presses in a row stop it with a checkpoint;
 # - a run whose data is still being read says "loading" in its header (its data comes through a FIFO);
 # - kill -9 during a run, reopen: the header shows the run's real total (step N/100000, not N/0), its
-#   status on a badge readable in 256 colours, 8 colours and mono, and at 80 columns whole fields only.
+#   status on a badge readable in 256 colours, 8 colours and mono, and at 80 columns whole fields (and whole key hints) only.
 # Usage: test_train_views.sh BERTBENCH. Exit 77 (skip) without tmux.
 sock=bbviews$$
 . "$(dirname "$0")/train_lib.sh"
@@ -136,6 +136,7 @@ for mode in 8 mono; do
         T resize-window -t w -x 80 -y 24
         check "80 columns: the header's fields whole" \
             "^│run-3 +interrupted +[^ ]+ step [0-9]+/100000 +[0-9]+%(  epoch [0-9.]+)?(  elapsed [^ ]+)?(  ETA [^ ]+)?(  [0-9]+ tok/s)? *│$"
+        check "80 columns: the keys row's entries whole" "^│<-/-> cursor  c hide  g eval/optimizer plots  C confusion  p pause/resume +│$"
         ;;
     mono) badge_has "mono" 7 ;;
     esac
