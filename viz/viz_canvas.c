@@ -166,6 +166,15 @@ int viz_put(viz_canvas *c, int x, int y, int maxw, const char *s, viz_style st) 
     return used;
 }
 
+int viz_put_fields(viz_canvas *c, int x, int y, int maxw, const char *const *fields, int n, viz_style st) {
+    int used = 0;
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && used + viz_text_width(fields[i], -1) > maxw) break;
+        used += viz_put(c, x + used, y, maxw - used, fields[i], st);
+    }
+    return used;
+}
+
 int viz_printf(viz_canvas *c, int x, int y, int maxw, viz_style st, const char *fmt, ...) {
     char buf[512];
     va_list ap;

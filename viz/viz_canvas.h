@@ -70,6 +70,11 @@ int viz_putc(viz_canvas *c, int x, int y, uint32_t cp, viz_style st);
 /* Writes UTF-8 text at (x, y) using at most maxw columns; stops before a char that would not fit.
  * Control characters are drawn as U+FFFD ('?' in ASCII mode). Returns the columns used. */
 int viz_put(viz_canvas *c, int x, int y, int maxw, const char *utf8, viz_style st);
+/* Writes fields[0..n-1] one after another from (x, y) within maxw columns, each whole or not at
+ * all: the first is cut as viz_put cuts, the others stop at the first that does not fit (a status
+ * line or a row of key hints loses its last entries rather than showing half of one). Returns the
+ * columns used. */
+int viz_put_fields(viz_canvas *c, int x, int y, int maxw, const char *const *fields, int n, viz_style st);
 /* Like viz_put with a printf format. */
 int viz_printf(viz_canvas *c, int x, int y, int maxw, viz_style st, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));

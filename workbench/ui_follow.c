@@ -28,6 +28,8 @@ const char *ui_run_status_text(const ui_sess *u, int i) {
         sess_follow_status st = sess_follow_status_at(v->follow, time(NULL), STALE_S);
         return st == SESS_FOLLOW_RUNNING ? "following" : sess_follow_status_name(st);
     }
+    if (i == u->live && u->starting) return "loading";
+    if (i == u->live && u->t && u->st.paused) return "paused";
     return v->run->problem ? "damaged" : sess_run_status_name(v->run->status);
 }
 

@@ -64,8 +64,6 @@ static void draw_table(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {
         else
             snprintf(tm, sizeof tm, "-");
         const char *status = ui_run_status_text(u, i);
-        if (i == u->live && u->t && u->st.paused) status = "paused";
-        if (i == u->live && u->starting) status = "loading";
         viz_style st = {(int16_t)run_colour(i), VIZ_DEFAULT, (uint8_t)(i == u->cur ? VIZ_REVERSE : 0)};
         viz_printf(c, r.x, r.y + row, r.w, st, "%-10.10s %-11s %-6s %-10.10s %-12.12s %6ld %9s %9s %8s %6s %6s %8s",
                    run->name, status, ui_run_task(run), cJSON_IsString(init) ? base_name(init->valuestring) : "-",
@@ -291,8 +289,6 @@ static void status_row(ui_sess *u, const ui_runview *cur, viz_canvas *c, viz_rec
     long step = live ? u->st.step : cv->n ? (long)cv->step[cv->n - 1] : 0;
     long total = live ? u->st.total_steps : ui_run_total(cur->run);
     const char *status = ui_run_status_text(u, u->cur);
-    if (live && u->st.paused) status = "paused";
-    if (u->starting && u->live == u->cur) status = "loading";
     int x = r.x;
     x += viz_printf(c, x, r.y, r.w, (viz_style){(int16_t)run_colour(u->cur), VIZ_DEFAULT, VIZ_BOLD}, "%s ",
                     cur->run->name);
@@ -315,19 +311,14 @@ static void status_row(ui_sess *u, const ui_runview *cur, viz_canvas *c, viz_rec
         viz_duration_label(eta, sizeof eta, u->st.eta_s);
     else if (live && step > 0 && total > step)
         viz_duration_label(eta, sizeof eta, elapsed / step * (total - step));
-    /* whole fields only, from the left, as many as the row holds (80 columns drop the last ones
-     * rather than cut "ETA" to "E") */
     char f[5][48];
     snprintf(f[0], sizeof f[0], " step %ld/%ld %3.0f%%", step, total, 100 * frac);
     snprintf(f[1], sizeof f[1], "  epoch %.2f", isfinite(epoch) ? epoch : 0);
     snprintf(f[2], sizeof f[2], "  elapsed %s", el);
     snprintf(f[3], sizeof f[3], "  ETA %s", eta);
     snprintf(f[4], sizeof f[4], "  %.0f tok/s", isfinite(tps) ? tps : 0);
-    for (int i = 0; i < 5; i++) {
-        int n = (int)strlen(f[i]);
-        if (i > 0 && x + n > r.x + r.w) break;
-        x += viz_put(c, x, r.y, r.x + r.w - x, f[i], VIZ_PLAIN);
-    }
+    const char *const fields[5] = {f[0], f[1], f[2], f[3], f[4]};
+    viz_put_fields(c, x, r.y, r.x + r.w - x, fields, 5, VIZ_PLAIN);
 }
 
 /* The second row: the latest numbers, or the value cursor's readout. */
@@ -468,26 +459,28 @@ static void lower_plots(const ui_sess *u, const ui_curves *cv, const view_pts *v
 }
 
 /* The last row: the pane's keys (a followed run: its directory and the keys that apply to it), as
- * many whole "key  what" entries (two spaces apart) as the row holds; F1 lists them all. */
+ * many whole entries as the row holds; F1 lists them all. */
 static void keys_row(ui_sess *u, const ui_runview *cur, viz_canvas *c, viz_rect r) {
+    static const char *const own[] = {"<-/-> cursor", "  c hide", "  g eval/optimizer plots", "  C confusion",
+                                      "  p pause/resume", "  X stop", "  s checkpoint", "  e eval", "  l log",
+                                      "  t step/time", "  z zoom", "  -/+ smooth", "  [/] skip", "  r runs",
+                                      "  n next run", "  o overlay"};
+    static const char *const followed[] = {"", "  <-/-> cursor", "  c hide", "  g eval/optimizer plots", "  l log",
+                                           "  t step/time", "  z zoom", "  -/+ smooth", "  [/] skip", "  r runs",
+                                           "  n next run", "  o overlay"};
     viz_style muted = {VIZ_COLOUR(VIZ_C_MUTED), VIZ_DEFAULT, 0};
-    char line[1400];
-    if (ui_run_external(u, u->cur))
-        snprintf(line, sizeof line,
-                 "followed read-only: %.1000s  <-/-> cursor  c hide  g eval/optimizer plots  l log  t step/time  "
-                 "z zoom  -/+ smooth  [/] skip  r runs  n next run  o overlay",
-                 cJSON_GetObjectItemCaseSensitive(cur->run->config, "dir")->valuestring);
-    else
-        snprintf(line, sizeof line, "%s",
-                 "<-/-> cursor  c hide  g eval/optimizer plots  C confusion  p pause/resume  X stop  s checkpoint  "
-                 "e eval  l log  t step/time  z zoom  -/+ smooth  [/] skip  r runs  n next run  o overlay");
-    /* the text before the directory is ASCII; a directory wider than the row is cut as before */
-    if ((int)strlen(line) > r.w) {
-        char *cut = NULL;
-        for (char *p = strstr(line, "  "); p && p - line <= r.w; p = strstr(p + 2, "  ")) cut = p;
-        if (cut && cut > line + (ui_run_external(u, u->cur) ? 20 : 0)) *cut = 0;
+    if (!ui_run_external(u, u->cur)) {
+        viz_put_fields(c, r.x, r.y, r.w, own, (int)(sizeof own / sizeof *own), muted);
+        return;
     }
-    viz_put(c, r.x, r.y, r.w, line, muted);
+    enum { N = sizeof followed / sizeof *followed };
+    char dir[1100];
+    snprintf(dir, sizeof dir, "followed read-only: %.1000s",
+             cJSON_GetObjectItemCaseSensitive(cur->run->config, "dir")->valuestring);
+    const char *fields[N];
+    memcpy(fields, followed, sizeof fields);
+    fields[0] = dir;
+    viz_put_fields(c, r.x, r.y, r.w, fields, N, muted);
 }
 
 static void draw_plots(ui_app *app, ui_sess *u, viz_canvas *c, viz_rect r) {

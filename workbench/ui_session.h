@@ -144,7 +144,7 @@ int ui_train_watch(ui_app *app, ui_sess *u);
 
 /* ---- ui_follow.c: runs written elsewhere ---- */
 int ui_run_external(const ui_sess *u, int i);          /* runs[i] is followed, not trained here */
-const char *ui_run_status_text(const ui_sess *u, int i); /* "following", "stale", ..., or the run's status */
+const char *ui_run_status_text(const ui_sess *u, int i); /* "following", "stale", "loading", "paused", ..., or the run's status */
 int ui_follow_tick(ui_app *app, ui_sess *u);           /* polls them at most once a second; 1: changed */
 void ui_follow_release(ui_runview *v);                 /* frees an external run's reader and stand-in */
 void ui_follow_save(const ui_sess *u, cJSON *train_view); /* "follow": [DIR, ...] */

@@ -37,6 +37,17 @@ int main(void) {
     viz_put(&c, 0, 2, 10, "cafe\xcc\x81!", VIZ_PLAIN);
     CHECK(viz_cell_at(&c, 3, 2)->mark == 0x301 && viz_cell_at(&c, 4, 2)->cp == '!', "mark on 'e'");
     expect(&c, "hel    ab\n\xe6\xbc\xa2x\xf0\x9f\x98\x80\ncafe\xcc\x81!\n", __LINE__);
+    /* fields: whole or not at all after the first, which is cut as viz_put cuts */
+    {
+        viz_canvas f;
+        CHECK_OK(viz_canvas_init(&f, 10, 1, err, sizeof err), err);
+        const char *const kv[] = {"ab", "  cd", "  efgh", "  ij"};
+        CHECK(viz_put_fields(&f, 0, 0, 9, kv, 4, VIZ_PLAIN) == 6, "ab  cd: '  efgh' would need 10 columns");
+        CHECK(viz_cell_at(&f, 6, 0)->cp == ' ', "nothing of efgh drawn");
+        viz_canvas_clear(&f);
+        CHECK(viz_put_fields(&f, 0, 0, 1, kv, 4, VIZ_PLAIN) == 1, "the first field cut to 1 column");
+        viz_canvas_free(&f);
+    }
 
     /* overwriting half of a wide char blanks the other half */
     viz_putc(&c, 1, 1, 'Z', VIZ_PLAIN);
