@@ -59,6 +59,7 @@ typedef struct {
 } attn_fwd_job;
 
 /* One item's scores, softmax, dropout and values, its probabilities in L1 throughout. */
+OPS_HOT
 static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
     (void)worker;
     const attn_fwd_job *j = ctx;
@@ -88,7 +89,7 @@ static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
                 uint8_t keep[ATTN_DRAW_CHUNK];
                 long c1 = c0 + ATTN_DRAW_CHUNK < m ? c0 + ATTN_DRAW_CHUNK : m;
                 ops_dropout_draw(keep, c1 - c0, j->p_drop, &r);
-                for (long i = c0; i < c1; i++) Pd[i] = keep[i - c0] ? P[i] * ks : 0.0f;
+                ops_dropout_apply(Pd + c0, P + c0, keep, c1 - c0, ks, 0);
             }
             pv = Pd;
         }

@@ -42,6 +42,7 @@ typedef struct {
 
 /* Blocks begin..end-1 of OPS_DROP_BLOCK values: each draws its decisions from its own stream, then
  * applies them. */
+OPS_HOT
 static void dropout_forward_share(void *vc, long begin, long end, int worker) {
     const drop_fwd_ctx *c = vc;
     uint8_t *keep = c->keep;
@@ -50,7 +51,7 @@ static void dropout_forward_share(void *vc, long begin, long end, int worker) {
         bb_rng r;
         ops_dropout_stream(&r, c->seed, (uint64_t)b);
         ops_dropout_draw(keep + lo, hi - lo, c->p, &r);
-        for (long i = lo; i < hi; i++) c->out[i] = keep[i] ? c->inp[i] * c->scale : 0.0f;
+        ops_dropout_apply(c->out + lo, c->inp + lo, keep + lo, hi - lo, c->scale, 0);
     }
 }
 
@@ -66,6 +67,7 @@ void dropout_forward(float *out, uint8_t *keep, const float *inp, long n, float 
     bb_pool_for(ops_pool(), (n + OPS_DROP_BLOCK - 1) / OPS_DROP_BLOCK, 1, dropout_forward_share, &c);
 }
 
+OPS_HOT
 static void dropout_backward_share(void *vc, long begin, long end, int worker) {
     const drop_ctx *c = vc;
     float *out = c->out;
@@ -75,18 +77,19 @@ static void dropout_backward_share(void *vc, long begin, long end, int worker) {
             if (out != inp) memcpy(out + begin, inp + begin, sizeof(float) * (size_t)(end - begin));
             return;
         }
-        for (long i = begin; i < end; i++) out[i] = c->keep[i] ? inp[i] * c->scale : 0.0f;
+        ops_dropout_apply(out + begin, inp + begin, c->keep + begin, end - begin, c->scale, 0);
         return;
     }
     if (!c->keep) {
         for (long i = begin; i < end; i++) out[i] += inp[i];
         return;
     }
-    for (long i = begin; i < end; i++) out[i] += c->keep[i] ? inp[i] * c->scale : 0.0f;
+    ops_dropout_apply(out + begin, inp + begin, c->keep + begin, end - begin, c->scale, 1);
 }
 
 /* Channels begin..end-1 of every row, stored, then added to dbias row by row (linear_backward's
  * order for its bias gradient, so the same bits) while the row is still in L1. */
+OPS_HOT
 static void dropout_backward_bias_share(void *vc, long begin, long end, int worker) {
     const drop_ctx *c = vc;
     for (long n = 0; n < c->N; n++) {
@@ -96,7 +99,7 @@ static void dropout_backward_bias_share(void *vc, long begin, long end, int work
             if (out != inp) memcpy(out + begin, inp + begin, sizeof(float) * (size_t)(end - begin));
         } else {
             const uint8_t *keep = c->keep + n * c->C;
-            for (long i = begin; i < end; i++) out[i] = keep[i] ? inp[i] * c->scale : 0.0f;
+            ops_dropout_apply(out + begin, inp + begin, keep + begin, end - begin, c->scale, 0);
         }
         for (long i = begin; i < end; i++) c->dbias[i] += out[i];
     }
