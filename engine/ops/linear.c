@@ -52,6 +52,7 @@ void linear_forward_naive(float *out, const float *inp, const float *weight, con
 }
 
 /* dbias channels begin..end-1 += sum over rows of dout, row by row */
+OPS_HOT
 static void dbias_share(void *vc, long begin, long end, int worker) {
     const bias_ctx *k = vc;
     for (int n = 0; n < k->N; n++) {

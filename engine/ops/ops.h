@@ -140,8 +140,8 @@ void dropout_backward_set(float *dinp, float *dbias, const float *dout, const ui
 void softmax_forward(float *probs, const float *logits, int N, int V);
 
 /* Cross-entropy per row: losses[n] = -log softmax(logits[n])[targets[n]]; rows whose target is
- * -100 (ignore index) get loss 0. probs (N,V) receives the softmax (kept for backward).
- * Returns the number of non-ignored rows. */
+ * -100 (ignore index) get loss 0. probs (N,V) receives the softmax (kept for backward); probs may be
+ * logits (the softmax then replaces them). Returns the number of non-ignored rows. */
 int crossentropy_forward(float *losses, float *probs, const float *logits, const int32_t *targets,
                          int N, int V);
 /* dlogits (N,V) += (probs - onehot(target)) * dloss_scale for non-ignored rows

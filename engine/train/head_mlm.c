@@ -13,7 +13,6 @@ void bert_mlm_acts_free(bert_mlm_acts *h) {
     free(h->targets);
     free(h->h);
     free(h->logits);
-    free(h->probs);
     memset(h, 0, sizeof *h);
 }
 
@@ -26,8 +25,7 @@ static int mlm_reserve(bert_mlm_acts *h, int n, int C, int V, char *err, size_t 
     /* h, t, ta, ln, dC(4): 8 (cap, C) blocks, then mean, rstd, losses (cap each) */
     nh.h = malloc(sizeof(float) * ((size_t)cap * C * 8 + (size_t)cap * 3));
     nh.logits = malloc(sizeof(float) * (size_t)cap * V);
-    nh.probs = malloc(sizeof(float) * (size_t)cap * V);
-    if (!nh.rows || !nh.targets || !nh.h || !nh.logits || !nh.probs) {
+    if (!nh.rows || !nh.targets || !nh.h || !nh.logits) {
         bert_mlm_acts_free(&nh);
         return bb_err(err, errlen, BB_ENOMEM, "out of memory for the masked-LM head (%d rows x %d)", cap, V);
     }
@@ -75,7 +73,7 @@ int bert_mlm_forward(const bert_model *m, bert_mlm_acts *h, const bert_acts *a, 
     act_forward(h->ta, h->t, (long)n * C, m->cfg.act);
     layernorm_forward(h->ln, h->mean, h->rstd, h->ta, p->mlm_lnw, p->mlm_lnb, n, C, m->cfg.layer_norm_eps);
     linear_forward(h->logits, h->ln, m->tied_decoder ? p->wte : p->mlm_dec, p->mlm_bias, n, C, V);
-    crossentropy_forward(h->losses, h->probs, h->logits, h->targets, n, V);
+    crossentropy_forward(h->losses, h->logits, h->logits, h->targets, n, V); /* the softmax in place */
     double s = 0;
     for (int i = 0; i < n; i++) s += h->losses[i];
     *loss = (float)(s / n);
@@ -89,9 +87,9 @@ void bert_mlm_backward(const bert_model *m, bert_params *g, const bert_mlm_acts 
     const bert_params *p = &m->params;
     size_t nC = (size_t)n * C;
     /* every activation gradient is stored by a `_set` backward: nothing to clear first */
-    float *dlogits = h->logits, *dln = h->dC, *dta = dln + nC, *dt = dta + nC, *dh = dt + nC;
+    float *dlogits = h->logits, *probs = h->logits, *dln = h->dC, *dta = dln + nC, *dt = dta + nC, *dh = dt + nC;
     /* the decoder's bias gradient is summed as the logits' gradient is written */
-    crossentropy_backward_set(dlogits, g->mlm_bias, h->probs, h->targets, n, V, loss_scale / (float)n);
+    crossentropy_backward_set(dlogits, g->mlm_bias, probs, h->targets, n, V, loss_scale / (float)n);
     float *ddec = m->tied_decoder ? (freeze_embeddings ? NULL : g->wte) : g->mlm_dec;
     linear_backward_set(dln, ddec, NULL, dlogits, h->ln, m->tied_decoder ? p->wte : p->mlm_dec, n, C, V);
     layernorm_backward_set(dta, g->mlm_lnw, g->mlm_lnb, dln, h->ta, p->mlm_lnw, h->mean, h->rstd, n, C);

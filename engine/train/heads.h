@@ -25,8 +25,8 @@ typedef struct {
     float *ta;        /* (n, C) after the activation */
     float *ln;        /* (n, C) after the LayerNorm */
     float *mean, *rstd; /* (n) */
-    float *logits;    /* (n, V) logits; reused for their gradient in backward */
-    float *probs;     /* (n, V) softmax */
+    float *logits;    /* (n, V) logits, replaced by their softmax in the forward and by its gradient in the
+                       * backward: one (n, V) block passed over in place */
     float *losses;    /* (n) */
     float *dC;        /* (3, n, C) gradient buffers: dln, dta/dt, dh */
 } bert_mlm_acts;

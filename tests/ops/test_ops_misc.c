@@ -103,6 +103,17 @@ static void test_crossentropy_ignore(void) {
         if (t[i] != -100)
             CHECK(fabsf(dl[i * V + t[i]] - (probs[i * V + t[i]] - 1.0f)) < 1e-7f, "row %d target grad", i);
     }
+    /* in place (the masked-LM head's way): the softmax replaces the logits, then its gradient replaces
+     * the softmax; the same losses and gradient, bit for bit, as with separate buffers */
+    float x[N * V], lossx[N], db1[V] = {0}, db2[V] = {0};
+    memcpy(x, logits, sizeof x);
+    crossentropy_forward(losses, probs, logits, t, N, V);
+    crossentropy_backward_set(dl, db1, probs, t, N, V, 0.5f);
+    crossentropy_forward(lossx, x, x, t, N, V);
+    CHECK(memcmp(lossx, losses, sizeof losses) == 0, "crossentropy in place: losses differ");
+    CHECK(memcmp(x, probs, sizeof x) == 0, "crossentropy in place: softmax differs");
+    crossentropy_backward_set(x, db2, x, t, N, V, 0.5f);
+    CHECK(memcmp(x, dl, sizeof x) == 0 && memcmp(db1, db2, sizeof db1) == 0, "crossentropy in place: gradient differs");
 }
 
 static void test_exact_values(void) {
