@@ -22,6 +22,7 @@ typedef struct {
     float *out;        /* forward: out; backward: dinp */
     const float *inp;
     const float *dout; /* backward only */
+    const float *act_out; /* backward: act(inp) as the forward stored it, or NULL */
     bb_act act;
     int set;      /* backward: overwrite dinp instead of adding */
     float *dbias; /* backward_set by columns: column sums of dinp added here */
@@ -48,7 +49,7 @@ static void act_forward_share(void *vc, long begin, long end, int worker) {
 }
 
 void act_forward(float *out, const float *inp, long n, bb_act act) {
-    act_ctx c = {out, inp, NULL, act, 0, NULL, 0, 0};
+    act_ctx c = {out, inp, NULL, NULL, act, 0, NULL, 0, 0};
     bb_pool_for(ops_pool(), n, OPS_GRAIN, act_forward_share, &c);
 }
 
@@ -57,6 +58,15 @@ void act_forward(float *out, const float *inp, long n, bb_act act) {
 #define ACT_BACKWARD_LOOPS(SET)                                                                         \
     switch (c->act) {                                                                                   \
     case BB_ACT_GELU: /* Phi(x) + x phi(x) */                                                           \
+        if (act_out) { /* Phi(x) = GELU(x) / x (1/2 at 0): within 2 roundings of ops_normcdf */          \
+            for (long i = begin; i < end; i++) {                                                        \
+                float x = inp[i];                                                                       \
+                float cdf = x != 0.0f ? act_out[i] / x : 0.5f;                                          \
+                float v = dout[i] * (cdf + x * (INV_SQRT_2PI * ops_expf(-0.5f * x * x)));              \
+                dinp[i] = SET ? v : dinp[i] + v;                                                        \
+            }                                                                                           \
+            break;                                                                                      \
+        }                                                                                               \
         for (long i = begin; i < end; i++) {                                                            \
             float x = inp[i];                                                                           \
             float pdf = INV_SQRT_2PI * ops_expf(-0.5f * x * x);                                         \
@@ -90,7 +100,7 @@ OPS_HOT
 static void act_backward_share(void *vc, long begin, long end, int worker) {
     const act_ctx *c = vc;
     float *dinp = c->out;
-    const float *inp = c->inp, *dout = c->dout;
+    const float *inp = c->inp, *dout = c->dout, *act_out = c->act_out;
     if (c->set) {
         ACT_BACKWARD_LOOPS(1)
     } else {
@@ -106,20 +116,22 @@ static void act_backward_bias_share(void *vc, long begin, long end, int worker) 
     for (long n = 0; n < c->N; n++) {
         float *dinp = c->out + n * c->C;
         const float *inp = c->inp + n * c->C, *dout = c->dout + n * c->C;
+        const float *act_out = c->act_out ? c->act_out + n * c->C : NULL;
         ACT_BACKWARD_LOOPS(1)
         for (long i = begin; i < end; i++) c->dbias[i] += dinp[i];
     }
 }
 
-void act_backward(float *dinp, const float *inp, const float *dout, long n, bb_act act) {
+void act_backward(float *dinp, const float *inp, const float *out, const float *dout, long n, bb_act act) {
     if (!dinp) return;
-    act_ctx c = {dinp, inp, dout, act, 0, NULL, 0, 0};
+    act_ctx c = {dinp, inp, dout, out, act, 0, NULL, 0, 0};
     bb_pool_for(ops_pool(), n, OPS_GRAIN, act_backward_share, &c);
 }
 
-void act_backward_set(float *dinp, float *dbias, const float *inp, const float *dout, long N, int C, bb_act act) {
+void act_backward_set(float *dinp, float *dbias, const float *inp, const float *out, const float *dout, long N, int C,
+                      bb_act act) {
     if (!dinp) return;
-    act_ctx c = {dinp, inp, dout, act, 1, dbias, N, C};
+    act_ctx c = {dinp, inp, dout, out, act, 1, dbias, N, C};
     if (dbias)
         bb_pool_for(ops_pool(), C, N * C >= 4 * OPS_GRAIN ? 64 : C, act_backward_bias_share, &c);
     else

@@ -112,7 +112,7 @@ void bert_backward(const bert_model *m, bert_params *g, const bert_acts *a, bert
         }
         linear_backward_set(w->dfch, gslot(g->fcprojw, lc * I, want), pdrop > 0 ? NULL : dfcprojb, dfcproj, fch_act,
                             p->fcprojw + lc * I, N, I, C);
-        act_backward_set(w->dfch, gslot(g->fcb, (size_t)l * I, want), fch, w->dfch, N, I, c->act);
+        act_backward_set(w->dfch, gslot(g->fcb, (size_t)l * I, want), fch, fch_act, w->dfch, N, I, c->act);
         /* dres += the MLP branch: dres = d ln1 */
         linear_backward(dres, gslot(g->fcw, (size_t)l * I * C, want), NULL, w->dfch, ln1, p->fcw + (size_t)l * I * C,
                         N, C, I);

@@ -93,7 +93,7 @@ void bert_mlm_backward(const bert_model *m, bert_params *g, const bert_mlm_acts 
     float *ddec = m->tied_decoder ? (freeze_embeddings ? NULL : g->wte) : g->mlm_dec;
     linear_backward_set(dln, ddec, NULL, dlogits, h->ln, m->tied_decoder ? p->wte : p->mlm_dec, n, C, V);
     layernorm_backward_set(dta, g->mlm_lnw, g->mlm_lnb, dln, h->ta, p->mlm_lnw, h->mean, h->rstd, n, C);
-    act_backward_set(dt, g->mlmb, h->t, dta, n, C, m->cfg.act); /* and the transform's bias gradient */
+    act_backward_set(dt, g->mlmb, h->t, h->ta, dta, n, C, m->cfg.act); /* and the transform's bias gradient */
     linear_backward_set(dh, g->mlmw, NULL, dt, h->h, p->mlmw, n, C, C);
     for (int i = 0; i < n; i++) residual_backward(w->dh + (size_t)h->rows[i] * C, NULL, dh + (size_t)i * C, C);
 }

@@ -60,7 +60,9 @@ int main(void) {
     TIME("gelu erf fwd 128x3072", 0, act_forward(y, x, n, BB_ACT_GELU));
     TIME("gelu erf fwd 128x3072 (libm erff)", 0, gelu_libm(y, x, n));
     TIME("gelu tanh fwd 128x3072", 0, act_forward(y, x, n, BB_ACT_GELU_TANH));
-    TIME("gelu erf bwd 128x3072", 0, act_backward(dx, x, y, n, BB_ACT_GELU));
+    TIME("gelu erf bwd 128x3072", 0, act_backward(dx, x, NULL, y, n, BB_ACT_GELU));
+    act_forward(w, x, n, BB_ACT_GELU);
+    TIME("gelu erf bwd 128x3072 (given the forward's output)", 0, act_backward(dx, x, w, y, n, BB_ACT_GELU));
 
     float mean[T], rstd[T];
     TIME("layernorm fwd 128x768", 0, layernorm_forward(y, mean, rstd, x, w, bias, T, C, 1e-12f));

@@ -133,7 +133,7 @@ static void act_bw(void *p, float **g) {
         tanh_forward(c->out, c->inp, c->n);
         tanh_backward(g[0], c->out, c->r, c->n);
     } else {
-        act_backward(g[0], c->inp, c->r, c->n, c->act);
+        act_backward(g[0], c->inp, NULL, c->r, c->n, c->act);
     }
 }
 

@@ -69,18 +69,26 @@ static int dbias_matches(const float *d, const float *got, const float *start) {
 static void test_act_dropout_set(void) {
     long n = (long)N * OC;
     float *x = rand_floats(n), *dout = rand_floats(n), *add = alloc_floats(n), *set = nan_floats(n), *alias = alloc_floats(n);
-    float *db0 = rand_floats(OC), *db = alloc_floats(OC);
-    for (int act = BB_ACT_GELU; act <= BB_ACT_RELU; act++) {
-        memset(add, 0, sizeof(float) * (size_t)n);
-        act_backward(add, x, dout, n, (bb_act)act);
-        act_backward_set(set, NULL, x, dout, N, OC, (bb_act)act);
-        CHECK(same(add, set, n), "act_backward_set (act %d) differs from zero + act_backward", act);
-        memcpy(alias, dout, sizeof(float) * (size_t)n);
-        memcpy(db, db0, sizeof(float) * OC);
-        act_backward_set(alias, db, x, alias, N, OC, (bb_act)act);
-        CHECK(same(add, alias, n), "act_backward_set (act %d) in place, with dbias, differs", act);
-        CHECK(dbias_matches(add, db, db0), "act_backward_set (act %d): dbias differs from linear_backward's", act);
-    }
+    float *db0 = rand_floats(OC), *db = alloc_floats(OC), *fx = alloc_floats(n);
+    for (int act = BB_ACT_GELU; act <= BB_ACT_RELU; act++)
+        for (int given = 0; given < 2; given++) { /* without and with the forward's output */
+            const float *out = NULL;
+            if (given) {
+                act_forward(fx, x, n, (bb_act)act);
+                out = fx;
+            }
+            memset(add, 0, sizeof(float) * (size_t)n);
+            act_backward(add, x, out, dout, n, (bb_act)act);
+            act_backward_set(set, NULL, x, out, dout, N, OC, (bb_act)act);
+            CHECK(same(add, set, n), "act_backward_set (act %d, out %d) differs from zero + act_backward", act, given);
+            memcpy(alias, dout, sizeof(float) * (size_t)n);
+            memcpy(db, db0, sizeof(float) * OC);
+            act_backward_set(alias, db, x, out, alias, N, OC, (bb_act)act);
+            CHECK(same(add, alias, n), "act_backward_set (act %d, out %d) in place, with dbias, differs", act, given);
+            CHECK(dbias_matches(add, db, db0), "act_backward_set (act %d, out %d): dbias differs from linear_backward's",
+                  act, given);
+        }
+    free(fx);
     uint8_t *keep = malloc((size_t)n);
     float *y = alloc_floats(n);
     bb_rng r;

@@ -34,8 +34,10 @@ static void run_ops(results *r, const float *x, const float *y, const float *w, 
     used = 0;
     long nc = (long)N * C;
     for (int act = BB_ACT_GELU; act <= BB_ACT_RELU; act++) {
-        act_forward(take(r, nc), x, nc, (bb_act)act);
-        act_backward(take(r, nc), x, y, nc, (bb_act)act);
+        float *fx = take(r, nc);
+        act_forward(fx, x, nc, (bb_act)act);
+        act_backward(take(r, nc), x, NULL, y, nc, (bb_act)act);
+        act_backward(take(r, nc), x, fx, y, nc, (bb_act)act);
     }
     residual_forward(take(r, nc), x, y, nc);
     float *da = take(r, nc), *db = take(r, nc);
