@@ -53,6 +53,21 @@ static void test_dropout_stats(float p) {
            agree_want, worst_at);
     CHECK(worst < 0.03, "dropout p=%g: blocks %ld and %ld agree at %.4f, independent ones at %.4f", (double)p,
           worst_at, worst_at + 1, worst, agree_want);
+    /* Within a block the decisions come from generators stepped side by side: a value and the ones
+     * 1..40 places on (the other half of its draw, the other lanes, the same lane's next draws) must
+     * agree at the independent rate too. */
+    double worst_lag = 0.0;
+    long worst_d = 0;
+    for (long d = 1; d <= 40; d++) {
+        long same = 0;
+        for (long i = 0; i + d < n; i++) same += keep[i] == keep[i + d];
+        double dev = fabs((double)same / (double)(n - d) - agree_want);
+        if (dev > worst_lag) worst_lag = dev, worst_d = d;
+    }
+    printf("  dropout p=%.2f: decisions 1..40 apart agree within %.4f of %.4f (lag %ld)\n", (double)p, worst_lag,
+           agree_want, worst_d);
+    CHECK(worst_lag < 0.01, "dropout p=%g: decisions %ld apart agree at a rate %.4f off the independent %.4f",
+          (double)p, worst_d, worst_lag, agree_want);
     free(x), free(y), free(keep), free(keep2);
 }
 
