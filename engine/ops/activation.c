@@ -25,7 +25,7 @@ typedef struct {
     const float *act_out; /* backward: act(inp) as the forward stored it, or NULL */
     bb_act act;
     int set;      /* backward: overwrite dinp instead of adding */
-    float *dbias; /* backward_set by columns: column sums of dinp added here */
+    float *dbias; /* backward_set: column sums of dinp added here */
     long N;
     int C;
 } act_ctx;
@@ -108,18 +108,10 @@ static void act_backward_share(void *vc, long begin, long end, int worker) {
     }
 }
 
-/* Channels begin..end-1 of every row, stored, then added to dbias row by row (linear_backward's
- * order for its bias gradient, so the same bits) while the row is still in L1. */
-OPS_HOT
-static void act_backward_bias_share(void *vc, long begin, long end, int worker) {
+/* Rows r0..r1-1 of the gradient (set), as ops_bias_grad's fill. */
+static void act_backward_rows(void *vc, long r0, long r1) {
     const act_ctx *c = vc;
-    for (long n = 0; n < c->N; n++) {
-        float *dinp = c->out + n * c->C;
-        const float *inp = c->inp + n * c->C, *dout = c->dout + n * c->C;
-        const float *act_out = c->act_out ? c->act_out + n * c->C : NULL;
-        ACT_BACKWARD_LOOPS(1)
-        for (long i = begin; i < end; i++) c->dbias[i] += dinp[i];
-    }
+    act_backward_share((void *)c, r0 * c->C, r1 * c->C, 0);
 }
 
 void act_backward(float *dinp, const float *inp, const float *out, const float *dout, long n, bb_act act) {
@@ -132,8 +124,8 @@ void act_backward_set(float *dinp, float *dbias, const float *inp, const float *
                       bb_act act) {
     if (!dinp) return;
     act_ctx c = {dinp, inp, dout, out, act, 1, dbias, N, C};
-    if (dbias)
-        bb_pool_for(ops_pool(), C, N * C >= 4 * OPS_GRAIN ? 64 : C, act_backward_bias_share, &c);
+    if (dbias) /* the gradient block by block, each summed into the bias gradient while in L2 */
+        ops_bias_grad(dbias, dinp, N, C, act_backward_rows, &c);
     else
         bb_pool_for(ops_pool(), N * C, OPS_GRAIN, act_backward_share, &c);
 }

@@ -69,7 +69,7 @@ typedef struct {
     const uint8_t *keep;
     float scale;
     int set; /* backward: overwrite out instead of adding */
-    float *dbias; /* backward_set by columns: column sums of out added here */
+    float *dbias; /* backward_set: column sums of out added here */
     long N;
     int C;
 } drop_ctx;
@@ -121,22 +121,10 @@ static void dropout_backward_share(void *vc, long begin, long end, int worker) {
     ops_dropout_apply(out + begin, inp + begin, c->keep + begin, end - begin, c->scale, 1);
 }
 
-/* Channels begin..end-1 of every row, stored, then added to dbias row by row (linear_backward's
- * order for its bias gradient, so the same bits) while the row is still in L1. */
-OPS_HOT
-static void dropout_backward_bias_share(void *vc, long begin, long end, int worker) {
+/* Rows r0..r1-1 of the gradient (set), as ops_bias_grad's fill. */
+static void dropout_backward_rows(void *vc, long r0, long r1) {
     const drop_ctx *c = vc;
-    for (long n = 0; n < c->N; n++) {
-        float *out = c->out + n * c->C;
-        const float *inp = c->inp + n * c->C;
-        if (!c->keep) {
-            if (out != inp) memcpy(out + begin, inp + begin, sizeof(float) * (size_t)(end - begin));
-        } else {
-            const uint8_t *keep = c->keep + n * c->C;
-            ops_dropout_apply(out + begin, inp + begin, keep + begin, end - begin, c->scale, 0);
-        }
-        for (long i = begin; i < end; i++) c->dbias[i] += out[i];
-    }
+    dropout_backward_share((void *)c, r0 * c->C, r1 * c->C, 0);
 }
 
 void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, long n, float p) {
@@ -148,8 +136,8 @@ void dropout_backward(float *dinp, const float *dout, const uint8_t *keep, long 
 void dropout_backward_set(float *dinp, float *dbias, const float *dout, const uint8_t *keep, long N, int C, float p) {
     if (!dinp) return;
     drop_ctx c = {dinp, dout, p == 0.0f ? NULL : keep, p == 0.0f ? 1.0f : 1.0f / (1.0f - p), 1, dbias, N, C};
-    if (dbias)
-        bb_pool_for(ops_pool(), C, N * C >= 4 * OPS_GRAIN ? 64 : C, dropout_backward_bias_share, &c);
+    if (dbias) /* the gradient block by block, each summed into the bias gradient while in L2 */
+        ops_bias_grad(dbias, dinp, N, C, dropout_backward_rows, &c);
     else
         bb_pool_for(ops_pool(), N * C, OPS_GRAIN, dropout_backward_share, &c);
 }

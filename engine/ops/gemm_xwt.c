@@ -20,7 +20,6 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-#include <pthread.h>
 
 #define XWT_MR 6      /* weight rows (output features) per tile */
 #define XWT_NR 16     /* activation rows (tokens) per panel */
@@ -194,31 +193,12 @@ static void xwt_claim_share(void *ctx, long begin, long end, int worker) {
         xwt_share(ctx, item, item + 1, worker);
 }
 
-/* The packed activations of the calling thread, kept between calls (a layer's products reuse it)
- * and freed when the thread exits. */
-static pthread_key_t xwt_key;
-static pthread_once_t xwt_once = PTHREAD_ONCE_INIT;
-static _Thread_local float *xwt_buf;
-static _Thread_local size_t xwt_cap;
-
-static void xwt_key_create(void) { pthread_key_create(&xwt_key, free); }
-
-static float *xwt_scratch(size_t floats) {
-    if (floats <= xwt_cap) return xwt_buf;
-    pthread_once(&xwt_once, xwt_key_create);
-    free(xwt_buf);
-    size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63;
-    xwt_buf = aligned_alloc(64, bytes);
-    xwt_cap = xwt_buf ? floats : 0;
-    pthread_setspecific(xwt_key, xwt_buf);
-    return xwt_buf;
-}
-
 int ops_gemm_xwt_parts(float *out, const float *x, const float *const *w, const float *const *bias, int parts,
                        int M, int N, int K) {
     if (!ops_xwt_supported() || M < 1 || N < 1 || K < 1 || parts < 1) return 0;
     size_t panels = (size_t)(M + XWT_NR - 1) / XWT_NR;
-    float *P = xwt_scratch(panels * XWT_NR * (size_t)K);
+    /* the packed activations: the calling thread's buffer, kept between calls (a layer's products reuse it) */
+    float *P = ops_thread_scratch(OPS_SCRATCH_XWT, panels * XWT_NR * (size_t)K);
     if (!P) return 0;
     xwt_pack_job pj = {P, x, M, K};
     long per_panel = (long)XWT_NR * K;

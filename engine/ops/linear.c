@@ -51,16 +51,6 @@ void linear_forward_naive(float *out, const float *inp, const float *weight, con
     }
 }
 
-/* dbias channels begin..end-1 += sum over rows of dout, row by row */
-OPS_HOT
-static void dbias_share(void *vc, long begin, long end, int worker) {
-    const bias_ctx *k = vc;
-    for (int n = 0; n < k->N; n++) {
-        const float *g = k->in + (long)n * k->OC;
-        for (long o = begin; o < end; o++) k->out[o] += g[o];
-    }
-}
-
 static void linear_backward_run(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                                 const float *weight, int N, int C, int OC, float beta) {
     /* (N,C) = beta (N,C) + (N,OC) @ (OC,C) and (OC,C) += (N,OC)^T @ (N,C): as many multiply-adds each,
@@ -68,10 +58,7 @@ static void linear_backward_run(float *dinp, float *dweight, float *dbias, const
     ops_gemm_args gi = {0, 0, N, C, OC, 1.0f, dout, OC, weight, C, beta, dinp, C};
     ops_gemm_args gw = {1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C};
     ops_sgemm_pair(&gi, &gw);
-    if (dbias) {
-        bias_ctx k = {dbias, dout, N, OC, OC};
-        bb_pool_for(ops_pool(), OC, (long)N * OC >= 4 * OPS_GRAIN ? 64 : OC, dbias_share, &k);
-    }
+    if (dbias) ops_bias_grad(dbias, dout, N, OC, NULL, NULL);
 }
 
 void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,

@@ -9,6 +9,7 @@
 #ifndef BB_OPS_INTERNAL_H
 #define BB_OPS_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bb_rng.h"
@@ -103,6 +104,22 @@ OPS_INLINE void ops_dropout_apply(float *out, const float *in, const uint8_t *ke
             out[i] = keep[i] ? v : 0.0f;
         }
 }
+
+/* Bias gradients (bias_grad.c): dbias (C) += the column sums of d (N, C), each channel's rows summed
+ * in blocks of OPS_BIAS_ROWS (in order within a block, from the block's first row) and the blocks'
+ * sums added to dbias in order: one order for every op, so fused and separate bias gradients agree bit
+ * for bit, whatever the thread count. fill(ctx, r0, r1), when not NULL, writes rows r0..r1-1 of d
+ * first (the op's own pass, run block by block just before the block is summed). */
+#define OPS_BIAS_ROWS 32
+typedef void (*ops_rows_fn)(void *ctx, long r0, long r1);
+void ops_bias_grad(float *dbias, const float *d, long N, int C, ops_rows_fn fill, void *ctx);
+/* The same sums for channels c0..c1-1 only, on the calling thread (a share by channels). */
+void ops_bias_slab(float *dbias, const float *d, long N, int C, long c0, long c1);
+
+/* A buffer of at least `floats` floats kept for the calling thread between calls (one per slot),
+ * freed when the thread exits; NULL when memory is short. */
+enum { OPS_SCRATCH_XWT, OPS_SCRATCH_BIAS, OPS_SCRATCH_SLOTS };
+float *ops_thread_scratch(int slot, size_t floats);
 
 /* p (V) = softmax(x), max-subtracted as torch.softmax; p may be x. Stores max(x) in *max (when
  * non-NULL) and returns sum(exp(x - max)), from which cross-entropy takes its log-sum-exp. */

@@ -3,6 +3,7 @@
  * and ops_sgemm shares products across the pool itself, so no call ever switches OpenBLAS's
  * process-wide setting while another thread may be inside BLAS. */
 #include <cblas.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -82,4 +83,38 @@ __attribute__((constructor(101))) static void blas_start(void) {
 bb_pool *ops_pool(void) {
     ops_threads();
     return bb_pool_global();
+}
+
+/* The per-thread buffers of ops_thread_scratch, freed by the key's destructor when the thread exits. */
+typedef struct {
+    float *buf[OPS_SCRATCH_SLOTS];
+    size_t cap[OPS_SCRATCH_SLOTS];
+} scratch_set;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static _Thread_local scratch_set *tls_scratch;
+
+static void scratch_free(void *p) {
+    scratch_set *s = p;
+    for (int i = 0; i < OPS_SCRATCH_SLOTS; i++) free(s->buf[i]);
+    free(s);
+}
+
+static void scratch_key_create(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+float *ops_thread_scratch(int slot, size_t floats) {
+    scratch_set *s = tls_scratch;
+    if (!s) {
+        pthread_once(&scratch_once, scratch_key_create);
+        s = calloc(1, sizeof *s);
+        if (!s) return NULL;
+        tls_scratch = s;
+        pthread_setspecific(scratch_key, s);
+    }
+    if (floats <= s->cap[slot]) return s->buf[slot];
+    free(s->buf[slot]);
+    size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63;
+    s->buf[slot] = aligned_alloc(64, bytes);
+    s->cap[slot] = s->buf[slot] ? floats : 0;
+    return s->buf[slot];
 }

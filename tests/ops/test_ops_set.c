@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "ops_internal.h"
 #include "opstest.h"
 
 enum { N = 600, C = 96, OC = 160, V = 1000, B = 2, T = 48, NH = 4 };
@@ -150,8 +151,31 @@ static void test_crossentropy_set(void) {
     free(logits), free(probs), free(losses), free(targets), free(add), free(set);
 }
 
+/* The bias gradient's two ways of summing (ops_bias_grad by blocks of rows, ops_bias_slab by
+ * channels, its fallback) give the same bits, close to the double-precision column sums; N leaves a
+ * partial last block. */
+static void test_bias_grad(void) {
+    long n = (long)N * OC;
+    float *d = rand_floats(n), *start = rand_floats(OC), *a = alloc_floats(OC), *b = alloc_floats(OC);
+    memcpy(a, start, sizeof(float) * OC), memcpy(b, start, sizeof(float) * OC);
+    ops_bias_grad(a, d, N, OC, NULL, NULL);
+    ops_bias_slab(b, d, N, OC, 0, 40);
+    ops_bias_slab(b, d, N, OC, 40, OC);
+    CHECK(same(a, b, OC), "bias gradient: by blocks and by channels differ");
+    double worst = 0.0;
+    for (int o = 0; o < OC; o++) {
+        double s = start[o];
+        for (long r = 0; r < N; r++) s += d[r * OC + o];
+        worst = fmax(worst, fabs(s - a[o]));
+    }
+    CHECK(worst < 1e-4, "bias gradient: %.3g from the double sums", worst);
+    CHECK(N % OPS_BIAS_ROWS != 0 && N > 2 * OPS_BIAS_ROWS, "N = %d should leave several blocks and a partial one", N);
+    free(d), free(start), free(a), free(b);
+}
+
 int main(void) {
     bb_rng_seed(&rng, 4242);
+    test_bias_grad();
     test_linear_set();
     test_layernorm_set();
     test_act_dropout_set();

@@ -57,6 +57,11 @@ static void run_ops(results *r, const float *x, const float *y, const float *w, 
     embeddings_forward(take(r, nc), ids, types, x, y, w, B, T, C, 0);
     embeddings_backward(take(r, (long)VOCAB * C), take(r, (long)T * C), take(r, 2L * C), y, ids, types, B, T, C, 0);
     linear_backward(NULL, NULL, take(r, C), y, x, w, N, C, C);
+    /* the fused bias gradients: blocks of rows summed by whichever thread, partials added in order */
+    act_backward_set(take(r, nc), take(r, C), x, NULL, y, N, C, BB_ACT_GELU);
+    dropout_backward_set(take(r, nc), take(r, C), y, r->keep, N, C, 0.3f);
+    float *dl = take(r, (long)NV * V);
+    crossentropy_backward_set(dl, take(r, V), probs, targets, NV, V, 0.5f);
     float *z = take(r, nc);
     memcpy(z, x, sizeof(float) * (size_t)nc);
     ops_zero(z + 7, nc - 9);
