@@ -3,6 +3,7 @@
  * shared by channel instead, so each channel still sums its rows in order and the result does not
  * depend on the thread count. */
 #include <math.h>
+#include <string.h>
 
 #include "ops.h"
 #include "ops_internal.h"
@@ -100,30 +101,37 @@ static void layernorm_dinp_share(void *vc, long begin, long end, int worker) {
     }
 }
 
-/* channels begin..end-1 of dweight and dbias, summed over every row in row order */
+/* One block of rows r0..r1-1 (ops_grad_blocks): its dinp rows when wanted, then its partial sums of
+ * dweight (part) and dbias (part + C), rows in order from the block's first, while the rows are in L2. */
 OPS_HOT
-static void layernorm_dparams_share(void *vc, long begin, long end, int worker) {
+static void layernorm_block(void *vc, float *part, long r0, long r1) {
     const ln_bwd_ctx *k = vc;
+    if (k->dinp) layernorm_dinp_share((void *)k, r0, r1, 0);
     int C = k->C;
-    float *dweight = k->dweight, *dbias = k->dbias;
-    for (int n = 0; n < k->N; n++) {
-        const float *x = k->inp + (long)n * C;
-        const float *g = k->dout + (long)n * C;
+    float *pw = part, *pb = part + C;
+    for (long n = r0; n < r1; n++) {
+        const float *x = k->inp + n * C;
+        const float *g = k->dout + n * C;
         float m = k->mean[n], r = k->rstd[n];
-        if (dweight)
-            for (long c = begin; c < end; c++) dweight[c] += g[c] * (x[c] - m) * r;
-        if (dbias)
-            for (long c = begin; c < end; c++) dbias[c] += g[c];
+        if (n == r0) {
+            for (int c = 0; c < C; c++) pw[c] = g[c] * (x[c] - m) * r;
+            memcpy(pb, g, sizeof(float) * (size_t)C);
+        } else {
+            for (int c = 0; c < C; c++) pw[c] += g[c] * (x[c] - m) * r;
+            for (int c = 0; c < C; c++) pb[c] += g[c];
+        }
     }
 }
 
 static void layernorm_backward_run(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                                    const float *weight, const float *mean, const float *rstd, int N, int C, int set) {
     ln_bwd_ctx k = {dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, set};
-    if (dinp) bb_pool_for(ops_pool(), N, ops_rows_grain(C), layernorm_dinp_share, &k);
-    /* a share of channels reads a C/threads slice of every row: worth it once the rows are many */
-    if (dweight || dbias)
-        bb_pool_for(ops_pool(), C, (long)N * C >= 4 * OPS_GRAIN ? 64 : C, layernorm_dparams_share, &k);
+    if (dweight || dbias) { /* one pass: each block's dinp and its partial parameter sums */
+        float *dst[2] = {dweight, dbias};
+        ops_grad_blocks(dst, 2, N, C, layernorm_block, &k);
+    } else if (dinp) {
+        bb_pool_for(ops_pool(), N, ops_rows_grain(C), layernorm_dinp_share, &k);
+    }
 }
 
 void layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,

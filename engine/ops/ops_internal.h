@@ -115,6 +115,11 @@ typedef void (*ops_rows_fn)(void *ctx, long r0, long r1);
 void ops_bias_grad(float *dbias, const float *d, long N, int C, ops_rows_fn fill, void *ctx);
 /* The same sums for channels c0..c1-1 only, on the calling thread (a share by channels). */
 void ops_bias_slab(float *dbias, const float *d, long N, int C, long c0, long c1);
+/* The general form: sum(ctx, part, r0, r1) writes `parts` rows of C partial sums (part + k*C) for the
+ * block of rows r0..r1-1, and dst[k] (C) += those partials block by block in order (dst[k] NULL: not
+ * wanted). Without memory for every block's partials it runs block by block on the calling thread. */
+typedef void (*ops_block_sum_fn)(void *ctx, float *part, long r0, long r1);
+void ops_grad_blocks(float *const *dst, int parts, long N, int C, ops_block_sum_fn sum, void *ctx);
 
 /* A buffer of at least `floats` floats kept for the calling thread between calls (one per slot),
  * freed when the thread exits; NULL when memory is short. */
