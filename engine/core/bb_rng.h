@@ -12,8 +12,8 @@ void bb_rng_seed(bb_rng *r, uint64_t seed);
 
 static inline uint64_t bb_rng_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-/* xoshiro256**. Inline: dropout draws one per two activations (5M per L4/H256 training step) on
- * the calling thread, where a call per draw cost about 2.3 ns. */
+/* xoshiro256**. Inline: masking and shuffling draw it per token, and each dropout block seeds its
+ * generators from it (a call per draw cost about 2.3 ns when dropout drew every decision here). */
 static inline uint64_t bb_rng_u64(bb_rng *r) {
     uint64_t *s = r->s;
     uint64_t result = bb_rng_rotl(s[1] * 5, 7) * 9;

@@ -5,7 +5,7 @@
  * pass is the op's own); then the partials are added to the gradients channel by channel, block by
  * block in order. The order of the sums depends only on N, so the bits do not depend on the thread
  * count, and every op summing a bias gradient here (linear, activation, dropout and cross-entropy
- * backwards) or with ops_bias_slab gives the same bits. Shares of whole rows read each row as one
+ * backwards) gives the same bits. Shares of whole rows read each row as one
  * contiguous run; shares by channels, a slab of every row, left the prefetcher short strided streams
  * (the GELU backward with its bias gradient, 2048 x 1024 on two threads: 2.6-2.9 ms by channels, 2.1
  * ms by blocks). */
@@ -101,21 +101,4 @@ static void bias_block_sum(void *vc, float *part, long r0, long r1) {
 void ops_bias_grad(float *dbias, const float *d, long N, int C, ops_rows_fn fill, void *ctx) {
     bias_sum_ctx k = {d, C, fill, ctx};
     ops_grad_blocks(&dbias, 1, N, C, bias_block_sum, &k);
-}
-
-void ops_bias_slab(float *dbias, const float *d, long N, int C, long c0, long c1) {
-    enum { W = 256 }; /* channels summed at once: the block's partials stay in L1 */
-    for (long o0 = c0; o0 < c1; o0 += W) {
-        long o1 = o0 + W < c1 ? o0 + W : c1;
-        float part[W];
-        for (long r0 = 0; r0 < N; r0 += OPS_BIAS_ROWS) {
-            long r1 = r0 + OPS_BIAS_ROWS < N ? r0 + OPS_BIAS_ROWS : N;
-            memcpy(part, d + r0 * C + o0, sizeof(float) * (size_t)(o1 - o0));
-            for (long r = r0 + 1; r < r1; r++) {
-                const float *row = d + r * C + o0;
-                for (long o = 0; o < o1 - o0; o++) part[o] += row[o];
-            }
-            for (long o = 0; o < o1 - o0; o++) dbias[o0 + o] += part[o];
-        }
-    }
 }

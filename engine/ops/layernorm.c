@@ -1,7 +1,6 @@
 /* layernorm.c — LayerNorm over the channel dim with biased variance, as torch.nn.LayerNorm.
- * Rows are shared among the pool's threads; the weight and bias gradients, which sum over rows, are
- * shared by channel instead, so each channel still sums its rows in order and the result does not
- * depend on the thread count. */
+ * Rows are shared among the pool's threads; the backward sums the weight and bias gradients over
+ * fixed blocks of rows (ops_grad_blocks), so the result does not depend on the thread count. */
 #include <math.h>
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* linear.c — fully connected layer, out = inp @ weight^T + bias (PyTorch nn.Linear layout). The
  * products go through ops_gemm_xwt (few rows) or ops_sgemm (both shared across the engine's pool);
- * the bias passes use the pool too (rows for the forward's seeding, channels for the bias gradient,
- * so each channel sums its rows in order). */
+ * the bias passes use the pool too (rows for the forward's seeding; the bias gradient by fixed blocks
+ * of rows, ops_bias_grad, so the result does not depend on the thread count). */
 #include <string.h>
 
 #include "ops.h"

@@ -113,8 +113,6 @@ OPS_INLINE void ops_dropout_apply(float *out, const float *in, const uint8_t *ke
 #define OPS_BIAS_ROWS 32
 typedef void (*ops_rows_fn)(void *ctx, long r0, long r1);
 void ops_bias_grad(float *dbias, const float *d, long N, int C, ops_rows_fn fill, void *ctx);
-/* The same sums for channels c0..c1-1 only, on the calling thread (a share by channels). */
-void ops_bias_slab(float *dbias, const float *d, long N, int C, long c0, long c1);
 /* The general form: sum(ctx, part, r0, r1) writes `parts` rows of C partial sums (part + k*C) for the
  * block of rows r0..r1-1, and dst[k] (C) += those partials block by block in order (dst[k] NULL: not
  * wanted). Without memory for every block's partials it runs block by block on the calling thread. */
