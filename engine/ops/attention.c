@@ -1,6 +1,8 @@
 /* attention.c — the multi-head self-attention core: probs = softmax(q k^T / sqrt(HS) + mask),
- * out = probs @ v, per (batch, head), with q, k, v read in place from the fused qkv rows
- * (leading dimension 3C) so no head is ever copied. */
+ * out = probs @ v, per (batch, head), with q, k, v read from the fused qkv rows (leading dimension
+ * 3C). The per-head products go through attention_kernel.c where the head size allows (a multiple
+ * of 16, AVX2), else the one-threaded BLAS; the two products with a transposed probability matrix
+ * (the backward's dv and dk) stay with the BLAS, whose packing the kernel would have to repeat. */
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
@@ -43,7 +45,7 @@ static void masked_softmax_row(float *restrict row, const float *restrict mask, 
 }
 
 /* Work items are (batch, head, block of query rows): every product of one item is small, so each
- * calls the one-threaded OpenBLAS and the items are shared across the pool. Query rows are split
+ * runs on one thread and the items are shared across the pool. Query rows are split
  * only when there are fewer than ATTN_MIN_ITEMS heads in the batch, too few to share evenly. */
 #define ATTN_MIN_ITEMS 8
 #define ATTN_DRAW_CHUNK 4096 /* dropout decisions per draw of an item's mask (even) */
@@ -63,7 +65,7 @@ OPS_HOT
 static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
     (void)worker;
     const attn_fwd_job *j = ctx;
-    int T = j->T, C = j->C, HS = C / j->NH, C3 = 3 * C;
+    int T = j->T, C = j->C, HS = C / j->NH, C3 = 3 * C, fast = ops_attn_kernel_ok(HS);
     long TT = (long)T * T;
     for (long it = begin; it < end; it++) {
         long bh = it / j->nrb;
@@ -73,8 +75,9 @@ static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
         const float *k = q + C, *v = q + 2 * C;
         float *P = j->probs + bh * TT + (long)r0 * T;
         /* (n,T) = q (n,HS) @ k^T, scaled: the same order as HF (matmul, then * scale) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, T, HS, j->scale, q + (long)r0 * C3, C3, k, C3, 0.0f,
-                    P, T);
+        if (!fast || !ops_attn_abt(P, T, q + (long)r0 * C3, C3, k, C3, n, T, HS, j->scale))
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, T, HS, j->scale, q + (long)r0 * C3, C3, k, C3,
+                        0.0f, P, T);
         const float *mask = j->mask ? j->mask + (long)b * T : NULL;
         for (int i = 0; i < n; i++) masked_softmax_row(P + (long)i * T, mask, T);
         const float *pv = P;
@@ -94,8 +97,9 @@ static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
             pv = Pd;
         }
         /* out (n,HS), leading dim C = P (n,T) @ v (T,HS) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HS, T, 1.0f, pv, T, v, C3, 0.0f,
-                    j->out + ((long)b * T + r0) * C + h * HS, C);
+        float *o = j->out + ((long)b * T + r0) * C + h * HS;
+        if (!fast || !ops_attn_mm(o, C, pv, T, v, C3, n, HS, T, 1.0f, 0))
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HS, T, 1.0f, pv, T, v, C3, 0.0f, o, C);
     }
 }
 
@@ -194,7 +198,7 @@ typedef struct {
 /* One (batch, head) per item: each writes only its own head's columns of dqkv. */
 static void attn_bwd_share(void *ctx, long begin, long end, int worker) {
     const attn_bwd_job *j = ctx;
-    int T = j->T, C = j->C, HS = C / j->NH, C3 = 3 * C;
+    int T = j->T, C = j->C, HS = C / j->NH, C3 = 3 * C, fast = ops_attn_kernel_ok(HS), acc = j->beta != 0.0f;
     long TT = (long)T * T;
     float *dS = j->scratch + worker * TT; /* (T,T) of this thread */
     for (long bh = begin; bh < end; bh++) {
@@ -207,9 +211,11 @@ static void attn_bwd_share(void *ctx, long begin, long end, int worker) {
         const float *P = j->probs + bh * TT;
         const float *Pd = j->probs_drop ? j->probs_drop + bh * TT : NULL;
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, Pd ? Pd : P, T, dO, C, j->beta, dv, C3);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, dO, C, v, C3, 0.0f, dS, T);
+        if (!fast || !ops_attn_abt(dS, T, dO, C, v, C3, T, T, HS, 1.0f))
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, dO, C, v, C3, 0.0f, dS, T);
         softmax_backward_rows(dS, P, Pd, j->keep_scale, T);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, k, C3, j->beta, dq, C3);
+        if (!fast || !ops_attn_mm(dq, C3, dS, T, k, C3, T, HS, T, j->scale, acc))
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, k, C3, j->beta, dq, C3);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, q, C3, j->beta, dk, C3);
     }
 }

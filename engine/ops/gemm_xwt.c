@@ -34,11 +34,11 @@ int ops_xwt_supported(void) {
     return cached;
 }
 
-/* Rows r0 .. r0+7 of x (all real), k0 .. k0+7, transposed into the panel: d[k][r] for 8 k. */
-__attribute__((target("avx2,fma"))) static void xwt_pack8x8(float *d, const float *x, long K) {
-    __m256 r0 = _mm256_loadu_ps(x), r1 = _mm256_loadu_ps(x + K), r2 = _mm256_loadu_ps(x + 2 * K),
-           r3 = _mm256_loadu_ps(x + 3 * K), r4 = _mm256_loadu_ps(x + 4 * K), r5 = _mm256_loadu_ps(x + 5 * K),
-           r6 = _mm256_loadu_ps(x + 6 * K), r7 = _mm256_loadu_ps(x + 7 * K);
+/* d[c][r] = x[r][c] for an 8 x 8 block (rows ldx apart in x, ldd apart in d), through registers. */
+__attribute__((target("avx2,fma"))) void ops_transpose8x8(float *d, long ldd, const float *x, long ldx) {
+    __m256 r0 = _mm256_loadu_ps(x), r1 = _mm256_loadu_ps(x + ldx), r2 = _mm256_loadu_ps(x + 2 * ldx),
+           r3 = _mm256_loadu_ps(x + 3 * ldx), r4 = _mm256_loadu_ps(x + 4 * ldx), r5 = _mm256_loadu_ps(x + 5 * ldx),
+           r6 = _mm256_loadu_ps(x + 6 * ldx), r7 = _mm256_loadu_ps(x + 7 * ldx);
     __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
            t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
            t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
@@ -46,14 +46,14 @@ __attribute__((target("avx2,fma"))) static void xwt_pack8x8(float *d, const floa
            u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
            u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
            u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    _mm256_store_ps(d + 0 * XWT_NR, _mm256_permute2f128_ps(u0, u4, 0x20));
-    _mm256_store_ps(d + 1 * XWT_NR, _mm256_permute2f128_ps(u1, u5, 0x20));
-    _mm256_store_ps(d + 2 * XWT_NR, _mm256_permute2f128_ps(u2, u6, 0x20));
-    _mm256_store_ps(d + 3 * XWT_NR, _mm256_permute2f128_ps(u3, u7, 0x20));
-    _mm256_store_ps(d + 4 * XWT_NR, _mm256_permute2f128_ps(u0, u4, 0x31));
-    _mm256_store_ps(d + 5 * XWT_NR, _mm256_permute2f128_ps(u1, u5, 0x31));
-    _mm256_store_ps(d + 6 * XWT_NR, _mm256_permute2f128_ps(u2, u6, 0x31));
-    _mm256_store_ps(d + 7 * XWT_NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+    _mm256_storeu_ps(d + 0 * ldd, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(d + 1 * ldd, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(d + 2 * ldd, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(d + 3 * ldd, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(d + 4 * ldd, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(d + 5 * ldd, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(d + 6 * ldd, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(d + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
 typedef struct {
@@ -74,7 +74,8 @@ static void xwt_pack_share(void *ctx, long begin, long end, int worker) {
         long p0 = p * XWT_NR;
         int rows = j->M - p0 < XWT_NR ? (int)(j->M - p0) : XWT_NR, r = 0;
         for (; r + 8 <= rows; r += 8)
-            for (int k = 0; k < K8; k += 8) xwt_pack8x8(d + (long)k * XWT_NR + r, j->x + (p0 + r) * K + k, K);
+            for (int k = 0; k < K8; k += 8)
+                ops_transpose8x8(d + (long)k * XWT_NR + r, XWT_NR, j->x + (p0 + r) * K + k, K);
         for (int q = 0; q < XWT_NR; q++) {
             const float *src = j->x + (p0 + q) * K;
             for (int k = q < r ? K8 : 0; k < K; k++) d[(long)k * XWT_NR + q] = q < rows ? src[k] : 0.0f;

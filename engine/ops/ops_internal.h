@@ -121,7 +121,7 @@ void ops_grad_blocks(float *const *dst, int parts, long N, int C, ops_block_sum_
 
 /* A buffer of at least `floats` floats kept for the calling thread between calls (one per slot),
  * freed when the thread exits; NULL when memory is short. */
-enum { OPS_SCRATCH_XWT, OPS_SCRATCH_BIAS, OPS_SCRATCH_SLOTS };
+enum { OPS_SCRATCH_XWT, OPS_SCRATCH_BIAS, OPS_SCRATCH_ATTN, OPS_SCRATCH_SLOTS };
 float *ops_thread_scratch(int slot, size_t floats);
 
 /* p (V) = softmax(x), max-subtracted as torch.softmax; p may be x. Stores max(x) in *max (when
@@ -145,6 +145,22 @@ int ops_xwt_supported(void);
  * bert-base shapes: ahead at every M from 1 to 128 (+10% at 128, +15..120% below 32), 5-9% behind
  * at 256 and 10-20% at 512, where the BLAS's packing pays for itself. */
 #define OPS_XWT_MAX_ROWS 192
+
+/* d[c][r] = x[r][c] for one 8 x 8 block (gemm_xwt.c); AVX2 only: call it where ops_xwt_supported(). */
+void ops_transpose8x8(float *d, long ldd, const float *x, long ldx);
+
+/* Attention's per-head products by an AVX2/FMA kernel (attention_kernel.c), for head sizes that are
+ * a multiple of 16 up to OPS_ATTN_MAX_HS on a CPU with AVX2/FMA (ops_attn_kernel_ok; else the BLAS).
+ * ops_attn_mm: c (m,n) = alpha a (m,K) b (K,n) (+ c when acc), n a multiple of 16.
+ * ops_attn_abt: c (m,T) = alpha a (m,HS) keys (T,HS)^T.
+ * Leading dimensions are any; both return 0, having done nothing, when their per-thread buffer
+ * (OPS_SCRATCH_ATTN) cannot be had. */
+#define OPS_ATTN_MAX_HS 256
+int ops_attn_kernel_ok(int HS);
+int ops_attn_mm(float *c, long ldc, const float *a, long lda, const float *b, long ldb, int m, int n, int K,
+                float alpha, int acc);
+int ops_attn_abt(float *c, long ldc, const float *a, long lda, const float *keys, long ldk, int m, int T, int HS,
+                 float alpha);
 
 /* C (M,N) = alpha op(A) op(B) + beta C, row-major, as cblas_sgemm (ta/tb non-zero: transposed),
  * shared across ops_pool() when big enough; each share calls the one-threaded OpenBLAS. */

@@ -231,6 +231,9 @@ int main(void) {
     test_attention(3, 17, 48, 4, 1);
     test_attention(3, 17, 48, 4, 2);
     test_attention(1, 64, 96, 12, 1);
+    test_attention(2, 37, 128, 2, 1); /* head size 64 (32, 16): the per-head kernel where the CPU has AVX2 */
+    test_attention(3, 20, 96, 3, 2);
+    test_attention(1, 130, 64, 4, 0);
     test_attention_dropout();
     test_gelu_accuracy(BB_ACT_GELU, "gelu (erf)");
     test_gelu_accuracy(BB_ACT_GELU_TANH, "gelu (tanh)");

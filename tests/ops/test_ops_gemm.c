@@ -1,7 +1,8 @@
 /* ops_sgemm (the products shared across the engine's pool) against a naive double-precision
  * reference, over every transpose combination and shapes that are not multiples of the 16-column
  * blocks, both below and above the size that is shared; two products side by side (ops_sgemm_pair)
- * equal to the two one after the other; and attention's results independent of the thread count; and the weight-in-place kernel of linear_forward against the same reference. */
+ * equal to the two one after the other; attention's results independent of the thread count; and the
+ * weight-in-place kernel of linear_forward and attention's per-head kernel against the same reference. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,30 @@ static void test_xwt_threads(int M, int N, int K) {
     printf("  xwt %dx%dx%d: 2 threads claiming items %s the one-thread bits\n", M, N, K, same ? "==" : "!=");
     CHECK(same, "xwt %dx%dx%d: 2 threads differ from 1", M, N, K);
     free(x), free(w), free(bias), free(o1), free(o2);
+}
+
+/* attention's per-head kernel (ops_attn_mm, ops_attn_abt) against the naive product, with strided
+ * operands as in the fused qkv, row counts that are not multiples of its 6-row tiles and key counts
+ * that are not multiples of its 16-key panels; c's padding between rows stays untouched, and with
+ * acc the product adds to what c held. */
+static void test_attn_kernel(int m, int T, int HS, int acc) {
+    int lda = 3 * HS + 4, ldb = 3 * HS + 8, ldc = (T > HS ? T : HS) + 5;
+    long na = (long)(m > T ? m : T) * lda, nb = (long)T * ldb, nc = (long)m * ldc;
+    float *a = alloc_floats(na), *b = alloc_floats(nb), *c1 = alloc_floats(nc), *c2 = alloc_floats(nc);
+    fill_uniform(a, na, &rng, -1, 1), fill_uniform(b, nb, &rng, -1, 1), fill_uniform(c1, nc, &rng, -1, 1);
+    /* c (m,HS) = 0.125 a (m,T) b (T,HS) [+ c]; then c (m,T) = 0.125 a (m,HS) b (T,HS)^T */
+    memcpy(c2, c1, sizeof(float) * nc);
+    CHECK(ops_attn_mm(c1, ldc, a, lda, b, ldb, m, HS, T, 0.125f, acc) == 1, "attn_mm %dx%dx%d: not run", m, HS, T);
+    gemm_naive(0, 0, m, HS, T, 0.125f, a, lda, b, ldb, acc ? 1.0f : 0.0f, c2, ldc);
+    double d1 = check_maxdiff(c1, c2, nc);
+    memcpy(c2, c1, sizeof(float) * nc);
+    CHECK(ops_attn_abt(c1, ldc, a, lda, b, ldb, m, T, HS, 0.125f) == 1, "attn_abt %dx%dx%d: not run", m, T, HS);
+    gemm_naive(0, 1, m, T, HS, 0.125f, a, lda, b, ldb, 0.0f, c2, ldc);
+    double d2 = check_maxdiff(c1, c2, nc);
+    printf("  attention kernel m%d T%d HS%d acc %d: max |kernel - naive| a@b %.2e, a@b^T %.2e\n", m, T, HS, acc,
+           d1, d2);
+    CHECK(d1 < 1e-6 * T && d2 < 1e-6 * HS, "attention kernel m%d T%d HS%d: %.3g / %.3g", m, T, HS, d1, d2);
+    free(a), free(b), free(c1), free(c2);
 }
 
 /* linear_forward_parts (three weights of one input side by side, as Q, K and V of a mapped model)
@@ -227,6 +252,9 @@ int main(void) {
         test_xwt(33, 517, 301, 1); /* the same kernel, unshared */
         ops_set_threads(2);
         test_xwt_threads(128, 2304, 768); /* 48 items claimed by two threads in whatever order */
+        static const int ak[][3] = {{1, 1, 16}, {5, 17, 16}, {13, 33, 32}, {128, 128, 64}, {37, 130, 64}, {6, 7, 256}};
+        for (size_t i = 0; i < sizeof ak / sizeof *ak; i++)
+            for (int acc = 0; acc < 2; acc++) test_attn_kernel(ak[i][0], ak[i][1], ak[i][2], acc);
     } else {
         printf("  xwt: this CPU has no AVX2/FMA, the kernel is not used (linear_forward takes the BLAS)\n");
     }
@@ -240,5 +268,7 @@ int main(void) {
     test_attention_threads(3, 130, 64, 4, 0.0f);
     test_attention_threads(1, 45, 96, 12, 0.2f);
     test_attention_threads(2, 33, 24, 2, 0.2f);
+    test_attention_threads(2, 37, 128, 2, 0.2f); /* head size 64: the AVX2 kernel's products */
+    test_attention_threads(1, 20, 96, 3, 0.0f);  /* head size 32, 3 heads: query rows split */
     return check_done();
 }

@@ -370,6 +370,7 @@ int main(void) {
     test_attention(5, 8, 2, 0.0f, 1);
     test_attention(5, 8, 2, 0.3f, 1);
     test_attention(16, 48, 4, 0.1f, 7); /* more heads, HS 12: every 7th entry */
+    test_attention(9, 32, 2, 0.2f, 5);  /* HS 16: the AVX2 kernel's products where the CPU has it */
     test_dropout(0.4f);
     test_dropout(0.0f);
     test_crossentropy();
