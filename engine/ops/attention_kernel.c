@@ -3,11 +3,13 @@
  *
  * At these sizes a BLAS spends as much on packing both operands and clearing C (beta = 0 is a pass
  * of its own) as on multiplying: measured on this 2-core EPYC, bert-base T=128 attention ran at 70
- * GFLOP/s against ~150 for the layer's other products. Every product here has one operand whose rows
- * hold 16 consecutive output columns (v, k or q rows in place in the fused qkv, dout rows, or a
- * packed panel of 16 keys), so only keys^T (for q k^T and dout v^T) is ever packed: 16 keys at a time,
- * into a 16 x HS panel on the stack. The other operand is broadcast one float at a time from 6 rows
- * read in place through two strides, which covers both A and A^T (probs^T @ dout, dS^T @ q).
+ * GFLOP/s against ~150 for the layer's other products. Here the tile of gemm_xwt.c (ops_tile6x16: 6
+ * rows of one operand broadcast one float at a time against a panel of 16 columns) runs with the
+ * panel made of 16 keys at a time (q k^T, dout v^T: packed on the stack by register transposes) or of
+ * 16 columns of v or k (probs @ v, dS @ k: copied into panels). The broadcast rows are probabilities
+ * read in place or a contiguous copy of q or dout: rows of the fused qkv, 3C floats apart, fall into a
+ * few of L1's sets and evict each other before they are used again. The products with a transposed
+ * probability matrix (the backward's dv and dk) stay with the BLAS (attention.c).
  * Each output element is one sum over k in order, the same whoever computes it. */
 #include <stddef.h>
 #include <string.h>
@@ -15,52 +17,35 @@
 #include "ops_internal.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
 
 #define AK_MR 6  /* rows of a tile (broadcast operand) */
 #define AK_NR 16 /* columns of a tile (vector operand) */
 
 int ops_attn_kernel_ok(int HS) { return ops_xwt_supported() && HS % AK_NR == 0 && HS <= OPS_ATTN_MAX_HS; }
 
-/* c (mr rows, nc columns; ldc) = alpha * sum_k a(r, k) b[k][0..15] (+ c when acc), a(r, k) = a[r*ars +
- * k*acs]. Rows of a past mr repeat the last real row (read, never stored); b has 16 readable columns. */
-__attribute__((target("avx2,fma"))) static void ak_tile(int K, const float *a, long ars, long acs, int mr,
-                                                         const float *b, long ldb, float *c, long ldc, int nc,
-                                                         float alpha, int acc) {
-    const float *a0 = a, *a1 = a + (mr > 1 ? 1 : 0) * ars, *a2 = a + (mr > 2 ? 2 : mr - 1) * ars,
-                *a3 = a + (mr > 3 ? 3 : mr - 1) * ars, *a4 = a + (mr > 4 ? 4 : mr - 1) * ars,
-                *a5 = a + (mr > 5 ? 5 : mr - 1) * ars;
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
-           c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+/* c (mr rows, nc columns; ldc) = alpha * sum_k a[r][k] b[k][0..15] (+ c when acc), a's rows lda apart,
+ * b a packed panel (rows of 16). Rows of a past mr repeat the last real row (read, never stored). */
+__attribute__((target("avx2,fma"))) static void ak_tile(int K, const float *a, long lda, int mr, const float *b,
+                                                         float *c, long ldc, int nc, float alpha, int acc) {
     if (acc) /* c's rows come from far away (rows 3C apart in dqkv): fetched while the tile is computed */
         for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0),
                                      _mm_prefetch((const char *)(c + i * ldc + AK_NR - 1), _MM_HINT_T0);
-    long o = 0;
-    for (int k = 0; k < K; k++, o += acs, b += ldb) {
-        __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8), x;
-        x = _mm256_broadcast_ss(a0 + o), c00 = _mm256_fmadd_ps(x, b0, c00), c01 = _mm256_fmadd_ps(x, b1, c01);
-        x = _mm256_broadcast_ss(a1 + o), c10 = _mm256_fmadd_ps(x, b0, c10), c11 = _mm256_fmadd_ps(x, b1, c11);
-        x = _mm256_broadcast_ss(a2 + o), c20 = _mm256_fmadd_ps(x, b0, c20), c21 = _mm256_fmadd_ps(x, b1, c21);
-        x = _mm256_broadcast_ss(a3 + o), c30 = _mm256_fmadd_ps(x, b0, c30), c31 = _mm256_fmadd_ps(x, b1, c31);
-        x = _mm256_broadcast_ss(a4 + o), c40 = _mm256_fmadd_ps(x, b0, c40), c41 = _mm256_fmadd_ps(x, b1, c41);
-        x = _mm256_broadcast_ss(a5 + o), c50 = _mm256_fmadd_ps(x, b0, c50), c51 = _mm256_fmadd_ps(x, b1, c51);
-    }
-    __m256 r[AK_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    _Alignas(32) float t[AK_MR][AK_NR];
+    ops_tile6x16(t, a, lda, mr, K, b, NULL);
     __m256 al = _mm256_set1_ps(alpha);
     if (nc == AK_NR) {
         for (int i = 0; i < mr; i++) {
             float *ci = c + i * ldc;
-            __m256 v0 = acc ? _mm256_fmadd_ps(al, r[i][0], _mm256_loadu_ps(ci)) : _mm256_mul_ps(al, r[i][0]);
-            __m256 v1 = acc ? _mm256_fmadd_ps(al, r[i][1], _mm256_loadu_ps(ci + 8)) : _mm256_mul_ps(al, r[i][1]);
+            __m256 r0 = _mm256_load_ps(t[i]), r1 = _mm256_load_ps(t[i] + 8);
+            __m256 v0 = acc ? _mm256_fmadd_ps(al, r0, _mm256_loadu_ps(ci)) : _mm256_mul_ps(al, r0);
+            __m256 v1 = acc ? _mm256_fmadd_ps(al, r1, _mm256_loadu_ps(ci + 8)) : _mm256_mul_ps(al, r1);
             _mm256_storeu_ps(ci, v0), _mm256_storeu_ps(ci + 8, v1);
         }
         return;
     }
-    float buf[AK_NR];
     for (int i = 0; i < mr; i++) {
-        _mm256_storeu_ps(buf, r[i][0]), _mm256_storeu_ps(buf + 8, r[i][1]);
         float *ci = c + i * ldc;
-        for (int j = 0; j < nc; j++) ci[j] = acc ? alpha * buf[j] + ci[j] : alpha * buf[j];
+        for (int j = 0; j < nc; j++) ci[j] = acc ? alpha * t[i][j] + ci[j] : alpha * t[i][j];
     }
 }
 
@@ -82,8 +67,8 @@ int ops_attn_mm(float *c, long ldc, const float *a, long lda, const float *b, lo
             memcpy(bp + (long)j0 * K + (long)k * AK_NR, b + k * ldb + j0, sizeof(float) * AK_NR);
     for (int j0 = 0; j0 < n; j0 += AK_NR) /* a panel of b stays in L1 while every row of a passes */
         for (int i0 = 0; i0 < m; i0 += AK_MR)
-            ak_tile(K, a + i0 * lda, lda, 1, m - i0 < AK_MR ? m - i0 : AK_MR, bp + (long)j0 * K, AK_NR,
-                    c + i0 * ldc + j0, ldc, AK_NR, alpha, acc);
+            ak_tile(K, a + i0 * lda, lda, m - i0 < AK_MR ? m - i0 : AK_MR, bp + (long)j0 * K, c + i0 * ldc + j0, ldc,
+                    AK_NR, alpha, acc);
     return 1;
 }
 
@@ -110,8 +95,8 @@ int ops_attn_abt(float *c, long ldc, const float *a, long lda, const float *keys
         int nk = T - j0 < AK_NR ? T - j0 : AK_NR;
         ak_pack_keys(panel, keys + j0 * ldk, ldk, nk, HS);
         for (int i0 = 0; i0 < m; i0 += AK_MR)
-            ak_tile(HS, ap + (long)i0 * HS, HS, 1, m - i0 < AK_MR ? m - i0 : AK_MR, panel, AK_NR, c + i0 * ldc + j0,
-                    ldc, nk, alpha, 0);
+            ak_tile(HS, ap + (long)i0 * HS, HS, m - i0 < AK_MR ? m - i0 : AK_MR, panel, c + i0 * ldc + j0, ldc, nk,
+                    alpha, 0);
     }
     return 1;
 }

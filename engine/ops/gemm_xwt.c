@@ -107,40 +107,20 @@ __attribute__((target("avx2,fma"))) static inline void xwt_store4x8(float *out, 
 __attribute__((target("avx2,fma"))) static void xwt_tile(int K, const float *w, int ldw, int nf, const float *P,
                                                           float *out, int ldo, int nt, const float *bias,
                                                           const float *next) {
-    const float *w0 = w, *w1 = w + (long)(nf > 1) * ldw, *w2 = w + (long)(nf > 2 ? 2 : nf - 1) * ldw,
-                *w3 = w + (long)(nf > 3 ? 3 : nf - 1) * ldw, *w4 = w + (long)(nf > 4 ? 4 : nf - 1) * ldw,
-                *w5 = w + (long)(nf > 5 ? 5 : nf - 1) * ldw;
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
-           c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int k0 = 0; k0 < K; k0 += 16) {
-        if (next)
-            for (int i = 0; i < XWT_MR; i++) _mm_prefetch((const char *)(next + (long)i * ldw + k0), _MM_HINT_T0);
-        for (int k = k0, k1 = k0 + 16 < K ? k0 + 16 : K; k < k1; k++, P += XWT_NR) {
-        __m256 b0 = _mm256_load_ps(P), b1 = _mm256_load_ps(P + 8), a;
-        a = _mm256_broadcast_ss(w0 + k), c00 = _mm256_fmadd_ps(a, b0, c00), c01 = _mm256_fmadd_ps(a, b1, c01);
-        a = _mm256_broadcast_ss(w1 + k), c10 = _mm256_fmadd_ps(a, b0, c10), c11 = _mm256_fmadd_ps(a, b1, c11);
-        a = _mm256_broadcast_ss(w2 + k), c20 = _mm256_fmadd_ps(a, b0, c20), c21 = _mm256_fmadd_ps(a, b1, c21);
-        a = _mm256_broadcast_ss(w3 + k), c30 = _mm256_fmadd_ps(a, b0, c30), c31 = _mm256_fmadd_ps(a, b1, c31);
-        a = _mm256_broadcast_ss(w4 + k), c40 = _mm256_fmadd_ps(a, b0, c40), c41 = _mm256_fmadd_ps(a, b1, c41);
-        a = _mm256_broadcast_ss(w5 + k), c50 = _mm256_fmadd_ps(a, b0, c50), c51 = _mm256_fmadd_ps(a, b1, c51);
-        }
-    }
+    _Alignas(32) float buf[XWT_MR][XWT_NR];
+    ops_tile6x16(buf, w, ldw, nf, K, P, next);
     /* the tile is out^T: 4 features x 8 tokens at a time through register transposes, the rest
      * (partial tiles, features 4 and 5) through a small buffer */
     int done = 0;
     if (nf == XWT_MR && nt == XWT_NR) {
         __m128 b4 = bias ? _mm_loadu_ps(bias) : _mm_setzero_ps();
-        xwt_store4x8(out, ldo, c00, c10, c20, c30, b4);
-        xwt_store4x8(out + 8L * ldo, ldo, c01, c11, c21, c31, b4);
+        xwt_store4x8(out, ldo, _mm256_load_ps(buf[0]), _mm256_load_ps(buf[1]), _mm256_load_ps(buf[2]),
+                     _mm256_load_ps(buf[3]), b4);
+        xwt_store4x8(out + 8L * ldo, ldo, _mm256_load_ps(buf[0] + 8), _mm256_load_ps(buf[1] + 8),
+                     _mm256_load_ps(buf[2] + 8), _mm256_load_ps(buf[3] + 8), b4);
         done = 4;
     }
-    float buf[XWT_MR][XWT_NR], b[XWT_MR] = {0};
-    _mm256_storeu_ps(buf[0], c00), _mm256_storeu_ps(buf[0] + 8, c01);
-    _mm256_storeu_ps(buf[1], c10), _mm256_storeu_ps(buf[1] + 8, c11);
-    _mm256_storeu_ps(buf[2], c20), _mm256_storeu_ps(buf[2] + 8, c21);
-    _mm256_storeu_ps(buf[3], c30), _mm256_storeu_ps(buf[3] + 8, c31);
-    _mm256_storeu_ps(buf[4], c40), _mm256_storeu_ps(buf[4] + 8, c41);
-    _mm256_storeu_ps(buf[5], c50), _mm256_storeu_ps(buf[5] + 8, c51);
+    float b[XWT_MR] = {0};
     if (bias) memcpy(b, bias, sizeof(float) * (size_t)nf);
     for (int t = 0; t < nt; t++) {
         float *o = out + (long)t * ldo;

@@ -149,6 +149,43 @@ int ops_xwt_supported(void);
 /* d[c][r] = x[r][c] for one 8 x 8 block (gemm_xwt.c); AVX2 only: call it where ops_xwt_supported(). */
 void ops_transpose8x8(float *d, long ldd, const float *x, long ldx);
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+/* The 6 x 16 tile of the AVX2/FMA kernels (gemm_xwt.c, attention_kernel.c), in 12 ymm accumulators:
+ * acc[r][0..15] = sum over k < K of a_r[k] * p[k][0..15], where a_r = a + r*lda for r < rows (rows past
+ * `rows` repeat the last real one: read, never stored) is broadcast one float at a time and p's rows
+ * are 16 floats apart (a packed panel). With `next` non-NULL, the 6 rows of the next tile (next + r*lda)
+ * are prefetched 16 floats at a time as the sum goes. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void ops_tile6x16(float acc[6][16], const float *a,
+                                                                                   long lda, int rows, int K,
+                                                                                   const float *p,
+                                                                                   const float *next) {
+    const float *a0 = a, *a1 = a + (rows > 1 ? 1 : 0) * lda, *a2 = a + (rows > 2 ? 2 : rows - 1) * lda,
+                *a3 = a + (rows > 3 ? 3 : rows - 1) * lda, *a4 = a + (rows > 4 ? 4 : rows - 1) * lda,
+                *a5 = a + (rows > 5 ? 5 : rows - 1) * lda;
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
+           c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int k0 = 0; k0 < K; k0 += 16) {
+        if (next)
+            for (int i = 0; i < 6; i++) _mm_prefetch((const char *)(next + i * lda + k0), _MM_HINT_T0);
+        for (int k = k0, k1 = k0 + 16 < K ? k0 + 16 : K; k < k1; k++, p += 16) {
+            __m256 b0 = _mm256_loadu_ps(p), b1 = _mm256_loadu_ps(p + 8), x;
+            x = _mm256_broadcast_ss(a0 + k), c00 = _mm256_fmadd_ps(x, b0, c00), c01 = _mm256_fmadd_ps(x, b1, c01);
+            x = _mm256_broadcast_ss(a1 + k), c10 = _mm256_fmadd_ps(x, b0, c10), c11 = _mm256_fmadd_ps(x, b1, c11);
+            x = _mm256_broadcast_ss(a2 + k), c20 = _mm256_fmadd_ps(x, b0, c20), c21 = _mm256_fmadd_ps(x, b1, c21);
+            x = _mm256_broadcast_ss(a3 + k), c30 = _mm256_fmadd_ps(x, b0, c30), c31 = _mm256_fmadd_ps(x, b1, c31);
+            x = _mm256_broadcast_ss(a4 + k), c40 = _mm256_fmadd_ps(x, b0, c40), c41 = _mm256_fmadd_ps(x, b1, c41);
+            x = _mm256_broadcast_ss(a5 + k), c50 = _mm256_fmadd_ps(x, b0, c50), c51 = _mm256_fmadd_ps(x, b1, c51);
+        }
+    }
+    _mm256_storeu_ps(acc[0], c00), _mm256_storeu_ps(acc[0] + 8, c01), _mm256_storeu_ps(acc[1], c10);
+    _mm256_storeu_ps(acc[1] + 8, c11), _mm256_storeu_ps(acc[2], c20), _mm256_storeu_ps(acc[2] + 8, c21);
+    _mm256_storeu_ps(acc[3], c30), _mm256_storeu_ps(acc[3] + 8, c31), _mm256_storeu_ps(acc[4], c40);
+    _mm256_storeu_ps(acc[4] + 8, c41), _mm256_storeu_ps(acc[5], c50), _mm256_storeu_ps(acc[5] + 8, c51);
+}
+#endif
+
 /* Attention's per-head products by an AVX2/FMA kernel (attention_kernel.c), for head sizes that are
  * a multiple of 16 up to OPS_ATTN_MAX_HS on a CPU with AVX2/FMA (ops_attn_kernel_ok; else the BLAS).
  * ops_attn_mm: c (m,n) = alpha a (m,K) b (K,n) (+ c when acc), n a multiple of 16.
