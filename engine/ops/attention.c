@@ -65,7 +65,7 @@ OPS_HOT
 static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
     (void)worker;
     const attn_fwd_job *j = ctx;
-    int T = j->T, C = j->C, HS = C / j->NH, C3 = 3 * C, fast = ops_attn_kernel_ok(HS);
+    int T = j->T, C = j->C, HS = C / j->NH, C3 = 3 * C;
     long TT = (long)T * T;
     for (long it = begin; it < end; it++) {
         long bh = it / j->nrb;
@@ -75,9 +75,7 @@ static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
         const float *k = q + C, *v = q + 2 * C;
         float *P = j->probs + bh * TT + (long)r0 * T;
         /* (n,T) = q (n,HS) @ k^T, scaled: the same order as HF (matmul, then * scale) */
-        if (!fast || !ops_attn_abt(P, T, q + (long)r0 * C3, C3, k, C3, n, T, HS, j->scale))
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, T, HS, j->scale, q + (long)r0 * C3, C3, k, C3,
-                        0.0f, P, T);
+        ops_attn_abt(P, T, q + (long)r0 * C3, C3, k, C3, n, T, HS, j->scale);
         const float *mask = j->mask ? j->mask + (long)b * T : NULL;
         for (int i = 0; i < n; i++) masked_softmax_row(P + (long)i * T, mask, T);
         const float *pv = P;
@@ -97,9 +95,7 @@ static void attn_fwd_share(void *ctx, long begin, long end, int worker) {
             pv = Pd;
         }
         /* out (n,HS), leading dim C = P (n,T) @ v (T,HS) */
-        float *o = j->out + ((long)b * T + r0) * C + h * HS;
-        if (!fast || !ops_attn_mm(o, C, pv, T, v, C3, n, HS, T, 1.0f, 0))
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, HS, T, 1.0f, pv, T, v, C3, 0.0f, o, C);
+        ops_attn_mm(j->out + ((long)b * T + r0) * C + h * HS, C, pv, T, v, C3, n, HS, T, 1.0f, 0);
     }
 }
 
@@ -192,13 +188,13 @@ typedef struct {
     float *dqkv, *scratch;
     const float *dout, *qkv, *probs, *probs_drop;
     int T, C, NH;
-    float scale, keep_scale, beta; /* beta 0: overwrite dqkv, 1: add to it */
+    float scale, keep_scale;
 } attn_bwd_job;
 
-/* One (batch, head) per item: each writes only its own head's columns of dqkv. */
+/* One (batch, head) per item: each adds only into its own head's columns of dqkv. */
 static void attn_bwd_share(void *ctx, long begin, long end, int worker) {
     const attn_bwd_job *j = ctx;
-    int T = j->T, C = j->C, HS = C / j->NH, C3 = 3 * C, fast = ops_attn_kernel_ok(HS), acc = j->beta != 0.0f;
+    int T = j->T, C = j->C, HS = C / j->NH, C3 = 3 * C;
     long TT = (long)T * T;
     float *dS = j->scratch + worker * TT; /* (T,T) of this thread */
     for (long bh = begin; bh < end; bh++) {
@@ -210,13 +206,11 @@ static void attn_bwd_share(void *ctx, long begin, long end, int worker) {
         const float *dO = j->dout + (long)b * T * C + h * HS;
         const float *P = j->probs + bh * TT;
         const float *Pd = j->probs_drop ? j->probs_drop + bh * TT : NULL;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, Pd ? Pd : P, T, dO, C, j->beta, dv, C3);
-        if (!fast || !ops_attn_abt(dS, T, dO, C, v, C3, T, T, HS, 1.0f))
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, HS, 1.0f, dO, C, v, C3, 0.0f, dS, T);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, 1.0f, Pd ? Pd : P, T, dO, C, 1.0f, dv, C3);
+        ops_attn_abt(dS, T, dO, C, v, C3, T, T, HS, 1.0f);
         softmax_backward_rows(dS, P, Pd, j->keep_scale, T);
-        if (!fast || !ops_attn_mm(dq, C3, dS, T, k, C3, T, HS, T, j->scale, acc))
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, k, C3, j->beta, dq, C3);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, q, C3, j->beta, dk, C3);
+        ops_attn_mm(dq, C3, dS, T, k, C3, T, HS, T, j->scale, 1);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, T, j->scale, dS, T, q, C3, 1.0f, dk, C3);
     }
 }
 
@@ -224,27 +218,25 @@ long attention_backward_scratch(int T) { return (long)bb_pool_max_threads(ops_po
 
 static void attention_backward_run(float *dqkv, const float *dout, const float *qkv, const float *probs,
                                    const float *probs_drop, int B, int T, int C, int NH, float p_drop,
-                                   float *scratch, float beta) {
+                                   float *scratch, int set) {
     if (!dqkv) return;
     BB_ASSERT(C % NH == 0 && (p_drop == 0.0f || probs_drop));
-    if (beta == 0.0f) { /* one contiguous clear, then every product adds (OpenBLAS's beta = 0 clears each
-                         * strided (T, HS) block of dqkv in a pass of its own: the backward 8% slower) */
+    if (set) /* one contiguous clear, then every product adds (OpenBLAS's beta = 0 clears each strided
+              * (T, HS) block of dqkv in a pass of its own: the backward 8% slower) */
         ops_zero(dqkv, (long)B * T * 3 * C);
-        beta = 1.0f;
-    }
     attn_bwd_job j = {dqkv, scratch, dout, qkv, probs, p_drop > 0.0f ? probs_drop : NULL, T, C, NH,
-                      (float)(1.0 / sqrt((double)(C / NH))), 1.0f / (1.0f - p_drop), beta};
+                      (float)(1.0 / sqrt((double)(C / NH))), 1.0f / (1.0f - p_drop)};
     bb_pool_for(ops_pool(), (long)B * NH, attn_grain(4L * T * T * (C / NH)), attn_bwd_share, &j);
 }
 
 void attention_backward(float *dqkv, const float *dout, const float *qkv, const float *probs,
                         const float *probs_drop, int B, int T, int C, int NH, float p_drop,
                         float *scratch) {
-    attention_backward_run(dqkv, dout, qkv, probs, probs_drop, B, T, C, NH, p_drop, scratch, 1.0f);
+    attention_backward_run(dqkv, dout, qkv, probs, probs_drop, B, T, C, NH, p_drop, scratch, 0);
 }
 
 void attention_backward_set(float *dqkv, const float *dout, const float *qkv, const float *probs,
                             const float *probs_drop, int B, int T, int C, int NH, float p_drop,
                             float *scratch) {
-    attention_backward_run(dqkv, dout, qkv, probs, probs_drop, B, T, C, NH, p_drop, scratch, 0.0f);
+    attention_backward_run(dqkv, dout, qkv, probs, probs_drop, B, T, C, NH, p_drop, scratch, 1);
 }

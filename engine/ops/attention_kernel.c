@@ -9,8 +9,10 @@
  * 16 columns of v or k (probs @ v, dS @ k: copied into panels). The broadcast rows are probabilities
  * read in place or a contiguous copy of q or dout: rows of the fused qkv, 3C floats apart, fall into a
  * few of L1's sets and evict each other before they are used again. The products with a transposed
- * probability matrix (the backward's dv and dk) stay with the BLAS (attention.c).
+ * probability matrix (the backward's dv and dk) stay with the BLAS (attention.c), and so does every
+ * product here when the head size or the CPU does not suit the kernel or its buffer cannot be had.
  * Each output element is one sum over k in order, the same whoever computes it. */
+#include <cblas.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -21,7 +23,7 @@
 #define AK_MR 6  /* rows of a tile (broadcast operand) */
 #define AK_NR 16 /* columns of a tile (vector operand) */
 
-int ops_attn_kernel_ok(int HS) { return ops_xwt_supported() && HS % AK_NR == 0 && HS <= OPS_ATTN_MAX_HS; }
+static int ak_fits(int HS) { return ops_xwt_supported() && HS % AK_NR == 0 && HS <= OPS_ATTN_MAX_HS; }
 
 /* c (mr rows, nc columns; ldc) = alpha * sum_k a[r][k] b[k][0..15] (+ c when acc), a's rows lda apart,
  * b a packed panel (rows of 16). Rows of a past mr repeat the last real row (read, never stored). */
@@ -57,8 +59,9 @@ static void ak_copy_rows(float *d, const float *src, long lds, int rows, int n) 
     for (int r = 0; r < rows; r++) memcpy(d + (long)r * n, src + r * lds, sizeof(float) * (size_t)n);
 }
 
-int ops_attn_mm(float *c, long ldc, const float *a, long lda, const float *b, long ldb, int m, int n, int K,
-                float alpha, int acc) {
+static int ak_mm(float *c, long ldc, const float *a, long lda, const float *b, long ldb, int m, int n, int K,
+                 float alpha, int acc) {
+    if (!ak_fits(n)) return 0;
     /* b as panels of 16 columns, each (K,16) contiguous */
     float *bp = ops_thread_scratch(OPS_SCRATCH_ATTN, (size_t)K * (size_t)n);
     if (!bp) return 0;
@@ -85,8 +88,9 @@ __attribute__((target("avx2,fma"))) static void ak_pack_keys(float *panel, const
         for (int j = 0; j < AK_NR; j++) panel[(long)d * AK_NR + j] = j < nk ? keys[j * ldk + d] : 0.0f;
 }
 
-int ops_attn_abt(float *c, long ldc, const float *a, long lda, const float *keys, long ldk, int m, int T, int HS,
-                 float alpha) {
+static int ak_abt(float *c, long ldc, const float *a, long lda, const float *keys, long ldk, int m, int T, int HS,
+                  float alpha) {
+    if (!ak_fits(HS)) return 0;
     float *ap = ops_thread_scratch(OPS_SCRATCH_ATTN, (size_t)m * (size_t)HS);
     if (!ap) return 0;
     ak_copy_rows(ap, a, lda, m, HS);
@@ -103,21 +107,32 @@ int ops_attn_abt(float *c, long ldc, const float *a, long lda, const float *keys
 
 #else
 
-int ops_attn_kernel_ok(int HS) {
-    (void)HS;
-    return 0;
-}
-
-int ops_attn_mm(float *c, long ldc, const float *a, long lda, const float *b, long ldb, int m, int n, int K,
-                float alpha, int acc) {
+static int ak_mm(float *c, long ldc, const float *a, long lda, const float *b, long ldb, int m, int n, int K,
+                 float alpha, int acc) {
     (void)c, (void)ldc, (void)a, (void)lda, (void)b, (void)ldb, (void)m, (void)n, (void)K, (void)alpha, (void)acc;
     return 0;
 }
 
-int ops_attn_abt(float *c, long ldc, const float *a, long lda, const float *keys, long ldk, int m, int T, int HS,
-                 float alpha) {
+static int ak_abt(float *c, long ldc, const float *a, long lda, const float *keys, long ldk, int m, int T, int HS,
+                  float alpha) {
     (void)c, (void)ldc, (void)a, (void)lda, (void)keys, (void)ldk, (void)m, (void)T, (void)HS, (void)alpha;
     return 0;
 }
 
 #endif
+
+int ops_attn_mm(float *c, long ldc, const float *a, long lda, const float *b, long ldb, int m, int n, int K,
+                float alpha, int acc) {
+    if (ak_mm(c, ldc, a, lda, b, ldb, m, n, K, alpha, acc)) return 1;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, K, alpha, a, (int)lda, b, (int)ldb, acc ? 1.0f : 0.0f,
+                c, (int)ldc);
+    return 0;
+}
+
+int ops_attn_abt(float *c, long ldc, const float *a, long lda, const float *keys, long ldk, int m, int T, int HS,
+                 float alpha) {
+    if (ak_abt(c, ldc, a, lda, keys, ldk, m, T, HS, alpha)) return 1;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, T, HS, alpha, a, (int)lda, keys, (int)ldk, 0.0f, c,
+                (int)ldc);
+    return 0;
+}

@@ -186,14 +186,13 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void ops_tile6x
 }
 #endif
 
-/* Attention's per-head products by an AVX2/FMA kernel (attention_kernel.c), for head sizes that are
- * a multiple of 16 up to OPS_ATTN_MAX_HS on a CPU with AVX2/FMA (ops_attn_kernel_ok; else the BLAS).
- * ops_attn_mm: c (m,n) = alpha a (m,K) b (K,n) (+ c when acc), n a multiple of 16.
- * ops_attn_abt: c (m,T) = alpha a (m,HS) keys (T,HS)^T.
- * Leading dimensions are any; both return 0, having done nothing, when their per-thread buffer
- * (OPS_SCRATCH_ATTN) cannot be had. */
+/* Attention's per-head products (attention_kernel.c): an AVX2/FMA kernel for head sizes that are a
+ * multiple of 16 up to OPS_ATTN_MAX_HS, else (another head size, a CPU without AVX2/FMA, or no memory
+ * for the kernel's per-thread buffer, OPS_SCRATCH_ATTN) the one-threaded BLAS. Leading dimensions are
+ * any; both return 1 when the kernel computed the product, 0 when the BLAS did.
+ * ops_attn_mm: c (m,n) = alpha a (m,K) b (K,n) (+ c when acc).
+ * ops_attn_abt: c (m,T) = alpha a (m,HS) keys (T,HS)^T. */
 #define OPS_ATTN_MAX_HS 256
-int ops_attn_kernel_ok(int HS);
 int ops_attn_mm(float *c, long ldc, const float *a, long lda, const float *b, long ldb, int m, int n, int K,
                 float alpha, int acc);
 int ops_attn_abt(float *c, long ldc, const float *a, long lda, const float *keys, long ldk, int m, int T, int HS,
